@@ -1,0 +1,90 @@
+//! Events: what changed, delivered to subscribers as it happens.
+//!
+//! Every committed audit record becomes one [`Event`]. The [`EventBus`]
+//! delivers events of this process; a shared store (PostgreSQL) also delivers
+//! events committed by other processes (see `Store::remote_events`), and the
+//! platform merges both into one subscription.
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
+
+/// One change notification.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// The audit record's seq.
+    pub seq: u64,
+    /// e.g. `entity.created`, `entity.updated`, `entity.deleted`.
+    pub kind: String,
+    /// What changed, e.g. `component:default/orders`.
+    pub subject: String,
+    /// The new etag, when there is one.
+    pub etag: Option<String>,
+    pub actor: String,
+    pub at: String,
+    /// The platform instance that made the change.
+    pub origin: String,
+}
+
+/// Capacity of the in-process channel; slow subscribers past it lose events
+/// and are told how many (see [`Subscription::recv`]).
+pub const BUS_CAPACITY: usize = 4096;
+
+/// In-process fan-out of events.
+#[derive(Debug, Clone)]
+pub struct EventBus {
+    tx: broadcast::Sender<Event>,
+}
+
+impl Default for EventBus {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl EventBus {
+    /// A bus with no subscribers.
+    pub fn new() -> Self {
+        let (tx, _) = broadcast::channel(BUS_CAPACITY);
+        Self { tx }
+    }
+
+    /// Deliver to every current subscriber.
+    pub fn publish(&self, event: Event) {
+        // No subscribers is fine.
+        let _ = self.tx.send(event);
+    }
+
+    /// A new subscription that sees events published from now on.
+    pub fn subscribe(&self) -> Subscription {
+        Subscription {
+            rx: self.tx.subscribe(),
+        }
+    }
+}
+
+/// A subscriber's end.
+#[derive(Debug)]
+pub struct Subscription {
+    rx: broadcast::Receiver<Event>,
+}
+
+/// What a subscriber receives.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Received {
+    Event(Event),
+    /// The subscriber was too slow and this many events were dropped.
+    Lagged(u64),
+    /// The platform was closed.
+    Closed,
+}
+
+impl Subscription {
+    /// The next event.
+    pub async fn recv(&mut self) -> Received {
+        match self.rx.recv().await {
+            Ok(e) => Received::Event(e),
+            Err(broadcast::error::RecvError::Lagged(n)) => Received::Lagged(n),
+            Err(broadcast::error::RecvError::Closed) => Received::Closed,
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Ingestion of catalogue files, directories and Location entities (OWNER: ingest helper).

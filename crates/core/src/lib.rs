@@ -1,0 +1,20 @@
+//! paved-core: the engine of paved.
+//!
+//! Everything a front (CLI, Python, Node) can do goes through [`Platform`]:
+//! input is parsed and validated ([`ingest`], [`model::validate`]), planned,
+//! committed to a [`store::Store`] with an [`audit`] record per change, and
+//! announced as [`events`]. No wasmtime here: plugins reach core through the
+//! traits in [`plugin`].
+
+pub mod audit;
+pub mod diagnostic;
+pub mod error;
+pub mod events;
+pub mod ingest;
+pub mod model;
+pub mod query;
+pub mod store;
+
+pub use diagnostic::{Diagnostic, Severity, SourceLocation};
+pub use error::{Error, PluginErrorKind, Result};
+pub use model::{Entity, EntityRef};

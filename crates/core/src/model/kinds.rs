@@ -1,0 +1,1 @@
+//! Typed specs of the built-in kinds (OWNER: model helper).

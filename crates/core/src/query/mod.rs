@@ -1,0 +1,117 @@
+//! Catalogue queries: Backstage filter strings, predicate trees, projection,
+//! ordering, cursor paging, facets, full-text search and graph traversal.
+//!
+//! A request is parsed into a [`Query`] whose filter is one [`Predicate`]
+//! tree, whatever syntax the user wrote. Stores turn the tree into SQL over
+//! the flattened index of [`crate::model::index`] (see [`sql`]); projection of
+//! `fields` happens after loading, in [`project`].
+
+pub mod filter;
+pub mod project;
+pub mod sql;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub use filter::{parse_filters, parse_predicate};
+
+/// A filter as a tree. Keys are dotted paths (`spec.owner`, `metadata.tags`,
+/// `relations.ownedBy`); comparisons ignore case.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Predicate {
+    /// Every child matches (an empty list matches everything).
+    All(Vec<Predicate>),
+    /// At least one child matches (an empty list matches nothing).
+    Any(Vec<Predicate>),
+    /// The child does not match.
+    Not(Box<Predicate>),
+    /// Some value at `key` equals `value`.
+    Eq { key: String, value: String },
+    /// Some value at `key` is one of `values`.
+    In { key: String, values: Vec<String> },
+    /// `key` is present (`true`) or absent (`false`).
+    Exists { key: String, exists: bool },
+    /// Some value at `key` starts with `prefix`.
+    HasPrefix { key: String, prefix: String },
+    /// Some value at `key` contains `text` as a substring.
+    Contains { key: String, text: String },
+}
+
+/// Sort direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    #[default]
+    Asc,
+    Desc,
+}
+
+/// One ordering key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Order {
+    pub field: String,
+    pub direction: Direction,
+}
+
+impl Order {
+    /// Parse `field`, `+field`, `-field`, `field:asc` or `field:desc`.
+    pub fn parse(s: &str) -> Self {
+        let s = s.trim();
+        if let Some(f) = s.strip_prefix('-') {
+            return Self { field: f.to_string(), direction: Direction::Desc };
+        }
+        if let Some(f) = s.strip_prefix('+') {
+            return Self { field: f.to_string(), direction: Direction::Asc };
+        }
+        match s.rsplit_once(':') {
+            Some((f, d)) if d.eq_ignore_ascii_case("desc") => {
+                Self { field: f.to_string(), direction: Direction::Desc }
+            }
+            Some((f, d)) if d.eq_ignore_ascii_case("asc") => {
+                Self { field: f.to_string(), direction: Direction::Asc }
+            }
+            _ => Self { field: s.to_string(), direction: Direction::Asc },
+        }
+    }
+}
+
+/// Default page size.
+pub const DEFAULT_LIMIT: usize = 100;
+/// Largest page size a store returns.
+pub const MAX_LIMIT: usize = 10_000;
+
+/// A catalogue query.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Query {
+    /// `None` matches every entity.
+    pub filter: Option<Predicate>,
+    /// Full-text search over name, title, description and tags (all words must match,
+    /// each as a prefix).
+    pub text: Option<String>,
+    /// Dotted fields to return; empty returns whole entities.
+    pub fields: Vec<String>,
+    /// Ordering; entities are always finally ordered by ref so paging is stable.
+    pub order: Vec<Order>,
+    /// Page size (default [`DEFAULT_LIMIT`], at most [`MAX_LIMIT`]).
+    pub limit: Option<usize>,
+    /// Opaque cursor from a previous [`Page`].
+    pub cursor: Option<String>,
+}
+
+/// One page of results.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Page {
+    /// Entities (projected when the query asked for fields).
+    pub items: Vec<Value>,
+    /// Pass back as `cursor` to get the next page; `None` on the last page.
+    pub next_cursor: Option<String>,
+    /// How many entities match in all.
+    pub total: u64,
+}
+
+/// A facet bucket: a value and how many entities have it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FacetCount {
+    pub value: String,
+    pub count: u64,
+}

@@ -1,0 +1,1 @@
+//! Field projection (OWNER: store helper).

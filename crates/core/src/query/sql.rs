@@ -1,0 +1,1 @@
+//! SQL for predicates, shared by both stores (OWNER: store helper).

@@ -1,0 +1,133 @@
+//! Storage: one [`Store`] trait, two implementations.
+//!
+//! [`sqlite`] is the embedded default (a file, or in-memory for tests);
+//! [`postgres`] is for several processes sharing one platform. Both persist
+//! exactly what core hands them: entities, their derived relation rows and
+//! filter rows, and hash-chained audit records. Everything that is derived is
+//! computed once in core (`model::relations`, `model::index`, `audit`), so the
+//! two stores cannot disagree on meaning. The conformance suite in
+//! `tests/store_conformance.rs` runs against both.
+
+pub mod postgres;
+pub mod sqlite;
+
+use async_trait::async_trait;
+use futures::stream::BoxStream;
+
+use crate::audit::AuditRecord;
+use crate::error::Result;
+use crate::events::Event;
+use crate::model::index::SearchRow;
+use crate::model::relations::RelationRow;
+use crate::model::{Entity, EntityRef};
+use crate::query::{FacetCount, Page, Predicate, Query};
+
+/// An entity ready to be written, with everything derived from it.
+#[derive(Debug, Clone)]
+pub struct PreparedEntity {
+    /// The validated entity; `metadata.uid`/`etag` are set by the store.
+    pub entity: Entity,
+    /// `entity.content_hash()`; becomes the etag.
+    pub hash: String,
+    /// Relation rows this entity owns (both directions).
+    pub relations: Vec<RelationRow>,
+    /// Filter rows.
+    pub search: Vec<SearchRow>,
+    /// Full-text document.
+    pub text: String,
+    /// Key of the location (file or Location entity) it was imported from, if any.
+    pub location: Option<String>,
+}
+
+/// One change in a batch.
+#[derive(Debug, Clone)]
+pub enum Change {
+    /// Create or update. With `expected_etag`, the stored etag must match
+    /// (`Some("")` means "must not exist yet").
+    Upsert {
+        entity: Box<PreparedEntity>,
+        expected_etag: Option<String>,
+    },
+    /// Remove an entity and the relation rows it owns.
+    Delete {
+        entity_ref: EntityRef,
+        expected_etag: Option<String>,
+    },
+}
+
+/// A batch committed atomically: all changes and their audit records, or nothing.
+#[derive(Debug, Clone)]
+pub struct ChangeBatch {
+    pub changes: Vec<Change>,
+    /// Who is doing this (user ref or `system`).
+    pub actor: String,
+    /// The platform instance (events from it are not echoed back to it).
+    pub origin: String,
+    /// Audit action for upserts, e.g. `entity.upsert` or `catalog.import`.
+    pub action: String,
+}
+
+/// What happened to one change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Created,
+    Updated,
+    Unchanged,
+    Deleted,
+}
+
+/// Result of a committed batch, in the order of the changes.
+#[derive(Debug, Clone)]
+pub struct CommitResult {
+    pub outcomes: Vec<(EntityRef, Outcome, Option<String>)>,
+    /// Audit records written (none for unchanged entities).
+    pub audit: Vec<AuditRecord>,
+    /// Events to publish, one per audit record.
+    pub events: Vec<Event>,
+}
+
+/// Where entities live.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// A short name for messages: `sqlite:PATH` or `postgres://host/db`.
+    fn describe(&self) -> String;
+
+    /// Commit a batch atomically. Checks every expected etag first and fails
+    /// with `Error::Conflict` before writing anything. Unchanged entities
+    /// (same hash) are reported as `Unchanged` and not written.
+    /// Audit records are chained with [`crate::audit::chain`] inside the
+    /// transaction, so concurrent writers keep one chain.
+    async fn commit(&self, batch: ChangeBatch) -> Result<CommitResult>;
+
+    /// One entity, with its relations (both those it owns and those pointing at it).
+    async fn get(&self, entity_ref: &EntityRef) -> Result<Option<Entity>>;
+
+    /// Several entities; missing ones are skipped.
+    async fn get_many(&self, refs: &[EntityRef]) -> Result<Vec<Entity>>;
+
+    /// Which of these refs exist.
+    async fn existing(&self, refs: &[EntityRef]) -> Result<Vec<EntityRef>>;
+
+    /// Filter, order, page, project.
+    async fn query(&self, query: &Query) -> Result<Page>;
+
+    /// Counts per value of `field` among entities matching `filter`.
+    async fn facets(&self, field: &str, filter: Option<&Predicate>) -> Result<Vec<FacetCount>>;
+
+    /// Outgoing relation rows of these entities, of these types (all types if empty).
+    async fn relations_of(&self, refs: &[EntityRef], types: &[&str]) -> Result<Vec<RelationRow>>;
+
+    /// Entities last imported from this location key.
+    async fn entities_of_location(&self, location: &str) -> Result<Vec<EntityRef>>;
+
+    /// Audit records with `seq > after`, oldest first, at most `limit`.
+    async fn audit_records(&self, after: u64, limit: usize) -> Result<Vec<AuditRecord>>;
+
+    /// Audit records about one entity, newest first.
+    async fn audit_for(&self, entity_ref: &EntityRef, limit: usize) -> Result<Vec<AuditRecord>>;
+
+    /// Events committed by other processes sharing this store, as they happen.
+    /// `None` when the store is not shared (SQLite).
+    async fn remote_events(&self, origin: &str) -> Result<Option<BoxStream<'static, Event>>>;
+}

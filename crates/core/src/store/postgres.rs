@@ -1,0 +1,1 @@
+//! The PostgreSQL store (OWNER: store helper).

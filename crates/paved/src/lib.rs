@@ -1,0 +1,1 @@
+//! paved (to be filled).

@@ -1,0 +1,1 @@
+//! plugin-sdk (to be filled).

@@ -1,0 +1,1 @@
+//! plugins (to be filled).

@@ -1,0 +1,1 @@
+//! paved-yaml (OWNER: yaml helper).
