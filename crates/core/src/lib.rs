@@ -12,6 +12,7 @@ pub mod error;
 pub mod events;
 pub mod ingest;
 pub mod model;
+pub mod plugin;
 pub mod query;
 pub mod store;
 

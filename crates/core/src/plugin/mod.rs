@@ -1,0 +1,1 @@
+//! Plugin traits core talks to (OWNER: plugin helper): `Provider` and `Guardrail`.
