@@ -1,1 +1,91 @@
-fn main() {}
+//! `paved`: the command-line front of the paved engine.
+//!
+//! Every command opens the same engine the Python and Node packages use (see
+//! the `paved` crate); this binary only parses arguments and prints results.
+
+mod commands;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::output::{Ctx, Format};
+
+/// paved: an embeddable internal developer platform.
+#[derive(Debug, Parser)]
+#[command(name = "paved", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    /// Store: sqlite:PATH, sqlite::memory: or postgres://user@host:port/db
+    /// [default: sqlite:.paved/paved.db, or the config file's store]
+    #[arg(long, global = true, env = "PAVED_STORE")]
+    store: Option<String>,
+
+    /// Configuration file [default: ./paved.yaml when it exists]
+    #[arg(long, global = true, env = "PAVED_CONFIG")]
+    config: Option<PathBuf>,
+
+    /// Output format.
+    #[arg(long, short = 'o', global = true, value_enum, default_value_t = Format::Table)]
+    output: Format,
+
+    /// Who is acting (recorded in the audit log).
+    #[arg(long, global = true, env = "PAVED_ACTOR", default_value = "user:default/cli")]
+    actor: String,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Validate, import and query the software catalogue.
+    #[command(subcommand)]
+    Catalog(commands::catalog::CatalogCommand),
+    /// Read and verify the hash-chained audit log.
+    #[command(subcommand)]
+    Audit(commands::audit::AuditCommand),
+    /// Watch events as they happen (from this and other processes).
+    #[command(subcommand)]
+    Events(commands::events::EventsCommand),
+    /// Export JSON Schemas for editors.
+    #[command(subcommand)]
+    Schema(commands::schema::SchemaCommand),
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("PAVED_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let ctx = Ctx {
+        format: cli.output,
+        store: cli.store,
+        config: cli.config,
+        actor: cli.actor,
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Catalog(c) => commands::catalog::run(c, &ctx).await,
+            Command::Audit(c) => commands::audit::run(c, &ctx).await,
+            Command::Events(c) => commands::events::run(c, &ctx).await,
+            Command::Schema(c) => commands::schema::run(c, &ctx).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(err) => output::fail(&ctx, &err),
+    }
+}

@@ -1,0 +1,202 @@
+//! Catalogue at scale (issue 2's figures).
+//!
+//! Generates a synthetic organisation of N entities (default 100,000), then:
+//! - `catalog validate` throughput: paved's validator vs Backstage's own
+//!   (`@backstage/catalog-model` under Node, tools/backstage/validate.mjs) on
+//!   the same files, as a ratio;
+//! - for SQLite and PostgreSQL: import time, and p50/p99 of a query by owner,
+//!   by kind plus label, a full-text search, facets over `spec.type` and a
+//!   3-hop dependency traversal.
+//!
+//! Run: `cargo run --release -p paved-bench --bin catalog -- [N] [--skip-postgres] [--skip-backstage]`
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use paved::graph::Traversal;
+use paved::pipeline::WriteOptions;
+use paved::query::{Query, parse_filters};
+use paved::{Platform, StoreSpec};
+use paved_bench::synthetic::{Lcg, Shape, write_catalog};
+use paved_bench::{Latency, ScratchDb, fmt_duration, median};
+
+const QUERY_RUNS: usize = 200;
+
+fn validate_ours(dir: &Path) -> anyhow::Result<f64> {
+    let kinds = paved::model::schema::KindRegistry::builtin();
+    let mut rates = Vec::new();
+    for _ in 0..3 {
+        let start = Instant::now();
+        let loaded =
+            paved::platform::validate_paths(&[dir.to_path_buf()], &kinds, &Default::default());
+        let secs = start.elapsed().as_secs_f64();
+        anyhow::ensure!(
+            !loaded.has_errors(),
+            "synthetic catalogue invalid: {:?}",
+            &loaded.diagnostics[..loaded.diagnostics.len().min(3)]
+        );
+        rates.push(loaded.entities.len() as f64 / secs);
+    }
+    Ok(median(rates))
+}
+
+fn validate_backstage(dir: &Path) -> anyhow::Result<f64> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let out = Command::new("node")
+        .arg(root.join("tools/backstage/validate.mjs"))
+        .arg("--bench")
+        .arg(dir)
+        .output()?;
+    anyhow::ensure!(
+        out.status.success(),
+        "backstage validator failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout)?;
+    let v: serde_json::Value = serde_json::from_str(text.trim().lines().last().unwrap_or(""))?;
+    v["entitiesPerSecond"]
+        .as_f64()
+        .ok_or_else(|| anyhow::anyhow!("unexpected output from validate.mjs: {text}"))
+}
+
+async fn time<F, Fut, T>(runs: usize, mut f: F) -> anyhow::Result<Latency>
+where
+    F: FnMut(usize) -> Fut,
+    Fut: std::future::Future<Output = paved::Result<T>>,
+{
+    // One warm-up run, not counted.
+    f(0).await?;
+    let mut samples = Vec::with_capacity(runs);
+    for i in 0..runs {
+        let start = Instant::now();
+        f(i + 1).await?;
+        samples.push(start.elapsed());
+    }
+    Ok(Latency::from_samples(samples))
+}
+
+async fn store_figures(label: &str, spec: StoreSpec, dir: &Path, shape: Shape) -> anyhow::Result<()> {
+    let platform = Platform::builder().store(spec).build().await?;
+    let start = Instant::now();
+    let set = platform
+        .catalog()
+        .import(&[dir.to_path_buf()], &WriteOptions::default())
+        .await?;
+    let import = start.elapsed();
+    let catalog = platform.catalog();
+    let mut rng = Lcg::new(7);
+    let owners: Vec<String> = (0..QUERY_RUNS + 1)
+        .map(|_| format!("kind=component,spec.owner=team-{}", rng.below(shape.groups)))
+        .collect();
+    let by_owner = time(QUERY_RUNS, |i| {
+        let q = Query {
+            filter: parse_filters(std::slice::from_ref(&owners[i])).unwrap(),
+            limit: Some(50),
+            ..Query::default()
+        };
+        let c = catalog.clone();
+        async move { c.query(&q).await }
+    })
+    .await?;
+    let tiers = ["gold", "silver", "bronze"];
+    let by_label = time(QUERY_RUNS, |i| {
+        let q = Query {
+            filter: parse_filters(&[format!("kind=component,metadata.labels.tier={}", tiers[i % 3])])
+                .unwrap(),
+            limit: Some(50),
+            ..Query::default()
+        };
+        let c = catalog.clone();
+        async move { c.query(&q).await }
+    })
+    .await?;
+    let words = ["payments", "orders", "identity", "shipping", "analytics"];
+    let search = time(QUERY_RUNS, |i| {
+        let c = catalog.clone();
+        let w = words[i % words.len()];
+        async move { c.search(w, Some(20)).await }
+    })
+    .await?;
+    let facets = time(QUERY_RUNS / 4, |_| {
+        let c = catalog.clone();
+        async move { c.facets("spec.type", None).await }
+    })
+    .await?;
+    let mut rng = Lcg::new(9);
+    let roots: Vec<String> = (0..QUERY_RUNS + 1)
+        .map(|_| {
+            format!(
+                "component:default/svc-{}",
+                shape.components / 2 + rng.below(shape.components / 2)
+            )
+        })
+        .collect();
+    let graph = time(QUERY_RUNS, |i| {
+        let c = catalog.clone();
+        let r = roots[i].clone();
+        async move { c.graph(&r, Traversal::Dependencies, 3).await }
+    })
+    .await?;
+    println!("\n### {label}: {} entities\n", set.changes.len());
+    println!("| measure | p50 | p99 |\n|---|---|---|");
+    println!("| import ({} entities, one transaction) | {} | |", set.changes.len(), fmt_duration(import));
+    for (name, l) in [
+        ("query by owner (`kind=component,spec.owner=team-N`, limit 50)", by_owner),
+        ("query by kind + label (`kind=component,metadata.labels.tier=…`, limit 50)", by_label),
+        ("full-text search (one word, limit 20)", search),
+        ("facets over `spec.type` (all entities)", facets),
+        ("3-hop dependency traversal", graph),
+    ] {
+        println!("| {name} | {} | {} |", fmt_duration(l.p50), fmt_duration(l.p99));
+    }
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let total: usize = args
+        .iter()
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(100_000);
+    let skip_pg = args.iter().any(|a| a == "--skip-postgres");
+    let skip_backstage = args.iter().any(|a| a == "--skip-backstage");
+    let tmp = tempfile::tempdir()?;
+    let dir = tmp.path().join("catalog");
+    let shape = Shape::for_total(total);
+    let files = write_catalog(&dir, total, 1000)?;
+    println!(
+        "## Catalogue at scale\n\n{} entities in {} files ({shape:?})\n\ncommand: `cargo run --release -p paved-bench --bin catalog -- {total}`",
+        shape.total(),
+        files.len()
+    );
+
+    let ours = validate_ours(&dir)?;
+    println!("\n### catalog validate throughput (median of 3)\n");
+    println!("| validator | entities/s |\n|---|---|");
+    println!("| paved | {ours:.0} |");
+    if !skip_backstage {
+        let theirs = validate_backstage(&dir)?;
+        println!("| Backstage `@backstage/catalog-model` (Node) | {theirs:.0} |");
+        println!("| **ratio paved / Backstage** | **{:.1}×** |", ours / theirs);
+    }
+
+    let db = tmp.path().join("bench.db");
+    store_figures("SQLite (file, WAL)", StoreSpec::Sqlite(db), &dir, shape).await?;
+    if !skip_pg {
+        let admin = std::env::var("PAVED_BENCH_PG")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string());
+        let scratch = ScratchDb::create(&admin).await?;
+        let result = store_figures(
+            "PostgreSQL (127.0.0.1)",
+            StoreSpec::Postgres(scratch.url.clone()),
+            &dir,
+            shape,
+        )
+        .await;
+        scratch.drop_db().await?;
+        result?;
+    }
+    Ok(())
+}

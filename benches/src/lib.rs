@@ -1,0 +1,85 @@
+//! Shared pieces of paved's benchmarks: a synthetic catalogue generator,
+//! latency statistics, and a throwaway PostgreSQL database.
+//!
+//! Every benchmark binary prints its figures as a Markdown table, ready for
+//! BENCHMARKS.md, together with the command that produced them.
+
+pub mod synthetic;
+
+use std::time::Duration;
+
+/// Percentiles of a set of timings.
+#[derive(Debug, Clone, Copy)]
+pub struct Latency {
+    pub p50: Duration,
+    pub p99: Duration,
+    pub n: usize,
+}
+
+impl Latency {
+    /// From raw samples (sorted here).
+    pub fn from_samples(mut samples: Vec<Duration>) -> Self {
+        samples.sort();
+        let at = |q: f64| samples[((samples.len() as f64 - 1.0) * q).round() as usize];
+        Self {
+            p50: at(0.50),
+            p99: at(0.99),
+            n: samples.len(),
+        }
+    }
+}
+
+/// Format a duration in a unit that reads well (µs, ms or s).
+pub fn fmt_duration(d: Duration) -> String {
+    let us = d.as_secs_f64() * 1e6;
+    if us < 1000.0 {
+        format!("{us:.1} µs")
+    } else if us < 1_000_000.0 {
+        format!("{:.2} ms", us / 1000.0)
+    } else {
+        format!("{:.2} s", us / 1e6)
+    }
+}
+
+/// The median of a few measurements.
+pub fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(|a, b| a.total_cmp(b));
+    xs[xs.len() / 2]
+}
+
+/// A PostgreSQL database created for one run and dropped after it.
+#[derive(Debug)]
+pub struct ScratchDb {
+    pub name: String,
+    pub url: String,
+    admin: String,
+}
+
+impl ScratchDb {
+    /// Create `paved_bench_<pid>_<nanos>` on the server at `admin_url`'s host.
+    pub async fn create(admin_url: &str) -> anyhow::Result<Self> {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .subsec_nanos();
+        let name = format!("paved_bench_{}_{nanos}", std::process::id());
+        let (client, conn) = tokio_postgres::connect(admin_url, tokio_postgres::NoTls).await?;
+        tokio::spawn(conn);
+        client.batch_execute(&format!("CREATE DATABASE {name}")).await?;
+        let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(admin_url);
+        Ok(Self {
+            url: format!("{base}/{name}"),
+            name,
+            admin: admin_url.to_string(),
+        })
+    }
+
+    /// Drop the database.
+    pub async fn drop_db(self) -> anyhow::Result<()> {
+        let (client, conn) = tokio_postgres::connect(&self.admin, tokio_postgres::NoTls).await?;
+        tokio::spawn(conn);
+        client
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,536 @@
+//! `paved catalog …`: validate, import, read, query, search, facets, graph.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use paved::graph::Traversal;
+use paved::ingest::Loaded;
+use paved::pipeline::ChangeSet;
+use paved::query::{Order, Page, Query, parse_filters, parse_predicate};
+use paved::store::Outcome;
+use paved::{Diagnostic, Error};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::output::{Ctx, print_diagnostics, print_json, table};
+
+/// `paved catalog` subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum CatalogCommand {
+    /// Check catalogue files, directories and the locations they name. Needs no store.
+    /// Exit code 1 on any error.
+    Validate {
+        /// Files or directories (YAML, multi-document).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Load catalogue files into the store: all or nothing.
+    Import {
+        /// Files, directories or Location files.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Show what would change; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Create or update one entity from a YAML or JSON file.
+    Upsert {
+        /// A file with exactly one entity.
+        file: PathBuf,
+        /// Only write if the stored etag is this one ("" = must not exist yet).
+        #[arg(long)]
+        etag: Option<String>,
+        /// Show what would change; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Delete one entity.
+    Delete {
+        /// Entity ref, e.g. component:default/orders.
+        entity_ref: String,
+        /// Only delete if the stored etag is this one.
+        #[arg(long)]
+        etag: Option<String>,
+    },
+    /// Show one entity with its relations.
+    Get {
+        /// Entity ref, e.g. component:default/orders.
+        entity_ref: String,
+    },
+    /// Query with Backstage filters: `kind=component,spec.owner=team-a` (comma = AND;
+    /// several filters = OR; a key alone tests existence).
+    Query {
+        /// Filters; none lists everything.
+        filters: Vec<String>,
+        /// A predicate tree as JSON instead: {"$all":[{"kind":"component"},{"spec.type":{"$in":["service"]}}]}
+        #[arg(long, conflicts_with = "filters")]
+        predicate: Option<String>,
+        /// Comma-separated fields to return, e.g. metadata.name,spec.owner.
+        #[arg(long, value_delimiter = ',')]
+        fields: Vec<String>,
+        /// Order by a field; prefix with - for descending (repeatable).
+        #[arg(long)]
+        order: Vec<String>,
+        /// Page size.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// Cursor from the previous page.
+        #[arg(long)]
+        cursor: Option<String>,
+    },
+    /// Full-text search over name, title, description and tags.
+    Search {
+        /// Words to find (each matches as a prefix).
+        text: String,
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// Count entities per value of a field, e.g. spec.type.
+    Facets {
+        /// Dotted field, e.g. spec.type, kind, metadata.tags.
+        field: String,
+        /// Only among entities matching these filters.
+        #[arg(long)]
+        filter: Vec<String>,
+    },
+    /// Walk relations from an entity.
+    Graph {
+        /// Entity ref to start from.
+        entity_ref: String,
+        /// How many hops.
+        #[arg(long, default_value_t = 2)]
+        depth: usize,
+        /// dependencies, dependents, owned, ancestry or all.
+        #[arg(long, default_value = "dependencies")]
+        traversal: String,
+    },
+}
+
+/// Run one `paved catalog` subcommand.
+pub async fn run(cmd: CatalogCommand, ctx: &Ctx) -> anyhow::Result<ExitCode> {
+    match cmd {
+        CatalogCommand::Validate { paths } => validate(ctx, &paths),
+        CatalogCommand::Import { paths, dry_run } => {
+            let platform = ctx.platform().await?;
+            let set = platform
+                .catalog()
+                .import(&paths, &ctx.write_options(dry_run))
+                .await?;
+            print_change_set(ctx, &set);
+            Ok(ExitCode::SUCCESS)
+        }
+        CatalogCommand::Upsert {
+            file,
+            etag,
+            dry_run,
+        } => {
+            let platform = ctx.platform().await?;
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let loaded = platform
+                .catalog()
+                .validate_text(&file.display().to_string(), &text);
+            if loaded.has_errors() {
+                return Err(Error::Invalid {
+                    diagnostics: loaded.diagnostics,
+                }
+                .into());
+            }
+            let [one] = loaded.entities.as_slice() else {
+                return Err(Error::invalid(Diagnostic::error(
+                    "",
+                    format!(
+                        "{} holds {} entities; upsert takes exactly one (use `catalog import` for many)",
+                        file.display(),
+                        loaded.entities.len()
+                    ),
+                ))
+                .into());
+            };
+            let set = platform
+                .catalog()
+                .upsert(one.entity.to_value(), etag, &ctx.write_options(dry_run))
+                .await?;
+            print_change_set(ctx, &set);
+            Ok(ExitCode::SUCCESS)
+        }
+        CatalogCommand::Delete { entity_ref, etag } => {
+            let platform = ctx.platform().await?;
+            let set = platform
+                .catalog()
+                .delete(&entity_ref, etag, &ctx.write_options(false))
+                .await?;
+            print_change_set(ctx, &set);
+            Ok(ExitCode::SUCCESS)
+        }
+        CatalogCommand::Get { entity_ref } => {
+            let platform = ctx.platform().await?;
+            let entity = platform.catalog().get(&entity_ref).await?;
+            if ctx.json() {
+                print_json(&entity);
+            } else {
+                print_entity(&entity);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        CatalogCommand::Query {
+            filters,
+            predicate,
+            fields,
+            order,
+            limit,
+            cursor,
+        } => {
+            let filter = match predicate {
+                Some(p) => {
+                    let v: Value = serde_json::from_str(&p).map_err(|e| {
+                        Error::invalid(Diagnostic::error(
+                            "--predicate",
+                            format!("not valid JSON: {e}"),
+                        ))
+                    })?;
+                    Some(parse_predicate(&v).map_err(Error::invalid)?)
+                }
+                None => parse_filters(&filters).map_err(Error::invalid)?,
+            };
+            let query = Query {
+                filter,
+                fields,
+                order: order.iter().map(|o| Order::parse(o)).collect(),
+                limit: Some(limit),
+                cursor,
+                ..Query::default()
+            };
+            let platform = ctx.platform().await?;
+            let page = platform.catalog().query(&query).await?;
+            print_page(ctx, &page, &query.fields);
+            Ok(ExitCode::SUCCESS)
+        }
+        CatalogCommand::Search { text, limit } => {
+            let platform = ctx.platform().await?;
+            let page = platform.catalog().search(&text, Some(limit)).await?;
+            print_page(ctx, &page, &[]);
+            Ok(ExitCode::SUCCESS)
+        }
+        CatalogCommand::Facets { field, filter } => {
+            let filter = parse_filters(&filter).map_err(Error::invalid)?;
+            let platform = ctx.platform().await?;
+            let facets = platform.catalog().facets(&field, filter.as_ref()).await?;
+            if ctx.json() {
+                print_json(&serde_json::json!({ "field": field, "facets": facets }));
+            } else {
+                println!(
+                    "{}",
+                    table(
+                        &[field.as_str(), "count"],
+                        facets.iter().map(|f| vec![f.value.clone(), f.count.to_string()])
+                    )
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        CatalogCommand::Graph {
+            entity_ref,
+            depth,
+            traversal,
+        } => {
+            let traversal = Traversal::parse(&traversal)?;
+            let platform = ctx.platform().await?;
+            let graph = platform
+                .catalog()
+                .graph(&entity_ref, traversal, depth)
+                .await?;
+            if ctx.json() {
+                print_json(&graph);
+            } else {
+                print_graph(&graph);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// One line of `catalog validate --output json`.
+#[derive(Debug, Serialize)]
+struct ValidationRecord {
+    #[serde(rename = "ref")]
+    entity_ref: Option<String>,
+    file: String,
+    document: usize,
+    line: usize,
+    valid: bool,
+    errors: Vec<Diagnostic>,
+    warnings: Vec<Diagnostic>,
+}
+
+fn validation_records(loaded: &Loaded) -> Vec<ValidationRecord> {
+    let mut records: BTreeMap<(String, usize), ValidationRecord> = BTreeMap::new();
+    for s in &loaded.entities {
+        records.insert(
+            (s.source.file.clone(), s.source.document),
+            ValidationRecord {
+                entity_ref: Some(s.entity.entity_ref().to_string()),
+                file: s.source.file.clone(),
+                document: s.source.document,
+                line: s.source.line,
+                valid: true,
+                errors: vec![],
+                warnings: vec![],
+            },
+        );
+    }
+    for d in &loaded.diagnostics {
+        let loc = d.location.clone().unwrap_or_default();
+        let rec = records
+            .entry((loc.file.clone(), loc.document))
+            .or_insert_with(|| ValidationRecord {
+                entity_ref: d.entity.clone(),
+                file: loc.file.clone(),
+                document: loc.document,
+                line: loc.line,
+                valid: true,
+                errors: vec![],
+                warnings: vec![],
+            });
+        if rec.entity_ref.is_none() {
+            rec.entity_ref = d.entity.clone();
+        }
+        if d.is_error() {
+            rec.valid = false;
+            if rec.line == 0 || (loc.line > 0 && loc.line < rec.line) {
+                rec.line = loc.line;
+            }
+            rec.errors.push(d.clone());
+        } else {
+            rec.warnings.push(d.clone());
+        }
+    }
+    records.into_values().collect()
+}
+
+fn validate(ctx: &Ctx, paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
+    let kinds = ctx.kinds()?;
+    let loaded = paved::platform::validate_paths(paths, &kinds, &Default::default());
+    let errors = loaded.error_count();
+    if ctx.json() {
+        print_json(&validation_records(&loaded));
+    } else {
+        print_diagnostics(&loaded.diagnostics);
+        if errors == 0 {
+            println!(
+                "ok: {} entities in {} files are valid",
+                loaded.entities.len(),
+                loaded.files.len()
+            );
+        } else {
+            eprintln!(
+                "error: {errors} problem{} in {} files",
+                if errors == 1 { "" } else { "s" },
+                loaded.files.len()
+            );
+        }
+    }
+    Ok(if errors == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn print_change_set(ctx: &Ctx, set: &ChangeSet) {
+    if ctx.json() {
+        print_json(set);
+        return;
+    }
+    print_diagnostics(&set.warnings);
+    let verb = if set.dry_run { "would be " } else { "" };
+    let mut parts = Vec::new();
+    for (outcome, name) in [
+        (Outcome::Created, "created"),
+        (Outcome::Updated, "updated"),
+        (Outcome::Unchanged, "unchanged"),
+        (Outcome::Deleted, "deleted"),
+    ] {
+        let n = set.count(outcome);
+        if n > 0 {
+            parts.push(format!("{n} {verb}{name}"));
+        }
+    }
+    if set.changes.len() <= 20 {
+        for c in set.changes.iter().filter(|c| c.outcome != Outcome::Unchanged) {
+            println!("  {:?}: {}", c.outcome, c.entity_ref);
+        }
+    }
+    println!(
+        "{}{}",
+        if set.dry_run { "dry run: " } else { "" },
+        if parts.is_empty() {
+            "nothing to do".to_string()
+        } else {
+            parts.join(", ")
+        }
+    );
+    if !set.orphans.is_empty() {
+        println!("{} orphaned entities (kept)", set.orphans.len());
+    }
+}
+
+fn str_at<'a>(v: &'a Value, path: &[&str]) -> &'a str {
+    let mut cur = v;
+    for p in path {
+        match cur.get(p) {
+            Some(next) => cur = next,
+            None => return "",
+        }
+    }
+    cur.as_str().unwrap_or("")
+}
+
+fn entity_ref_of(v: &Value) -> String {
+    let kind = str_at(v, &["kind"]).to_lowercase();
+    let ns = match str_at(v, &["metadata", "namespace"]) {
+        "" => "default",
+        ns => ns,
+    };
+    format!("{kind}:{ns}/{}", str_at(v, &["metadata", "name"]))
+}
+
+fn print_page(ctx: &Ctx, page: &Page, fields: &[String]) {
+    if ctx.json() {
+        print_json(page);
+        return;
+    }
+    if fields.is_empty() {
+        println!(
+            "{}",
+            table(
+                &["ref", "title", "type", "owner", "lifecycle"],
+                page.items.iter().map(|v| {
+                    vec![
+                        entity_ref_of(v),
+                        str_at(v, &["metadata", "title"]).to_string(),
+                        str_at(v, &["spec", "type"]).to_string(),
+                        str_at(v, &["spec", "owner"]).to_string(),
+                        str_at(v, &["spec", "lifecycle"]).to_string(),
+                    ]
+                })
+            )
+        );
+    } else {
+        let headers: Vec<&str> = fields.iter().map(String::as_str).collect();
+        println!(
+            "{}",
+            table(
+                &headers,
+                page.items.iter().map(|v| {
+                    fields
+                        .iter()
+                        .map(|f| {
+                            let path: Vec<&str> = f.split('.').collect();
+                            let mut cur = v;
+                            for p in &path {
+                                cur = cur.get(p).unwrap_or(&Value::Null);
+                            }
+                            match cur {
+                                Value::String(s) => s.clone(),
+                                Value::Null => String::new(),
+                                other => other.to_string(),
+                            }
+                        })
+                        .collect::<Vec<_>>()
+                })
+            )
+        );
+    }
+    println!(
+        "{} of {} shown{}",
+        page.items.len(),
+        page.total,
+        page.next_cursor
+            .as_deref()
+            .map(|c| format!("; next page: --cursor {c}"))
+            .unwrap_or_default()
+    );
+}
+
+fn print_entity(e: &paved::Entity) {
+    let md = &e.metadata;
+    println!("{}", e.entity_ref());
+    if let Some(t) = &md.title {
+        println!("  title:       {t}");
+    }
+    if let Some(d) = &md.description {
+        println!("  description: {d}");
+    }
+    for key in ["type", "lifecycle", "owner", "system", "domain"] {
+        if let Some(v) = e.spec_str(key) {
+            println!("  {key:<12} {v}");
+        }
+    }
+    if !md.tags.is_empty() {
+        println!("  tags:        {}", md.tags.join(", "));
+    }
+    for (k, v) in &md.labels {
+        println!("  label:       {k}={v}");
+    }
+    for l in &md.links {
+        println!("  link:        {} {}", l.title.as_deref().unwrap_or(""), l.url);
+    }
+    if let Some(etag) = &md.etag {
+        println!("  etag:        {etag}");
+    }
+    if !e.relations.is_empty() {
+        println!(
+            "{}",
+            table(
+                &["relation", "target"],
+                e.relations
+                    .iter()
+                    .map(|r| vec![r.r#type.clone(), r.target_ref.clone()])
+            )
+        );
+    }
+}
+
+fn print_graph(g: &paved::graph::Graph) {
+    println!("{} ({:?}, depth {})", g.root, g.traversal, g.depth);
+    let mut children: BTreeMap<&str, Vec<(&str, &str)>> = BTreeMap::new();
+    for e in &g.edges {
+        children
+            .entry(e.source.as_str())
+            .or_default()
+            .push((e.r#type.as_str(), e.target.as_str()));
+    }
+    let missing: std::collections::HashSet<&str> = g
+        .nodes
+        .iter()
+        .filter(|n| !n.exists)
+        .map(|n| n.entity_ref.as_str())
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    fn walk<'a>(
+        node: &'a str,
+        indent: usize,
+        max: usize,
+        children: &BTreeMap<&'a str, Vec<(&'a str, &'a str)>>,
+        missing: &std::collections::HashSet<&str>,
+        seen: &mut std::collections::HashSet<&'a str>,
+    ) {
+        if indent >= max || !seen.insert(node) {
+            return;
+        }
+        for (ty, target) in children.get(node).into_iter().flatten() {
+            let note = if missing.contains(target) {
+                " (not in catalogue)"
+            } else {
+                ""
+            };
+            println!("{}└─ {ty} → {target}{note}", "   ".repeat(indent));
+            walk(target, indent + 1, max, children, missing, seen);
+        }
+    }
+    walk(&g.root, 0, g.depth, &children, &missing, &mut seen);
+    println!("{} entities, {} relations", g.nodes.len(), g.edges.len());
+}

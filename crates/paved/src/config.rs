@@ -1,0 +1,147 @@
+//! `paved.yaml`: the platform's configuration file.
+//!
+//! ```yaml
+//! store: sqlite:.paved/paved.db        # or postgres://user@host:5432/db
+//! kinds:                               # custom kinds, validated by a JSON Schema
+//!   - kind: ServiceLevel
+//!     apiVersions: [acme.example/v1]
+//!     schema: schemas/service-level.json   # relative to this file
+//! ```
+//!
+//! The file is parsed with the same hardened YAML loader as catalogue files,
+//! and every error names the file, the line and the field.
+
+use std::path::{Path, PathBuf};
+
+use paved_core::model::schema::KindRegistry;
+use paved_core::{Diagnostic, Error, Platform, Result, SourceLocation, StoreSpec};
+use serde::{Deserialize, Serialize};
+
+/// The configuration file's content.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Config {
+    /// Store URL: `sqlite:PATH`, `sqlite::memory:` or `postgres://…`.
+    /// Default: `sqlite:.paved/paved.db` under the working directory.
+    #[serde(default)]
+    pub store: Option<String>,
+    /// Custom kinds.
+    #[serde(default)]
+    pub kinds: Vec<CustomKind>,
+    /// Where the file was read from (set by [`Config::load`]).
+    #[serde(skip)]
+    pub path: Option<PathBuf>,
+}
+
+/// A custom kind and the JSON Schema its `spec` must match.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CustomKind {
+    pub kind: String,
+    pub api_versions: Vec<String>,
+    /// Path of a JSON Schema file (relative to the config file) or an inline schema.
+    pub schema: serde_json::Value,
+}
+
+impl Config {
+    /// Read and check a configuration file.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let file = path.display().to_string();
+        let docs = paved_yaml::parse_documents(&text, &paved_yaml::Limits::default()).map_err(
+            |e| {
+                Error::invalid(Diagnostic::error("", e.message.clone()).at(SourceLocation {
+                    file: file.clone(),
+                    document: e.document,
+                    line: e.line,
+                    column: e.column,
+                }))
+            },
+        )?;
+        let Some(doc) = docs.into_iter().next() else {
+            return Ok(Self {
+                path: Some(path.to_path_buf()),
+                ..Self::default()
+            });
+        };
+        let mut config: Config = serde_path_error(&doc.value).map_err(|(p, msg)| {
+            let (line, column) = doc.positions.locate(&p);
+            Error::invalid(Diagnostic::error(p, msg).at(SourceLocation {
+                file: file.clone(),
+                document: 0,
+                line,
+                column,
+            }))
+        })?;
+        config.path = Some(path.to_path_buf());
+        Ok(config)
+    }
+
+    /// The JSON Schema of this file, for editors.
+    pub fn json_schema() -> serde_json::Value {
+        serde_json::to_value(schemars::schema_for!(Config)).unwrap_or_default()
+    }
+
+    fn base_dir(&self) -> PathBuf {
+        self.path
+            .as_deref()
+            .and_then(Path::parent)
+            .map(Path::to_path_buf)
+            .unwrap_or_default()
+    }
+
+    /// The kind registry: built-in kinds plus this file's custom kinds.
+    pub fn kinds(&self) -> Result<KindRegistry> {
+        let mut kinds = KindRegistry::builtin();
+        for (i, k) in self.kinds.iter().enumerate() {
+            let schema = match &k.schema {
+                serde_json::Value::String(rel) => {
+                    let p = self.base_dir().join(rel);
+                    let text = std::fs::read_to_string(&p).map_err(|source| Error::Io {
+                        path: p.display().to_string(),
+                        source,
+                    })?;
+                    serde_json::from_str(&text).map_err(|e| {
+                        Error::invalid(Diagnostic::error(
+                            format!("kinds[{i}].schema"),
+                            format!("{} is not valid JSON: {e}", p.display()),
+                        ))
+                    })?
+                }
+                inline => inline.clone(),
+            };
+            let versions: Vec<&str> = k.api_versions.iter().map(String::as_str).collect();
+            kinds.register(&k.kind, &versions, schema)?;
+        }
+        Ok(kinds)
+    }
+
+    /// The store to open: `override_store` (e.g. `--store`) wins over the file.
+    pub fn store_spec(&self, override_store: Option<&str>) -> Result<StoreSpec> {
+        match override_store.or(self.store.as_deref()) {
+            Some(s) => StoreSpec::parse(s),
+            None => Ok(StoreSpec::default()),
+        }
+    }
+
+    /// Open the platform this configuration describes.
+    pub async fn open(&self, override_store: Option<&str>) -> Result<Platform> {
+        Platform::builder()
+            .store(self.store_spec(override_store)?)
+            .kinds(self.kinds()?)
+            .build()
+            .await
+    }
+}
+
+/// Deserialize, keeping the path of the first error (`kinds[0].schema`).
+fn serde_path_error(value: &serde_json::Value) -> std::result::Result<Config, (String, String)> {
+    serde_path_to_error::deserialize::<_, Config>(value.clone()).map_err(|e| {
+        let path = e.path().to_string();
+        let path = if path == "." { String::new() } else { path };
+        (path, e.into_inner().to_string())
+    })
+}
