@@ -1,1 +1,27 @@
-//! Plugin traits core talks to (OWNER: plugin helper): `Provider` and `Guardrail`.
+//! The plugin contract as core sees it: async [`Provider`] and [`Guardrail`]
+//! traits, their request/response types, and [`CatalogueLookup`], the
+//! read-only view of the catalogue that the platform hands to guardrails.
+//!
+//! Data flow: the pipeline builds a [`Change`] per change-set item and asks each
+//! bound [`Guardrail`] for a [`Review`]; resource operations go to the
+//! [`Provider`] that owns the resource type (plan → apply → read → delete,
+//! plus import). Core never sees wasmtime: `paved-plugins` implements these
+//! traits for WebAssembly components (mirroring `wit/` one to one), and native
+//! Rust implementations (tests, built-in rules) implement them directly.
+//! Plugin failures surface as [`crate::Error::Plugin`] with a
+//! [`crate::PluginErrorKind`], or as [`crate::Error::Invalid`] when a plugin
+//! rejected its input with JSON paths.
+
+mod catalogue;
+mod guardrail;
+mod provider;
+mod types;
+
+pub use catalogue::{CatalogueLookup, NoCatalogue};
+pub use guardrail::Guardrail;
+pub use provider::Provider;
+pub use types::{
+    Applied, ApplyRequest, Capability, Change, FieldDiff, GuardrailInfo, ImportRequest, Imported,
+    Operation, Plan, PlanRequest, ProviderInfo, ResourceAddress, ResourceRequest,
+    ResourceTypeInfo, Review, Subject, Verdict, Violation,
+};

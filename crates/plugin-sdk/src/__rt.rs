@@ -1,0 +1,312 @@
+//! Glue between the WIT bindings and the author's traits (used by the code
+//! `export_guardrail!` / `export_provider!` generate; not a public API).
+//!
+//! Decoding a JSON document into an author's type reports the JSON path of
+//! the first bad field (via `serde_path_to_error`), prefixed with the
+//! document's name (`settings`, `params`, `state`).
+
+use schemars::JsonSchema;
+use serde::{Serialize, de::DeserializeOwned};
+use serde_json::Value;
+
+pub use wit_bindgen;
+
+/// Bindings for the `paved:plugin` interfaces, shared by both worlds.
+#[allow(missing_docs, clippy::all, unsafe_code)]
+pub mod wit {
+    wit_bindgen::generate!({
+        inline: r#"
+            package paved:plugin-sdk;
+            world sdk {
+                import paved:plugin/host@0.1.0;
+                import paved:plugin/provider-types@0.1.0;
+                import paved:plugin/guardrail-types@0.1.0;
+            }
+        "#,
+        path: "../../wit",
+        world: "paved:plugin-sdk/sdk",
+        generate_all,
+    });
+}
+
+use crate::types as sdk;
+use crate::{Guardrail, Provider};
+use wit::paved::plugin::{guardrail_types as gt, host, provider_types as pt, types as t};
+
+// ---- decoding -------------------------------------------------------------
+
+fn decode<T: DeserializeOwned>(what: &str, text: &str) -> Result<T, sdk::Error> {
+    let de = &mut serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let inner = e.path().to_string();
+        let path = if inner == "." {
+            what.to_owned()
+        } else {
+            format!("{what}.{inner}")
+        };
+        sdk::Error::invalid(path, e.into_inner().to_string())
+    })
+}
+
+fn decode_value(what: &str, text: &str) -> Result<Value, sdk::Error> {
+    decode(what, text)
+}
+
+fn encode<T: Serialize>(what: &str, value: &T) -> Result<String, sdk::Error> {
+    serde_json::to_string(value)
+        .map_err(|e| sdk::Error::failed(format!("could not encode {what} as JSON: {e}")))
+}
+
+fn schema<T: JsonSchema>() -> String {
+    serde_json::to_string(&schemars::schema_for!(T)).unwrap_or_else(|_| "{}".into())
+}
+
+fn settings<S: DeserializeOwned>() -> Result<S, sdk::Error> {
+    decode("settings", &host::config())
+}
+
+// ---- envelope conversions ---------------------------------------------------
+
+fn address_in(a: t::ResourceAddress) -> sdk::ResourceAddress {
+    sdk::ResourceAddress {
+        resource_type: a.resource_type,
+        name: a.name,
+        environment: a.environment,
+        owner: a.owner,
+    }
+}
+
+fn operation_in(o: t::Operation) -> sdk::Operation {
+    match o {
+        t::Operation::Create => sdk::Operation::Create,
+        t::Operation::Update => sdk::Operation::Update,
+        t::Operation::Replace => sdk::Operation::Replace,
+        t::Operation::Delete => sdk::Operation::Delete,
+        t::Operation::Import => sdk::Operation::Import,
+        t::Operation::NoOp => sdk::Operation::NoOp,
+    }
+}
+
+fn operation_out(o: sdk::Operation) -> t::Operation {
+    match o {
+        sdk::Operation::Create => t::Operation::Create,
+        sdk::Operation::Update => t::Operation::Update,
+        sdk::Operation::Replace => t::Operation::Replace,
+        sdk::Operation::Delete => t::Operation::Delete,
+        sdk::Operation::Import => t::Operation::Import,
+        sdk::Operation::NoOp => t::Operation::NoOp,
+    }
+}
+
+fn opt_json(what: &str, v: Option<String>) -> Result<Option<Value>, sdk::Error> {
+    v.map(|s| decode_value(what, &s)).transpose()
+}
+
+fn diff_in(d: t::FieldDiff) -> Result<sdk::FieldDiff, sdk::Error> {
+    Ok(sdk::FieldDiff {
+        before: opt_json("diff.before", d.before)?,
+        after: opt_json("diff.after", d.after)?,
+        path: d.path,
+        requires_replace: d.requires_replace,
+    })
+}
+
+fn diff_out(d: sdk::FieldDiff) -> Result<t::FieldDiff, sdk::Error> {
+    Ok(t::FieldDiff {
+        before: d.before.map(|v| encode("diff", &v)).transpose()?,
+        after: d.after.map(|v| encode("diff", &v)).transpose()?,
+        path: d.path,
+        requires_replace: d.requires_replace,
+    })
+}
+
+fn change_in(c: t::Change) -> Result<sdk::Change, sdk::Error> {
+    Ok(sdk::Change {
+        subject: match c.subject {
+            t::Subject::Entity(r) => sdk::Subject::Entity(r),
+            t::Subject::ManagedResource(a) => sdk::Subject::Resource(address_in(a)),
+        },
+        operation: operation_in(c.operation),
+        before: opt_json("before", c.before)?,
+        after: opt_json("after", c.after)?,
+        diff: c.diff.into_iter().map(diff_in).collect::<Result<_, _>>()?,
+        monthly_cost: c.monthly_cost,
+        actor: c.actor,
+    })
+}
+
+fn capability_out(c: sdk::Capability) -> t::Capability {
+    match c {
+        sdk::Capability::Network(s) => t::Capability::Network(s),
+        sdk::Capability::Directory(s) => t::Capability::Directory(s),
+        sdk::Capability::Secret(s) => t::Capability::Secret(s),
+        sdk::Capability::Catalogue => t::Capability::Catalogue,
+    }
+}
+
+fn violation_out(v: sdk::Violation) -> t::Violation {
+    t::Violation {
+        path: v.path,
+        message: v.message,
+    }
+}
+
+fn error_out(e: sdk::Error) -> t::PluginError {
+    match e {
+        sdk::Error::Invalid(v) => t::PluginError::Invalid(v.into_iter().map(violation_out).collect()),
+        sdk::Error::NotFound(m) => t::PluginError::NotFound(m),
+        sdk::Error::Unsupported(m) => t::PluginError::Unsupported(m),
+        sdk::Error::CapabilityDenied(m) => t::PluginError::CapabilityDenied(m),
+        sdk::Error::Failed(m) => t::PluginError::Failed(m),
+    }
+}
+
+// ---- guardrail ----------------------------------------------------------------
+
+pub fn guardrail_describe<G: Guardrail>(name: &str, version: &str) -> gt::GuardrailInfo {
+    gt::GuardrailInfo {
+        name: name.into(),
+        version: version.into(),
+        description: G::DESCRIPTION.into(),
+        settings_schema: schema::<G::Settings>(),
+        capabilities: G::capabilities().into_iter().map(capability_out).collect(),
+    }
+}
+
+pub fn guardrail_validate_settings<G: Guardrail>(settings: String) -> Result<(), t::PluginError> {
+    let s: G::Settings = decode("settings", &settings).map_err(error_out)?;
+    G::check_settings(&s).map_err(error_out)
+}
+
+pub fn guardrail_review<G: Guardrail>(change: t::Change) -> Result<gt::Review, t::PluginError> {
+    let run = || -> Result<gt::Review, sdk::Error> {
+        let s: G::Settings = settings()?;
+        let change = change_in(change)?;
+        let review = G::review(&change, &s)?;
+        Ok(gt::Review {
+            verdict: match review.verdict {
+                sdk::Verdict::Allow => t::Verdict::Allow,
+                sdk::Verdict::Warn => t::Verdict::Warn,
+                sdk::Verdict::Deny => t::Verdict::Deny,
+            },
+            violations: review.violations.into_iter().map(violation_out).collect(),
+            patch: review.patch.map(|p| encode("patch", &p)).transpose()?,
+        })
+    };
+    run().map_err(error_out)
+}
+
+// ---- provider -----------------------------------------------------------------
+
+pub fn provider_describe<P: Provider>(name: &str, version: &str) -> pt::ProviderInfo {
+    pt::ProviderInfo {
+        name: name.into(),
+        version: version.into(),
+        description: P::DESCRIPTION.into(),
+        resource_types: P::resource_types()
+            .into_iter()
+            .map(|r| pt::ResourceType {
+                name: r.name,
+                description: r.description,
+                params_schema: r
+                    .params_schema
+                    .map(|s| s.to_string())
+                    .unwrap_or_else(schema::<P::Params>),
+                state_schema: Some(schema::<P::State>()),
+            })
+            .collect(),
+        capabilities: P::capabilities().into_iter().map(capability_out).collect(),
+        settings_schema: schema::<P::Settings>(),
+    }
+}
+
+pub fn provider_validate_settings<P: Provider>(settings: String) -> Result<(), t::PluginError> {
+    let s: P::Settings = decode("settings", &settings).map_err(error_out)?;
+    P::check_settings(&s).map_err(error_out)
+}
+
+fn plan_out(p: sdk::Plan) -> Result<pt::Plan, sdk::Error> {
+    Ok(pt::Plan {
+        operation: operation_out(p.operation),
+        diff: p.diff.into_iter().map(diff_out).collect::<Result<_, _>>()?,
+        monthly_cost: p.monthly_cost,
+        notes: p.notes,
+    })
+}
+
+fn applied_out<S: Serialize>(a: sdk::Applied<S>) -> Result<pt::Applied, sdk::Error> {
+    Ok(pt::Applied {
+        state: encode("state", &a.state)?,
+        outputs: encode("outputs", &a.outputs)?,
+        sensitive: a.sensitive,
+    })
+}
+
+pub fn provider_plan<P: Provider>(r: pt::PlanRequest) -> Result<pt::Plan, t::PluginError> {
+    let run = || -> Result<pt::Plan, sdk::Error> {
+        let s: P::Settings = settings()?;
+        let request = sdk::PlanRequest {
+            address: address_in(r.address),
+            params: decode("params", &r.params)?,
+            prior_state: r.prior_state.map(|x| decode("priorState", &x)).transpose()?,
+            prior_params: r.prior_params.map(|x| decode("priorParams", &x)).transpose()?,
+        };
+        plan_out(P::plan(&s, request)?)
+    };
+    run().map_err(error_out)
+}
+
+pub fn provider_apply<P: Provider>(r: pt::ApplyRequest) -> Result<pt::Applied, t::PluginError> {
+    let run = || -> Result<pt::Applied, sdk::Error> {
+        let s: P::Settings = settings()?;
+        let request = sdk::ApplyRequest {
+            address: address_in(r.address),
+            params: decode("params", &r.params)?,
+            prior_state: r.prior_state.map(|x| decode("priorState", &x)).transpose()?,
+        };
+        applied_out(P::apply(&s, request)?)
+    };
+    run().map_err(error_out)
+}
+
+pub fn provider_read<P: Provider>(r: pt::ResourceRequest) -> Result<Option<String>, t::PluginError> {
+    let run = || -> Result<Option<String>, sdk::Error> {
+        let s: P::Settings = settings()?;
+        let request = sdk::ResourceRequest {
+            address: address_in(r.address),
+            state: decode("state", &r.state)?,
+        };
+        P::read(&s, request)?
+            .map(|state| encode("state", &state))
+            .transpose()
+    };
+    run().map_err(error_out)
+}
+
+pub fn provider_delete<P: Provider>(r: pt::ResourceRequest) -> Result<(), t::PluginError> {
+    let run = || -> Result<(), sdk::Error> {
+        let s: P::Settings = settings()?;
+        let request = sdk::ResourceRequest {
+            address: address_in(r.address),
+            state: decode("state", &r.state)?,
+        };
+        P::delete(&s, request)
+    };
+    run().map_err(error_out)
+}
+
+pub fn provider_import<P: Provider>(r: pt::ImportRequest) -> Result<pt::Imported, t::PluginError> {
+    let run = || -> Result<pt::Imported, sdk::Error> {
+        let s: P::Settings = settings()?;
+        let request = sdk::ImportRequest {
+            address: address_in(r.address),
+            external_id: r.external_id,
+        };
+        let imported = P::import(&s, request)?;
+        Ok(pt::Imported {
+            params: encode("params", &imported.params)?,
+            applied: applied_out(imported.applied)?,
+        })
+    };
+    run().map_err(error_out)
+}

@@ -1,0 +1,33 @@
+//! The one module that runs `bindgen!` for the `paved:plugin` worlds; every
+//! other module uses the generated types from here. Host imports are async
+//! (catalogue lookups reach the store) and trappable (the host-call cap);
+//! exports are called with `call_async` under an epoch deadline.
+
+#![allow(missing_docs, clippy::all)]
+
+/// The `guardrail` world, and the shared `types` and `host` interfaces.
+pub mod guardrail {
+    wasmtime::component::bindgen!({
+        path: "../../wit",
+        world: "paved:plugin/guardrail",
+        imports: { default: async | trappable },
+        exports: { default: async },
+    });
+}
+
+/// The `provider` world, reusing the interfaces generated for `guardrail`.
+pub mod provider {
+    wasmtime::component::bindgen!({
+        path: "../../wit",
+        world: "paved:plugin/provider",
+        imports: { default: async | trappable },
+        exports: { default: async },
+        with: {
+            "paved:plugin/types": super::guardrail::paved::plugin::types,
+            "paved:plugin/host": super::guardrail::paved::plugin::host,
+        },
+    });
+}
+
+pub use guardrail::paved::plugin::{guardrail_types as gt, host, types as t};
+pub use provider::paved::plugin::provider_types as pt;

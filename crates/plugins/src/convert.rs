@@ -1,0 +1,272 @@
+//! Conversions between core's plugin types and the generated WIT types, in one
+//! place. Going in, JSON documents are serialized to text. Coming out, every
+//! string the guest returned is counted against the plugin's output cap and
+//! every JSON document is parsed; a malformed or oversized answer is a
+//! `BadOutput` naming the field.
+
+use paved_core::plugin as core;
+use serde_json::Value;
+
+use crate::bindings::{gt, pt, t};
+use crate::error::{PluginError, Result};
+
+// ---- into the guest ------------------------------------------------------------
+
+pub fn address(a: &core::ResourceAddress) -> t::ResourceAddress {
+    t::ResourceAddress {
+        resource_type: a.resource_type.clone(),
+        name: a.name.clone(),
+        environment: a.environment.clone(),
+        owner: a.owner.clone(),
+    }
+}
+
+pub fn operation(o: core::Operation) -> t::Operation {
+    match o {
+        core::Operation::Create => t::Operation::Create,
+        core::Operation::Update => t::Operation::Update,
+        core::Operation::Replace => t::Operation::Replace,
+        core::Operation::Delete => t::Operation::Delete,
+        core::Operation::Import => t::Operation::Import,
+        core::Operation::NoOp => t::Operation::NoOp,
+    }
+}
+
+fn diff(d: &core::FieldDiff) -> t::FieldDiff {
+    t::FieldDiff {
+        path: d.path.clone(),
+        before: d.before.as_ref().map(Value::to_string),
+        after: d.after.as_ref().map(Value::to_string),
+        requires_replace: d.requires_replace,
+    }
+}
+
+pub fn change(c: &core::Change) -> t::Change {
+    t::Change {
+        subject: match &c.subject {
+            core::Subject::Entity(r) => t::Subject::Entity(r.clone()),
+            core::Subject::Resource(a) => t::Subject::ManagedResource(address(a)),
+        },
+        operation: operation(c.operation),
+        before: c.before.as_ref().map(Value::to_string),
+        after: c.after.as_ref().map(Value::to_string),
+        diff: c.diff.iter().map(diff).collect(),
+        monthly_cost: c.monthly_cost,
+        actor: c.actor.clone(),
+    }
+}
+
+pub fn plan_request(r: &core::PlanRequest) -> pt::PlanRequest {
+    pt::PlanRequest {
+        address: address(&r.address),
+        params: r.params.to_string(),
+        prior_state: r.prior_state.as_ref().map(Value::to_string),
+        prior_params: r.prior_params.as_ref().map(Value::to_string),
+    }
+}
+
+pub fn apply_request(r: &core::ApplyRequest) -> pt::ApplyRequest {
+    pt::ApplyRequest {
+        address: address(&r.address),
+        params: r.params.to_string(),
+        prior_state: r.prior_state.as_ref().map(Value::to_string),
+    }
+}
+
+pub fn resource_request(r: &core::ResourceRequest) -> pt::ResourceRequest {
+    pt::ResourceRequest {
+        address: address(&r.address),
+        state: r.state.to_string(),
+    }
+}
+
+pub fn import_request(r: &core::ImportRequest) -> pt::ImportRequest {
+    pt::ImportRequest {
+        address: address(&r.address),
+        external_id: r.external_id.clone(),
+    }
+}
+
+// ---- out of the guest ---------------------------------------------------------------
+
+/// Reads a guest's answer, counting bytes against the output cap.
+pub struct Out<'a> {
+    plugin: &'a str,
+    left: usize,
+    cap: usize,
+}
+
+impl<'a> Out<'a> {
+    pub fn new(plugin: &'a str, cap: usize) -> Self {
+        Self {
+            plugin,
+            left: cap,
+            cap,
+        }
+    }
+
+    fn take(&mut self, what: &str, len: usize) -> Result<()> {
+        if len > self.left {
+            return Err(PluginError::bad_output(
+                self.plugin,
+                format!(
+                    "the answer is larger than the cap of {} bytes (at {what})",
+                    self.cap
+                ),
+            ));
+        }
+        self.left -= len;
+        Ok(())
+    }
+
+    pub fn text(&mut self, what: &str, s: String) -> Result<String> {
+        self.take(what, s.len())?;
+        Ok(s)
+    }
+
+    fn texts(&mut self, what: &str, v: Vec<String>) -> Result<Vec<String>> {
+        v.into_iter().map(|s| self.text(what, s)).collect()
+    }
+
+    pub fn json(&mut self, what: &str, s: String) -> Result<Value> {
+        self.take(what, s.len())?;
+        serde_json::from_str(&s).map_err(|e| {
+            PluginError::bad_output(self.plugin, format!("{what} is not valid JSON: {e}"))
+        })
+    }
+
+    pub fn opt_json(&mut self, what: &str, s: Option<String>) -> Result<Option<Value>> {
+        s.map(|s| self.json(what, s)).transpose()
+    }
+
+    fn operation(o: t::Operation) -> core::Operation {
+        match o {
+            t::Operation::Create => core::Operation::Create,
+            t::Operation::Update => core::Operation::Update,
+            t::Operation::Replace => core::Operation::Replace,
+            t::Operation::Delete => core::Operation::Delete,
+            t::Operation::Import => core::Operation::Import,
+            t::Operation::NoOp => core::Operation::NoOp,
+        }
+    }
+
+    fn capabilities(&mut self, caps: Vec<t::Capability>) -> Result<Vec<core::Capability>> {
+        caps.into_iter()
+            .map(|c| {
+                Ok(match c {
+                    t::Capability::Network(s) => core::Capability::Network(self.text("capabilities", s)?),
+                    t::Capability::Directory(s) => {
+                        core::Capability::Directory(self.text("capabilities", s)?)
+                    }
+                    t::Capability::Secret(s) => core::Capability::Secret(self.text("capabilities", s)?),
+                    t::Capability::Catalogue => core::Capability::Catalogue,
+                })
+            })
+            .collect()
+    }
+
+    pub fn review(&mut self, r: gt::Review) -> Result<core::Review> {
+        let patch = self.opt_json("review.patch", r.patch)?;
+        if let Some(p) = &patch {
+            let ok = p.as_array().is_some_and(|ops| {
+                ops.iter()
+                    .all(|op| op.get("op").is_some_and(Value::is_string) && op.get("path").is_some_and(Value::is_string))
+            });
+            if !ok {
+                return Err(PluginError::bad_output(
+                    self.plugin,
+                    "review.patch must be an RFC 6902 JSON Patch: an array of objects with \"op\" and \"path\"",
+                ));
+            }
+        }
+        Ok(core::Review {
+            verdict: match r.verdict {
+                t::Verdict::Allow => core::Verdict::Allow,
+                t::Verdict::Warn => core::Verdict::Warn,
+                t::Verdict::Deny => core::Verdict::Deny,
+            },
+            violations: r
+                .violations
+                .into_iter()
+                .map(|v| {
+                    Ok(core::Violation {
+                        path: self.text("review.violations.path", v.path)?,
+                        message: self.text("review.violations.message", v.message)?,
+                    })
+                })
+                .collect::<Result<_>>()?,
+            patch,
+        })
+    }
+
+    pub fn guardrail_info(&mut self, i: gt::GuardrailInfo) -> Result<core::GuardrailInfo> {
+        Ok(core::GuardrailInfo {
+            name: self.text("describe.name", i.name)?,
+            version: self.text("describe.version", i.version)?,
+            description: self.text("describe.description", i.description)?,
+            settings_schema: self.json("describe.settings-schema", i.settings_schema)?,
+            capabilities: self.capabilities(i.capabilities)?,
+        })
+    }
+
+    pub fn provider_info(&mut self, i: pt::ProviderInfo) -> Result<core::ProviderInfo> {
+        Ok(core::ProviderInfo {
+            name: self.text("describe.name", i.name)?,
+            version: self.text("describe.version", i.version)?,
+            description: self.text("describe.description", i.description)?,
+            resource_types: i
+                .resource_types
+                .into_iter()
+                .map(|r| {
+                    Ok(core::ResourceTypeInfo {
+                        name: self.text("describe.resource-types.name", r.name)?,
+                        description: self.text("describe.resource-types.description", r.description)?,
+                        params_schema: self.json("describe.resource-types.params-schema", r.params_schema)?,
+                        state_schema: self.opt_json("describe.resource-types.state-schema", r.state_schema)?,
+                    })
+                })
+                .collect::<Result<_>>()?,
+            capabilities: self.capabilities(i.capabilities)?,
+            settings_schema: self.json("describe.settings-schema", i.settings_schema)?,
+        })
+    }
+
+    pub fn plan(&mut self, p: pt::Plan) -> Result<core::Plan> {
+        Ok(core::Plan {
+            operation: Self::operation(p.operation),
+            diff: p
+                .diff
+                .into_iter()
+                .map(|d| {
+                    Ok(core::FieldDiff {
+                        path: self.text("plan.diff.path", d.path)?,
+                        before: self.opt_json("plan.diff.before", d.before)?,
+                        after: self.opt_json("plan.diff.after", d.after)?,
+                        requires_replace: d.requires_replace,
+                    })
+                })
+                .collect::<Result<_>>()?,
+            monthly_cost: p.monthly_cost,
+            notes: self.texts("plan.notes", p.notes)?,
+        })
+    }
+
+    pub fn applied(&mut self, a: pt::Applied) -> Result<core::Applied> {
+        let outputs = self.json("applied.outputs", a.outputs)?;
+        if !outputs.is_object() {
+            return Err(PluginError::bad_output(self.plugin, "applied.outputs must be a JSON object"));
+        }
+        Ok(core::Applied {
+            state: self.json("applied.state", a.state)?,
+            outputs,
+            sensitive: self.texts("applied.sensitive", a.sensitive)?,
+        })
+    }
+
+    pub fn imported(&mut self, i: pt::Imported) -> Result<core::Imported> {
+        Ok(core::Imported {
+            params: self.json("imported.params", i.params)?,
+            applied: self.applied(i.applied)?,
+        })
+    }
+}

@@ -1,0 +1,127 @@
+//! [`WasmGuardrail`]: a guardrail component behind core's
+//! [`paved_core::plugin::Guardrail`] trait.
+
+use async_trait::async_trait;
+use paved_core::plugin::{Change, GuardrailInfo, Review};
+use serde_json::Value;
+
+use crate::bindings::guardrail::GuardrailPre;
+use crate::cache::CacheOutcome;
+use crate::convert::{self, Out};
+use crate::error::{PluginError, Result};
+use crate::plugin::Plugin;
+use crate::state::CallState;
+
+/// A loaded guardrail component.
+pub struct WasmGuardrail {
+    plugin: Plugin,
+    pre: GuardrailPre<CallState>,
+    info: GuardrailInfo,
+}
+
+impl std::fmt::Debug for WasmGuardrail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WasmGuardrail")
+            .field("name", &&*self.plugin.name)
+            .field("info", &self.info)
+            .finish_non_exhaustive()
+    }
+}
+
+impl WasmGuardrail {
+    pub(crate) async fn new(plugin: Plugin) -> Result<Self> {
+        let pre = GuardrailPre::new(plugin.pre.clone()).map_err(|e| {
+            PluginError::load(
+                &plugin.name,
+                format!("does not export what the paved:plugin/guardrail world requires: {e:#}"),
+            )
+        })?;
+        let info = describe(&plugin, &pre).await?;
+        let g = Self { plugin, pre, info };
+        let settings = g.plugin.config.settings.clone();
+        g.validate(&settings).await?;
+        Ok(g)
+    }
+
+    /// What the guardrail said about itself at load.
+    pub fn info(&self) -> &GuardrailInfo {
+        &self.info
+    }
+
+    /// Whether the component came from the precompiled cache.
+    pub fn cache_outcome(&self) -> &CacheOutcome {
+        &self.plugin.cache
+    }
+
+    /// Check settings with the guest's `validate-settings`.
+    pub async fn validate(&self, settings: &Value) -> Result<()> {
+        if !settings.is_object() {
+            return Err(PluginError::Settings {
+                plugin: self.plugin.name.to_string(),
+                message: format!("settings must be a JSON object, got {settings}"),
+            });
+        }
+        let text = settings.to_string();
+        let r = self
+            .plugin
+            .call(self.plugin.settings_for(Some(settings)), async |store| {
+                let g = self.pre.instantiate_async(&mut *store).await?;
+                g.call_validate_settings(&mut *store, &text).await
+            })
+            .await?;
+        r.map_err(|e| match self.plugin.guest_error(e) {
+            PluginError::Invalid { plugin, violations } => PluginError::Settings {
+                plugin,
+                message: violations
+                    .iter()
+                    .map(|v| format!("settings.{}: {}", v.path.trim_start_matches("settings."), v.message))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            },
+            other => other,
+        })
+    }
+
+    /// Review one change with the configured settings or `settings`.
+    pub async fn review_change(&self, change: &Change, settings: Option<&Value>) -> Result<Review> {
+        let wit = convert::change(change);
+        let r = self
+            .plugin
+            .call(self.plugin.settings_for(settings), async |store| {
+                let g = self.pre.instantiate_async(&mut *store).await?;
+                g.call_review(&mut *store, &wit).await
+            })
+            .await?;
+        let r = r.map_err(|e| self.plugin.guest_error(e))?;
+        Out::new(&self.plugin.name, self.plugin.limits.max_output_bytes).review(r)
+    }
+}
+
+async fn describe(plugin: &Plugin, pre: &GuardrailPre<CallState>) -> Result<GuardrailInfo> {
+    let info = plugin
+        .call(plugin.settings.clone(), async |store| {
+            let g = pre.instantiate_async(&mut *store).await?;
+            g.call_describe(&mut *store).await
+        })
+        .await?;
+    Out::new(&plugin.name, plugin.limits.max_output_bytes).guardrail_info(info)
+}
+
+#[async_trait]
+impl paved_core::plugin::Guardrail for WasmGuardrail {
+    fn name(&self) -> &str {
+        &self.plugin.name
+    }
+
+    async fn describe(&self) -> paved_core::Result<GuardrailInfo> {
+        Ok(self.info.clone())
+    }
+
+    async fn validate_settings(&self, settings: &Value) -> paved_core::Result<()> {
+        Ok(self.validate(settings).await?)
+    }
+
+    async fn review(&self, change: &Change, settings: Option<&Value>) -> paved_core::Result<Review> {
+        Ok(self.review_change(change, settings).await?)
+    }
+}

@@ -1,0 +1,254 @@
+//! The plugin host: one wasmtime [`Engine`] (pooling allocator, epoch
+//! interruption, a ticker thread advancing the epoch), one [`Linker`] with
+//! WASI and the `paved:plugin/host` imports, and the precompiled-component
+//! cache. Loading a plugin compiles it once into an `InstancePre`; each call
+//! then gets a fresh `Store` (see [`crate::call`]).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use paved_core::plugin::{CatalogueLookup, NoCatalogue};
+use wasmtime::component::{Component, Linker};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+use crate::bindings;
+use crate::cache::{CacheOutcome, ComponentCache};
+use crate::config::{MAX_MEMORY_MIB, PluginConfig, PluginKind};
+use crate::error::{PluginError, Result};
+use crate::guardrail::WasmGuardrail;
+use crate::plugin::Plugin;
+use crate::provider::WasmProvider;
+use crate::secrets::{NoSecrets, SecretStore};
+use crate::state::CallState;
+
+/// How often the epoch advances; deadlines are counted in these ticks.
+pub(crate) const TICK: Duration = Duration::from_millis(1);
+
+/// Builds a [`PluginHost`].
+pub struct PluginHostBuilder {
+    cache_dir: Option<PathBuf>,
+    catalogue: Arc<dyn CatalogueLookup>,
+    secrets: Arc<dyn SecretStore>,
+    max_instances: u32,
+}
+
+impl Default for PluginHostBuilder {
+    fn default() -> Self {
+        Self {
+            cache_dir: None,
+            catalogue: Arc::new(NoCatalogue),
+            secrets: Arc::new(NoSecrets),
+            max_instances: 128,
+        }
+    }
+}
+
+impl PluginHostBuilder {
+    /// Cache precompiled components in `dir` (created if missing).
+    pub fn cache_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.cache_dir = Some(dir.into());
+        self
+    }
+
+    /// The catalogue guardrails may read (when granted).
+    pub fn catalogue(mut self, catalogue: Arc<dyn CatalogueLookup>) -> Self {
+        self.catalogue = catalogue;
+        self
+    }
+
+    /// Where granted secrets are read from.
+    pub fn secrets(mut self, secrets: Arc<dyn SecretStore>) -> Self {
+        self.secrets = secrets;
+        self
+    }
+
+    /// How many plugin calls may run at the same time (pool slots; default 128).
+    pub fn max_concurrent_calls(mut self, n: u32) -> Self {
+        self.max_instances = n.max(1);
+        self
+    }
+
+    /// Create the engine, the linker and the epoch ticker.
+    pub fn build(self) -> Result<PluginHost> {
+        let err = |e: wasmtime::Error| PluginError::load("<host>", format!("{e:#}"));
+        let n = self.max_instances;
+        let mut pool = PoolingAllocationConfig::default();
+        pool.total_component_instances(n)
+            .total_core_instances(n * 8)
+            .total_memories(n * 2)
+            .total_tables(n * 4)
+            .total_stacks(n)
+            .max_memory_size((MAX_MEMORY_MIB as usize) << 20);
+        let mut config = Config::new();
+        config
+            .epoch_interruption(true)
+                        .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        let engine = Engine::new(&config).map_err(err)?;
+
+        let mut linker = Linker::<CallState>::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(err)?;
+        bindings::guardrail::Guardrail::add_to_linker::<_, wasmtime::component::HasSelf<_>>(
+            &mut linker,
+            |s| s,
+        )
+        .map_err(err)?;
+        bindings::provider::paved::plugin::provider_types::add_to_linker::<_, wasmtime::component::HasSelf<_>>(
+            &mut linker,
+            |s| s,
+        )
+        .map_err(err)?;
+        let cache = match self.cache_dir {
+            None => None,
+            Some(dir) => Some(ComponentCache::new(dir.clone(), &engine).map_err(|e| {
+                PluginError::load("<host>", format!("cache directory {}: {e}", dir.display()))
+            })?),
+        };
+        let ticker = Ticker::start(engine.clone());
+        Ok(PluginHost {
+            inner: Arc::new(HostInner {
+                engine,
+                linker,
+                cache,
+                catalogue: self.catalogue,
+                secrets: self.secrets,
+                _ticker: ticker,
+            }),
+        })
+    }
+}
+
+/// Advances the engine's epoch every [`TICK`] until dropped.
+struct Ticker {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Ticker {
+    fn start(engine: Engine) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("paved-plugin-epoch".into())
+            .spawn(move || {
+                while !flag.load(Ordering::Relaxed) {
+                    std::thread::sleep(TICK);
+                    engine.increment_epoch();
+                }
+            })
+            .expect("spawn the epoch ticker thread");
+        Self {
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Ticker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+pub(crate) struct HostInner {
+    pub engine: Engine,
+    pub linker: Linker<CallState>,
+    cache: Option<ComponentCache>,
+    pub catalogue: Arc<dyn CatalogueLookup>,
+    pub secrets: Arc<dyn SecretStore>,
+    _ticker: Ticker,
+}
+
+/// The wasmtime host for paved plugins. Cheap to clone.
+#[derive(Clone)]
+pub struct PluginHost {
+    pub(crate) inner: Arc<HostInner>,
+}
+
+impl std::fmt::Debug for PluginHost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PluginHost").finish_non_exhaustive()
+    }
+}
+
+impl PluginHost {
+    /// Start building a host.
+    pub fn builder() -> PluginHostBuilder {
+        PluginHostBuilder::default()
+    }
+
+    /// Compile (or load from the cache) the component at `config.path`.
+    pub(crate) async fn compile(&self, config: &PluginConfig) -> Result<(Component, CacheOutcome)> {
+        let bytes = tokio::fs::read(&config.path).await.map_err(|e| {
+            PluginError::load(&config.name, format!("{}: {e}", config.path.display()))
+        })?;
+        self.compile_bytes(&config.name, bytes).await
+    }
+
+    /// Compile (or load from the cache) a component from its bytes.
+    pub(crate) async fn compile_bytes(
+        &self,
+        name: &str,
+        bytes: Vec<u8>,
+    ) -> Result<(Component, CacheOutcome)> {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || match &inner.cache {
+            Some(cache) => cache.load(&inner.engine, &bytes),
+            None => Component::new(&inner.engine, &bytes).map(|c| (c, CacheOutcome::Compiled)),
+        })
+        .await
+        .map_err(|e| PluginError::load(name, format!("compile task failed: {e}")))?
+        .map_err(|e| PluginError::load(name, format!("not a valid component: {e:#}")))
+    }
+
+    /// Load a guardrail: compile, link against the `guardrail` world, check
+    /// its exports, describe it and validate its settings.
+    pub async fn load_guardrail(&self, config: PluginConfig) -> Result<WasmGuardrail> {
+        expect_kind(&config, PluginKind::Guardrail)?;
+        let (component, outcome) = self.compile(&config).await?;
+        WasmGuardrail::new(Plugin::new(self.clone(), config, component, outcome)?).await
+    }
+
+    /// Load a provider: compile, link against the `provider` world, check its
+    /// exports, describe it and validate its settings.
+    pub async fn load_provider(&self, config: PluginConfig) -> Result<WasmProvider> {
+        expect_kind(&config, PluginKind::Provider)?;
+        let (component, outcome) = self.compile(&config).await?;
+        WasmProvider::new(Plugin::new(self.clone(), config, component, outcome)?).await
+    }
+
+    /// Load either kind, as configured.
+    pub async fn load(&self, config: PluginConfig) -> Result<LoadedPlugin> {
+        Ok(match config.kind {
+            PluginKind::Guardrail => LoadedPlugin::Guardrail(self.load_guardrail(config).await?),
+            PluginKind::Provider => LoadedPlugin::Provider(self.load_provider(config).await?),
+        })
+    }
+
+    /// The engine (for benchmarks and inspection).
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+}
+
+fn expect_kind(config: &PluginConfig, kind: PluginKind) -> Result<()> {
+    if config.kind != kind {
+        return Err(PluginError::load(
+            &config.name,
+            format!("configured as a {} but loaded as a {kind}", config.kind),
+        ));
+    }
+    Ok(())
+}
+
+/// A loaded plugin of either kind.
+#[derive(Debug)]
+pub enum LoadedPlugin {
+    Guardrail(WasmGuardrail),
+    Provider(WasmProvider),
+}

@@ -1,0 +1,1 @@
+//! Inspect (placeholder while building).

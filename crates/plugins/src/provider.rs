@@ -1,0 +1,170 @@
+//! [`WasmProvider`]: a provider component behind core's
+//! [`paved_core::plugin::Provider`] trait.
+
+use async_trait::async_trait;
+use paved_core::plugin::{
+    Applied, ApplyRequest, ImportRequest, Imported, Plan, PlanRequest, ProviderInfo,
+    ResourceRequest,
+};
+use serde_json::Value;
+
+use crate::bindings::provider::ProviderPre;
+use crate::cache::CacheOutcome;
+use crate::convert::{self, Out};
+use crate::error::{PluginError, Result};
+use crate::plugin::Plugin;
+use crate::state::CallState;
+
+/// A loaded provider component.
+pub struct WasmProvider {
+    plugin: Plugin,
+    pre: ProviderPre<CallState>,
+    info: ProviderInfo,
+}
+
+impl std::fmt::Debug for WasmProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WasmProvider")
+            .field("name", &&*self.plugin.name)
+            .field("info", &self.info)
+            .finish_non_exhaustive()
+    }
+}
+
+macro_rules! call {
+    ($self:ident, $method:ident $(, $arg:expr)?) => {{
+        let r = $self
+            .plugin
+            .call($self.plugin.settings.clone(), async |store| {
+                let p = $self.pre.instantiate_async(&mut *store).await?;
+                p.$method(&mut *store $(, $arg)?).await
+            })
+            .await?;
+        r.map_err(|e| $self.plugin.guest_error(e))?
+    }};
+}
+
+impl WasmProvider {
+    pub(crate) async fn new(plugin: Plugin) -> Result<Self> {
+        let pre = ProviderPre::new(plugin.pre.clone()).map_err(|e| {
+            PluginError::load(
+                &plugin.name,
+                format!("does not export what the paved:plugin/provider world requires: {e:#}"),
+            )
+        })?;
+        let info = plugin
+            .call(plugin.settings.clone(), async |store| {
+                let p = pre.instantiate_async(&mut *store).await?;
+                p.call_describe(&mut *store).await
+            })
+            .await?;
+        let info = Out::new(&plugin.name, plugin.limits.max_output_bytes).provider_info(info)?;
+        let p = Self { plugin, pre, info };
+        let settings = p.plugin.config.settings.clone();
+        p.validate(&settings).await?;
+        Ok(p)
+    }
+
+    /// What the provider said about itself at load.
+    pub fn info(&self) -> &ProviderInfo {
+        &self.info
+    }
+
+    /// Whether the component came from the precompiled cache.
+    pub fn cache_outcome(&self) -> &CacheOutcome {
+        &self.plugin.cache
+    }
+
+    /// Check settings with the guest's `validate-settings`.
+    pub async fn validate(&self, settings: &Value) -> Result<()> {
+        let text = settings.to_string();
+        let r = self
+            .plugin
+            .call(self.plugin.settings_for(Some(settings)), async |store| {
+                let p = self.pre.instantiate_async(&mut *store).await?;
+                p.call_validate_settings(&mut *store, &text).await
+            })
+            .await?;
+        r.map_err(|e| match self.plugin.guest_error(e) {
+            PluginError::Invalid { plugin, violations } => PluginError::Settings {
+                plugin,
+                message: violations
+                    .iter()
+                    .map(|v| format!("{}: {}", v.path, v.message))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            },
+            other => other,
+        })
+    }
+
+    fn out(&self) -> Out<'_> {
+        Out::new(&self.plugin.name, self.plugin.limits.max_output_bytes)
+    }
+
+    /// `plan` export.
+    pub async fn plan_resource(&self, request: &PlanRequest) -> Result<Plan> {
+        let req = convert::plan_request(request);
+        let plan = call!(self, call_plan, &req);
+        self.out().plan(plan)
+    }
+
+    /// `apply` export.
+    pub async fn apply_resource(&self, request: &ApplyRequest) -> Result<Applied> {
+        let req = convert::apply_request(request);
+        let applied = call!(self, call_apply, &req);
+        self.out().applied(applied)
+    }
+
+    /// `read` export.
+    pub async fn read_resource(&self, request: &ResourceRequest) -> Result<Option<Value>> {
+        let req = convert::resource_request(request);
+        let state = call!(self, call_read, &req);
+        self.out().opt_json("read", state)
+    }
+
+    /// `delete` export.
+    pub async fn delete_resource(&self, request: &ResourceRequest) -> Result<()> {
+        let req = convert::resource_request(request);
+        call!(self, call_delete, &req);
+        Ok(())
+    }
+
+    /// `import` export.
+    pub async fn import_resource(&self, request: &ImportRequest) -> Result<Imported> {
+        let req = convert::import_request(request);
+        let imported = call!(self, call_import, &req);
+        self.out().imported(imported)
+    }
+}
+
+#[async_trait]
+impl paved_core::plugin::Provider for WasmProvider {
+    fn name(&self) -> &str {
+        &self.plugin.name
+    }
+
+    async fn describe(&self) -> paved_core::Result<ProviderInfo> {
+        Ok(self.info.clone())
+    }
+
+    async fn plan(&self, request: &PlanRequest) -> paved_core::Result<Plan> {
+        Ok(self.plan_resource(request).await?)
+    }
+
+    async fn apply(&self, request: &ApplyRequest) -> paved_core::Result<Applied> {
+        Ok(self.apply_resource(request).await?)
+    }
+
+    async fn read(&self, request: &ResourceRequest) -> paved_core::Result<Option<Value>> {
+        Ok(self.read_resource(request).await?)
+    }
+
+    async fn delete(&self, request: &ResourceRequest) -> paved_core::Result<()> {
+        Ok(self.delete_resource(request).await?)
+    }
+
+    async fn import(&self, request: &ImportRequest) -> paved_core::Result<Imported> {
+        Ok(self.import_resource(request).await?)
+    }
+}

@@ -1,0 +1,147 @@
+//! Turns a plugin's [`Grants`] into the WASI context of one call: preopened
+//! directories with their permissions, a socket check that lets TCP reach
+//! only the granted `host:port` pairs (and records every refused attempt),
+//! and stdout/stderr captured per call and forwarded to `tracing`.
+
+use std::collections::HashSet;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::{Arc, Mutex};
+
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::sockets::SocketAddrUse;
+use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder};
+
+use crate::config::{DirMode, Grants};
+use crate::error::{PluginError, Result};
+
+/// Bytes of stdout and of stderr kept per call; the rest is dropped.
+const STDIO_CAPTURE_BYTES: usize = 64 * 1024;
+
+/// Grants checked and resolved once, at load.
+#[derive(Debug)]
+pub(crate) struct Sandbox {
+    grants: Grants,
+    /// Addresses the granted `host:port` pairs resolved to.
+    allowed: Arc<HashSet<SocketAddr>>,
+    pub(crate) secrets: HashSet<String>,
+}
+
+/// Refused capability uses recorded during one call.
+pub(crate) type Denials = Arc<Mutex<Vec<String>>>;
+
+/// Guest output captured during one call.
+#[derive(Clone)]
+pub(crate) struct Stdio {
+    pub stdout: MemoryOutputPipe,
+    pub stderr: MemoryOutputPipe,
+}
+
+impl Stdio {
+    fn new() -> Self {
+        Self {
+            stdout: MemoryOutputPipe::new(STDIO_CAPTURE_BYTES),
+            stderr: MemoryOutputPipe::new(STDIO_CAPTURE_BYTES),
+        }
+    }
+
+    /// Send captured output to `tracing` under the plugin's name.
+    pub fn forward(&self, plugin: &str) {
+        for line in String::from_utf8_lossy(&self.stdout.contents()).lines() {
+            tracing::info!(target: "paved_plugins::guest", plugin, stream = "stdout", "{line}");
+        }
+        for line in String::from_utf8_lossy(&self.stderr.contents()).lines() {
+            tracing::warn!(target: "paved_plugins::guest", plugin, stream = "stderr", "{line}");
+        }
+    }
+
+    /// The last lines of stderr (e.g. a Rust panic message), for error reports.
+    pub fn stderr_tail(&self) -> String {
+        let text = String::from_utf8_lossy(&self.stderr.contents()).into_owned();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(5)..].join("\n")
+    }
+}
+
+impl Sandbox {
+    /// Check the grants of plugin `name`: directories must exist, network
+    /// grants must be `host:port` and resolve.
+    pub fn new(name: &str, grants: &Grants) -> Result<Self> {
+        let settings_err = |message: String| PluginError::Settings {
+            plugin: name.to_owned(),
+            message,
+        };
+        for (i, dir) in grants.dirs.iter().enumerate() {
+            if !dir.host.is_dir() {
+                return Err(settings_err(format!(
+                    "grants.dirs[{i}].host: {} is not a directory",
+                    dir.host.display()
+                )));
+            }
+            if !dir.guest.starts_with('/') {
+                return Err(settings_err(format!(
+                    "grants.dirs[{i}].guest: '{}' must be an absolute guest path like /data",
+                    dir.guest
+                )));
+            }
+        }
+        let mut allowed = HashSet::new();
+        for (i, pair) in grants.network.iter().enumerate() {
+            let addrs = pair.to_socket_addrs().map_err(|e| {
+                settings_err(format!(
+                    "grants.network[{i}]: '{pair}' is not a reachable host:port ({e})"
+                ))
+            })?;
+            allowed.extend(addrs);
+        }
+        Ok(Self {
+            grants: grants.clone(),
+            allowed: Arc::new(allowed),
+            secrets: grants.secrets.iter().cloned().collect(),
+        })
+    }
+
+    /// Whether catalogue lookups are granted.
+    pub fn catalogue(&self) -> bool {
+        self.grants.catalogue
+    }
+
+    /// The WASI context of one call.
+    pub fn wasi(&self, plugin: &str, denials: &Denials) -> Result<(WasiCtx, Stdio)> {
+        let stdio = Stdio::new();
+        let mut b = WasiCtxBuilder::new();
+        b.stdout(stdio.stdout.clone()).stderr(stdio.stderr.clone());
+        for dir in &self.grants.dirs {
+            let perms = match dir.mode {
+                DirMode::Ro => FsPerms::ReadOnly,
+                DirMode::Rw => FsPerms::ReadWrite,
+            };
+            b.preopened_dir(&dir.host, &dir.guest, perms)
+                .map_err(|e| PluginError::CapabilityDenied {
+                    plugin: plugin.to_owned(),
+                    message: format!("cannot open granted directory {}: {e}", dir.host.display()),
+                })?;
+        }
+        // TCP is switched on for every plugin so that each refused attempt goes
+        // through the check below and is recorded; the check allows nothing
+        // but connections to granted addresses (and the implicit wildcard bind
+        // a connect performs).
+        let allowed = self.allowed.clone();
+        let denials = denials.clone();
+        b.allow_tcp(true)
+            .allow_udp(false)
+            .allow_ip_name_lookup(!self.grants.network.is_empty())
+            .socket_addr_check(move |addr, usage| {
+                let ok = match usage {
+                    SocketAddrUse::TcpConnect => allowed.contains(&addr),
+                    SocketAddrUse::TcpBind => addr.ip().is_unspecified() && addr.port() == 0,
+                    _ => false,
+                };
+                if !ok {
+                    let mut d = denials.lock().unwrap_or_else(|p| p.into_inner());
+                    d.push(format!("network {usage:?} {addr} is not granted"));
+                }
+                Box::pin(async move { ok })
+            });
+        Ok((b.build(), stdio))
+    }
+}

@@ -1,0 +1,198 @@
+//! The data of one call's `Store`: the WASI context, the memory limiter, the
+//! host-call counter, the settings the guest reads with `config`, and the
+//! handles (catalogue, secrets) the host imports use. A fresh `CallState` is
+//! made for every call, so nothing a guest does survives it.
+
+use std::sync::Arc;
+
+use paved_core::plugin::CatalogueLookup;
+use wasmtime::component::ResourceTable;
+use wasmtime::ResourceLimiter;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use crate::bindings::{host, t};
+use crate::sandbox::{Denials, Sandbox};
+use crate::secrets::SecretStore;
+
+/// Error raised inside the store to stop the guest; recognised by the caller.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum Stop {
+    #[error("memory limit: asked for {desired} bytes, the cap is {limit} bytes")]
+    OutOfMemory { desired: usize, limit: usize },
+    #[error("exceeded the cap of {0} host calls in one call")]
+    HostCalls(u32),
+}
+
+/// Caps linear memory (and tables) and remembers why growth was refused.
+pub(crate) struct Limiter {
+    memory_bytes: usize,
+}
+
+impl ResourceLimiter for Limiter {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.memory_bytes {
+            return Err(Stop::OutOfMemory {
+                desired,
+                limit: self.memory_bytes,
+            }
+            .into());
+        }
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= 100_000)
+    }
+}
+
+/// Store data of one call.
+pub(crate) struct CallState {
+    plugin: Arc<str>,
+    wasi: WasiCtx,
+    table: ResourceTable,
+    pub limiter: Limiter,
+    host_calls: u32,
+    max_host_calls: u32,
+    settings: Arc<str>,
+    sandbox: Arc<Sandbox>,
+    catalogue: Arc<dyn CatalogueLookup>,
+    secrets: Arc<dyn SecretStore>,
+    pub denials: Denials,
+}
+
+pub(crate) struct CallStateParts {
+    pub plugin: Arc<str>,
+    pub wasi: WasiCtx,
+    pub memory_bytes: usize,
+    pub max_host_calls: u32,
+    pub settings: Arc<str>,
+    pub sandbox: Arc<Sandbox>,
+    pub catalogue: Arc<dyn CatalogueLookup>,
+    pub secrets: Arc<dyn SecretStore>,
+    pub denials: Denials,
+}
+
+impl CallState {
+    pub fn new(p: CallStateParts) -> Self {
+        Self {
+            plugin: p.plugin,
+            wasi: p.wasi,
+            table: ResourceTable::new(),
+            limiter: Limiter {
+                memory_bytes: p.memory_bytes,
+            },
+            host_calls: 0,
+            max_host_calls: p.max_host_calls,
+            settings: p.settings,
+            sandbox: p.sandbox,
+            catalogue: p.catalogue,
+            secrets: p.secrets,
+            denials: p.denials,
+        }
+    }
+
+    fn count(&mut self) -> wasmtime::Result<()> {
+        self.host_calls += 1;
+        if self.host_calls > self.max_host_calls {
+            return Err(Stop::HostCalls(self.max_host_calls).into());
+        }
+        Ok(())
+    }
+
+    fn deny(&self, what: String) -> host::HostError {
+        self.denials
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(what.clone());
+        host::HostError::NotGranted(what)
+    }
+}
+
+impl WasiView for CallState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl t::Host for CallState {}
+impl crate::bindings::gt::Host for CallState {}
+impl crate::bindings::pt::Host for CallState {}
+
+impl host::Host for CallState {
+    async fn log(&mut self, level: host::Level, message: String) -> wasmtime::Result<()> {
+        self.count()?;
+        let plugin = &*self.plugin;
+        match level {
+            host::Level::Trace => tracing::trace!(target: "paved_plugins::guest", plugin, "{message}"),
+            host::Level::Debug => tracing::debug!(target: "paved_plugins::guest", plugin, "{message}"),
+            host::Level::Info => tracing::info!(target: "paved_plugins::guest", plugin, "{message}"),
+            host::Level::Warn => tracing::warn!(target: "paved_plugins::guest", plugin, "{message}"),
+            host::Level::Error => tracing::error!(target: "paved_plugins::guest", plugin, "{message}"),
+        }
+        Ok(())
+    }
+
+    async fn config(&mut self) -> wasmtime::Result<String> {
+        self.count()?;
+        Ok(self.settings.to_string())
+    }
+
+    async fn secret(&mut self, name: String) -> wasmtime::Result<Result<String, host::HostError>> {
+        self.count()?;
+        if !self.sandbox.secrets.contains(&name) {
+            return Ok(Err(self.deny(format!("secret '{name}' is not granted"))));
+        }
+        Ok(self
+            .secrets
+            .secret(&name)
+            .ok_or_else(|| host::HostError::Unavailable(format!("secret '{name}' is not set"))))
+    }
+
+    async fn catalogue_get(
+        &mut self,
+        entity_ref: String,
+    ) -> wasmtime::Result<Result<Option<String>, host::HostError>> {
+        self.count()?;
+        if !self.sandbox.catalogue() {
+            return Ok(Err(self.deny("catalogue lookups are not granted".into())));
+        }
+        Ok(match self.catalogue.get(&entity_ref).await {
+            Ok(found) => Ok(found.map(|v| v.to_string())),
+            Err(e) => Err(lookup_error(e)),
+        })
+    }
+
+    async fn catalogue_query(
+        &mut self,
+        filter: String,
+    ) -> wasmtime::Result<Result<Vec<String>, host::HostError>> {
+        self.count()?;
+        if !self.sandbox.catalogue() {
+            return Ok(Err(self.deny("catalogue lookups are not granted".into())));
+        }
+        Ok(match self.catalogue.query(&filter).await {
+            Ok(found) => Ok(found.iter().map(|v| v.to_string()).collect()),
+            Err(e) => Err(lookup_error(e)),
+        })
+    }
+}
+
+fn lookup_error(e: paved_core::Error) -> host::HostError {
+    match e {
+        paved_core::Error::Invalid { .. } => host::HostError::Invalid(e.to_string()),
+        other => host::HostError::Unavailable(other.to_string()),
+    }
+}
