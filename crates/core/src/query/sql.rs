@@ -1,1 +1,585 @@
-//! SQL for predicates, shared by both stores (OWNER: store helper).
+//! SQL for queries, shared by both stores: the one place a [`Predicate`],
+//! an ordering, a keyset cursor and a full-text search become SQL.
+//!
+//! The schema (created by `store::migrations`, same shape in both dialects):
+//!
+//! * `entities(id, key, uid, kind, namespace, name, etag, body, location, created_at, updated_at)`
+//!   – `key` is the lower-cased ref, unique; `body` the entity JSON as text.
+//! * `search(entity_id, key, value)` – the flattened index of `model::index`,
+//!   lower-cased, indexed on `(key, value, entity_id)` and `(entity_id, key)`.
+//! * `relations(originating_entity_id, source_key, source_ref, type, target_key, target_ref)`
+//!   – `type` lower-cased (`ownedby`); a relation belongs to its source
+//!   whichever entity's spec produced it.
+//! * `entities_fts` – SQLite FTS5 table (rowid = entity id) or PostgreSQL
+//!   `(entity_id, doc tsvector)` with a GIN index; the document is
+//!   [`fts_document`] of the entity's name, title, description and tags.
+//!
+//! A key `relations.<type>` is answered from `relations` (so a group sees the
+//! `ownerOf` rows that its components' specs produce); every other key from
+//! `search`. Values compare lower-cased; text columns compare bytewise (the
+//! PostgreSQL schema uses `COLLATE "C"`), so both stores order identically.
+//!
+//! Every statement is returned as text plus [`Param`]s with the dialect's
+//! placeholders (`?N` or `$N`); user input never becomes SQL text.
+
+use super::{Direction, Order, Predicate};
+
+/// Which SQL flavour to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// A bound parameter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Param {
+    Text(String),
+    Int(i64),
+}
+
+/// A statement and its parameters, in placeholder order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sql {
+    pub text: String,
+    pub params: Vec<Param>,
+}
+
+/// Where paging resumes: the sort values and the key of the last row seen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct After {
+    /// One per ordering field; `None` where the entity has no value.
+    pub values: Vec<Option<String>>,
+    pub key: String,
+}
+
+/// What to select in [`page`].
+#[derive(Debug, Clone, Copy)]
+pub struct PageSpec<'a> {
+    pub filter: Option<&'a Predicate>,
+    pub text: Option<&'a str>,
+    pub order: &'a [Order],
+    pub after: Option<&'a After>,
+    /// Rows to return (callers ask for one more than the page to see if another follows).
+    pub limit: i64,
+}
+
+/// Appends SQL text and parameters with the dialect's placeholders.
+#[derive(Debug)]
+pub struct Builder {
+    dialect: Dialect,
+    text: String,
+    params: Vec<Param>,
+}
+
+impl Builder {
+    /// An empty statement.
+    pub fn new(dialect: Dialect) -> Self {
+        Self {
+            dialect,
+            text: String::new(),
+            params: Vec::new(),
+        }
+    }
+
+    /// Append SQL text.
+    pub fn push(&mut self, sql: &str) -> &mut Self {
+        self.text.push_str(sql);
+        self
+    }
+
+    /// Append a placeholder bound to `p`.
+    pub fn bind(&mut self, p: Param) -> &mut Self {
+        self.params.push(p);
+        let n = self.params.len();
+        match self.dialect {
+            Dialect::Sqlite => self.text.push_str(&format!("?{n}")),
+            Dialect::Postgres => self.text.push_str(&format!("${n}")),
+        }
+        self
+    }
+
+    /// Append a text placeholder.
+    pub fn text(&mut self, s: impl Into<String>) -> &mut Self {
+        self.bind(Param::Text(s.into()))
+    }
+
+    /// The finished statement.
+    pub fn finish(self) -> Sql {
+        Sql {
+            text: self.text,
+            params: self.params,
+        }
+    }
+}
+
+/// Where the values of a dotted key live.
+enum Source {
+    /// `search` rows with this (lower-cased) key.
+    Search(String),
+    /// `relations` rows of this (lower-cased) type.
+    Relation(String),
+}
+
+fn source(key: &str) -> Source {
+    let key = key.trim().to_lowercase();
+    match key.strip_prefix("relations.") {
+        Some(ty) => Source::Relation(ty.to_string()),
+        None => Source::Search(key),
+    }
+}
+
+/// A condition on the values of one key.
+enum ValueTest<'a> {
+    Any,
+    Eq(&'a str),
+    In(&'a [String]),
+    Prefix(&'a str),
+    Substring(&'a str),
+}
+
+/// Escape `\`, `%` and `_` for `LIKE … ESCAPE '\'`.
+pub fn escape_like(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The smallest string greater than every string starting with `prefix`
+/// (bytewise), if there is one.
+fn prefix_upper_bound(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let mut next = last as u32 + 1;
+        if (0xD800..0xE000).contains(&next) {
+            next = 0xE000;
+        }
+        if let Some(c) = char::from_u32(next) {
+            chars.push(c);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
+/// `e` matches when some value of `key` passes `test`.
+fn push_value_test(b: &mut Builder, key: &str, test: ValueTest<'_>) {
+    if let ValueTest::In([]) = test {
+        b.push("1=0");
+        return;
+    }
+    let col = match source(key) {
+        Source::Search(k) => {
+            b.push("e.id IN (SELECT s.entity_id FROM search s WHERE s.key = ")
+                .text(k);
+            "s.value"
+        }
+        Source::Relation(t) => {
+            b.push("e.key IN (SELECT r.source_key FROM relations r WHERE r.type = ")
+                .text(t);
+            "r.target_key"
+        }
+    };
+    match test {
+        ValueTest::Any => {}
+        ValueTest::Eq(v) => {
+            b.push(&format!(" AND {col} = ")).text(v.to_lowercase());
+        }
+        ValueTest::In(vs) => {
+            b.push(&format!(" AND {col} IN ("));
+            for (i, v) in vs.iter().enumerate() {
+                if i > 0 {
+                    b.push(", ");
+                }
+                b.text(v.to_lowercase());
+            }
+            b.push(")");
+        }
+        ValueTest::Prefix(p) => {
+            let p = p.to_lowercase();
+            // The range lets both databases use the (key, value) index; LIKE states the meaning.
+            if let Some(hi) = prefix_upper_bound(&p) {
+                b.push(&format!(" AND {col} >= "))
+                    .text(p.clone())
+                    .push(&format!(" AND {col} < "))
+                    .text(hi);
+            }
+            b.push(&format!(" AND {col} LIKE "))
+                .text(format!("{}%", escape_like(&p)))
+                .push(" ESCAPE '\\'");
+        }
+        ValueTest::Substring(t) => {
+            b.push(&format!(" AND {col} LIKE "))
+                .text(format!("%{}%", escape_like(&t.to_lowercase())))
+                .push(" ESCAPE '\\'");
+        }
+    }
+    b.push(")");
+}
+
+/// Append the condition for `p` over the entity alias `e`.
+pub fn push_predicate(b: &mut Builder, p: &Predicate) {
+    match p {
+        Predicate::All(children) | Predicate::Any(children) if children.is_empty() => {
+            b.push(if matches!(p, Predicate::All(_)) {
+                "1=1"
+            } else {
+                "1=0"
+            });
+        }
+        Predicate::All(children) | Predicate::Any(children) => {
+            let op = if matches!(p, Predicate::All(_)) {
+                " AND "
+            } else {
+                " OR "
+            };
+            b.push("(");
+            for (i, c) in children.iter().enumerate() {
+                if i > 0 {
+                    b.push(op);
+                }
+                push_predicate(b, c);
+            }
+            b.push(")");
+        }
+        Predicate::Not(inner) => {
+            b.push("NOT (");
+            push_predicate(b, inner);
+            b.push(")");
+        }
+        Predicate::Eq { key, value } => push_value_test(b, key, ValueTest::Eq(value)),
+        Predicate::In { key, values } => push_value_test(b, key, ValueTest::In(values)),
+        Predicate::Exists { key, exists } => {
+            if !exists {
+                b.push("NOT ");
+            }
+            push_value_test(b, key, ValueTest::Any);
+        }
+        Predicate::HasPrefix { key, prefix } => push_value_test(b, key, ValueTest::Prefix(prefix)),
+        Predicate::Contains { key, text } => push_value_test(b, key, ValueTest::Substring(text)),
+    }
+}
+
+/// Words of `text` for full-text search: runs of letters and digits, lower-cased.
+pub fn text_tokens(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|t| !t.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// The document stored in the full-text index for an entity's search text.
+pub fn fts_document(text: &str) -> String {
+    text_tokens(text).join(" ")
+}
+
+/// The dialect's full-text match expression: every word, each as a prefix.
+/// `None` when the text has no words.
+pub fn fts_match(dialect: Dialect, text: &str) -> Option<String> {
+    let tokens = text_tokens(text);
+    if tokens.is_empty() {
+        return None;
+    }
+    Some(match dialect {
+        Dialect::Sqlite => tokens
+            .iter()
+            .map(|t| format!("\"{t}\"*"))
+            .collect::<Vec<_>>()
+            .join(" AND "),
+        Dialect::Postgres => tokens
+            .iter()
+            .map(|t| format!("{t}:*"))
+            .collect::<Vec<_>>()
+            .join(" & "),
+    })
+}
+
+/// The WHERE condition for a filter and a full-text search.
+fn push_where(b: &mut Builder, filter: Option<&Predicate>, text: Option<&str>) {
+    match filter {
+        Some(p) => push_predicate(b, p),
+        None => {
+            b.push("1=1");
+        }
+    }
+    if let Some(m) = text.and_then(|t| fts_match(b.dialect, t)) {
+        match b.dialect {
+            Dialect::Sqlite => b
+                .push(" AND e.id IN (SELECT rowid FROM entities_fts WHERE entities_fts MATCH ")
+                .text(m)
+                .push(")"),
+            Dialect::Postgres => b
+                .push(" AND e.id IN (SELECT f.entity_id FROM entities_fts f WHERE f.doc @@ to_tsquery('simple', ")
+                .text(m)
+                .push("))"),
+        };
+    }
+}
+
+/// The value an entity sorts by for `field`: its smallest value there, or NULL.
+fn push_sort_value(b: &mut Builder, field: &str) {
+    match source(field) {
+        Source::Search(k) => b
+            .push("(SELECT min(s.value) FROM search s WHERE s.entity_id = e.id AND s.key = ")
+            .text(k)
+            .push(")"),
+        Source::Relation(t) => b
+            .push("(SELECT min(r.target_key) FROM relations r WHERE r.source_key = e.key AND r.type = ")
+            .text(t)
+            .push(")"),
+    };
+}
+
+/// One page of matching entities: columns `id, key, body`, then one sort
+/// value per ordering field. Ordered by the fields (missing values last),
+/// then by key; starts after `spec.after`.
+pub fn page(dialect: Dialect, spec: &PageSpec<'_>) -> Sql {
+    let mut b = Builder::new(dialect);
+    if spec.order.is_empty() {
+        b.push("SELECT e.id, e.key, e.body FROM entities e WHERE ");
+        push_where(&mut b, spec.filter, spec.text);
+        if let Some(after) = spec.after {
+            b.push(" AND e.key > ").text(after.key.clone());
+        }
+        b.push(" ORDER BY e.key LIMIT ")
+            .bind(Param::Int(spec.limit));
+        return b.finish();
+    }
+    let n = spec.order.len();
+    b.push("SELECT t.id, t.key, t.body");
+    for i in 0..n {
+        b.push(&format!(", t.s{i}"));
+    }
+    b.push(" FROM (SELECT e.id, e.key, e.body");
+    for (i, o) in spec.order.iter().enumerate() {
+        b.push(", ");
+        push_sort_value(&mut b, &o.field);
+        b.push(&format!(" AS s{i}"));
+    }
+    b.push(" FROM entities e WHERE ");
+    push_where(&mut b, spec.filter, spec.text);
+    b.push(") t");
+    if let Some(after) = spec.after {
+        b.push(" WHERE ");
+        push_after(&mut b, spec.order, after);
+    }
+    b.push(" ORDER BY ");
+    for (i, o) in spec.order.iter().enumerate() {
+        let dir = match o.direction {
+            Direction::Asc => "ASC",
+            Direction::Desc => "DESC",
+        };
+        b.push(&format!("t.s{i} {dir} NULLS LAST, "));
+    }
+    b.push("t.key ASC LIMIT ").bind(Param::Int(spec.limit));
+    b.finish()
+}
+
+/// Rows strictly after `after` in the order of [`page`].
+fn push_after(b: &mut Builder, order: &[Order], after: &After) {
+    b.push("(");
+    let mut first = true;
+    for i in 0..=order.len() {
+        // Rows after a missing value in column i: none (missing sorts last).
+        if i < order.len() && after.values[i].is_none() {
+            continue;
+        }
+        if !first {
+            b.push(" OR ");
+        }
+        first = false;
+        b.push("(");
+        for j in 0..i {
+            match &after.values[j] {
+                Some(v) => b.push(&format!("t.s{j} = ")).text(v.clone()),
+                None => b.push(&format!("t.s{j} IS NULL")),
+            };
+            b.push(" AND ");
+        }
+        if i == order.len() {
+            b.push("t.key > ").text(after.key.clone());
+        } else {
+            let op = match order[i].direction {
+                Direction::Asc => ">",
+                Direction::Desc => "<",
+            };
+            let v = after.values[i].clone().expect("checked above");
+            b.push(&format!("(t.s{i} {op} "))
+                .text(v)
+                .push(&format!(" OR t.s{i} IS NULL)"));
+        }
+        b.push(")");
+    }
+    b.push(")");
+}
+
+/// How many entities match: one column, the count.
+pub fn count(dialect: Dialect, filter: Option<&Predicate>, text: Option<&str>) -> Sql {
+    let mut b = Builder::new(dialect);
+    b.push("SELECT count(*) FROM entities e WHERE ");
+    push_where(&mut b, filter, text);
+    b.finish()
+}
+
+/// Facet counts of `field` among matching entities: columns `value, n`,
+/// most frequent first, then by value.
+pub fn facets(dialect: Dialect, field: &str, filter: Option<&Predicate>) -> Sql {
+    let mut b = Builder::new(dialect);
+    match source(field) {
+        Source::Search(k) => {
+            b.push(
+                "SELECT s.value, count(*) AS n FROM search s JOIN entities e ON e.id = s.entity_id \
+                 WHERE s.key = ",
+            )
+            .text(k)
+            .push(" AND s.value IS NOT NULL AND ");
+            push_where(&mut b, filter, None);
+            b.push(" GROUP BY s.value ORDER BY n DESC, s.value ASC");
+        }
+        Source::Relation(t) => {
+            b.push(
+                "SELECT r.target_key, count(DISTINCT e.id) AS n FROM relations r \
+                 JOIN entities e ON e.key = r.source_key WHERE r.type = ",
+            )
+            .text(t)
+            .push(" AND ");
+            push_where(&mut b, filter, None);
+            b.push(" GROUP BY r.target_key ORDER BY n DESC, r.target_key ASC");
+        }
+    }
+    b.finish()
+}
+
+/// Lower-cased ordering fields, as sort values and cursors use them.
+pub fn normalize_order(order: &[Order]) -> Vec<Order> {
+    order
+        .iter()
+        .filter(|o| !o.field.trim().is_empty())
+        .map(|o| Order {
+            field: o.field.trim().to_lowercase(),
+            direction: o.direction,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_follow_the_dialect() {
+        let p = Predicate::Eq {
+            key: "Spec.Owner".into(),
+            value: "Team-A".into(),
+        };
+        let s = count(Dialect::Sqlite, Some(&p), None);
+        assert!(s.text.contains("s.key = ?1 AND s.value = ?2"), "{}", s.text);
+        assert_eq!(
+            s.params,
+            vec![
+                Param::Text("spec.owner".into()),
+                Param::Text("team-a".into())
+            ]
+        );
+        let pg = count(Dialect::Postgres, Some(&p), None);
+        assert!(
+            pg.text.contains("s.key = $1 AND s.value = $2"),
+            "{}",
+            pg.text
+        );
+    }
+
+    #[test]
+    fn like_wildcards_are_escaped() {
+        assert_eq!(escape_like(r"a_b%c\d"), r"a\_b\%c\\d");
+        let p = Predicate::HasPrefix {
+            key: "metadata.name".into(),
+            prefix: "A_%".into(),
+        };
+        let s = count(Dialect::Sqlite, Some(&p), None);
+        assert!(
+            s.params.contains(&Param::Text(r"a\_\%%".into())),
+            "{:?}",
+            s.params
+        );
+        assert!(
+            s.params.contains(&Param::Text("a_&".into())),
+            "{:?}",
+            s.params
+        );
+    }
+
+    #[test]
+    fn prefix_bound_skips_surrogates_and_carries() {
+        assert_eq!(prefix_upper_bound("ab").as_deref(), Some("ac"));
+        assert_eq!(
+            prefix_upper_bound("a\u{D7FF}").as_deref(),
+            Some("a\u{E000}")
+        );
+        assert_eq!(prefix_upper_bound("a\u{10FFFF}").as_deref(), Some("b"));
+        assert_eq!(prefix_upper_bound(""), None);
+    }
+
+    #[test]
+    fn relation_keys_use_the_relations_table() {
+        let p = Predicate::Eq {
+            key: "relations.ownedBy".into(),
+            value: "group:default/a".into(),
+        };
+        let s = count(Dialect::Postgres, Some(&p), None);
+        assert!(
+            s.text.contains("FROM relations r WHERE r.type = $1"),
+            "{}",
+            s.text
+        );
+        assert_eq!(s.params[0], Param::Text("ownedby".into()));
+    }
+
+    #[test]
+    fn full_text_words_are_prefixes_and_never_syntax() {
+        assert_eq!(
+            fts_match(Dialect::Sqlite, "Pay\"ments OR api*").as_deref(),
+            Some("\"pay\"* AND \"ments\"* AND \"or\"* AND \"api\"*")
+        );
+        assert_eq!(
+            fts_match(Dialect::Postgres, "orders-api !").as_deref(),
+            Some("orders:* & api:*")
+        );
+        assert_eq!(fts_match(Dialect::Postgres, " -- "), None);
+    }
+
+    #[test]
+    fn cursor_condition_skips_columns_after_a_missing_value() {
+        let order = vec![Order::parse("spec.type"), Order::parse("-metadata.title")];
+        let after = After {
+            values: vec![Some("service".into()), None],
+            key: "component:default/x".into(),
+        };
+        let s = page(
+            Dialect::Sqlite,
+            &PageSpec {
+                filter: None,
+                text: None,
+                order: &order,
+                after: Some(&after),
+                limit: 10,
+            },
+        );
+        assert!(
+            s.text.contains(
+                "((t.s0 > ?3 OR t.s0 IS NULL)) OR (t.s0 = ?4 AND t.s1 IS NULL AND t.key > ?5)"
+            ),
+            "{}",
+            s.text
+        );
+        assert!(
+            s.text
+                .ends_with("t.s0 ASC NULLS LAST, t.s1 DESC NULLS LAST, t.key ASC LIMIT ?6")
+        );
+    }
+}

@@ -8,6 +8,10 @@
 //! two stores cannot disagree on meaning. The conformance suite in
 //! `tests/store_conformance.rs` runs against both.
 
+pub mod cursor;
+pub mod migrations;
+mod page;
+mod plan;
 pub mod postgres;
 pub mod sqlite;
 

@@ -1,1 +1,789 @@
-//! The PostgreSQL store (OWNER: store helper).
+//! The PostgreSQL store: several processes sharing one platform.
+//!
+//! A deadpool of tokio-postgres connections. A commit is one transaction
+//! that first takes a transaction-scoped advisory lock, so writers from
+//! every process are serialized: the entities named by the batch are read
+//! `FOR UPDATE`, planned (`store::plan`: etag checks, outcomes), written in
+//! bulk (`INSERT … SELECT FROM unnest(…)`, a statement per few thousand
+//! rows), the audit records are chained after the head of the one chain, and
+//! every event is sent with `pg_notify('paved_events', …)`, which PostgreSQL
+//! delivers only when the transaction commits. [`Store::remote_events`]
+//! LISTENs on a dedicated connection and yields the events of other origins.
+//! Queries use the SQL of `query::sql`; rows become pages in `store::page`.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use deadpool_postgres::{Manager, ManagerConfig, Pool, PoolError, RecyclingMethod, Runtime};
+use futures::StreamExt;
+use futures::stream::BoxStream;
+use tokio_postgres::config::Host;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{AsyncMessage, NoTls};
+
+use super::page::{self, RawRelation, RawRow};
+use super::plan::{self, Current, Row, Write};
+use super::{ChangeBatch, CommitResult, Store, migrations};
+use crate::audit::{self, AuditRecord};
+use crate::error::{Error, Result};
+use crate::events::Event;
+use crate::model::relations::RelationRow;
+use crate::model::{Entity, EntityRef};
+use crate::query::sql::{self, Dialect, Param};
+use crate::query::{FacetCount, Page, Predicate, Query};
+
+/// The NOTIFY channel events travel on.
+pub const CHANNEL: &str = "paved_events";
+/// Advisory lock serializing writers (and so the audit chain): "paved" + 1.
+const WRITE_LOCK: i64 = 0x7061_7665_6401;
+/// Advisory lock serializing migrations: "paved" + 2.
+const MIGRATION_LOCK: i64 = 0x7061_7665_6402;
+/// Entities per bulk statement.
+const ENTITY_CHUNK: usize = 2000;
+/// Rows per bulk statement for audit records and notifications.
+const ROW_CHUNK: usize = 5000;
+/// NOTIFY payloads must stay below 8000 bytes.
+const MAX_PAYLOAD: usize = 7900;
+
+/// The PostgreSQL store.
+#[derive(Clone)]
+pub struct PostgresStore {
+    pool: Pool,
+    config: tokio_postgres::Config,
+    /// `host:port/database`.
+    target: String,
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresStore")
+            .field("target", &self.target)
+            .finish()
+    }
+}
+
+/// `host:port/database` of a config, for messages (never the password).
+fn target(config: &tokio_postgres::Config) -> String {
+    let host = match config.get_hosts().first() {
+        Some(Host::Tcp(h)) => h.clone(),
+        Some(Host::Unix(p)) => p.display().to_string(),
+        None => "localhost".to_string(),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    let db = config
+        .get_dbname()
+        .or(config.get_user())
+        .unwrap_or("postgres");
+    format!("{host}:{port}/{db}")
+}
+
+/// The innermost cause of an error, as text.
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cur = e;
+    while let Some(next) = cur.source() {
+        cur = next;
+    }
+    if let Some(io) = cur.downcast_ref::<std::io::Error>() {
+        return match io.kind() {
+            std::io::ErrorKind::ConnectionRefused => "connection refused".to_string(),
+            std::io::ErrorKind::TimedOut => "timed out".to_string(),
+            _ => io.to_string(),
+        };
+    }
+    cur.to_string()
+}
+
+fn connect_error(target: &str, e: tokio_postgres::Error) -> Error {
+    let message = match e.as_db_error() {
+        Some(db) => format!(
+            "cannot connect to PostgreSQL at {target}: {} — check the user, password and database name",
+            db.message()
+        ),
+        None => format!(
+            "cannot connect to PostgreSQL at {target}: {} — is the server running?",
+            root_cause(&e)
+        ),
+    };
+    Error::store(message, e)
+}
+
+fn pool_error(target: &str, e: PoolError) -> Error {
+    match e {
+        PoolError::Backend(e) => connect_error(target, e),
+        PoolError::Timeout(_) => Error::store_msg(format!(
+            "cannot connect to PostgreSQL at {target}: timed out — is the server reachable and not overloaded?"
+        )),
+        other => Error::store(
+            format!("cannot connect to PostgreSQL at {target}: {other}"),
+            other,
+        ),
+    }
+}
+
+/// A query error as a store error naming the database and what failed.
+fn pg_error(target: &str, what: &str, e: tokio_postgres::Error) -> Error {
+    let cause = match e.as_db_error() {
+        Some(db) => match db.detail() {
+            Some(d) => format!("{} ({d})", db.message()),
+            None => db.message().to_string(),
+        },
+        None if e.is_closed() => "the connection was closed".to_string(),
+        None => root_cause(&e),
+    };
+    Error::store(format!("postgres://{target}: {what}: {cause}"), e)
+}
+
+fn bind(params: &[Param]) -> Vec<&(dyn ToSql + Sync)> {
+    params
+        .iter()
+        .map(|p| match p {
+            Param::Text(s) => s as &(dyn ToSql + Sync),
+            Param::Int(i) => i as &(dyn ToSql + Sync),
+        })
+        .collect()
+}
+
+const UPSERT: &str = "INSERT INTO entities (key, uid, kind, namespace, name, etag, body, location, created_at, updated_at) \
+     SELECT k, u, ki, ns, n, et, b, l, $9, $9 \
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[]) \
+       AS t(k, u, ki, ns, n, et, b, l) \
+     ON CONFLICT (key) DO UPDATE SET uid = EXCLUDED.uid, kind = EXCLUDED.kind, \
+       namespace = EXCLUDED.namespace, name = EXCLUDED.name, etag = EXCLUDED.etag, \
+       body = EXCLUDED.body, location = EXCLUDED.location, updated_at = EXCLUDED.updated_at \
+     RETURNING id, key";
+
+const AUDIT_COLUMNS: &str = "seq, at, actor, action, subject, details, prev_hash, hash";
+
+impl PostgresStore {
+    /// Connect to `url` (`postgres://user@host:port/database`) and apply migrations.
+    pub async fn connect(url: &str) -> Result<Self> {
+        let mut config: tokio_postgres::Config = url.parse().map_err(|e| {
+            Error::store(
+                format!(
+                    "invalid PostgreSQL URL: {e} — expected postgres://user[:password]@host[:port]/database"
+                ),
+                e,
+            )
+        })?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(Duration::from_secs(10));
+        }
+        if config.get_application_name().is_none() {
+            config.application_name("paved");
+        }
+        let target = target(&config);
+        let manager = Manager::from_config(
+            config.clone(),
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(8)
+            .runtime(Runtime::Tokio1)
+            .create_timeout(Some(Duration::from_secs(15)))
+            .wait_timeout(Some(Duration::from_secs(120)))
+            .build()
+            .map_err(|e| {
+                Error::store(format!("cannot set up a PostgreSQL pool for {target}"), e)
+            })?;
+        let store = Self {
+            pool,
+            config,
+            target,
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn client(&self) -> Result<deadpool_postgres::Object> {
+        self.pool
+            .get()
+            .await
+            .map_err(|e| pool_error(&self.target, e))
+    }
+
+    fn err<'a>(&'a self, what: &'a str) -> impl Fn(tokio_postgres::Error) -> Error + 'a {
+        move |e| pg_error(&self.target, what, e)
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        let err = self.err("cannot migrate the database schema");
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(&err)?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+            .await
+            .map_err(&err)?;
+        tx.batch_execute(migrations::VERSION_TABLE)
+            .await
+            .map_err(&err)?;
+        let found: Option<i32> = tx
+            .query_one("SELECT max(version) FROM schema_version", &[])
+            .await
+            .map_err(&err)?
+            .get(0);
+        let version = found.unwrap_or(0) as usize;
+        let known = migrations::POSTGRES.len();
+        if version > known {
+            return Err(Error::store_msg(migrations::too_new(
+                &self.describe(),
+                version as i64,
+                known,
+            )));
+        }
+        if version == known {
+            return Ok(());
+        }
+        for m in &migrations::POSTGRES[version..] {
+            tx.batch_execute(m).await.map_err(&err)?;
+        }
+        tx.execute("DELETE FROM schema_version", &[])
+            .await
+            .map_err(&err)?;
+        tx.execute(
+            "INSERT INTO schema_version (version) VALUES ($1)",
+            &[&(known as i32)],
+        )
+        .await
+        .map_err(&err)?;
+        tx.commit().await.map_err(&err)
+    }
+
+    /// Entities by key, with relations, in the order of `keys` (missing skipped).
+    async fn entities_by_keys(&self, keys: Vec<String>) -> Result<Vec<Entity>> {
+        let err = self.err("cannot read entities");
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT key, body FROM entities WHERE key = ANY($1)",
+                &[&keys],
+            )
+            .await
+            .map_err(&err)?;
+        let bodies: HashMap<String, String> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+        let mut found: Vec<String> = Vec::new();
+        for k in keys {
+            if bodies.contains_key(&k) && !found.contains(&k) {
+                found.push(k);
+            }
+        }
+        let mut rels: HashMap<String, Vec<crate::model::Relation>> = HashMap::new();
+        for r in relations_for(&client, &found).await.map_err(&err)? {
+            rels.entry(r.source_key)
+                .or_default()
+                .push(page::relation(&r.r#type, r.target_ref));
+        }
+        found
+            .into_iter()
+            .map(|k| {
+                let rel = rels.remove(&k).unwrap_or_default();
+                page::entity(&k, &bodies[&k], rel)
+            })
+            .collect()
+    }
+}
+
+/// Relations whose source is one of `keys`.
+async fn relations_for(
+    client: &tokio_postgres::Client,
+    keys: &[String],
+) -> Result<Vec<RawRelation>, tokio_postgres::Error> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = client
+        .query(
+            "SELECT source_key, type, min(target_ref) FROM relations WHERE source_key = ANY($1) \
+             GROUP BY source_key, type, target_key",
+            &[&keys],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| RawRelation {
+            source_key: r.get(0),
+            r#type: r.get(1),
+            target_ref: r.get(2),
+        })
+        .collect())
+}
+
+/// Execute the planned writes in bulk.
+async fn write_all(
+    tx: &tokio_postgres::Transaction<'_>,
+    writes: &[Write<'_>],
+    at: &str,
+) -> Result<(), tokio_postgres::Error> {
+    let stale: Vec<i64> = writes
+        .iter()
+        .filter_map(|w| match w {
+            Write::Update { id, .. } | Write::Delete { id } => Some(*id),
+            _ => None,
+        })
+        .collect();
+    if !stale.is_empty() {
+        tx.execute("DELETE FROM search WHERE entity_id = ANY($1)", &[&stale])
+            .await?;
+        tx.execute(
+            "DELETE FROM relations WHERE originating_entity_id = ANY($1)",
+            &[&stale],
+        )
+        .await?;
+        tx.execute(
+            "DELETE FROM entities_fts WHERE entity_id = ANY($1)",
+            &[&stale],
+        )
+        .await?;
+    }
+    let deleted: Vec<i64> = writes
+        .iter()
+        .filter_map(|w| match w {
+            Write::Delete { id } => Some(*id),
+            _ => None,
+        })
+        .collect();
+    if !deleted.is_empty() {
+        tx.execute("DELETE FROM entities WHERE id = ANY($1)", &[&deleted])
+            .await?;
+    }
+    let (moved_ids, moved_to): (Vec<i64>, Vec<String>) = writes
+        .iter()
+        .filter_map(|w| match w {
+            Write::Relocate { id, location } => Some((*id, location.clone())),
+            _ => None,
+        })
+        .unzip();
+    if !moved_ids.is_empty() {
+        tx.execute(
+            "UPDATE entities SET location = t.l FROM unnest($1::bigint[], $2::text[]) AS t(i, l) \
+             WHERE entities.id = t.i",
+            &[&moved_ids, &moved_to],
+        )
+        .await?;
+    }
+    let rows: Vec<&Row<'_>> = writes
+        .iter()
+        .filter_map(|w| match w {
+            Write::Insert(row) | Write::Update { row, .. } => Some(row),
+            _ => None,
+        })
+        .collect();
+    for chunk in rows.chunks(ENTITY_CHUNK) {
+        write_rows(tx, chunk, at).await?;
+    }
+    Ok(())
+}
+
+/// Upsert a chunk of entity rows and insert their derived rows.
+async fn write_rows(
+    tx: &tokio_postgres::Transaction<'_>,
+    rows: &[&Row<'_>],
+    at: &str,
+) -> Result<(), tokio_postgres::Error> {
+    let col = |f: fn(&Row<'_>) -> String| rows.iter().map(|r| f(r)).collect::<Vec<String>>();
+    let locations: Vec<Option<String>> = rows.iter().map(|r| r.location.clone()).collect();
+    let returned = tx
+        .query(
+            UPSERT,
+            &[
+                &col(|r| r.key.clone()),
+                &col(|r| r.uid.clone()),
+                &col(|r| r.kind.to_string()),
+                &col(|r| r.namespace.to_string()),
+                &col(|r| r.name.to_string()),
+                &col(|r| r.etag.to_string()),
+                &col(|r| r.body.clone()),
+                &locations,
+                &at,
+            ],
+        )
+        .await?;
+    let ids: HashMap<String, i64> = returned.iter().map(|r| (r.get(1), r.get(0))).collect();
+
+    let (mut s_id, mut s_key, mut s_value) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut r_id, mut r_sk, mut r_sr, mut r_ty, mut r_tk, mut r_tr) = (
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+    );
+    let (mut f_id, mut f_doc) = (Vec::new(), Vec::new());
+    for row in rows {
+        let id = ids[&row.key];
+        for (k, v) in &row.search {
+            s_id.push(id);
+            s_key.push(*k);
+            s_value.push(*v);
+        }
+        for r in &row.relations {
+            r_id.push(id);
+            r_sk.push(r.source_key.as_str());
+            r_sr.push(r.source_ref.as_str());
+            r_ty.push(r.r#type.as_str());
+            r_tk.push(r.target_key.as_str());
+            r_tr.push(r.target_ref.as_str());
+        }
+        f_id.push(id);
+        f_doc.push(row.fts.as_str());
+    }
+    tx.execute(
+        "INSERT INTO search (entity_id, key, value) \
+         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[])",
+        &[&s_id, &s_key, &s_value],
+    )
+    .await?;
+    if !r_id.is_empty() {
+        tx.execute(
+            "INSERT INTO relations (originating_entity_id, source_key, source_ref, type, target_key, target_ref) \
+             SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])",
+            &[&r_id, &r_sk, &r_sr, &r_ty, &r_tk, &r_tr],
+        )
+        .await?;
+    }
+    tx.execute(
+        "INSERT INTO entities_fts (entity_id, doc) \
+         SELECT i, to_tsvector('simple', d) FROM unnest($1::bigint[], $2::text[]) AS t(i, d)",
+        &[&f_id, &f_doc],
+    )
+    .await?;
+    Ok(())
+}
+
+async fn append_audit(
+    tx: &tokio_postgres::Transaction<'_>,
+    records: &[AuditRecord],
+) -> Result<(), tokio_postgres::Error> {
+    for chunk in records.chunks(ROW_CHUNK) {
+        let seq: Vec<i64> = chunk.iter().map(|r| r.seq as i64).collect();
+        let text = |f: fn(&AuditRecord) -> String| chunk.iter().map(f).collect::<Vec<String>>();
+        tx.execute(
+            &format!(
+                "INSERT INTO audit ({AUDIT_COLUMNS}) SELECT * FROM unnest($1::bigint[], $2::text[], \
+                 $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])"
+            ),
+            &[
+                &seq,
+                &text(|r| r.at.clone()),
+                &text(|r| r.actor.clone()),
+                &text(|r| r.action.clone()),
+                &text(|r| r.subject.clone()),
+                &text(|r| r.details.to_string()),
+                &text(|r| r.prev_hash.clone()),
+                &text(|r| r.hash.clone()),
+            ],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// The NOTIFY payload of an event, cut down if it would be too long.
+fn payload(e: &Event) -> String {
+    let json = serde_json::to_string(e).unwrap_or_default();
+    if json.len() <= MAX_PAYLOAD {
+        return json;
+    }
+    let cut = |s: &str| s.chars().take(1000).collect::<String>();
+    let mut small = e.clone();
+    small.subject = cut(&small.subject);
+    small.actor = cut(&small.actor);
+    small.origin = cut(&small.origin);
+    serde_json::to_string(&small).unwrap_or_default()
+}
+
+async fn notify(
+    tx: &tokio_postgres::Transaction<'_>,
+    events: &[Event],
+) -> Result<(), tokio_postgres::Error> {
+    for chunk in events.chunks(ROW_CHUNK) {
+        let payloads: Vec<String> = chunk.iter().map(payload).collect();
+        tx.execute(
+            &format!("SELECT pg_notify('{CHANNEL}', p) FROM unnest($1::text[]) AS p"),
+            &[&payloads],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+fn audit_records(rows: &[tokio_postgres::Row], target: &str) -> Result<Vec<AuditRecord>> {
+    rows.iter()
+        .map(|r| {
+            let seq = r.get::<_, i64>(0) as u64;
+            let details: String = r.get(5);
+            Ok(AuditRecord {
+                seq,
+                at: r.get(1),
+                actor: r.get(2),
+                action: r.get(3),
+                subject: r.get(4),
+                details: serde_json::from_str(&details).map_err(|e| {
+                    Error::store(
+                        format!(
+                            "postgres://{target}: audit record {seq} has unreadable details; the log may have been edited"
+                        ),
+                        e,
+                    )
+                })?,
+                prev_hash: r.get(6),
+                hash: r.get(7),
+            })
+        })
+        .collect()
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    fn describe(&self) -> String {
+        format!("postgres://{}", self.target)
+    }
+
+    async fn commit(&self, batch: ChangeBatch) -> Result<CommitResult> {
+        let err = self.err("cannot write the batch");
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(&err)?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])
+            .await
+            .map_err(&err)?;
+        let keys = plan::keys(&batch);
+        let rows = tx
+            .query(
+                "SELECT id, key, uid, etag, location FROM entities WHERE key = ANY($1) FOR UPDATE",
+                &[&keys],
+            )
+            .await
+            .map_err(&err)?;
+        let current: HashMap<String, Current> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r.get(1),
+                    Current {
+                        id: r.get(0),
+                        uid: r.get(2),
+                        etag: r.get(3),
+                        location: r.get(4),
+                    },
+                )
+            })
+            .collect();
+        // A conflict returns here; dropping `tx` rolls back (nothing was written).
+        let planned = plan::plan(&batch, &current)?;
+        let head = tx
+            .query_opt("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", &[])
+            .await
+            .map_err(&err)?
+            .map(|r| (r.get::<_, i64>(0) as u64, r.get::<_, String>(1)));
+        let at = audit::now();
+        let plan::Sealed {
+            writes,
+            outcomes,
+            records,
+            events,
+        } = planned.seal(head, &at, &batch);
+        write_all(&tx, &writes, &at).await.map_err(&err)?;
+        append_audit(&tx, &records).await.map_err(&err)?;
+        notify(&tx, &events).await.map_err(&err)?;
+        tx.commit().await.map_err(&err)?;
+        Ok(CommitResult {
+            outcomes,
+            audit: records,
+            events,
+        })
+    }
+
+    async fn get(&self, entity_ref: &EntityRef) -> Result<Option<Entity>> {
+        Ok(self.entities_by_keys(vec![entity_ref.key()]).await?.pop())
+    }
+
+    async fn get_many(&self, refs: &[EntityRef]) -> Result<Vec<Entity>> {
+        self.entities_by_keys(refs.iter().map(EntityRef::key).collect())
+            .await
+    }
+
+    async fn existing(&self, refs: &[EntityRef]) -> Result<Vec<EntityRef>> {
+        let keys: Vec<String> = refs.iter().map(EntityRef::key).collect();
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT kind, namespace, name FROM entities WHERE key = ANY($1) ORDER BY key",
+                &[&keys],
+            )
+            .await
+            .map_err(self.err("cannot read entities"))?;
+        Ok(rows
+            .iter()
+            .map(|r| EntityRef::new(r.get(0), r.get(1), r.get(2)))
+            .collect())
+    }
+
+    async fn query(&self, query: &Query) -> Result<Page> {
+        let err = self.err("cannot run the query");
+        let req = page::request(query)?;
+        let client = self.client().await?;
+        let count = sql::count(
+            Dialect::Postgres,
+            query.filter.as_ref(),
+            query.text.as_deref(),
+        );
+        let total: i64 = client
+            .query_one(&count.text, &bind(&count.params))
+            .await
+            .map_err(&err)?
+            .get(0);
+        let rows = if req.limit == 0 {
+            Vec::new()
+        } else {
+            let sql = sql::page(Dialect::Postgres, &page::spec(query, &req));
+            let n = req.order.len();
+            client
+                .query(&sql.text, &bind(&sql.params))
+                .await
+                .map_err(&err)?
+                .iter()
+                .map(|r| RawRow {
+                    key: r.get(1),
+                    body: r.get(2),
+                    sort: (0..n).map(|i| r.get::<_, Option<String>>(3 + i)).collect(),
+                })
+                .collect()
+        };
+        let wants_relations =
+            query.fields.is_empty() || query.fields.iter().any(|f| f.starts_with("relations"));
+        let relations = if wants_relations {
+            relations_for(&client, &page::page_keys(&rows, &req))
+                .await
+                .map_err(&err)?
+        } else {
+            Vec::new()
+        };
+        page::assemble(query, &req, rows, relations, total as u64)
+    }
+
+    async fn facets(&self, field: &str, filter: Option<&Predicate>) -> Result<Vec<FacetCount>> {
+        let sql = sql::facets(Dialect::Postgres, field, filter);
+        let client = self.client().await?;
+        let rows = client
+            .query(&sql.text, &bind(&sql.params))
+            .await
+            .map_err(self.err("cannot count facets"))?;
+        Ok(rows
+            .iter()
+            .map(|r| FacetCount {
+                value: r.get(0),
+                count: r.get::<_, i64>(1) as u64,
+            })
+            .collect())
+    }
+
+    async fn relations_of(&self, refs: &[EntityRef], types: &[&str]) -> Result<Vec<RelationRow>> {
+        let keys: Vec<String> = refs.iter().map(EntityRef::key).collect();
+        let types: Vec<String> = types.iter().map(|t| t.to_lowercase()).collect();
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT min(source_ref), type, min(target_ref) FROM relations \
+                 WHERE source_key = ANY($1) AND (cardinality($2::text[]) = 0 OR type = ANY($2)) \
+                 GROUP BY source_key, type, target_key ORDER BY source_key, type, target_key",
+                &[&keys, &types],
+            )
+            .await
+            .map_err(self.err("cannot read relations"))?;
+        let label = self.describe();
+        rows.iter()
+            .map(|r| page::relation_row(&label, r.get(0), r.get(1), r.get(2)))
+            .collect()
+    }
+
+    async fn entities_of_location(&self, location: &str) -> Result<Vec<EntityRef>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT kind, namespace, name FROM entities WHERE location = $1 ORDER BY key",
+                &[&location],
+            )
+            .await
+            .map_err(self.err("cannot read entities of a location"))?;
+        Ok(rows
+            .iter()
+            .map(|r| EntityRef::new(r.get(0), r.get(1), r.get(2)))
+            .collect())
+    }
+
+    async fn audit_records(&self, after: u64, limit: usize) -> Result<Vec<AuditRecord>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                &format!("SELECT {AUDIT_COLUMNS} FROM audit WHERE seq > $1 ORDER BY seq LIMIT $2"),
+                &[&(after as i64), &(limit as i64)],
+            )
+            .await
+            .map_err(self.err("cannot read the audit log"))?;
+        audit_records(&rows, &self.target)
+    }
+
+    async fn audit_for(&self, entity_ref: &EntityRef, limit: usize) -> Result<Vec<AuditRecord>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT {AUDIT_COLUMNS} FROM audit WHERE lower(subject) = $1 ORDER BY seq DESC LIMIT $2"
+                ),
+                &[&entity_ref.key(), &(limit as i64)],
+            )
+            .await
+            .map_err(self.err("cannot read the audit log"))?;
+        audit_records(&rows, &self.target)
+    }
+
+    /// LISTEN on a dedicated connection; yields events whose origin is not `origin`.
+    /// The stream ends if that connection is lost.
+    async fn remote_events(&self, origin: &str) -> Result<Option<BoxStream<'static, Event>>> {
+        let (client, mut connection) = self
+            .config
+            .connect(NoTls)
+            .await
+            .map_err(|e| connect_error(&self.target, e))?;
+        let (tx, rx) = futures::channel::mpsc::unbounded::<Event>();
+        let origin = origin.to_string();
+        let target = self.target.clone();
+        tokio::spawn(async move {
+            let mut messages = futures::stream::poll_fn(move |cx| connection.poll_message(cx));
+            while let Some(message) = messages.next().await {
+                match message {
+                    Ok(AsyncMessage::Notification(n)) if n.channel() == CHANNEL => {
+                        match serde_json::from_str::<Event>(n.payload()) {
+                            Ok(event) if event.origin == origin => {}
+                            Ok(event) => {
+                                if tx.unbounded_send(event).is_err() {
+                                    break;
+                                }
+                            }
+                            Err(e) => tracing::warn!(
+                                "ignoring an unreadable event on {CHANNEL} from {target}: {e}"
+                            ),
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::warn!("lost the event connection to PostgreSQL at {target}: {e}");
+                        break;
+                    }
+                }
+            }
+        });
+        client
+            .batch_execute(&format!("LISTEN {CHANNEL}"))
+            .await
+            .map_err(self.err("cannot listen for events"))?;
+        // The client lives as long as the stream: dropping both closes the connection.
+        let stream = futures::stream::unfold((rx, client), |(mut rx, client)| async move {
+            rx.next().await.map(|event| (event, (rx, client)))
+        });
+        Ok(Some(stream.boxed()))
+    }
+}

@@ -1,1 +1,733 @@
-//! The embedded SQLite store (OWNER: store helper).
+//! The embedded SQLite store: a file (WAL mode) or an in-memory database.
+//!
+//! One rusqlite connection behind a mutex; every call runs on tokio's
+//! blocking pool. A commit is one `BEGIN IMMEDIATE` transaction (so other
+//! processes on the same file wait for it): read the current rows of the
+//! batch's entities, plan (`store::plan`: etag checks, outcomes), write with
+//! prepared statements, chain the audit records after the current head,
+//! commit. Queries use the SQL of `query::sql`; rows become pages in
+//! `store::page`.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use futures::stream::BoxStream;
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{
+    Connection, ErrorCode, OptionalExtension, Transaction, TransactionBehavior, params,
+    params_from_iter,
+};
+
+use super::page::{self, RawRelation, RawRow};
+use super::plan::{self, Current, Write};
+use super::{ChangeBatch, CommitResult, Store, migrations};
+use crate::audit::{self, AuditRecord};
+use crate::error::{Error, Result};
+use crate::events::Event;
+use crate::model::relations::RelationRow;
+use crate::model::{Entity, EntityRef};
+use crate::query::sql::{self, Dialect, Param, Sql};
+use crate::query::{FacetCount, Page, Predicate, Query};
+
+/// Keys per `IN (…)` list.
+const CHUNK: usize = 500;
+
+/// The SQLite store.
+#[derive(Clone)]
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+    label: Arc<str>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("label", &self.label)
+            .finish()
+    }
+}
+
+/// A rusqlite error as a store error that says what failed and what to do.
+fn sqlite_error(label: &str, what: &str, e: rusqlite::Error) -> Error {
+    let hint = match e.sqlite_error_code() {
+        Some(ErrorCode::ReadOnly) => Some(
+            "the database file or its directory is read-only; make both writable \
+             (chmod u+w) or choose another --store sqlite:PATH",
+        ),
+        Some(ErrorCode::CannotOpen) => Some(
+            "the file cannot be opened or created; check that the path names a file \
+             and that its directory exists and is writable",
+        ),
+        Some(ErrorCode::NotADatabase) => Some(
+            "the file is not a SQLite database; point --store sqlite:PATH at a new file \
+             or an existing paved database",
+        ),
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+            Some("another process holds the database lock; retry when it has finished")
+        }
+        Some(ErrorCode::DiskFull) => Some("the disk is full; free some space"),
+        Some(ErrorCode::PermissionDenied) => {
+            Some("permission denied; check the file's and directory's permissions")
+        }
+        _ => None,
+    };
+    let message = match hint {
+        Some(h) => format!("{label}: {what}: {e} — {h}"),
+        None => format!("{label}: {what}: {e}"),
+    };
+    Error::store(message, e)
+}
+
+fn blocking_error(e: tokio::task::JoinError) -> Error {
+    Error::store("a SQLite task did not finish", e)
+}
+
+fn bind(params: &[Param]) -> Vec<SqlValue> {
+    params
+        .iter()
+        .map(|p| match p {
+            Param::Text(s) => SqlValue::Text(s.clone()),
+            Param::Int(i) => SqlValue::Integer(*i),
+        })
+        .collect()
+}
+
+fn placeholders(n: usize, first: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("?{i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl SqliteStore {
+    /// Open (or create) the database file at `path`: creates missing parent
+    /// directories, turns on WAL and applies migrations.
+    pub async fn open(path: &Path) -> Result<Self> {
+        let path = path.to_path_buf();
+        let label: Arc<str> = format!("sqlite:{}", path.display()).into();
+        let l = label.clone();
+        let conn = tokio::task::spawn_blocking(move || open_file(&path, &l))
+            .await
+            .map_err(blocking_error)??;
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+            label,
+        })
+    }
+
+    /// A fresh in-memory database (for tests and dry runs).
+    pub async fn memory() -> Result<Self> {
+        let label: Arc<str> = "sqlite::memory:".into();
+        let l = label.clone();
+        let conn = tokio::task::spawn_blocking(move || -> Result<Connection> {
+            let mut conn = Connection::open_in_memory()
+                .map_err(|e| sqlite_error(&l, "opening an in-memory database", e))?;
+            configure(&conn, &l, false)?;
+            migrate(&mut conn, &l)?;
+            Ok(conn)
+        })
+        .await
+        .map_err(blocking_error)??;
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+            label,
+        })
+    }
+
+    /// Run `f` with the connection on the blocking pool.
+    async fn run<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection, &str) -> Result<T> + Send + 'static,
+    {
+        let conn = self.conn.clone();
+        let label = self.label.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            f(&mut guard, &label)
+        })
+        .await
+        .map_err(blocking_error)?
+    }
+}
+
+fn open_file(path: &Path, label: &str) -> Result<Connection> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        && !dir.is_dir()
+    {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            Error::store(
+                format!(
+                    "{label}: cannot create the directory {} for the database: {e} — \
+                     create it yourself or choose another --store sqlite:PATH",
+                    dir.display()
+                ),
+                e,
+            )
+        })?;
+    }
+    if path.is_dir() {
+        return Err(Error::store_msg(format!(
+            "{label}: {} is a directory — give the path of a database file, e.g. {}",
+            path.display(),
+            path.join("paved.db").display()
+        )));
+    }
+    let mut conn =
+        Connection::open(path).map_err(|e| sqlite_error(label, "cannot open the database", e))?;
+    if conn.is_readonly("main").unwrap_or(false) {
+        return Err(Error::store_msg(format!(
+            "{label}: {} is read-only — make it writable (chmod u+w {}) or choose another \
+             --store sqlite:PATH",
+            path.display(),
+            path.display()
+        )));
+    }
+    configure(&conn, label, true)?;
+    migrate(&mut conn, label)?;
+    Ok(conn)
+}
+
+fn configure(conn: &Connection, label: &str, file: bool) -> Result<()> {
+    let err = |e| sqlite_error(label, "cannot configure the database", e);
+    conn.busy_timeout(std::time::Duration::from_secs(30))
+        .map_err(err)?;
+    if file {
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(err)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(Error::store_msg(format!(
+                "{label}: cannot switch the database to WAL mode (it stays in {mode} mode); \
+                 check that the directory is writable"
+            )));
+        }
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(err)?;
+    }
+    conn.pragma_update(None, "cache_size", -65536)
+        .map_err(err)?;
+    conn.pragma_update(None, "temp_store", "MEMORY")
+        .map_err(err)?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(())
+}
+
+fn migrate(conn: &mut Connection, label: &str) -> Result<()> {
+    let err = |e| sqlite_error(label, "cannot migrate the database schema", e);
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(err)?;
+    tx.execute_batch(migrations::VERSION_TABLE).map_err(err)?;
+    let found: Option<i64> = tx
+        .query_row("SELECT max(version) FROM schema_version", [], |r| r.get(0))
+        .map_err(err)?;
+    let version = found.unwrap_or(0);
+    if version as usize > migrations::SQLITE.len() {
+        return Err(Error::store_msg(migrations::too_new(
+            label,
+            version,
+            migrations::SQLITE.len(),
+        )));
+    }
+    if version as usize == migrations::SQLITE.len() {
+        return Ok(());
+    }
+    for m in &migrations::SQLITE[version as usize..] {
+        tx.execute_batch(m).map_err(err)?;
+    }
+    tx.execute("DELETE FROM schema_version", []).map_err(err)?;
+    tx.execute(
+        "INSERT INTO schema_version (version) VALUES (?1)",
+        params![migrations::SQLITE.len() as i64],
+    )
+    .map_err(err)?;
+    tx.commit().map_err(err)
+}
+
+fn read_current(
+    tx: &Transaction<'_>,
+    keys: &[String],
+) -> rusqlite::Result<HashMap<String, Current>> {
+    let mut stmt =
+        tx.prepare_cached("SELECT id, uid, etag, location FROM entities WHERE key = ?1")?;
+    let mut current = HashMap::new();
+    for k in keys {
+        if let Some(c) = stmt
+            .query_row(params![k], |r| {
+                Ok(Current {
+                    id: r.get(0)?,
+                    uid: r.get(1)?,
+                    etag: r.get(2)?,
+                    location: r.get(3)?,
+                })
+            })
+            .optional()?
+        {
+            current.insert(k.clone(), c);
+        }
+    }
+    Ok(current)
+}
+
+fn execute_writes(tx: &Transaction<'_>, writes: &[Write<'_>], at: &str) -> rusqlite::Result<()> {
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO entities (key, uid, kind, namespace, name, etag, body, location, created_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+    )?;
+    let mut update = tx.prepare_cached(
+        "UPDATE entities SET key = ?2, uid = ?3, kind = ?4, namespace = ?5, name = ?6, etag = ?7, \
+         body = ?8, location = ?9, updated_at = ?10 WHERE id = ?1",
+    )?;
+    let mut relocate = tx.prepare_cached("UPDATE entities SET location = ?2 WHERE id = ?1")?;
+    let mut delete = tx.prepare_cached("DELETE FROM entities WHERE id = ?1")?;
+    let mut delete_search = tx.prepare_cached("DELETE FROM search WHERE entity_id = ?1")?;
+    let mut delete_relations =
+        tx.prepare_cached("DELETE FROM relations WHERE originating_entity_id = ?1")?;
+    let mut delete_fts = tx.prepare_cached("DELETE FROM entities_fts WHERE rowid = ?1")?;
+    let mut insert_search =
+        tx.prepare_cached("INSERT INTO search (entity_id, key, value) VALUES (?1, ?2, ?3)")?;
+    let mut insert_relation = tx.prepare_cached(
+        "INSERT INTO relations (originating_entity_id, source_key, source_ref, type, target_key, target_ref) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    let mut insert_fts =
+        tx.prepare_cached("INSERT INTO entities_fts (rowid, doc) VALUES (?1, ?2)")?;
+
+    for w in writes {
+        let (id, row) = match w {
+            Write::Insert(row) => {
+                insert.execute(params![
+                    row.key,
+                    row.uid,
+                    row.kind,
+                    row.namespace,
+                    row.name,
+                    row.etag,
+                    row.body,
+                    row.location,
+                    at
+                ])?;
+                (tx.last_insert_rowid(), row)
+            }
+            Write::Update { id, row } => {
+                update.execute(params![
+                    id,
+                    row.key,
+                    row.uid,
+                    row.kind,
+                    row.namespace,
+                    row.name,
+                    row.etag,
+                    row.body,
+                    row.location,
+                    at
+                ])?;
+                delete_search.execute(params![id])?;
+                delete_relations.execute(params![id])?;
+                delete_fts.execute(params![id])?;
+                (*id, row)
+            }
+            Write::Relocate { id, location } => {
+                relocate.execute(params![id, location])?;
+                continue;
+            }
+            Write::Delete { id } => {
+                delete_search.execute(params![id])?;
+                delete_relations.execute(params![id])?;
+                delete_fts.execute(params![id])?;
+                delete.execute(params![id])?;
+                continue;
+            }
+        };
+        for (k, v) in &row.search {
+            insert_search.execute(params![id, k, v])?;
+        }
+        for r in &row.relations {
+            insert_relation.execute(params![
+                id,
+                r.source_key,
+                r.source_ref,
+                r.r#type,
+                r.target_key,
+                r.target_ref
+            ])?;
+        }
+        insert_fts.execute(params![id, row.fts])?;
+    }
+    Ok(())
+}
+
+fn commit_blocking(conn: &mut Connection, label: &str, batch: ChangeBatch) -> Result<CommitResult> {
+    let err = |e| sqlite_error(label, "cannot write the batch", e);
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(err)?;
+    let current = read_current(&tx, &plan::keys(&batch)).map_err(err)?;
+    // A conflict returns here; dropping `tx` rolls back (nothing was written).
+    let planned = plan::plan(&batch, &current)?;
+    let at = audit::now();
+    let head: Option<(i64, String)> = tx
+        .query_row(
+            "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .map_err(err)?;
+    let plan::Sealed {
+        writes,
+        outcomes,
+        records,
+        events,
+    } = planned.seal(head.map(|(s, h)| (s as u64, h)), &at, &batch);
+    execute_writes(&tx, &writes, &at).map_err(err)?;
+    {
+        let mut insert = tx
+            .prepare_cached(
+                "INSERT INTO audit (seq, at, actor, action, subject, details, prev_hash, hash) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )
+            .map_err(err)?;
+        for r in &records {
+            insert
+                .execute(params![
+                    r.seq as i64,
+                    r.at,
+                    r.actor,
+                    r.action,
+                    r.subject,
+                    r.details.to_string(),
+                    r.prev_hash,
+                    r.hash
+                ])
+                .map_err(err)?;
+        }
+    }
+    tx.commit().map_err(err)?;
+    if writes.len() >= 1000 {
+        // Large imports change the shape of the data: refresh planner statistics.
+        conn.execute_batch("PRAGMA analysis_limit = 1000; ANALYZE;")
+            .map_err(|e| sqlite_error(label, "cannot refresh statistics", e))?;
+    }
+    Ok(CommitResult {
+        outcomes,
+        audit: records,
+        events,
+    })
+}
+
+/// Relations whose source is one of `keys`: (source key, type, target ref).
+fn relations_for(conn: &Connection, keys: &[String]) -> rusqlite::Result<Vec<RawRelation>> {
+    let mut out = Vec::new();
+    for chunk in keys.chunks(CHUNK) {
+        let sql = format!(
+            "SELECT source_key, type, min(target_ref) FROM relations WHERE source_key IN ({}) \
+             GROUP BY source_key, type, target_key",
+            placeholders(chunk.len(), 1)
+        );
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params_from_iter(chunk.iter()), |r| {
+            Ok(RawRelation {
+                source_key: r.get(0)?,
+                r#type: r.get(1)?,
+                target_ref: r.get(2)?,
+            })
+        })?;
+        for row in rows {
+            out.push(row?);
+        }
+    }
+    Ok(out)
+}
+
+/// Entities by key, with relations, in the order of `keys` (missing skipped).
+fn entities_by_keys(conn: &Connection, label: &str, keys: &[String]) -> Result<Vec<Entity>> {
+    let err = |e| sqlite_error(label, "cannot read entities", e);
+    let mut bodies: HashMap<String, String> = HashMap::new();
+    for chunk in keys.chunks(CHUNK) {
+        let sql = format!(
+            "SELECT key, body FROM entities WHERE key IN ({})",
+            placeholders(chunk.len(), 1)
+        );
+        let mut stmt = conn.prepare_cached(&sql).map_err(err)?;
+        let rows = stmt
+            .query_map(params_from_iter(chunk.iter()), |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })
+            .map_err(err)?;
+        for row in rows {
+            let (k, b) = row.map_err(err)?;
+            bodies.insert(k, b);
+        }
+    }
+    let found: Vec<String> = keys
+        .iter()
+        .filter(|k| bodies.contains_key(*k))
+        .cloned()
+        .collect();
+    let mut rels: HashMap<String, Vec<crate::model::Relation>> = HashMap::new();
+    for r in relations_for(conn, &found).map_err(err)? {
+        rels.entry(r.source_key)
+            .or_default()
+            .push(page::relation(&r.r#type, r.target_ref));
+    }
+    let mut out = Vec::with_capacity(found.len());
+    let mut seen = std::collections::HashSet::new();
+    for k in found {
+        if !seen.insert(k.clone()) {
+            continue;
+        }
+        let body = &bodies[&k];
+        out.push(page::entity(&k, body, rels.remove(&k).unwrap_or_default())?);
+    }
+    Ok(out)
+}
+
+fn query_rows<T>(
+    conn: &Connection,
+    sql: &Sql,
+    f: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<Vec<T>> {
+    let mut stmt = conn.prepare_cached(&sql.text)?;
+    let rows = stmt.query_map(params_from_iter(bind(&sql.params)), f)?;
+    rows.collect()
+}
+
+fn audit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(AuditRecord, String)> {
+    Ok((
+        AuditRecord {
+            seq: r.get::<_, i64>(0)? as u64,
+            at: r.get(1)?,
+            actor: r.get(2)?,
+            action: r.get(3)?,
+            subject: r.get(4)?,
+            details: serde_json::Value::Null,
+            prev_hash: r.get(6)?,
+            hash: r.get(7)?,
+        },
+        r.get(5)?,
+    ))
+}
+
+fn with_details(label: &str, rows: Vec<(AuditRecord, String)>) -> Result<Vec<AuditRecord>> {
+    rows.into_iter()
+        .map(|(mut rec, details)| {
+            rec.details = serde_json::from_str(&details).map_err(|e| {
+                Error::store(
+                    format!(
+                        "{label}: audit record {} has unreadable details; the log may have been edited",
+                        rec.seq
+                    ),
+                    e,
+                )
+            })?;
+            Ok(rec)
+        })
+        .collect()
+}
+
+const AUDIT_COLUMNS: &str = "seq, at, actor, action, subject, details, prev_hash, hash";
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn describe(&self) -> String {
+        self.label.to_string()
+    }
+
+    async fn commit(&self, batch: ChangeBatch) -> Result<CommitResult> {
+        self.run(move |conn, label| commit_blocking(conn, label, batch))
+            .await
+    }
+
+    async fn get(&self, entity_ref: &EntityRef) -> Result<Option<Entity>> {
+        let key = entity_ref.key();
+        self.run(move |conn, label| Ok(entities_by_keys(conn, label, &[key])?.pop()))
+            .await
+    }
+
+    async fn get_many(&self, refs: &[EntityRef]) -> Result<Vec<Entity>> {
+        let keys: Vec<String> = refs.iter().map(EntityRef::key).collect();
+        self.run(move |conn, label| entities_by_keys(conn, label, &keys))
+            .await
+    }
+
+    async fn existing(&self, refs: &[EntityRef]) -> Result<Vec<EntityRef>> {
+        let keys: Vec<String> = refs.iter().map(EntityRef::key).collect();
+        self.run(move |conn, label| {
+            let err = |e| sqlite_error(label, "cannot read entities", e);
+            let mut out = Vec::new();
+            for chunk in keys.chunks(CHUNK) {
+                let sql = format!(
+                    "SELECT kind, namespace, name FROM entities WHERE key IN ({}) ORDER BY key",
+                    placeholders(chunk.len(), 1)
+                );
+                let mut stmt = conn.prepare_cached(&sql).map_err(err)?;
+                let rows = stmt
+                    .query_map(params_from_iter(chunk.iter()), |r| {
+                        Ok(EntityRef::new(
+                            &r.get::<_, String>(0)?,
+                            &r.get::<_, String>(1)?,
+                            &r.get::<_, String>(2)?,
+                        ))
+                    })
+                    .map_err(err)?;
+                for r in rows {
+                    out.push(r.map_err(err)?);
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn query(&self, query: &Query) -> Result<Page> {
+        let q = query.clone();
+        let req = page::request(&q)?;
+        self.run(move |conn, label| {
+            let err = |e| sqlite_error(label, "cannot run the query", e);
+            let count = sql::count(Dialect::Sqlite, q.filter.as_ref(), q.text.as_deref());
+            let total: i64 = conn
+                .prepare_cached(&count.text)
+                .and_then(|mut s| s.query_row(params_from_iter(bind(&count.params)), |r| r.get(0)))
+                .map_err(err)?;
+            let n = req.order.len();
+            let rows = if req.limit == 0 {
+                Vec::new()
+            } else {
+                let sql = sql::page(Dialect::Sqlite, &page::spec(&q, &req));
+                query_rows(conn, &sql, |r| {
+                    let mut sort = Vec::with_capacity(n);
+                    for i in 0..n {
+                        sort.push(r.get::<_, Option<String>>(3 + i)?);
+                    }
+                    Ok(RawRow {
+                        key: r.get(1)?,
+                        body: r.get(2)?,
+                        sort,
+                    })
+                })
+                .map_err(err)?
+            };
+            let wants_relations =
+                q.fields.is_empty() || q.fields.iter().any(|f| f.starts_with("relations"));
+            let relations = if wants_relations {
+                relations_for(conn, &page::page_keys(&rows, &req)).map_err(err)?
+            } else {
+                Vec::new()
+            };
+            page::assemble(&q, &req, rows, relations, total as u64)
+        })
+        .await
+    }
+
+    async fn facets(&self, field: &str, filter: Option<&Predicate>) -> Result<Vec<FacetCount>> {
+        let sql = sql::facets(Dialect::Sqlite, field, filter);
+        self.run(move |conn, label| {
+            query_rows(conn, &sql, |r| {
+                Ok(FacetCount {
+                    value: r.get(0)?,
+                    count: r.get::<_, i64>(1)? as u64,
+                })
+            })
+            .map_err(|e| sqlite_error(label, "cannot count facets", e))
+        })
+        .await
+    }
+
+    async fn relations_of(&self, refs: &[EntityRef], types: &[&str]) -> Result<Vec<RelationRow>> {
+        let keys: Vec<String> = refs.iter().map(EntityRef::key).collect();
+        let types: Vec<String> = types.iter().map(|t| t.to_lowercase()).collect();
+        self.run(move |conn, label| {
+            let err = |e| sqlite_error(label, "cannot read relations", e);
+            let mut raw = Vec::new();
+            for chunk in keys.chunks(CHUNK) {
+                let mut sql = format!(
+                    "SELECT min(source_ref), type, min(target_ref) FROM relations WHERE source_key IN ({})",
+                    placeholders(chunk.len(), 1)
+                );
+                if !types.is_empty() {
+                    sql.push_str(&format!(
+                        " AND type IN ({})",
+                        placeholders(types.len(), chunk.len() + 1)
+                    ));
+                }
+                sql.push_str(" GROUP BY source_key, type, target_key ORDER BY source_key, type, target_key");
+                let mut stmt = conn.prepare(&sql).map_err(err)?;
+                let rows = stmt
+                    .query_map(params_from_iter(chunk.iter().chain(types.iter())), |r| {
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            r.get::<_, String>(1)?,
+                            r.get::<_, String>(2)?,
+                        ))
+                    })
+                    .map_err(err)?;
+                for r in rows {
+                    raw.push(r.map_err(err)?);
+                }
+            }
+            raw.into_iter()
+                .map(|(s, t, d)| page::relation_row(label, &s, &t, &d))
+                .collect()
+        })
+        .await
+    }
+
+    async fn entities_of_location(&self, location: &str) -> Result<Vec<EntityRef>> {
+        let location = location.to_string();
+        self.run(move |conn, label| {
+            let sql = Sql {
+                text: "SELECT kind, namespace, name FROM entities WHERE location = ?1 ORDER BY key"
+                    .into(),
+                params: vec![Param::Text(location)],
+            };
+            query_rows(conn, &sql, |r| {
+                Ok(EntityRef::new(
+                    &r.get::<_, String>(0)?,
+                    &r.get::<_, String>(1)?,
+                    &r.get::<_, String>(2)?,
+                ))
+            })
+            .map_err(|e| sqlite_error(label, "cannot read entities of a location", e))
+        })
+        .await
+    }
+
+    async fn audit_records(&self, after: u64, limit: usize) -> Result<Vec<AuditRecord>> {
+        self.run(move |conn, label| {
+            let sql = Sql {
+                text: format!(
+                    "SELECT {AUDIT_COLUMNS} FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2"
+                ),
+                params: vec![Param::Int(after as i64), Param::Int(limit as i64)],
+            };
+            let rows = query_rows(conn, &sql, audit_row)
+                .map_err(|e| sqlite_error(label, "cannot read the audit log", e))?;
+            with_details(label, rows)
+        })
+        .await
+    }
+
+    async fn audit_for(&self, entity_ref: &EntityRef, limit: usize) -> Result<Vec<AuditRecord>> {
+        let key = entity_ref.key();
+        self.run(move |conn, label| {
+            let sql = Sql {
+                text: format!(
+                    "SELECT {AUDIT_COLUMNS} FROM audit WHERE lower(subject) = ?1 ORDER BY seq DESC LIMIT ?2"
+                ),
+                params: vec![Param::Text(key), Param::Int(limit as i64)],
+            };
+            let rows = query_rows(conn, &sql, audit_row)
+                .map_err(|e| sqlite_error(label, "cannot read the audit log", e))?;
+            with_details(label, rows)
+        })
+        .await
+    }
+
+    async fn remote_events(&self, _origin: &str) -> Result<Option<BoxStream<'static, Event>>> {
+        Ok(None)
+    }
+}

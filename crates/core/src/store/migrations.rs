@@ -1,0 +1,130 @@
+//! Schema migrations for both stores: one list per dialect, same shape.
+//!
+//! Migration `n` (1-based) takes the schema from version `n - 1` to `n`;
+//! `schema_version` holds the version reached. Each store applies the
+//! missing migrations in one transaction when it opens (PostgreSQL under an
+//! advisory lock, so several processes starting at once migrate once). A
+//! database newer than this code is refused rather than guessed at.
+//! Column meanings are described in `query::sql`, which queries them.
+
+/// SQLite migrations, oldest first.
+pub const SQLITE: &[&str] = &[r#"
+CREATE TABLE entities (
+    id          INTEGER PRIMARY KEY,
+    key         TEXT NOT NULL UNIQUE,
+    uid         TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    namespace   TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    etag        TEXT NOT NULL,
+    body        TEXT NOT NULL,
+    location    TEXT,
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+);
+CREATE INDEX entities_location ON entities (location);
+
+CREATE TABLE search (
+    entity_id   INTEGER NOT NULL,
+    key         TEXT NOT NULL,
+    value       TEXT
+);
+CREATE INDEX search_key_value ON search (key, value, entity_id);
+CREATE INDEX search_entity ON search (entity_id, key, value);
+
+CREATE TABLE relations (
+    originating_entity_id INTEGER NOT NULL,
+    source_key  TEXT NOT NULL,
+    source_ref  TEXT NOT NULL,
+    type        TEXT NOT NULL,
+    target_key  TEXT NOT NULL,
+    target_ref  TEXT NOT NULL
+);
+CREATE INDEX relations_source ON relations (source_key, type, target_key);
+CREATE INDEX relations_target ON relations (target_key, type, source_key);
+CREATE INDEX relations_origin ON relations (originating_entity_id);
+
+CREATE VIRTUAL TABLE entities_fts USING fts5 (doc, tokenize = 'unicode61 remove_diacritics 0');
+
+CREATE TABLE audit (
+    seq         INTEGER PRIMARY KEY,
+    at          TEXT NOT NULL,
+    actor       TEXT NOT NULL,
+    action      TEXT NOT NULL,
+    subject     TEXT NOT NULL,
+    details     TEXT NOT NULL,
+    prev_hash   TEXT NOT NULL,
+    hash        TEXT NOT NULL
+);
+CREATE INDEX audit_subject ON audit (lower(subject), seq);
+"#];
+
+/// PostgreSQL migrations, oldest first. Text that is compared or ordered is
+/// `COLLATE "C"` (bytewise, like SQLite), so both stores sort the same way
+/// and prefix ranges use the indexes.
+pub const POSTGRES: &[&str] = &[r#"
+CREATE TABLE entities (
+    id          BIGSERIAL PRIMARY KEY,
+    key         TEXT COLLATE "C" NOT NULL UNIQUE,
+    uid         TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    namespace   TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    etag        TEXT NOT NULL,
+    body        TEXT NOT NULL,
+    location    TEXT COLLATE "C",
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+);
+CREATE INDEX entities_location ON entities (location);
+
+CREATE TABLE search (
+    entity_id   BIGINT NOT NULL,
+    key         TEXT COLLATE "C" NOT NULL,
+    value       TEXT COLLATE "C"
+);
+CREATE INDEX search_key_value ON search (key, value, entity_id);
+CREATE INDEX search_entity ON search (entity_id, key, value);
+
+CREATE TABLE relations (
+    originating_entity_id BIGINT NOT NULL,
+    source_key  TEXT COLLATE "C" NOT NULL,
+    source_ref  TEXT NOT NULL,
+    type        TEXT COLLATE "C" NOT NULL,
+    target_key  TEXT COLLATE "C" NOT NULL,
+    target_ref  TEXT COLLATE "C" NOT NULL
+);
+CREATE INDEX relations_source ON relations (source_key, type, target_key);
+CREATE INDEX relations_target ON relations (target_key, type, source_key);
+CREATE INDEX relations_origin ON relations (originating_entity_id);
+
+CREATE TABLE entities_fts (
+    entity_id   BIGINT PRIMARY KEY,
+    doc         TSVECTOR NOT NULL
+);
+CREATE INDEX entities_fts_doc ON entities_fts USING GIN (doc);
+
+CREATE TABLE audit (
+    seq         BIGINT PRIMARY KEY,
+    at          TEXT NOT NULL,
+    actor       TEXT NOT NULL,
+    action      TEXT NOT NULL,
+    subject     TEXT NOT NULL,
+    details     TEXT NOT NULL,
+    prev_hash   TEXT NOT NULL,
+    hash        TEXT NOT NULL
+);
+CREATE INDEX audit_subject ON audit (lower(subject), seq);
+"#];
+
+/// Creates the version table; run before reading the version.
+pub const VERSION_TABLE: &str =
+    "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)";
+
+/// The message for a database migrated by a newer paved.
+pub fn too_new(store: &str, found: i64, known: usize) -> String {
+    format!(
+        "{store} has schema version {found}, newer than this paved supports ({known}); \
+         upgrade paved or point it at another store"
+    )
+}

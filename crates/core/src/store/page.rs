@@ -1,0 +1,154 @@
+//! Turning stored rows back into entities and pages; shared by both stores.
+//!
+//! A store runs the SQL of `query::sql` and hands the raw rows here:
+//! [`request`] normalizes a [`Query`] (limit, order, cursor) before the SQL
+//! is built; [`assemble`] parses bodies, attaches relations, projects
+//! `fields` and makes the next cursor.
+
+use std::collections::HashMap;
+
+use super::cursor;
+use crate::error::{Error, Result};
+use crate::model::EntityRef;
+use crate::model::relations::{RelationRow, RelationType};
+use crate::model::{Entity, Relation};
+use crate::query::project::project;
+use crate::query::sql::{After, PageSpec, normalize_order};
+use crate::query::{DEFAULT_LIMIT, MAX_LIMIT, Order, Page, Query};
+
+/// A query's paging, normalized.
+#[derive(Debug)]
+pub struct PageRequest {
+    pub order: Vec<Order>,
+    pub after: Option<After>,
+    /// Page size (0 asks only for the total).
+    pub limit: usize,
+}
+
+/// Normalize a query's paging; a bad cursor is an `Error::Invalid`.
+pub fn request(q: &Query) -> Result<PageRequest> {
+    let order = normalize_order(&q.order);
+    let after = match q.cursor.as_deref().map(str::trim) {
+        Some(c) if !c.is_empty() => Some(cursor::decode(q, &order, c)?),
+        _ => None,
+    };
+    Ok(PageRequest {
+        limit: q.limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT),
+        order,
+        after,
+    })
+}
+
+/// The SQL spec of a page: one row more than asked, to see if another page follows.
+pub fn spec<'a>(q: &'a Query, r: &'a PageRequest) -> PageSpec<'a> {
+    PageSpec {
+        filter: q.filter.as_ref(),
+        text: q.text.as_deref(),
+        order: &r.order,
+        after: r.after.as_ref(),
+        limit: r.limit as i64 + 1,
+    }
+}
+
+/// One row of a page query.
+#[derive(Debug)]
+pub struct RawRow {
+    pub key: String,
+    pub body: String,
+    pub sort: Vec<Option<String>>,
+}
+
+/// One relation row read back: the source's key, the lower-cased type and the target.
+#[derive(Debug)]
+pub struct RawRelation {
+    pub source_key: String,
+    pub r#type: String,
+    pub target_ref: String,
+}
+
+/// A relation as entities show it, with Backstage's spelling of the type.
+pub fn relation(type_lc: &str, target_ref: String) -> Relation {
+    Relation {
+        r#type: RelationType::parse(type_lc)
+            .map(|t| t.as_str().to_string())
+            .unwrap_or_else(|| type_lc.to_string()),
+        target_ref,
+    }
+}
+
+/// Parse a stored body and attach its relations (sorted).
+pub fn entity(key: &str, body: &str, mut relations: Vec<Relation>) -> Result<Entity> {
+    let mut e: Entity = serde_json::from_str(body).map_err(|err| {
+        Error::store(
+            format!("the stored entity {key} cannot be read; the store may be damaged"),
+            err,
+        )
+    })?;
+    relations.sort();
+    relations.dedup();
+    e.relations = relations;
+    Ok(e)
+}
+
+/// The keys whose relations a page needs (rows past the limit are dropped).
+pub fn page_keys(rows: &[RawRow], r: &PageRequest) -> Vec<String> {
+    rows.iter()
+        .take(r.limit)
+        .map(|row| row.key.clone())
+        .collect()
+}
+
+/// Build the page from rows (at most `limit + 1`), their relations and the total.
+pub fn assemble(
+    q: &Query,
+    r: &PageRequest,
+    mut rows: Vec<RawRow>,
+    relations: Vec<RawRelation>,
+    total: u64,
+) -> Result<Page> {
+    let more = rows.len() > r.limit;
+    rows.truncate(r.limit);
+    let mut by_key: HashMap<String, Vec<Relation>> = HashMap::new();
+    for rel in relations {
+        by_key
+            .entry(rel.source_key)
+            .or_default()
+            .push(relation(&rel.r#type, rel.target_ref));
+    }
+    let next_cursor = match (more, rows.last()) {
+        (true, Some(last)) => Some(cursor::encode(
+            q,
+            &r.order,
+            &After {
+                values: last.sort.clone(),
+                key: last.key.clone(),
+            },
+        )),
+        _ => None,
+    };
+    let mut items = Vec::with_capacity(rows.len());
+    for row in rows {
+        let rels = by_key.remove(&row.key).unwrap_or_default();
+        let value = entity(&row.key, &row.body, rels)?.to_value();
+        items.push(project(&value, &q.fields));
+    }
+    Ok(Page {
+        items,
+        next_cursor,
+        total,
+    })
+}
+
+/// A stored relation as a [`RelationRow`].
+pub fn relation_row(label: &str, source: &str, ty: &str, target: &str) -> Result<RelationRow> {
+    let damaged = |what: &str| {
+        Error::store_msg(format!(
+            "{label}: a stored relation has an unreadable {what} ({source} {ty} {target}); the store may be damaged"
+        ))
+    };
+    Ok(RelationRow {
+        source: EntityRef::parse(source).map_err(|_| damaged("source"))?,
+        r#type: RelationType::parse(ty).ok_or_else(|| damaged("type"))?,
+        target: EntityRef::parse(target).map_err(|_| damaged("target"))?,
+    })
+}

@@ -1,0 +1,351 @@
+//! Commit planning shared by both stores.
+//!
+//! A store opens its write transaction, locks out other writers, reads the
+//! current `(id, uid, etag, location)` of every entity the batch names and
+//! calls [`plan`]. Planning decides each change's outcome, checks every
+//! expected etag and builds the rows to write — before anything is written,
+//! so a conflict leaves the store untouched. The store executes the
+//! [`Write`]s, reads the head of the audit chain, and [`Plan::seal`] turns the
+//! pending records into chained [`AuditRecord`]s and their [`Event`]s.
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::json;
+
+use super::{Change, ChangeBatch, Outcome, PreparedEntity};
+use crate::audit::{self, AuditDraft, AuditRecord};
+use crate::diagnostic::Diagnostic;
+use crate::error::{Error, Result};
+use crate::events::Event;
+use crate::model::EntityRef;
+use crate::query::sql::fts_document;
+
+/// Index keys longer than this are not stored (no database indexes them).
+const MAX_INDEX_KEY_LEN: usize = 1000;
+
+/// What the store holds for an entity now.
+#[derive(Debug, Clone)]
+pub struct Current {
+    pub id: i64,
+    pub uid: String,
+    pub etag: String,
+    pub location: Option<String>,
+}
+
+/// One relation row as stored.
+#[derive(Debug, Clone)]
+pub struct RelationRecord {
+    pub source_key: String,
+    pub source_ref: String,
+    /// Lower-cased, e.g. `ownedby`.
+    pub r#type: String,
+    pub target_key: String,
+    pub target_ref: String,
+}
+
+/// An entity row and everything derived from it, ready to insert.
+#[derive(Debug, Clone)]
+pub struct Row<'a> {
+    pub key: String,
+    pub uid: String,
+    pub kind: &'a str,
+    pub namespace: &'a str,
+    pub name: &'a str,
+    pub etag: &'a str,
+    /// The entity JSON with `metadata.uid`/`etag` set and no `relations`.
+    pub body: String,
+    pub location: Option<String>,
+    /// Full-text document.
+    pub fts: String,
+    /// Filter rows, without `relations.*` (answered from the relations table).
+    pub search: Vec<(&'a str, Option<&'a str>)>,
+    /// Relation rows this entity originates.
+    pub relations: Vec<RelationRecord>,
+}
+
+/// One write to execute, in order.
+#[derive(Debug)]
+pub enum Write<'a> {
+    Insert(Row<'a>),
+    /// Replace the row `id` and all its derived rows.
+    Update {
+        id: i64,
+        row: Row<'a>,
+    },
+    /// Same content from another location: only the location column changes.
+    Relocate {
+        id: i64,
+        location: String,
+    },
+    /// Remove the entity and the rows it originates.
+    Delete {
+        id: i64,
+    },
+}
+
+#[derive(Debug)]
+struct Pending {
+    draft: AuditDraft,
+    kind: &'static str,
+    etag: Option<String>,
+}
+
+/// What a batch will do.
+#[derive(Debug)]
+pub struct Plan<'a> {
+    pub writes: Vec<Write<'a>>,
+    pub outcomes: Vec<(EntityRef, Outcome, Option<String>)>,
+    pending: Vec<Pending>,
+}
+
+/// A plan with its audit records chained: everything the store writes and returns.
+#[derive(Debug)]
+pub struct Sealed<'a> {
+    pub writes: Vec<Write<'a>>,
+    pub outcomes: Vec<(EntityRef, Outcome, Option<String>)>,
+    pub records: Vec<AuditRecord>,
+    pub events: Vec<Event>,
+}
+
+/// The keys of every entity a batch touches, in order.
+pub fn keys(batch: &ChangeBatch) -> Vec<String> {
+    batch.changes.iter().map(|c| change_ref(c).key()).collect()
+}
+
+fn change_ref(c: &Change) -> EntityRef {
+    match c {
+        Change::Upsert { entity, .. } => entity.entity.entity_ref(),
+        Change::Delete { entity_ref, .. } => entity_ref.clone(),
+    }
+}
+
+fn conflict(r: &EntityRef, expected: &str, found: Option<&Current>) -> Error {
+    Error::Conflict {
+        entity: r.to_string(),
+        expected: expected.to_string(),
+        found: found.map(|c| c.etag.clone()),
+    }
+}
+
+/// Check `expected` against `current`: `""` means "must not exist".
+fn check_etag(r: &EntityRef, expected: Option<&str>, current: Option<&Current>) -> Result<()> {
+    match (expected, current) {
+        (None, _) => Ok(()),
+        (Some(""), None) => Ok(()),
+        (Some(e), Some(c)) if !e.is_empty() && c.etag == e => Ok(()),
+        (Some(e), c) => Err(conflict(r, e, c)),
+    }
+}
+
+/// Decide every change against `current` (keyed by entity key). Fails with
+/// `Conflict`, `NotFound` or `Invalid` before anything is written.
+pub fn plan<'a>(batch: &'a ChangeBatch, current: &HashMap<String, Current>) -> Result<Plan<'a>> {
+    let mut seen = HashSet::new();
+    for c in &batch.changes {
+        let r = change_ref(c);
+        if !seen.insert(r.key()) {
+            return Err(Error::invalid(
+                Diagnostic::error(
+                    "",
+                    "the entity appears more than once in one batch; each entity may change once per commit",
+                )
+                .for_entity(r.to_string()),
+            ));
+        }
+    }
+    let mut plan = Plan {
+        writes: Vec::new(),
+        outcomes: Vec::with_capacity(batch.changes.len()),
+        pending: Vec::new(),
+    };
+    for c in &batch.changes {
+        let r = change_ref(c);
+        let cur = current.get(&r.key());
+        match c {
+            Change::Upsert {
+                entity,
+                expected_etag,
+            } => {
+                check_etag(&r, expected_etag.as_deref(), cur)?;
+                plan.upsert(batch, &r, entity, cur);
+            }
+            Change::Delete {
+                entity_ref,
+                expected_etag,
+            } => {
+                check_etag(&r, expected_etag.as_deref(), cur)?;
+                let Some(cur) = cur else {
+                    return Err(Error::NotFound {
+                        what: "entity",
+                        id: entity_ref.to_string(),
+                    });
+                };
+                plan.writes.push(Write::Delete { id: cur.id });
+                plan.outcomes.push((r.clone(), Outcome::Deleted, None));
+                plan.pending.push(Pending {
+                    draft: draft(
+                        batch,
+                        "entity.delete",
+                        &r,
+                        None,
+                        Some(&cur.etag),
+                        cur.location.as_deref(),
+                    ),
+                    kind: "entity.deleted",
+                    etag: None,
+                });
+            }
+        }
+    }
+    Ok(plan)
+}
+
+fn draft(
+    batch: &ChangeBatch,
+    action: &str,
+    r: &EntityRef,
+    etag: Option<&str>,
+    previous: Option<&str>,
+    location: Option<&str>,
+) -> AuditDraft {
+    AuditDraft {
+        actor: batch.actor.clone(),
+        action: action.to_string(),
+        subject: r.to_string(),
+        details: json!({
+            "etag": etag,
+            "previous_etag": previous,
+            "location": location,
+            "origin": batch.origin,
+            "operation": batch.action,
+        }),
+    }
+}
+
+impl<'a> Plan<'a> {
+    fn upsert(
+        &mut self,
+        batch: &ChangeBatch,
+        r: &EntityRef,
+        p: &'a PreparedEntity,
+        cur: Option<&Current>,
+    ) {
+        let location = p
+            .location
+            .clone()
+            .or_else(|| cur.and_then(|c| c.location.clone()));
+        if let Some(c) = cur
+            && c.etag == p.hash
+        {
+            if location != c.location
+                && let Some(l) = &location
+            {
+                self.writes.push(Write::Relocate {
+                    id: c.id,
+                    location: l.clone(),
+                });
+            }
+            self.outcomes
+                .push((r.clone(), Outcome::Unchanged, Some(c.etag.clone())));
+            return;
+        }
+        let uid = cur
+            .map(|c| c.uid.clone())
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let row = row(p, uid, location.clone());
+        let (outcome, action, kind) = if cur.is_some() {
+            (Outcome::Updated, "entity.update", "entity.updated")
+        } else {
+            (Outcome::Created, "entity.create", "entity.created")
+        };
+        self.writes.push(match cur {
+            Some(c) => Write::Update { id: c.id, row },
+            None => Write::Insert(row),
+        });
+        self.outcomes
+            .push((r.clone(), outcome, Some(p.hash.clone())));
+        self.pending.push(Pending {
+            draft: draft(
+                batch,
+                action,
+                r,
+                Some(&p.hash),
+                cur.map(|c| c.etag.as_str()),
+                location.as_deref(),
+            ),
+            kind,
+            etag: Some(p.hash.clone()),
+        });
+    }
+
+    /// Chain the pending audit records after `head` (seq and hash of the last
+    /// record, if any) and build one event per record.
+    pub fn seal(self, head: Option<(u64, String)>, at: &str, batch: &ChangeBatch) -> Sealed<'a> {
+        let mut prev = head;
+        let mut records = Vec::with_capacity(self.pending.len());
+        let mut events = Vec::with_capacity(self.pending.len());
+        for p in self.pending {
+            let rec = audit::chain(
+                prev.as_ref().map(|(s, h)| (*s, h.as_str())),
+                at.to_string(),
+                p.draft,
+            );
+            prev = Some((rec.seq, rec.hash.clone()));
+            events.push(Event {
+                seq: rec.seq,
+                kind: p.kind.to_string(),
+                subject: rec.subject.clone(),
+                etag: p.etag,
+                actor: rec.actor.clone(),
+                at: rec.at.clone(),
+                origin: batch.origin.clone(),
+            });
+            records.push(rec);
+        }
+        Sealed {
+            writes: self.writes,
+            outcomes: self.outcomes,
+            records,
+            events,
+        }
+    }
+}
+
+/// The stored form of a prepared entity.
+fn row(p: &PreparedEntity, uid: String, location: Option<String>) -> Row<'_> {
+    let mut stored = p.entity.clone();
+    stored.metadata.uid = Some(uid.clone());
+    stored.metadata.etag = Some(p.hash.clone());
+    stored.relations.clear();
+    let body = serde_json::to_string(&stored).unwrap_or_default();
+    let search = p
+        .search
+        .iter()
+        .filter(|s| !s.key.starts_with("relations.") && s.key.len() <= MAX_INDEX_KEY_LEN)
+        .map(|s| (s.key.as_str(), s.value.as_deref()))
+        .collect();
+    let relations = p
+        .relations
+        .iter()
+        .map(|r| RelationRecord {
+            source_key: r.source.key(),
+            source_ref: r.source.to_string(),
+            r#type: r.r#type.as_str().to_lowercase(),
+            target_key: r.target.key(),
+            target_ref: r.target.to_string(),
+        })
+        .collect();
+    Row {
+        key: p.entity.entity_ref().key(),
+        uid,
+        kind: &p.entity.kind,
+        namespace: p.entity.namespace(),
+        name: &p.entity.metadata.name,
+        etag: &p.hash,
+        body,
+        location,
+        fts: fts_document(&p.text),
+        search,
+        relations,
+    }
+}
