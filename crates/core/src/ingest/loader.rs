@@ -1,0 +1,404 @@
+//! The state of one load: files read, entities seen, the chain of Locations being followed.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use paved_yaml::{Limits, Positions, parse_documents, push_index};
+use serde_json::Value;
+
+use super::files::{glob, is_glob, tidy, yaml_files};
+use super::{Loaded, SourcedEntity, VALUES_SOURCE, location_key};
+use crate::diagnostic::{Diagnostic, SourceLocation};
+use crate::model::EntityRef;
+use crate::model::relations::json_type;
+use crate::model::schema::KindRegistry;
+use crate::model::validate::validate_entity;
+
+/// A file on the chain of Locations being followed (for cycle detection).
+struct Link {
+    canonical: PathBuf,
+    display: String,
+}
+
+/// The Location target that led to a file, for diagnostics about that target.
+struct Via {
+    at: SourceLocation,
+    path: String,
+    entity: String,
+}
+
+impl Via {
+    fn error(&self, message: String) -> Diagnostic {
+        Diagnostic::error(self.path.clone(), message)
+            .at(self.at.clone())
+            .for_entity(self.entity.clone())
+    }
+
+    fn warning(&self, message: String) -> Diagnostic {
+        Diagnostic::warning(self.path.clone(), message)
+            .at(self.at.clone())
+            .for_entity(self.entity.clone())
+    }
+}
+
+pub(super) struct Loader<'a> {
+    kinds: &'a KindRegistry,
+    limits: &'a Limits,
+    out: Loaded,
+    /// Canonical paths of every file read (or being read) in this load.
+    read: HashSet<PathBuf>,
+    /// Identity key of each entity → where it was first defined.
+    first_seen: HashMap<String, SourceLocation>,
+}
+
+/// A location in a file with no line (the file as a whole).
+fn whole_file(file: &str) -> SourceLocation {
+    SourceLocation {
+        file: file.to_string(),
+        ..SourceLocation::default()
+    }
+}
+
+/// `source` moved to where `path` is, if the positions know.
+fn locate(positions: Option<&Positions>, path: &str, source: &SourceLocation) -> SourceLocation {
+    match positions.map(|p| p.locate(path)) {
+        Some((line, column)) if line > 0 => SourceLocation {
+            line,
+            column,
+            ..source.clone()
+        },
+        _ => source.clone(),
+    }
+}
+
+/// The ref of a raw (maybe invalid) entity, for labelling its diagnostics.
+fn guess_ref(value: &Value) -> Option<String> {
+    let kind = value.get("kind")?.as_str()?;
+    let metadata = value.get("metadata")?;
+    let name = metadata.get("name")?.as_str()?;
+    let namespace = metadata
+        .get("namespace")
+        .and_then(Value::as_str)
+        .unwrap_or(crate::model::refs::DEFAULT_NAMESPACE);
+    Some(EntityRef::new(kind, namespace, name).to_string())
+}
+
+fn io_message(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
+        std::io::ErrorKind::InvalidData => "the file is not UTF-8 text".to_string(),
+        _ => format!("cannot read it: {e}"),
+    }
+}
+
+impl<'a> Loader<'a> {
+    pub(super) fn new(kinds: &'a KindRegistry, limits: &'a Limits) -> Self {
+        Self {
+            kinds,
+            limits,
+            out: Loaded::default(),
+            read: HashSet::new(),
+            first_seen: HashMap::new(),
+        }
+    }
+
+    pub(super) fn finish(self) -> Loaded {
+        self.out
+    }
+
+    fn push(&mut self, diagnostic: Diagnostic) {
+        self.out.diagnostics.push(diagnostic);
+    }
+
+    /// One path argument: a file or a directory.
+    pub(super) fn load_root(&mut self, path: &Path) {
+        let key = location_key(path);
+        let display = path.display().to_string();
+        let metadata = match std::fs::metadata(path) {
+            Ok(m) => m,
+            Err(e) => {
+                self.push(Diagnostic::error("", io_message(&e)).at(whole_file(&display)));
+                return;
+            }
+        };
+        if !metadata.is_dir() {
+            self.load_file(path, &key, &mut Vec::new(), None);
+            return;
+        }
+        let (files, failures) = yaml_files(path);
+        for (dir, e) in failures {
+            let message = format!("cannot read this directory: {e}");
+            self.push(Diagnostic::error("", message).at(whole_file(&dir.display().to_string())));
+        }
+        if files.is_empty() {
+            self.push(
+                Diagnostic::warning("", "no *.yaml or *.yml files in this directory")
+                    .at(whole_file(&display)),
+            );
+        }
+        for file in files {
+            self.load_file(&file, &key, &mut Vec::new(), None);
+        }
+    }
+
+    /// Read one file (once per load) and load its documents.
+    fn load_file(&mut self, path: &Path, key: &str, chain: &mut Vec<Link>, via: Option<&Via>) {
+        let display = path.display().to_string();
+        let canonical = match path.canonicalize() {
+            Ok(c) => c,
+            Err(e) => {
+                let d = match via {
+                    Some(via) => {
+                        via.error(format!("Location target {display}: {}", io_message(&e)))
+                    }
+                    None => Diagnostic::error("", io_message(&e)).at(whole_file(&display)),
+                };
+                self.push(d);
+                return;
+            }
+        };
+        if let Some(start) = chain.iter().position(|l| l.canonical == canonical) {
+            let mut names: Vec<&str> = chain[start..].iter().map(|l| l.display.as_str()).collect();
+            names.push(&display);
+            let message = format!(
+                "Location cycle: {}; remove the target that leads back",
+                names.join(" -> ")
+            );
+            let d = match via {
+                Some(via) => via.error(message),
+                None => Diagnostic::error("", message).at(whole_file(&display)),
+            };
+            self.push(d);
+            return;
+        }
+        if !self.read.insert(canonical.clone()) {
+            return;
+        }
+        self.out.files.push(display.clone());
+        let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        if size > self.limits.max_bytes as u64 {
+            let message = format!(
+                "the file is {size} bytes, more than the limit of {} bytes; split it into several files",
+                self.limits.max_bytes
+            );
+            self.push(Diagnostic::error("", message).at(whole_file(&display)));
+            return;
+        }
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) => {
+                self.push(Diagnostic::error("", io_message(&e)).at(whole_file(&display)));
+                return;
+            }
+        };
+        chain.push(Link {
+            canonical,
+            display: display.clone(),
+        });
+        self.load_source(&display, &text, key, path.parent(), chain);
+        chain.pop();
+    }
+
+    /// Text standing for the file `name`.
+    pub(super) fn load_named_text(&mut self, name: &str, text: &str) {
+        let path = Path::new(name);
+        let canonical = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+        self.read.insert(canonical.clone());
+        self.out.files.push(name.to_string());
+        let mut chain = vec![Link {
+            canonical,
+            display: name.to_string(),
+        }];
+        self.load_source(name, text, &location_key(path), path.parent(), &mut chain);
+    }
+
+    /// Values with no file.
+    pub(super) fn load_values(&mut self, values: Vec<Value>) {
+        for (document, value) in values.into_iter().enumerate() {
+            if value.is_null() {
+                continue;
+            }
+            let source = SourceLocation {
+                file: VALUES_SOURCE.to_string(),
+                document,
+                ..SourceLocation::default()
+            };
+            self.add(value, None, source, VALUES_SOURCE);
+        }
+    }
+
+    /// Parse `text` (the content of `file`) and load each document.
+    fn load_source(
+        &mut self,
+        file: &str,
+        text: &str,
+        key: &str,
+        base: Option<&Path>,
+        chain: &mut Vec<Link>,
+    ) {
+        let documents = match parse_documents(text, self.limits) {
+            Ok(documents) => documents,
+            Err(e) => {
+                let at = SourceLocation {
+                    file: file.to_string(),
+                    document: e.document,
+                    line: e.line,
+                    column: e.column,
+                };
+                self.push(Diagnostic::error("", e.message).at(at));
+                return;
+            }
+        };
+        for doc in documents {
+            if doc.value.is_null() {
+                continue;
+            }
+            let source = SourceLocation {
+                file: file.to_string(),
+                document: doc.index,
+                line: doc.line,
+                column: doc.positions.get("").map_or(1, |(_, column)| column),
+            };
+            let added = self.add(doc.value, Some(&doc.positions), source.clone(), key);
+            if let (Some(index), Some(base)) = (added, base) {
+                self.follow(index, &doc.positions, &source, key, base, chain);
+            }
+        }
+    }
+
+    /// Validate one document and keep it if it is a new, valid entity.
+    /// Returns its index in `out.entities`.
+    fn add(
+        &mut self,
+        value: Value,
+        positions: Option<&Positions>,
+        source: SourceLocation,
+        key: &str,
+    ) -> Option<usize> {
+        if !value.is_object() {
+            let message = format!(
+                "expected an entity (a mapping with apiVersion, kind, metadata and spec), found {}",
+                json_type(&value)
+            );
+            self.push(Diagnostic::error("", message).at(source));
+            return None;
+        }
+        let entity = match validate_entity(&value, self.kinds) {
+            Ok(entity) => entity,
+            Err(diagnostics) => {
+                let entity_ref = guess_ref(&value);
+                for mut d in diagnostics {
+                    if d.location.is_none() {
+                        d.location = Some(locate(positions, &d.path, &source));
+                    }
+                    if d.entity.is_none() {
+                        d.entity.clone_from(&entity_ref);
+                    }
+                    self.push(d);
+                }
+                return None;
+            }
+        };
+        let entity_ref = entity.entity_ref();
+        if let Some(first) = self.first_seen.get(&entity_ref.key()) {
+            let mut message = format!(
+                "duplicate entity {entity_ref}: it is already defined at {}:{}",
+                first.file, first.line
+            );
+            if first.document > 0 {
+                message.push_str(&format!(" (document {})", first.document));
+            }
+            message.push_str("; kind, namespace and name must be unique (ignoring case)");
+            let d = Diagnostic::error("metadata.name", message)
+                .at(locate(positions, "metadata.name", &source))
+                .for_entity(entity_ref.to_string());
+            self.push(d);
+            return None;
+        }
+        self.first_seen.insert(entity_ref.key(), source.clone());
+        self.out.entities.push(SourcedEntity {
+            entity,
+            source,
+            location_key: key.to_string(),
+        });
+        Some(self.out.entities.len() - 1)
+    }
+
+    /// Follow the targets of entity `index` if it is a Location.
+    fn follow(
+        &mut self,
+        index: usize,
+        positions: &Positions,
+        source: &SourceLocation,
+        key: &str,
+        base: &Path,
+        chain: &mut Vec<Link>,
+    ) {
+        let entity = &self.out.entities[index].entity;
+        if !entity.kind.eq_ignore_ascii_case("location") {
+            return;
+        }
+        let entity_ref = entity.entity_ref().to_string();
+        let spec = entity.spec.clone().unwrap_or_default();
+        let via = |path: String| Via {
+            at: locate(Some(positions), &path, source),
+            path,
+            entity: entity_ref.clone(),
+        };
+        let kind = spec.get("type").and_then(Value::as_str).unwrap_or("file");
+        if kind != "file" {
+            let message = if kind == "url" {
+                "url Locations are not followed: paved only reads `type: file` targets; \
+                 fetch the file and import it, or point a file Location at a local copy"
+                    .to_string()
+            } else {
+                format!(
+                    "Location type '{kind}' is not followed: paved only reads `type: file` targets"
+                )
+            };
+            self.push(via("spec.type".to_string()).warning(message));
+            return;
+        }
+        let optional = spec.get("presence").and_then(Value::as_str) == Some("optional");
+        let mut targets: Vec<(String, &Value)> = Vec::new();
+        if let Some(target) = spec.get("target") {
+            targets.push(("spec.target".to_string(), target));
+        }
+        if let Some(list) = spec.get("targets").and_then(Value::as_array) {
+            for (i, target) in list.iter().enumerate() {
+                targets.push((push_index("spec.targets", i), target));
+            }
+        }
+        for (path, target) in targets {
+            let via = via(path);
+            let Some(target) = target.as_str() else {
+                let message = format!("expected a file path, found {}", json_type(target));
+                self.push(via.error(message));
+                continue;
+            };
+            if target.contains("://") {
+                let message = format!(
+                    "'{target}' is a URL, but this Location has type file; \
+                     give a path relative to this file"
+                );
+                self.push(via.error(message));
+                continue;
+            }
+            let full = tidy(&base.join(target));
+            if is_glob(target) {
+                let matched = glob(&full);
+                if matched.is_empty() && !optional {
+                    let message = format!("no files match {}", full.display());
+                    self.push(via.warning(message));
+                }
+                for file in matched {
+                    self.load_file(&file, key, chain, Some(&via));
+                }
+            } else if optional && !full.exists() {
+                continue;
+            } else {
+                self.load_file(&full, key, chain, Some(&via));
+            }
+        }
+    }
+}
