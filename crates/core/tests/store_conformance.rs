@@ -1,0 +1,1460 @@
+//! The store conformance suite: one set of test bodies, run against SQLite
+//! in memory, a SQLite file and PostgreSQL (a fresh database per test on
+//! 127.0.0.1:5432, dropped afterwards). PostgreSQL being unreachable fails
+//! the PostgreSQL tests; nothing is skipped. Store-specific behaviour
+//! (errors on bad paths and URLs, several processes on one database,
+//! cross-process events) follows the shared suite.
+
+mod common;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::*;
+use futures::StreamExt;
+use paved_core::Error;
+use paved_core::audit;
+use paved_core::query::{FacetCount, Order, Query, parse_filters, parse_predicate};
+use paved_core::store::postgres::PostgresStore;
+use paved_core::store::sqlite::SqliteStore;
+use paved_core::store::{Outcome, Store};
+use serde_json::{Value, json};
+
+/// Runs every listed body against each store.
+macro_rules! conformance {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite_memory {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    let store = super::SqliteStore::memory().await.expect("in-memory SQLite opens");
+                    super::$test(&store).await;
+                }
+            )*
+        }
+        mod sqlite_file {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    let dir = tempfile::tempdir().expect("a temp dir");
+                    let path = dir.path().join("not/yet/there/paved.db");
+                    let store = super::SqliteStore::open(&path).await.expect("SQLite file opens");
+                    super::$test(&store).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    let db = super::PgTestDb::create().await;
+                    let store = super::PostgresStore::connect(&db.url()).await.expect("PostgreSQL store connects");
+                    super::$test(&store).await;
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    create_update_unchanged,
+    etag_conflicts_write_nothing,
+    delete_cleans_relations,
+    relations_both_ways_and_kept_current,
+    filter_strings,
+    predicate_trees,
+    ordering,
+    paging_with_cursors,
+    totals_and_limits,
+    facets,
+    full_text_search,
+    projection,
+    audit_chain_across_batches,
+    events_match_audit_records,
+    locations_and_lookups,
+);
+
+async fn get(store: &dyn Store, r: &str) -> Option<paved_core::Entity> {
+    store.get(&eref(r)).await.expect("get succeeds")
+}
+
+fn rels(e: &paved_core::Entity) -> Vec<String> {
+    e.relations
+        .iter()
+        .map(|r| format!("{} {}", r.r#type, r.target_ref))
+        .collect()
+}
+
+async fn query(store: &dyn Store, q: Query) -> paved_core::query::Page {
+    store.query(&q).await.expect("query succeeds")
+}
+
+fn filter(f: &str) -> Option<paved_core::query::Predicate> {
+    parse_filters(&[f.to_string()]).expect("valid filter")
+}
+
+fn orders(fields: &[&str]) -> Vec<Order> {
+    fields.iter().map(|f| Order::parse(f)).collect()
+}
+
+async fn create_update_unchanged(store: &dyn Store) {
+    let first = commit(store, catalog()).await;
+    assert_eq!(first.outcomes.len(), 10);
+    assert!(
+        first
+            .outcomes
+            .iter()
+            .all(|(_, o, _)| *o == Outcome::Created)
+    );
+    assert_eq!(first.audit.len(), 10);
+    assert!(first.audit.iter().all(|r| r.action == "entity.create"));
+
+    let expected = prepare(catalog()[4].clone(), None);
+    let orders = get(store, "component:default/orders")
+        .await
+        .expect("orders exists");
+    assert_eq!(
+        orders.metadata.etag.as_deref(),
+        Some(expected.hash.as_str())
+    );
+    let uid = orders.metadata.uid.clone().expect("a uid is assigned");
+    assert!(uuid_like(&uid), "uid {uid}");
+    assert_eq!(
+        orders.metadata.description.as_deref(),
+        Some("Handles customer orders and payments")
+    );
+    assert!(!orders.relations.is_empty());
+    let (_, _, etag) = first
+        .outcomes
+        .iter()
+        .find(|(r, _, _)| r.name == "orders")
+        .unwrap();
+    assert_eq!(etag.as_deref(), Some(expected.hash.as_str()));
+
+    // Lookups ignore case.
+    let again = get(store, "Component:DEFAULT/Orders")
+        .await
+        .expect("case-insensitive get");
+    assert_eq!(again.metadata.uid, orders.metadata.uid);
+
+    // The same content again writes nothing.
+    let second = commit(store, catalog()).await;
+    assert!(
+        second
+            .outcomes
+            .iter()
+            .all(|(_, o, _)| *o == Outcome::Unchanged)
+    );
+    assert!(second.audit.is_empty() && second.events.is_empty());
+    assert_eq!(store.audit_records(0, 100).await.unwrap().len(), 10);
+
+    // One changed entity: updated, same uid, new etag, recorded with the previous etag.
+    let mut changed = catalog();
+    changed[4]["metadata"]["description"] = json!("Takes orders");
+    let third = commit(store, changed).await;
+    let updated: Vec<_> = third
+        .outcomes
+        .iter()
+        .filter(|(_, o, _)| *o != Outcome::Unchanged)
+        .collect();
+    assert_eq!(updated.len(), 1);
+    assert_eq!(updated[0].0.name, "orders");
+    assert_eq!(updated[0].1, Outcome::Updated);
+    let now = get(store, "component:default/orders").await.unwrap();
+    assert_eq!(now.metadata.uid.as_deref(), Some(uid.as_str()));
+    assert_eq!(now.metadata.description.as_deref(), Some("Takes orders"));
+    assert_ne!(now.metadata.etag, orders.metadata.etag);
+    assert_eq!(now.metadata.etag, updated[0].2);
+    assert_eq!(third.audit.len(), 1);
+    let rec = &third.audit[0];
+    assert_eq!(rec.action, "entity.update");
+    assert_eq!(rec.subject, "component:default/orders");
+    assert_eq!(rec.details["previous_etag"], json!(expected.hash));
+    assert_eq!(rec.details["etag"], json!(now.metadata.etag));
+    assert_eq!(rec.details["origin"], json!("test"));
+    assert_eq!(rec.details["operation"], json!("entity.upsert"));
+}
+
+fn uuid_like(s: &str) -> bool {
+    s.len() == 36 && s.chars().filter(|c| *c == '-').count() == 4
+}
+
+async fn etag_conflicts_write_nothing(store: &dyn Store) {
+    commit(store, catalog()).await;
+    let orders = get(store, "component:default/orders").await.unwrap();
+    let etag = orders.metadata.etag.clone().unwrap();
+    let records = store.audit_records(0, 1000).await.unwrap().len();
+
+    let mut changed = catalog()[4].clone();
+    changed["metadata"]["description"] = json!("changed");
+    let newcomer = component(
+        "newcomer",
+        json!({"type": "service", "owner": "team-a"}),
+        json!({}),
+    );
+
+    // A stale etag anywhere in a batch: a conflict naming both etags, nothing written.
+    let err = store
+        .commit(batch(
+            vec![
+                upsert(newcomer.clone(), None),
+                upsert(changed.clone(), Some("stale")),
+            ],
+            "test",
+        ))
+        .await
+        .unwrap_err();
+    match &err {
+        Error::Conflict {
+            entity,
+            expected,
+            found,
+        } => {
+            assert_eq!(entity, "component:default/orders");
+            assert_eq!(expected, "stale");
+            assert_eq!(found.as_deref(), Some(etag.as_str()));
+        }
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    let msg = err.to_string();
+    assert!(msg.contains("stale") && msg.contains(&etag), "{msg}");
+    assert!(get(store, "component:default/newcomer").await.is_none());
+    assert_eq!(
+        get(store, "component:default/orders")
+            .await
+            .unwrap()
+            .metadata
+            .description
+            .as_deref(),
+        Some("Handles customer orders and payments")
+    );
+    assert_eq!(store.audit_records(0, 1000).await.unwrap().len(), records);
+    assert!(
+        filtered(store, &["metadata.name=newcomer"])
+            .await
+            .is_empty()
+    );
+
+    // "" means "must not exist yet".
+    let err = store
+        .commit(batch(vec![upsert(changed.clone(), Some(""))], "test"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Conflict { ref found, .. } if found.as_deref() == Some(etag.as_str()))
+    );
+    // An etag for something that does not exist.
+    let ghost = component(
+        "ghost",
+        json!({"type": "service", "owner": "team-a"}),
+        json!({}),
+    );
+    let err = store
+        .commit(batch(vec![upsert(ghost.clone(), Some("abc"))], "test"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Conflict { found: None, .. }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("does not exist"), "{err}");
+    // Deletes check etags too; deleting something missing is NotFound.
+    let err = store
+        .commit(batch(
+            vec![delete("component:default/orders", Some("stale"))],
+            "test",
+        ))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Conflict { .. }), "{err:?}");
+    let err = store
+        .commit(batch(vec![delete("component:default/ghost", None)], "test"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
+    // The same entity twice in one batch is refused.
+    let err = store
+        .commit(batch(
+            vec![
+                upsert(newcomer.clone(), None),
+                upsert(newcomer.clone(), None),
+            ],
+            "test",
+        ))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Invalid { .. }), "{err:?}");
+    assert!(
+        get(store, "component:default/orders")
+            .await
+            .unwrap()
+            .metadata
+            .etag
+            == Some(etag.clone())
+    );
+    assert_eq!(store.audit_records(0, 1000).await.unwrap().len(), records);
+
+    // The right etags succeed.
+    let ok = store
+        .commit(batch(
+            vec![upsert(changed, Some(&etag)), upsert(ghost, Some(""))],
+            "test",
+        ))
+        .await
+        .expect("matching etags commit");
+    assert_eq!(ok.outcomes[0].1, Outcome::Updated);
+    assert_eq!(ok.outcomes[1].1, Outcome::Created);
+}
+
+async fn delete_cleans_relations(store: &dyn Store) {
+    commit(store, catalog()).await;
+    let team_a = get(store, "group:default/team-a").await.unwrap();
+    assert!(rels(&team_a).contains(&"ownerOf component:default/orders".to_string()));
+    let etag = get(store, "component:default/orders")
+        .await
+        .unwrap()
+        .metadata
+        .etag;
+
+    let r = store
+        .commit(batch(
+            vec![delete("component:default/orders", etag.as_deref())],
+            "test",
+        ))
+        .await
+        .expect("delete commits");
+    assert_eq!(r.outcomes[0].1, Outcome::Deleted);
+    assert_eq!(r.outcomes[0].2, None);
+    assert_eq!(r.audit[0].action, "entity.delete");
+    assert_eq!(r.audit[0].details["previous_etag"], json!(etag));
+    assert_eq!(r.events[0].kind, "entity.deleted");
+    assert_eq!(r.events[0].etag, None);
+
+    assert!(get(store, "component:default/orders").await.is_none());
+    let team_a = get(store, "group:default/team-a").await.unwrap();
+    let team_a_rels = rels(&team_a);
+    assert!(
+        !team_a_rels
+            .iter()
+            .any(|r| r.contains("component:default/orders")),
+        "{team_a_rels:?}"
+    );
+    assert!(team_a_rels.contains(&"ownerOf component:default/web".to_string()));
+    let db = get(store, "resource:default/orders-db").await.unwrap();
+    assert!(
+        !rels(&db).iter().any(|r| r.contains("orders")),
+        "{:?}",
+        rels(&db)
+    );
+    assert!(
+        store
+            .relations_of(&[eref("component:default/orders")], &[])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        filtered(
+            store,
+            &["relations.ownedBy=group:default/team-a,kind=component"]
+        )
+        .await,
+        ["web"]
+    );
+    assert_eq!(
+        filtered(store, &["relations.ownerOf=component:default/orders"]).await,
+        Vec::<String>::new()
+    );
+    let found = query(
+        store,
+        Query {
+            text: Some("orders".into()),
+            ..Query::default()
+        },
+    )
+    .await;
+    assert_eq!(names(&found.items), ["orders-api", "orders-db"]);
+    let facets = store
+        .facets("spec.type", filter("kind=component").as_ref())
+        .await
+        .unwrap();
+    assert!(
+        facets.contains(&FacetCount {
+            value: "service".into(),
+            count: 1
+        }),
+        "{facets:?}"
+    );
+}
+
+async fn relations_both_ways_and_kept_current(store: &dyn Store) {
+    commit(store, catalog()).await;
+    let orders = get(store, "component:default/orders").await.unwrap();
+    assert_eq!(
+        rels(&orders),
+        [
+            "dependsOn resource:default/orders-db",
+            "ownedBy group:default/team-a",
+            "partOf system:default/shop",
+            "providesApi api:default/orders-api",
+        ]
+    );
+    let team_a = rels(&get(store, "group:default/team-a").await.unwrap());
+    for r in [
+        "hasMember user:default/jane",
+        "ownerOf api:default/orders-api",
+        "ownerOf component:default/orders",
+        "ownerOf component:default/web",
+        "ownerOf resource:default/orders-db",
+        "ownerOf system:default/shop",
+    ] {
+        assert!(
+            team_a.contains(&r.to_string()),
+            "{r} missing from {team_a:?}"
+        );
+    }
+    let db = rels(&get(store, "resource:default/orders-db").await.unwrap());
+    assert!(
+        db.contains(&"dependencyOf component:default/orders".to_string()),
+        "{db:?}"
+    );
+    let api = rels(&get(store, "api:default/orders-api").await.unwrap());
+    assert!(
+        api.contains(&"apiProvidedBy component:default/orders".to_string()),
+        "{api:?}"
+    );
+
+    // The target end changes (and now names the member itself): the rows
+    // orders and jane produce stay, and the membership shows once.
+    let mut cat = catalog();
+    cat[0]["metadata"]["description"] = json!("The A team");
+    cat[0]["spec"]["members"] = json!(["jane"]);
+    commit(store, cat.clone()).await;
+    let team_a = rels(&get(store, "group:default/team-a").await.unwrap());
+    assert!(team_a.contains(&"ownerOf component:default/orders".to_string()));
+    assert_eq!(
+        team_a.iter().filter(|r| r.starts_with("hasMember")).count(),
+        1,
+        "{team_a:?}"
+    );
+
+    // The source end changes: ownership moves from team-a to team-b.
+    cat[4]["spec"]["owner"] = json!("team-b");
+    commit(store, cat).await;
+    let team_a = rels(&get(store, "group:default/team-a").await.unwrap());
+    assert!(
+        !team_a.contains(&"ownerOf component:default/orders".to_string()),
+        "{team_a:?}"
+    );
+    let team_b = rels(&get(store, "group:default/team-b").await.unwrap());
+    assert!(
+        team_b.contains(&"ownerOf component:default/orders".to_string()),
+        "{team_b:?}"
+    );
+    assert_eq!(
+        filtered(store, &["relations.ownedBy=group:default/team-b"]).await,
+        ["orders", "pay_later", "payments"]
+    );
+
+    let rows = store
+        .relations_of(
+            &[
+                eref("component:default/web"),
+                eref("component:default/orders"),
+            ],
+            &["ownedBy"],
+        )
+        .await
+        .unwrap();
+    let rows: Vec<String> = rows
+        .iter()
+        .map(|r| format!("{} {} {}", r.source, r.r#type, r.target))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            "component:default/orders ownedBy group:default/team-b",
+            "component:default/web ownedBy group:default/team-a",
+        ]
+    );
+    let all = store
+        .relations_of(&[eref("component:default/orders")], &[])
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 4);
+}
+
+async fn filter_strings(store: &dyn Store) {
+    commit(store, catalog()).await;
+    let cases: &[(&[&str], &[&str])] = &[
+        (
+            &["kind=component"],
+            &["orders", "pay_later", "payments", "web"],
+        ),
+        (
+            &["Kind=Component,SPEC.TYPE=Service"],
+            &["orders", "payments"],
+        ),
+        (
+            &["kind=component,spec.type=website", "kind=API"],
+            &["orders-api", "web"],
+        ),
+        (
+            &["metadata.annotations.backstage.io/techdocs-ref"],
+            &["orders"],
+        ),
+        (&["metadata.tags=JAVA"], &["orders", "payments"]),
+        (
+            &["relations.ownedBy=group:default/team-a,kind=component"],
+            &["orders", "web"],
+        ),
+        (&["relations.ownerOf=component:default/orders"], &["team-a"]),
+        (&["relations.hasMember"], &["team-a"]),
+        (&["relations.memberof=Group:Default/Team-A"], &["jane"]),
+        (
+            &["kind=component,spec.lifecycle=production,spec.lifecycle=experimental"],
+            &["orders", "payments", "web"],
+        ),
+        (&["spec.owner=TEAM-B"], &["pay_later", "payments"]),
+        (&["metadata.namespace=default,kind=user"], &["jane"]),
+        (&["metadata.name=nothing-like-this"], &[]),
+        (&["spec.nothing"], &[]),
+    ];
+    for (f, expected) in cases {
+        assert_eq!(filtered(store, f).await, *expected, "filter {f:?}");
+    }
+    assert_eq!(filtered(store, &[]).await.len(), 10);
+}
+
+async fn predicate_trees(store: &dyn Store) {
+    commit(store, catalog()).await;
+    let cases: Vec<(Value, &[&str])> = vec![
+        (
+            json!({"kind": "component", "spec.type": "service"}),
+            &["orders", "payments"],
+        ),
+        (
+            json!({"$any": [{"kind": "api"}, {"kind": "RESOURCE"}]}),
+            &["orders-api", "orders-db"],
+        ),
+        (
+            json!({"$all": [{"kind": "component"}, {"$not": {"spec.owner": "team-a"}}]}),
+            &["pay_later", "payments"],
+        ),
+        (
+            json!({"kind": "component", "metadata.tags": {"$exists": false}}),
+            &["pay_later"],
+        ),
+        (
+            json!({"metadata.tags": {"$exists": true}}),
+            &["orders", "payments", "web"],
+        ),
+        (
+            json!({"spec.type": {"$in": ["website", "LIBRARY", 7]}}),
+            &["pay_later", "web"],
+        ),
+        (
+            json!({"metadata.name": {"$hasPrefix": "pay_"}}),
+            &["pay_later"],
+        ),
+        (
+            json!({"metadata.name": {"$hasPrefix": "PAY"}}),
+            &["pay_later", "payments"],
+        ),
+        (json!({"metadata.name": {"$hasPrefix": "%"}}), &[]),
+        (
+            json!({"metadata.description": {"$substring": "PAYMENT"}}),
+            &["orders"],
+        ),
+        (
+            json!({"metadata.description": {"$substring": "100%"}}),
+            &["web"],
+        ),
+        (json!({"metadata.description": {"$substring": "%s"}}), &[]),
+        (
+            json!({"metadata.name": {"$substring": "_"}}),
+            &["pay_later"],
+        ),
+        (
+            json!({"metadata.tags": {"$contains": "java"}}),
+            &["orders", "payments"],
+        ),
+        (
+            json!({"relations": {"$contains": {"type": "ownedBy", "targetRef": "group:default/team-b"}}}),
+            &["pay_later", "payments"],
+        ),
+        (
+            json!({"relations": {"$contains": {"type": "dependsOn"}}}),
+            &["orders"],
+        ),
+        (
+            json!({"relations.ownedBy": {"$in": ["group:default/team-b", "group:default/nobody"]}}),
+            &["pay_later", "payments"],
+        ),
+        (
+            json!({"$not": {"$any": [{"kind": "component"}, {"kind": "group"}]}}),
+            &["orders-api", "orders-db", "shop", "jane"],
+        ),
+        (json!({"$any": []}), &[]),
+    ];
+    for (p, expected) in cases {
+        let page = query(
+            store,
+            Query {
+                filter: Some(parse_predicate(&p).expect("valid predicate")),
+                limit: Some(100),
+                ..Query::default()
+            },
+        )
+        .await;
+        assert_eq!(names(&page.items), expected, "predicate {p}");
+        assert_eq!(page.total as usize, expected.len(), "predicate {p}");
+    }
+    let all = query(
+        store,
+        Query {
+            filter: Some(parse_predicate(&json!({})).unwrap()),
+            ..Query::default()
+        },
+    )
+    .await;
+    assert_eq!(all.total, 10);
+}
+
+async fn ordering(store: &dyn Store) {
+    commit(store, catalog()).await;
+    let sorted = |filter_: &str, order: &[&str]| {
+        let q = Query {
+            filter: if filter_.is_empty() {
+                None
+            } else {
+                filter(filter_)
+            },
+            order: orders(order),
+            limit: Some(100),
+            ..Query::default()
+        };
+        async move { names(&query(store, q).await.items) }
+    };
+    assert_eq!(
+        sorted("kind=component", &["metadata.name"]).await,
+        ["orders", "pay_later", "payments", "web"]
+    );
+    assert_eq!(
+        sorted("kind=component", &["-metadata.name"]).await,
+        ["web", "payments", "pay_later", "orders"]
+    );
+    // Missing values last in both directions; ties broken by ref.
+    assert_eq!(
+        sorted("", &["spec.lifecycle"]).await,
+        [
+            "pay_later",
+            "web",
+            "orders-api",
+            "orders",
+            "payments",
+            "team-a",
+            "team-b",
+            "orders-db",
+            "shop",
+            "jane"
+        ]
+    );
+    assert_eq!(
+        sorted("", &["spec.lifecycle:desc"]).await,
+        [
+            "orders-api",
+            "orders",
+            "payments",
+            "web",
+            "pay_later",
+            "team-a",
+            "team-b",
+            "orders-db",
+            "shop",
+            "jane"
+        ]
+    );
+    assert_eq!(
+        sorted("kind=component", &["spec.type", "-metadata.name"]).await,
+        ["pay_later", "payments", "orders", "web"]
+    );
+    // Ordering by relations.
+    assert_eq!(
+        sorted("kind=component", &["-relations.ownedBy", "metadata.name"]).await,
+        ["pay_later", "payments", "orders", "web"]
+    );
+}
+
+async fn paging_with_cursors(store: &dyn Store) {
+    let values: Vec<Value> = (0..57)
+        .map(|i| {
+            let ty = ["service", "website", "library"][i % 3];
+            let mut spec = json!({"type": ty, "owner": format!("team-{}", i % 4)});
+            if i % 5 != 0 {
+                spec["lifecycle"] = json!(["production", "experimental"][i % 2]);
+            }
+            component(&format!("svc-{i:02}"), spec, json!({}))
+        })
+        .collect();
+    commit(store, values).await;
+    let variants: Vec<(Option<&str>, Vec<Order>)> = vec![
+        (None, vec![]),
+        (None, orders(&["-spec.lifecycle"])),
+        (
+            Some("spec.type=service,spec.type=library"),
+            orders(&["metadata.name"]),
+        ),
+        (None, orders(&["spec.type", "-spec.lifecycle"])),
+    ];
+    for (f, order) in variants {
+        let base = Query {
+            filter: f.and_then(filter),
+            order: order.clone(),
+            ..Query::default()
+        };
+        let all = query(
+            store,
+            Query {
+                limit: Some(1000),
+                ..base.clone()
+            },
+        )
+        .await;
+        let mut paged = Vec::new();
+        let mut cursor = None;
+        let mut pages = 0;
+        loop {
+            let page = query(
+                store,
+                Query {
+                    limit: Some(10),
+                    cursor: cursor.clone(),
+                    ..base.clone()
+                },
+            )
+            .await;
+            assert_eq!(page.total, all.total, "every page reports the total");
+            assert!(page.items.len() <= 10);
+            paged.extend(names(&page.items));
+            pages += 1;
+            cursor = page.next_cursor;
+            if cursor.is_none() {
+                break;
+            }
+            assert!(pages < 20, "paging does not end");
+        }
+        assert_eq!(paged, names(&all.items), "filter {f:?} order {order:?}");
+        assert_eq!(
+            paged.iter().collect::<HashSet<_>>().len(),
+            paged.len(),
+            "no duplicates"
+        );
+        assert_eq!(pages, (all.total as usize).div_ceil(10).max(1));
+    }
+
+    // Keyset, not offsets: an entity added before the cursor shifts nothing.
+    let first = query(
+        store,
+        Query {
+            limit: Some(10),
+            ..Query::default()
+        },
+    )
+    .await;
+    commit(
+        store,
+        vec![component(
+            "aaa-new",
+            json!({"type": "service", "owner": "x"}),
+            json!({}),
+        )],
+    )
+    .await;
+    let second = query(
+        store,
+        Query {
+            limit: Some(10),
+            cursor: first.next_cursor.clone(),
+            ..Query::default()
+        },
+    )
+    .await;
+    assert_eq!(names(&second.items)[0], "svc-10");
+    assert_eq!(second.total, 58);
+
+    // A damaged cursor, or one from another query, is a clear error.
+    let cursor = first.next_cursor.clone().unwrap();
+    let mid = cursor.len() / 2;
+    let flipped = if &cursor[mid..mid + 1] == "A" {
+        "B"
+    } else {
+        "A"
+    };
+    let damaged = format!("{}{}{}", &cursor[..mid], flipped, &cursor[mid + 1..]);
+    for bad in [damaged.as_str(), "%%%", "eyJ2IjpbXX0"] {
+        let err = store
+            .query(&Query {
+                limit: Some(10),
+                cursor: Some(bad.into()),
+                ..Query::default()
+            })
+            .await
+            .unwrap_err();
+        match err {
+            Error::Invalid { diagnostics } => {
+                assert_eq!(diagnostics[0].path, "cursor");
+                assert!(
+                    diagnostics[0].message.contains("damaged"),
+                    "{}",
+                    diagnostics[0].message
+                );
+            }
+            other => panic!("expected Invalid, got {other:?}"),
+        }
+    }
+    let err = store
+        .query(&Query {
+            filter: filter("kind=api"),
+            cursor: Some(cursor),
+            ..Query::default()
+        })
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("another filter"), "{err}");
+}
+
+async fn totals_and_limits(store: &dyn Store) {
+    commit(store, catalog()).await;
+    let page = query(
+        store,
+        Query {
+            filter: filter("kind=component"),
+            limit: Some(3),
+            ..Query::default()
+        },
+    )
+    .await;
+    assert_eq!(page.items.len(), 3);
+    assert_eq!(page.total, 4);
+    assert!(page.next_cursor.is_some());
+    let only_total = query(
+        store,
+        Query {
+            filter: filter("kind=component"),
+            limit: Some(0),
+            ..Query::default()
+        },
+    )
+    .await;
+    assert!(only_total.items.is_empty() && only_total.next_cursor.is_none());
+    assert_eq!(only_total.total, 4);
+    let exact = query(
+        store,
+        Query {
+            filter: filter("kind=component"),
+            limit: Some(4),
+            ..Query::default()
+        },
+    )
+    .await;
+    assert_eq!(exact.items.len(), 4);
+    assert!(
+        exact.next_cursor.is_none(),
+        "no cursor when nothing follows"
+    );
+    let default = query(store, Query::default()).await;
+    assert_eq!(default.total, 10);
+    assert_eq!(default.items.len(), 10);
+}
+
+async fn facets(store: &dyn Store) {
+    commit(store, catalog()).await;
+    let f = |pairs: &[(&str, u64)]| -> Vec<FacetCount> {
+        pairs
+            .iter()
+            .map(|(v, c)| FacetCount {
+                value: v.to_string(),
+                count: *c,
+            })
+            .collect()
+    };
+    assert_eq!(
+        store.facets("spec.type", None).await.unwrap(),
+        f(&[
+            ("service", 2),
+            ("team", 2),
+            ("database", 1),
+            ("grpc", 1),
+            ("library", 1),
+            ("website", 1)
+        ])
+    );
+    assert_eq!(
+        store
+            .facets("Spec.Type", filter("kind=component").as_ref())
+            .await
+            .unwrap(),
+        f(&[("service", 2), ("library", 1), ("website", 1)])
+    );
+    assert_eq!(
+        store.facets("metadata.tags", None).await.unwrap(),
+        f(&[("java", 2), ("grpc", 1), ("javascript", 1), ("react", 1)])
+    );
+    assert_eq!(
+        store
+            .facets("relations.ownedBy", filter("kind=component").as_ref())
+            .await
+            .unwrap(),
+        f(&[("group:default/team-a", 2), ("group:default/team-b", 2)])
+    );
+    assert!(store.facets("spec.nothing", None).await.unwrap().is_empty());
+}
+
+async fn full_text_search(store: &dyn Store) {
+    commit(store, catalog()).await;
+    let search = |text: &str, f: Option<&str>| {
+        let q = Query {
+            text: Some(text.to_string()),
+            filter: f.and_then(filter),
+            limit: Some(100),
+            ..Query::default()
+        };
+        async move { names(&query(store, q).await.items) }
+    };
+    // name (split at - and _), title, description and tags; every word as a prefix
+    assert_eq!(
+        search("pay", None).await,
+        ["orders", "pay_later", "payments"]
+    );
+    assert_eq!(search("later", None).await, ["pay_later"]);
+    assert_eq!(search("GATEWAY", None).await, ["payments"]);
+    assert_eq!(search("orders payments", None).await, ["orders"]);
+    assert_eq!(search("react", None).await, ["web"]);
+    assert_eq!(search("shop front", None).await, ["web"]);
+    assert_eq!(
+        search("team", Some("kind=group")).await,
+        ["team-a", "team-b"]
+    );
+    // Operators and quotes are just words: "or" is a prefix like any other.
+    assert_eq!(search("pay*\" OR", None).await, ["orders"]);
+    assert_eq!(
+        search("\"pay\"", None).await,
+        ["orders", "pay_later", "payments"]
+    );
+    assert_eq!(search("zzz", None).await, Vec::<String>::new());
+    let everything = query(
+        store,
+        Query {
+            text: Some(" - ".into()),
+            ..Query::default()
+        },
+    )
+    .await;
+    assert_eq!(everything.total, 10, "text without words does not filter");
+    let counted = query(
+        store,
+        Query {
+            text: Some("pay".into()),
+            limit: Some(1),
+            ..Query::default()
+        },
+    )
+    .await;
+    assert_eq!(counted.total, 3);
+}
+
+async fn projection(store: &dyn Store) {
+    commit(store, catalog()).await;
+    let page = query(
+        store,
+        Query {
+            filter: filter("kind=api"),
+            fields: vec!["metadata.name".into(), "spec.owner".into()],
+            ..Query::default()
+        },
+    )
+    .await;
+    assert_eq!(
+        page.items,
+        [json!({"metadata": {"name": "orders-api"}, "spec": {"owner": "team-a"}})]
+    );
+    let page = query(
+        store,
+        Query {
+            filter: filter("metadata.name=orders,kind=component"),
+            fields: vec![
+                "kind".into(),
+                "metadata.annotations.backstage.io/techdocs-ref".into(),
+                "relations".into(),
+            ],
+            ..Query::default()
+        },
+    )
+    .await;
+    assert_eq!(page.items[0]["kind"], json!("Component"));
+    assert_eq!(
+        page.items[0]["metadata"],
+        json!({"annotations": {"backstage.io/techdocs-ref": "dir:."}})
+    );
+    assert_eq!(page.items[0]["relations"].as_array().map(Vec::len), Some(4));
+    assert_eq!(page.items[0].as_object().unwrap().len(), 3);
+    // Whole entities carry uid, etag and relations.
+    let whole = query(
+        store,
+        Query {
+            filter: filter("kind=api"),
+            ..Query::default()
+        },
+    )
+    .await;
+    assert!(whole.items[0]["metadata"]["uid"].is_string());
+    assert!(whole.items[0]["metadata"]["etag"].is_string());
+    assert_eq!(
+        whole.items[0]["relations"][0],
+        json!({"type": "apiProvidedBy", "targetRef": "component:default/orders"})
+    );
+}
+
+async fn audit_chain_across_batches(store: &dyn Store) {
+    commit(store, catalog()).await;
+    let mut cat = catalog();
+    cat[5]["metadata"]["description"] = json!("Charges cards and refunds");
+    commit(store, cat.clone()).await;
+    commit(store, cat).await; // unchanged: no records
+    let etag = get(store, "component:default/payments")
+        .await
+        .unwrap()
+        .metadata
+        .etag;
+    store
+        .commit(batch(
+            vec![delete("component:default/payments", etag.as_deref())],
+            "other-origin",
+        ))
+        .await
+        .unwrap();
+    commit(store, vec![catalog()[5].clone()]).await;
+
+    let mut records = Vec::new();
+    let mut after = 0;
+    loop {
+        let chunk = store.audit_records(after, 3).await.unwrap();
+        if chunk.is_empty() {
+            break;
+        }
+        after = chunk.last().unwrap().seq;
+        records.extend(chunk);
+    }
+    assert_eq!(records.len(), 13);
+    assert_eq!(
+        records.iter().map(|r| r.seq).collect::<Vec<_>>(),
+        (1..=13).collect::<Vec<_>>()
+    );
+    let report = audit::verify(&records);
+    assert!(report.broken.is_none(), "{report:?}");
+    assert_eq!(report.checked, 13);
+    assert_eq!(report.head.as_deref(), Some(records[12].hash.as_str()));
+
+    let history = store
+        .audit_for(&eref("COMPONENT:default/Payments"), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        history
+            .iter()
+            .map(|r| r.action.as_str())
+            .collect::<Vec<_>>(),
+        [
+            "entity.create",
+            "entity.delete",
+            "entity.update",
+            "entity.create"
+        ]
+    );
+    assert_eq!(history[1].details["origin"], json!("other-origin"));
+    assert_eq!(history[1].actor, "user:default/tester");
+    assert_eq!(
+        store
+            .audit_for(&eref("component:default/payments"), 2)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // Editing a stored record is detected by verification.
+    let mut tampered = records.clone();
+    tampered[4].details["etag"] = json!("forged");
+    assert_eq!(audit::verify(&tampered).broken.map(|b| b.seq), Some(5));
+}
+
+async fn events_match_audit_records(store: &dyn Store) {
+    let created = commit(store, catalog()).await;
+    assert_eq!(created.events.len(), created.audit.len());
+    for (e, r) in created.events.iter().zip(&created.audit) {
+        assert_eq!(e.seq, r.seq);
+        assert_eq!(e.subject, r.subject);
+        assert_eq!(e.actor, r.actor);
+        assert_eq!(e.at, r.at);
+        assert_eq!(e.origin, "test");
+        assert_eq!(e.kind, "entity.created");
+        assert_eq!(e.etag.as_deref(), r.details["etag"].as_str());
+    }
+    let mut cat = catalog();
+    cat[6]["spec"]["lifecycle"] = json!("production");
+    let updated = commit(store, cat).await;
+    assert_eq!(updated.events.len(), 1);
+    assert_eq!(updated.events[0].kind, "entity.updated");
+    assert_eq!(updated.events[0].subject, "component:default/web");
+    assert_eq!(updated.events[0].seq, 11);
+    assert!(store.remote_events("test").await.is_ok());
+}
+
+async fn locations_and_lookups(store: &dyn Store) {
+    let cat = catalog();
+    let located: Vec<_> = cat
+        .iter()
+        .enumerate()
+        .map(|(i, v)| paved_core::store::Change::Upsert {
+            entity: Box::new(prepare(
+                v.clone(),
+                Some(if i < 5 {
+                    "file:/a.yaml"
+                } else {
+                    "file:/b.yaml"
+                }),
+            )),
+            expected_etag: None,
+        })
+        .collect();
+    let r = store.commit(batch(located, "test")).await.unwrap();
+    assert_eq!(r.audit[0].details["location"], json!("file:/a.yaml"));
+    let a = store.entities_of_location("file:/a.yaml").await.unwrap();
+    assert_eq!(
+        a.iter().map(|r| r.to_string()).collect::<Vec<_>>(),
+        [
+            "component:default/orders",
+            "group:default/team-a",
+            "group:default/team-b",
+            "system:default/shop",
+            "user:default/jane"
+        ]
+    );
+    assert!(
+        store
+            .entities_of_location("file:/none.yaml")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Same content from another file: unchanged, but now belongs to that file.
+    let moved = store
+        .commit(batch(
+            vec![paved_core::store::Change::Upsert {
+                entity: Box::new(prepare(cat[4].clone(), Some("file:/b.yaml"))),
+                expected_etag: None,
+            }],
+            "test",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(moved.outcomes[0].1, Outcome::Unchanged);
+    assert!(moved.audit.is_empty());
+    assert_eq!(
+        store
+            .entities_of_location("file:/b.yaml")
+            .await
+            .unwrap()
+            .len(),
+        6
+    );
+    // An upsert without a location keeps the one it has.
+    let mut changed = cat[4].clone();
+    changed["metadata"]["title"] = json!("Orders");
+    commit(store, vec![changed]).await;
+    assert_eq!(
+        store
+            .entities_of_location("file:/b.yaml")
+            .await
+            .unwrap()
+            .len(),
+        6
+    );
+
+    let existing = store
+        .existing(&[
+            eref("component:default/web"),
+            eref("component:default/ghost"),
+            eref("Group:default/TEAM-A"),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        existing.iter().map(|r| r.to_string()).collect::<Vec<_>>(),
+        ["component:default/web", "group:default/team-a"]
+    );
+    let many = store
+        .get_many(&[
+            eref("component:default/web"),
+            eref("component:default/ghost"),
+            eref("component:default/orders"),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        many.iter()
+            .map(|e| e.metadata.name.as_str())
+            .collect::<Vec<_>>(),
+        ["web", "orders"]
+    );
+    assert!(many.iter().all(|e| !e.relations.is_empty()));
+}
+
+// ---------------------------------------------------------------- SQLite only
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_file_persists_and_keeps_one_chain_across_connections() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("paved.db");
+    {
+        let store = SqliteStore::open(&path).await.unwrap();
+        commit(&store, catalog()).await;
+    }
+    let a = Arc::new(SqliteStore::open(&path).await.unwrap());
+    let b = Arc::new(SqliteStore::open(&path).await.unwrap());
+    assert_eq!(a.describe(), format!("sqlite:{}", path.display()));
+    assert!(get(a.as_ref(), "component:default/orders").await.is_some());
+    let mut tasks = Vec::new();
+    for (i, store) in [a.clone(), b.clone(), a.clone(), b.clone()]
+        .into_iter()
+        .enumerate()
+    {
+        tasks.push(tokio::spawn(async move {
+            for j in 0..5 {
+                let v = component(
+                    &format!("w{i}-{j}"),
+                    json!({"type": "service", "owner": "team-a"}),
+                    json!({}),
+                );
+                commit(store.as_ref(), vec![v]).await;
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert!(get(b.as_ref(), "component:default/w0-4").await.is_some());
+    let records = a.audit_records(0, 1000).await.unwrap();
+    assert_eq!(records.len(), 30);
+    assert!(audit::verify(&records).broken.is_none());
+}
+
+#[tokio::test]
+async fn sqlite_bad_paths_get_errors_that_say_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("plain.txt");
+    std::fs::write(&file, "this is not a database\n".repeat(40)).unwrap();
+
+    let err = SqliteStore::open(&file.join("paved.db")).await.unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, Error::Store { .. }));
+    assert!(
+        msg.contains("cannot create the directory") && msg.contains("plain.txt"),
+        "{msg}"
+    );
+
+    let msg = SqliteStore::open(&file).await.unwrap_err().to_string();
+    assert!(
+        msg.contains("not a SQLite database") && msg.contains("plain.txt"),
+        "{msg}"
+    );
+
+    let msg = SqliteStore::open(dir.path()).await.unwrap_err().to_string();
+    assert!(msg.contains("is a directory"), "{msg}");
+}
+
+#[tokio::test]
+async fn sqlite_has_no_remote_events() {
+    let store = SqliteStore::memory().await.unwrap();
+    assert!(store.remote_events("x").await.unwrap().is_none());
+    assert_eq!(store.describe(), "sqlite::memory:");
+}
+
+// ------------------------------------------------------------ PostgreSQL only
+
+#[tokio::test]
+async fn postgres_down_is_a_clear_error() {
+    let err = PostgresStore::connect("postgres://postgres@127.0.0.1:5499/x")
+        .await
+        .unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, Error::Store { .. }));
+    assert!(
+        msg.contains("cannot connect to PostgreSQL at 127.0.0.1:5499/x: connection refused — is the server running?"),
+        "{msg}"
+    );
+    let err = PostgresStore::connect("postgres://[bad").await.unwrap_err();
+    assert!(err.to_string().contains("invalid PostgreSQL URL"), "{err}");
+}
+
+#[tokio::test]
+async fn postgres_missing_database_is_named() {
+    let url = format!("{}/paved_no_such_db_{}", pg_base(), std::process::id());
+    let msg = PostgresStore::connect(&url).await.unwrap_err().to_string();
+    assert!(
+        msg.contains("does not exist") && msg.contains("paved_no_such_db"),
+        "{msg}"
+    );
+    assert!(!msg.contains("is the server running"), "{msg}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_concurrent_writers_keep_one_chain_and_etags() {
+    let db = PgTestDb::create().await;
+    // Two pools, as two processes would have.
+    let a = Arc::new(PostgresStore::connect(&db.url()).await.unwrap());
+    let b = Arc::new(PostgresStore::connect(&db.url()).await.unwrap());
+    commit(a.as_ref(), catalog()).await;
+
+    let mut tasks = Vec::new();
+    for i in 0..6 {
+        let store = if i % 2 == 0 { a.clone() } else { b.clone() };
+        tasks.push(tokio::spawn(async move {
+            let mut written = 0;
+            for j in 0..8 {
+                let mut batch_ = (0..3)
+                    .map(|k| {
+                        component(
+                            &format!("c{i}-{j}-{k}"),
+                            json!({"type": "service", "owner": "team-a"}),
+                            json!({}),
+                        )
+                    })
+                    .collect::<Vec<_>>();
+                // Everyone also rewrites one shared entity (no etag: last writer wins).
+                let mut shared = catalog()[6].clone();
+                shared["metadata"]["description"] = json!(format!("written by {i}-{j}"));
+                batch_.push(shared);
+                let r = commit(store.as_ref(), batch_).await;
+                written += r.audit.len();
+            }
+            written
+        }));
+    }
+    let mut written = 10;
+    for t in tasks {
+        written += t.await.unwrap();
+    }
+    let records = a.audit_records(0, 10_000).await.unwrap();
+    assert_eq!(records.len(), written);
+    let report = audit::verify(&records);
+    assert!(report.broken.is_none(), "{report:?}");
+
+    // Optimistic concurrency: of many writers holding the same etag, one wins.
+    let etag = get(a.as_ref(), "component:default/orders")
+        .await
+        .unwrap()
+        .metadata
+        .etag
+        .unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let store = if i % 2 == 0 { a.clone() } else { b.clone() };
+        let etag = etag.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut v = catalog()[4].clone();
+            v["metadata"]["description"] = json!(format!("attempt {i}"));
+            store
+                .commit(batch(vec![upsert(v, Some(&etag))], "test"))
+                .await
+        }));
+    }
+    let mut wins = 0;
+    let mut conflicts = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(r) => {
+                assert_eq!(r.outcomes[0].1, Outcome::Updated);
+                wins += 1;
+            }
+            Err(Error::Conflict {
+                expected, found, ..
+            }) => {
+                assert_eq!(expected, etag);
+                assert_ne!(found.as_deref(), Some(etag.as_str()));
+                conflicts += 1;
+            }
+            Err(other) => panic!("unexpected error {other}"),
+        }
+    }
+    assert_eq!((wins, conflicts), (1, 7));
+    let records = b.audit_records(0, 10_000).await.unwrap();
+    assert_eq!(records.len(), written + 1);
+    assert!(audit::verify(&records).broken.is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_instances_see_each_others_writes_and_events() {
+    let db = PgTestDb::create().await;
+    let a = PostgresStore::connect(&db.url()).await.unwrap();
+    let b = PostgresStore::connect(&db.url()).await.unwrap();
+    let mut events = b
+        .remote_events("proc-b")
+        .await
+        .unwrap()
+        .expect("PostgreSQL shares events");
+
+    // b's own write is not echoed back to b.
+    b.commit(batch(vec![upsert(catalog()[0].clone(), None)], "proc-b"))
+        .await
+        .unwrap();
+    a.commit(batch(
+        vec![
+            upsert(catalog()[4].clone(), None),
+            upsert(catalog()[5].clone(), None),
+        ],
+        "proc-a",
+    ))
+    .await
+    .unwrap();
+
+    assert!(get(&b, "component:default/orders").await.is_some());
+    assert!(get(&a, "group:default/team-a").await.is_some());
+    let orders = get(&b, "component:default/orders").await.unwrap();
+    assert!(rels(&orders).contains(&"ownedBy group:default/team-a".to_string()));
+
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        let e = tokio::time::timeout(Duration::from_secs(10), events.next())
+            .await
+            .expect("an event from the other instance arrives")
+            .expect("the event stream is open");
+        seen.push(e);
+    }
+    assert!(
+        seen.iter()
+            .all(|e| e.origin == "proc-a" && e.kind == "entity.created"),
+        "{seen:?}"
+    );
+    assert_eq!(
+        seen.iter().map(|e| e.subject.as_str()).collect::<Vec<_>>(),
+        ["component:default/orders", "component:default/payments"]
+    );
+    assert_eq!(seen.iter().map(|e| e.seq).collect::<Vec<_>>(), [2, 3]);
+    // And a's own stream sees b's writes.
+    let mut a_events = a.remote_events("proc-a").await.unwrap().unwrap();
+    b.commit(batch(vec![upsert(catalog()[1].clone(), None)], "proc-b"))
+        .await
+        .unwrap();
+    let e = tokio::time::timeout(Duration::from_secs(10), a_events.next())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (e.origin.as_str(), e.subject.as_str()),
+        ("proc-b", "group:default/team-b")
+    );
+}
