@@ -178,12 +178,12 @@ pub fn guardrail_validate_settings<G: Guardrail>(settings: String) -> Result<(),
     G::check_settings(&s).map_err(error_out)
 }
 
-pub fn guardrail_review<G: Guardrail>(change: t::Change) -> Result<gt::Review, t::PluginError> {
-    let run = || -> Result<gt::Review, sdk::Error> {
+pub fn guardrail_review<G: Guardrail>(change: t::Change) -> Result<gt::ReviewOutcome, t::PluginError> {
+    let run = || -> Result<gt::ReviewOutcome, sdk::Error> {
         let s: G::Settings = settings()?;
         let change = change_in(change)?;
         let review = G::review(&change, &s)?;
-        Ok(gt::Review {
+        Ok(gt::ReviewOutcome {
             verdict: match review.verdict {
                 sdk::Verdict::Allow => t::Verdict::Allow,
                 sdk::Verdict::Warn => t::Verdict::Warn,
@@ -225,8 +225,8 @@ pub fn provider_validate_settings<P: Provider>(settings: String) -> Result<(), t
     P::check_settings(&s).map_err(error_out)
 }
 
-fn plan_out(p: sdk::Plan) -> Result<pt::Plan, sdk::Error> {
-    Ok(pt::Plan {
+fn plan_out(p: sdk::Plan) -> Result<pt::ResourcePlan, sdk::Error> {
+    Ok(pt::ResourcePlan {
         operation: operation_out(p.operation),
         diff: p.diff.into_iter().map(diff_out).collect::<Result<_, _>>()?,
         monthly_cost: p.monthly_cost,
@@ -242,8 +242,8 @@ fn applied_out<S: Serialize>(a: sdk::Applied<S>) -> Result<pt::Applied, sdk::Err
     })
 }
 
-pub fn provider_plan<P: Provider>(r: pt::PlanRequest) -> Result<pt::Plan, t::PluginError> {
-    let run = || -> Result<pt::Plan, sdk::Error> {
+pub fn provider_plan<P: Provider>(r: pt::PlanRequest) -> Result<pt::ResourcePlan, t::PluginError> {
+    let run = || -> Result<pt::ResourcePlan, sdk::Error> {
         let s: P::Settings = settings()?;
         let request = sdk::PlanRequest {
             address: address_in(r.address),

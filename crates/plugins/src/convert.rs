@@ -165,7 +165,7 @@ impl<'a> Out<'a> {
             .collect()
     }
 
-    pub fn review(&mut self, r: gt::Review) -> Result<core::Review> {
+    pub fn review(&mut self, r: gt::ReviewOutcome) -> Result<core::Review> {
         let patch = self.opt_json("review.patch", r.patch)?;
         if let Some(p) = &patch {
             let ok = p.as_array().is_some_and(|ops| {
@@ -231,7 +231,7 @@ impl<'a> Out<'a> {
         })
     }
 
-    pub fn plan(&mut self, p: pt::Plan) -> Result<core::Plan> {
+    pub fn plan(&mut self, p: pt::ResourcePlan) -> Result<core::Plan> {
         Ok(core::Plan {
             operation: Self::operation(p.operation),
             diff: p

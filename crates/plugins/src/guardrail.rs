@@ -66,7 +66,7 @@ impl WasmGuardrail {
             .plugin
             .call(self.plugin.settings_for(Some(settings)), async |store| {
                 let g = self.pre.instantiate_async(&mut *store).await?;
-                g.call_validate_settings(&mut *store, &text).await
+                g.paved_plugin_guardrail_api().call_validate_settings(&mut *store, &text).await
             })
             .await?;
         r.map_err(|e| match self.plugin.guest_error(e) {
@@ -89,7 +89,7 @@ impl WasmGuardrail {
             .plugin
             .call(self.plugin.settings_for(settings), async |store| {
                 let g = self.pre.instantiate_async(&mut *store).await?;
-                g.call_review(&mut *store, &wit).await
+                g.paved_plugin_guardrail_api().call_review(&mut *store, &wit).await
             })
             .await?;
         let r = r.map_err(|e| self.plugin.guest_error(e))?;
@@ -101,7 +101,7 @@ async fn describe(plugin: &Plugin, pre: &GuardrailPre<CallState>) -> Result<Guar
     let info = plugin
         .call(plugin.settings.clone(), async |store| {
             let g = pre.instantiate_async(&mut *store).await?;
-            g.call_describe(&mut *store).await
+            g.paved_plugin_guardrail_api().call_describe(&mut *store).await
         })
         .await?;
     Out::new(&plugin.name, plugin.limits.max_output_bytes).guardrail_info(info)

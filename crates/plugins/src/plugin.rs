@@ -122,7 +122,10 @@ impl Plugin {
                         },
                         Stop::HostCalls(_) => PluginError::Trap {
                             plugin: self.name.to_string(),
-                            message: stop.to_string(),
+                            message: match e.downcast_ref::<WasmBacktrace>() {
+                                Some(bt) => format!("{stop}\n{bt}"),
+                                None => stop.to_string(),
+                            },
                         },
                     });
                 }

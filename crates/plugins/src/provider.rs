@@ -37,7 +37,7 @@ macro_rules! call {
             .plugin
             .call($self.plugin.settings.clone(), async |store| {
                 let p = $self.pre.instantiate_async(&mut *store).await?;
-                p.$method(&mut *store $(, $arg)?).await
+                p.paved_plugin_provider_api().$method(&mut *store $(, $arg)?).await
             })
             .await?;
         r.map_err(|e| $self.plugin.guest_error(e))?
@@ -55,7 +55,7 @@ impl WasmProvider {
         let info = plugin
             .call(plugin.settings.clone(), async |store| {
                 let p = pre.instantiate_async(&mut *store).await?;
-                p.call_describe(&mut *store).await
+                p.paved_plugin_provider_api().call_describe(&mut *store).await
             })
             .await?;
         let info = Out::new(&plugin.name, plugin.limits.max_output_bytes).provider_info(info)?;
@@ -82,7 +82,7 @@ impl WasmProvider {
             .plugin
             .call(self.plugin.settings_for(Some(settings)), async |store| {
                 let p = self.pre.instantiate_async(&mut *store).await?;
-                p.call_validate_settings(&mut *store, &text).await
+                p.paved_plugin_provider_api().call_validate_settings(&mut *store, &text).await
             })
             .await?;
         r.map_err(|e| match self.plugin.guest_error(e) {

@@ -101,8 +101,9 @@ impl CallState {
         }
     }
 
-    fn count(&mut self) -> wasmtime::Result<()> {
+    fn count(&mut self, what: &'static str) -> wasmtime::Result<()> {
         self.host_calls += 1;
+        tracing::trace!(plugin = &*self.plugin, what, n = self.host_calls, "host call");
         if self.host_calls > self.max_host_calls {
             return Err(Stop::HostCalls(self.max_host_calls).into());
         }
@@ -133,7 +134,7 @@ impl crate::bindings::pt::Host for CallState {}
 
 impl host::Host for CallState {
     async fn log(&mut self, level: host::Level, message: String) -> wasmtime::Result<()> {
-        self.count()?;
+        self.count("log")?;
         let plugin = &*self.plugin;
         match level {
             host::Level::Trace => tracing::trace!(target: "paved_plugins::guest", plugin, "{message}"),
@@ -146,12 +147,12 @@ impl host::Host for CallState {
     }
 
     async fn config(&mut self) -> wasmtime::Result<String> {
-        self.count()?;
+        self.count("config")?;
         Ok(self.settings.to_string())
     }
 
     async fn secret(&mut self, name: String) -> wasmtime::Result<Result<String, host::HostError>> {
-        self.count()?;
+        self.count("secret")?;
         if !self.sandbox.secrets.contains(&name) {
             return Ok(Err(self.deny(format!("secret '{name}' is not granted"))));
         }
@@ -165,7 +166,7 @@ impl host::Host for CallState {
         &mut self,
         entity_ref: String,
     ) -> wasmtime::Result<Result<Option<String>, host::HostError>> {
-        self.count()?;
+        self.count("catalogue_get")?;
         if !self.sandbox.catalogue() {
             return Ok(Err(self.deny("catalogue lookups are not granted".into())));
         }
@@ -179,7 +180,7 @@ impl host::Host for CallState {
         &mut self,
         filter: String,
     ) -> wasmtime::Result<Result<Vec<String>, host::HostError>> {
-        self.count()?;
+        self.count("catalogue_query")?;
         if !self.sandbox.catalogue() {
             return Ok(Err(self.deny("catalogue lookups are not granted".into())));
         }
