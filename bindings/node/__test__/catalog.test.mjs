@@ -1,0 +1,272 @@
+// The catalogue API on each store: validate, import, upsert with etags,
+// delete, get, query (filters, predicates, fields, order, paging), search,
+// facets, graph — and the errors each one raises.
+
+import assert from 'node:assert/strict'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { after, before, describe, it } from 'node:test'
+
+import { EXAMPLE_CATALOG, STORES, component, editable, paved, rejectsWith } from './helpers.mjs'
+
+const BROKEN = `apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: good-one
+spec:
+  type: service
+  lifecycle: production
+  owner: team-payments
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: broken-one
+spec:
+  type: service
+  lifecycle: 42
+  owner: team-payments
+`
+
+describe('validation (no store needed)', () => {
+  let platform
+  let dir
+  before(async () => {
+    platform = await paved.open({ store: 'sqlite::memory:' })
+    dir = mkdtempSync(path.join(os.tmpdir(), 'paved-node-validate-'))
+    writeFileSync(path.join(dir, 'broken.yaml'), BROKEN)
+  })
+
+  it('validate() reads the example catalogue: every entity, no error', async () => {
+    const report = await platform.catalog.validate([EXAMPLE_CATALOG])
+    assert.equal(report.ok, true)
+    assert.equal(report.entities.length, 55)
+    assert.ok(report.files.some((f) => f.endsWith('payments.yaml')))
+    const checkout = report.entities.find((e) => e.entity.metadata.name === 'checkout-service')
+    assert.match(checkout.file, /payments\.yaml$/)
+    assert.ok(checkout.line > 1)
+  })
+
+  it('validate() reports file, line and JSON path of each problem', async () => {
+    const report = await platform.catalog.validate([path.join(dir, 'broken.yaml')])
+    assert.equal(report.ok, false)
+    assert.deepEqual(report.entities.map((e) => e.entity.metadata.name), ['good-one'])
+    const [d] = report.diagnostics.filter((x) => x.severity === 'error')
+    assert.equal(d.path, 'spec.lifecycle')
+    assert.match(d.file, /broken\.yaml$/)
+    assert.equal(d.line, 16)
+    assert.equal(d.document, 1)
+    assert.equal(d.entity, 'component:default/broken-one')
+    assert.match(d.message, /number 42/)
+  })
+
+  it('validateText() names the given file', async () => {
+    const report = await platform.catalog.validateText(BROKEN, 'upload.yaml')
+    assert.equal(report.ok, false)
+    assert.equal(report.diagnostics.find((x) => x.severity === 'error').file, 'upload.yaml')
+    const unnamed = await platform.catalog.validateText('kind: [')
+    assert.equal(unnamed.ok, false)
+    assert.equal(unnamed.diagnostics[0].file, '<inline>')
+  })
+
+  it('validateValues() checks objects', async () => {
+    const report = await platform.catalog.validateValues([component('fine'), { kind: 'Component', metadata: {} }])
+    assert.equal(report.ok, false)
+    assert.deepEqual(report.entities.map((e) => e.entity.metadata.name), ['fine'])
+    assert.ok(report.diagnostics.some((d) => d.path === 'apiVersion'))
+  })
+})
+
+for (const kind of STORES) {
+  describe(`catalogue on ${kind.name}`, () => {
+    let store
+    let platform
+    let catalog
+    before(async () => {
+      store = kind.create()
+      platform = await paved.open({ store: store.url })
+      catalog = platform.catalog
+    })
+    after(() => store.drop())
+
+    it('opens the store it was given', () => {
+      assert.ok(platform.storeDescription.startsWith(kind.name === 'sqlite' ? 'sqlite:' : 'postgres://'), platform.storeDescription)
+      assert.match(platform.origin, /^[0-9a-f-]{36}$/)
+    })
+
+    it('import() with dryRun writes nothing, then imports everything', async () => {
+      const plan = await catalog.import([EXAMPLE_CATALOG], { dryRun: true, actor: 'user:default/ci' })
+      assert.equal(plan.dryRun, true)
+      assert.equal(plan.changes.length, 55)
+      assert.ok(plan.changes.every((c) => c.outcome === 'created'))
+      assert.equal((await catalog.query({ limit: 1 })).total, 0)
+
+      const done = await catalog.import([EXAMPLE_CATALOG], { actor: 'user:default/ci' })
+      assert.equal(done.dryRun, false)
+      assert.equal(done.changes.filter((c) => c.outcome === 'created').length, 55)
+      assert.ok(done.changes.every((c) => typeof c.etag === 'string' && c.etag.length > 0))
+      assert.equal((await catalog.query({ limit: 1 })).total, 55)
+
+      const again = await catalog.import([EXAMPLE_CATALOG])
+      assert.ok(again.changes.every((c) => c.outcome === 'unchanged'))
+    })
+
+    it('import() of a file with an error writes nothing (VALIDATION with every problem)', async () => {
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'paved-node-import-'))
+      writeFileSync(path.join(dir, 'broken.yaml'), BROKEN)
+      const err = await rejectsWith(assert, catalog.import([dir]), 'VALIDATION')
+      const [d] = err.details.diagnostics
+      assert.equal(d.path, 'spec.lifecycle')
+      assert.equal(d.line, 16)
+      assert.match(d.file, /broken\.yaml$/)
+      await rejectsWith(assert, catalog.get('component:default/good-one'), 'NOT_FOUND')
+    })
+
+    it('get() returns the entity with relations both ways and an etag', async () => {
+      const e = await catalog.get('component:default/checkout-service')
+      assert.equal(e.kind, 'Component')
+      assert.equal(e.metadata.name, 'checkout-service')
+      assert.match(e.metadata.etag, /^[0-9a-f]+$/)
+      assert.ok(e.relations.some((r) => r.type === 'ownedBy' && r.targetRef === 'group:default/team-payments'))
+      const team = await catalog.get('group:team-payments')
+      assert.ok(team.relations.some((r) => r.type === 'ownerOf' && r.targetRef === 'component:default/checkout-service'))
+    })
+
+    it('get() of a missing entity is NOT_FOUND; of a malformed ref VALIDATION', async () => {
+      const err = await rejectsWith(assert, catalog.get('component:default/nope'), 'NOT_FOUND')
+      assert.deepEqual(err.details, { what: 'entity', id: 'component:default/nope' })
+      const bad = await rejectsWith(assert, catalog.get(':x'), 'VALIDATION')
+      assert.equal(bad.details.diagnostics[0].path, 'ref')
+    })
+
+    it('upsert() creates, updates with the right etag, and refuses a stale one (CONFLICT)', async () => {
+      const created = await catalog.upsert(component('node-made', {}, { description: 'first' }), { etag: '', actor: 'user:default/ada' })
+      assert.equal(created.changes[0].outcome, 'created')
+      assert.equal(created.changes[0].entityRef, 'component:default/node-made')
+      const etag1 = created.changes[0].etag
+
+      const dup = await rejectsWith(assert, catalog.upsert(component('node-made'), { etag: '' }), 'CONFLICT')
+      assert.equal(dup.details.expected, '')
+      assert.equal(dup.details.found, etag1)
+      assert.equal(dup.details.entity, 'component:default/node-made')
+
+      const current = await catalog.get('component:default/node-made')
+      assert.equal(current.metadata.etag, etag1)
+      const changed = editable(current)
+      changed.metadata.description = 'second'
+      const updated = await catalog.upsert(changed, { etag: etag1 })
+      assert.equal(updated.changes[0].outcome, 'updated')
+      assert.notEqual(updated.changes[0].etag, etag1)
+
+      const stale = await rejectsWith(assert, catalog.upsert({ ...changed, metadata: { ...changed.metadata, description: 'third' } }, { etag: etag1 }), 'CONFLICT')
+      assert.equal(stale.details.expected, etag1)
+      assert.equal(stale.details.found, updated.changes[0].etag)
+      assert.equal((await catalog.get('component:default/node-made')).metadata.description, 'second')
+    })
+
+    it('upsert() with dryRun plans and writes nothing; unchanged content is unchanged', async () => {
+      const plan = await catalog.upsert(component('only-planned'), { dryRun: true })
+      assert.equal(plan.dryRun, true)
+      assert.equal(plan.changes[0].outcome, 'created')
+      await rejectsWith(assert, catalog.get('component:default/only-planned'), 'NOT_FOUND')
+      const same = editable(await catalog.get('component:default/checkout-service'))
+      assert.equal((await catalog.upsert(same)).changes[0].outcome, 'unchanged')
+    })
+
+    it('upsert() warns about refs to missing entities, and rejects invalid entities (VALIDATION, path)', async () => {
+      const set = await catalog.upsert(component('lonely', { owner: 'team-nobody' }))
+      assert.ok(set.warnings.some((w) => w.severity === 'warning' && /team-nobody/.test(w.message)))
+      const err = await rejectsWith(assert, catalog.upsert(component('Bad Name!')), 'VALIDATION')
+      assert.equal(err.details.diagnostics[0].path, 'metadata.name')
+      assert.match(err.message, /metadata\.name/)
+    })
+
+    it('delete() needs the right etag when given one, then removes the entity', async () => {
+      await catalog.upsert(component('to-delete'))
+      const e = await catalog.get('component:default/to-delete')
+      const conflict = await rejectsWith(assert, catalog.delete('component:default/to-delete', { etag: 'not-it' }), 'CONFLICT')
+      assert.equal(conflict.details.found, e.metadata.etag)
+      const set = await catalog.delete('component:default/to-delete', { etag: e.metadata.etag, actor: 'user:default/ada' })
+      assert.deepEqual(set.changes.map((c) => c.outcome), ['deleted'])
+      await rejectsWith(assert, catalog.get('component:default/to-delete'), 'NOT_FOUND')
+      await rejectsWith(assert, catalog.delete('component:default/to-delete'), 'NOT_FOUND')
+    })
+
+    it('query() with Backstage filters: comma is AND, several strings OR', async () => {
+      const services = await catalog.query({ filter: 'kind=component,spec.type=service,spec.owner=team-payments', limit: 100 })
+      assert.ok(services.total >= 3)
+      assert.ok(services.items.every((e) => e.kind === 'Component' && e.spec.type === 'service'))
+      const either = await catalog.query({ filter: ['kind=domain', 'kind=system'], limit: 100 })
+      assert.equal(either.total, 8)
+      assert.ok(either.items.every((e) => e.kind === 'Domain' || e.kind === 'System'))
+    })
+
+    it('query() with a predicate tree, fields and order', async () => {
+      const page = await catalog.query({
+        predicate: { $all: [{ kind: 'component' }, { 'metadata.tags': { $in: ['pci'] } }] },
+        fields: ['metadata.name', 'spec.owner'],
+        order: ['-metadata.name'],
+      })
+      const names = page.items.map((e) => e.metadata.name)
+      assert.ok(names.length >= 1)
+      assert.deepEqual(names, [...names].sort().reverse())
+      for (const item of page.items) assert.deepEqual(Object.keys(item).sort(), ['metadata', 'spec'])
+      const both = await catalog.query({ filter: 'kind=component', predicate: { 'spec.lifecycle': 'production' }, limit: 100 })
+      assert.ok(both.items.every((e) => e.kind === 'Component' && e.spec.lifecycle === 'production'))
+    })
+
+    it('query() pages with cursors: every entity once, nothing after the last page', async () => {
+      const { total } = await catalog.query({ limit: 1 })
+      const seen = []
+      let cursor
+      let pages = 0
+      do {
+        const page = await catalog.query({ limit: 7, cursor, fields: ['kind', 'metadata.name'] })
+        seen.push(...page.items.map((e) => `${e.kind}:${e.metadata.name}`))
+        assert.equal(page.total, total)
+        cursor = page.nextCursor
+        pages++
+      } while (cursor)
+      assert.equal(seen.length, total)
+      assert.equal(new Set(seen).size, total)
+      assert.equal(pages, Math.ceil(total / 7))
+    })
+
+    it('query() rejects a bad filter or cursor (VALIDATION)', async () => {
+      await rejectsWith(assert, catalog.query({ predicate: { $nope: [] } }), 'VALIDATION')
+      await rejectsWith(assert, catalog.query({ filter: '=x' }), 'VALIDATION')
+      await rejectsWith(assert, catalog.query({ cursor: 'not-a-cursor' }), 'VALIDATION')
+    })
+
+    it('search() finds by words in name, title, description and tags', async () => {
+      const page = await catalog.search('checkout')
+      const names = page.items.map((e) => e.metadata.name)
+      assert.ok(names.includes('checkout-service'), names.join())
+      assert.equal((await catalog.search('checkout', { limit: 1 })).items.length, 1)
+      assert.equal((await catalog.search('zzzznothing')).total, 0)
+    })
+
+    it('facets() counts values, among the filtered entities', async () => {
+      const kinds = await catalog.facets('kind')
+      const component = kinds.find((f) => f.value === 'component')
+      assert.ok(component.count >= 15)
+      const owners = await catalog.facets('relations.ownedBy', { filter: 'kind=component' })
+      assert.ok(owners.some((f) => f.value === 'group:default/team-payments' && f.count > 0))
+      const lifecycles = await catalog.facets('spec.lifecycle', { predicate: { kind: 'component' } })
+      assert.ok(lifecycles.every((f) => typeof f.value === 'string' && f.count > 0))
+    })
+
+    it('graph() walks relations; an unknown traversal is VALIDATION', async () => {
+      const g = await catalog.graph('component:default/checkout-service', { traversal: 'dependencies', depth: 1 })
+      assert.equal(g.root, 'component:default/checkout-service')
+      assert.equal(g.traversal, 'dependencies')
+      assert.ok(g.nodes.some((n) => n.entityRef === 'resource:default/orders-db' && n.depth === 1 && n.exists))
+      assert.ok(g.edges.some((e) => e.source === 'component:default/checkout-service' && e.type === 'dependsOn'))
+      const owned = await catalog.graph('group:default/team-payments', { traversal: 'owned' })
+      assert.ok(owned.nodes.some((n) => n.entityRef === 'component:default/checkout-service'))
+      const err = await rejectsWith(assert, catalog.graph('component:default/checkout-service', { traversal: 'sideways' }), 'VALIDATION')
+      assert.equal(err.details.diagnostics[0].path, 'traversal')
+    })
+  })
+}

@@ -1,0 +1,85 @@
+//! Relation traversal ([`paved::graph`]): options in, nodes and edges out.
+
+use napi_derive::napi;
+
+use crate::diagnostic::small;
+
+/// How to walk relations from an entity.
+#[napi(object)]
+#[derive(Debug, Clone, Default)]
+pub struct GraphOptions {
+    /// `dependencies` (default), `dependents`, `owned`, `ancestry` or `all`.
+    #[napi(ts_type = "Traversal")]
+    pub traversal: Option<String>,
+    /// How many hops (default 2, at most 16).
+    pub depth: Option<u32>,
+}
+
+/// Hops followed when `depth` is not given (the CLI's default too).
+pub const DEFAULT_DEPTH: u32 = 2;
+
+/// An entity reached by a traversal.
+#[napi(object)]
+#[derive(Debug, Clone)]
+pub struct GraphNode {
+    /// `kind:namespace/name`.
+    pub entity_ref: String,
+    /// Hops from the root (0 for the root).
+    pub depth: u32,
+    /// Whether the entity exists in the catalogue (refs may dangle).
+    pub exists: bool,
+}
+
+/// A followed relation.
+#[napi(object)]
+#[derive(Debug, Clone)]
+pub struct GraphEdge {
+    pub source: String,
+    /// The relation type, e.g. `dependsOn`.
+    #[napi(js_name = "type")]
+    pub relation: String,
+    pub target: String,
+}
+
+/// The result of a traversal.
+#[napi(object)]
+#[derive(Debug, Clone)]
+pub struct Graph {
+    pub root: String,
+    #[napi(ts_type = "Traversal")]
+    pub traversal: String,
+    pub depth: u32,
+    pub nodes: Vec<GraphNode>,
+    pub edges: Vec<GraphEdge>,
+}
+
+impl From<paved::graph::Graph> for Graph {
+    fn from(g: paved::graph::Graph) -> Self {
+        Self {
+            root: g.root,
+            traversal: serde_json::to_value(g.traversal)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+            depth: small(g.depth),
+            nodes: g
+                .nodes
+                .into_iter()
+                .map(|n| GraphNode {
+                    entity_ref: n.entity_ref,
+                    depth: small(n.depth),
+                    exists: n.exists,
+                })
+                .collect(),
+            edges: g
+                .edges
+                .into_iter()
+                .map(|e| GraphEdge {
+                    source: e.source,
+                    relation: e.r#type,
+                    target: e.target,
+                })
+                .collect(),
+        }
+    }
+}
