@@ -197,6 +197,7 @@ fn malformed_yaml_names_file_document_and_line() {
     assert_eq!(f, file(fixture("malformed-yaml/inventory.yaml")));
     assert_eq!((document, line), (1, 17), "{e}");
     assert!(e.message.contains("invalid YAML"), "{e}");
+    assert_eq!(e.path, "metadata");
     // The other file of the directory still loads; nothing of the broken one does.
     assert_eq!(loaded.entities.len(), 3);
     assert!(
@@ -245,6 +246,24 @@ fn invalid_label_points_at_the_label() {
         e.entity.as_deref(),
         Some("component:default/fraud-detector")
     );
+}
+
+#[test]
+fn keys_with_dots_and_slashes_are_located() {
+    let text = "\
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: x
+  annotations:
+    backstage.io/techdocs-ref: dir:.
+    acme.example/on call: alice
+spec: {type: service, lifecycle: production, owner: team-a}
+";
+    let loaded = load_text("a.yaml", text, &KindRegistry::builtin(), &Limits::default());
+    let e = the_error(&loaded);
+    assert_eq!(e.path, r#"metadata.annotations["acme.example/on call"]"#);
+    assert_eq!(place(e), ("a.yaml".to_string(), 0, 7, 5));
 }
 
 #[test]
@@ -306,6 +325,7 @@ fn alias_bomb_is_refused_with_its_place() {
     let e = the_error(&loaded);
     assert_eq!(place(e), (file(fixture("alias-bomb/bomb.yaml")), 0, 15, 14));
     assert!(e.message.contains("alias"), "{e}");
+    assert_eq!(e.path, "spec.lol.l4[0]");
     assert!(loaded.entities.is_empty());
 }
 

@@ -60,6 +60,10 @@ pub struct YamlError {
     pub line: usize,
     /// 1-based column, 0 when not tied to a place.
     pub column: usize,
+    /// JSON path of the value being read when the problem was found (the
+    /// duplicated key, the alias, the innermost open mapping or sequence);
+    /// empty for the document itself or the whole input.
+    pub path: String,
     /// The category of problem.
     pub kind: YamlErrorKind,
     /// What is wrong and what to do about it.

@@ -40,6 +40,7 @@ pub fn parse_documents(text: &str, limits: &Limits) -> Result<Vec<Document>, Yam
             document: 0,
             line: 0,
             column: 0,
+            path: String::new(),
             kind: YamlErrorKind::TooLarge,
             message: format!(
                 "the input is {} bytes, more than the limit of {} bytes; split it into several files",
@@ -123,7 +124,8 @@ impl<'a> Loader<'a> {
                 Event::Scalar(text, style, anchor, tag) => {
                     let value =
                         scalar::resolve(&text, style, tag.as_deref()).map_err(|message| {
-                            self.error(YamlErrorKind::Syntax, span.start, message)
+                            let path = self.value_path();
+                            self.error_at(YamlErrorKind::Syntax, span.start, path, message)
                         })?;
                     self.count_nodes(1, span.start)?;
                     if anchor > 0 {
@@ -192,11 +194,28 @@ impl<'a> Loader<'a> {
         self.documents.len()
     }
 
+    /// An error inside the innermost open mapping or sequence.
     fn error(&self, kind: YamlErrorKind, mark: Marker, message: String) -> YamlError {
+        let path = self
+            .stack
+            .last()
+            .map(|f| f.path.clone())
+            .unwrap_or_default();
+        self.error_at(kind, mark, path, message)
+    }
+
+    fn error_at(
+        &self,
+        kind: YamlErrorKind,
+        mark: Marker,
+        path: String,
+        message: String,
+    ) -> YamlError {
         YamlError {
             document: self.document_index(),
             line: mark.line(),
             column: mark.col() + 1,
+            path,
             kind,
             message,
         }
@@ -270,6 +289,18 @@ impl<'a> Loader<'a> {
         }
     }
 
+    /// The path of the value about to be read, or of the mapping when a key is expected.
+    fn value_path(&self) -> String {
+        if self.expecting_key() {
+            self.stack
+                .last()
+                .map(|f| f.path.clone())
+                .unwrap_or_default()
+        } else {
+            self.child_path()
+        }
+    }
+
     /// Record where the value about to be read is (a mapping value keeps its key's position).
     fn mark_position(&mut self, mark: Marker) {
         let path = self.child_path();
@@ -289,7 +320,7 @@ impl<'a> Loader<'a> {
                     .map_or_else(String::new, |(line, _)| format!(" (first on line {line})"));
                 let message =
                     format!("duplicate key '{key}' in this mapping{first}; remove one of them");
-                return Err(self.error(YamlErrorKind::DuplicateKey, mark, message));
+                return Err(self.error_at(YamlErrorKind::DuplicateKey, mark, path, message));
             }
             *slot = Some(key);
         }
@@ -340,9 +371,10 @@ impl<'a> Loader<'a> {
 
     fn check_depth(&self, depth: usize, mark: Marker) -> Result<(), YamlError> {
         if depth > self.limits.max_depth {
-            return Err(self.error(
+            return Err(self.error_at(
                 YamlErrorKind::TooDeep,
                 mark,
+                self.value_path(),
                 format!(
                     "mappings and sequences nest deeper than {} levels here; flatten the document",
                     self.limits.max_depth
@@ -408,13 +440,16 @@ impl<'a> Loader<'a> {
                     "alias '{name}' refers to an anchor that is not defined earlier in this document"
                 )
             };
-            return Err(self.error(YamlErrorKind::UnknownAlias, span.start, message));
+            let path = self.value_path();
+            return Err(self.error_at(YamlErrorKind::UnknownAlias, span.start, path, message));
         };
         let (nodes, height) = (anchored.nodes, anchored.height);
+        let path = self.value_path();
         if self.expanded.saturating_add(nodes) > self.limits.max_alias_expansions {
-            return Err(self.error(
+            return Err(self.error_at(
                 YamlErrorKind::AliasExpansion,
                 span.start,
+                path,
                 format!(
                     "aliases in this input expand to more than {} nodes (an alias bomb?); \
                      write the values out or use fewer aliases",

@@ -21,6 +21,8 @@ fn billion_laughs_is_refused_before_expanding() {
     // would be copied), long before 10^9.
     assert_eq!(err.line, 5);
     assert_eq!(err.document, 0);
+    // The fourth alias of a4 is the one that passes the limit.
+    assert_eq!(err.path, "a4[3]");
 }
 
 #[test]
@@ -141,6 +143,7 @@ fn duplicate_key_points_at_the_second_occurrence() {
     let err = parse_documents(doc, &Limits::default()).unwrap_err();
     assert_eq!(err.kind, YamlErrorKind::DuplicateKey);
     assert_eq!((err.line, err.column), (5, 3));
+    assert_eq!(err.path, "metadata.name");
     assert!(
         err.message.contains("'name'") && err.message.contains("first on line 2"),
         "{}",

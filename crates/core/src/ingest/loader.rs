@@ -245,7 +245,7 @@ impl<'a> Loader<'a> {
                     line: e.line,
                     column: e.column,
                 };
-                self.push(Diagnostic::error("", e.message).at(at));
+                self.push(Diagnostic::error(e.path, e.message).at(at));
                 return;
             }
         };
