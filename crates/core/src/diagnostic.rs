@@ -104,7 +104,8 @@ impl std::fmt::Display for Diagnostic {
                 write!(f, ":{}:{}", loc.line, loc.column)?;
             }
             if loc.document > 0 {
-                write!(f, " (document {})", loc.document)?;
+                // `document` is 0-based; people count YAML documents from 1.
+                write!(f, " (YAML document {})", loc.document + 1)?;
             }
             write!(f, ": ")?;
         }

@@ -16,10 +16,12 @@ use crate::store::Store;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Traversal {
-    /// What this entity needs: `dependsOn`, `consumesApi`.
+    /// What this entity needs: `dependsOn`, `consumesApi`, and through an
+    /// API, the component that provides it (`apiProvidedBy`).
     #[default]
     Dependencies,
-    /// What needs this entity: `dependencyOf`, `apiConsumedBy`.
+    /// What needs this entity: `dependencyOf`, the APIs it provides
+    /// (`providesApi`) and their consumers (`apiConsumedBy`).
     Dependents,
     /// What this group (or user) owns: `ownerOf`, and for groups their child groups.
     Owned,
@@ -34,8 +36,8 @@ impl Traversal {
     pub fn relation_types(self) -> Vec<RelationType> {
         use RelationType::*;
         match self {
-            Self::Dependencies => vec![DependsOn, ConsumesApi],
-            Self::Dependents => vec![DependencyOf, ApiConsumedBy],
+            Self::Dependencies => vec![DependsOn, ConsumesApi, ApiProvidedBy],
+            Self::Dependents => vec![DependencyOf, ProvidesApi, ApiConsumedBy],
             Self::Owned => vec![OwnerOf, ParentOf],
             Self::Ancestry => vec![PartOf, ChildOf, MemberOf],
             Self::All => RelationType::ALL.to_vec(),

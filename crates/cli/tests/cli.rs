@@ -1,0 +1,341 @@
+//! The `paved` binary as a user runs it: exit codes, messages that point at
+//! the problem, atomic imports, etags, audit verification, and two processes
+//! sharing one PostgreSQL.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn catalog() -> PathBuf {
+    root().join("examples/catalog")
+}
+
+fn fixture(name: &str) -> PathBuf {
+    root().join("crates/core/tests/fixtures").join(name)
+}
+
+/// Run `paved` in `dir` with `args`.
+fn paved(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_paved"))
+        .current_dir(dir)
+        .args(args)
+        .env_remove("PAVED_STORE")
+        .env_remove("PAVED_CONFIG")
+        .output()
+        .expect("run paved")
+}
+
+fn text(out: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn ok(out: &Output) -> String {
+    let (stdout, stderr) = text(out);
+    assert!(out.status.success(), "expected success\nstdout:\n{stdout}\nstderr:\n{stderr}");
+    stdout
+}
+
+fn failed(out: &Output) -> String {
+    let (stdout, stderr) = text(out);
+    assert_eq!(out.status.code(), Some(1), "expected exit 1\nstdout:\n{stdout}\nstderr:\n{stderr}");
+    format!("{stdout}{stderr}")
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn validate_passes_on_the_sample_and_reports_file_line_path_on_broken_copies() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = ok(&paved(dir.path(), &["catalog", "validate", s(&catalog())]));
+    assert!(out.contains("55 entities"), "{out}");
+
+    let msg = failed(&paved(dir.path(), &["catalog", "validate", s(&fixture("invalid-name"))]));
+    assert!(msg.contains("payments.yaml:"), "{msg}");
+    assert!(msg.contains("metadata.name"), "{msg}");
+    assert!(msg.contains("payment gateway"), "{msg}");
+
+    let msg = failed(&paved(dir.path(), &["catalog", "validate", s(&fixture("unknown-kind"))]));
+    assert!(msg.contains("Componnet"), "{msg}");
+
+    let msg = failed(&paved(dir.path(), &["catalog", "validate", s(&fixture("duplicate"))]));
+    assert!(msg.to_lowercase().contains("web-shop"), "{msg}");
+
+    // Nothing was created: validate needs no store.
+    assert!(!dir.path().join(".paved").exists());
+}
+
+#[test]
+fn validate_json_gives_one_record_per_entity() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = failed(&paved(
+        dir.path(),
+        &["catalog", "validate", "-o", "json", s(&fixture("invalid-label"))],
+    ));
+    let records: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let records = records.as_array().unwrap();
+    assert!(!records.is_empty());
+    let bad: Vec<_> = records.iter().filter(|r| r["valid"] == false).collect();
+    assert_eq!(bad.len(), 1, "{records:#?}");
+    let r = bad[0];
+    assert!(r["ref"].as_str().unwrap().starts_with("component:default/"), "{r}");
+    assert!(r["file"].as_str().unwrap().ends_with("payments.yaml"), "{r}");
+    assert!(r["line"].as_u64().unwrap() > 0, "{r}");
+    assert!(
+        r["errors"][0]["path"].as_str().unwrap().starts_with("metadata.labels"),
+        "{r}"
+    );
+    for good in records.iter().filter(|r| r["valid"] == true) {
+        assert!(good["errors"].as_array().unwrap().is_empty());
+    }
+}
+
+#[test]
+fn import_is_atomic_and_reimport_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // A good directory plus one broken file: nothing at all is written.
+    let mixed = d.join("mixed");
+    std::fs::create_dir_all(&mixed).unwrap();
+    std::fs::copy(catalog().join("domains.yaml"), mixed.join("domains.yaml")).unwrap();
+    std::fs::copy(
+        fixture("invalid-name").join("payments.yaml"),
+        mixed.join("payments.yaml"),
+    )
+    .unwrap();
+    let msg = failed(&paved(d, &["catalog", "import", s(&mixed)]));
+    assert!(msg.contains("nothing was written"), "{msg}");
+    let out = ok(&paved(d, &["catalog", "query", "-o", "json"]));
+    let page: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(page["total"], 0, "a rejected import wrote something: {page}");
+
+    let out = ok(&paved(d, &["catalog", "import", s(&catalog().join("catalog-info.yaml"))]));
+    assert!(out.contains("55 created"), "{out}");
+    let out = ok(&paved(d, &["catalog", "import", s(&catalog().join("catalog-info.yaml"))]));
+    assert!(out.contains("55 unchanged"), "{out}");
+    let out = ok(&paved(d, &["audit", "verify"]));
+    assert!(out.contains("55 audit records verified"), "{out}");
+}
+
+#[test]
+fn queries_search_facets_and_graph_from_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(&paved(d, &["catalog", "import", s(&catalog())]));
+    let out = ok(&paved(
+        d,
+        &["catalog", "query", "kind=component,spec.owner=team-payments", "-o", "json", "--fields", "metadata.name"],
+    ));
+    let page: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let names: Vec<&str> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["metadata"]["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"checkout-service"), "{names:?}");
+    assert!(page["items"][0].get("spec").is_none(), "projection kept spec");
+
+    let out = ok(&paved(d, &["catalog", "search", "payment", "-o", "json"]));
+    assert!(out.contains("payment-gateway"), "{out}");
+
+    let out = ok(&paved(d, &["catalog", "facets", "kind", "-o", "json"]));
+    let facets: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let total: u64 = facets["facets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(total, 55);
+
+    let out = ok(&paved(
+        d,
+        &["catalog", "graph", "component:default/web-shop", "--depth", "3", "-o", "json"],
+    ));
+    let graph: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let nodes: Vec<&str> = graph["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["entity_ref"].as_str().unwrap())
+        .collect();
+    // web-shop consumes checkout-api, provided by checkout-service, which needs orders-db.
+    assert!(nodes.contains(&"component:default/checkout-service"), "{nodes:?}");
+    assert!(nodes.contains(&"resource:default/orders-db"), "{nodes:?}");
+
+    let msg = failed(&paved(d, &["catalog", "get", "component:default/nope"]));
+    assert!(msg.contains("not found"), "{msg}");
+}
+
+#[test]
+fn stale_etag_is_a_conflict_naming_both_versions() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(&paved(d, &["catalog", "import", s(&catalog())]));
+    let out = ok(&paved(d, &["catalog", "get", "component:default/ui-kit", "-o", "json"]));
+    let mut e: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let etag = e["metadata"]["etag"].as_str().unwrap().to_string();
+    e["metadata"]["description"] = "edited".into();
+    e.as_object_mut().unwrap().remove("relations");
+    std::fs::write(d.join("e.json"), e.to_string()).unwrap();
+    ok(&paved(d, &["catalog", "upsert", "e.json", "--etag", &etag]));
+    e["metadata"]["description"] = "edited again".into();
+    std::fs::write(d.join("e.json"), e.to_string()).unwrap();
+    let out = paved(d, &["catalog", "upsert", "e.json", "--etag", &etag, "-o", "json"]);
+    let msg = failed(&out);
+    let err: serde_json::Value = serde_json::from_str(&msg).unwrap();
+    assert_eq!(err["error"]["code"], "CONFLICT");
+    assert_eq!(err["error"]["expected"], etag.as_str());
+    assert_ne!(err["error"]["found"], etag.as_str());
+    let out = ok(&paved(d, &["catalog", "get", "component:default/ui-kit", "-o", "json"]));
+    assert!(out.contains("\"edited\""), "the conflicting write changed the entity");
+}
+
+#[test]
+fn audit_verify_finds_a_tampered_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(&paved(d, &["catalog", "import", s(&catalog())]));
+    ok(&paved(d, &["audit", "verify"]));
+    let db = rusqlite::Connection::open(d.join(".paved/paved.db")).unwrap();
+    let changed = db
+        .execute("UPDATE audit SET actor = 'user:default/mallory' WHERE seq = 7", [])
+        .unwrap();
+    assert_eq!(changed, 1);
+    drop(db);
+    let msg = failed(&paved(d, &["audit", "verify"]));
+    assert!(msg.contains("broken at record 7"), "{msg}");
+}
+
+#[test]
+fn unusable_stores_give_errors_a_person_can_act_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let msg = failed(&paved(
+        d,
+        &["catalog", "query", "--store", "postgres://postgres@127.0.0.1:5499/nope"],
+    ));
+    assert!(msg.contains("127.0.0.1") && msg.contains("5499"), "{msg}");
+
+    let msg = failed(&paved(d, &["catalog", "query", "--store", "mysql://x"]));
+    assert!(msg.contains("expected sqlite:PATH"), "{msg}");
+
+    // A read-only SQLite file (root ignores file modes, so use a read-only mount
+    // substitute: a path whose parent is a regular file cannot be created).
+    std::fs::write(d.join("not-a-dir"), "x").unwrap();
+    let msg = failed(&paved(
+        d,
+        &["catalog", "import", s(&catalog()), "--store", "sqlite:not-a-dir/paved.db"],
+    ));
+    assert!(msg.contains("not-a-dir"), "{msg}");
+}
+
+#[test]
+fn schema_export_writes_schemas_for_kinds_and_config() {
+    let dir = tempfile::tempdir().unwrap();
+    ok(&paved(dir.path(), &["schema", "export", "schemas"]));
+    let names: Vec<String> = std::fs::read_dir(dir.path().join("schemas"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().any(|n| n == "entity.schema.json"), "{names:?}");
+    assert!(names.iter().any(|n| n.contains("paved-config")), "{names:?}");
+    assert!(names.iter().any(|n| n.to_lowercase().contains("component")), "{names:?}");
+}
+
+/// A throwaway PostgreSQL database, dropped on drop.
+struct PgDb {
+    name: String,
+}
+
+const PG_ADMIN: &str = "host=127.0.0.1 port=5432 user=postgres dbname=postgres";
+
+fn pg_exec(sql: &str) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let (client, conn) = tokio_postgres::connect(PG_ADMIN, tokio_postgres::NoTls)
+            .await
+            .expect("PostgreSQL must be running on 127.0.0.1:5432 (scripts/ensure-postgres)");
+        tokio::spawn(conn);
+        client.batch_execute(sql).await.unwrap();
+    });
+}
+
+impl PgDb {
+    fn create() -> Self {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        let name = format!("paved_cli_{}_{nanos}", std::process::id());
+        pg_exec(&format!("CREATE DATABASE {name}"));
+        Self { name }
+    }
+    fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:5432/{}", self.name)
+    }
+}
+
+impl Drop for PgDb {
+    fn drop(&mut self) {
+        pg_exec(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+    }
+}
+
+#[test]
+fn two_processes_on_one_postgres_see_each_others_writes_and_events() {
+    let db = PgDb::create();
+    let url = db.url();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // Create the schema first so the watcher and the writer don't race on migrations.
+    ok(&paved(d, &["catalog", "query", "--store", &url]));
+
+    // Process A watches.
+    let mut watcher = Command::new(env!("CARGO_BIN_EXE_paved"))
+        .current_dir(d)
+        .args(["events", "watch", "--count", "3", "--timeout", "60", "--store", &url])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until it is listening.
+    let mut err = BufReader::new(watcher.stderr.take().unwrap());
+    let mut line = String::new();
+    err.read_line(&mut line).unwrap();
+    assert!(line.contains("watching events"), "{line}");
+    std::thread::sleep(Duration::from_millis(300));
+
+    // Process B writes.
+    ok(&paved(d, &["catalog", "import", s(&catalog().join("domains.yaml")), "--store", &url]));
+
+    let out = watcher.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let events: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events.len(), 3, "{events:?}");
+    for e in &events {
+        assert_eq!(e["kind"], "entity.created");
+        assert!(e["subject"].as_str().unwrap().starts_with("domain:default/"), "{e}");
+    }
+
+    // And process C reads what B wrote.
+    let out = ok(&paved(d, &["catalog", "query", "kind=domain", "-o", "json", "--store", &url]));
+    let page: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(page["total"], 3);
+}
