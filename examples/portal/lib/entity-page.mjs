@@ -1,0 +1,146 @@
+// An entity's page: what it is, who owns it, its links, its relations in both
+// directions (each a link), recent audit entries, and for a group what it
+// owns and who is in it.
+
+import { html } from './html.mjs'
+import { actionLabel, layout, shortTime } from './layout.mjs'
+import { entityPath, refLabel, relationLabel } from './refs.mjs'
+
+/** How many owned entities a group page lists per page. */
+export const OWNED_PAGE = 50
+
+/** Fetch what the page shows. Throws the engine's NOT_FOUND when missing. */
+export async function loadEntity(platform, ref, url) {
+  const entity = await platform.catalog.get(ref)
+  const fullRef = `${entity.kind.toLowerCase()}:${entity.metadata.namespace || 'default'}/${entity.metadata.name}`
+  const audit = platform.audit.forEntity(fullRef, { limit: 10 })
+  let owned = null
+  if (entity.kind.toLowerCase() === 'group' || entity.kind.toLowerCase() === 'user') {
+    owned = platform.catalog.query({
+      filter: `relations.ownedBy=${fullRef}`,
+      fields: ['kind', 'metadata.name', 'metadata.namespace', 'metadata.title', 'spec.type', 'spec.lifecycle'],
+      order: ['kind', 'metadata.name'],
+      limit: OWNED_PAGE,
+      cursor: url.searchParams.get('owned') || undefined,
+    })
+  }
+  return { entity, ref: fullRef, audit: await audit, owned: owned && (await owned) }
+}
+
+function dl(rows) {
+  return html`<dl class="about">${rows
+    .filter(([, v]) => v !== undefined && v !== null && v !== '' && !(Array.isArray(v) && v.length === 0))
+    .map(([k, v]) => html`<dt>${k}</dt><dd>${v}</dd>`)}</dl>`
+}
+
+function relationsOf(entity, type) {
+  return (entity.relations || []).filter((r) => r.type === type).map((r) => r.targetRef)
+}
+
+function refLink(ref) {
+  return html`<a href="${entityPath(ref)}">${refLabel(ref)}</a>`
+}
+
+/** Render an entity page. */
+export function entityPage({ entity, ref, audit, owned }, url, feed) {
+  const md = entity.metadata
+  const spec = entity.spec || {}
+  const owners = relationsOf(entity, 'ownedBy')
+  const kind = entity.kind.toLowerCase()
+  const isGroup = kind === 'group'
+  const relations = [...(entity.relations || [])].sort(
+    (a, b) => relationLabel(a.type).localeCompare(relationLabel(b.type)) || a.targetRef.localeCompare(b.targetRef),
+  )
+  const listKeyValues = (obj) =>
+    obj && Object.keys(obj).length
+      ? html`<ul class="kv">${Object.entries(obj).map(([k, v]) => html`<li><code>${k}</code>: ${v}</li>`)}</ul>`
+      : undefined
+  const body = html`
+<nav aria-label="Breadcrumb" class="crumbs"><a href="/">Catalogue</a> › <a href="/?kind=${kind}">${entity.kind}</a> › <span aria-current="page">${md.name}</span></nav>
+<h1>${md.title || md.name} <span class="badge">${entity.kind}</span></h1>
+${md.description ? html`<p class="lead">${md.description}</p>` : ''}
+
+<section aria-labelledby="about-title">
+<h2 id="about-title">About</h2>
+${dl([
+  ['Ref', html`<code>${ref}</code>`],
+  ['Owner', owners.length ? owners.map((o, i) => html`${i ? ', ' : ''}${refLink(o)}`) : undefined],
+  ['Type', spec.type],
+  ['Lifecycle', spec.lifecycle],
+  ['System', relationsOf(entity, 'partOf').length ? relationsOf(entity, 'partOf').map((o, i) => html`${i ? ', ' : ''}${refLink(o)}`) : undefined],
+  ['Tags', (md.tags || []).length ? (md.tags || []).map((t) => html`<a class="tag" href="/?tag=${encodeURIComponent(t)}">${t}</a> `) : undefined],
+  ['Labels', listKeyValues(md.labels)],
+  ['Annotations', listKeyValues(md.annotations)],
+  ['Email', spec.profile && spec.profile.email ? html`<a href="mailto:${spec.profile.email}">${spec.profile.email}</a>` : undefined],
+])}
+</section>
+
+${
+  (md.links || []).length
+    ? html`<section aria-labelledby="links-title">
+<h2 id="links-title">Links</h2>
+<ul class="links">${md.links.map((l) => html`<li><a href="${safeUrl(l.url)}" rel="noopener noreferrer">${l.title || l.url}</a>${l.type ? html` <span class="hint">(${l.type})</span>` : ''}</li>`)}</ul>
+</section>`
+    : ''
+}
+
+${
+  isGroup || kind === 'user'
+    ? html`<section aria-labelledby="owned-title">
+<h2 id="owned-title">Owns${owned ? html` (${owned.total})` : ''}</h2>
+${
+  owned && owned.items.length
+    ? html`<table class="results"><thead><tr><th scope="col">Name</th><th scope="col">Kind</th><th scope="col">Type</th><th scope="col">Lifecycle</th></tr></thead><tbody>
+${owned.items.map((e) => {
+  const r = `${e.kind.toLowerCase()}:${e.metadata.namespace || 'default'}/${e.metadata.name}`
+  return html`<tr><td><a href="${entityPath(r)}">${e.metadata.title || e.metadata.name}</a></td><td>${e.kind}</td><td>${(e.spec || {}).type || ''}</td><td>${(e.spec || {}).lifecycle || ''}</td></tr>`
+})}
+</tbody></table>
+${owned.nextCursor ? html`<p><a href="${url.pathname}?owned=${encodeURIComponent(owned.nextCursor)}">More owned entities</a></p>` : ''}`
+    : html`<p>Owns nothing in the catalogue.</p>`
+}
+</section>`
+    : ''
+}
+
+${
+  isGroup
+    ? html`<section aria-labelledby="members-title">
+<h2 id="members-title">Members</h2>
+${
+  relationsOf(entity, 'hasMember').length
+    ? html`<ul class="members">${relationsOf(entity, 'hasMember').map((m) => html`<li>${refLink(m)}</li>`)}</ul>`
+    : html`<p>No members.</p>`
+}
+</section>`
+    : ''
+}
+
+<section aria-labelledby="relations-title">
+<h2 id="relations-title">Relations</h2>
+${
+  relations.length
+    ? html`<table class="relations"><thead><tr><th scope="col">Relation</th><th scope="col">Entity</th></tr></thead><tbody>
+${relations.map((r) => html`<tr><td>${relationLabel(r.type)}</td><td>${refLink(r.targetRef)} <span class="hint">${r.targetRef.split(':')[0]}</span></td></tr>`)}
+</tbody></table>`
+    : html`<p>No relations.</p>`
+}
+</section>
+
+<section aria-labelledby="history-title">
+<h2 id="history-title">Recent changes to ${md.name}</h2>
+${
+  audit.length
+    ? html`<table class="history"><thead><tr><th scope="col">When</th><th scope="col">What</th><th scope="col">Who</th></tr></thead><tbody>
+${audit.map((r) => html`<tr><td><time datetime="${r.at}">${shortTime(r.at)}</time></td><td>${actionLabel(r.action)}</td><td>${r.actor}</td></tr>`)}
+</tbody></table>`
+    : html`<p>No recorded changes.</p>`
+}
+</section>`
+  return layout({ title: md.title || md.name, current: 'catalogue', body, feed })
+}
+
+/** Only http(s) and mailto links are rendered as links. */
+function safeUrl(u) {
+  return /^(https?:|mailto:)/i.test(u) ? u : '#'
+}

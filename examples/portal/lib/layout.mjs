@@ -1,0 +1,80 @@
+// The page frame every page shares: skip link, header with the site name and
+// navigation, main content, and the live "recent changes" aside.
+
+import { html } from './html.mjs'
+import { entityPath, refLabel } from './refs.mjs'
+
+/** Render a whole page. `current` marks the navigation entry of this page. */
+export function layout({ title, current, body, feed }) {
+  const nav = [
+    ['/', 'Catalogue', 'catalogue'],
+    ['/changes', 'Recent changes', 'changes'],
+  ]
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title} · paved portal</title>
+<link rel="stylesheet" href="/static/portal.css">
+<script src="/static/feed.js" defer></script>
+</head>
+<body>
+<a class="skip" href="#main">Skip to content</a>
+<header class="site">
+  <a class="brand" href="/">paved portal</a>
+  <nav aria-label="Main">
+    <ul>
+      ${nav.map(([href, label, key]) => html`<li><a href="${href}"${key === current ? html` aria-current="page"` : ''}>${label}</a></li>`)}
+    </ul>
+  </nav>
+</header>
+<div class="page">
+<main id="main" tabindex="-1">
+${body}
+</main>
+${feed ? feedAside(feed) : ''}
+</div>
+</body>
+</html>`
+}
+
+/** The "Recent changes" box; feed.js keeps it live. */
+function feedAside(items) {
+  return html`<aside class="feed" aria-labelledby="feed-title">
+  <h2 id="feed-title">Recent changes</h2>
+  <p class="hint">Updates live as anyone changes the catalogue.</p>
+  <ol id="feed" aria-live="polite" aria-relevant="additions">
+    ${items.map(feedItem)}
+  </ol>
+  <p><a href="/changes">All recent changes</a></p>
+</aside>`
+}
+
+/** One feed entry (feed.js builds the same markup for live entries). */
+export function feedItem(item) {
+  const verb = actionLabel(item.action)
+  const deleted = item.action === 'entity.delete'
+  return html`<li data-seq="${item.seq}">
+  ${deleted ? html`<span class="subject">${refLabel(item.subject)}</span>` : html`<a class="subject" href="${entityPath(item.subject)}">${refLabel(item.subject)}</a>`}
+  <span class="verb">${verb}</span> by <span class="actor">${item.actor}</span>
+  <time datetime="${item.at}">${shortTime(item.at)}</time>
+</li>`
+}
+
+const ACTIONS = {
+  'entity.create': 'created',
+  'entity.update': 'updated',
+  'entity.delete': 'deleted',
+}
+
+/** `entity.create` -> `created`. */
+export function actionLabel(action) {
+  return ACTIONS[action] || action
+}
+
+/** `2026-05-01T10:20:30.123456Z` -> `2026-05-01 10:20:30 UTC`. */
+export function shortTime(at) {
+  const m = /^(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)/.exec(at || '')
+  return m ? `${m[1]} ${m[2]} UTC` : at
+}

@@ -1,0 +1,73 @@
+// Keeps the "Recent changes" list (#feed) live: listens to /events (server-sent
+// events) and adds each change at the top. Without JavaScript the list is
+// still there, as rendered by the server.
+'use strict'
+;(function () {
+  var list = document.getElementById('feed')
+  if (!list || !window.EventSource) return
+  var MAX = list.classList.contains('changes') ? 100 : 20
+  var VERBS = { 'entity.create': 'created', 'entity.update': 'updated', 'entity.delete': 'deleted' }
+
+  function parts(ref) {
+    var m = /^([^:]+):(?:([^/]+)\/)?(.+)$/.exec(ref)
+    return m ? { kind: m[1], namespace: m[2] || 'default', name: m[3] } : null
+  }
+  function label(ref) {
+    var p = parts(ref)
+    if (!p) return ref
+    return p.namespace === 'default' ? p.name : p.namespace + '/' + p.name
+  }
+  function href(ref) {
+    var p = parts(ref)
+    if (!p) return '/'
+    return '/catalog/' + encodeURIComponent(p.namespace) + '/' + encodeURIComponent(p.kind.toLowerCase()) + '/' + encodeURIComponent(p.name)
+  }
+  function time(at) {
+    var m = /^(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)/.exec(at || '')
+    return m ? m[1] + ' ' + m[2] + ' UTC' : at
+  }
+  function text(tag, cls, value) {
+    var el = document.createElement(tag)
+    if (cls) el.className = cls
+    el.textContent = value
+    return el
+  }
+
+  function add(item) {
+    if (list.querySelector('li[data-seq="' + item.seq + '"]')) return
+    var li = document.createElement('li')
+    li.setAttribute('data-seq', String(item.seq))
+    li.className = 'new'
+    var subject
+    if (item.action === 'entity.delete') {
+      subject = text('span', 'subject', label(item.subject))
+    } else {
+      subject = text('a', 'subject', label(item.subject))
+      subject.href = href(item.subject)
+    }
+    li.appendChild(subject)
+    li.appendChild(document.createTextNode(' '))
+    li.appendChild(text('span', 'verb', VERBS[item.action] || item.action))
+    li.appendChild(document.createTextNode(' by '))
+    li.appendChild(text('span', 'actor', item.actor))
+    li.appendChild(document.createTextNode(' '))
+    var t = text('time', '', time(item.at))
+    t.setAttribute('datetime', item.at)
+    li.appendChild(t)
+    list.insertBefore(li, list.firstChild)
+    while (list.children.length > MAX) list.removeChild(list.lastChild)
+  }
+
+  var source = new EventSource('/events')
+  source.addEventListener('change', function (e) {
+    try {
+      add(JSON.parse(e.data))
+    } catch (err) {
+      /* a malformed message is skipped */
+    }
+  })
+  document.documentElement.setAttribute('data-feed', 'connecting')
+  source.addEventListener('open', function () {
+    document.documentElement.setAttribute('data-feed', 'live')
+  })
+})()

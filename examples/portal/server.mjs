@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+// Starts the paved portal.
+//
+//   node server.mjs [--port 3000] [--host 127.0.0.1] [--store URL | --config paved.yaml]
+//                   [--import PATH | --no-import] [--poll-ms 1000]
+//
+// With no --store/--config it opens the embedded default, the SQLite file
+// .paved/paved.db under the working directory. When that catalogue is empty it
+// imports --import (default: the example catalogue, ../catalog) first.
+
+import { existsSync } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+
+import { open } from 'paved'
+
+import { createPortal } from './lib/app.mjs'
+
+const HERE = path.dirname(fileURLToPath(import.meta.url))
+
+const { values: args } = parseArgs({
+  options: {
+    port: { type: 'string', default: process.env.PORT || '3000' },
+    host: { type: 'string', default: process.env.HOST || '127.0.0.1' },
+    store: { type: 'string', default: process.env.PAVED_STORE },
+    config: { type: 'string' },
+    import: { type: 'string', default: path.join(HERE, '..', 'catalog') },
+    'no-import': { type: 'boolean', default: false },
+    'poll-ms': { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+})
+
+if (args.help) {
+  console.log(`usage: node server.mjs [--port 3000] [--host 127.0.0.1] [--store URL | --config paved.yaml]
+                        [--import PATH | --no-import] [--poll-ms 1000]`)
+  process.exit(0)
+}
+
+const platform = await open({ store: args.store, config: args.config })
+if (!args['no-import']) {
+  const { total } = await platform.catalog.query({ limit: 1, fields: ['kind'] })
+  if (total === 0 && existsSync(args.import)) {
+    const set = await platform.catalog.import([args.import], { actor: 'portal' })
+    console.log(`imported ${set.changes.length} entities from ${args.import}`)
+  }
+}
+
+const portal = createPortal(platform, args['poll-ms'] === undefined ? {} : { pollMs: Number(args['poll-ms']) })
+const { host, port } = await portal.start(Number(args.port), args.host)
+console.log(`paved portal listening on http://${host}:${port}/ (store ${platform.storeDescription})`)
+
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, async () => {
+    await portal.close()
+    process.exit(0)
+  })
+}

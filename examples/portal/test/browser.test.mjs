@@ -1,0 +1,168 @@
+// The portal in a real browser (Debian's Chromium, headless, via
+// playwright-core), as a new user would use it: on the embedded default store
+// in a fresh directory, which the portal fills with the example catalogue on
+// first start. Screenshots go to target/portal-screenshots.
+
+import assert from 'node:assert/strict'
+import path from 'node:path'
+import { after, before, describe, it } from 'node:test'
+
+import { inAnotherProcess, launchBrowser, postgresDatabase, screenshot, startPortal, workDir } from './harness.mjs'
+
+const LONG = 20000
+
+describe('portal on the embedded default (SQLite)', () => {
+  let dir
+  let portal
+  let browser
+  let page
+  before(async () => {
+    dir = workDir()
+    portal = await startPortal(dir)
+    browser = await launchBrowser()
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
+    page.setDefaultTimeout(LONG)
+  })
+  after(async () => {
+    await browser?.close()
+    await portal?.stop()
+  })
+
+  it('imported the example catalogue on first start', () => {
+    assert.match(portal.output(), /imported 55 entities/)
+    assert.match(portal.output(), /store sqlite:\.paved\/paved\.db/)
+  })
+
+  it('search for an entity and open it', async () => {
+    await page.goto(`${portal.url}/`)
+    await page.getByLabel('Search', { exact: true }).fill('fraud')
+    await page.keyboard.press('Enter')
+    await page.waitForURL(/\?q=fraud/)
+    const names = await page.locator('table.results tbody tr td:first-child a').allInnerTexts()
+    assert.ok(names.includes('Fraud detector'), names.join())
+    await screenshot(page, '1-search')
+    await page.getByRole('link', { name: 'Fraud detector' }).click()
+    await page.waitForURL(/\/catalog\/default\/component\/fraud-detector$/)
+    assert.equal(await page.locator('h1').innerText(), 'Fraud detector Component')
+    assert.match(await page.locator('.lead').innerText(), /fraud risk/)
+    // owner, metadata, relations and recent audit entries are on the page
+    assert.equal(await page.locator('dl.about dt', { hasText: 'Owner' }).count(), 1)
+    assert.ok((await page.locator('table.relations tbody tr').count()) >= 3)
+    assert.match(await page.locator('table.history').innerText(), /created\s+portal/)
+    await screenshot(page, '2-entity')
+  })
+
+  it('follow a relation, and back the other way', async () => {
+    await page.goto(`${portal.url}/catalog/default/component/fraud-detector`)
+    const ownedBy = page.locator('table.relations tr', { hasText: 'Owned by' }).getByRole('link')
+    await ownedBy.click()
+    await page.waitForURL(/\/catalog\/default\/group\/team-payments$/)
+    assert.match(await page.locator('h1').innerText(), /^Payments/)
+    // the group page lists what the group owns
+    const owned = page.locator('section[aria-labelledby="owned-title"]')
+    assert.match(await owned.locator('h2').innerText(), /Owns \(11\)/)
+    assert.equal(await owned.getByRole('link', { name: 'Fraud detector' }).count(), 1)
+    await screenshot(page, '3-group')
+    // the reverse relation leads back
+    await page.locator('table.relations tr', { hasText: 'Owner of' }).getByRole('link', { name: 'fraud-detector' }).click()
+    await page.waitForURL(/\/component\/fraud-detector$/)
+  })
+
+  it('filter by owner', async () => {
+    await page.goto(`${portal.url}/`)
+    await page.getByLabel('Owner').selectOption({ label: 'team-logistics (12)' })
+    await page.getByRole('button', { name: 'Apply filters' }).click()
+    await page.waitForURL(/owner=group%3Adefault%2Fteam-logistics/)
+    assert.match(await page.locator('#results-title').innerText(), /of 12$/)
+    const owners = await page.locator('table.results tbody tr td:nth-child(4)').allInnerTexts()
+    assert.equal(owners.length, 12)
+    assert.ok(owners.every((o) => o === 'team-logistics'), owners.join())
+    // the other facets now count only this owner's entities
+    const kinds = await page.getByLabel('Kind').locator('option').allInnerTexts()
+    assert.ok(kinds.includes('Component (4)') || kinds.some((k) => /^Component \(\d+\)$/.test(k)), kinds.join())
+    await screenshot(page, '4-owner-filter')
+  })
+
+  it('pages through the catalogue', async () => {
+    await page.goto(`${portal.url}/?limit=25`)
+    assert.match(await page.locator('#results-title').innerText(), /Entities 1–25 of 55/)
+    await page.getByRole('link', { name: 'Next page' }).click()
+    assert.match(await page.locator('#results-title').innerText(), /Entities 26–50 of 55/)
+    await page.getByRole('link', { name: 'Next page' }).click()
+    assert.match(await page.locator('#results-title').innerText(), /Entities 51–55 of 55/)
+    assert.equal(await page.getByRole('link', { name: 'Next page' }).count(), 0)
+  })
+
+  it('is usable from the keyboard: skip link, search, open a result', async () => {
+    await page.goto(`${portal.url}/`)
+    await page.keyboard.press('Tab')
+    assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Skip to content')
+    await page.keyboard.press('Enter')
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'main')
+    await page.locator('#q').focus()
+    await page.keyboard.type('checkout service')
+    await page.keyboard.press('Enter')
+    await page.waitForURL(/q=checkout/)
+    await page.getByRole('link', { name: 'Checkout service' }).focus()
+    await page.keyboard.press('Enter')
+    await page.waitForURL(/\/component\/checkout-service$/)
+  })
+
+  it('shows a change made by another process in the live feed', async () => {
+    await page.goto(`${portal.url}/`)
+    await page.waitForFunction(() => document.documentElement.getAttribute('data-feed') === 'live')
+    await inAnotherProcess(
+      `sqlite:${path.join(dir, '.paved', 'paved.db')}`,
+      `const p = await open({ store })
+await p.catalog.upsert({ apiVersion: 'backstage.io/v1alpha1', kind: 'Component',
+  metadata: { name: 'made-elsewhere', description: 'Written by another process' },
+  spec: { type: 'service', lifecycle: 'experimental', owner: 'team-platform' } }, { actor: 'user:default/ci-bot' })`,
+    )
+    const item = page.locator('#feed li', { hasText: 'made-elsewhere' })
+    await item.waitFor({ timeout: LONG })
+    assert.match(await item.innerText(), /made-elsewhere\s+created by user:default\/ci-bot/)
+    await screenshot(page, '5-feed')
+    await item.getByRole('link', { name: 'made-elsewhere' }).click()
+    assert.match(await page.locator('.lead').innerText(), /Written by another process/)
+  })
+
+  it('says clearly when an entity does not exist', async () => {
+    const res = await page.goto(`${portal.url}/catalog/default/component/no-such-thing`)
+    assert.equal(res.status(), 404)
+    assert.match(await page.locator('main').innerText(), /component:default\/no-such-thing is not in the catalogue/)
+  })
+})
+
+describe('portal on PostgreSQL: the feed follows other processes by events alone', () => {
+  let db
+  let portal
+  let browser
+  before(async () => {
+    db = postgresDatabase()
+    // --poll-ms 0: no audit-log polling, so only LISTEN/NOTIFY events can bring the change
+    portal = await startPortal(workDir(), ['--store', db.url, '--poll-ms', '0'])
+    browser = await launchBrowser()
+  })
+  after(async () => {
+    await browser?.close()
+    await portal?.stop()
+    db?.drop()
+  })
+
+  it('shows a change made by another process', async () => {
+    const page = await browser.newPage()
+    page.setDefaultTimeout(LONG)
+    await page.goto(`${portal.url}/changes`)
+    await page.waitForFunction(() => document.documentElement.getAttribute('data-feed') === 'live')
+    await inAnotherProcess(
+      db.url,
+      `const p = await open({ store })
+await p.catalog.upsert({ apiVersion: 'backstage.io/v1alpha1', kind: 'Group',
+  metadata: { name: 'team-from-elsewhere' }, spec: { type: 'team', children: [] } }, { actor: 'user:default/pg-bot' })`,
+    )
+    const item = page.locator('#feed li', { hasText: 'team-from-elsewhere' })
+    await item.waitFor({ timeout: LONG })
+    assert.match(await item.innerText(), /created by user:default\/pg-bot/)
+    await screenshot(page, '6-feed-postgres')
+  })
+})
