@@ -460,6 +460,26 @@ fn text_locations_resolve_against_the_name() {
 }
 
 #[test]
+fn directory_targets_are_walked() {
+    let dir = tempfile::tempdir().unwrap();
+    let org = dir.path().join("org");
+    std::fs::create_dir(&org).unwrap();
+    std::fs::copy(sample().join("org/groups.yaml"), org.join("groups.yaml")).unwrap();
+    std::fs::copy(sample().join("org/users.yaml"), org.join("users.yml")).unwrap();
+    std::fs::write(org.join("notes.txt"), "not yaml").unwrap();
+    let root = dir.path().join("all.yaml");
+    std::fs::write(
+        &root,
+        "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata: {name: all}\nspec: {target: ./org}\n",
+    )
+    .unwrap();
+    let loaded = load(std::slice::from_ref(&root));
+    assert!(loaded.diagnostics.is_empty(), "{}", show(&loaded));
+    assert_eq!(loaded.entities.len(), 17);
+    assert_eq!(loaded.files.len(), 3);
+}
+
+#[test]
 fn oversized_files_are_not_read() {
     let dir = tempfile::tempdir().unwrap();
     let big = dir.path().join("big.yaml");

@@ -396,6 +396,16 @@ impl<'a> Loader<'a> {
                 }
             } else if optional && !full.exists() {
                 continue;
+            } else if full.is_dir() {
+                // A directory target reads like a directory argument.
+                let (files, failures) = yaml_files(&full);
+                for (dir, e) in failures {
+                    let message = format!("cannot read directory {}: {e}", dir.display());
+                    self.push(via.error(message));
+                }
+                for file in files {
+                    self.load_file(&file, key, chain, Some(&via));
+                }
             } else {
                 self.load_file(&full, key, chain, Some(&via));
             }

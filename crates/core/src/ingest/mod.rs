@@ -8,8 +8,10 @@
 //!   -> each non-empty document -> model::validate::validate_entity
 //!                                                          paths located via Positions
 //!   -> duplicate check (kind + namespace + name, ignoring case, across the whole load)
-//!   -> Location entities (type `file`): targets relative to the naming file,
-//!      followed depth first; a target already on the chain is a cycle
+//!   -> Location entities (type `file`): targets relative to the naming file
+//!      (a file, a directory, or a glob such as `./systems/*.yaml`), followed
+//!      depth first; a target already on the chain is a cycle; other types
+//!      (`url`, …) are kept as entities with a warning that they are not followed
 //!   -> Loaded { entities (with source and location key), diagnostics, files }
 //! ```
 //!
