@@ -293,7 +293,7 @@ fn check_metadata(value: Option<&Value>, errors: &mut Vec<Diagnostic>) -> bool {
     if let Some(name) = require_str(
         md.get("name"),
         "metadata.name",
-        &format!("the entity's name, {}", &NAME_RULE["expected ".len()..]),
+        "the entity's name, 1-63 characters of [a-zA-Z0-9-_.], starting and ending with a letter or digit",
         errors,
     ) && let Some(reason) = object_name_problem(name)
     {
@@ -386,10 +386,10 @@ fn check_labels(value: Option<&Value>, errors: &mut Vec<Diagnostic>) {
         return;
     };
     for (key, v) in labels {
-        let path = push_key("metadata.labels", key);
+        let path = || push_key("metadata.labels", key);
         if let Some(reason) = key_problem(key) {
             errors.push(Diagnostic::error(
-                &path,
+                path(),
                 format!(
                     "{} is not a valid label key: {KEY_RULE} ({reason})",
                     quoted(key)
@@ -401,7 +401,7 @@ fn check_labels(value: Option<&Value>, errors: &mut Vec<Diagnostic>) {
             Value::String(s) => {
                 if let Some(reason) = object_name_problem(s) {
                     errors.push(Diagnostic::error(
-                        &path,
+                        path(),
                         format!(
                             "{} is not a valid label value: expected an empty string or 1-63 characters of [a-zA-Z0-9-_.] starting and ending with a letter or digit ({reason}); use an annotation for free text",
                             quoted(s)
@@ -409,7 +409,7 @@ fn check_labels(value: Option<&Value>, errors: &mut Vec<Diagnostic>) {
                     ));
                 }
             }
-            other => errors.push(type_error(&path, "a string", other)),
+            other => errors.push(type_error(&path(), "a string", other)),
         }
     }
 }
@@ -424,10 +424,10 @@ fn check_annotations(value: Option<&Value>, errors: &mut Vec<Diagnostic>) {
         return;
     };
     for (key, v) in annotations {
-        let path = push_key("metadata.annotations", key);
+        let path = || push_key("metadata.annotations", key);
         if let Some(reason) = key_problem(key) {
             errors.push(Diagnostic::error(
-                &path,
+                path(),
                 format!(
                     "{} is not a valid annotation key: {KEY_RULE} ({reason})",
                     quoted(key)
@@ -435,7 +435,7 @@ fn check_annotations(value: Option<&Value>, errors: &mut Vec<Diagnostic>) {
             ));
         }
         if !v.is_string() {
-            errors.push(type_error(&path, "a string", v));
+            errors.push(type_error(&path(), "a string", v));
         }
     }
 }
@@ -453,17 +453,17 @@ fn check_tags(value: Option<&Value>, errors: &mut Vec<Diagnostic>) {
         }
     };
     for (i, tag) in tags.iter().enumerate() {
-        let path = push_index("metadata.tags", i);
+        let path = || push_index("metadata.tags", i);
         match tag {
             Value::String(s) => {
                 if let Some(reason) = tag_problem(s) {
                     errors.push(Diagnostic::error(
-                        &path,
+                        path(),
                         format!("{} is not a valid tag: {TAG_RULE} ({reason})", quoted(s)),
                     ));
                 }
             }
-            other => errors.push(type_error(&path, "a string", other)),
+            other => errors.push(type_error(&path(), "a string", other)),
         }
     }
 }
