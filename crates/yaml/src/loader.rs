@@ -132,7 +132,7 @@ impl<'a> Loader<'a> {
                         self.anchor(anchor, value.clone(), 1, 0, span.start)?;
                     }
                     if self.expecting_key() {
-                        self.set_key(text.into_owned(), span.start)?;
+                        self.set_key(scalar::key_string(&value), span.start)?;
                     } else {
                         self.mark_position(span.start);
                         self.attach(value, 0);
@@ -467,9 +467,6 @@ impl<'a> Loader<'a> {
             .unwrap_or_default();
         if self.expecting_key() {
             let key = match value {
-                Value::String(s) => s,
-                Value::Null => String::new(),
-                Value::Bool(_) | Value::Number(_) => value.to_string(),
                 Value::Array(_) | Value::Object(_) => {
                     return Err(self.error(
                         YamlErrorKind::NonStringKey,
@@ -480,6 +477,7 @@ impl<'a> Loader<'a> {
                         ),
                     ));
                 }
+                scalar => scalar::key_string(&scalar),
             };
             return self.set_key(key, span.start);
         }

@@ -7,6 +7,11 @@
 //! `!!str`, `!!int`, `!!float`, `!!bool` and `!!null` force a type; any other
 //! tag leaves the text as a string (as Backstage's `yaml` package does).
 //! `.inf` and `.nan` have no JSON form and stay strings.
+//!
+//! Mapping keys are resolved the same way and then written as JavaScript's
+//! `String(value)` would (`null` → `""`, `1.50` → `"1.5"`, `0x1F` → `"31"`),
+//! which is what Backstage's `yaml` package does, so `true:` and `True:` are
+//! the same key there and here.
 
 use saphyr_parser::{ScalarStyle, Tag};
 use serde_json::{Number, Value};
@@ -32,6 +37,36 @@ pub(crate) fn resolve(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Resu
         }
         Some(_) => Ok(Value::String(text.to_string())),
     }
+}
+
+/// A resolved scalar used as a mapping key, as JavaScript's `String(value)`.
+pub(crate) fn key_string(value: &Value) -> String {
+    match value {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) if n.is_f64() => js_number(n.as_f64().unwrap_or_default()),
+        Value::Number(n) => n.to_string(),
+        // Collections never reach here (refused as keys before).
+        other => other.to_string(),
+    }
+}
+
+/// JavaScript's `Number.prototype.toString()` for finite numbers: the shortest
+/// round-trip digits, exponent form below 1e-6 and from 1e21.
+fn js_number(f: f64) -> String {
+    let abs = f.abs();
+    if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
+        let s = format!("{f:e}");
+        return match s.split_once('e') {
+            Some((m, e)) if !e.starts_with('-') => format!("{m}e+{e}"),
+            _ => s,
+        };
+    }
+    if f == 0.0 {
+        return "0".to_string();
+    }
+    format!("{f}")
 }
 
 /// Resolve an untagged plain scalar.
@@ -165,6 +200,22 @@ mod tests {
         for (text, expected) in cases {
             assert_eq!(resolve_plain(text), expected, "{text:?}");
         }
+    }
+
+    #[test]
+    fn keys_are_written_like_javascript() {
+        let key = |text: &str| key_string(&resolve_plain(text));
+        assert_eq!(key("null"), "");
+        assert_eq!(key("~"), "");
+        assert_eq!(key("True"), "true");
+        assert_eq!(key("1.50"), "1.5");
+        assert_eq!(key("0x1F"), "31");
+        assert_eq!(key("1e3"), "1000");
+        assert_eq!(key("-0.0"), "0");
+        assert_eq!(key("1e21"), "1e+21");
+        assert_eq!(key("1.5e-7"), "1.5e-7");
+        assert_eq!(key("0.000001"), "0.000001");
+        assert_eq!(key("name"), "name");
     }
 
     #[test]

@@ -160,9 +160,20 @@ fn complex_keys_are_refused_and_scalar_keys_become_strings() {
     let err = parse_documents("{a: 1}: x\n", &Limits::default()).unwrap_err();
     assert_eq!(err.kind, YamlErrorKind::NonStringKey);
 
-    let docs = parse_documents("1: a\ntrue: b\n1.50: c\nnull: d\n", &Limits::default()).unwrap();
+    // Plain keys are resolved, then written as JavaScript would (as Backstage reads them);
+    // quoted keys are kept as written.
+    let text = "1: a\nTrue: b\n1.50: c\nnull: d\n0x1F: e\n'1.50': f\n";
+    let docs = parse_documents(text, &Limits::default()).unwrap();
     let keys: Vec<_> = docs[0].value.as_object().unwrap().keys().cloned().collect();
-    assert_eq!(keys, ["1", "true", "1.50", "null"]);
+    assert_eq!(keys, ["1", "true", "1.5", "", "31", "1.50"]);
+    let err = parse_documents(
+        "true: 1
+True: 2
+",
+        &Limits::default(),
+    )
+    .unwrap_err();
+    assert_eq!((err.kind, err.line), (YamlErrorKind::DuplicateKey, 2));
 }
 
 #[test]
