@@ -132,8 +132,8 @@ pub async fn traverse(
                 r#type: row.r#type.to_string(),
                 target: row.target.to_string(),
             });
-            if !seen.contains_key(&row.target.key()) {
-                seen.insert(row.target.key(), level);
+            if let std::collections::hash_map::Entry::Vacant(slot) = seen.entry(row.target.key()) {
+                slot.insert(level);
                 order.push(row.target.clone());
                 next.push(row.target);
             }

@@ -188,13 +188,17 @@ pub fn derive(entity: &Entity) -> (Vec<RelationRow>, Vec<Diagnostic>) {
             },
             None => problems.push(Diagnostic::error(path, "expected an entity ref string")),
         };
+        // As Backstage: a falsy value is no ref, and a list field also takes
+        // a single ref string.
         match (is_list, value) {
+            (_, Value::Null) | (_, Value::Bool(false)) => {}
+            (_, Value::String(s)) if s.is_empty() => {}
             (true, Value::Array(items)) => {
                 for (i, item) in items.iter().enumerate() {
                     add(format!("spec.{field}[{i}]"), item);
                 }
             }
-            (true, Value::Null) | (false, Value::Null) => {}
+            (true, v @ Value::String(_)) => add(format!("spec.{field}"), v),
             (true, other) => problems.push(Diagnostic::error(
                 format!("spec.{field}"),
                 format!("expected a list of entity refs, found {}", json_type(other)),
@@ -202,9 +206,14 @@ pub fn derive(entity: &Entity) -> (Vec<RelationRow>, Vec<Diagnostic>) {
             (false, v) => add(format!("spec.{field}"), v),
         }
     }
-    rows.sort_by_key(|r| (r.source.key(), r.r#type.as_str(), r.target.key()));
-    rows.dedup();
-    (rows, problems)
+    // Sort on keys computed once (a ref's key allocates).
+    let mut keyed: Vec<((String, &'static str, String), RelationRow)> = rows
+        .into_iter()
+        .map(|r| ((r.source.key(), r.r#type.as_str(), r.target.key()), r))
+        .collect();
+    keyed.sort_by(|a, b| a.0.cmp(&b.0));
+    keyed.dedup_by(|a, b| a.0 == b.0);
+    (keyed.into_iter().map(|(_, r)| r).collect(), problems)
 }
 
 /// A JSON value's type name, for messages.
@@ -246,7 +255,9 @@ mod tests {
         assert!(s.contains(&"group:shop/team-a ownerOf component:shop/orders".to_string()));
         assert!(s.contains(&"component:shop/orders partOf system:shop/commerce".to_string()));
         assert!(s.contains(&"api:shop/orders-api apiProvidedBy component:shop/orders".to_string()));
-        assert!(s.contains(&"resource:default/orders-db dependencyOf component:shop/orders".to_string()));
+        assert!(s.contains(
+            &"resource:default/orders-db dependencyOf component:shop/orders".to_string()
+        ));
         assert_eq!(rows.len(), 8);
     }
 
