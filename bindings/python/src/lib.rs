@@ -29,6 +29,7 @@ mod ingest;
 mod model;
 mod pipeline;
 mod platform;
+mod plugins;
 mod query;
 
 use std::future::Future;
@@ -77,5 +78,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     audit::register(m)?;
     events::register(m)?;
     platform::register(m)?;
+    plugins::register(m)?;
     Ok(())
 }

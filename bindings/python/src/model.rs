@@ -5,6 +5,8 @@
 //! returns 10,000 entities makes 10,000 small objects and no dicts until
 //! `to_dict()` or `.spec`/`.metadata` is used.
 
+use std::sync::Arc;
+
 use pyo3::prelude::*;
 use serde_json::Value;
 
@@ -15,12 +17,17 @@ use crate::convert;
 /// method that takes an entity also takes a plain dict.
 #[pyclass(name = "Entity", module = "paved", frozen)]
 pub(crate) struct PyEntity {
-    doc: Value,
+    doc: Arc<Value>,
 }
 
 impl PyEntity {
     /// Wrap an entity document as the store returns it.
     pub(crate) fn from_value(doc: Value) -> Self {
+        Self { doc: Arc::new(doc) }
+    }
+
+    /// Share a document already held elsewhere (e.g. by a `Page`).
+    pub(crate) fn shared(doc: Arc<Value>) -> Self {
         Self { doc }
     }
 

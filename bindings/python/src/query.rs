@@ -85,14 +85,19 @@ fn item<'py>(py: Python<'py>, value: Value, projected: bool) -> PyResult<Bound<'
 /// One page of query results.
 #[pyclass(name = "Page", module = "paved", frozen, generic)]
 pub(crate) struct PyPage {
-    inner: Page,
+    /// The documents, shared with the `Entity` objects made from them.
+    items: Vec<Arc<Value>>,
+    next_cursor: Option<String>,
+    total: u64,
     projected: bool,
 }
 
 impl PyPage {
-    pub(crate) fn new(inner: Page, query: &Query) -> Self {
+    pub(crate) fn new(page: Page, query: &Query) -> Self {
         Self {
-            inner,
+            items: page.items.into_iter().map(Arc::new).collect(),
+            next_cursor: page.next_cursor,
+            total: page.total,
             projected: !query.fields.is_empty(),
         }
     }
@@ -100,43 +105,54 @@ impl PyPage {
 
 #[pymethods]
 impl PyPage {
-    /// `Entity` objects, or dicts when the query asked for `fields`.
+    /// `Entity` objects, or dicts when the query asked for `fields` (a new list
+    /// each time).
     #[getter]
     fn items<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyAny>>> {
-        self.inner
-            .items
+        self.items
             .iter()
-            .map(|v| item(py, v.clone(), self.projected))
+            .map(|v| {
+                if self.projected {
+                    convert::to_py(py, v)
+                } else {
+                    PyEntity::shared(v.clone()).into_bound_py_any(py)
+                }
+            })
             .collect()
     }
 
     /// Pass as `cursor=` to get the next page; None on the last page.
     #[getter]
     fn next_cursor(&self) -> Option<&str> {
-        self.inner.next_cursor.as_deref()
+        self.next_cursor.as_deref()
     }
 
     /// How many entities match in all.
     #[getter]
     fn total(&self) -> u64 {
-        self.inner.total
+        self.total
     }
 
     /// `{"items": [...], "next_cursor": …, "total": …}`.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        convert::serde_to_py(py, &self.inner)
+        let json = serde_json::json!({
+            "items": self.items.iter().map(|v| v.as_ref()).collect::<Vec<_>>(),
+            "next_cursor": self.next_cursor,
+            "total": self.total,
+        });
+        convert::to_py(py, &json)
     }
 
     fn __len__(&self) -> usize {
-        self.inner.items.len()
+        self.items.len()
     }
 
     fn __repr__(&self) -> String {
         format!(
             "<Page items={} total={} more={}>",
-            self.inner.items.len(),
-            self.inner.total,
-            self.inner.next_cursor.is_some()
+            self.items.len(),
+            self.total,
+            self.next_cursor.is_some()
         )
     }
 }

@@ -23,6 +23,6 @@ pub mod config;
 pub use config::Config;
 pub use paved_core::{
     Diagnostic, Entity, EntityRef, Error, Platform, PluginErrorKind, Result, Severity,
-    SourceLocation, StoreSpec, audit, events, graph, ingest, model, pipeline, platform, query,
-    store,
+    SourceLocation, StoreSpec, audit, events, graph, ingest, model, pipeline, platform, plugin,
+    query, store,
 };
