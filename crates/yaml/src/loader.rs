@@ -303,8 +303,22 @@ impl<'a> Loader<'a> {
 
     /// Record where the value about to be read is (a mapping value keeps its key's position).
     fn mark_position(&mut self, mark: Marker) {
-        let path = self.child_path();
-        self.positions.insert(path, mark.line(), mark.col() + 1);
+        if !self.in_mapping() {
+            let path = self.child_path();
+            self.positions.insert(path, mark.line(), mark.col() + 1);
+        }
+    }
+
+    /// Whether the innermost open collection is a mapping (whose values are
+    /// located at their keys, recorded already).
+    fn in_mapping(&self) -> bool {
+        matches!(
+            self.stack.last(),
+            Some(Frame {
+                body: Body::Map { .. },
+                ..
+            })
+        )
     }
 
     fn set_key(&mut self, key: String, mark: Marker) -> Result<(), YamlError> {
@@ -400,8 +414,10 @@ impl<'a> Loader<'a> {
         self.check_depth(self.stack.len() + 1, span.start)?;
         self.count_nodes(1, span.start)?;
         let path = self.child_path();
-        self.positions
-            .insert(path.clone(), span.start.line(), span.start.col() + 1);
+        if !self.in_mapping() {
+            let (line, column) = (span.start.line(), span.start.col() + 1);
+            self.positions.insert(path.clone(), line, column);
+        }
         self.stack.push(Frame {
             body,
             path,
