@@ -346,7 +346,7 @@ export interface GraphNode {
 export interface GraphOptions {
   /** `dependencies` (default), `dependents`, `owned`, `ancestry` or `all`. */
   traversal?: Traversal
-  /** How many hops (default 2, at most 16). */
+  /** How many hops (default 1, at most 16). */
   depth?: number
 }
 
@@ -384,12 +384,7 @@ export interface OpenOptions {
 }
 
 /** What happened (or would happen) to one entity. */
-export declare const enum Outcome {
-  Created = 'created',
-  Updated = 'updated',
-  Unchanged = 'unchanged',
-  Deleted = 'deleted',
-}
+export type Outcome = 'created' | 'updated' | 'unchanged' | 'deleted'
 
 /** One page of results. */
 export interface Page {

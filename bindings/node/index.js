@@ -51,12 +51,25 @@ function convertError(err) {
   return err
 }
 
+/**
+ * N-API's own conversion failures (a value deep inside an argument that does
+ * not convert, e.g. a BigInt in an entity) as a TypeError saying where.
+ */
+function argumentError(where, err) {
+  if (err instanceof Error && !(err instanceof PavedError) && typeof err.code === 'string' && /^(InvalidArg|\w+Expected)$/.test(err.code)) {
+    const e = new TypeError(`${where}: ${err.message}`)
+    e.cause = err
+    return e
+  }
+  return err
+}
+
 // ---- argument checks ------------------------------------------------------
 //
 // A type is one of the names in CHECKS, optionally suffixed with `?`
-// (undefined and null allowed), or an object mapping option names to types
-// (an options object; unknown option names are rejected so typos do not pass
-// silently).
+// (undefined and null allowed), or an object mapping field names to types (an
+// options object, optional unless its signature entry says 'required'; unknown
+// field names are rejected so typos do not pass silently).
 
 const CHECKS = {
   string: (v) => typeof v === 'string',
@@ -86,7 +99,7 @@ function describe(v) {
   return typeof v
 }
 
-function checkValue(where, name, type, value) {
+function checkValue(where, name, type, value, required = false) {
   if (typeof type === 'string') {
     const optional = type.endsWith('?')
     const base = optional ? type.slice(0, -1) : type
@@ -99,8 +112,11 @@ function checkValue(where, name, type, value) {
     }
     return
   }
-  // An options object: optional as a whole, each field checked.
-  if (value === undefined || value === null) return
+  // An object of named fields: optional as a whole unless `required`, each field checked.
+  if (value === undefined || value === null) {
+    if (required) throw new TypeError(`${where}: ${name} is required (an object)`)
+    return
+  }
   if (!CHECKS.object(value)) {
     throw new TypeError(`${where}: ${name} must be an object, got ${describe(value)}`)
   }
@@ -118,7 +134,7 @@ function checkArgs(where, signature, args) {
   if (args.length > signature.length) {
     throw new TypeError(`${where}: expected at most ${signature.length} argument(s), got ${args.length}`)
   }
-  signature.forEach(([name, type], i) => checkValue(where, name, type, args[i]))
+  signature.forEach(([name, type, required], i) => checkValue(where, name, type, args[i], required === 'required'))
 }
 
 /** Wrap a native function: check arguments, convert errors (sync and async). */
@@ -129,7 +145,7 @@ function wrap(where, signature, fn) {
     try {
       result = fn.apply(this, args)
     } catch (err) {
-      throw convertError(err)
+      throw argumentError(where, convertError(err))
     }
     if (result && typeof result.then === 'function') {
       return result.then(undefined, (err) => {
@@ -166,13 +182,12 @@ native.Subscription.prototype[Symbol.asyncIterator] = function () {
   }
 }
 
-const exported = { ...native }
-for (const [name, signature] of Object.entries(SIGNATURES.functions)) {
-  exported[name] = wrap(`${name}()`, signature, native[name])
-}
-
-module.exports = {
-  ...exported,
-  PavedError,
-  ErrorCodes,
-}
+// Explicit `exports.X =` assignments, so that ESM `import { open } from 'paved'`
+// sees every name (Node's CommonJS export detection reads them statically).
+exports.open = wrap('open()', SIGNATURES.functions.open, native.open)
+exports.Platform = native.Platform
+exports.Catalog = native.Catalog
+exports.Audit = native.Audit
+exports.Subscription = native.Subscription
+exports.PavedError = PavedError
+exports.ErrorCodes = ErrorCodes

@@ -42,6 +42,15 @@ describe('package surface', () => {
     assert.deepEqual(Object.keys(SIGNATURES.functions).sort(), functions.sort())
   })
 
+  it('exports every native class and function, as ESM named exports too', async () => {
+    const esm = await import('../index.js')
+    for (const name of Object.keys(native).filter((n) => typeof native[n] === 'function')) {
+      assert.equal(typeof paved[name], 'function', `require: ${name}`)
+      assert.equal(typeof esm[name], 'function', `import: ${name}`)
+    }
+    for (const name of ['open', 'PavedError', 'ErrorCodes']) assert.ok(esm[name], `import: ${name}`)
+  })
+
   it('cannot construct handles from JS', () => {
     for (const name of CLASSES) assert.throws(() => new paved[name](), /constructor/, name)
   })
@@ -90,18 +99,32 @@ describe('argument checks', () => {
     'string|string[]': 7,
   }
   const base = (t) => (typeof t === 'string' ? t.replace(/\?$/, '') : 'options')
-  const validArgs = (sig) => sig.map(([, t]) => (typeof t === 'string' ? (t.endsWith('?') ? undefined : VALID[t]) : undefined))
+  // The required fields of an object type, with valid values.
+  const validShape = (shape) =>
+    Object.fromEntries(Object.entries(shape).filter(([, t]) => typeof t === 'string' && !t.endsWith('?')).map(([k, t]) => [k, VALID[t]]))
+  const validArgs = (sig) =>
+    sig.map(([, t, required]) =>
+      typeof t === 'string' ? (t.endsWith('?') ? undefined : VALID[t]) : required === 'required' ? validShape(t) : undefined,
+    )
 
   function call(cls, method, args) {
     if (cls === 'functions') return paved[method](...args)
     return handles[cls][method](...args)
   }
 
+  it('a value that cannot cross to Rust, deep in an argument, is a TypeError saying where', async () => {
+    const entity = component('x', {}, { annotations: { bad: Symbol('no') } })
+    assert.throws(
+      () => handles.Catalog.upsert(entity),
+      (e) => e instanceof TypeError && e.message.startsWith('Catalog.upsert():') && /symbol/i.test(e.message),
+    )
+  })
+
   for (const [cls, methods] of Object.entries(SIGNATURES)) {
     for (const [method, sig] of Object.entries(methods)) {
       const where = cls === 'functions' ? `${method}()` : `${cls}.${method}()`
       it(`${where} names each argument of the wrong type`, () => {
-        sig.forEach(([name, type], i) => {
+        sig.forEach(([name, type, required], i) => {
           const args = validArgs(sig)
           if (typeof type === 'string') {
             args[i] = WRONG[base(type)]
@@ -117,15 +140,19 @@ describe('argument checks', () => {
           } else {
             args[i] = 5
             assert.throws(() => call(cls, method, args), (e) => e instanceof TypeError && e.message.includes(`${name} must be an object`))
-            args[i] = { noSuchOption: 1 }
+            args[i] = { ...validShape(type), noSuchOption: 1 }
             assert.throws(() => call(cls, method, args), (e) => e instanceof TypeError && e.message.includes(`unknown option ${name}.noSuchOption`))
             for (const [field, ftype] of Object.entries(type)) {
-              args[i] = { [field]: WRONG[base(ftype)] }
+              args[i] = { ...validShape(type), [field]: typeof ftype === 'string' ? WRONG[base(ftype)] : 5 }
               assert.throws(
                 () => call(cls, method, args),
                 (e) => e instanceof TypeError && e.message.includes(`${name}.${field} must be`),
                 `${where} ${name}.${field}`,
               )
+            }
+            if (required === 'required') {
+              args[i] = undefined
+              assert.throws(() => call(cls, method, args), (e) => e instanceof TypeError && e.message.includes(`${name} is required`))
             }
           }
         })

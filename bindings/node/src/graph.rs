@@ -11,12 +11,12 @@ pub struct GraphOptions {
     /// `dependencies` (default), `dependents`, `owned`, `ancestry` or `all`.
     #[napi(ts_type = "Traversal")]
     pub traversal: Option<String>,
-    /// How many hops (default 2, at most 16).
+    /// How many hops (default 1, at most 16).
     pub depth: Option<u32>,
 }
 
-/// Hops followed when `depth` is not given (the CLI's default too).
-pub const DEFAULT_DEPTH: u32 = 2;
+/// Hops followed when `depth` is not given (as in the Python package).
+pub const DEFAULT_DEPTH: u32 = 1;
 
 /// An entity reached by a traversal.
 #[napi(object)]

@@ -1,0 +1,40 @@
+// Compiled by `tsc --noEmit` in test.sh: the declarations are valid, and code
+// written against them the way the README shows type-checks (and misuse does not).
+import { open, PavedError, type Entity, type Event, type ChangeSet, type Page } from '../index.js'
+
+export async function example(): Promise<void> {
+  const platform = await open({ store: 'sqlite::memory:' })
+  const set: ChangeSet = await platform.catalog.import(['examples/catalog'], { dryRun: true, actor: 'user:default/ada' })
+  const created: number = set.changes.filter((c) => c.outcome === 'created').length
+  const page: Page = await platform.catalog.query({ filter: 'kind=component', fields: ['metadata.name'], limit: 10 })
+  const first: Entity | undefined = page.items[0]
+  const name: string | undefined = first?.metadata.name
+  const entity = await platform.catalog.get('component:default/checkout-service')
+  const owner: unknown = entity.spec?.owner
+  try {
+    await platform.catalog.upsert(entity, { etag: entity.metadata.etag })
+  } catch (err) {
+    if (err instanceof PavedError && err.code === 'CONFLICT') {
+      const found: string | null | undefined = err.details.found
+      void found
+    }
+  }
+  for await (const event of platform.subscribe()) {
+    const e: Event = event
+    const seq: number = e.seq
+    void seq
+    break
+  }
+  const facets = await platform.catalog.facets('spec.type', { predicate: { kind: 'component' } })
+  const graph = await platform.catalog.graph('component:default/checkout-service', { traversal: 'dependents', depth: 2 })
+  const records = await platform.audit.list({ after: 0, limit: 10 })
+  const report = await platform.audit.verify()
+  void [created, name, owner, facets[0]?.count, graph.edges[0]?.type, records[0]?.hash, report.ok]
+
+  // @ts-expect-error: entityRef must be a string
+  await platform.catalog.get(42)
+  // @ts-expect-error: not a traversal
+  await platform.catalog.graph('x', { traversal: 'sideways' })
+  // @ts-expect-error: unknown option
+  await platform.catalog.query({ limt: 5 })
+}
