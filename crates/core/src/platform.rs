@@ -17,7 +17,7 @@
 //! # Ok(()) }
 //! ```
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use futures::StreamExt;
@@ -311,7 +311,7 @@ impl Catalog {
         }
         let locations = roots
             .iter()
-            .map(|p| location_key(p))
+            .map(|p| ingest::location_key(p))
             .collect::<Vec<_>>();
         let mut set = self
             .run(
@@ -417,14 +417,6 @@ impl Catalog {
     pub async fn graph(&self, entity_ref: &str, traversal: Traversal, depth: usize) -> Result<Graph> {
         graph::traverse(self.inner.store.as_ref(), &parse_ref(entity_ref)?, traversal, depth).await
     }
-}
-
-/// The location key an import root is recorded under (its canonical path).
-pub fn location_key(path: &Path) -> String {
-    std::fs::canonicalize(path)
-        .unwrap_or_else(|_| path.to_path_buf())
-        .to_string_lossy()
-        .into_owned()
 }
 
 /// The audit log of a platform.
