@@ -597,6 +597,67 @@ async fn predicate_trees(store: &dyn Store) {
             &["orders-api", "orders-db", "shop", "jane"],
         ),
         (json!({"$any": []}), &[]),
+        // Broad matches (SQLite then probes entities in key order; see query::sql::Drive).
+        (
+            json!({"$not": {"kind": "component"}}),
+            &[
+                "orders-api",
+                "team-a",
+                "team-b",
+                "orders-db",
+                "shop",
+                "jane",
+            ],
+        ),
+        (
+            json!({"spec.owner": {"$substring": "TEAM"}}),
+            &[
+                "orders-api",
+                "orders",
+                "pay_later",
+                "payments",
+                "web",
+                "orders-db",
+                "shop",
+            ],
+        ),
+        (
+            json!({"relations.ownedBy": {"$hasPrefix": "group:default/team"}}),
+            &[
+                "orders-api",
+                "orders",
+                "pay_later",
+                "payments",
+                "web",
+                "orders-db",
+                "shop",
+            ],
+        ),
+        (
+            json!({"$all": [{"metadata.namespace": "default"}, {"$not": {"relations.partOf": "system:default/shop"}}]}),
+            &[
+                "pay_later",
+                "payments",
+                "web",
+                "team-a",
+                "team-b",
+                "orders-db",
+                "shop",
+                "jane",
+            ],
+        ),
+        (
+            json!({"relations": {"$contains": {"type": "ownedBy", "targetRef": {"$in": ["group:default/team-a", "GROUP:default/team-b"]}}}}),
+            &[
+                "orders-api",
+                "orders",
+                "pay_later",
+                "payments",
+                "web",
+                "orders-db",
+                "shop",
+            ],
+        ),
     ];
     for (p, expected) in cases {
         let page = query(
@@ -610,6 +671,27 @@ async fn predicate_trees(store: &dyn Store) {
         .await;
         assert_eq!(names(&page.items), expected, "predicate {p}");
         assert_eq!(page.total as usize, expected.len(), "predicate {p}");
+        // The same matches one page at a time.
+        let mut paged = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = query(
+                store,
+                Query {
+                    filter: Some(parse_predicate(&p).unwrap()),
+                    limit: Some(1),
+                    cursor,
+                    ..Query::default()
+                },
+            )
+            .await;
+            paged.extend(names(&page.items));
+            cursor = page.next_cursor;
+            if cursor.is_none() {
+                break;
+            }
+        }
+        assert_eq!(paged, expected, "predicate {p}, one per page");
     }
     let all = query(
         store,

@@ -3,13 +3,19 @@
 //!
 //! The schema (created by `store::migrations`, same shape in both dialects):
 //!
-//! * `entities(id, key, uid, kind, namespace, name, etag, body, location, created_at, updated_at)`
-//!   – `key` is the lower-cased ref, unique; `body` the entity JSON as text.
+//! * `entities(id, key, uid, kind, namespace, name, etag, location, created_at, updated_at)`
+//!   – `key` is the lower-cased ref, unique. Kept small: every filter,
+//!   count and sort touches it.
+//! * `bodies(entity_id, body)` – the entity JSON as text, read only for the
+//!   rows of a page.
 //! * `search(entity_id, key, value)` – the flattened index of `model::index`,
-//!   lower-cased, indexed on `(key, value, entity_id)` and `(entity_id, key)`.
+//!   lower-cased, indexed on `(key, value, entity_id)` and `(entity_id, key, value)`.
 //! * `relations(originating_entity_id, source_key, source_ref, type, target_key, target_ref)`
-//!   – `type` lower-cased (`ownedby`); a relation belongs to its source
-//!   whichever entity's spec produced it.
+//!   – `type` lower-cased (`ownedby`), refs NULL where equal to the key; a
+//!   relation belongs to its source whichever entity's spec produced it.
+//!   Keyed by `(source_key, type, target_key, originating_entity_id)` only: "X has relation T to
+//!   Y" is looked up as its reverse row "Y has reverse(T) to X", which the
+//!   same entity always writes.
 //! * `entities_fts` – SQLite FTS5 table (rowid = entity id) or PostgreSQL
 //!   `(entity_id, doc tsvector)` with a GIN index; the document is
 //!   [`fts_document`] of the entity's name, title, description and tags.
@@ -23,6 +29,7 @@
 //! placeholders (`?N` or `$N`); user input never becomes SQL text.
 
 use super::{Direction, Order, Predicate};
+use crate::model::relations::RelationType;
 
 /// Which SQL flavour to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,12 +69,45 @@ pub struct PageSpec<'a> {
     pub after: Option<&'a After>,
     /// Rows to return (callers ask for one more than the page to see if another follows).
     pub limit: i64,
+    /// How the filter finds rows (see [`Drive`]).
+    pub drive: Drive,
+}
+
+/// How a filter condition is written, for planners that need telling.
+///
+/// `Lists` (`e.id IN (SELECT … FROM search …)`) starts from the index
+/// entries of each condition: best when few entities match. `Probe`
+/// (`EXISTS (SELECT … WHERE s.entity_id = e.id …)`) checks entities one by
+/// one: best when many match and the page walks `entities` in key order,
+/// stopping after `limit` rows. SQLite takes the form as a plan; PostgreSQL
+/// plans both the same way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Drive {
+    #[default]
+    Lists,
+    Probe,
+}
+
+impl Drive {
+    /// The better form for a key-ordered page of `limit` rows when `matches`
+    /// of about `entities` match: probing visits about `limit * entities /
+    /// matches` entities, lists visit and sort all `matches`.
+    pub fn for_page(matches: u64, entities: u64, limit: u64) -> Self {
+        if matches > 0
+            && (limit.max(1) as f64) * (entities as f64) / (matches as f64) < matches as f64
+        {
+            Drive::Probe
+        } else {
+            Drive::Lists
+        }
+    }
 }
 
 /// Appends SQL text and parameters with the dialect's placeholders.
 #[derive(Debug)]
 pub struct Builder {
     dialect: Dialect,
+    drive: Drive,
     text: String,
     params: Vec<Param>,
 }
@@ -77,9 +117,16 @@ impl Builder {
     pub fn new(dialect: Dialect) -> Self {
         Self {
             dialect,
+            drive: Drive::Lists,
             text: String::new(),
             params: Vec::new(),
         }
+    }
+
+    /// Write conditions in this form from now on.
+    pub fn drive(&mut self, drive: Drive) -> &mut Self {
+        self.drive = drive;
+        self
     }
 
     /// Append SQL text.
@@ -117,16 +164,22 @@ impl Builder {
 enum Source {
     /// `search` rows with this (lower-cased) key.
     Search(String),
-    /// `relations` rows of this (lower-cased) type.
-    Relation(String),
+    /// `relations` rows of this type and (via the reverse rows) its reverse.
+    Relation(RelationType),
+    /// A relation type nothing can have.
+    Nothing,
 }
 
 fn source(key: &str) -> Source {
     let key = key.trim().to_lowercase();
     match key.strip_prefix("relations.") {
-        Some(ty) => Source::Relation(ty.to_string()),
+        Some(ty) => RelationType::parse(ty).map_or(Source::Nothing, Source::Relation),
         None => Source::Search(key),
     }
+}
+
+fn type_param(t: RelationType) -> Param {
+    Param::Text(t.as_str().to_lowercase())
 }
 
 /// A condition on the values of one key.
@@ -174,15 +227,36 @@ fn push_value_test(b: &mut Builder, key: &str, test: ValueTest<'_>) {
         return;
     }
     let col = match source(key) {
+        Source::Nothing => {
+            b.push("1=0");
+            return;
+        }
+        Source::Relation(t) if matches!(test, ValueTest::Any) => {
+            b.push("EXISTS (SELECT 1 FROM relations r WHERE r.source_key = e.key AND r.type = ")
+                .bind(type_param(t))
+                .push(")");
+            return;
+        }
+        Source::Relation(t) if b.drive == Drive::Probe => {
+            b.push("EXISTS (SELECT 1 FROM relations r WHERE r.source_key = e.key AND r.type = ")
+                .bind(type_param(t));
+            "r.target_key"
+        }
+        Source::Relation(t) => {
+            // e has t to V  <=>  V has reverse(t) to e.
+            b.push("e.key IN (SELECT r.target_key FROM relations r WHERE r.type = ")
+                .bind(type_param(t.reverse()));
+            "r.source_key"
+        }
+        Source::Search(k) if b.drive == Drive::Probe => {
+            b.push("EXISTS (SELECT 1 FROM search s WHERE s.entity_id = e.id AND s.key = ")
+                .text(k);
+            "s.value"
+        }
         Source::Search(k) => {
             b.push("e.id IN (SELECT s.entity_id FROM search s WHERE s.key = ")
                 .text(k);
             "s.value"
-        }
-        Source::Relation(t) => {
-            b.push("e.key IN (SELECT r.source_key FROM relations r WHERE r.type = ")
-                .text(t);
-            "r.target_key"
         }
     };
     match test {
@@ -202,7 +276,7 @@ fn push_value_test(b: &mut Builder, key: &str, test: ValueTest<'_>) {
         }
         ValueTest::Prefix(p) => {
             let p = p.to_lowercase();
-            // The range lets both databases use the (key, value) index; LIKE states the meaning.
+            // The range lets both databases use the index; LIKE states the meaning.
             if let Some(hi) = prefix_upper_bound(&p) {
                 b.push(&format!(" AND {col} >= "))
                     .text(p.clone())
@@ -330,18 +404,20 @@ fn push_sort_value(b: &mut Builder, field: &str) {
             .push(")"),
         Source::Relation(t) => b
             .push("(SELECT min(r.target_key) FROM relations r WHERE r.source_key = e.key AND r.type = ")
-            .text(t)
+            .bind(type_param(t))
             .push(")"),
+        Source::Nothing => b.push("CAST(NULL AS TEXT)"),
     };
 }
 
-/// One page of matching entities: columns `id, key, body`, then one sort
+/// One page of matching entities: columns `id, key`, then one sort
 /// value per ordering field. Ordered by the fields (missing values last),
 /// then by key; starts after `spec.after`.
 pub fn page(dialect: Dialect, spec: &PageSpec<'_>) -> Sql {
     let mut b = Builder::new(dialect);
+    b.drive(spec.drive);
     if spec.order.is_empty() {
-        b.push("SELECT e.id, e.key, e.body FROM entities e WHERE ");
+        b.push("SELECT e.id, e.key FROM entities e WHERE ");
         push_where(&mut b, spec.filter, spec.text);
         if let Some(after) = spec.after {
             b.push(" AND e.key > ").text(after.key.clone());
@@ -351,11 +427,11 @@ pub fn page(dialect: Dialect, spec: &PageSpec<'_>) -> Sql {
         return b.finish();
     }
     let n = spec.order.len();
-    b.push("SELECT t.id, t.key, t.body");
+    b.push("SELECT t.id, t.key");
     for i in 0..n {
         b.push(&format!(", t.s{i}"));
     }
-    b.push(" FROM (SELECT e.id, e.key, e.body");
+    b.push(" FROM (SELECT e.id, e.key");
     for (i, o) in spec.order.iter().enumerate() {
         b.push(", ");
         push_sort_value(&mut b, &o.field);
@@ -432,13 +508,17 @@ pub fn facets(dialect: Dialect, field: &str, filter: Option<&Predicate>) -> Sql 
     let mut b = Builder::new(dialect);
     match source(field) {
         Source::Search(k) => {
-            b.push(
-                "SELECT s.value, count(*) AS n FROM search s JOIN entities e ON e.id = s.entity_id \
-                 WHERE s.key = ",
-            )
-            .text(k)
-            .push(" AND s.value IS NOT NULL AND ");
-            push_where(&mut b, filter, None);
+            b.push("SELECT s.value, count(*) AS n FROM search s");
+            if filter.is_some() {
+                b.push(" JOIN entities e ON e.id = s.entity_id");
+            }
+            b.push(" WHERE s.key = ")
+                .text(k)
+                .push(" AND s.value IS NOT NULL");
+            if let Some(f) = filter {
+                b.push(" AND ");
+                push_predicate(&mut b, f);
+            }
             b.push(" GROUP BY s.value ORDER BY n DESC, s.value ASC");
         }
         Source::Relation(t) => {
@@ -446,10 +526,13 @@ pub fn facets(dialect: Dialect, field: &str, filter: Option<&Predicate>) -> Sql 
                 "SELECT r.target_key, count(DISTINCT e.id) AS n FROM relations r \
                  JOIN entities e ON e.key = r.source_key WHERE r.type = ",
             )
-            .text(t)
+            .bind(type_param(t))
             .push(" AND ");
             push_where(&mut b, filter, None);
             b.push(" GROUP BY r.target_key ORDER BY n DESC, r.target_key ASC");
+        }
+        Source::Nothing => {
+            b.push("SELECT CAST(NULL AS TEXT), CAST(0 AS BIGINT) WHERE 1=0");
         }
     }
     b.finish()
@@ -532,12 +615,23 @@ mod tests {
             value: "group:default/a".into(),
         };
         let s = count(Dialect::Postgres, Some(&p), None);
+        // Answered from the reverse rows: group:default/a ownerOf X.
         assert!(
-            s.text.contains("FROM relations r WHERE r.type = $1"),
+            s.text.contains(
+                "e.key IN (SELECT r.target_key FROM relations r WHERE r.type = $1 AND r.source_key = $2)"
+            ),
             "{}",
             s.text
         );
-        assert_eq!(s.params[0], Param::Text("ownedby".into()));
+        assert_eq!(s.params[0], Param::Text("ownerof".into()));
+        let unknown = Predicate::Exists {
+            key: "relations.likes".into(),
+            exists: false,
+        };
+        assert_eq!(
+            count(Dialect::Sqlite, Some(&unknown), None).text,
+            "SELECT count(*) FROM entities e WHERE NOT 1=0"
+        );
     }
 
     #[test]
@@ -568,6 +662,7 @@ mod tests {
                 order: &order,
                 after: Some(&after),
                 limit: 10,
+                drive: Drive::Lists,
             },
         );
         assert!(

@@ -6,6 +6,14 @@
 //! advisory lock, so several processes starting at once migrate once). A
 //! database newer than this code is refused rather than guessed at.
 //! Column meanings are described in `query::sql`, which queries them.
+//!
+//! Sizes drive the shape: entity bodies live apart from `entities` so that
+//! filtering, counting and sorting touch only small rows; relation refs are
+//! stored only where they differ from their lower-cased key; relations are
+//! clustered by source (SQLite `WITHOUT ROWID`); and there is no
+//! index by relation target, because every relation row has its reverse row
+//! (written by the same entity), so "who has X as target" is answered from
+//! the source index of the reverse type.
 
 /// SQLite migrations, oldest first.
 pub const SQLITE: &[&str] = &[r#"
@@ -17,12 +25,16 @@ CREATE TABLE entities (
     namespace   TEXT NOT NULL,
     name        TEXT NOT NULL,
     etag        TEXT NOT NULL,
-    body        TEXT NOT NULL,
     location    TEXT,
     created_at  TEXT NOT NULL,
     updated_at  TEXT NOT NULL
 );
 CREATE INDEX entities_location ON entities (location);
+
+CREATE TABLE bodies (
+    entity_id   INTEGER PRIMARY KEY,
+    body        TEXT NOT NULL
+);
 
 CREATE TABLE search (
     entity_id   INTEGER NOT NULL,
@@ -35,13 +47,12 @@ CREATE INDEX search_entity ON search (entity_id, key, value);
 CREATE TABLE relations (
     originating_entity_id INTEGER NOT NULL,
     source_key  TEXT NOT NULL,
-    source_ref  TEXT NOT NULL,
+    source_ref  TEXT,
     type        TEXT NOT NULL,
     target_key  TEXT NOT NULL,
-    target_ref  TEXT NOT NULL
-);
-CREATE INDEX relations_source ON relations (source_key, type, target_key);
-CREATE INDEX relations_target ON relations (target_key, type, source_key);
+    target_ref  TEXT,
+    PRIMARY KEY (source_key, type, target_key, originating_entity_id)
+) WITHOUT ROWID;
 CREATE INDEX relations_origin ON relations (originating_entity_id);
 
 CREATE VIRTUAL TABLE entities_fts USING fts5 (doc, tokenize = 'unicode61 remove_diacritics 0');
@@ -71,12 +82,16 @@ CREATE TABLE entities (
     namespace   TEXT NOT NULL,
     name        TEXT NOT NULL,
     etag        TEXT NOT NULL,
-    body        TEXT NOT NULL,
     location    TEXT COLLATE "C",
     created_at  TEXT NOT NULL,
     updated_at  TEXT NOT NULL
 );
 CREATE INDEX entities_location ON entities (location);
+
+CREATE TABLE bodies (
+    entity_id   BIGINT PRIMARY KEY,
+    body        TEXT NOT NULL
+);
 
 CREATE TABLE search (
     entity_id   BIGINT NOT NULL,
@@ -89,13 +104,12 @@ CREATE INDEX search_entity ON search (entity_id, key, value);
 CREATE TABLE relations (
     originating_entity_id BIGINT NOT NULL,
     source_key  TEXT COLLATE "C" NOT NULL,
-    source_ref  TEXT NOT NULL,
+    source_ref  TEXT COLLATE "C",
     type        TEXT COLLATE "C" NOT NULL,
     target_key  TEXT COLLATE "C" NOT NULL,
-    target_ref  TEXT COLLATE "C" NOT NULL
+    target_ref  TEXT COLLATE "C",
+    PRIMARY KEY (source_key, type, target_key, originating_entity_id)
 );
-CREATE INDEX relations_source ON relations (source_key, type, target_key);
-CREATE INDEX relations_target ON relations (target_key, type, source_key);
 CREATE INDEX relations_origin ON relations (originating_entity_id);
 
 CREATE TABLE entities_fts (

@@ -13,8 +13,9 @@ use crate::model::EntityRef;
 use crate::model::relations::{RelationRow, RelationType};
 use crate::model::{Entity, Relation};
 use crate::query::project::project;
-use crate::query::sql::{After, PageSpec, normalize_order};
+use crate::query::sql::{After, Drive, PageSpec, normalize_order};
 use crate::query::{DEFAULT_LIMIT, MAX_LIMIT, Order, Page, Query};
+use serde_json::Value;
 
 /// A query's paging, normalized.
 #[derive(Debug)]
@@ -40,21 +41,22 @@ pub fn request(q: &Query) -> Result<PageRequest> {
 }
 
 /// The SQL spec of a page: one row more than asked, to see if another page follows.
-pub fn spec<'a>(q: &'a Query, r: &'a PageRequest) -> PageSpec<'a> {
+pub fn spec<'a>(q: &'a Query, r: &'a PageRequest, drive: Drive) -> PageSpec<'a> {
     PageSpec {
         filter: q.filter.as_ref(),
         text: q.text.as_deref(),
         order: &r.order,
         after: r.after.as_ref(),
         limit: r.limit as i64 + 1,
+        drive,
     }
 }
 
 /// One row of a page query.
 #[derive(Debug)]
 pub struct RawRow {
+    pub id: i64,
     pub key: String,
-    pub body: String,
     pub sort: Vec<Option<String>>,
 }
 
@@ -90,6 +92,32 @@ pub fn entity(key: &str, body: &str, mut relations: Vec<Relation>) -> Result<Ent
     Ok(e)
 }
 
+/// A stored body as JSON with its relations, shaped as [`Entity::to_value`]
+/// would shape it, without the round trip through [`Entity`].
+fn item(key: &str, body: &str, mut relations: Vec<Relation>) -> Result<Value> {
+    let mut value: Value = serde_json::from_str(body).map_err(|err| {
+        Error::store(
+            format!("the stored entity {key} cannot be read; the store may be damaged"),
+            err,
+        )
+    })?;
+    if let Value::Object(map) = &mut value
+        && !relations.is_empty()
+    {
+        relations.sort();
+        relations.dedup();
+        let status = map.shift_remove("status");
+        map.insert(
+            "relations".to_string(),
+            serde_json::to_value(relations).unwrap_or(Value::Null),
+        );
+        if let Some(status) = status {
+            map.insert("status".to_string(), status);
+        }
+    }
+    Ok(value)
+}
+
 /// The keys whose relations a page needs (rows past the limit are dropped).
 pub fn page_keys(rows: &[RawRow], r: &PageRequest) -> Vec<String> {
     rows.iter()
@@ -98,11 +126,23 @@ pub fn page_keys(rows: &[RawRow], r: &PageRequest) -> Vec<String> {
         .collect()
 }
 
-/// Build the page from rows (at most `limit + 1`), their relations and the total.
+/// The ids whose bodies a page needs.
+pub fn page_ids(rows: &[RawRow], r: &PageRequest) -> Vec<i64> {
+    rows.iter().take(r.limit).map(|row| row.id).collect()
+}
+
+/// Whether a query's projection keeps relations (so they must be read).
+pub fn wants_relations(q: &Query) -> bool {
+    q.fields.is_empty() || q.fields.iter().any(|f| f.starts_with("relations"))
+}
+
+/// Build the page from rows (at most `limit + 1`), their bodies by entity
+/// id, their relations and the total.
 pub fn assemble(
     q: &Query,
     r: &PageRequest,
     mut rows: Vec<RawRow>,
+    mut bodies: HashMap<i64, String>,
     relations: Vec<RawRelation>,
     total: u64,
 ) -> Result<Page> {
@@ -129,8 +169,18 @@ pub fn assemble(
     let mut items = Vec::with_capacity(rows.len());
     for row in rows {
         let rels = by_key.remove(&row.key).unwrap_or_default();
-        let value = entity(&row.key, &row.body, rels)?.to_value();
-        items.push(project(&value, &q.fields));
+        let body = bodies.remove(&row.id).ok_or_else(|| {
+            Error::store_msg(format!(
+                "the entity {} has no stored body; the store may be damaged",
+                row.key
+            ))
+        })?;
+        let value = item(&row.key, &body, rels)?;
+        items.push(if q.fields.is_empty() {
+            value
+        } else {
+            project(&value, &q.fields)
+        });
     }
     Ok(Page {
         items,
@@ -151,4 +201,29 @@ pub fn relation_row(label: &str, source: &str, ty: &str, target: &str) -> Result
         r#type: RelationType::parse(ty).ok_or_else(|| damaged("type"))?,
         target: EntityRef::parse(target).map_err(|_| damaged("target"))?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn items_have_the_shape_of_entities() {
+        let body = r#"{"apiVersion":"v1","kind":"Component","metadata":{"name":"a","uid":"u","etag":"e"},"spec":{"owner":"x"},"status":{"items":[]}}"#;
+        let rels = vec![
+            relation("partof", "system:default/s".into()),
+            relation("ownedby", "group:default/x".into()),
+            relation("ownedby", "group:default/x".into()),
+        ];
+        let via_entity = entity("component:default/a", body, rels.clone())
+            .unwrap()
+            .to_value();
+        let direct = item("component:default/a", body, rels).unwrap();
+        assert_eq!(
+            serde_json::to_string(&direct).unwrap(),
+            serde_json::to_string(&via_entity).unwrap()
+        );
+        let bare = item("component:default/a", body, vec![]).unwrap();
+        assert!(bare.get("relations").is_none());
+    }
 }

@@ -9,15 +9,18 @@
 //! pending records into chained [`AuditRecord`]s and their [`Event`]s.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
 
-use serde_json::json;
+use serde::Serialize;
+use serde_json::{Map, Value, json};
 
 use super::{Change, ChangeBatch, Outcome, PreparedEntity};
 use crate::audit::{self, AuditDraft, AuditRecord};
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result};
 use crate::events::Event;
-use crate::model::EntityRef;
+use crate::model::relations::RelationType;
+use crate::model::{Entity, EntityRef, Metadata};
 use crate::query::sql::fts_document;
 
 /// Index keys longer than this are not stored (no database indexes them).
@@ -36,11 +39,65 @@ pub struct Current {
 #[derive(Debug, Clone)]
 pub struct RelationRecord {
     pub source_key: String,
-    pub source_ref: String,
+    /// The ref as written, when it differs from the key.
+    pub source_ref: Option<String>,
     /// Lower-cased, e.g. `ownedby`.
-    pub r#type: String,
+    pub r#type: &'static str,
     pub target_key: String,
-    pub target_ref: String,
+    /// The ref as written, when it differs from the key.
+    pub target_ref: Option<String>,
+}
+
+/// `(key, Some(ref))`, or `(key, None)` when the ref is its key.
+fn key_and_ref(r: &EntityRef) -> (String, Option<String>) {
+    // Display lower-cases the kind only, so the key is the display lower-cased.
+    let written = r.to_string();
+    let key = written.to_lowercase();
+    let written = (written != key).then_some(written);
+    (key, written)
+}
+
+/// Lower-cased relation type names, as stored.
+fn type_key(t: RelationType) -> &'static str {
+    static LOWER: LazyLock<Vec<(RelationType, String)>> = LazyLock::new(|| {
+        RelationType::ALL
+            .iter()
+            .map(|t| (*t, t.as_str().to_lowercase()))
+            .collect()
+    });
+    LOWER
+        .iter()
+        .find(|(k, _)| *k == t)
+        .map(|(_, s)| s.as_str())
+        .unwrap_or("")
+}
+
+/// The stored body: the entity without relations, with the store's uid and etag.
+/// Borrows everything but `metadata`, which gets the uid and etag.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StoredBody<'a> {
+    api_version: &'a str,
+    kind: &'a str,
+    metadata: &'a Metadata,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    spec: Option<&'a Map<String, Value>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<&'a Value>,
+}
+
+fn body(e: &Entity, uid: &str, etag: &str) -> String {
+    let mut metadata = e.metadata.clone();
+    metadata.uid = Some(uid.to_string());
+    metadata.etag = Some(etag.to_string());
+    serde_json::to_string(&StoredBody {
+        api_version: &e.api_version,
+        kind: &e.kind,
+        metadata: &metadata,
+        spec: e.spec.as_ref(),
+        status: e.status.as_ref(),
+    })
+    .unwrap_or_default()
 }
 
 /// An entity row and everything derived from it, ready to insert.
@@ -52,7 +109,8 @@ pub struct Row<'a> {
     pub namespace: &'a str,
     pub name: &'a str,
     pub etag: &'a str,
-    /// The entity JSON with `metadata.uid`/`etag` set and no `relations`.
+    /// The entity JSON with `metadata.uid`/`etag` set and no `relations`
+    /// (stored in `bodies`).
     pub body: String,
     pub location: Option<String>,
     /// Full-text document.
@@ -313,11 +371,7 @@ impl<'a> Plan<'a> {
 
 /// The stored form of a prepared entity.
 fn row(p: &PreparedEntity, uid: String, location: Option<String>) -> Row<'_> {
-    let mut stored = p.entity.clone();
-    stored.metadata.uid = Some(uid.clone());
-    stored.metadata.etag = Some(p.hash.clone());
-    stored.relations.clear();
-    let body = serde_json::to_string(&stored).unwrap_or_default();
+    let body = body(&p.entity, &uid, &p.hash);
     let search = p
         .search
         .iter()
@@ -327,12 +381,16 @@ fn row(p: &PreparedEntity, uid: String, location: Option<String>) -> Row<'_> {
     let relations = p
         .relations
         .iter()
-        .map(|r| RelationRecord {
-            source_key: r.source.key(),
-            source_ref: r.source.to_string(),
-            r#type: r.r#type.as_str().to_lowercase(),
-            target_key: r.target.key(),
-            target_ref: r.target.to_string(),
+        .map(|r| {
+            let (source_key, source_ref) = key_and_ref(&r.source);
+            let (target_key, target_ref) = key_and_ref(&r.target);
+            RelationRecord {
+                source_key,
+                source_ref,
+                r#type: type_key(r.r#type),
+                target_key,
+                target_ref,
+            }
         })
         .collect();
     Row {
@@ -347,5 +405,34 @@ fn row(p: &PreparedEntity, uid: String, location: Option<String>) -> Row<'_> {
         fts: fts_document(&p.text),
         search,
         relations,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_body_is_the_entity_with_uid_and_etag_and_without_relations() {
+        let mut e: Entity = serde_json::from_value(json!({
+            "apiVersion": "backstage.io/v1alpha1", "kind": "Component",
+            "metadata": {"name": "a", "labels": {"x": "y"}, "custom": 1, "etag": "old"},
+            "spec": {"owner": "team-a"},
+            "relations": [{"type": "ownedBy", "targetRef": "group:default/team-a"}],
+            "status": {"items": []}
+        }))
+        .unwrap();
+        let stored: Entity = serde_json::from_str(&body(&e, "u-1", "e-1")).unwrap();
+        e.metadata.uid = Some("u-1".into());
+        e.metadata.etag = Some("e-1".into());
+        e.relations.clear();
+        assert_eq!(stored, e);
+    }
+
+    #[test]
+    fn relation_types_are_stored_lower_cased() {
+        for t in RelationType::ALL {
+            assert_eq!(type_key(t), t.as_str().to_lowercase());
+        }
     }
 }

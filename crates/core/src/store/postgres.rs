@@ -30,7 +30,7 @@ use crate::error::{Error, Result};
 use crate::events::Event;
 use crate::model::relations::RelationRow;
 use crate::model::{Entity, EntityRef};
-use crate::query::sql::{self, Dialect, Param};
+use crate::query::sql::{self, Dialect, Drive, Param};
 use crate::query::{FacetCount, Page, Predicate, Query};
 
 /// The NOTIFY channel events travel on.
@@ -144,13 +144,13 @@ fn bind(params: &[Param]) -> Vec<&(dyn ToSql + Sync)> {
         .collect()
 }
 
-const UPSERT: &str = "INSERT INTO entities (key, uid, kind, namespace, name, etag, body, location, created_at, updated_at) \
-     SELECT k, u, ki, ns, n, et, b, l, $9, $9 \
-     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[]) \
-       AS t(k, u, ki, ns, n, et, b, l) \
+const UPSERT: &str = "INSERT INTO entities (key, uid, kind, namespace, name, etag, location, created_at, updated_at) \
+     SELECT k, u, ki, ns, n, et, l, $8, $8 \
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) \
+       AS t(k, u, ki, ns, n, et, l) \
      ON CONFLICT (key) DO UPDATE SET uid = EXCLUDED.uid, kind = EXCLUDED.kind, \
        namespace = EXCLUDED.namespace, name = EXCLUDED.name, etag = EXCLUDED.etag, \
-       body = EXCLUDED.body, location = EXCLUDED.location, updated_at = EXCLUDED.updated_at \
+       location = EXCLUDED.location, updated_at = EXCLUDED.updated_at \
      RETURNING id, key";
 
 const AUDIT_COLUMNS: &str = "seq, at, actor, action, subject, details, prev_hash, hash";
@@ -257,7 +257,8 @@ impl PostgresStore {
         let client = self.client().await?;
         let rows = client
             .query(
-                "SELECT key, body FROM entities WHERE key = ANY($1)",
+                "SELECT e.key, b.body FROM entities e JOIN bodies b ON b.entity_id = e.id \
+                 WHERE e.key = ANY($1)",
                 &[&keys],
             )
             .await
@@ -295,8 +296,8 @@ async fn relations_for(
     }
     let rows = client
         .query(
-            "SELECT source_key, type, min(target_ref) FROM relations WHERE source_key = ANY($1) \
-             GROUP BY source_key, type, target_key",
+            "SELECT source_key, type, min(coalesce(target_ref, target_key)) FROM relations \
+             WHERE source_key = ANY($1) GROUP BY source_key, type, target_key",
             &[&keys],
         )
         .await?;
@@ -345,6 +346,8 @@ async fn write_all(
         })
         .collect();
     if !deleted.is_empty() {
+        tx.execute("DELETE FROM bodies WHERE entity_id = ANY($1)", &[&deleted])
+            .await?;
         tx.execute("DELETE FROM entities WHERE id = ANY($1)", &[&deleted])
             .await?;
     }
@@ -394,13 +397,20 @@ async fn write_rows(
                 &col(|r| r.namespace.to_string()),
                 &col(|r| r.name.to_string()),
                 &col(|r| r.etag.to_string()),
-                &col(|r| r.body.clone()),
                 &locations,
                 &at,
             ],
         )
         .await?;
     let ids: HashMap<String, i64> = returned.iter().map(|r| (r.get(1), r.get(0))).collect();
+    let body_ids: Vec<i64> = rows.iter().map(|r| ids[&r.key]).collect();
+    let bodies: Vec<&str> = rows.iter().map(|r| r.body.as_str()).collect();
+    tx.execute(
+        "INSERT INTO bodies (entity_id, body) SELECT * FROM unnest($1::bigint[], $2::text[]) \
+         ON CONFLICT (entity_id) DO UPDATE SET body = EXCLUDED.body",
+        &[&body_ids, &bodies],
+    )
+    .await?;
 
     let (mut s_id, mut s_key, mut s_value) = (Vec::new(), Vec::new(), Vec::new());
     let (mut r_id, mut r_sk, mut r_sr, mut r_ty, mut r_tk, mut r_tr) = (
@@ -422,10 +432,10 @@ async fn write_rows(
         for r in &row.relations {
             r_id.push(id);
             r_sk.push(r.source_key.as_str());
-            r_sr.push(r.source_ref.as_str());
-            r_ty.push(r.r#type.as_str());
+            r_sr.push(r.source_ref.as_deref());
+            r_ty.push(r.r#type);
             r_tk.push(r.target_key.as_str());
-            r_tr.push(r.target_ref.as_str());
+            r_tr.push(r.target_ref.as_deref());
         }
         f_id.push(id);
         f_doc.push(row.fts.as_str());
@@ -439,7 +449,8 @@ async fn write_rows(
     if !r_id.is_empty() {
         tx.execute(
             "INSERT INTO relations (originating_entity_id, source_key, source_ref, type, target_key, target_ref) \
-             SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])",
+             SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) \
+             ON CONFLICT DO NOTHING",
             &[&r_id, &r_sk, &r_sr, &r_ty, &r_tk, &r_tr],
         )
         .await?;
@@ -638,7 +649,7 @@ impl Store for PostgresStore {
         let rows = if req.limit == 0 {
             Vec::new()
         } else {
-            let sql = sql::page(Dialect::Postgres, &page::spec(query, &req));
+            let sql = sql::page(Dialect::Postgres, &page::spec(query, &req, Drive::Lists));
             let n = req.order.len();
             client
                 .query(&sql.text, &bind(&sql.params))
@@ -646,22 +657,31 @@ impl Store for PostgresStore {
                 .map_err(&err)?
                 .iter()
                 .map(|r| RawRow {
+                    id: r.get(0),
                     key: r.get(1),
-                    body: r.get(2),
-                    sort: (0..n).map(|i| r.get::<_, Option<String>>(3 + i)).collect(),
+                    sort: (0..n).map(|i| r.get::<_, Option<String>>(2 + i)).collect(),
                 })
                 .collect()
         };
-        let wants_relations =
-            query.fields.is_empty() || query.fields.iter().any(|f| f.starts_with("relations"));
-        let relations = if wants_relations {
+        let ids = page::page_ids(&rows, &req);
+        let bodies: HashMap<i64, String> = client
+            .query(
+                "SELECT entity_id, body FROM bodies WHERE entity_id = ANY($1)",
+                &[&ids],
+            )
+            .await
+            .map_err(&err)?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+        let relations = if page::wants_relations(query) {
             relations_for(&client, &page::page_keys(&rows, &req))
                 .await
                 .map_err(&err)?
         } else {
             Vec::new()
         };
-        page::assemble(query, &req, rows, relations, total as u64)
+        page::assemble(query, &req, rows, bodies, relations, total as u64)
     }
 
     async fn facets(&self, field: &str, filter: Option<&Predicate>) -> Result<Vec<FacetCount>> {
@@ -686,7 +706,8 @@ impl Store for PostgresStore {
         let client = self.client().await?;
         let rows = client
             .query(
-                "SELECT min(source_ref), type, min(target_ref) FROM relations \
+                "SELECT min(coalesce(source_ref, source_key)), type, \
+                 min(coalesce(target_ref, target_key)) FROM relations \
                  WHERE source_key = ANY($1) AND (cardinality($2::text[]) = 0 OR type = ANY($2)) \
                  GROUP BY source_key, type, target_key ORDER BY source_key, type, target_key",
                 &[&keys, &types],

@@ -28,7 +28,7 @@ use crate::error::{Error, Result};
 use crate::events::Event;
 use crate::model::relations::RelationRow;
 use crate::model::{Entity, EntityRef};
-use crate::query::sql::{self, Dialect, Param, Sql};
+use crate::query::sql::{self, Dialect, Drive, Param, Sql};
 use crate::query::{FacetCount, Page, Predicate, Query};
 
 /// Keys per `IN (…)` list.
@@ -207,7 +207,7 @@ fn configure(conn: &Connection, label: &str, file: bool) -> Result<()> {
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(err)?;
     }
-    conn.pragma_update(None, "cache_size", -65536)
+    conn.pragma_update(None, "cache_size", -CACHE_KIB)
         .map_err(err)?;
     conn.pragma_update(None, "temp_store", "MEMORY")
         .map_err(err)?;
@@ -274,13 +274,16 @@ fn read_current(
 
 fn execute_writes(tx: &Transaction<'_>, writes: &[Write<'_>], at: &str) -> rusqlite::Result<()> {
     let mut insert = tx.prepare_cached(
-        "INSERT INTO entities (key, uid, kind, namespace, name, etag, body, location, created_at, updated_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+        "INSERT INTO entities (key, uid, kind, namespace, name, etag, location, created_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
     )?;
     let mut update = tx.prepare_cached(
         "UPDATE entities SET key = ?2, uid = ?3, kind = ?4, namespace = ?5, name = ?6, etag = ?7, \
-         body = ?8, location = ?9, updated_at = ?10 WHERE id = ?1",
+         location = ?8, updated_at = ?9 WHERE id = ?1",
     )?;
+    let mut insert_body =
+        tx.prepare_cached("INSERT INTO bodies (entity_id, body) VALUES (?1, ?2)")?;
+    let mut delete_body = tx.prepare_cached("DELETE FROM bodies WHERE entity_id = ?1")?;
     let mut relocate = tx.prepare_cached("UPDATE entities SET location = ?2 WHERE id = ?1")?;
     let mut delete = tx.prepare_cached("DELETE FROM entities WHERE id = ?1")?;
     let mut delete_search = tx.prepare_cached("DELETE FROM search WHERE entity_id = ?1")?;
@@ -290,7 +293,7 @@ fn execute_writes(tx: &Transaction<'_>, writes: &[Write<'_>], at: &str) -> rusql
     let mut insert_search =
         tx.prepare_cached("INSERT INTO search (entity_id, key, value) VALUES (?1, ?2, ?3)")?;
     let mut insert_relation = tx.prepare_cached(
-        "INSERT INTO relations (originating_entity_id, source_key, source_ref, type, target_key, target_ref) \
+        "INSERT OR IGNORE INTO relations (originating_entity_id, source_key, source_ref, type, target_key, target_ref) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
     let mut insert_fts =
@@ -306,7 +309,6 @@ fn execute_writes(tx: &Transaction<'_>, writes: &[Write<'_>], at: &str) -> rusql
                     row.namespace,
                     row.name,
                     row.etag,
-                    row.body,
                     row.location,
                     at
                 ])?;
@@ -321,10 +323,10 @@ fn execute_writes(tx: &Transaction<'_>, writes: &[Write<'_>], at: &str) -> rusql
                     row.namespace,
                     row.name,
                     row.etag,
-                    row.body,
                     row.location,
                     at
                 ])?;
+                delete_body.execute(params![id])?;
                 delete_search.execute(params![id])?;
                 delete_relations.execute(params![id])?;
                 delete_fts.execute(params![id])?;
@@ -338,10 +340,12 @@ fn execute_writes(tx: &Transaction<'_>, writes: &[Write<'_>], at: &str) -> rusql
                 delete_search.execute(params![id])?;
                 delete_relations.execute(params![id])?;
                 delete_fts.execute(params![id])?;
+                delete_body.execute(params![id])?;
                 delete.execute(params![id])?;
                 continue;
             }
         };
+        insert_body.execute(params![id, row.body])?;
         for (k, v) in &row.search {
             insert_search.execute(params![id, k, v])?;
         }
@@ -360,7 +364,39 @@ fn execute_writes(tx: &Transaction<'_>, writes: &[Write<'_>], at: &str) -> rusql
     Ok(())
 }
 
+/// Page cache in KiB: for normal use, and for large batches, whose index
+/// inserts otherwise spill to the WAL and are read back from it.
+const CACHE_KIB: i64 = 64 * 1024;
+const BULK_CACHE_KIB: i64 = 1024 * 1024;
+/// Changes from which a batch counts as large.
+const BULK: usize = 5000;
+
 fn commit_blocking(conn: &mut Connection, label: &str, batch: ChangeBatch) -> Result<CommitResult> {
+    let bulk = batch.changes.len() >= BULK;
+    if bulk {
+        conn.pragma_update(None, "cache_size", -BULK_CACHE_KIB)
+            .map_err(|e| sqlite_error(label, "cannot configure the database", e))?;
+    }
+    let result = commit_in_transaction(conn, label, batch);
+    if bulk {
+        // Give the memory back; after many writes, refresh planner statistics.
+        let written = result.as_ref().map_or(0, |r| r.audit.len());
+        let analyze = if written >= BULK {
+            "PRAGMA analysis_limit = 1000; ANALYZE;"
+        } else {
+            ""
+        };
+        conn.execute_batch(&format!("PRAGMA cache_size = {}; {analyze}", -CACHE_KIB))
+            .map_err(|e| sqlite_error(label, "cannot refresh statistics", e))?;
+    }
+    result
+}
+
+fn commit_in_transaction(
+    conn: &mut Connection,
+    label: &str,
+    batch: ChangeBatch,
+) -> Result<CommitResult> {
     let err = |e| sqlite_error(label, "cannot write the batch", e);
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -407,11 +443,6 @@ fn commit_blocking(conn: &mut Connection, label: &str, batch: ChangeBatch) -> Re
         }
     }
     tx.commit().map_err(err)?;
-    if writes.len() >= 1000 {
-        // Large imports change the shape of the data: refresh planner statistics.
-        conn.execute_batch("PRAGMA analysis_limit = 1000; ANALYZE;")
-            .map_err(|e| sqlite_error(label, "cannot refresh statistics", e))?;
-    }
     Ok(CommitResult {
         outcomes,
         audit: records,
@@ -424,8 +455,8 @@ fn relations_for(conn: &Connection, keys: &[String]) -> rusqlite::Result<Vec<Raw
     let mut out = Vec::new();
     for chunk in keys.chunks(CHUNK) {
         let sql = format!(
-            "SELECT source_key, type, min(target_ref) FROM relations WHERE source_key IN ({}) \
-             GROUP BY source_key, type, target_key",
+            "SELECT source_key, type, min(coalesce(target_ref, target_key)) FROM relations \
+             WHERE source_key IN ({}) GROUP BY source_key, type, target_key",
             placeholders(chunk.len(), 1)
         );
         let mut stmt = conn.prepare_cached(&sql)?;
@@ -443,13 +474,34 @@ fn relations_for(conn: &Connection, keys: &[String]) -> rusqlite::Result<Vec<Raw
     Ok(out)
 }
 
+/// Bodies by entity id.
+fn bodies_for(conn: &Connection, ids: &[i64]) -> rusqlite::Result<HashMap<i64, String>> {
+    let mut out = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(CHUNK) {
+        let sql = format!(
+            "SELECT entity_id, body FROM bodies WHERE entity_id IN ({})",
+            placeholders(chunk.len(), 1)
+        );
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params_from_iter(chunk.iter()), |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+        })?;
+        for row in rows {
+            let (id, body) = row?;
+            out.insert(id, body);
+        }
+    }
+    Ok(out)
+}
+
 /// Entities by key, with relations, in the order of `keys` (missing skipped).
 fn entities_by_keys(conn: &Connection, label: &str, keys: &[String]) -> Result<Vec<Entity>> {
     let err = |e| sqlite_error(label, "cannot read entities", e);
     let mut bodies: HashMap<String, String> = HashMap::new();
     for chunk in keys.chunks(CHUNK) {
         let sql = format!(
-            "SELECT key, body FROM entities WHERE key IN ({})",
+            "SELECT e.key, b.body FROM entities e JOIN bodies b ON b.entity_id = e.id \
+             WHERE e.key IN ({})",
             placeholders(chunk.len(), 1)
         );
         let mut stmt = conn.prepare_cached(&sql).map_err(err)?;
@@ -597,28 +649,39 @@ impl Store for SqliteStore {
             let rows = if req.limit == 0 {
                 Vec::new()
             } else {
-                let sql = sql::page(Dialect::Sqlite, &page::spec(&q, &req));
+                // SQLite plans by the form of the SQL: walk entities in key
+                // order when many match, start from the index lists when few do.
+                let drive = if req.order.is_empty() {
+                    let entities: i64 = conn
+                        .query_row("SELECT coalesce(max(id), 0) FROM entities", [], |r| {
+                            r.get(0)
+                        })
+                        .map_err(err)?;
+                    Drive::for_page(total as u64, entities as u64, req.limit as u64)
+                } else {
+                    Drive::Lists
+                };
+                let sql = sql::page(Dialect::Sqlite, &page::spec(&q, &req, drive));
                 query_rows(conn, &sql, |r| {
                     let mut sort = Vec::with_capacity(n);
                     for i in 0..n {
-                        sort.push(r.get::<_, Option<String>>(3 + i)?);
+                        sort.push(r.get::<_, Option<String>>(2 + i)?);
                     }
                     Ok(RawRow {
+                        id: r.get(0)?,
                         key: r.get(1)?,
-                        body: r.get(2)?,
                         sort,
                     })
                 })
                 .map_err(err)?
             };
-            let wants_relations =
-                q.fields.is_empty() || q.fields.iter().any(|f| f.starts_with("relations"));
-            let relations = if wants_relations {
+            let bodies = bodies_for(conn, &page::page_ids(&rows, &req)).map_err(err)?;
+            let relations = if page::wants_relations(&q) {
                 relations_for(conn, &page::page_keys(&rows, &req)).map_err(err)?
             } else {
                 Vec::new()
             };
-            page::assemble(&q, &req, rows, relations, total as u64)
+            page::assemble(&q, &req, rows, bodies, relations, total as u64)
         })
         .await
     }
@@ -645,7 +708,8 @@ impl Store for SqliteStore {
             let mut raw = Vec::new();
             for chunk in keys.chunks(CHUNK) {
                 let mut sql = format!(
-                    "SELECT min(source_ref), type, min(target_ref) FROM relations WHERE source_key IN ({})",
+                    "SELECT min(coalesce(source_ref, source_key)), type, \
+                     min(coalesce(target_ref, target_key)) FROM relations WHERE source_key IN ({})",
                     placeholders(chunk.len(), 1)
                 );
                 if !types.is_empty() {
@@ -654,7 +718,9 @@ impl Store for SqliteStore {
                         placeholders(types.len(), chunk.len() + 1)
                     ));
                 }
-                sql.push_str(" GROUP BY source_key, type, target_key ORDER BY source_key, type, target_key");
+                sql.push_str(
+                    " GROUP BY source_key, type, target_key ORDER BY source_key, type, target_key",
+                );
                 let mut stmt = conn.prepare(&sql).map_err(err)?;
                 let rows = stmt
                     .query_map(params_from_iter(chunk.iter().chain(types.iter())), |r| {
