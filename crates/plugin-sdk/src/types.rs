@@ -235,9 +235,14 @@ impl std::fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// I/O errors become `Failed`, except a refusal by the sandbox (permission
+/// denied), which becomes `CapabilityDenied`.
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Self {
-        Self::Failed(e.to_string())
+        match e.kind() {
+            std::io::ErrorKind::PermissionDenied => Self::CapabilityDenied(e.to_string()),
+            _ => Self::Failed(e.to_string()),
+        }
     }
 }
 

@@ -30,6 +30,14 @@ impl std::fmt::Debug for WasmGuardrail {
 
 impl WasmGuardrail {
     pub(crate) async fn new(plugin: Plugin) -> Result<Self> {
+        let g = Self::open(plugin).await?;
+        let settings = g.plugin.config.settings.clone();
+        g.validate(&settings).await?;
+        Ok(g)
+    }
+
+    /// Link and describe, without validating the configured settings.
+    pub(crate) async fn open(plugin: Plugin) -> Result<Self> {
         let pre = GuardrailPre::new(plugin.pre.clone()).map_err(|e| {
             PluginError::load(
                 &plugin.name,
@@ -37,10 +45,7 @@ impl WasmGuardrail {
             )
         })?;
         let info = describe(&plugin, &pre).await?;
-        let g = Self { plugin, pre, info };
-        let settings = g.plugin.config.settings.clone();
-        g.validate(&settings).await?;
-        Ok(g)
+        Ok(Self { plugin, pre, info })
     }
 
     /// What the guardrail said about itself at load.
@@ -62,14 +67,13 @@ impl WasmGuardrail {
             });
         }
         let text = settings.to_string();
-        let r = self
-            .plugin
-            .call(self.plugin.settings_for(Some(settings)), async |store| {
+        self.plugin
+            .call_export(self.plugin.settings_for(Some(settings)), async |store| {
                 let g = self.pre.instantiate_async(&mut *store).await?;
                 g.paved_plugin_guardrail_api().call_validate_settings(&mut *store, &text).await
             })
-            .await?;
-        r.map_err(|e| match self.plugin.guest_error(e) {
+            .await
+            .map_err(|e| match e {
             PluginError::Invalid { plugin, violations } => PluginError::Settings {
                 plugin,
                 message: violations
@@ -87,12 +91,11 @@ impl WasmGuardrail {
         let wit = convert::change(change);
         let r = self
             .plugin
-            .call(self.plugin.settings_for(settings), async |store| {
+            .call_export(self.plugin.settings_for(settings), async |store| {
                 let g = self.pre.instantiate_async(&mut *store).await?;
                 g.paved_plugin_guardrail_api().call_review(&mut *store, &wit).await
             })
             .await?;
-        let r = r.map_err(|e| self.plugin.guest_error(e))?;
         Out::new(&self.plugin.name, self.plugin.limits.max_output_bytes).review(r)
     }
 }

@@ -9,8 +9,9 @@ use std::time::{Duration, Instant};
 use wasmtime::component::{Component, InstancePre};
 use wasmtime::{Store, Trap, WasmBacktrace};
 
+use crate::bindings::t;
 use crate::cache::CacheOutcome;
-use crate::config::{PluginConfig, PluginKind, ResolvedLimits};
+use crate::config::{PluginConfig, ResolvedLimits};
 use crate::error::{PluginError, Result};
 use crate::host::{PluginHost, TICK};
 use crate::sandbox::{Denials, Sandbox};
@@ -23,13 +24,11 @@ const HOST_WAIT_SLACK: Duration = Duration::from_millis(50);
 pub(crate) struct Plugin {
     pub host: PluginHost,
     pub name: Arc<str>,
-    pub kind: PluginKind,
     pub config: PluginConfig,
     pub limits: ResolvedLimits,
     pub sandbox: Arc<Sandbox>,
     pub settings: Arc<str>,
     pub pre: InstancePre<CallState>,
-    pub component: Component,
     pub cache: CacheOutcome,
 }
 
@@ -60,25 +59,55 @@ impl Plugin {
             })?;
         Ok(Self {
             name: Arc::from(name),
-            kind: config.kind,
             limits: config.limits.resolve(config.kind),
             settings: Arc::from(config.settings.to_string()),
             sandbox,
             pre,
-            component,
             cache,
             host,
             config,
         })
     }
 
+    /// Run `f` (instantiate + one export returning `result<T, plugin-error>`)
+    /// in a fresh store. A plugin error returned after the sandbox refused the
+    /// guest something is reported as `CapabilityDenied`.
+    pub async fn call_export<T>(
+        &self,
+        settings: Arc<str>,
+        f: impl AsyncFnOnce(&mut Store<CallState>) -> wasmtime::Result<Result<T, t::PluginError>>,
+    ) -> Result<T> {
+        let (r, denied) = self.call_raw(settings, f).await?;
+        r.map_err(|e| {
+            let err = self.guest_error(e);
+            if denied.is_empty() {
+                err
+            } else {
+                PluginError::CapabilityDenied {
+                    plugin: self.name.to_string(),
+                    message: format!("{} (the plugin then said: {})", denied.join("; "), err.detail()),
+                }
+            }
+        })
+    }
+
     /// Run `f` (instantiate + one export call) in a fresh store.
-    /// `settings` is what the guest's `config` import returns.
     pub async fn call<T>(
         &self,
         settings: Arc<str>,
         f: impl AsyncFnOnce(&mut Store<CallState>) -> wasmtime::Result<T>,
     ) -> Result<T> {
+        Ok(self.call_raw(settings, f).await?.0)
+    }
+
+    /// Run `f` in a fresh store; also returns the capability uses the sandbox
+    /// refused during the call. `settings` is what the guest's `config`
+    /// import returns.
+    async fn call_raw<T>(
+        &self,
+        settings: Arc<str>,
+        f: impl AsyncFnOnce(&mut Store<CallState>) -> wasmtime::Result<T>,
+    ) -> Result<(T, Vec<String>)> {
         let denials = Denials::default();
         let (wasi, stdio) = self.sandbox.wasi(&self.name, &denials)?;
         let inner = &self.host.inner;
@@ -111,7 +140,10 @@ impl Plugin {
         };
         match outcome {
             Err(_) => Err(timeout()),
-            Ok(Ok(value)) => Ok(value),
+            Ok(Ok(value)) => {
+                let denied = std::mem::take(&mut *denials.lock().unwrap_or_else(|p| p.into_inner()));
+                Ok((value, denied))
+            }
             Ok(Err(e)) => {
                 if let Some(stop) = e.downcast_ref::<Stop>() {
                     return Err(match stop {
@@ -159,10 +191,9 @@ impl Plugin {
         }
     }
 
-    /// The denials recorded so far are per call; this is the error for a
-    /// guest that reported `capability-denied` itself.
-    pub fn guest_error(&self, e: crate::bindings::t::PluginError) -> PluginError {
-        use crate::bindings::t::PluginError as W;
+    /// The error for a `plugin-error` the guest returned.
+    pub fn guest_error(&self, e: t::PluginError) -> PluginError {
+        use t::PluginError as W;
         let plugin = self.name.to_string();
         match e {
             W::Invalid(v) => PluginError::Invalid {

@@ -33,19 +33,26 @@ impl std::fmt::Debug for WasmProvider {
 
 macro_rules! call {
     ($self:ident, $method:ident $(, $arg:expr)?) => {{
-        let r = $self
+        $self
             .plugin
-            .call($self.plugin.settings.clone(), async |store| {
+            .call_export($self.plugin.settings.clone(), async |store| {
                 let p = $self.pre.instantiate_async(&mut *store).await?;
                 p.paved_plugin_provider_api().$method(&mut *store $(, $arg)?).await
             })
-            .await?;
-        r.map_err(|e| $self.plugin.guest_error(e))?
+            .await?
     }};
 }
 
 impl WasmProvider {
     pub(crate) async fn new(plugin: Plugin) -> Result<Self> {
+        let p = Self::open(plugin).await?;
+        let settings = p.plugin.config.settings.clone();
+        p.validate(&settings).await?;
+        Ok(p)
+    }
+
+    /// Link and describe, without validating the configured settings.
+    pub(crate) async fn open(plugin: Plugin) -> Result<Self> {
         let pre = ProviderPre::new(plugin.pre.clone()).map_err(|e| {
             PluginError::load(
                 &plugin.name,
@@ -59,10 +66,7 @@ impl WasmProvider {
             })
             .await?;
         let info = Out::new(&plugin.name, plugin.limits.max_output_bytes).provider_info(info)?;
-        let p = Self { plugin, pre, info };
-        let settings = p.plugin.config.settings.clone();
-        p.validate(&settings).await?;
-        Ok(p)
+        Ok(Self { plugin, pre, info })
     }
 
     /// What the provider said about itself at load.
@@ -78,14 +82,13 @@ impl WasmProvider {
     /// Check settings with the guest's `validate-settings`.
     pub async fn validate(&self, settings: &Value) -> Result<()> {
         let text = settings.to_string();
-        let r = self
-            .plugin
-            .call(self.plugin.settings_for(Some(settings)), async |store| {
+        self.plugin
+            .call_export(self.plugin.settings_for(Some(settings)), async |store| {
                 let p = self.pre.instantiate_async(&mut *store).await?;
                 p.paved_plugin_provider_api().call_validate_settings(&mut *store, &text).await
             })
-            .await?;
-        r.map_err(|e| match self.plugin.guest_error(e) {
+            .await
+            .map_err(|e| match e {
             PluginError::Invalid { plugin, violations } => PluginError::Settings {
                 plugin,
                 message: violations

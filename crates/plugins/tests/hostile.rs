@@ -1,0 +1,165 @@
+//! The hostile-plugin suite: a real component (examples/plugins/hostile,
+//! built from source) that loops, hoards memory, recurses without end, returns
+//! 100 MB, panics, opens a file and a socket it was not granted, and spams
+//! host calls; plus a component of the wrong world. Each call must end in its
+//! typed error within its deadline plus slack (a hang would fail the test, it
+//! is not a performance threshold), the next normal call must succeed, and
+//! 1,000 hostile calls in a row must leave resident memory flat.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::plugin_wasm;
+use paved_core::plugin::{Change, Operation, Subject, Verdict};
+use paved_plugins::{Limits, PluginConfig, PluginErrorKind, PluginHost, PluginKind, WasmGuardrail};
+use serde_json::{Value, json};
+
+/// Generous: proves the call was stopped, not how fast.
+const SLACK: Duration = Duration::from_secs(3);
+
+fn change() -> Change {
+    Change {
+        subject: Subject::Entity("component:default/x".into()),
+        operation: Operation::Create,
+        before: None,
+        after: Some(json!({"kind": "Component", "metadata": {"name": "x"}})),
+        diff: vec![],
+        monthly_cost: None,
+        actor: None,
+    }
+}
+
+async fn hostile(host: &PluginHost, limits: Limits) -> WasmGuardrail {
+    host.load_guardrail(PluginConfig::new("hostile", plugin_wasm("hostile"), PluginKind::Guardrail).limits(limits))
+        .await
+        .unwrap()
+}
+
+/// One hostile call: returns the error kind and message, checks the deadline,
+/// and checks that a normal call right after it succeeds.
+async fn provoke(rule: &WasmGuardrail, settings: Value, deadline: Duration) -> (PluginErrorKind, String) {
+    let start = Instant::now();
+    let err = rule
+        .review_change(&change(), Some(&settings))
+        .await
+        .expect_err(&format!("{settings} should fail"));
+    let elapsed = start.elapsed();
+    assert!(elapsed < deadline + SLACK, "{settings}: took {elapsed:?}, deadline {deadline:?}");
+    let ok = rule.review_change(&change(), Some(&json!({"mode": "ok"}))).await.unwrap();
+    assert_eq!(ok.verdict, Verdict::Allow, "the call after {settings} must succeed");
+    (err.kind(), err.to_string())
+}
+
+#[tokio::test]
+async fn each_hostile_behaviour_ends_in_its_typed_error() {
+    common::init_tracing();
+    let host = PluginHost::builder().build().unwrap();
+    let rule = hostile(&host, Limits::default()).await;
+    let second = Duration::from_secs(1);
+
+    let (kind, msg) = provoke(&rule, json!({"mode": "loop"}), second).await;
+    assert_eq!(kind, PluginErrorKind::Timeout, "{msg}");
+
+    let (kind, msg) = provoke(&rule, json!({"mode": "memory"}), second).await;
+    assert_eq!(kind, PluginErrorKind::OutOfMemory, "{msg}");
+    assert!(msg.contains("67108864"), "names the 64 MiB cap: {msg}");
+
+    let (kind, msg) = provoke(&rule, json!({"mode": "recursion"}), second).await;
+    assert_eq!(kind, PluginErrorKind::Trap, "{msg}");
+    // Rust keeps its stack in linear memory: running off its bottom is an
+    // out-of-bounds access; wasm's own call stack limit is the other way out.
+    assert!(msg.contains("out of bounds memory access") || msg.contains("call stack exhausted"), "{msg}");
+    assert!(msg.contains("recurse"), "carries the guest backtrace: {msg}");
+
+    let (kind, msg) = provoke(&rule, json!({"mode": "panic"}), second).await;
+    assert_eq!(kind, PluginErrorKind::Trap, "{msg}");
+    assert!(msg.contains("hostile plugin panics on purpose"), "carries the panic message: {msg}");
+
+    // No directory is granted, so to the guest /etc/passwd does not exist.
+    let (kind, msg) = provoke(&rule, json!({"mode": "file"}), second).await;
+    assert!(matches!(kind, PluginErrorKind::CapabilityDenied | PluginErrorKind::Guest), "{kind}: {msg}");
+    assert!(msg.contains("No such file") || kind == PluginErrorKind::CapabilityDenied, "{msg}");
+    assert!(!msg.contains("root:"), "must not leak the file: {msg}");
+
+    let (kind, msg) = provoke(&rule, json!({"mode": "socket", "addr": "127.0.0.1:9"}), second).await;
+    assert_eq!(kind, PluginErrorKind::CapabilityDenied, "{msg}");
+    assert!(msg.contains("127.0.0.1:9"), "{msg}");
+
+    let (kind, msg) = provoke(&rule, json!({"mode": "host-calls"}), second).await;
+    assert_eq!(kind, PluginErrorKind::Trap, "{msg}");
+    assert!(msg.contains("host calls"), "{msg}");
+
+    // 100 MB of output: give the guest room to build it, so the output cap is
+    // what stops it.
+    let roomy = hostile(&host, Limits { memory_mib: Some(512), ..Default::default() }).await;
+    let (kind, msg) = provoke(&roomy, json!({"mode": "big-output", "bytes": 100 << 20}), second).await;
+    assert_eq!(kind, PluginErrorKind::BadOutput, "{msg}");
+    assert!(msg.contains("1048576"), "names the output cap: {msg}");
+    // with the default memory cap the same request runs out of memory first
+    let (kind, msg) = provoke(&rule, json!({"mode": "big-output", "bytes": 100 << 20}), second).await;
+    assert_eq!(kind, PluginErrorKind::OutOfMemory, "{msg}");
+}
+
+#[tokio::test]
+async fn a_guest_that_waits_forever_in_a_short_deadline_is_stopped_in_time() {
+    let host = PluginHost::builder().build().unwrap();
+    let rule = hostile(&host, Limits { timeout_ms: Some(50), ..Default::default() }).await;
+    let (kind, msg) = provoke(&rule, json!({"mode": "loop"}), Duration::from_millis(50)).await;
+    assert_eq!(kind, PluginErrorKind::Timeout, "{msg}");
+    assert!(msg.contains("deadline 50 ms"), "{msg}");
+}
+
+fn rss_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap();
+    let pages: u64 = statm.split_whitespace().nth(1).unwrap().parse().unwrap();
+    pages * 4096
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_hostile_calls_leave_resident_memory_flat() {
+    let host = PluginHost::builder().build().unwrap();
+    let rule = hostile(&host, Limits { timeout_ms: Some(10), ..Default::default() }).await;
+    let modes = [
+        json!({"mode": "loop"}),
+        json!({"mode": "memory"}),
+        json!({"mode": "recursion"}),
+        json!({"mode": "panic"}),
+        json!({"mode": "file"}),
+        json!({"mode": "socket"}),
+        json!({"mode": "host-calls"}),
+        json!({"mode": "big-output", "bytes": 8 << 20}),
+    ];
+    // warm up: every path a few times, so allocator pools and caches exist
+    for _ in 0..4 {
+        for m in &modes {
+            rule.review_change(&change(), Some(m)).await.unwrap_err();
+        }
+    }
+    let before = rss_bytes();
+    let start = Instant::now();
+    for m in &modes {
+        let group = rss_bytes();
+        for _ in 0..125 {
+            let err = rule.review_change(&change(), Some(m)).await.unwrap_err();
+            assert!(m["mode"] == "file" || err.kind() != PluginErrorKind::Guest, "{err}");
+        }
+        println!(
+            "  {:<11} x125: RSS {:+.1} MiB",
+            m["mode"].as_str().unwrap(),
+            (rss_bytes() as f64 - group as f64) / 1048576.0
+        );
+    }
+    let elapsed = start.elapsed();
+    let after = rss_bytes();
+    let growth = after.saturating_sub(before);
+    println!(
+        "RSS before {:.1} MiB, after 1000 hostile calls {:.1} MiB (growth {:.1} MiB) in {elapsed:?}",
+        before as f64 / 1048576.0,
+        after as f64 / 1048576.0,
+        growth as f64 / 1048576.0
+    );
+    assert!(growth < 64 << 20, "resident memory grew by {growth} bytes");
+    let ok = rule.review_change(&change(), Some(&json!({"mode": "ok"}))).await.unwrap();
+    assert_eq!(ok.verdict, Verdict::Allow);
+}
