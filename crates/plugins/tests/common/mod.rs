@@ -5,7 +5,9 @@
 //! The build is `cargo build --target wasm32-wasip2 --release --manifest-path
 //! examples/plugins/Cargo.toml` into this workspace's target directory
 //! (`CARGO_TARGET_DIR` when set), guarded by a `OnceLock`; cargo's own lock
-//! serialises test binaries that build at the same time.
+//! serialises test binaries that build at the same time. Set
+//! `PAVED_PLUGINS_PREBUILT=1` to skip the build when the components were just
+//! built by the same command (e.g. by `.ci/run`).
 
 #![allow(dead_code)]
 
@@ -34,6 +36,9 @@ pub fn plugin_wasm(name: &str) -> PathBuf {
     let dir = BUILT.get_or_init(|| {
         let root = repo_root();
         let target = target_dir();
+        if std::env::var_os("PAVED_PLUGINS_PREBUILT").is_some() {
+            return target.join("wasm32-wasip2/release");
+        }
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let status = Command::new(cargo)
             .args(["build", "--target", "wasm32-wasip2", "--release", "--manifest-path"])
