@@ -26,7 +26,11 @@
 // What "valid" means here — the steps of @backstage/plugin-catalog-backend
 // 4.0 for an entity read from a file, with the default configuration:
 //   1. parseEntityYaml: each YAML document must be a mapping (null documents
-//      are skipped);
+//      are skipped); then PlaceholderProcessor (files only; the FILE_OR_DIR
+//      mode): a mapping whose only key is $text, $json or $yaml with a string
+//      value is replaced by that file (relative to the document's file) as
+//      text, JSON.parse, or the one YAML document; loaded content is not
+//      searched again;
 //   2. ProcessorOutputCollector: entityEnvelopeSchemaValidator, annotations
 //      must be a mapping (a falsy value counts as none), location annotations
 //      added;
@@ -225,6 +229,43 @@ function parseDocuments(text) {
   return docs.map(d => (d.errors?.length ? { error: `YAML error, ${d.errors[0]}` } : { value: d.toJSON() }));
 }
 
+/** PlaceholderProcessor.preProcessEntity with its three default resolvers, reading files. */
+function resolvePlaceholders(data, dir) {
+  if (!data || !(data instanceof Object)) return data;
+  if (Array.isArray(data)) return data.map(item => resolvePlaceholders(item, dir));
+  const keys = Object.keys(data);
+  if (!keys.some(k => k.startsWith('$'))) {
+    return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, resolvePlaceholders(v, dir)]));
+  }
+  if (keys.length !== 1) return data;
+  const key = keys[0].substring(1);
+  const value = data[keys[0]];
+  if (!['text', 'json', 'yaml'].includes(key) || typeof value !== 'string') return data;
+  if (value.includes('://')) throw new Error(`Placeholder $${key}: this script reads files only, not ${value}`);
+  let content;
+  try {
+    content = fs.readFileSync(path.resolve(dir, value), 'utf-8');
+  } catch (e) {
+    throw new Error(`Placeholder $${key} could not read location ${value}, ${e}`);
+  }
+  if (key === 'text') return content;
+  if (key === 'json') {
+    try {
+      return JSON.parse(content);
+    } catch (e) {
+      throw new Error(`Placeholder $${key} failed to parse JSON data at ${value}, ${e}`);
+    }
+  }
+  const documents = YAML.parseAllDocuments(content).filter(d => d);
+  if (documents.length !== 1) {
+    throw new Error(`Placeholder $${key} expected to find exactly one document of data at ${value}, found ${documents.length}`);
+  }
+  if (documents[0].errors?.length) {
+    throw new Error(`Placeholder $${key} found an error in the data at ${value}, ${documents[0].errors[0]}`);
+  }
+  return documents[0].toJSON();
+}
+
 async function validateFiles(targets) {
   let invalid = 0;
   for (const target of targets) {
@@ -233,7 +274,16 @@ async function validateFiles(targets) {
       for (let i = 0; i < docs.length; i++) {
         const doc = docs[i];
         if (!('error' in doc) && doc.value === null) continue;
-        const v = 'error' in doc ? { valid: false, errors: [doc.error] } : await verdict(doc.value);
+        let v;
+        if ('error' in doc) {
+          v = { valid: false, errors: [doc.error] };
+        } else {
+          try {
+            v = await verdict(resolvePlaceholders(doc.value, path.dirname(file)));
+          } catch (e) {
+            v = { valid: false, errors: [message(e)] };
+          }
+        }
         if (!v.valid) invalid++;
         process.stdout.write(`${JSON.stringify({ file, document: i, ...v })}\n`);
       }

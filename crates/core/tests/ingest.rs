@@ -148,20 +148,16 @@ fn every_sample_file_validates_on_its_own() {
             let path = entry.unwrap().path();
             if path.is_dir() {
                 dirs.push(path);
-            } else {
+            } else if path.extension().is_some_and(|e| e == "yaml") {
+                // Not `apis/*.json`: a placeholder's target, not a catalogue file.
                 files.push(path);
             }
         }
     }
     assert_eq!(files.len(), 9);
     for f in files {
-        let text = std::fs::read_to_string(&f).unwrap();
-        let loaded = load_text(
-            &file(f.clone()),
-            &text,
-            &KindRegistry::builtin(),
-            &Limits::default(),
-        );
+        // As a path, not as text: placeholders resolve relative to a file only.
+        let loaded = load(std::slice::from_ref(&f));
         assert!(
             loaded.diagnostics.is_empty(),
             "{}:{}",

@@ -7,6 +7,7 @@ use paved_yaml::{Limits, Positions, parse_documents, push_index};
 use serde_json::Value;
 
 use super::files::{glob, is_glob, tidy, yaml_files};
+use super::placeholders;
 use super::{Loaded, SourcedEntity, VALUES_SOURCE, location_key};
 use crate::diagnostic::{Diagnostic, SourceLocation};
 use crate::model::EntityRef;
@@ -195,7 +196,8 @@ impl<'a> Loader<'a> {
             canonical,
             display: display.clone(),
         });
-        self.load_source(&display, &text, key, path.parent(), chain);
+        let base = path.parent();
+        self.load_source(&display, &text, key, base, base, chain);
         chain.pop();
     }
 
@@ -209,7 +211,9 @@ impl<'a> Loader<'a> {
             canonical,
             display: name.to_string(),
         }];
-        self.load_source(name, text, &location_key(path), path.parent(), &mut chain);
+        // Text is not read from a file: its placeholders are left as diagnostics.
+        let key = location_key(path);
+        self.load_source(name, text, &key, path.parent(), None, &mut chain);
     }
 
     /// Values with no file.
@@ -223,17 +227,20 @@ impl<'a> Loader<'a> {
                 document,
                 ..SourceLocation::default()
             };
-            self.add(value, None, source, VALUES_SOURCE);
+            self.add(value, None, source, VALUES_SOURCE, None);
         }
     }
 
-    /// Parse `text` (the content of `file`) and load each document.
+    /// Parse `text` (the content of `file`) and load each document. Location
+    /// targets resolve against `base`, placeholders against `placeholder_base`
+    /// (`None`: not read from a file, placeholders are errors).
     fn load_source(
         &mut self,
         file: &str,
         text: &str,
         key: &str,
         base: Option<&Path>,
+        placeholder_base: Option<&Path>,
         chain: &mut Vec<Link>,
     ) {
         let documents = match parse_documents(text, self.limits) {
@@ -259,22 +266,37 @@ impl<'a> Loader<'a> {
                 line: doc.line,
                 column: doc.positions.get("").map_or(1, |(_, column)| column),
             };
-            let added = self.add(doc.value, Some(&doc.positions), source.clone(), key);
+            let added = self.add(
+                doc.value,
+                Some(&doc.positions),
+                source.clone(),
+                key,
+                placeholder_base,
+            );
             if let (Some(index), Some(base)) = (added, base) {
                 self.follow(index, &doc.positions, &source, key, base, chain);
             }
         }
     }
 
-    /// Validate one document and keep it if it is a new, valid entity.
-    /// Returns its index in `out.entities`.
+    /// Resolve placeholders in one document, validate it, and keep it if it
+    /// is a new, valid entity. Returns its index in `out.entities`.
     fn add(
         &mut self,
-        value: Value,
+        mut value: Value,
         positions: Option<&Positions>,
         source: SourceLocation,
         key: &str,
+        placeholder_base: Option<&Path>,
     ) -> Option<usize> {
+        let problems = placeholders::resolve(&mut value, placeholder_base, self.limits);
+        if !problems.is_empty() {
+            let rejected = problems.iter().any(Diagnostic::is_error);
+            self.push_located(problems, &value, positions, &source);
+            if rejected {
+                return None;
+            }
+        }
         if !value.is_object() {
             let message = format!(
                 "expected an entity (a mapping with apiVersion, kind, metadata and spec), found {}",
@@ -286,16 +308,7 @@ impl<'a> Loader<'a> {
         let entity = match validate_entity(&value, self.kinds) {
             Ok(entity) => entity,
             Err(diagnostics) => {
-                let entity_ref = guess_ref(&value);
-                for mut d in diagnostics {
-                    if d.location.is_none() {
-                        d.location = Some(locate(positions, &d.path, &source));
-                    }
-                    if d.entity.is_none() {
-                        d.entity.clone_from(&entity_ref);
-                    }
-                    self.push(d);
-                }
+                self.push_located(diagnostics, &value, positions, &source);
                 return None;
             }
         };
@@ -322,6 +335,27 @@ impl<'a> Loader<'a> {
             location_key: key.to_string(),
         });
         Some(self.out.entities.len() - 1)
+    }
+
+    /// Diagnostics about the document `value`, placed at their JSON paths and
+    /// labelled with its entity ref when they have neither yet.
+    fn push_located(
+        &mut self,
+        diagnostics: Vec<Diagnostic>,
+        value: &Value,
+        positions: Option<&Positions>,
+        source: &SourceLocation,
+    ) {
+        let entity_ref = guess_ref(value);
+        for mut d in diagnostics {
+            if d.location.is_none() {
+                d.location = Some(locate(positions, &d.path, source));
+            }
+            if d.entity.is_none() {
+                d.entity.clone_from(&entity_ref);
+            }
+            self.push(d);
+        }
     }
 
     /// Follow the targets of entity `index` if it is a Location.

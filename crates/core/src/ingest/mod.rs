@@ -5,7 +5,9 @@
 //! ```text
 //! path ──(directory: sorted *.yaml/*.yml walk)──> file, read once per load
 //!   -> paved_yaml::parse_documents (limits, positions)     YAML errors: file, document, line, column
-//!   -> each non-empty document -> model::validate::validate_entity
+//!   -> each non-empty document: placeholders ({ $text | $json | $yaml: ./path })
+//!      replaced by the file's content (see `placeholders`), then
+//!      model::validate::validate_entity
 //!                                                          paths located via Positions
 //!   -> duplicate check (kind + namespace + name, ignoring case, across the whole load)
 //!   -> Location entities (type `file`): targets relative to the naming file
@@ -20,6 +22,7 @@
 
 mod files;
 mod loader;
+mod placeholders;
 
 use std::path::{Path, PathBuf};
 
