@@ -64,8 +64,13 @@ impl ScratchDb {
         let name = format!("paved_bench_{}_{nanos}", std::process::id());
         let (client, conn) = tokio_postgres::connect(admin_url, tokio_postgres::NoTls).await?;
         tokio::spawn(conn);
-        client.batch_execute(&format!("CREATE DATABASE {name}")).await?;
-        let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(admin_url);
+        client
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .await?;
+        let base = admin_url
+            .rsplit_once('/')
+            .map(|(b, _)| b)
+            .unwrap_or(admin_url);
         Ok(Self {
             url: format!("{base}/{name}"),
             name,
@@ -78,7 +83,10 @@ impl ScratchDb {
         let (client, conn) = tokio_postgres::connect(&self.admin, tokio_postgres::NoTls).await?;
         tokio::spawn(conn);
         client
-            .batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))
+            .batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
             .await?;
         Ok(())
     }

@@ -15,7 +15,7 @@ impl Lcg {
     pub fn new(seed: u64) -> Self {
         Self(seed)
     }
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self
             .0
             .wrapping_mul(6364136223846793005)
@@ -23,7 +23,7 @@ impl Lcg {
         self.0 >> 33
     }
     pub fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
+        (self.next_u64() % n as u64) as usize
     }
 }
 
@@ -74,8 +74,18 @@ const TYPES: [&str; 4] = ["service", "website", "library", "service"];
 const LIFECYCLES: [&str; 3] = ["production", "experimental", "deprecated"];
 const TIERS: [&str; 3] = ["gold", "silver", "bronze"];
 const WORDS: [&str; 12] = [
-    "payments", "orders", "search", "billing", "identity", "catalog", "shipping", "inventory",
-    "pricing", "reviews", "notifications", "analytics",
+    "payments",
+    "orders",
+    "search",
+    "billing",
+    "identity",
+    "catalog",
+    "shipping",
+    "inventory",
+    "pricing",
+    "reviews",
+    "notifications",
+    "analytics",
 ];
 
 /// Write the catalogue as YAML files of at most `per_file` entities into `dir`.

@@ -55,7 +55,9 @@ fn validate_backstage(dir: &Path) -> anyhow::Result<f64> {
     );
     let text = String::from_utf8(out.stdout)?;
     let v: serde_json::Value = serde_json::from_str(text.trim().lines().last().unwrap_or(""))?;
-    v["entitiesPerSecond"]
+    // Backstage's side parses YAML already in memory and validates; ours also
+    // reads the files from disk, so the ratio slightly favours Backstage.
+    v["parse_and_validate_per_sec"]
         .as_f64()
         .ok_or_else(|| anyhow::anyhow!("unexpected output from validate.mjs: {text}"))
 }
@@ -76,7 +78,12 @@ where
     Ok(Latency::from_samples(samples))
 }
 
-async fn store_figures(label: &str, spec: StoreSpec, dir: &Path, shape: Shape) -> anyhow::Result<()> {
+async fn store_figures(
+    label: &str,
+    spec: StoreSpec,
+    dir: &Path,
+    shape: Shape,
+) -> anyhow::Result<()> {
     let platform = Platform::builder().store(spec).build().await?;
     let start = Instant::now();
     let set = platform
@@ -102,8 +109,11 @@ async fn store_figures(label: &str, spec: StoreSpec, dir: &Path, shape: Shape) -
     let tiers = ["gold", "silver", "bronze"];
     let by_label = time(QUERY_RUNS, |i| {
         let q = Query {
-            filter: parse_filters(&[format!("kind=component,metadata.labels.tier={}", tiers[i % 3])])
-                .unwrap(),
+            filter: parse_filters(&[format!(
+                "kind=component,metadata.labels.tier={}",
+                tiers[i % 3]
+            )])
+            .unwrap(),
             limit: Some(50),
             ..Query::default()
         };
@@ -140,15 +150,29 @@ async fn store_figures(label: &str, spec: StoreSpec, dir: &Path, shape: Shape) -
     .await?;
     println!("\n### {label}: {} entities\n", set.changes.len());
     println!("| measure | p50 | p99 |\n|---|---|---|");
-    println!("| import ({} entities, one transaction) | {} | |", set.changes.len(), fmt_duration(import));
+    println!(
+        "| import ({} entities, one transaction) | {} | |",
+        set.changes.len(),
+        fmt_duration(import)
+    );
     for (name, l) in [
-        ("query by owner (`kind=component,spec.owner=team-N`, limit 50)", by_owner),
-        ("query by kind + label (`kind=component,metadata.labels.tier=…`, limit 50)", by_label),
+        (
+            "query by owner (`kind=component,spec.owner=team-N`, limit 50)",
+            by_owner,
+        ),
+        (
+            "query by kind + label (`kind=component,metadata.labels.tier=…`, limit 50)",
+            by_label,
+        ),
         ("full-text search (one word, limit 20)", search),
         ("facets over `spec.type` (all entities)", facets),
         ("3-hop dependency traversal", graph),
     ] {
-        println!("| {name} | {} | {} |", fmt_duration(l.p50), fmt_duration(l.p99));
+        println!(
+            "| {name} | {} | {} |",
+            fmt_duration(l.p50),
+            fmt_duration(l.p99)
+        );
     }
     Ok(())
 }
@@ -156,10 +180,7 @@ async fn store_figures(label: &str, spec: StoreSpec, dir: &Path, shape: Shape) -
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let total: usize = args
-        .iter()
-        .find_map(|a| a.parse().ok())
-        .unwrap_or(100_000);
+    let total: usize = args.iter().find_map(|a| a.parse().ok()).unwrap_or(100_000);
     let skip_pg = args.iter().any(|a| a == "--skip-postgres");
     let skip_backstage = args.iter().any(|a| a == "--skip-backstage");
     let tmp = tempfile::tempdir()?;
@@ -175,11 +196,16 @@ async fn main() -> anyhow::Result<()> {
     let ours = validate_ours(&dir)?;
     println!("\n### catalog validate throughput (median of 3)\n");
     println!("| validator | entities/s |\n|---|---|");
-    println!("| paved | {ours:.0} |");
+    println!("| paved (read files + YAML parse + validate) | {ours:.0} |");
     if !skip_backstage {
         let theirs = validate_backstage(&dir)?;
-        println!("| Backstage `@backstage/catalog-model` (Node) | {theirs:.0} |");
-        println!("| **ratio paved / Backstage** | **{:.1}×** |", ours / theirs);
+        println!(
+            "| Backstage `@backstage/catalog-model` (Node; YAML parse + validate, files already in memory) | {theirs:.0} |"
+        );
+        println!(
+            "| **ratio paved / Backstage** | **{:.1}×** |",
+            ours / theirs
+        );
     }
 
     let db = tmp.path().join("bench.db");

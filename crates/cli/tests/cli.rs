@@ -39,13 +39,20 @@ fn text(out: &Output) -> (String, String) {
 
 fn ok(out: &Output) -> String {
     let (stdout, stderr) = text(out);
-    assert!(out.status.success(), "expected success\nstdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(
+        out.status.success(),
+        "expected success\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
     stdout
 }
 
 fn failed(out: &Output) -> String {
     let (stdout, stderr) = text(out);
-    assert_eq!(out.status.code(), Some(1), "expected exit 1\nstdout:\n{stdout}\nstderr:\n{stderr}");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "expected exit 1\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
     format!("{stdout}{stderr}")
 }
 
@@ -59,15 +66,24 @@ fn validate_passes_on_the_sample_and_reports_file_line_path_on_broken_copies() {
     let out = ok(&paved(dir.path(), &["catalog", "validate", s(&catalog())]));
     assert!(out.contains("55 entities"), "{out}");
 
-    let msg = failed(&paved(dir.path(), &["catalog", "validate", s(&fixture("invalid-name"))]));
+    let msg = failed(&paved(
+        dir.path(),
+        &["catalog", "validate", s(&fixture("invalid-name"))],
+    ));
     assert!(msg.contains("payments.yaml:"), "{msg}");
     assert!(msg.contains("metadata.name"), "{msg}");
     assert!(msg.contains("payment gateway"), "{msg}");
 
-    let msg = failed(&paved(dir.path(), &["catalog", "validate", s(&fixture("unknown-kind"))]));
+    let msg = failed(&paved(
+        dir.path(),
+        &["catalog", "validate", s(&fixture("unknown-kind"))],
+    ));
     assert!(msg.contains("Componnet"), "{msg}");
 
-    let msg = failed(&paved(dir.path(), &["catalog", "validate", s(&fixture("duplicate"))]));
+    let msg = failed(&paved(
+        dir.path(),
+        &["catalog", "validate", s(&fixture("duplicate"))],
+    ));
     assert!(msg.to_lowercase().contains("web-shop"), "{msg}");
 
     // Nothing was created: validate needs no store.
@@ -79,7 +95,13 @@ fn validate_json_gives_one_record_per_entity() {
     let dir = tempfile::tempdir().unwrap();
     let out = failed(&paved(
         dir.path(),
-        &["catalog", "validate", "-o", "json", s(&fixture("invalid-label"))],
+        &[
+            "catalog",
+            "validate",
+            "-o",
+            "json",
+            s(&fixture("invalid-label")),
+        ],
     ));
     let records: serde_json::Value = serde_json::from_str(&out).expect("json");
     let records = records.as_array().unwrap();
@@ -87,11 +109,20 @@ fn validate_json_gives_one_record_per_entity() {
     let bad: Vec<_> = records.iter().filter(|r| r["valid"] == false).collect();
     assert_eq!(bad.len(), 1, "{records:#?}");
     let r = bad[0];
-    assert!(r["ref"].as_str().unwrap().starts_with("component:default/"), "{r}");
-    assert!(r["file"].as_str().unwrap().ends_with("payments.yaml"), "{r}");
+    assert!(
+        r["ref"].as_str().unwrap().starts_with("component:default/"),
+        "{r}"
+    );
+    assert!(
+        r["file"].as_str().unwrap().ends_with("payments.yaml"),
+        "{r}"
+    );
     assert!(r["line"].as_u64().unwrap() > 0, "{r}");
     assert!(
-        r["errors"][0]["path"].as_str().unwrap().starts_with("metadata.labels"),
+        r["errors"][0]["path"]
+            .as_str()
+            .unwrap()
+            .starts_with("metadata.labels"),
         "{r}"
     );
     for good in records.iter().filter(|r| r["valid"] == true) {
@@ -116,11 +147,20 @@ fn import_is_atomic_and_reimport_writes_nothing() {
     assert!(msg.contains("nothing was written"), "{msg}");
     let out = ok(&paved(d, &["catalog", "query", "-o", "json"]));
     let page: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(page["total"], 0, "a rejected import wrote something: {page}");
+    assert_eq!(
+        page["total"], 0,
+        "a rejected import wrote something: {page}"
+    );
 
-    let out = ok(&paved(d, &["catalog", "import", s(&catalog().join("catalog-info.yaml"))]));
+    let out = ok(&paved(
+        d,
+        &["catalog", "import", s(&catalog().join("catalog-info.yaml"))],
+    ));
     assert!(out.contains("55 created"), "{out}");
-    let out = ok(&paved(d, &["catalog", "import", s(&catalog().join("catalog-info.yaml"))]));
+    let out = ok(&paved(
+        d,
+        &["catalog", "import", s(&catalog().join("catalog-info.yaml"))],
+    ));
     assert!(out.contains("55 unchanged"), "{out}");
     let out = ok(&paved(d, &["audit", "verify"]));
     assert!(out.contains("55 audit records verified"), "{out}");
@@ -133,7 +173,15 @@ fn queries_search_facets_and_graph_from_the_cli() {
     ok(&paved(d, &["catalog", "import", s(&catalog())]));
     let out = ok(&paved(
         d,
-        &["catalog", "query", "kind=component,spec.owner=team-payments", "-o", "json", "--fields", "metadata.name"],
+        &[
+            "catalog",
+            "query",
+            "kind=component,spec.owner=team-payments",
+            "-o",
+            "json",
+            "--fields",
+            "metadata.name",
+        ],
     ));
     let page: serde_json::Value = serde_json::from_str(&out).unwrap();
     let names: Vec<&str> = page["items"]
@@ -143,7 +191,10 @@ fn queries_search_facets_and_graph_from_the_cli() {
         .map(|i| i["metadata"]["name"].as_str().unwrap())
         .collect();
     assert!(names.contains(&"checkout-service"), "{names:?}");
-    assert!(page["items"][0].get("spec").is_none(), "projection kept spec");
+    assert!(
+        page["items"][0].get("spec").is_none(),
+        "projection kept spec"
+    );
 
     let out = ok(&paved(d, &["catalog", "search", "payment", "-o", "json"]));
     assert!(out.contains("payment-gateway"), "{out}");
@@ -160,7 +211,15 @@ fn queries_search_facets_and_graph_from_the_cli() {
 
     let out = ok(&paved(
         d,
-        &["catalog", "graph", "component:default/web-shop", "--depth", "3", "-o", "json"],
+        &[
+            "catalog",
+            "graph",
+            "component:default/web-shop",
+            "--depth",
+            "3",
+            "-o",
+            "json",
+        ],
     ));
     let graph: serde_json::Value = serde_json::from_str(&out).unwrap();
     let nodes: Vec<&str> = graph["nodes"]
@@ -170,7 +229,10 @@ fn queries_search_facets_and_graph_from_the_cli() {
         .map(|n| n["entity_ref"].as_str().unwrap())
         .collect();
     // web-shop consumes checkout-api, provided by checkout-service, which needs orders-db.
-    assert!(nodes.contains(&"component:default/checkout-service"), "{nodes:?}");
+    assert!(
+        nodes.contains(&"component:default/checkout-service"),
+        "{nodes:?}"
+    );
     assert!(nodes.contains(&"resource:default/orders-db"), "{nodes:?}");
 
     let msg = failed(&paved(d, &["catalog", "get", "component:default/nope"]));
@@ -182,7 +244,10 @@ fn stale_etag_is_a_conflict_naming_both_versions() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     ok(&paved(d, &["catalog", "import", s(&catalog())]));
-    let out = ok(&paved(d, &["catalog", "get", "component:default/ui-kit", "-o", "json"]));
+    let out = ok(&paved(
+        d,
+        &["catalog", "get", "component:default/ui-kit", "-o", "json"],
+    ));
     let mut e: serde_json::Value = serde_json::from_str(&out).unwrap();
     let etag = e["metadata"]["etag"].as_str().unwrap().to_string();
     e["metadata"]["description"] = "edited".into();
@@ -191,14 +256,23 @@ fn stale_etag_is_a_conflict_naming_both_versions() {
     ok(&paved(d, &["catalog", "upsert", "e.json", "--etag", &etag]));
     e["metadata"]["description"] = "edited again".into();
     std::fs::write(d.join("e.json"), e.to_string()).unwrap();
-    let out = paved(d, &["catalog", "upsert", "e.json", "--etag", &etag, "-o", "json"]);
+    let out = paved(
+        d,
+        &["catalog", "upsert", "e.json", "--etag", &etag, "-o", "json"],
+    );
     let msg = failed(&out);
     let err: serde_json::Value = serde_json::from_str(&msg).unwrap();
     assert_eq!(err["error"]["code"], "CONFLICT");
     assert_eq!(err["error"]["expected"], etag.as_str());
     assert_ne!(err["error"]["found"], etag.as_str());
-    let out = ok(&paved(d, &["catalog", "get", "component:default/ui-kit", "-o", "json"]));
-    assert!(out.contains("\"edited\""), "the conflicting write changed the entity");
+    let out = ok(&paved(
+        d,
+        &["catalog", "get", "component:default/ui-kit", "-o", "json"],
+    ));
+    assert!(
+        out.contains("\"edited\""),
+        "the conflicting write changed the entity"
+    );
 }
 
 #[test]
@@ -209,7 +283,10 @@ fn audit_verify_finds_a_tampered_record() {
     ok(&paved(d, &["audit", "verify"]));
     let db = rusqlite::Connection::open(d.join(".paved/paved.db")).unwrap();
     let changed = db
-        .execute("UPDATE audit SET actor = 'user:default/mallory' WHERE seq = 7", [])
+        .execute(
+            "UPDATE audit SET actor = 'user:default/mallory' WHERE seq = 7",
+            [],
+        )
         .unwrap();
     assert_eq!(changed, 1);
     drop(db);
@@ -223,7 +300,12 @@ fn unusable_stores_give_errors_a_person_can_act_on() {
     let d = dir.path();
     let msg = failed(&paved(
         d,
-        &["catalog", "query", "--store", "postgres://postgres@127.0.0.1:5499/nope"],
+        &[
+            "catalog",
+            "query",
+            "--store",
+            "postgres://postgres@127.0.0.1:5499/nope",
+        ],
     ));
     assert!(msg.contains("127.0.0.1") && msg.contains("5499"), "{msg}");
 
@@ -235,7 +317,13 @@ fn unusable_stores_give_errors_a_person_can_act_on() {
     std::fs::write(d.join("not-a-dir"), "x").unwrap();
     let msg = failed(&paved(
         d,
-        &["catalog", "import", s(&catalog()), "--store", "sqlite:not-a-dir/paved.db"],
+        &[
+            "catalog",
+            "import",
+            s(&catalog()),
+            "--store",
+            "sqlite:not-a-dir/paved.db",
+        ],
     ));
     assert!(msg.contains("not-a-dir"), "{msg}");
 }
@@ -249,8 +337,14 @@ fn schema_export_writes_schemas_for_kinds_and_config() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     assert!(names.iter().any(|n| n == "entity.schema.json"), "{names:?}");
-    assert!(names.iter().any(|n| n.contains("paved-config")), "{names:?}");
-    assert!(names.iter().any(|n| n.to_lowercase().contains("component")), "{names:?}");
+    assert!(
+        names.iter().any(|n| n.contains("paved-config")),
+        "{names:?}"
+    );
+    assert!(
+        names.iter().any(|n| n.to_lowercase().contains("component")),
+        "{names:?}"
+    );
 }
 
 /// A throwaway PostgreSQL database, dropped on drop.
@@ -291,7 +385,10 @@ impl PgDb {
 
 impl Drop for PgDb {
     fn drop(&mut self) {
-        pg_exec(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+        pg_exec(&format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        ));
     }
 }
 
@@ -307,7 +404,16 @@ fn two_processes_on_one_postgres_see_each_others_writes_and_events() {
     // Process A watches.
     let mut watcher = Command::new(env!("CARGO_BIN_EXE_paved"))
         .current_dir(d)
-        .args(["events", "watch", "--count", "3", "--timeout", "60", "--store", &url])
+        .args([
+            "events",
+            "watch",
+            "--count",
+            "3",
+            "--timeout",
+            "60",
+            "--store",
+            &url,
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -320,7 +426,16 @@ fn two_processes_on_one_postgres_see_each_others_writes_and_events() {
     std::thread::sleep(Duration::from_millis(300));
 
     // Process B writes.
-    ok(&paved(d, &["catalog", "import", s(&catalog().join("domains.yaml")), "--store", &url]));
+    ok(&paved(
+        d,
+        &[
+            "catalog",
+            "import",
+            s(&catalog().join("domains.yaml")),
+            "--store",
+            &url,
+        ],
+    ));
 
     let out = watcher.wait_with_output().unwrap();
     assert!(out.status.success());
@@ -331,11 +446,28 @@ fn two_processes_on_one_postgres_see_each_others_writes_and_events() {
     assert_eq!(events.len(), 3, "{events:?}");
     for e in &events {
         assert_eq!(e["kind"], "entity.created");
-        assert!(e["subject"].as_str().unwrap().starts_with("domain:default/"), "{e}");
+        assert!(
+            e["subject"]
+                .as_str()
+                .unwrap()
+                .starts_with("domain:default/"),
+            "{e}"
+        );
     }
 
     // And process C reads what B wrote.
-    let out = ok(&paved(d, &["catalog", "query", "kind=domain", "-o", "json", "--store", &url]));
+    let out = ok(&paved(
+        d,
+        &[
+            "catalog",
+            "query",
+            "kind=domain",
+            "-o",
+            "json",
+            "--store",
+            &url,
+        ],
+    ));
     let page: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(page["total"], 3);
 }

@@ -243,7 +243,8 @@ pub async fn run(
             };
             set.changes = plan_outcomes(store, slice).await?;
             if let (Some(expected), Some(planned)) = (&expected_etag, set.changes.first()) {
-                check_etag_for_plan(store, &prepared.entity.entity_ref(), expected, planned).await?;
+                check_etag_for_plan(store, &prepared.entity.entity_ref(), expected, planned)
+                    .await?;
             }
             (
                 vec![Change::Upsert {
@@ -258,10 +259,13 @@ pub async fn run(
             entity_ref,
             expected_etag,
         } => {
-            let current = store.get(&entity_ref).await?.ok_or_else(|| Error::NotFound {
-                what: "entity",
-                id: entity_ref.to_string(),
-            })?;
+            let current = store
+                .get(&entity_ref)
+                .await?
+                .ok_or_else(|| Error::NotFound {
+                    what: "entity",
+                    id: entity_ref.to_string(),
+                })?;
             if let Some(expected) = &expected_etag
                 && current.metadata.etag.as_deref() != Some(expected.as_str())
             {

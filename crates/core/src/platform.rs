@@ -63,7 +63,10 @@ impl StoreSpec {
         if s == "memory" || s == "sqlite::memory:" || s == ":memory:" {
             return Ok(Self::Memory);
         }
-        if let Some(path) = s.strip_prefix("sqlite://").or_else(|| s.strip_prefix("sqlite:")) {
+        if let Some(path) = s
+            .strip_prefix("sqlite://")
+            .or_else(|| s.strip_prefix("sqlite:"))
+        {
             if path.is_empty() {
                 return Err(store_spec_error(s, "the sqlite path is empty"));
             }
@@ -80,7 +83,10 @@ impl StoreSpec {
 }
 
 fn store_spec_error(input: &str, why: &str) -> Error {
-    Error::invalid(Diagnostic::error("store", format!("invalid store '{input}': {why}")))
+    Error::invalid(Diagnostic::error(
+        "store",
+        format!("invalid store '{input}': {why}"),
+    ))
 }
 
 /// Builds a [`Platform`].
@@ -414,8 +420,19 @@ impl Catalog {
     }
 
     /// Traverse relations from an entity.
-    pub async fn graph(&self, entity_ref: &str, traversal: Traversal, depth: usize) -> Result<Graph> {
-        graph::traverse(self.inner.store.as_ref(), &parse_ref(entity_ref)?, traversal, depth).await
+    pub async fn graph(
+        &self,
+        entity_ref: &str,
+        traversal: Traversal,
+        depth: usize,
+    ) -> Result<Graph> {
+        graph::traverse(
+            self.inner.store.as_ref(),
+            &parse_ref(entity_ref)?,
+            traversal,
+            depth,
+        )
+        .await
     }
 }
 

@@ -51,16 +51,15 @@ impl Config {
             source,
         })?;
         let file = path.display().to_string();
-        let docs = paved_yaml::parse_documents(&text, &paved_yaml::Limits::default()).map_err(
-            |e| {
+        let docs =
+            paved_yaml::parse_documents(&text, &paved_yaml::Limits::default()).map_err(|e| {
                 Error::invalid(Diagnostic::error("", e.message.clone()).at(SourceLocation {
                     file: file.clone(),
                     document: e.document,
                     line: e.line,
                     column: e.column,
                 }))
-            },
-        )?;
+            })?;
         let Some(doc) = docs.into_iter().next() else {
             return Ok(Self {
                 path: Some(path.to_path_buf()),

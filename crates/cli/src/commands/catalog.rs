@@ -225,7 +225,9 @@ pub async fn run(cmd: CatalogCommand, ctx: &Ctx) -> anyhow::Result<ExitCode> {
                     "{}",
                     table(
                         &[field.as_str(), "count"],
-                        facets.iter().map(|f| vec![f.value.clone(), f.count.to_string()])
+                        facets
+                            .iter()
+                            .map(|f| vec![f.value.clone(), f.count.to_string()])
                     )
                 );
             }
@@ -359,7 +361,11 @@ fn print_change_set(ctx: &Ctx, set: &ChangeSet) {
         }
     }
     if set.changes.len() <= 20 {
-        for c in set.changes.iter().filter(|c| c.outcome != Outcome::Unchanged) {
+        for c in set
+            .changes
+            .iter()
+            .filter(|c| c.outcome != Outcome::Unchanged)
+        {
             println!("  {:?}: {}", c.outcome, c.entity_ref);
         }
     }
@@ -476,7 +482,11 @@ fn print_entity(e: &paved::Entity) {
         println!("  label:       {k}={v}");
     }
     for l in &md.links {
-        println!("  link:        {} {}", l.title.as_deref().unwrap_or(""), l.url);
+        println!(
+            "  link:        {} {}",
+            l.title.as_deref().unwrap_or(""),
+            l.url
+        );
     }
     if let Some(etag) = &md.etag {
         println!("  etag:        {etag}");

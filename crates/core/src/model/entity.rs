@@ -65,7 +65,9 @@ pub struct Link {
 }
 
 /// A relation from this entity to another, as Backstage returns it.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "camelCase")]
 pub struct Relation {
     /// e.g. `ownedBy`.

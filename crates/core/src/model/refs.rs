@@ -83,7 +83,11 @@ impl EntityRef {
         }
         let kind = match kind.or(default_kind) {
             Some(k) => k,
-            None => return Err(err("it has no kind, and none is implied here; write kind:name")),
+            None => {
+                return Err(err(
+                    "it has no kind, and none is implied here; write kind:name",
+                ));
+            }
         };
         Ok(Self::new(
             kind,
@@ -183,8 +187,18 @@ mod tests {
 
     #[test]
     fn malformed_refs_say_why() {
-        assert!(EntityRef::parse("foo").unwrap_err().reason.contains("no kind"));
-        assert!(EntityRef::parse(":foo").unwrap_err().reason.contains("kind"));
+        assert!(
+            EntityRef::parse("foo")
+                .unwrap_err()
+                .reason
+                .contains("no kind")
+        );
+        assert!(
+            EntityRef::parse(":foo")
+                .unwrap_err()
+                .reason
+                .contains("kind")
+        );
         assert!(EntityRef::parse("a:b/c/d").is_err());
         assert!(EntityRef::parse("a:").unwrap_err().reason.contains("name"));
     }

@@ -58,19 +58,30 @@ impl Order {
     pub fn parse(s: &str) -> Self {
         let s = s.trim();
         if let Some(f) = s.strip_prefix('-') {
-            return Self { field: f.to_string(), direction: Direction::Desc };
+            return Self {
+                field: f.to_string(),
+                direction: Direction::Desc,
+            };
         }
         if let Some(f) = s.strip_prefix('+') {
-            return Self { field: f.to_string(), direction: Direction::Asc };
+            return Self {
+                field: f.to_string(),
+                direction: Direction::Asc,
+            };
         }
         match s.rsplit_once(':') {
-            Some((f, d)) if d.eq_ignore_ascii_case("desc") => {
-                Self { field: f.to_string(), direction: Direction::Desc }
-            }
-            Some((f, d)) if d.eq_ignore_ascii_case("asc") => {
-                Self { field: f.to_string(), direction: Direction::Asc }
-            }
-            _ => Self { field: s.to_string(), direction: Direction::Asc },
+            Some((f, d)) if d.eq_ignore_ascii_case("desc") => Self {
+                field: f.to_string(),
+                direction: Direction::Desc,
+            },
+            Some((f, d)) if d.eq_ignore_ascii_case("asc") => Self {
+                field: f.to_string(),
+                direction: Direction::Asc,
+            },
+            _ => Self {
+                field: s.to_string(),
+                direction: Direction::Asc,
+            },
         }
     }
 }
