@@ -153,7 +153,9 @@ fn violation_out(v: sdk::Violation) -> t::Violation {
 
 fn error_out(e: sdk::Error) -> t::PluginError {
     match e {
-        sdk::Error::Invalid(v) => t::PluginError::Invalid(v.into_iter().map(violation_out).collect()),
+        sdk::Error::Invalid(v) => {
+            t::PluginError::Invalid(v.into_iter().map(violation_out).collect())
+        }
         sdk::Error::NotFound(m) => t::PluginError::NotFound(m),
         sdk::Error::Unsupported(m) => t::PluginError::Unsupported(m),
         sdk::Error::CapabilityDenied(m) => t::PluginError::CapabilityDenied(m),
@@ -178,7 +180,9 @@ pub fn guardrail_validate_settings<G: Guardrail>(settings: String) -> Result<(),
     G::check_settings(&s).map_err(error_out)
 }
 
-pub fn guardrail_review<G: Guardrail>(change: t::Change) -> Result<gt::ReviewOutcome, t::PluginError> {
+pub fn guardrail_review<G: Guardrail>(
+    change: t::Change,
+) -> Result<gt::ReviewOutcome, t::PluginError> {
     let run = || -> Result<gt::ReviewOutcome, sdk::Error> {
         let s: G::Settings = settings()?;
         let change = change_in(change)?;
@@ -248,8 +252,14 @@ pub fn provider_plan<P: Provider>(r: pt::PlanRequest) -> Result<pt::ResourcePlan
         let request = sdk::PlanRequest {
             address: address_in(r.address),
             params: decode("params", &r.params)?,
-            prior_state: r.prior_state.map(|x| decode("priorState", &x)).transpose()?,
-            prior_params: r.prior_params.map(|x| decode("priorParams", &x)).transpose()?,
+            prior_state: r
+                .prior_state
+                .map(|x| decode("priorState", &x))
+                .transpose()?,
+            prior_params: r
+                .prior_params
+                .map(|x| decode("priorParams", &x))
+                .transpose()?,
         };
         plan_out(P::plan(&s, request)?)
     };
@@ -262,14 +272,19 @@ pub fn provider_apply<P: Provider>(r: pt::ApplyRequest) -> Result<pt::Applied, t
         let request = sdk::ApplyRequest {
             address: address_in(r.address),
             params: decode("params", &r.params)?,
-            prior_state: r.prior_state.map(|x| decode("priorState", &x)).transpose()?,
+            prior_state: r
+                .prior_state
+                .map(|x| decode("priorState", &x))
+                .transpose()?,
         };
         applied_out(P::apply(&s, request)?)
     };
     run().map_err(error_out)
 }
 
-pub fn provider_read<P: Provider>(r: pt::ResourceRequest) -> Result<Option<String>, t::PluginError> {
+pub fn provider_read<P: Provider>(
+    r: pt::ResourceRequest,
+) -> Result<Option<String>, t::PluginError> {
     let run = || -> Result<Option<String>, sdk::Error> {
         let s: P::Settings = settings()?;
         let request = sdk::ResourceRequest {

@@ -58,8 +58,10 @@ pub trait Provider {
     ) -> Result<Option<Self::State>, Error>;
 
     /// Remove the resource.
-    fn delete(settings: &Self::Settings, request: ResourceRequest<Self::State>)
-    -> Result<(), Error>;
+    fn delete(
+        settings: &Self::Settings,
+        request: ResourceRequest<Self::State>,
+    ) -> Result<(), Error>;
 
     /// Adopt an existing resource; unsupported unless implemented.
     fn import(

@@ -66,7 +66,11 @@ impl ComponentCache {
     }
 
     /// Load `bytes` from the cache, or compile and store them.
-    pub fn load(&self, engine: &Engine, bytes: &[u8]) -> wasmtime::Result<(Component, CacheOutcome)> {
+    pub fn load(
+        &self,
+        engine: &Engine,
+        bytes: &[u8],
+    ) -> wasmtime::Result<(Component, CacheOutcome)> {
         let path = self.entry_path(bytes);
         let reason = match std::fs::read(&path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
@@ -119,7 +123,11 @@ fn deserialize(engine: &Engine, payload: &[u8]) -> wasmtime::Result<Component> {
 }
 
 fn write_entry(path: &Path, payload: &[u8]) -> std::io::Result<()> {
-    let tmp = path.with_extension(format!("tmp.{}.{:?}", std::process::id(), std::thread::current().id()));
+    let tmp = path.with_extension(format!(
+        "tmp.{}.{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
     let mut entry = Vec::with_capacity(MAGIC.len() + 32 + payload.len());
     entry.extend_from_slice(MAGIC);
     entry.extend_from_slice(&Sha256::digest(payload));

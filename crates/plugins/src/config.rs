@@ -186,7 +186,10 @@ impl Limits {
             PluginKind::Provider => (Duration::from_secs(300), 16 << 20),
         };
         ResolvedLimits {
-            timeout: self.timeout_ms.map(Duration::from_millis).unwrap_or(timeout),
+            timeout: self
+                .timeout_ms
+                .map(Duration::from_millis)
+                .unwrap_or(timeout),
             memory_bytes: (self.memory_mib.unwrap_or(64).min(MAX_MEMORY_MIB) as usize) << 20,
             max_output_bytes: self.max_output_bytes.unwrap_or(output),
             max_host_calls: self.max_host_calls.unwrap_or(1000),

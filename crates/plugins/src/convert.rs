@@ -154,11 +154,15 @@ impl<'a> Out<'a> {
         caps.into_iter()
             .map(|c| {
                 Ok(match c {
-                    t::Capability::Network(s) => core::Capability::Network(self.text("capabilities", s)?),
+                    t::Capability::Network(s) => {
+                        core::Capability::Network(self.text("capabilities", s)?)
+                    }
                     t::Capability::Directory(s) => {
                         core::Capability::Directory(self.text("capabilities", s)?)
                     }
-                    t::Capability::Secret(s) => core::Capability::Secret(self.text("capabilities", s)?),
+                    t::Capability::Secret(s) => {
+                        core::Capability::Secret(self.text("capabilities", s)?)
+                    }
                     t::Capability::Catalogue => core::Capability::Catalogue,
                 })
             })
@@ -169,8 +173,10 @@ impl<'a> Out<'a> {
         let patch = self.opt_json("review.patch", r.patch)?;
         if let Some(p) = &patch {
             let ok = p.as_array().is_some_and(|ops| {
-                ops.iter()
-                    .all(|op| op.get("op").is_some_and(Value::is_string) && op.get("path").is_some_and(Value::is_string))
+                ops.iter().all(|op| {
+                    op.get("op").is_some_and(Value::is_string)
+                        && op.get("path").is_some_and(Value::is_string)
+                })
             });
             if !ok {
                 return Err(PluginError::bad_output(
@@ -220,9 +226,12 @@ impl<'a> Out<'a> {
                 .map(|r| {
                     Ok(core::ResourceTypeInfo {
                         name: self.text("describe.resource-types.name", r.name)?,
-                        description: self.text("describe.resource-types.description", r.description)?,
-                        params_schema: self.json("describe.resource-types.params-schema", r.params_schema)?,
-                        state_schema: self.opt_json("describe.resource-types.state-schema", r.state_schema)?,
+                        description: self
+                            .text("describe.resource-types.description", r.description)?,
+                        params_schema: self
+                            .json("describe.resource-types.params-schema", r.params_schema)?,
+                        state_schema: self
+                            .opt_json("describe.resource-types.state-schema", r.state_schema)?,
                     })
                 })
                 .collect::<Result<_>>()?,
@@ -254,7 +263,10 @@ impl<'a> Out<'a> {
     pub fn applied(&mut self, a: pt::Applied) -> Result<core::Applied> {
         let outputs = self.json("applied.outputs", a.outputs)?;
         if !outputs.is_object() {
-            return Err(PluginError::bad_output(self.plugin, "applied.outputs must be a JSON object"));
+            return Err(PluginError::bad_output(
+                self.plugin,
+                "applied.outputs must be a JSON object",
+            ));
         }
         Ok(core::Applied {
             state: self.json("applied.state", a.state)?,

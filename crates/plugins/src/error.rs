@@ -3,8 +3,8 @@
 //! [`paved_core::Error::Plugin`] (or [`paved_core::Error::Invalid`] when the
 //! plugin rejected its input with JSON paths).
 
-use paved_core::plugin::Violation;
 pub use paved_core::PluginErrorKind;
+use paved_core::plugin::Violation;
 
 /// Result with [`PluginError`].
 pub type Result<T, E = PluginError> = std::result::Result<T, E>;
@@ -20,7 +20,9 @@ pub enum PluginError {
         elapsed_ms: u64,
     },
     /// The guest tried to grow its memory past the cap.
-    #[error("plugin '{plugin}' ran out of memory: it asked for {desired} bytes, the cap is {limit} bytes")]
+    #[error(
+        "plugin '{plugin}' ran out of memory: it asked for {desired} bytes, the cap is {limit} bytes"
+    )]
     OutOfMemory {
         plugin: String,
         desired: usize,

@@ -70,20 +70,28 @@ impl WasmGuardrail {
         self.plugin
             .call_export(self.plugin.settings_for(Some(settings)), async |store| {
                 let g = self.pre.instantiate_async(&mut *store).await?;
-                g.paved_plugin_guardrail_api().call_validate_settings(&mut *store, &text).await
+                g.paved_plugin_guardrail_api()
+                    .call_validate_settings(&mut *store, &text)
+                    .await
             })
             .await
             .map_err(|e| match e {
-            PluginError::Invalid { plugin, violations } => PluginError::Settings {
-                plugin,
-                message: violations
-                    .iter()
-                    .map(|v| format!("settings.{}: {}", v.path.trim_start_matches("settings."), v.message))
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            },
-            other => other,
-        })
+                PluginError::Invalid { plugin, violations } => PluginError::Settings {
+                    plugin,
+                    message: violations
+                        .iter()
+                        .map(|v| {
+                            format!(
+                                "settings.{}: {}",
+                                v.path.trim_start_matches("settings."),
+                                v.message
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                },
+                other => other,
+            })
     }
 
     /// Review one change with the configured settings or `settings`.
@@ -93,7 +101,9 @@ impl WasmGuardrail {
             .plugin
             .call_export(self.plugin.settings_for(settings), async |store| {
                 let g = self.pre.instantiate_async(&mut *store).await?;
-                g.paved_plugin_guardrail_api().call_review(&mut *store, &wit).await
+                g.paved_plugin_guardrail_api()
+                    .call_review(&mut *store, &wit)
+                    .await
             })
             .await?;
         Out::new(&self.plugin.name, self.plugin.limits.max_output_bytes).review(r)
@@ -104,7 +114,9 @@ async fn describe(plugin: &Plugin, pre: &GuardrailPre<CallState>) -> Result<Guar
     let info = plugin
         .call(plugin.settings.clone(), async |store| {
             let g = pre.instantiate_async(&mut *store).await?;
-            g.paved_plugin_guardrail_api().call_describe(&mut *store).await
+            g.paved_plugin_guardrail_api()
+                .call_describe(&mut *store)
+                .await
         })
         .await?;
     Out::new(&plugin.name, plugin.limits.max_output_bytes).guardrail_info(info)
@@ -124,7 +136,11 @@ impl paved_core::plugin::Guardrail for WasmGuardrail {
         Ok(self.validate(settings).await?)
     }
 
-    async fn review(&self, change: &Change, settings: Option<&Value>) -> paved_core::Result<Review> {
+    async fn review(
+        &self,
+        change: &Change,
+        settings: Option<&Value>,
+    ) -> paved_core::Result<Review> {
         Ok(self.review_change(change, settings).await?)
     }
 }

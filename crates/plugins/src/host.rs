@@ -85,7 +85,7 @@ impl PluginHostBuilder {
         let mut config = Config::new();
         config
             .epoch_interruption(true)
-                        .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+            .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let engine = Engine::new(&config).map_err(err)?;
 
         let mut linker = Linker::<CallState>::new(&engine);
@@ -95,10 +95,10 @@ impl PluginHostBuilder {
             |s| s,
         )
         .map_err(err)?;
-        bindings::provider::paved::plugin::provider_types::add_to_linker::<_, wasmtime::component::HasSelf<_>>(
-            &mut linker,
-            |s| s,
-        )
+        bindings::provider::paved::plugin::provider_types::add_to_linker::<
+            _,
+            wasmtime::component::HasSelf<_>,
+        >(&mut linker, |s| s)
         .map_err(err)?;
         let cache = match self.cache_dir {
             None => None,

@@ -56,7 +56,10 @@ fn names(item: &ComponentItem, engine: &wasmtime::Engine, prefix: &str, out: &mu
 
 /// Inspect the component at `path` without validating any settings.
 pub async fn inspect(host: &PluginHost, path: &Path) -> Result<Inspection> {
-    let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let bytes = tokio::fs::read(path)
         .await
         .map_err(|e| PluginError::load(&name, format!("{}: {e}", path.display())))?;
@@ -69,7 +72,10 @@ pub async fn inspect(host: &PluginHost, path: &Path) -> Result<Inspection> {
     let mut version = None;
     for (export, item) in ty.exports(engine) {
         names(&item.ty, engine, export, &mut exports);
-        for (api, kind) in [("paved:plugin/guardrail-api", PluginKind::Guardrail), ("paved:plugin/provider-api", PluginKind::Provider)] {
+        for (api, kind) in [
+            ("paved:plugin/guardrail-api", PluginKind::Guardrail),
+            ("paved:plugin/provider-api", PluginKind::Provider),
+        ] {
             if let Some(rest) = export.strip_prefix(api) {
                 world = Some(kind);
                 version = rest.strip_prefix('@').map(String::from);
@@ -79,9 +85,18 @@ pub async fn inspect(host: &PluginHost, path: &Path) -> Result<Inspection> {
     let imports: Vec<String> = ty.imports(engine).map(|(n, _)| n.to_owned()).collect();
     let mut implied = Vec::new();
     for (needle, what) in [
-        ("wasi:sockets/", "network sockets (only granted host:port pairs connect)"),
-        ("wasi:filesystem/", "files (only granted directories are visible)"),
-        ("paved:plugin/host", "paved host: log, settings, secrets (granted names), catalogue (if granted)"),
+        (
+            "wasi:sockets/",
+            "network sockets (only granted host:port pairs connect)",
+        ),
+        (
+            "wasi:filesystem/",
+            "files (only granted directories are visible)",
+        ),
+        (
+            "paved:plugin/host",
+            "paved host: log, settings, secrets (granted names), catalogue (if granted)",
+        ),
     ] {
         if imports.iter().any(|i| i.starts_with(needle)) {
             implied.push(what.to_owned());
@@ -95,11 +110,17 @@ pub async fn inspect(host: &PluginHost, path: &Path) -> Result<Inspection> {
             match kind {
                 PluginKind::Guardrail => {
                     let g = WasmGuardrail::open(plugin).await?;
-                    (Some(serde_json::to_value(g.info()).unwrap_or_default()), g.info().capabilities.clone())
+                    (
+                        Some(serde_json::to_value(g.info()).unwrap_or_default()),
+                        g.info().capabilities.clone(),
+                    )
                 }
                 PluginKind::Provider => {
                     let p = WasmProvider::open(plugin).await?;
-                    (Some(serde_json::to_value(p.info()).unwrap_or_default()), p.info().capabilities.clone())
+                    (
+                        Some(serde_json::to_value(p.info()).unwrap_or_default()),
+                        p.info().capabilities.clone(),
+                    )
                 }
             }
         }
@@ -167,20 +188,29 @@ pub struct RunOutcome {
 }
 
 mod micros {
-    pub fn serialize<S: serde::Serializer>(d: &std::time::Duration, s: S) -> Result<S::Ok, S::Error> {
+    pub fn serialize<S: serde::Serializer>(
+        d: &std::time::Duration,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
         s.serialize_u128(d.as_micros())
     }
 }
 
 /// Load the plugin and make one call.
-pub async fn run(host: &PluginHost, config: PluginConfig, request: RunRequest) -> paved_core::Result<RunOutcome> {
+pub async fn run(
+    host: &PluginHost,
+    config: PluginConfig,
+    request: RunRequest,
+) -> paved_core::Result<RunOutcome> {
     let start = Instant::now();
     let plugin = host.load(config).await?;
     let load_time = start.elapsed();
     let start = Instant::now();
     let to_json = |v: &dyn erased::ToJson| v.to_json();
     let result = match (&plugin, &request) {
-        (crate::LoadedPlugin::Guardrail(g), RunRequest::Review(c)) => to_json(&g.review(c, None).await?),
+        (crate::LoadedPlugin::Guardrail(g), RunRequest::Review(c)) => {
+            to_json(&g.review(c, None).await?)
+        }
         (crate::LoadedPlugin::Provider(p), RunRequest::Plan(r)) => to_json(&p.plan(r).await?),
         (crate::LoadedPlugin::Provider(p), RunRequest::Apply(r)) => to_json(&p.apply(r).await?),
         (crate::LoadedPlugin::Provider(p), RunRequest::Read(r)) => to_json(&p.read(r).await?),
@@ -226,7 +256,11 @@ pub fn parse_grant(flag: &str, grants: &mut Grants) -> std::result::Result<(), S
     let (key, value) = flag.split_once('=').unwrap_or((flag, ""));
     match key {
         "catalogue" if value.is_empty() => grants.catalogue = true,
-        "net" if value.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok()) => {
+        "net"
+            if value
+                .rsplit_once(':')
+                .is_some_and(|(_, p)| p.parse::<u16>().is_ok()) =>
+        {
             grants.network.push(value.to_owned())
         }
         "secret" if !value.is_empty() => grants.secrets.push(value.to_owned()),
@@ -238,9 +272,15 @@ pub fn parse_grant(flag: &str, grants: &mut Grants) -> std::result::Result<(), S
             let mode = match parts.next() {
                 None | Some("ro") => DirMode::Ro,
                 Some("rw") => DirMode::Rw,
-                Some(other) => return Err(format!("--grant {flag}: mode '{other}' is not ro or rw")),
+                Some(other) => {
+                    return Err(format!("--grant {flag}: mode '{other}' is not ro or rw"));
+                }
             };
-            grants.dirs.push(DirGrant { host: host.into(), guest: guest.into(), mode });
+            grants.dirs.push(DirGrant {
+                host: host.into(),
+                guest: guest.into(),
+                mode,
+            });
         }
         _ => {
             return Err(format!(
@@ -267,7 +307,11 @@ mod tests {
         assert!(g.catalogue);
         let err = parse_grant("net=nohostport", &mut g).unwrap_err();
         assert!(err.contains("net=HOST:PORT"), "{err}");
-        assert!(parse_grant("dir=/a:/b:rx", &mut g).unwrap_err().contains("rx"));
+        assert!(
+            parse_grant("dir=/a:/b:rx", &mut g)
+                .unwrap_err()
+                .contains("rx")
+        );
     }
 
     #[test]

@@ -47,16 +47,12 @@ impl Plugin {
             });
         }
         let sandbox = Arc::new(Sandbox::new(name, &config.grants)?);
-        let pre = host
-            .inner
-            .linker
-            .instantiate_pre(&component)
-            .map_err(|e| {
-                PluginError::load(
-                    name,
-                    format!("does not fit the {} world: {e:#}", config.kind.world()),
-                )
-            })?;
+        let pre = host.inner.linker.instantiate_pre(&component).map_err(|e| {
+            PluginError::load(
+                name,
+                format!("does not fit the {} world: {e:#}", config.kind.world()),
+            )
+        })?;
         Ok(Self {
             name: Arc::from(name),
             limits: config.limits.resolve(config.kind),
@@ -85,7 +81,11 @@ impl Plugin {
             } else {
                 PluginError::CapabilityDenied {
                     plugin: self.name.to_string(),
-                    message: format!("{} (the plugin then said: {})", denied.join("; "), err.detail()),
+                    message: format!(
+                        "{} (the plugin then said: {})",
+                        denied.join("; "),
+                        err.detail()
+                    ),
                 }
             }
         })
@@ -141,7 +141,8 @@ impl Plugin {
         match outcome {
             Err(_) => Err(timeout()),
             Ok(Ok(value)) => {
-                let denied = std::mem::take(&mut *denials.lock().unwrap_or_else(|p| p.into_inner()));
+                let denied =
+                    std::mem::take(&mut *denials.lock().unwrap_or_else(|p| p.into_inner()));
                 Ok((value, denied))
             }
             Ok(Err(e)) => {

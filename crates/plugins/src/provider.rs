@@ -62,7 +62,9 @@ impl WasmProvider {
         let info = plugin
             .call(plugin.settings.clone(), async |store| {
                 let p = pre.instantiate_async(&mut *store).await?;
-                p.paved_plugin_provider_api().call_describe(&mut *store).await
+                p.paved_plugin_provider_api()
+                    .call_describe(&mut *store)
+                    .await
             })
             .await?;
         let info = Out::new(&plugin.name, plugin.limits.max_output_bytes).provider_info(info)?;
@@ -85,20 +87,22 @@ impl WasmProvider {
         self.plugin
             .call_export(self.plugin.settings_for(Some(settings)), async |store| {
                 let p = self.pre.instantiate_async(&mut *store).await?;
-                p.paved_plugin_provider_api().call_validate_settings(&mut *store, &text).await
+                p.paved_plugin_provider_api()
+                    .call_validate_settings(&mut *store, &text)
+                    .await
             })
             .await
             .map_err(|e| match e {
-            PluginError::Invalid { plugin, violations } => PluginError::Settings {
-                plugin,
-                message: violations
-                    .iter()
-                    .map(|v| format!("{}: {}", v.path, v.message))
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            },
-            other => other,
-        })
+                PluginError::Invalid { plugin, violations } => PluginError::Settings {
+                    plugin,
+                    message: violations
+                        .iter()
+                        .map(|v| format!("{}: {}", v.path, v.message))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                },
+                other => other,
+            })
     }
 
     fn out(&self) -> Out<'_> {

@@ -115,11 +115,12 @@ impl Sandbox {
                 DirMode::Ro => FsPerms::ReadOnly,
                 DirMode::Rw => FsPerms::ReadWrite,
             };
-            b.preopened_dir(&dir.host, &dir.guest, perms)
-                .map_err(|e| PluginError::CapabilityDenied {
+            b.preopened_dir(&dir.host, &dir.guest, perms).map_err(|e| {
+                PluginError::CapabilityDenied {
                     plugin: plugin.to_owned(),
                     message: format!("cannot open granted directory {}: {e}", dir.host.display()),
-                })?;
+                }
+            })?;
         }
         // TCP is switched on for every plugin so that each refused attempt goes
         // through the check below and is recorded; the check allows nothing

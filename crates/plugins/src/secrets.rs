@@ -54,6 +54,9 @@ mod tests {
 
     #[test]
     fn env_variable_names() {
-        assert_eq!(EnvSecrets::variable("db-token.v2"), "PAVED_SECRET_DB_TOKEN_V2");
+        assert_eq!(
+            EnvSecrets::variable("db-token.v2"),
+            "PAVED_SECRET_DB_TOKEN_V2"
+        );
     }
 }

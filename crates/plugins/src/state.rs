@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use paved_core::plugin::CatalogueLookup;
-use wasmtime::component::ResourceTable;
 use wasmtime::ResourceLimiter;
+use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::bindings::{host, t};
@@ -103,7 +103,12 @@ impl CallState {
 
     fn count(&mut self, what: &'static str) -> wasmtime::Result<()> {
         self.host_calls += 1;
-        tracing::trace!(plugin = &*self.plugin, what, n = self.host_calls, "host call");
+        tracing::trace!(
+            plugin = &*self.plugin,
+            what,
+            n = self.host_calls,
+            "host call"
+        );
         if self.host_calls > self.max_host_calls {
             return Err(Stop::HostCalls(self.max_host_calls).into());
         }
@@ -137,11 +142,21 @@ impl host::Host for CallState {
         self.count("log")?;
         let plugin = &*self.plugin;
         match level {
-            host::Level::Trace => tracing::trace!(target: "paved_plugins::guest", plugin, "{message}"),
-            host::Level::Debug => tracing::debug!(target: "paved_plugins::guest", plugin, "{message}"),
-            host::Level::Info => tracing::info!(target: "paved_plugins::guest", plugin, "{message}"),
-            host::Level::Warn => tracing::warn!(target: "paved_plugins::guest", plugin, "{message}"),
-            host::Level::Error => tracing::error!(target: "paved_plugins::guest", plugin, "{message}"),
+            host::Level::Trace => {
+                tracing::trace!(target: "paved_plugins::guest", plugin, "{message}")
+            }
+            host::Level::Debug => {
+                tracing::debug!(target: "paved_plugins::guest", plugin, "{message}")
+            }
+            host::Level::Info => {
+                tracing::info!(target: "paved_plugins::guest", plugin, "{message}")
+            }
+            host::Level::Warn => {
+                tracing::warn!(target: "paved_plugins::guest", plugin, "{message}")
+            }
+            host::Level::Error => {
+                tracing::error!(target: "paved_plugins::guest", plugin, "{message}")
+            }
         }
         Ok(())
     }

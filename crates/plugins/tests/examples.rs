@@ -63,28 +63,55 @@ fn resource_change(name: &str, owner: &str, cost: f64) -> Change {
 async fn require_owner_checks_the_catalogue() {
     common::init_tracing();
     let host = PluginHost::builder()
-        .catalogue(catalogue(vec![json!({"kind": "Group", "metadata": {"name": "payments"}, "spec": {"type": "team"}})]))
+        .catalogue(catalogue(vec![
+            json!({"kind": "Group", "metadata": {"name": "payments"}, "spec": {"type": "team"}}),
+        ]))
         .build()
         .unwrap();
-    let cfg = PluginConfig::new("require-owner", plugin_wasm("require-owner"), PluginKind::Guardrail)
-        .grants(Grants { catalogue: true, ..Default::default() });
+    let cfg = PluginConfig::new(
+        "require-owner",
+        plugin_wasm("require-owner"),
+        PluginKind::Guardrail,
+    )
+    .grants(Grants {
+        catalogue: true,
+        ..Default::default()
+    });
     let rule = host.load_guardrail(cfg).await.unwrap();
     assert_eq!(rule.info().name, "require-owner");
 
-    let ok = rule.review(&entity_change(component("orders", Some("payments"))), None).await.unwrap();
+    let ok = rule
+        .review(&entity_change(component("orders", Some("payments"))), None)
+        .await
+        .unwrap();
     assert_eq!(ok.verdict, Verdict::Allow, "{ok:?}");
 
-    let missing = rule.review(&entity_change(component("orders", None)), None).await.unwrap();
+    let missing = rule
+        .review(&entity_change(component("orders", None)), None)
+        .await
+        .unwrap();
     assert_eq!(missing.verdict, Verdict::Deny);
     assert_eq!(missing.violations[0].path, "spec.owner");
 
-    let ghost = rule.review(&entity_change(component("orders", Some("group:ghosts"))), None).await.unwrap();
+    let ghost = rule
+        .review(
+            &entity_change(component("orders", Some("group:ghosts"))),
+            None,
+        )
+        .await
+        .unwrap();
     assert_eq!(ghost.verdict, Verdict::Deny);
-    assert!(ghost.violations[0].message.contains("does not exist"), "{ghost:?}");
+    assert!(
+        ghost.violations[0].message.contains("does not exist"),
+        "{ghost:?}"
+    );
 
     // warn-only settings per call (a policy binding's own settings)
     let warn = rule
-        .review(&entity_change(component("orders", Some("group:ghosts"))), Some(&json!({"enforce": false})))
+        .review(
+            &entity_change(component("orders", Some("group:ghosts"))),
+            Some(&json!({"enforce": false})),
+        )
         .await
         .unwrap();
     assert_eq!(warn.verdict, Verdict::Warn);
@@ -93,26 +120,54 @@ async fn require_owner_checks_the_catalogue() {
 #[tokio::test]
 async fn require_owner_without_the_catalogue_grant_is_denied_a_capability() {
     let host = PluginHost::builder().build().unwrap();
-    let cfg = PluginConfig::new("require-owner", plugin_wasm("require-owner"), PluginKind::Guardrail);
+    let cfg = PluginConfig::new(
+        "require-owner",
+        plugin_wasm("require-owner"),
+        PluginKind::Guardrail,
+    );
     let rule = host.load_guardrail(cfg).await.unwrap();
-    let err = rule.review_change(&entity_change(component("orders", Some("payments"))), None).await.unwrap_err();
+    let err = rule
+        .review_change(&entity_change(component("orders", Some("payments"))), None)
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), PluginErrorKind::CapabilityDenied, "{err}");
     let core: paved_core::Error = err.into();
-    assert!(matches!(core, paved_core::Error::Plugin { kind: PluginErrorKind::CapabilityDenied, .. }));
+    assert!(matches!(
+        core,
+        paved_core::Error::Plugin {
+            kind: PluginErrorKind::CapabilityDenied,
+            ..
+        }
+    ));
 }
 
 #[tokio::test]
 async fn naming_convention_uses_a_regex_per_kind() {
     let host = PluginHost::builder().build().unwrap();
-    let cfg = PluginConfig::new("naming", plugin_wasm("naming-convention"), PluginKind::Guardrail)
-        .settings(json!({"patterns": {"Component": "^[a-z][a-z0-9-]*$", "postgres.database": "^[a-z_]+$"}}));
+    let cfg = PluginConfig::new(
+        "naming",
+        plugin_wasm("naming-convention"),
+        PluginKind::Guardrail,
+    )
+    .settings(
+        json!({"patterns": {"Component": "^[a-z][a-z0-9-]*$", "postgres.database": "^[a-z_]+$"}}),
+    );
     let rule = host.load_guardrail(cfg).await.unwrap();
-    let good = rule.review(&entity_change(component("orders-api", None)), None).await.unwrap();
+    let good = rule
+        .review(&entity_change(component("orders-api", None)), None)
+        .await
+        .unwrap();
     assert_eq!(good.verdict, Verdict::Allow);
-    let bad = rule.review(&entity_change(component("Orders_API", None)), None).await.unwrap();
+    let bad = rule
+        .review(&entity_change(component("Orders_API", None)), None)
+        .await
+        .unwrap();
     assert_eq!(bad.verdict, Verdict::Deny);
     assert_eq!(bad.violations[0].path, "metadata.name");
-    let res = rule.review(&resource_change("orders-db", "payments", 1.0), None).await.unwrap();
+    let res = rule
+        .review(&resource_change("orders-db", "payments", 1.0), None)
+        .await
+        .unwrap();
     assert_eq!(res.verdict, Verdict::Deny, "{res:?}");
     assert_eq!(res.violations[0].path, "name");
 }
@@ -120,14 +175,22 @@ async fn naming_convention_uses_a_regex_per_kind() {
 #[tokio::test]
 async fn naming_convention_rejects_bad_settings_at_load_with_their_path() {
     let host = PluginHost::builder().build().unwrap();
-    let bad_regex = PluginConfig::new("naming", plugin_wasm("naming-convention"), PluginKind::Guardrail)
-        .settings(json!({"patterns": {"Component": "([a-z"}}));
+    let bad_regex = PluginConfig::new(
+        "naming",
+        plugin_wasm("naming-convention"),
+        PluginKind::Guardrail,
+    )
+    .settings(json!({"patterns": {"Component": "([a-z"}}));
     let err = host.load_guardrail(bad_regex).await.unwrap_err();
     assert_eq!(err.kind(), PluginErrorKind::Settings, "{err}");
     assert!(err.to_string().contains("patterns.Component"), "{err}");
 
-    let wrong_type = PluginConfig::new("naming", plugin_wasm("naming-convention"), PluginKind::Guardrail)
-        .settings(json!({"patterns": {"Component": 5}}));
+    let wrong_type = PluginConfig::new(
+        "naming",
+        plugin_wasm("naming-convention"),
+        PluginKind::Guardrail,
+    )
+    .settings(json!({"patterns": {"Component": 5}}));
     let err = host.load_guardrail(wrong_type).await.unwrap_err();
     assert_eq!(err.kind(), PluginErrorKind::Settings, "{err}");
     assert!(err.to_string().contains("patterns.Component"), "{err}");
@@ -144,26 +207,54 @@ async fn cost_budget_sums_existing_spend_from_the_catalogue() {
         .unwrap();
     let cfg = PluginConfig::new("cost", plugin_wasm("cost-budget"), PluginKind::Guardrail)
         .settings(json!({"budgets": {"group:default/payments": 500.0}, "includeExisting": true}))
-        .grants(Grants { catalogue: true, ..Default::default() });
+        .grants(Grants {
+            catalogue: true,
+            ..Default::default()
+        });
     let rule = host.load_guardrail(cfg).await.unwrap();
-    let cheap = rule.review(&resource_change("db", "group:default/payments", 50.0), None).await.unwrap();
+    let cheap = rule
+        .review(&resource_change("db", "group:default/payments", 50.0), None)
+        .await
+        .unwrap();
     assert_eq!(cheap.verdict, Verdict::Allow, "{cheap:?}");
-    let near = rule.review(&resource_change("db", "group:default/payments", 150.0), None).await.unwrap();
+    let near = rule
+        .review(
+            &resource_change("db", "group:default/payments", 150.0),
+            None,
+        )
+        .await
+        .unwrap();
     assert_eq!(near.verdict, Verdict::Warn, "{near:?}");
-    let over = rule.review(&resource_change("db", "group:default/payments", 250.0), None).await.unwrap();
+    let over = rule
+        .review(
+            &resource_change("db", "group:default/payments", 250.0),
+            None,
+        )
+        .await
+        .unwrap();
     assert_eq!(over.verdict, Verdict::Deny);
     assert!(over.violations[0].message.contains("550.00"), "{over:?}");
     // an owner without a budget and no default is not limited
-    let free = rule.review(&resource_change("db", "group:default/search", 5000.0), None).await.unwrap();
+    let free = rule
+        .review(&resource_change("db", "group:default/search", 5000.0), None)
+        .await
+        .unwrap();
     assert_eq!(free.verdict, Verdict::Allow);
 }
 
 #[tokio::test]
 async fn template_denies_and_patches() {
     let host = PluginHost::builder().build().unwrap();
-    let cfg = PluginConfig::new("template", plugin_wasm("paved-plugin-template"), PluginKind::Guardrail);
+    let cfg = PluginConfig::new(
+        "template",
+        plugin_wasm("paved-plugin-template"),
+        PluginKind::Guardrail,
+    );
     let rule = host.load_guardrail(cfg).await.unwrap();
-    let r = rule.review(&entity_change(component("x", None)), None).await.unwrap();
+    let r = rule
+        .review(&entity_change(component("x", None)), None)
+        .await
+        .unwrap();
     assert_eq!(r.verdict, Verdict::Deny);
     assert_eq!(r.patch.unwrap()[0]["path"], "/metadata/labels");
 }
@@ -173,47 +264,119 @@ async fn local_directory_lifecycle_in_a_granted_directory() {
     common::init_tracing();
     let data = tempfile::tempdir().unwrap();
     let host = PluginHost::builder().build().unwrap();
-    let cfg = PluginConfig::new("dirs", plugin_wasm("local-directory"), PluginKind::Provider).grants(Grants {
-        dirs: vec![DirGrant { host: data.path().to_path_buf(), guest: "/data".into(), mode: DirMode::Rw }],
-        ..Default::default()
-    });
+    let cfg = PluginConfig::new("dirs", plugin_wasm("local-directory"), PluginKind::Provider)
+        .grants(Grants {
+            dirs: vec![DirGrant {
+                host: data.path().to_path_buf(),
+                guest: "/data".into(),
+                mode: DirMode::Rw,
+            }],
+            ..Default::default()
+        });
     let p = host.load_provider(cfg).await.unwrap();
     assert_eq!(p.info().resource_types[0].name, "local.directory");
     assert!(p.info().resource_types[0].params_schema["properties"]["files"].is_object());
 
-    let address = ResourceAddress { resource_type: "local.directory".into(), name: "site".into(), environment: None, owner: None };
+    let address = ResourceAddress {
+        resource_type: "local.directory".into(),
+        name: "site".into(),
+        environment: None,
+        owner: None,
+    };
     let params = json!({"files": {"index.html": "<h1>hi</h1>", "conf/app.toml": "x = 1"}});
-    let plan = p.plan(&PlanRequest { address: address.clone(), params: params.clone(), prior_state: None, prior_params: None }).await.unwrap();
+    let plan = p
+        .plan(&PlanRequest {
+            address: address.clone(),
+            params: params.clone(),
+            prior_state: None,
+            prior_params: None,
+        })
+        .await
+        .unwrap();
     assert_eq!(plan.operation, Operation::Create);
     assert_eq!(plan.diff.len(), 2);
-    assert!(!data.path().join("site").exists(), "plan must not change anything");
+    assert!(
+        !data.path().join("site").exists(),
+        "plan must not change anything"
+    );
 
-    let applied = p.apply(&ApplyRequest { address: address.clone(), params: params.clone(), prior_state: None }).await.unwrap();
-    assert_eq!(std::fs::read_to_string(data.path().join("site/conf/app.toml")).unwrap(), "x = 1");
+    let applied = p
+        .apply(&ApplyRequest {
+            address: address.clone(),
+            params: params.clone(),
+            prior_state: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        std::fs::read_to_string(data.path().join("site/conf/app.toml")).unwrap(),
+        "x = 1"
+    );
     assert_eq!(applied.outputs["path"], "/data/site");
 
-    let again = p.plan(&PlanRequest { address: address.clone(), params: params.clone(), prior_state: Some(applied.state.clone()), prior_params: Some(params.clone()) }).await.unwrap();
+    let again = p
+        .plan(&PlanRequest {
+            address: address.clone(),
+            params: params.clone(),
+            prior_state: Some(applied.state.clone()),
+            prior_params: Some(params.clone()),
+        })
+        .await
+        .unwrap();
     assert_eq!(again.operation, Operation::NoOp, "{again:?}");
 
     // drift: a file changed behind paved's back
     std::fs::write(data.path().join("site/index.html"), "tampered").unwrap();
-    let state = p.read(&ResourceRequest { address: address.clone(), state: applied.state.clone() }).await.unwrap().unwrap();
+    let state = p
+        .read(&ResourceRequest {
+            address: address.clone(),
+            state: applied.state.clone(),
+        })
+        .await
+        .unwrap()
+        .unwrap();
     assert_ne!(state, applied.state);
 
-    let imported = p.import(&ImportRequest { address: address.clone(), external_id: "site".into() }).await.unwrap();
+    let imported = p
+        .import(&ImportRequest {
+            address: address.clone(),
+            external_id: "site".into(),
+        })
+        .await
+        .unwrap();
     assert_eq!(imported.params["files"]["index.html"], "tampered");
 
-    p.delete(&ResourceRequest { address: address.clone(), state: applied.state.clone() }).await.unwrap();
+    p.delete(&ResourceRequest {
+        address: address.clone(),
+        state: applied.state.clone(),
+    })
+    .await
+    .unwrap();
     assert!(!data.path().join("site").exists());
-    assert_eq!(p.read(&ResourceRequest { address: address.clone(), state: applied.state }).await.unwrap(), None);
+    assert_eq!(
+        p.read(&ResourceRequest {
+            address: address.clone(),
+            state: applied.state
+        })
+        .await
+        .unwrap(),
+        None
+    );
 
     // bad params come back as Invalid with the JSON path
     let err = p
-        .plan(&PlanRequest { address, params: json!({"files": {"../escape": "x"}}), prior_state: None, prior_params: None })
+        .plan(&PlanRequest {
+            address,
+            params: json!({"files": {"../escape": "x"}}),
+            prior_state: None,
+            prior_params: None,
+        })
         .await
         .unwrap_err();
     match err {
-        paved_core::Error::Invalid { diagnostics } => assert_eq!(diagnostics[0].path, "params.files.../escape"),
+        paved_core::Error::Invalid { diagnostics } => {
+            assert_eq!(diagnostics[0].path, "params.files.../escape")
+        }
         other => panic!("expected Invalid, got {other:?}"),
     }
 }
@@ -222,66 +385,135 @@ async fn local_directory_lifecycle_in_a_granted_directory() {
 async fn local_directory_without_a_grant_cannot_write() {
     let host = PluginHost::builder().build().unwrap();
     let p = host
-        .load_provider(PluginConfig::new("dirs", plugin_wasm("local-directory"), PluginKind::Provider))
+        .load_provider(PluginConfig::new(
+            "dirs",
+            plugin_wasm("local-directory"),
+            PluginKind::Provider,
+        ))
         .await
         .unwrap();
-    let address = ResourceAddress { resource_type: "local.directory".into(), name: "site".into(), environment: None, owner: None };
-    let err = p.apply_resource(&ApplyRequest { address, params: json!({"files": {"a": "b"}}), prior_state: None }).await.unwrap_err();
-    assert!(matches!(err.kind(), PluginErrorKind::Guest | PluginErrorKind::CapabilityDenied), "{err}");
+    let address = ResourceAddress {
+        resource_type: "local.directory".into(),
+        name: "site".into(),
+        environment: None,
+        owner: None,
+    };
+    let err = p
+        .apply_resource(&ApplyRequest {
+            address,
+            params: json!({"files": {"a": "b"}}),
+            prior_state: None,
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err.kind(),
+            PluginErrorKind::Guest | PluginErrorKind::CapabilityDenied
+        ),
+        "{err}"
+    );
 }
 
 #[tokio::test]
 async fn a_provider_loaded_as_a_guardrail_names_the_missing_export() {
     let host = PluginHost::builder().build().unwrap();
     let err = host
-        .load_guardrail(PluginConfig::new("dirs", plugin_wasm("local-directory"), PluginKind::Guardrail))
+        .load_guardrail(PluginConfig::new(
+            "dirs",
+            plugin_wasm("local-directory"),
+            PluginKind::Guardrail,
+        ))
         .await
         .unwrap_err();
     assert_eq!(err.kind(), PluginErrorKind::Load);
-    assert!(err.to_string().contains("no exported instance named `paved:plugin/guardrail-api@0.1.0`"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("no exported instance named `paved:plugin/guardrail-api@0.1.0`"),
+        "{err}"
+    );
     let err = host
-        .load_provider(PluginConfig::new("naming", plugin_wasm("naming-convention"), PluginKind::Provider))
+        .load_provider(PluginConfig::new(
+            "naming",
+            plugin_wasm("naming-convention"),
+            PluginKind::Provider,
+        ))
         .await
         .unwrap_err();
     assert_eq!(err.kind(), PluginErrorKind::Load);
-    assert!(err.to_string().contains("no exported instance named `paved:plugin/provider-api@0.1.0`"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("no exported instance named `paved:plugin/provider-api@0.1.0`"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
 async fn precompiled_cache_hits_and_recompiles_corrupt_entries() {
     let cache = tempfile::tempdir().unwrap();
-    let cfg = || PluginConfig::new("template", plugin_wasm("paved-plugin-template"), PluginKind::Guardrail);
-    let host = PluginHost::builder().cache_dir(cache.path()).build().unwrap();
+    let cfg = || {
+        PluginConfig::new(
+            "template",
+            plugin_wasm("paved-plugin-template"),
+            PluginKind::Guardrail,
+        )
+    };
+    let host = PluginHost::builder()
+        .cache_dir(cache.path())
+        .build()
+        .unwrap();
     let first = host.load_guardrail(cfg()).await.unwrap();
     assert_eq!(first.cache_outcome(), &CacheOutcome::Miss);
     let second = host.load_guardrail(cfg()).await.unwrap();
     assert_eq!(second.cache_outcome(), &CacheOutcome::Hit);
 
     // flip one byte in the middle of the entry
-    let entry = std::fs::read_dir(cache.path()).unwrap().next().unwrap().unwrap().path();
+    let entry = std::fs::read_dir(cache.path())
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
     let mut bytes = std::fs::read(&entry).unwrap();
     let mid = bytes.len() / 2;
     bytes[mid] ^= 0xff;
     std::fs::write(&entry, &bytes).unwrap();
     let third = host.load_guardrail(cfg()).await.unwrap();
-    assert!(matches!(third.cache_outcome(), CacheOutcome::Recompiled { reason } if reason.contains("checksum")), "{:?}", third.cache_outcome());
-    let r = third.review(&entity_change(component("x", None)), None).await.unwrap();
+    assert!(
+        matches!(third.cache_outcome(), CacheOutcome::Recompiled { reason } if reason.contains("checksum")),
+        "{:?}",
+        third.cache_outcome()
+    );
+    let r = third
+        .review(&entity_change(component("x", None)), None)
+        .await
+        .unwrap();
     assert_eq!(r.verdict, Verdict::Deny);
 
     // a foreign file with the right name is not trusted either
     std::fs::write(&entry, b"not a cache entry").unwrap();
     let fourth = host.load_guardrail(cfg()).await.unwrap();
-    assert!(matches!(fourth.cache_outcome(), CacheOutcome::Recompiled { .. }));
-    assert_eq!(host.load_guardrail(cfg()).await.unwrap().cache_outcome(), &CacheOutcome::Hit);
+    assert!(matches!(
+        fourth.cache_outcome(),
+        CacheOutcome::Recompiled { .. }
+    ));
+    assert_eq!(
+        host.load_guardrail(cfg()).await.unwrap().cache_outcome(),
+        &CacheOutcome::Hit
+    );
 }
 
 #[tokio::test]
 async fn guardrails_are_usable_as_core_trait_objects() {
     let host = PluginHost::builder().build().unwrap();
     let rule: Arc<dyn Guardrail> = Arc::new(
-        host.load_guardrail(PluginConfig::new("template", plugin_wasm("paved-plugin-template"), PluginKind::Guardrail))
-            .await
-            .unwrap(),
+        host.load_guardrail(PluginConfig::new(
+            "template",
+            plugin_wasm("paved-plugin-template"),
+            PluginKind::Guardrail,
+        ))
+        .await
+        .unwrap(),
     );
     let handles: Vec<_> = (0..8)
         .map(|i| {

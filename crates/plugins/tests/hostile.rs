@@ -31,23 +31,39 @@ fn change() -> Change {
 }
 
 async fn hostile(host: &PluginHost, limits: Limits) -> WasmGuardrail {
-    host.load_guardrail(PluginConfig::new("hostile", plugin_wasm("hostile"), PluginKind::Guardrail).limits(limits))
-        .await
-        .unwrap()
+    host.load_guardrail(
+        PluginConfig::new("hostile", plugin_wasm("hostile"), PluginKind::Guardrail).limits(limits),
+    )
+    .await
+    .unwrap()
 }
 
 /// One hostile call: returns the error kind and message, checks the deadline,
 /// and checks that a normal call right after it succeeds.
-async fn provoke(rule: &WasmGuardrail, settings: Value, deadline: Duration) -> (PluginErrorKind, String) {
+async fn provoke(
+    rule: &WasmGuardrail,
+    settings: Value,
+    deadline: Duration,
+) -> (PluginErrorKind, String) {
     let start = Instant::now();
     let err = rule
         .review_change(&change(), Some(&settings))
         .await
         .expect_err(&format!("{settings} should fail"));
     let elapsed = start.elapsed();
-    assert!(elapsed < deadline + SLACK, "{settings}: took {elapsed:?}, deadline {deadline:?}");
-    let ok = rule.review_change(&change(), Some(&json!({"mode": "ok"}))).await.unwrap();
-    assert_eq!(ok.verdict, Verdict::Allow, "the call after {settings} must succeed");
+    assert!(
+        elapsed < deadline + SLACK,
+        "{settings}: took {elapsed:?}, deadline {deadline:?}"
+    );
+    let ok = rule
+        .review_change(&change(), Some(&json!({"mode": "ok"})))
+        .await
+        .unwrap();
+    assert_eq!(
+        ok.verdict,
+        Verdict::Allow,
+        "the call after {settings} must succeed"
+    );
     (err.kind(), err.to_string())
 }
 
@@ -69,20 +85,43 @@ async fn each_hostile_behaviour_ends_in_its_typed_error() {
     assert_eq!(kind, PluginErrorKind::Trap, "{msg}");
     // Rust keeps its stack in linear memory: running off its bottom is an
     // out-of-bounds access; wasm's own call stack limit is the other way out.
-    assert!(msg.contains("out of bounds memory access") || msg.contains("call stack exhausted"), "{msg}");
-    assert!(msg.contains("recurse"), "carries the guest backtrace: {msg}");
+    assert!(
+        msg.contains("out of bounds memory access") || msg.contains("call stack exhausted"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("recurse"),
+        "carries the guest backtrace: {msg}"
+    );
 
     let (kind, msg) = provoke(&rule, json!({"mode": "panic"}), second).await;
     assert_eq!(kind, PluginErrorKind::Trap, "{msg}");
-    assert!(msg.contains("hostile plugin panics on purpose"), "carries the panic message: {msg}");
+    assert!(
+        msg.contains("hostile plugin panics on purpose"),
+        "carries the panic message: {msg}"
+    );
 
     // No directory is granted, so to the guest /etc/passwd does not exist.
     let (kind, msg) = provoke(&rule, json!({"mode": "file"}), second).await;
-    assert!(matches!(kind, PluginErrorKind::CapabilityDenied | PluginErrorKind::Guest), "{kind}: {msg}");
-    assert!(msg.contains("No such file") || kind == PluginErrorKind::CapabilityDenied, "{msg}");
+    assert!(
+        matches!(
+            kind,
+            PluginErrorKind::CapabilityDenied | PluginErrorKind::Guest
+        ),
+        "{kind}: {msg}"
+    );
+    assert!(
+        msg.contains("No such file") || kind == PluginErrorKind::CapabilityDenied,
+        "{msg}"
+    );
     assert!(!msg.contains("root:"), "must not leak the file: {msg}");
 
-    let (kind, msg) = provoke(&rule, json!({"mode": "socket", "addr": "127.0.0.1:9"}), second).await;
+    let (kind, msg) = provoke(
+        &rule,
+        json!({"mode": "socket", "addr": "127.0.0.1:9"}),
+        second,
+    )
+    .await;
     assert_eq!(kind, PluginErrorKind::CapabilityDenied, "{msg}");
     assert!(msg.contains("127.0.0.1:9"), "{msg}");
 
@@ -92,19 +131,43 @@ async fn each_hostile_behaviour_ends_in_its_typed_error() {
 
     // 100 MB of output: give the guest room to build it, so the output cap is
     // what stops it.
-    let roomy = hostile(&host, Limits { memory_mib: Some(512), ..Default::default() }).await;
-    let (kind, msg) = provoke(&roomy, json!({"mode": "big-output", "bytes": 100 << 20}), second).await;
+    let roomy = hostile(
+        &host,
+        Limits {
+            memory_mib: Some(512),
+            ..Default::default()
+        },
+    )
+    .await;
+    let (kind, msg) = provoke(
+        &roomy,
+        json!({"mode": "big-output", "bytes": 100 << 20}),
+        second,
+    )
+    .await;
     assert_eq!(kind, PluginErrorKind::BadOutput, "{msg}");
     assert!(msg.contains("1048576"), "names the output cap: {msg}");
     // with the default memory cap the same request runs out of memory first
-    let (kind, msg) = provoke(&rule, json!({"mode": "big-output", "bytes": 100 << 20}), second).await;
+    let (kind, msg) = provoke(
+        &rule,
+        json!({"mode": "big-output", "bytes": 100 << 20}),
+        second,
+    )
+    .await;
     assert_eq!(kind, PluginErrorKind::OutOfMemory, "{msg}");
 }
 
 #[tokio::test]
 async fn a_guest_that_waits_forever_in_a_short_deadline_is_stopped_in_time() {
     let host = PluginHost::builder().build().unwrap();
-    let rule = hostile(&host, Limits { timeout_ms: Some(50), ..Default::default() }).await;
+    let rule = hostile(
+        &host,
+        Limits {
+            timeout_ms: Some(50),
+            ..Default::default()
+        },
+    )
+    .await;
     let (kind, msg) = provoke(&rule, json!({"mode": "loop"}), Duration::from_millis(50)).await;
     assert_eq!(kind, PluginErrorKind::Timeout, "{msg}");
     assert!(msg.contains("deadline 50 ms"), "{msg}");
@@ -119,7 +182,14 @@ fn rss_bytes() -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_hostile_calls_leave_resident_memory_flat() {
     let host = PluginHost::builder().build().unwrap();
-    let rule = hostile(&host, Limits { timeout_ms: Some(10), ..Default::default() }).await;
+    let rule = hostile(
+        &host,
+        Limits {
+            timeout_ms: Some(10),
+            ..Default::default()
+        },
+    )
+    .await;
     let modes = [
         json!({"mode": "loop"}),
         json!({"mode": "memory"}),
@@ -142,7 +212,10 @@ async fn a_thousand_hostile_calls_leave_resident_memory_flat() {
         let group = rss_bytes();
         for _ in 0..125 {
             let err = rule.review_change(&change(), Some(m)).await.unwrap_err();
-            assert!(m["mode"] == "file" || err.kind() != PluginErrorKind::Guest, "{err}");
+            assert!(
+                m["mode"] == "file" || err.kind() != PluginErrorKind::Guest,
+                "{err}"
+            );
         }
         println!(
             "  {:<11} x125: RSS {:+.1} MiB",
@@ -160,6 +233,9 @@ async fn a_thousand_hostile_calls_leave_resident_memory_flat() {
         growth as f64 / 1048576.0
     );
     assert!(growth < 64 << 20, "resident memory grew by {growth} bytes");
-    let ok = rule.review_change(&change(), Some(&json!({"mode": "ok"}))).await.unwrap();
+    let ok = rule
+        .review_change(&change(), Some(&json!({"mode": "ok"})))
+        .await
+        .unwrap();
     assert_eq!(ok.verdict, Verdict::Allow);
 }

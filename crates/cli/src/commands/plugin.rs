@@ -67,11 +67,13 @@ impl LoadArgs {
         for g in &self.grants {
             inspect::parse_grant(g, &mut grants).map_err(anyhow::Error::msg)?;
         }
-        let mut config = PluginConfig::new(name, file, kind).grants(grants).limits(Limits {
-            timeout_ms: self.timeout_ms,
-            memory_mib: self.memory_mib,
-            ..Default::default()
-        });
+        let mut config = PluginConfig::new(name, file, kind)
+            .grants(grants)
+            .limits(Limits {
+                timeout_ms: self.timeout_ms,
+                memory_mib: self.memory_mib,
+                ..Default::default()
+            });
         if let Some(s) = &self.settings {
             config = config.settings(
                 serde_json::from_str(s).with_context(|| format!("--settings is not JSON: {s}"))?,
@@ -96,12 +98,23 @@ pub async fn run(cmd: PluginCommand, ctx: &Ctx) -> anyhow::Result<ExitCode> {
             if ctx.json() {
                 print_json(&i);
             } else {
-                let world = i.world.map(|k| k.to_string()).unwrap_or_else(|| "none (not a paved plugin)".into());
+                let world = i
+                    .world
+                    .map(|k| k.to_string())
+                    .unwrap_or_else(|| "none (not a paved plugin)".into());
                 println!("{}  ({} bytes)", i.path.display(), i.size_bytes);
                 println!("world:    {world}");
-                println!("version:  paved:plugin@{}", i.version.as_deref().unwrap_or("?"));
+                println!(
+                    "version:  paved:plugin@{}",
+                    i.version.as_deref().unwrap_or("?")
+                );
                 if let Some(d) = &i.describe {
-                    println!("plugin:   {} {} - {}", d["name"].as_str().unwrap_or("?"), d["version"].as_str().unwrap_or("?"), d["description"].as_str().unwrap_or(""));
+                    println!(
+                        "plugin:   {} {} - {}",
+                        d["name"].as_str().unwrap_or("?"),
+                        d["version"].as_str().unwrap_or("?"),
+                        d["description"].as_str().unwrap_or("")
+                    );
                 }
                 println!("exports:");
                 for e in &i.exports {
@@ -111,7 +124,10 @@ pub async fn run(cmd: PluginCommand, ctx: &Ctx) -> anyhow::Result<ExitCode> {
                 for e in &i.imports {
                     println!("  {e}");
                 }
-                println!("capabilities it asks for: {}", serde_json::to_string(&i.declared_capabilities)?);
+                println!(
+                    "capabilities it asks for: {}",
+                    serde_json::to_string(&i.declared_capabilities)?
+                );
                 for c in &i.implied_capabilities {
                     println!("  may try: {c}");
                 }
@@ -123,12 +139,17 @@ pub async fn run(cmd: PluginCommand, ctx: &Ctx) -> anyhow::Result<ExitCode> {
             if ctx.json() {
                 print_json(&info);
             } else {
-                println!("ok: {} {} loads and its settings are valid", info["name"].as_str().unwrap_or("?"), info["version"].as_str().unwrap_or("?"));
+                println!(
+                    "ok: {} {} loads and its settings are valid",
+                    info["name"].as_str().unwrap_or("?"),
+                    info["version"].as_str().unwrap_or("?")
+                );
             }
         }
         PluginCommand::Run { file, input, load } => {
             let config = load.config(&host, &file).await?;
-            let text = std::fs::read_to_string(&input).with_context(|| format!("{}", input.display()))?;
+            let text =
+                std::fs::read_to_string(&input).with_context(|| format!("{}", input.display()))?;
             let request: RunRequest = serde_json::from_str(&text)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", input.display()))?;
             let outcome = inspect::run(&host, config, request).await?;
@@ -136,7 +157,11 @@ pub async fn run(cmd: PluginCommand, ctx: &Ctx) -> anyhow::Result<ExitCode> {
                 print_json(&outcome);
             } else {
                 println!("{}", serde_json::to_string_pretty(&outcome.result)?);
-                println!("load {:.3} ms, call {:.3} ms", outcome.load_time.as_secs_f64() * 1e3, outcome.call_time.as_secs_f64() * 1e3);
+                println!(
+                    "load {:.3} ms, call {:.3} ms",
+                    outcome.load_time.as_secs_f64() * 1e3,
+                    outcome.call_time.as_secs_f64() * 1e3
+                );
             }
         }
     }

@@ -22,6 +22,6 @@ pub use guardrail::Guardrail;
 pub use provider::Provider;
 pub use types::{
     Applied, ApplyRequest, Capability, Change, FieldDiff, GuardrailInfo, ImportRequest, Imported,
-    Operation, Plan, PlanRequest, ProviderInfo, ResourceAddress, ResourceRequest,
-    ResourceTypeInfo, Review, Subject, Verdict, Violation,
+    Operation, Plan, PlanRequest, ProviderInfo, ResourceAddress, ResourceRequest, ResourceTypeInfo,
+    Review, Subject, Verdict, Violation,
 };

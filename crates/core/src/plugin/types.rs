@@ -263,7 +263,10 @@ mod tests {
         assert_eq!(change.operation, Operation::NoOp);
         assert!(matches!(&change.subject, Subject::Resource(a) if a.name == "orders"));
         let back = serde_json::to_value(&change).unwrap();
-        assert_eq!(back["subject"]["resource"]["resourceType"], "postgres.database");
+        assert_eq!(
+            back["subject"]["resource"]["resourceType"],
+            "postgres.database"
+        );
         assert_eq!(back["monthlyCost"], 12.5);
     }
 

@@ -20,13 +20,22 @@ use paved_core::plugin::CatalogueLookup;
 use serde_json::Value;
 
 fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .map(|p| if p.is_absolute() { p } else { repo_root().join(p) })
+        .map(|p| {
+            if p.is_absolute() {
+                p
+            } else {
+                repo_root().join(p)
+            }
+        })
         .unwrap_or_else(|| repo_root().join("target"))
 }
 
@@ -41,14 +50,23 @@ pub fn plugin_wasm(name: &str) -> PathBuf {
         }
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let status = Command::new(cargo)
-            .args(["build", "--target", "wasm32-wasip2", "--release", "--manifest-path"])
+            .args([
+                "build",
+                "--target",
+                "wasm32-wasip2",
+                "--release",
+                "--manifest-path",
+            ])
             .arg(root.join("examples/plugins/Cargo.toml"))
             .env("CARGO_TARGET_DIR", &target)
             .env_remove("RUSTFLAGS")
             .env_remove("CARGO_ENCODED_RUSTFLAGS")
             .status()
             .expect("run cargo to build the example plugins");
-        assert!(status.success(), "building examples/plugins for wasm32-wasip2 failed");
+        assert!(
+            status.success(),
+            "building examples/plugins for wasm32-wasip2 failed"
+        );
         target.join("wasm32-wasip2/release")
     });
     let path = dir.join(format!("{}.wasm", name.replace('-', "_")));
@@ -73,18 +91,26 @@ fn entity_ref(e: &Value) -> String {
 #[async_trait]
 impl CatalogueLookup for MemoryCatalogue {
     async fn get(&self, entity_ref_: &str) -> paved_core::Result<Option<Value>> {
-        Ok(self.entities.iter().find(|e| entity_ref(e) == entity_ref_).cloned())
+        Ok(self
+            .entities
+            .iter()
+            .find(|e| entity_ref(e) == entity_ref_)
+            .cloned())
     }
 
     async fn query(&self, filter: &str) -> paved_core::Result<Vec<Value>> {
-        let conds: Vec<(&str, &str)> = filter.split(',').filter_map(|c| c.split_once('=')).collect();
+        let conds: Vec<(&str, &str)> = filter
+            .split(',')
+            .filter_map(|c| c.split_once('='))
+            .collect();
         Ok(self
             .entities
             .iter()
             .filter(|e| {
                 conds.iter().all(|(k, v)| {
                     let got = k.split('.').try_fold(*e, |acc, key| acc.get(key));
-                    got.and_then(Value::as_str).is_some_and(|g| g.eq_ignore_ascii_case(v))
+                    got.and_then(Value::as_str)
+                        .is_some_and(|g| g.eq_ignore_ascii_case(v))
                 })
             })
             .cloned()
@@ -97,5 +123,8 @@ pub fn catalogue(entities: Vec<Value>) -> Arc<MemoryCatalogue> {
 }
 
 pub fn init_tracing() {
-    let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter(std::env::var("RUST_LOG").unwrap_or_else(|_| "paved_plugins=info".into())).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_test_writer()
+        .with_env_filter(std::env::var("RUST_LOG").unwrap_or_else(|_| "paved_plugins=info".into()))
+        .try_init();
 }

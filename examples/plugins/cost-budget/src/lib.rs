@@ -28,14 +28,20 @@ struct CostBudget;
 fn owner_of(change: &Change) -> Option<String> {
     match &change.subject {
         Subject::Resource(a) => a.owner.clone(),
-        Subject::Entity(_) => change.after_field("spec.owner").and_then(Value::as_str).map(String::from),
+        Subject::Entity(_) => change
+            .after_field("spec.owner")
+            .and_then(Value::as_str)
+            .map(String::from),
     }
 }
 
 fn name_of(change: &Change) -> Option<String> {
     match &change.subject {
         Subject::Resource(a) => Some(a.name.clone()),
-        Subject::Entity(_) => change.after_field("metadata.name").and_then(Value::as_str).map(String::from),
+        Subject::Entity(_) => change
+            .after_field("metadata.name")
+            .and_then(Value::as_str)
+            .map(String::from),
     }
 }
 
@@ -52,9 +58,18 @@ impl Guardrail for CostBudget {
             .budgets
             .iter()
             .filter(|(_, b)| !b.is_finite() || **b < 0.0)
-            .map(|(team, b)| Violation::new(format!("budgets.{team}"), format!("budget must be a non-negative number, got {b}")))
+            .map(|(team, b)| {
+                Violation::new(
+                    format!("budgets.{team}"),
+                    format!("budget must be a non-negative number, got {b}"),
+                )
+            })
             .collect();
-        if bad.is_empty() { Ok(()) } else { Err(Error::Invalid(bad)) }
+        if bad.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Invalid(bad))
+        }
     }
 
     fn review(change: &Change, settings: &Settings) -> Result<Review, Error> {
@@ -64,7 +79,12 @@ impl Guardrail for CostBudget {
         if change.operation == Operation::Delete {
             return Ok(Review::allow());
         }
-        let Some(budget) = settings.budgets.get(&owner).copied().or(settings.default_budget) else {
+        let Some(budget) = settings
+            .budgets
+            .get(&owner)
+            .copied()
+            .or(settings.default_budget)
+        else {
             return Ok(Review::allow());
         };
         let mut existing = 0.0;
@@ -75,7 +95,10 @@ impl Guardrail for CostBudget {
                 if name.is_some() && name.map(String::from) == me {
                     continue;
                 }
-                existing += r.pointer("/spec/monthlyCost").and_then(Value::as_f64).unwrap_or(0.0);
+                existing += r
+                    .pointer("/spec/monthlyCost")
+                    .and_then(Value::as_f64)
+                    .unwrap_or(0.0);
             }
         }
         let total = existing + cost;
@@ -90,7 +113,10 @@ impl Guardrail for CostBudget {
         if total > budget * 0.8 {
             return Ok(Review::warn(
                 "monthlyCost",
-                format!("{owner} would use {:.0}% of its monthly budget", 100.0 * total / budget),
+                format!(
+                    "{owner} would use {:.0}% of its monthly budget",
+                    100.0 * total / budget
+                ),
             ));
         }
         Ok(Review::allow())

@@ -26,7 +26,9 @@ fn ok() -> String {
 
 fn recurse(n: u64, pad: [u64; 16]) -> u64 {
     let pad = black_box(pad);
-    if black_box(n) == u64::MAX { return 0; }
+    if black_box(n) == u64::MAX {
+        return 0;
+    }
     recurse(n + 1, pad) + pad[(n % 16) as usize]
 }
 
@@ -65,7 +67,10 @@ impl Guardrail for Hostile {
             "socket" => {
                 let addr = s.addr.clone().unwrap_or_else(|| "127.0.0.1:9".into());
                 let stream = std::net::TcpStream::connect(&addr)?;
-                Ok(Review::deny("", format!("connected to {:?}", stream.peer_addr())))
+                Ok(Review::deny(
+                    "",
+                    format!("connected to {:?}", stream.peer_addr()),
+                ))
             }
             "host-calls" => loop {
                 host::debug("spam");

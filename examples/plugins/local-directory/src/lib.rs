@@ -52,8 +52,17 @@ fn digest(bytes: &[u8]) -> String {
 }
 
 fn check_name(name: &str) -> Result<(), Error> {
-    if name.is_empty() || name.len() > 200 || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) || name.starts_with('.') {
-        return Err(Error::invalid("name", format!("'{name}' must be 1-200 characters of [A-Za-z0-9._-], not starting with '.'")));
+    if name.is_empty()
+        || name.len() > 200
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        || name.starts_with('.')
+    {
+        return Err(Error::invalid(
+            "name",
+            format!("'{name}' must be 1-200 characters of [A-Za-z0-9._-], not starting with '.'"),
+        ));
     }
     Ok(())
 }
@@ -66,9 +75,18 @@ fn check_files(params: &Params) -> Result<(), Error> {
             let p = Path::new(f.as_str());
             f.is_empty() || p.components().any(|c| !matches!(c, Component::Normal(_)))
         })
-        .map(|f| Violation::new(format!("params.files.{f}"), "must be a relative path without '..'"))
+        .map(|f| {
+            Violation::new(
+                format!("params.files.{f}"),
+                "must be a relative path without '..'",
+            )
+        })
         .collect();
-    if bad.is_empty() { Ok(()) } else { Err(Error::Invalid(bad)) }
+    if bad.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Invalid(bad))
+    }
 }
 
 fn dir_of(settings: &Settings, address: &ResourceAddress) -> Result<PathBuf, Error> {
@@ -89,7 +107,11 @@ fn scan(dir: &Path) -> Result<Option<BTreeMap<String, String>>, Error> {
             if path.is_dir() {
                 stack.push(path);
             } else {
-                let rel = path.strip_prefix(dir).map_err(Error::failed)?.to_string_lossy().replace('\\', "/");
+                let rel = path
+                    .strip_prefix(dir)
+                    .map_err(Error::failed)?
+                    .to_string_lossy()
+                    .replace('\\', "/");
                 out.insert(rel, digest(&std::fs::read(&path)?));
             }
         }
@@ -98,7 +120,11 @@ fn scan(dir: &Path) -> Result<Option<BTreeMap<String, String>>, Error> {
 }
 
 fn wanted(params: &Params) -> BTreeMap<String, String> {
-    params.files.iter().map(|(k, v)| (k.clone(), digest(v.as_bytes()))).collect()
+    params
+        .files
+        .iter()
+        .map(|(k, v)| (k.clone(), digest(v.as_bytes())))
+        .collect()
 }
 
 struct LocalDirectory;
@@ -110,7 +136,10 @@ impl Provider for LocalDirectory {
     const DESCRIPTION: &'static str = "Directory trees of text files under a granted directory";
 
     fn resource_types() -> Vec<ResourceType> {
-        vec![ResourceType::new("local.directory", "A directory of text files")]
+        vec![ResourceType::new(
+            "local.directory",
+            "A directory of text files",
+        )]
     }
 
     fn capabilities() -> Vec<Capability> {
@@ -119,7 +148,10 @@ impl Provider for LocalDirectory {
 
     fn check_settings(settings: &Settings) -> Result<(), Error> {
         if !settings.root.starts_with('/') {
-            return Err(Error::invalid("root", "must be an absolute guest path like /data"));
+            return Err(Error::invalid(
+                "root",
+                "must be an absolute guest path like /data",
+            ));
         }
         Ok(())
     }
@@ -130,53 +162,99 @@ impl Provider for LocalDirectory {
         let want = wanted(&request.params);
         let Some(have) = scan(&dir)? else {
             let mut plan = Plan::new(Operation::Create);
-            plan.diff = want.keys().map(|f| FieldDiff::new(format!("files.{f}"), None, Some(json!(request.params.files[f])))).collect();
+            plan.diff = want
+                .keys()
+                .map(|f| {
+                    FieldDiff::new(
+                        format!("files.{f}"),
+                        None,
+                        Some(json!(request.params.files[f])),
+                    )
+                })
+                .collect();
             plan.notes.push(format!("creates {}", dir.display()));
             return Ok(plan);
         };
-        let managed: Vec<String> = request.prior_state.map(|s| s.files.into_keys().collect()).unwrap_or_default();
+        let managed: Vec<String> = request
+            .prior_state
+            .map(|s| s.files.into_keys().collect())
+            .unwrap_or_default();
         let mut diff = Vec::new();
         for (f, d) in &want {
             if have.get(f) != Some(d) {
-                diff.push(FieldDiff::new(format!("files.{f}"), have.get(f).map(|_| json!("<changed on disk or in params>")), Some(json!(request.params.files[f]))));
+                diff.push(FieldDiff::new(
+                    format!("files.{f}"),
+                    have.get(f).map(|_| json!("<changed on disk or in params>")),
+                    Some(json!(request.params.files[f])),
+                ));
             }
         }
-        for f in managed.iter().filter(|f| !want.contains_key(*f) && have.contains_key(*f)) {
-            diff.push(FieldDiff::new(format!("files.{f}"), Some(json!("<managed file>")), None));
+        for f in managed
+            .iter()
+            .filter(|f| !want.contains_key(*f) && have.contains_key(*f))
+        {
+            diff.push(FieldDiff::new(
+                format!("files.{f}"),
+                Some(json!("<managed file>")),
+                None,
+            ));
         }
-        let mut plan = Plan::new(if diff.is_empty() { Operation::NoOp } else { Operation::Update });
+        let mut plan = Plan::new(if diff.is_empty() {
+            Operation::NoOp
+        } else {
+            Operation::Update
+        });
         plan.diff = diff;
         Ok(plan)
     }
 
-    fn apply(settings: &Settings, request: ApplyRequest<Params, State>) -> Result<Applied<State>, Error> {
+    fn apply(
+        settings: &Settings,
+        request: ApplyRequest<Params, State>,
+    ) -> Result<Applied<State>, Error> {
         check_files(&request.params)?;
         let dir = dir_of(settings, &request.address)?;
-        std::fs::create_dir_all(&dir).map_err(|e| Error::failed(format!("{}: {e}", dir.display())))?;
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| Error::failed(format!("{}: {e}", dir.display())))?;
         for (f, content) in &request.params.files {
             let path = dir.join(f);
             if let Some(parent) = path.parent() {
                 std::fs::create_dir_all(parent)?;
             }
-            std::fs::write(&path, content).map_err(|e| Error::failed(format!("{}: {e}", path.display())))?;
+            std::fs::write(&path, content)
+                .map_err(|e| Error::failed(format!("{}: {e}", path.display())))?;
         }
         if let Some(prior) = &request.prior_state {
-            for f in prior.files.keys().filter(|f| !request.params.files.contains_key(*f)) {
+            for f in prior
+                .files
+                .keys()
+                .filter(|f| !request.params.files.contains_key(*f))
+            {
                 let _ = std::fs::remove_file(dir.join(f));
             }
         }
-        host::info(&format!("applied {} ({} files)", dir.display(), request.params.files.len()));
+        host::info(&format!(
+            "applied {} ({} files)",
+            dir.display(),
+            request.params.files.len()
+        ));
         let path = dir.to_string_lossy().into_owned();
         Ok(Applied {
             outputs: json!({"path": path}),
-            state: State { path, files: wanted(&request.params) },
+            state: State {
+                path,
+                files: wanted(&request.params),
+            },
             sensitive: Vec::new(),
         })
     }
 
     fn read(settings: &Settings, request: ResourceRequest<State>) -> Result<Option<State>, Error> {
         let dir = dir_of(settings, &request.address)?;
-        Ok(scan(&dir)?.map(|files| State { path: dir.to_string_lossy().into_owned(), files }))
+        Ok(scan(&dir)?.map(|files| State {
+            path: dir.to_string_lossy().into_owned(),
+            files,
+        }))
     }
 
     fn delete(settings: &Settings, request: ResourceRequest<State>) -> Result<(), Error> {
@@ -188,11 +266,15 @@ impl Provider for LocalDirectory {
         }
     }
 
-    fn import(settings: &Settings, request: ImportRequest) -> Result<Imported<Params, State>, Error> {
+    fn import(
+        settings: &Settings,
+        request: ImportRequest,
+    ) -> Result<Imported<Params, State>, Error> {
         let mut address = request.address.clone();
         address.name = request.external_id.clone();
         let dir = dir_of(settings, &address)?;
-        let files = scan(&dir)?.ok_or_else(|| Error::NotFound(format!("{} does not exist", dir.display())))?;
+        let files = scan(&dir)?
+            .ok_or_else(|| Error::NotFound(format!("{} does not exist", dir.display())))?;
         let mut contents = BTreeMap::new();
         for f in files.keys() {
             contents.insert(f.clone(), std::fs::read_to_string(dir.join(f))?);
@@ -200,7 +282,11 @@ impl Provider for LocalDirectory {
         let path = dir.to_string_lossy().into_owned();
         Ok(Imported {
             params: Params { files: contents },
-            applied: Applied { outputs: json!({"path": path}), state: State { path, files }, sensitive: Vec::new() },
+            applied: Applied {
+                outputs: json!({"path": path}),
+                state: State { path, files },
+                sensitive: Vec::new(),
+            },
         })
     }
 }

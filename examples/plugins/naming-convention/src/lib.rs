@@ -28,7 +28,8 @@ struct NamingConvention;
 
 impl Guardrail for NamingConvention {
     type Settings = Settings;
-    const DESCRIPTION: &'static str = "Names must match a regular expression per entity kind or resource type";
+    const DESCRIPTION: &'static str =
+        "Names must match a regular expression per entity kind or resource type";
 
     fn check_settings(settings: &Settings) -> Result<(), Error> {
         let bad: Vec<Violation> = settings
@@ -40,7 +41,11 @@ impl Guardrail for NamingConvention {
                     .map(|e| Violation::new(format!("patterns.{kind}"), e.to_string()))
             })
             .collect();
-        if bad.is_empty() { Ok(()) } else { Err(Error::Invalid(bad)) }
+        if bad.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Invalid(bad))
+        }
     }
 
     fn review(change: &Change, settings: &Settings) -> Result<Review, Error> {
@@ -48,7 +53,9 @@ impl Guardrail for NamingConvention {
             return Ok(Review::allow());
         }
         let (key, name, path) = match &change.subject {
-            Subject::Resource(address) => (address.resource_type.clone(), address.name.clone(), "name"),
+            Subject::Resource(address) => {
+                (address.resource_type.clone(), address.name.clone(), "name")
+            }
             Subject::Entity(_) => {
                 let kind = change.kind().unwrap_or_default().to_owned();
                 let name = change
@@ -62,11 +69,15 @@ impl Guardrail for NamingConvention {
         let Some(pattern) = settings.patterns.get(&key) else {
             return Ok(Review::allow());
         };
-        let re = Regex::new(pattern).map_err(|e| Error::invalid(format!("settings.patterns.{key}"), e.to_string()))?;
+        let re = Regex::new(pattern)
+            .map_err(|e| Error::invalid(format!("settings.patterns.{key}"), e.to_string()))?;
         let violations = if re.is_match(&name) {
             Vec::new()
         } else {
-            vec![Violation::new(path, format!("{key} name '{name}' does not match {pattern}"))]
+            vec![Violation::new(
+                path,
+                format!("{key} name '{name}' does not match {pattern}"),
+            )]
         };
         Ok(Review::from_violations(violations, settings.enforce))
     }

@@ -23,7 +23,9 @@ struct Settings {
 }
 
 fn default_kinds() -> Vec<String> {
-    ["Component", "API", "Resource", "System"].map(String::from).to_vec()
+    ["Component", "API", "Resource", "System"]
+        .map(String::from)
+        .to_vec()
 }
 
 fn default_owner_kinds() -> Vec<String> {
@@ -45,7 +47,8 @@ struct RequireOwner;
 
 impl Guardrail for RequireOwner {
     type Settings = Settings;
-    const DESCRIPTION: &'static str = "Entities and resources must have an owner that exists in the catalogue";
+    const DESCRIPTION: &'static str =
+        "Entities and resources must have an owner that exists in the catalogue";
 
     fn capabilities() -> Vec<Capability> {
         vec![Capability::Catalogue]
@@ -62,14 +65,20 @@ impl Guardrail for RequireOwner {
                 if !settings.kinds.iter().any(|k| k.eq_ignore_ascii_case(kind)) {
                     return Ok(Review::allow());
                 }
-                let owner = change.after_field("spec.owner").and_then(Value::as_str).map(String::from);
+                let owner = change
+                    .after_field("spec.owner")
+                    .and_then(Value::as_str)
+                    .map(String::from);
                 (owner, "spec.owner")
             }
         };
         let owner = match owner.as_deref().map(str::trim) {
             None | Some("") => {
                 return Ok(Review::from_violations(
-                    vec![Violation::new(path, "an owner is required (a group or user ref)")],
+                    vec![Violation::new(
+                        path,
+                        "an owner is required (a group or user ref)",
+                    )],
                     settings.enforce,
                 ));
             }
@@ -81,7 +90,10 @@ impl Guardrail for RequireOwner {
         if !settings.owner_kinds.iter().any(|k| k == kind) {
             violations.push(Violation::new(
                 path,
-                format!("owner '{owner}' is a {kind}; expected one of {:?}", settings.owner_kinds),
+                format!(
+                    "owner '{owner}' is a {kind}; expected one of {:?}",
+                    settings.owner_kinds
+                ),
             ));
         } else if host::catalogue_get(&reference)?.is_none() {
             violations.push(Violation::new(

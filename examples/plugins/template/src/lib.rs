@@ -38,7 +38,10 @@ impl Guardrail for RequireDescription {
         let mut review = if description.trim().len() < settings.min_length {
             Review::deny(
                 "metadata.description",
-                format!("a description of at least {} characters is required", settings.min_length),
+                format!(
+                    "a description of at least {} characters is required",
+                    settings.min_length
+                ),
             )
         } else {
             Review::allow()
