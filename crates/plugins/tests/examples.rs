@@ -529,3 +529,61 @@ async fn guardrails_are_usable_as_core_trait_objects() {
         assert_eq!(h.await.unwrap(), Verdict::Allow);
     }
 }
+
+#[tokio::test]
+async fn a_guest_built_against_a_newer_patch_version_loads() {
+    let host = PluginHost::builder().build().unwrap();
+    let i = paved_plugins::inspect::inspect(&host, &plugin_wasm("compat-next"))
+        .await
+        .unwrap();
+    assert_eq!(i.version.as_deref(), Some("0.1.1"));
+    assert!(
+        i.imports.iter().any(|n| n == "paved:plugin/host@0.1.1"),
+        "{:?}",
+        i.imports
+    );
+    let rule = host
+        .load_guardrail(PluginConfig::new(
+            "compat",
+            plugin_wasm("compat-next"),
+            PluginKind::Guardrail,
+        ))
+        .await
+        .unwrap();
+    let r = rule
+        .review(&entity_change(component("x", None)), None)
+        .await
+        .unwrap();
+    assert_eq!(r.verdict, Verdict::Warn);
+}
+
+/// Informal timing (no threshold): instantiate + review of a ~1 KB entity.
+#[tokio::test]
+async fn informal_review_timing() {
+    let host = PluginHost::builder().build().unwrap();
+    let rule = host
+        .load_guardrail(
+            PluginConfig::new(
+                "naming",
+                plugin_wasm("naming-convention"),
+                PluginKind::Guardrail,
+            )
+            .settings(json!({"patterns": {"Component": "^[a-z][a-z0-9-]*$"}})),
+        )
+        .await
+        .unwrap();
+    let mut e = component("orders-api", Some("payments"));
+    e["metadata"]["description"] = json!("x".repeat(800));
+    let change = entity_change(e);
+    let mut times = Vec::new();
+    for _ in 0..300 {
+        let t = std::time::Instant::now();
+        rule.review(&change, None).await.unwrap();
+        times.push(t.elapsed());
+    }
+    times.sort();
+    println!(
+        "instantiate+review (this profile): p50 {:?}, p99 {:?}",
+        times[150], times[296]
+    );
+}
