@@ -108,3 +108,138 @@ export interface Subscription extends AsyncIterable<Event> {
   /** Iterate events as they come; leaving the loop closes the subscription. */
   [Symbol.asyncIterator](): AsyncIterator<Event>
 }
+
+// ---- the plugin contract (paved::plugin), as plain objects -----------------
+
+/** Capabilities granted to a plugin (the shape of `grants` in `paved.yaml`). Nothing is granted by default. */
+export interface PluginGrants {
+  /** Outbound TCP (and so HTTP) to these `host:port` pairs only. */
+  network?: string[]
+  /** Host directories made visible to the plugin. */
+  dirs?: Array<{ host: string; guest: string; mode?: 'ro' | 'rw' }>
+  /** Names of secrets the plugin may read. */
+  secrets?: string[]
+  /** Read-only catalogue lookups. */
+  catalogue?: boolean
+}
+
+/** Per-call limits (the shape of `limits` in `paved.yaml`); absent ones take the kind's default. */
+export interface PluginLimits {
+  /** Deadline of one call (default 1000 ms for guardrails, 300000 ms for providers). */
+  timeoutMs?: number
+  /** Linear-memory cap in MiB (default 64, at most 1024). */
+  memoryMib?: number
+  /** Cap on the bytes of one answer (default 1 MiB for guardrails, 16 MiB for providers). */
+  maxOutputBytes?: number
+  /** Cap on host calls per call (default 1000). */
+  maxHostCalls?: number
+}
+
+/** A capability a plugin asks for (asking grants nothing). */
+export type Capability = 'catalogue' | { network: string } | { directory: string } | { secret: string }
+
+/** What a guardrail says it is. */
+export interface GuardrailInfo {
+  name: string
+  version: string
+  description: string
+  /** JSON Schema of its settings. */
+  settingsSchema: Record<string, any>
+  capabilities: Capability[]
+}
+
+/** What a provider says it is. */
+export interface ProviderInfo {
+  name: string
+  version: string
+  description: string
+  resourceTypes: Array<{ name: string; description: string; paramsSchema: Record<string, any>; stateSchema?: Record<string, any> }>
+  capabilities: Capability[]
+  /** JSON Schema of its settings. */
+  settingsSchema: Record<string, any>
+}
+
+/** Where a resource lives. */
+export interface ResourceAddress {
+  /** e.g. `postgres.database`. */
+  resourceType: string
+  name: string
+  environment?: string
+  /** Entity ref of the owner, e.g. `group:default/payments`. */
+  owner?: string
+}
+
+/** What is being done to an entity or resource. */
+export type Operation = 'create' | 'update' | 'replace' | 'delete' | 'import' | 'no-op'
+
+/** One changed field, by JSON path. */
+export interface FieldDiff {
+  path: string
+  before?: any
+  after?: any
+  /** The field cannot change in place. */
+  requiresReplace?: boolean
+}
+
+/** One change-set item, as a guardrail reviews it. */
+export interface Change {
+  subject: { entity: string } | { resource: ResourceAddress }
+  operation: Operation
+  /** The document before (absent on create). */
+  before?: any
+  /** The document after (absent on delete). */
+  after?: any
+  diff?: FieldDiff[]
+  monthlyCost?: number
+  /** Entity ref of the actor. */
+  actor?: string
+}
+
+/** One problem a guardrail found. */
+export interface Violation {
+  /** JSON path of the offending field, e.g. `spec.owner` (empty: the document). */
+  path: string
+  message: string
+}
+
+/** A guardrail's answer for one change. */
+export interface Review {
+  verdict: 'allow' | 'warn' | 'deny'
+  violations?: Violation[]
+  /** RFC 6902 JSON Patch for the change's `after`. */
+  patch?: Array<Record<string, any>>
+}
+
+/** Ask a provider what it would take to bring a resource to `params`. */
+export interface PlanRequest {
+  address: ResourceAddress
+  params: Record<string, any>
+  priorState?: any
+  priorParams?: any
+}
+
+/** What applying would do. */
+export interface Plan {
+  operation: Operation
+  diff?: FieldDiff[]
+  monthlyCost?: number
+  notes?: string[]
+}
+
+/** What a component is and asks for (`PluginHost.inspect`). */
+export interface PluginInspection {
+  path: string
+  sizeBytes: number
+  /** `guardrail` or `provider`; null when it exports neither world's API. */
+  world: 'guardrail' | 'provider' | null
+  /** Version of `paved:plugin` it was built against. */
+  version: string | null
+  exports: string[]
+  imports: string[]
+  /** Capabilities it declares in `describe`. */
+  declaredCapabilities: Capability[]
+  /** What its imports let it try (always subject to grants). */
+  impliedCapabilities: string[]
+  /** Its `describe` answer. */
+  describe: any
+}

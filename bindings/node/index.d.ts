@@ -109,6 +109,141 @@ export interface Subscription extends AsyncIterable<Event> {
   [Symbol.asyncIterator](): AsyncIterator<Event>
 }
 
+// ---- the plugin contract (paved::plugin), as plain objects -----------------
+
+/** Capabilities granted to a plugin (the shape of `grants` in `paved.yaml`). Nothing is granted by default. */
+export interface PluginGrants {
+  /** Outbound TCP (and so HTTP) to these `host:port` pairs only. */
+  network?: string[]
+  /** Host directories made visible to the plugin. */
+  dirs?: Array<{ host: string; guest: string; mode?: 'ro' | 'rw' }>
+  /** Names of secrets the plugin may read. */
+  secrets?: string[]
+  /** Read-only catalogue lookups. */
+  catalogue?: boolean
+}
+
+/** Per-call limits (the shape of `limits` in `paved.yaml`); absent ones take the kind's default. */
+export interface PluginLimits {
+  /** Deadline of one call (default 1000 ms for guardrails, 300000 ms for providers). */
+  timeoutMs?: number
+  /** Linear-memory cap in MiB (default 64, at most 1024). */
+  memoryMib?: number
+  /** Cap on the bytes of one answer (default 1 MiB for guardrails, 16 MiB for providers). */
+  maxOutputBytes?: number
+  /** Cap on host calls per call (default 1000). */
+  maxHostCalls?: number
+}
+
+/** A capability a plugin asks for (asking grants nothing). */
+export type Capability = 'catalogue' | { network: string } | { directory: string } | { secret: string }
+
+/** What a guardrail says it is. */
+export interface GuardrailInfo {
+  name: string
+  version: string
+  description: string
+  /** JSON Schema of its settings. */
+  settingsSchema: Record<string, any>
+  capabilities: Capability[]
+}
+
+/** What a provider says it is. */
+export interface ProviderInfo {
+  name: string
+  version: string
+  description: string
+  resourceTypes: Array<{ name: string; description: string; paramsSchema: Record<string, any>; stateSchema?: Record<string, any> }>
+  capabilities: Capability[]
+  /** JSON Schema of its settings. */
+  settingsSchema: Record<string, any>
+}
+
+/** Where a resource lives. */
+export interface ResourceAddress {
+  /** e.g. `postgres.database`. */
+  resourceType: string
+  name: string
+  environment?: string
+  /** Entity ref of the owner, e.g. `group:default/payments`. */
+  owner?: string
+}
+
+/** What is being done to an entity or resource. */
+export type Operation = 'create' | 'update' | 'replace' | 'delete' | 'import' | 'no-op'
+
+/** One changed field, by JSON path. */
+export interface FieldDiff {
+  path: string
+  before?: any
+  after?: any
+  /** The field cannot change in place. */
+  requiresReplace?: boolean
+}
+
+/** One change-set item, as a guardrail reviews it. */
+export interface Change {
+  subject: { entity: string } | { resource: ResourceAddress }
+  operation: Operation
+  /** The document before (absent on create). */
+  before?: any
+  /** The document after (absent on delete). */
+  after?: any
+  diff?: FieldDiff[]
+  monthlyCost?: number
+  /** Entity ref of the actor. */
+  actor?: string
+}
+
+/** One problem a guardrail found. */
+export interface Violation {
+  /** JSON path of the offending field, e.g. `spec.owner` (empty: the document). */
+  path: string
+  message: string
+}
+
+/** A guardrail's answer for one change. */
+export interface Review {
+  verdict: 'allow' | 'warn' | 'deny'
+  violations?: Violation[]
+  /** RFC 6902 JSON Patch for the change's `after`. */
+  patch?: Array<Record<string, any>>
+}
+
+/** Ask a provider what it would take to bring a resource to `params`. */
+export interface PlanRequest {
+  address: ResourceAddress
+  params: Record<string, any>
+  priorState?: any
+  priorParams?: any
+}
+
+/** What applying would do. */
+export interface Plan {
+  operation: Operation
+  diff?: FieldDiff[]
+  monthlyCost?: number
+  notes?: string[]
+}
+
+/** What a component is and asks for (`PluginHost.inspect`). */
+export interface PluginInspection {
+  path: string
+  sizeBytes: number
+  /** `guardrail` or `provider`; null when it exports neither world's API. */
+  world: 'guardrail' | 'provider' | null
+  /** Version of `paved:plugin` it was built against. */
+  version: string | null
+  exports: string[]
+  imports: string[]
+  /** Capabilities it declares in `describe`. */
+  declaredCapabilities: Capability[]
+  /** What its imports let it try (always subject to grants). */
+  impliedCapabilities: string[]
+  /** Its `describe` answer. */
+  describe: any
+}
+
 /**
  * Which binding artifact the generated loader actually loaded: `'native'` for
  * a native addon, otherwise the `platformArchABI` of the WASI flavor. Every
@@ -173,6 +308,30 @@ export declare class Catalog {
 }
 
 /**
+ * A loaded guardrail. Each call runs in a fresh sandbox with the plugin's
+ * grants, memory cap and deadline.
+ */
+export declare class Guardrail {
+  /** The name it was loaded under. */
+  get name(): string
+  /** What the guardrail said about itself at load. */
+  get info(): GuardrailInfo
+  /** Check settings with the plugin (`PLUGIN` error of kind `settings` if rejected). */
+  validateSettings(settings: Record<string, any>): Promise<void>
+  /**
+   * Review one change; `options.settings` overrides the loaded settings for this call.
+   *
+   * ```js
+   * const review = await guardrail.review({
+   *   subject: { entity: 'component:default/orders' }, operation: 'create', after: entity,
+   * })
+   * if (review.verdict === 'deny') console.log(review.violations)
+   * ```
+   */
+  review(change: Change, options?: ReviewOptions | undefined | null): Promise<Review>
+}
+
+/**
  * An open platform: a store, the kind registry and the event bus. Get one
  * with `open()`.
  */
@@ -190,6 +349,43 @@ export declare class Platform {
   get storeDescription(): string
   /** This instance's origin id, carried by the events it causes. */
   get origin(): string
+}
+
+/** Loads WebAssembly plugins and inspects components (`openPluginHost()`). */
+export declare class PluginHost {
+  /**
+   * Load a guardrail: compile (or take from the cache), link, describe, and
+   * validate its settings. A `PLUGIN` error (kind `load`, `settings`, …) if it cannot.
+   */
+  loadGuardrail(path: string, options?: LoadOptions | undefined | null): Promise<Guardrail>
+  /**
+   * Load a provider: compile (or take from the cache), link, describe, and
+   * validate its settings.
+   */
+  loadProvider(path: string, options?: LoadOptions | undefined | null): Promise<Provider>
+  /**
+   * What a component is and asks for: world, version, imports, exports,
+   * declared and implied capabilities. Loads nothing and checks no settings.
+   */
+  inspect(path: string): Promise<PluginInspection>
+}
+
+/**
+ * A loaded provider. Each call runs in a fresh sandbox with the plugin's
+ * grants, memory cap and deadline.
+ */
+export declare class Provider {
+  /** The name it was loaded under. */
+  get name(): string
+  /**
+   * What the provider said about itself at load: resource types with their
+   * params schemas, settings schema, capabilities.
+   */
+  get info(): ProviderInfo
+  /** Check settings with the plugin (`PLUGIN` error of kind `settings` if rejected). */
+  validateSettings(settings: Record<string, any>): Promise<void>
+  /** What it would take to bring a resource to `request.params` (no side effects). */
+  plan(request: PlanRequest): Promise<Plan>
 }
 
 /**
@@ -358,6 +554,18 @@ export interface ImportOptions {
   dryRun?: boolean
 }
 
+/** How to load one plugin. */
+export interface LoadOptions {
+  /** Name used in logs, errors and audit records (default: the file name without `.wasm`). */
+  name?: string
+  /** Settings (a JSON object), checked once at load by the plugin itself. */
+  settings?: Record<string, any>
+  /** Capabilities granted; everything not granted is denied. */
+  grants?: PluginGrants
+  /** Per-call limits (defaults depend on the kind). */
+  limits?: PluginLimits
+}
+
 /**
  * Open a platform (creating the SQLite file and its schema if needed).
  *
@@ -383,6 +591,9 @@ export interface OpenOptions {
   config?: string
 }
 
+/** Start a plugin host: one wasmtime engine for every plugin it loads. */
+export declare function openPluginHost(options?: PluginHostOptions | undefined | null): Promise<PluginHost>
+
 /** What happened (or would happen) to one entity. */
 export type Outcome = 'created' | 'updated' | 'unchanged' | 'deleted'
 
@@ -403,6 +614,12 @@ export interface PlannedChange {
   outcome: Outcome
   /** The etag after the change (absent for deletes). */
   etag?: string
+}
+
+/** Options of the plugin host. */
+export interface PluginHostOptions {
+  /** Directory of the precompiled-component cache (none: compile on every load). */
+  cacheDir?: string
 }
 
 /** A catalogue query: filter, full-text search, projection, ordering, paging. */
@@ -427,6 +644,12 @@ export interface QueryOptions {
   limit?: number
   /** `nextCursor` of the previous page. */
   cursor?: string
+}
+
+/** Options of a review. */
+export interface ReviewOptions {
+  /** Settings for this call instead of the loaded ones. */
+  settings?: Record<string, any>
 }
 
 /** Options of a full-text search. */

@@ -7,9 +7,12 @@
 const WRITE = { etag: 'string?', actor: 'string?', dryRun: 'boolean?' }
 const FILTER = { filter: 'string|string[]?', predicate: 'object?' }
 
+const LOAD = { name: 'string?', settings: 'object?', grants: 'object?', limits: 'object?' }
+
 const SIGNATURES = {
   functions: {
     open: [['options', { store: 'string?', config: 'string?' }]],
+    openPluginHost: [['options', { cacheDir: 'string?' }]],
   },
   Platform: {
     subscribe: [],
@@ -47,6 +50,19 @@ const SIGNATURES = {
   Subscription: {
     recv: [],
     close: [],
+  },
+  PluginHost: {
+    loadGuardrail: [['path', 'string'], ['options', LOAD]],
+    loadProvider: [['path', 'string'], ['options', LOAD]],
+    inspect: [['path', 'string']],
+  },
+  Guardrail: {
+    validateSettings: [['settings', 'object']],
+    review: [['change', 'object'], ['options', { settings: 'object?' }]],
+  },
+  Provider: {
+    validateSettings: [['settings', 'object']],
+    plan: [['request', 'object']],
   },
 }
 

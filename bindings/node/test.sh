@@ -7,7 +7,8 @@
 #      ones (drift fails the run);
 #   3. the TypeScript declarations type-check, with an example that uses them;
 #   4. node:test suites in bindings/node/__test__ (SQLite, and PostgreSQL at
-#      127.0.0.1:5432 with a database of their own, dropped after);
+#      127.0.0.1:5432 with a database of their own, dropped after; plugins
+#      built from examples/plugins);
 #   5. the portal's browser tests (examples/portal/test): screenshots in
 #      $CARGO_TARGET_DIR/portal-screenshots.
 #
@@ -59,6 +60,10 @@ for f in index.d.ts native.js; do
 done
 [ "$drift" = 0 ] || exit 1
 cp "$gen"/paved.*.node "$HERE/"
+
+step "example plugins (wasm32-wasip2, for the plugin tests)"
+rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
+cargo build --target wasm32-wasip2 --release --manifest-path "$ROOT/examples/plugins/Cargo.toml"
 
 step "type-check index.d.ts"
 (cd "$HERE" && npx tsc -p __test__/tsconfig.json)

@@ -7,13 +7,13 @@ import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
 import { after, before, describe, it } from 'node:test'
 
-import { component, paved } from './helpers.mjs'
+import { component, paved, pluginWasm } from './helpers.mjs'
 
 const require = createRequire(import.meta.url)
 const native = require('../native.js')
 const { SIGNATURES } = require('../signatures.js')
 
-const CLASSES = ['Platform', 'Catalog', 'Audit', 'Subscription']
+const CLASSES = ['Platform', 'Catalog', 'Audit', 'Subscription', 'PluginHost', 'Guardrail', 'Provider']
 
 function ownMethods(cls) {
   return Object.getOwnPropertyNames(cls.prototype).filter((name) => {
@@ -48,7 +48,7 @@ describe('package surface', () => {
       assert.equal(typeof paved[name], 'function', `require: ${name}`)
       assert.equal(typeof esm[name], 'function', `import: ${name}`)
     }
-    for (const name of ['open', 'PavedError', 'ErrorCodes']) assert.ok(esm[name], `import: ${name}`)
+    for (const name of ['open', 'openPluginHost', 'PavedError', 'ErrorCodes']) assert.ok(esm[name], `import: ${name}`)
   })
 
   it('cannot construct handles from JS', () => {
@@ -74,6 +74,9 @@ describe('argument checks', () => {
     handles.Catalog = platform.catalog
     handles.Audit = platform.audit
     handles.Subscription = platform.subscribe()
+    handles.PluginHost = await paved.openPluginHost()
+    handles.Guardrail = await handles.PluginHost.loadGuardrail(pluginWasm('naming-convention'), { settings: { patterns: {} } })
+    handles.Provider = await handles.PluginHost.loadProvider(pluginWasm('local-directory'))
   })
   after(() => handles.Subscription.close())
 

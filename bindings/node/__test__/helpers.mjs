@@ -3,7 +3,7 @@
 // the example catalogue, and a way to run code in another process.
 
 import { execFileSync, spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import os from 'node:os'
 import path from 'node:path'
@@ -18,6 +18,15 @@ export const paved = require('..')
 export const PACKAGE_DIR = path.join(HERE, '..')
 export const REPO = path.join(HERE, '..', '..', '..')
 export const EXAMPLE_CATALOG = path.join(REPO, 'examples', 'catalog')
+
+const TARGET = process.env.CARGO_TARGET_DIR ? path.resolve(REPO, process.env.CARGO_TARGET_DIR) : path.join(REPO, 'target')
+
+/** The built example plugin `name` (e.g. `require-owner`); test.sh builds examples/plugins. */
+export function pluginWasm(name) {
+  const file = path.join(TARGET, 'wasm32-wasip2', 'release', `${name.replace(/-/g, '_')}.wasm`)
+  if (!existsSync(file)) throw new Error(`${file} is not built: run bindings/node/test.sh (it builds examples/plugins)`)
+  return file
+}
 
 const PG = process.env.PAVED_TEST_PG || 'postgres://postgres@127.0.0.1:5432'
 

@@ -1,6 +1,6 @@
 // Compiled by `tsc --noEmit` in test.sh: the declarations are valid, and code
 // written against them the way the README shows type-checks (and misuse does not).
-import { open, PavedError, type Entity, type Event, type ChangeSet, type Page } from '../index.js'
+import { open, openPluginHost, PavedError, type Entity, type Event, type ChangeSet, type Page, type Review } from '../index.js'
 
 export async function example(): Promise<void> {
   const platform = await open({ store: 'sqlite::memory:' })
@@ -30,6 +30,15 @@ export async function example(): Promise<void> {
   const records = await platform.audit.list({ after: 0, limit: 10 })
   const report = await platform.audit.verify()
   void [created, name, owner, facets[0]?.count, graph.edges[0]?.type, records[0]?.hash, report.ok]
+
+  const host = await openPluginHost({ cacheDir: '/tmp/cache' })
+  const guardrail = await host.loadGuardrail('naming.wasm', { settings: { patterns: {} }, grants: { catalogue: true }, limits: { timeoutMs: 500 } })
+  const review: Review = await guardrail.review({ subject: { entity: 'component:default/x' }, operation: 'create', after: entity })
+  const denied: boolean = review.verdict === 'deny'
+  const inspection = await host.inspect('naming.wasm')
+  void [denied, inspection.world, guardrail.info.capabilities]
+  // @ts-expect-error: not an operation
+  await guardrail.review({ subject: { entity: 'x' }, operation: 'explode' })
 
   // @ts-expect-error: entityRef must be a string
   await platform.catalog.get(42)

@@ -25,4 +25,5 @@ pub mod graph;
 pub mod ingest;
 pub mod pipeline;
 pub mod platform;
+pub mod plugins;
 pub mod query;

@@ -67,7 +67,7 @@ ${dl([
   ['Owner', owners.length ? owners.map((o, i) => html`${i ? ', ' : ''}${refLink(o)}`) : undefined],
   ['Type', spec.type],
   ['Lifecycle', spec.lifecycle],
-  ['System', relationsOf(entity, 'partOf').length ? relationsOf(entity, 'partOf').map((o, i) => html`${i ? ', ' : ''}${refLink(o)}`) : undefined],
+  ['Part of', relationsOf(entity, 'partOf').length ? relationsOf(entity, 'partOf').map((o, i) => html`${i ? ', ' : ''}${refLink(o)}`) : undefined],
   ['Tags', (md.tags || []).length ? (md.tags || []).map((t) => html`<a class="tag" href="/?tag=${encodeURIComponent(t)}">${t}</a> `) : undefined],
   ['Labels', listKeyValues(md.labels)],
   ['Annotations', listKeyValues(md.annotations)],
