@@ -95,63 +95,68 @@ def measure(args: argparse.Namespace) -> None:
             catalog.import_files(source)
             print(f"setup: imported {args.entities} entities in {time.perf_counter() - started:.1f}s")
 
-            catalog.get(ref)
-            gets = []
-            for _ in range(5):
+            def rust() -> dict[str, float]:
+                out = subprocess.run(
+                    [str(BASELINE), store, ref, str(args.gets), str(args.rounds)],
+                    check=True, capture_output=True, text=True,
+                ).stdout
+                r = json.loads(out)
+                assert r["entities"] == args.entities
+                return {"get": r["get_seconds"] / r["gets"], "query": r["query_seconds"] / r["query_rounds"]}
+
+            def python_gets() -> float:
                 t = time.perf_counter()
                 for _ in range(args.gets):
                     catalog.get(ref)
-                gets.append((time.perf_counter() - t) / args.gets)
-            py_get = best(gets)
+                return (time.perf_counter() - t) / args.gets
 
             aplatform = platform.to_async()
 
             async def async_gets() -> float:
                 acatalog = aplatform.catalog
                 await acatalog.get(ref)
-                samples = []
-                for _ in range(5):
-                    t = time.perf_counter()
-                    for _ in range(args.gets // 4):
-                        await acatalog.get(ref)
-                    samples.append((time.perf_counter() - t) / (args.gets // 4))
-                return best(samples)
+                n = args.gets // 4
+                t = time.perf_counter()
+                for _ in range(n):
+                    await acatalog.get(ref)
+                return (time.perf_counter() - t) / n
 
-            py_aget = asyncio.run(async_gets())
-
-            objects, dicts, names = [], [], []
-            for _ in range(args.rounds):
+            def python_query() -> tuple[float, float, float]:
                 t = time.perf_counter()
                 items = catalog.query_page(limit=args.entities).items
-                objects.append(time.perf_counter() - t)
+                objects = time.perf_counter() - t
                 assert len(items) == args.entities
                 t = time.perf_counter()
                 _ = [e.name for e in items]
-                names.append(time.perf_counter() - t)
+                names = time.perf_counter() - t
                 t = time.perf_counter()
                 _ = [e.to_dict() for e in items]
-                dicts.append(time.perf_counter() - t)
-            py_query = best(objects)
-            py_names = best(names)
-            py_dicts = py_query + best(dicts)
-            iterated = []
-            for _ in range(max(1, args.rounds // 4)):
+                return objects, names, time.perf_counter() - t
+
+            def python_iter() -> float:
                 t = time.perf_counter()
                 n = sum(1 for _ in catalog.query(page_size=1000))
-                iterated.append(time.perf_counter() - t)
                 assert n == args.entities
-            py_iter = best(iterated)
+                return time.perf_counter() - t
 
-        runs = []
-        for _ in range(3):
-            out = subprocess.run(
-                [str(BASELINE), store, ref, str(args.gets), str(args.rounds)],
-                check=True, capture_output=True, text=True,
-            ).stdout
-            runs.append(json.loads(out))
-        rust_get = best([r["get_seconds"] / r["gets"] for r in runs])
-        rust_query = best([r["query_seconds"] / r["query_rounds"] for r in runs])
-        assert runs[0]["entities"] == args.entities
+            catalog.get(ref)
+            python_query()
+            # Interleave the Rust and Python runs so that both see the same load.
+            rust_runs, gets, agets, queries, iters = [], [], [], [], []
+            for _ in range(5):
+                rust_runs.append(rust())
+                gets.append(python_gets())
+                agets.append(asyncio.run(async_gets()))
+                queries += [python_query() for _ in range(max(1, args.rounds // 5))]
+                iters.append(python_iter())
+            rust_get = best([r["get"] for r in rust_runs])
+            rust_query = best([r["query"] for r in rust_runs])
+            py_get = best(gets)
+            py_aget = best(agets)
+            py_query = best([q[0] for q in queries])
+            py_names = best([q[1] for q in queries])
+            py_dicts = py_query + best([q[2] for q in queries])
+            py_iter = best(iters)
 
     def us(s: float) -> str:
         return f"{s * 1e6:,.1f} µs"
@@ -159,13 +164,13 @@ def measure(args: argparse.Namespace) -> None:
     def ms(s: float) -> str:
         return f"{s * 1e3:,.1f} ms"
 
-    print(f"\n1. trivial call: catalog.get(ref), median of 5 x {args.gets} calls, SQLite")
+    print(f"\n1. trivial call: catalog.get(ref), median of 5 runs of {args.gets} calls, SQLite")
     print(f"   Rust                       {us(rust_get):>12} per call")
     print(f"   Python (blocking)          {us(py_get):>12} per call   x{py_get / rust_get:.2f} "
           f"(+{us(py_get - rust_get)})")
     print(f"   Python (asyncio, awaited)  {us(py_aget):>12} per call   x{py_aget / rust_get:.2f} "
           f"(+{us(py_aget - rust_get)})")
-    print(f"\n2. query returning {args.entities} entities, median of {args.rounds}, SQLite")
+    print(f"\n2. query returning {args.entities} entities (one page), medians, SQLite")
     print(f"   Rust (page of JSON values)          {ms(rust_query):>10}")
     print(f"   Python, Entity objects              {ms(py_query):>10}   x{py_query / rust_query:.2f}")
     print(f"     + reading .name of each           {ms(py_names):>10}")

@@ -9,8 +9,10 @@
 # Environment:
 #   CARGO_TARGET_DIR       shared target dir (default: <repo>/target); the
 #                          virtual environments and wheels go under it too
-#   PAVED_PY_PROFILE       cargo profile of the wheel (default: dev, the profile
-#                          the workspace tests use, so nothing builds twice)
+#   PAVED_PY_BUILD         workspace (default: the extension is compiled by the
+#                          workspace build, sharing every dependency with
+#                          `cargo test --workspace`) or maturin
+#   PAVED_PY_PROFILE       cargo profile with PAVED_PY_BUILD=maturin (default dev)
 #   PAVED_TEST_POSTGRES    server URL without database
 #                          (default: postgres://postgres@127.0.0.1:5432)
 set -euo pipefail
@@ -36,11 +38,23 @@ if ! "$tools/bin/python" -c 'import maturin, pytest, mypy' 2>/dev/null; then
 fi
 
 # --- the wheel ----------------------------------------------------------------
+# By default the extension is compiled inside the workspace build, with the
+# features and profile of `cargo test --workspace` (dev-dependency features
+# included), so wasmtime and the engine compile once for both; wheel.py then
+# packages it. PAVED_PY_BUILD=maturin builds with maturin instead (its own
+# feature set: the engine compiles a second time).
 wheels="$CARGO_TARGET_DIR/python/wheels"
-step "maturin build --profile $profile"
 rm -f "$wheels"/paved-*.whl
-"$tools/bin/maturin" build --quiet --locked --profile "$profile" --strip \
-  --manifest-path "$here/Cargo.toml" --out "$wheels"
+if [ "${PAVED_PY_BUILD:-workspace}" = maturin ]; then
+  step "maturin build --profile $profile"
+  "$tools/bin/maturin" build --quiet --locked --profile "$profile" --strip \
+    --manifest-path "$here/Cargo.toml" --out "$wheels"
+else
+  [ "$profile" = dev ] || { echo "PAVED_PY_PROFILE=$profile needs PAVED_PY_BUILD=maturin" >&2; exit 2; }
+  step "cargo build --workspace --lib --tests (the test command's features), then wheel.py"
+  (cd "$root" && PYO3_BUILD_EXTENSION_MODULE=1 cargo build --quiet --locked --workspace --lib --tests)
+  "$tools/bin/python" "$here/wheel.py" --lib "$CARGO_TARGET_DIR/debug/lib_native.so" --out "$wheels" >/dev/null
+fi
 wheel="$(ls "$wheels"/paved-*.whl)"
 echo "built $wheel" >&2
 
@@ -57,6 +71,11 @@ python3 -m venv --without-pip "$clean"
 "$tools/bin/python" -m pip --python "$clean/bin/python" install --quiet \
   --disable-pip-version-check --no-index "$wheel"
 "$clean/bin/python" -c 'import paved; print("paved", paved.__version__, "imports alone")'
+
+# --- the example plugins (the pytest suite and the quick start load them) -------
+step "example plugins for wasm32-wasip2"
+env -u RUSTFLAGS -u CARGO_ENCODED_RUSTFLAGS cargo build --quiet --locked --target wasm32-wasip2 \
+  --release --manifest-path "$root/examples/plugins/Cargo.toml"
 
 # --- pytest -------------------------------------------------------------------
 step "pytest (SQLite and PostgreSQL)"
@@ -76,6 +95,11 @@ cleanup() {
   psql "$postgres/postgres" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
+
+step "example: quickstart.py (the README's quick start)"
+(cd "$root" && "$py" examples/python/quickstart.py) | tee "$work/quickstart.log"
+grep -q 'says allow for component:default/checkout-service' "$work/quickstart.log"
+grep -q "metadata.name: Component name 'Checkout_Service' does not match" "$work/quickstart.log"
 
 step "example: catalog_gate.py"
 "$py" "$ex/catalog_gate.py" "$root/examples/catalog"
@@ -98,7 +122,7 @@ grep -q 'refused, nothing written' "$work/bad.log"
 
 step "example: watch_events.py sees another process's changes (PostgreSQL)"
 psql "$postgres/postgres" -qc "CREATE DATABASE $db" >/dev/null
-"$py" "$ex/watch_events.py" --store "$postgres/$db" --count 12 --idle 60 >"$work/watch.log" 2>&1 &
+PYTHONFAULTHANDLER=1 RUST_BACKTRACE=1 "$py" "$ex/watch_events.py" --store "$postgres/$db" --count 12 --idle 60 >"$work/watch.log" 2>&1 &
 watcher=$!
 for _ in $(seq 1 300); do
   grep -q '^watching' "$work/watch.log" && break
@@ -106,7 +130,9 @@ for _ in $(seq 1 300); do
   sleep 0.1
 done
 "$py" "$ex/onboard_teams.py" "$ex/teams.csv" --store "$postgres/$db" >/dev/null
-wait "$watcher"
+if ! wait "$watcher"; then
+  cat "$work/watch.log"; echo "watch_events.py failed" >&2; exit 1
+fi
 cat "$work/watch.log"
 [ "$(grep -c '(another process)' "$work/watch.log")" -eq 12 ]
 

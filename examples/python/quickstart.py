@@ -1,0 +1,36 @@
+#!/usr/bin/env python3
+"""The README's quick start: validate the sample catalogue, load it, query it
+and review an entity with an example guardrail. Run it from the repository
+root after building the wheel and the example plugins::
+
+    cargo build --target wasm32-wasip2 --release --manifest-path examples/plugins/Cargo.toml \
+        --target-dir target
+    python examples/python/quickstart.py
+"""
+
+from __future__ import annotations
+
+import paved
+
+# 1. Validate without a store: every problem comes with file, line and JSON path.
+report = paved.validate("examples/catalog")
+print(f"{len(report.entities)} entities, {report.error_count} errors")
+
+with paved.Platform.open("sqlite::memory:") as platform:
+    # 2. Load it (all or nothing), then query with a Backstage filter.
+    platform.catalog.import_files("examples/catalog")
+    for entity in platform.catalog.query("kind=component,spec.owner=team-payments"):
+        print(entity.ref, entity.spec["lifecycle"])
+
+    # 3. Review an entity with the example `naming-convention` guardrail.
+    guard = paved.PluginHost().load_guardrail(
+        "target/wasm32-wasip2/release/naming_convention.wasm",
+        settings={"patterns": {"Component": "^[a-z][a-z0-9-]*$"}},
+    )
+    entity = platform.catalog.get("component:default/checkout-service")
+    change = {"subject": {"entity": entity.ref}, "operation": "update", "after": entity.to_dict()}
+    review = guard.review(change)
+    print(f"{guard.info.name} says {review.verdict} for {entity.ref}")
+    renamed = {**entity.to_dict(), "metadata": {**entity.metadata, "name": "Checkout_Service"}}
+    for v in guard.review({**change, "after": renamed}).violations:
+        print(f"  {v.path}: {v.message}")
