@@ -128,3 +128,63 @@ pub fn init_tracing() {
         .with_env_filter(std::env::var("RUST_LOG").unwrap_or_else(|_| "paved_plugins=info".into()))
         .try_init();
 }
+
+/// Build `examples/plugins/python-guardrail` with componentize-py (installed
+/// from PyPI into `<target>/componentize-py` on first use) and return the
+/// component's path. Once per test binary.
+pub fn python_guardrail_wasm() -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let root = repo_root();
+            let target = target_dir();
+            let out = target.join("wasm32-wasip2/release/python_guardrail.wasm");
+            if std::env::var_os("PAVED_PLUGINS_PREBUILT").is_some() && out.exists() {
+                return out;
+            }
+            let venv = target.join("componentize-py");
+            let tool = venv.join("bin/componentize-py");
+            if !tool.exists() {
+                let ok = Command::new("python3")
+                    .arg("-m")
+                    .arg("venv")
+                    .arg(&venv)
+                    .status()
+                    .unwrap()
+                    .success()
+                    && Command::new(venv.join("bin/pip"))
+                        .args(["install", "--quiet", "componentize-py==0.25.1"])
+                        .status()
+                        .unwrap()
+                        .success();
+                assert!(
+                    ok,
+                    "installing componentize-py from PyPI into {} failed",
+                    venv.display()
+                );
+            }
+            std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+            let dir = root.join("examples/plugins/python-guardrail");
+            let status = Command::new(&tool)
+                .current_dir(&dir)
+                .args([
+                    "-d",
+                    "../../../wit",
+                    "-w",
+                    "paved:plugin/guardrail",
+                    "componentize",
+                    "app",
+                    "-o",
+                ])
+                .arg(&out)
+                .status()
+                .expect("run componentize-py");
+            assert!(
+                status.success(),
+                "componentize-py failed for {}",
+                dir.display()
+            );
+            out
+        })
+        .clone()
+}
