@@ -31,7 +31,12 @@ struct Cli {
     output: Format,
 
     /// Who is acting (recorded in the audit log).
-    #[arg(long, global = true, env = "PAVED_ACTOR", default_value = "user:default/cli")]
+    #[arg(
+        long,
+        global = true,
+        env = "PAVED_ACTOR",
+        default_value = "user:default/cli"
+    )]
     actor: String,
 
     #[command(subcommand)]
@@ -52,6 +57,9 @@ enum Command {
     /// Export JSON Schemas for editors.
     #[command(subcommand)]
     Schema(commands::schema::SchemaCommand),
+    /// Inspect, check and run provider and guardrail plugins (WebAssembly components).
+    #[command(subcommand)]
+    Plugin(commands::plugin::PluginCommand),
 }
 
 fn main() -> ExitCode {
@@ -69,7 +77,10 @@ fn main() -> ExitCode {
         config: cli.config,
         actor: cli.actor,
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -82,6 +93,7 @@ fn main() -> ExitCode {
             Command::Audit(c) => commands::audit::run(c, &ctx).await,
             Command::Events(c) => commands::events::run(c, &ctx).await,
             Command::Schema(c) => commands::schema::run(c, &ctx).await,
+            Command::Plugin(c) => commands::plugin::run(c, &ctx).await,
         }
     });
     match result {

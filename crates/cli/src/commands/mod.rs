@@ -4,4 +4,5 @@
 pub mod audit;
 pub mod catalog;
 pub mod events;
+pub mod plugin;
 pub mod schema;
