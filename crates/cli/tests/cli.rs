@@ -471,3 +471,93 @@ fn two_processes_on_one_postgres_see_each_others_writes_and_events() {
     let page: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(page["total"], 3);
 }
+
+/// Build the example plugins (wasm32-wasip2) once; returns their directory.
+fn example_plugins() -> PathBuf {
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let target = std::env::var_os("CARGO_TARGET_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| root().join("target"));
+            let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+                .args(["build", "--quiet", "--release", "--target", "wasm32-wasip2"])
+                .arg("--manifest-path")
+                .arg(root().join("examples/plugins/Cargo.toml"))
+                .env("CARGO_TARGET_DIR", &target)
+                .env_remove("RUSTFLAGS")
+                .env_remove("CARGO_ENCODED_RUSTFLAGS")
+                .status()
+                .expect("run cargo build for the example plugins");
+            assert!(status.success(), "building examples/plugins failed");
+            target.join("wasm32-wasip2/release")
+        })
+        .clone()
+}
+
+#[test]
+fn plugin_run_reviews_with_the_platforms_catalogue() {
+    let plugins = example_plugins();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(&paved(d, &["catalog", "import", s(&catalog())]));
+    let change = |owner: &str| {
+        serde_json::json!({"review": {
+            "subject": {"entity": "component:default/new-thing"},
+            "operation": "create",
+            "after": {"apiVersion": "backstage.io/v1alpha1", "kind": "Component",
+                      "metadata": {"name": "new-thing"},
+                      "spec": {"type": "service", "lifecycle": "production", "owner": owner}}
+        }})
+        .to_string()
+    };
+    std::fs::write(d.join("good.json"), change("team-payments")).unwrap();
+    std::fs::write(d.join("bad.json"), change("team-nobody")).unwrap();
+    let wasm = plugins.join("require_owner.wasm");
+    let out = ok(&paved(
+        d,
+        &[
+            "plugin",
+            "run",
+            s(&wasm),
+            "--input",
+            "good.json",
+            "--grant",
+            "catalogue",
+            "-o",
+            "json",
+        ],
+    ));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["result"]["verdict"], "allow", "{v}");
+    let out = ok(&paved(
+        d,
+        &[
+            "plugin",
+            "run",
+            s(&wasm),
+            "--input",
+            "bad.json",
+            "--grant",
+            "catalogue",
+            "-o",
+            "json",
+        ],
+    ));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["result"]["verdict"], "deny", "{v}");
+    assert_eq!(v["result"]["violations"][0]["path"], "spec.owner", "{v}");
+
+    // Settings are validated when the plugin loads: a clear error, exit 1.
+    let msg = failed(&paved(
+        d,
+        &[
+            "plugin",
+            "check",
+            s(&plugins.join("naming_convention.wasm")),
+            "--settings",
+            r#"{"kinds": 1}"#,
+        ],
+    ));
+    assert!(msg.contains("settings"), "{msg}");
+}

@@ -479,3 +479,29 @@ impl Audit {
         Ok(v.finish())
     }
 }
+
+/// Plugins read the platform's own catalogue (the `catalogue` grant).
+#[async_trait::async_trait]
+impl crate::plugin::CatalogueLookup for Catalog {
+    async fn get(&self, entity_ref: &str) -> Result<Option<Value>> {
+        match Catalog::get(self, entity_ref).await {
+            Ok(e) => Ok(Some(e.to_value())),
+            Err(Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn query(&self, filter: &str) -> Result<Vec<Value>> {
+        let filter = crate::query::parse_filters(&[filter.to_string()]).map_err(Error::invalid)?;
+        let page = Catalog::query(
+            self,
+            &Query {
+                filter,
+                limit: Some(crate::query::MAX_LIMIT),
+                ..Query::default()
+            },
+        )
+        .await?;
+        Ok(page.items)
+    }
+}

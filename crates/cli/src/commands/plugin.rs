@@ -83,15 +83,24 @@ impl LoadArgs {
     }
 }
 
-fn host() -> anyhow::Result<PluginHost> {
-    Ok(PluginHost::builder()
-        .secrets(std::sync::Arc::new(paved_plugins::EnvSecrets))
-        .build()?)
+/// The host; plugins granted `catalogue` read the platform's catalogue
+/// (the `--store`), opened only when some call may need it.
+async fn host(ctx: &Ctx, needs_catalogue: bool) -> anyhow::Result<PluginHost> {
+    let mut builder = PluginHost::builder().secrets(std::sync::Arc::new(paved_plugins::EnvSecrets));
+    if needs_catalogue {
+        let platform = ctx.platform().await?;
+        builder = builder.catalogue(std::sync::Arc::new(platform.catalog()));
+    }
+    Ok(builder.build()?)
 }
 
 /// Run one `paved plugin` subcommand.
 pub async fn run(cmd: PluginCommand, ctx: &Ctx) -> anyhow::Result<ExitCode> {
-    let host = host()?;
+    let needs_catalogue = match &cmd {
+        PluginCommand::Run { load, .. } => load.grants.iter().any(|g| g == "catalogue"),
+        _ => false,
+    };
+    let host = host(ctx, needs_catalogue).await?;
     match cmd {
         PluginCommand::Inspect { file } => {
             let i = inspect::inspect(&host, &file).await?;
