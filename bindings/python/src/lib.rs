@@ -63,10 +63,22 @@ where
     })
 }
 
+/// Called at interpreter exit (`atexit`, registered by `paved/__init__.py`):
+/// releases the GIL for a moment so that runtime threads still handing an
+/// awaitable's result to asyncio (they re-take the GIL after waking the event
+/// loop) finish before finalization starts; on Python < 3.13 a thread that
+/// takes the GIL during finalization is killed with `pthread_exit`, which
+/// aborts the process.
+#[pyfunction]
+fn _settle_at_exit(py: Python<'_>) {
+    py.detach(|| std::thread::sleep(std::time::Duration::from_millis(20)));
+}
+
 /// The native module.
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_function(wrap_pyfunction!(_settle_at_exit, m)?)?;
     errors::register(m)?;
     diagnostic::register(m)?;
     model::register(m)?;

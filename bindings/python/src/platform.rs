@@ -15,6 +15,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use paved::{Config, Platform, StoreSpec};
+use pyo3::IntoPyObjectExt;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::PyString;
@@ -263,8 +264,7 @@ impl PyAsyncPlatform {
     /// `async with await AsyncPlatform.open(...) as platform:`.
     fn __aenter__<'py>(slf: Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
         let py = slf.py();
-        let me = slf.unbind();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move { Ok(me) })
+        ready(py, slf.into_any())
     }
 
     /// Close on leaving the `async with` block; exceptions propagate.
@@ -277,7 +277,7 @@ impl PyAsyncPlatform {
     ) -> PyResult<Bound<'py, PyAny>> {
         let _ = (exc_type, exc, tb);
         close(&self.inner);
-        pyo3_async_runtimes::tokio::future_into_py(py, async move { Ok(false) })
+        ready(py, false.into_bound_py_any(py)?)
     }
 
     fn __repr__(&self) -> String {
@@ -286,6 +286,17 @@ impl PyAsyncPlatform {
             Err(_) => "<AsyncPlatform closed>".to_string(),
         }
     }
+}
+
+/// An asyncio future of the running loop that already holds `value`.
+///
+/// `__aenter__`/`__aexit__` have nothing to wait for, and a future completed
+/// from a runtime thread could still be handing its result over when the
+/// program exits right after `async with` (see [`crate::settle_at_exit`]).
+fn ready<'py>(py: Python<'py>, value: Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    let future = pyo3_async_runtimes::tokio::get_current_loop(py)?.call_method0("create_future")?;
+    future.call_method1("set_result", (value,))?;
+    Ok(future)
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

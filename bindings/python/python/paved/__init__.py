@@ -22,6 +22,9 @@ prints); entities are accepted as ``Entity`` objects or plain dicts. Errors
 are subclasses of ``PavedError``.
 """
 
+import atexit
+
+from paved import _native
 from paved._native import (
     AsyncAudit,
     AsyncCatalog,
@@ -129,3 +132,7 @@ __all__ = [
     "validate_text",
     "validate_values",
 ]
+
+# Let runtime threads finish handing results to asyncio before the
+# interpreter finalizes (see `_settle_at_exit` in src/lib.rs).
+atexit.register(_native._settle_at_exit)

@@ -10,6 +10,8 @@ from typing import Any, Generic, Literal, TypeAlias, TypeVar, overload
 
 __version__: str
 
+def _settle_at_exit() -> None: ...
+
 _T = TypeVar("_T")
 _StrPath: TypeAlias = str | PathLike[str]
 _Paths: TypeAlias = _StrPath | Sequence[_StrPath]
