@@ -73,6 +73,7 @@ conformance!(
     audit_chain_across_batches,
     events_match_audit_records,
     locations_and_lookups,
+    bulk_batches,
 );
 
 async fn get(store: &dyn Store, r: &str) -> Option<paved_core::Entity> {
@@ -1293,6 +1294,58 @@ async fn locations_and_lookups(store: &dyn Store) {
         ["web", "orders"]
     );
     assert!(many.iter().all(|e| !e.relations.is_empty()));
+}
+
+/// A batch large enough for the stores' bulk path (bigger cache, fresh
+/// planner statistics afterwards) behaves like any other.
+async fn bulk_batches(store: &dyn Store) {
+    let values: Vec<Value> = (0..5200)
+        .map(|i| {
+            let spec = json!({"type": if i % 4 == 0 { "website" } else { "service" },
+                              "owner": format!("team-{}", i % 50), "dependsOn": [format!("component:c-{}", (i + 1) % 5200)]});
+            component(&format!("c-{i}"), spec, json!({"tags": [format!("t{}", i % 7)]}))
+        })
+        .collect();
+    let first = commit(store, values.clone()).await;
+    assert_eq!(first.audit.len(), 5200);
+    let again = commit(store, values).await;
+    assert!(again.audit.is_empty());
+    assert_eq!(filtered(store, &["spec.owner=team-7"]).await.len(), 104);
+    let c1 = get(store, "component:default/c-1").await.unwrap();
+    assert!(
+        rels(&c1).contains(&"dependencyOf component:default/c-0".to_string()),
+        "{:?}",
+        rels(&c1)
+    );
+    let broad = query(
+        store,
+        Query {
+            filter: filter("kind=component,spec.type=service"),
+            limit: Some(5),
+            ..Query::default()
+        },
+    )
+    .await;
+    assert_eq!(broad.total, 3900);
+    assert_eq!(
+        names(&broad.items),
+        ["c-1", "c-10", "c-1001", "c-1002", "c-1003"]
+    );
+    assert_eq!(
+        store.facets("spec.type", None).await.unwrap(),
+        [
+            FacetCount {
+                value: "service".into(),
+                count: 3900
+            },
+            FacetCount {
+                value: "website".into(),
+                count: 1300
+            }
+        ]
+    );
+    let records = store.audit_records(0, 10_000).await.unwrap();
+    assert!(audit::verify(&records).broken.is_none());
 }
 
 // ---------------------------------------------------------------- SQLite only

@@ -23,7 +23,7 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{AsyncMessage, NoTls};
 
 use super::page::{self, RawRelation, RawRow};
-use super::plan::{self, Current, Row, Write};
+use super::plan::{self, Current, RelationRecord, Row, Write};
 use super::{ChangeBatch, CommitResult, Store, migrations};
 use crate::audit::{self, AuditRecord};
 use crate::error::{Error, Result};
@@ -43,6 +43,8 @@ const MIGRATION_LOCK: i64 = 0x7061_7665_6402;
 const ENTITY_CHUNK: usize = 2000;
 /// Rows per bulk statement for audit records and notifications.
 const ROW_CHUNK: usize = 5000;
+/// Written changes from which a commit refreshes planner statistics.
+const BULK: usize = 5000;
 /// NOTIFY payloads must stay below 8000 bytes.
 const MAX_PAYLOAD: usize = 7900;
 
@@ -412,7 +414,40 @@ async fn write_rows(
     )
     .await?;
 
-    let (mut s_id, mut s_key, mut s_value) = (Vec::new(), Vec::new(), Vec::new());
+    // Derived rows sorted by index key: index inserts land near each other.
+    let mut search: Vec<(&str, Option<&str>, i64)> = rows
+        .iter()
+        .flat_map(|row| {
+            let id = ids[&row.key];
+            row.search.iter().map(move |(k, v)| (*k, *v, id))
+        })
+        .collect();
+    search.sort_unstable();
+    let (mut s_id, mut s_key, mut s_value) = (
+        Vec::with_capacity(search.len()),
+        Vec::with_capacity(search.len()),
+        Vec::with_capacity(search.len()),
+    );
+    for (k, v, id) in search {
+        s_id.push(id);
+        s_key.push(k);
+        s_value.push(v);
+    }
+    let mut relations: Vec<(&RelationRecord, i64)> = rows
+        .iter()
+        .flat_map(|row| {
+            let id = ids[&row.key];
+            row.relations.iter().map(move |r| (r, id))
+        })
+        .collect();
+    relations.sort_unstable_by(|(a, x), (b, y)| {
+        (&a.source_key, a.r#type, &a.target_key, x).cmp(&(
+            &b.source_key,
+            b.r#type,
+            &b.target_key,
+            y,
+        ))
+    });
     let (mut r_id, mut r_sk, mut r_sr, mut r_ty, mut r_tk, mut r_tr) = (
         Vec::new(),
         Vec::new(),
@@ -421,25 +456,16 @@ async fn write_rows(
         Vec::new(),
         Vec::new(),
     );
-    let (mut f_id, mut f_doc) = (Vec::new(), Vec::new());
-    for row in rows {
-        let id = ids[&row.key];
-        for (k, v) in &row.search {
-            s_id.push(id);
-            s_key.push(*k);
-            s_value.push(*v);
-        }
-        for r in &row.relations {
-            r_id.push(id);
-            r_sk.push(r.source_key.as_str());
-            r_sr.push(r.source_ref.as_deref());
-            r_ty.push(r.r#type);
-            r_tk.push(r.target_key.as_str());
-            r_tr.push(r.target_ref.as_deref());
-        }
-        f_id.push(id);
-        f_doc.push(row.fts.as_str());
+    for (r, id) in relations {
+        r_id.push(id);
+        r_sk.push(r.source_key.as_str());
+        r_sr.push(r.source_ref.as_deref());
+        r_ty.push(r.r#type);
+        r_tk.push(r.target_key.as_str());
+        r_tr.push(r.target_ref.as_deref());
     }
+    let f_id: Vec<i64> = rows.iter().map(|row| ids[&row.key]).collect();
+    let f_doc: Vec<&str> = rows.iter().map(|row| row.fts.as_str()).collect();
     tx.execute(
         "INSERT INTO search (entity_id, key, value) \
          SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[])",
@@ -600,6 +626,16 @@ impl Store for PostgresStore {
         append_audit(&tx, &records).await.map_err(&err)?;
         notify(&tx, &events).await.map_err(&err)?;
         tx.commit().await.map_err(&err)?;
+        if records.len() >= BULK {
+            // Plans depend on statistics and index-only scans on the
+            // visibility map: after a bulk load, refresh both now rather than
+            // when autovacuum gets round to it. (One statement: VACUUM cannot
+            // run inside a transaction block.)
+            client
+                .batch_execute("VACUUM (ANALYZE) entities, bodies, search, relations, entities_fts")
+                .await
+                .map_err(self.err("cannot refresh statistics"))?;
+        }
         Ok(CommitResult {
             outcomes,
             audit: records,

@@ -21,7 +21,7 @@ use rusqlite::{
 };
 
 use super::page::{self, RawRelation, RawRow};
-use super::plan::{self, Current, Write};
+use super::plan::{self, Current, RelationRecord, Row, Write};
 use super::{ChangeBatch, CommitResult, Store, migrations};
 use crate::audit::{self, AuditRecord};
 use crate::error::{Error, Result};
@@ -299,57 +299,80 @@ fn execute_writes(tx: &Transaction<'_>, writes: &[Write<'_>], at: &str) -> rusql
     let mut insert_fts =
         tx.prepare_cached("INSERT INTO entities_fts (rowid, doc) VALUES (?1, ?2)")?;
 
-    for w in writes {
-        let (id, row) = match w {
-            Write::Insert(row) => {
-                insert.execute(params![
-                    row.key,
-                    row.uid,
-                    row.kind,
-                    row.namespace,
-                    row.name,
-                    row.etag,
-                    row.location,
-                    at
-                ])?;
-                (tx.last_insert_rowid(), row)
+    // In chunks: entity rows first, then each chunk's derived rows sorted by
+    // index key, so index inserts land near each other instead of all over.
+    for chunk in writes.chunks(WRITE_CHUNK) {
+        let mut written: Vec<(i64, &Row<'_>)> = Vec::with_capacity(chunk.len());
+        for w in chunk {
+            match w {
+                Write::Insert(row) => {
+                    insert.execute(params![
+                        row.key,
+                        row.uid,
+                        row.kind,
+                        row.namespace,
+                        row.name,
+                        row.etag,
+                        row.location,
+                        at
+                    ])?;
+                    written.push((tx.last_insert_rowid(), row));
+                }
+                Write::Update { id, row } => {
+                    update.execute(params![
+                        id,
+                        row.key,
+                        row.uid,
+                        row.kind,
+                        row.namespace,
+                        row.name,
+                        row.etag,
+                        row.location,
+                        at
+                    ])?;
+                    delete_body.execute(params![id])?;
+                    delete_search.execute(params![id])?;
+                    delete_relations.execute(params![id])?;
+                    delete_fts.execute(params![id])?;
+                    written.push((*id, row));
+                }
+                Write::Relocate { id, location } => {
+                    relocate.execute(params![id, location])?;
+                }
+                Write::Delete { id } => {
+                    delete_search.execute(params![id])?;
+                    delete_relations.execute(params![id])?;
+                    delete_fts.execute(params![id])?;
+                    delete_body.execute(params![id])?;
+                    delete.execute(params![id])?;
+                }
             }
-            Write::Update { id, row } => {
-                update.execute(params![
-                    id,
-                    row.key,
-                    row.uid,
-                    row.kind,
-                    row.namespace,
-                    row.name,
-                    row.etag,
-                    row.location,
-                    at
-                ])?;
-                delete_body.execute(params![id])?;
-                delete_search.execute(params![id])?;
-                delete_relations.execute(params![id])?;
-                delete_fts.execute(params![id])?;
-                (*id, row)
-            }
-            Write::Relocate { id, location } => {
-                relocate.execute(params![id, location])?;
-                continue;
-            }
-            Write::Delete { id } => {
-                delete_search.execute(params![id])?;
-                delete_relations.execute(params![id])?;
-                delete_fts.execute(params![id])?;
-                delete_body.execute(params![id])?;
-                delete.execute(params![id])?;
-                continue;
-            }
-        };
-        insert_body.execute(params![id, row.body])?;
-        for (k, v) in &row.search {
+        }
+        for (id, row) in &written {
+            insert_body.execute(params![id, row.body])?;
+            insert_fts.execute(params![id, row.fts])?;
+        }
+        let mut search: Vec<(&str, Option<&str>, i64)> = written
+            .iter()
+            .flat_map(|(id, row)| row.search.iter().map(|(k, v)| (*k, *v, *id)))
+            .collect();
+        search.sort_unstable();
+        for (k, v, id) in search {
             insert_search.execute(params![id, k, v])?;
         }
-        for r in &row.relations {
+        let mut relations: Vec<(&RelationRecord, i64)> = written
+            .iter()
+            .flat_map(|(id, row)| row.relations.iter().map(|r| (r, *id)))
+            .collect();
+        relations.sort_unstable_by(|(a, x), (b, y)| {
+            (&a.source_key, a.r#type, &a.target_key, x).cmp(&(
+                &b.source_key,
+                b.r#type,
+                &b.target_key,
+                y,
+            ))
+        });
+        for (r, id) in relations {
             insert_relation.execute(params![
                 id,
                 r.source_key,
@@ -359,10 +382,12 @@ fn execute_writes(tx: &Transaction<'_>, writes: &[Write<'_>], at: &str) -> rusql
                 r.target_ref
             ])?;
         }
-        insert_fts.execute(params![id, row.fts])?;
     }
     Ok(())
 }
+
+/// Entities per chunk of writes.
+const WRITE_CHUNK: usize = 2000;
 
 /// Page cache in KiB: for normal use, and for large batches, whose index
 /// inserts otherwise spill to the WAL and are read back from it.
