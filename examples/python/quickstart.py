@@ -10,7 +10,12 @@ root after building the wheel and the example plugins::
 
 from __future__ import annotations
 
+import os
+
 import paved
+
+# Where cargo put the example plugins (CARGO_TARGET_DIR, or ./target).
+PLUGINS = os.path.join(os.environ.get("CARGO_TARGET_DIR", "target"), "wasm32-wasip2", "release")
 
 # 1. Validate without a store: every problem comes with file, line and JSON path.
 report = paved.validate("examples/catalog")
@@ -24,7 +29,7 @@ with paved.Platform.open("sqlite::memory:") as platform:
 
     # 3. Review an entity with the example `naming-convention` guardrail.
     guard = paved.PluginHost().load_guardrail(
-        "target/wasm32-wasip2/release/naming_convention.wasm",
+        os.path.join(PLUGINS, "naming_convention.wasm"),
         settings={"patterns": {"Component": "^[a-z][a-z0-9-]*$"}},
     )
     entity = platform.catalog.get("component:default/checkout-service")
