@@ -74,6 +74,7 @@ conformance!(
     events_match_audit_records,
     locations_and_lookups,
     bulk_batches,
+    readers_never_see_half_a_batch,
 );
 
 async fn get(store: &dyn Store, r: &str) -> Option<paved_core::Entity> {
@@ -1346,6 +1347,53 @@ async fn bulk_batches(store: &dyn Store) {
     );
     let records = store.audit_records(0, 10_000).await.unwrap();
     assert!(audit::verify(&records).broken.is_none());
+}
+
+/// While a large batch commits, queries keep answering, and see all of it or none.
+async fn readers_never_see_half_a_batch(store: &dyn Store) {
+    commit(store, catalog()).await;
+    let done = std::cell::Cell::new(false);
+    let values: Vec<Value> = (0..6000)
+        .map(|i| {
+            component(
+                &format!("bulk-{i}"),
+                json!({"type": "service", "owner": "team-a"}),
+                json!({}),
+            )
+        })
+        .collect();
+    let writer = async {
+        commit(store, values).await;
+        done.set(true);
+    };
+    let reader = async {
+        let mut seen = HashSet::new();
+        loop {
+            let finished = done.get();
+            let page = query(
+                store,
+                Query {
+                    filter: filter("kind=component"),
+                    limit: Some(1),
+                    ..Query::default()
+                },
+            )
+            .await;
+            assert!(
+                page.total == 4 || page.total == 6004,
+                "saw {} components mid-commit",
+                page.total
+            );
+            seen.insert(page.total);
+            if finished {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        seen
+    };
+    let ((), seen) = futures::join!(writer, reader);
+    assert!(seen.contains(&6004));
 }
 
 // ---------------------------------------------------------------- SQLite only

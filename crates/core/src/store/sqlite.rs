@@ -1,7 +1,8 @@
 //! The embedded SQLite store: a file (WAL mode) or an in-memory database.
 //!
-//! One rusqlite connection behind a mutex; every call runs on tokio's
-//! blocking pool. A commit is one `BEGIN IMMEDIATE` transaction (so other
+//! A file has two rusqlite connections, each behind a mutex: one writes,
+//! one (read-only) serves queries, so reads go on during a long commit; an
+//! in-memory database has one. Every call runs on tokio's blocking pool. A commit is one `BEGIN IMMEDIATE` transaction (so other
 //! processes on the same file wait for it): read the current rows of the
 //! batch's entities, plan (`store::plan`: etag checks, outcomes), write with
 //! prepared statements, chain the audit records after the current head,
@@ -16,7 +17,7 @@ use async_trait::async_trait;
 use futures::stream::BoxStream;
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{
-    Connection, ErrorCode, OptionalExtension, Transaction, TransactionBehavior, params,
+    Connection, ErrorCode, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
     params_from_iter,
 };
 
@@ -37,7 +38,11 @@ const CHUNK: usize = 500;
 /// The SQLite store.
 #[derive(Clone)]
 pub struct SqliteStore {
-    conn: Arc<Mutex<Connection>>,
+    /// Commits go through this connection.
+    writer: Arc<Mutex<Connection>>,
+    /// Reads go through this one: for a file, a second, read-only connection
+    /// (WAL lets it read while a long commit is under way); in memory, the writer.
+    reader: Arc<Mutex<Connection>>,
     label: Arc<str>,
 }
 
@@ -108,11 +113,21 @@ impl SqliteStore {
         let path = path.to_path_buf();
         let label: Arc<str> = format!("sqlite:{}", path.display()).into();
         let l = label.clone();
-        let conn = tokio::task::spawn_blocking(move || open_file(&path, &l))
-            .await
-            .map_err(blocking_error)??;
+        let (writer, reader) = tokio::task::spawn_blocking(move || {
+            let writer = open_file(&path, &l)?;
+            let reader = Connection::open_with_flags(
+                &path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+            .map_err(|e| sqlite_error(&l, "cannot open the database for reading", e))?;
+            configure(&reader, &l, Role::Reader)?;
+            Ok::<_, Error>((writer, reader))
+        })
+        .await
+        .map_err(blocking_error)??;
         Ok(Self {
-            conn: Arc::new(Mutex::new(conn)),
+            writer: Arc::new(Mutex::new(writer)),
+            reader: Arc::new(Mutex::new(reader)),
             label,
         })
     }
@@ -124,26 +139,43 @@ impl SqliteStore {
         let conn = tokio::task::spawn_blocking(move || -> Result<Connection> {
             let mut conn = Connection::open_in_memory()
                 .map_err(|e| sqlite_error(&l, "opening an in-memory database", e))?;
-            configure(&conn, &l, false)?;
+            configure(&conn, &l, Role::Memory)?;
             migrate(&mut conn, &l)?;
             Ok(conn)
         })
         .await
         .map_err(blocking_error)??;
+        let conn = Arc::new(Mutex::new(conn));
         Ok(Self {
-            conn: Arc::new(Mutex::new(conn)),
+            writer: conn.clone(),
+            reader: conn,
             label,
         })
     }
 
-    /// Run `f` with the connection on the blocking pool.
-    async fn run<T, F>(&self, f: F) -> Result<T>
+    /// Run `f` with the writing connection on the blocking pool.
+    async fn write<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection, &str) -> Result<T> + Send + 'static,
     {
-        let conn = self.conn.clone();
-        let label = self.label.clone();
+        Self::run(self.writer.clone(), self.label.clone(), f).await
+    }
+
+    /// Run `f` with the reading connection on the blocking pool.
+    async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection, &str) -> Result<T> + Send + 'static,
+    {
+        Self::run(self.reader.clone(), self.label.clone(), f).await
+    }
+
+    async fn run<T, F>(conn: Arc<Mutex<Connection>>, label: Arc<str>, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection, &str) -> Result<T> + Send + 'static,
+    {
         tokio::task::spawn_blocking(move || {
             let mut guard = conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             f(&mut guard, &label)
@@ -185,16 +217,27 @@ fn open_file(path: &Path, label: &str) -> Result<Connection> {
             path.display()
         )));
     }
-    configure(&conn, label, true)?;
+    configure(&conn, label, Role::Writer)?;
     migrate(&mut conn, label)?;
     Ok(conn)
 }
 
-fn configure(conn: &Connection, label: &str, file: bool) -> Result<()> {
+/// What a connection is for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// The file's writing connection: switches the file to WAL.
+    Writer,
+    /// The file's read-only connection.
+    Reader,
+    /// The one connection of an in-memory database.
+    Memory,
+}
+
+fn configure(conn: &Connection, label: &str, role: Role) -> Result<()> {
     let err = |e| sqlite_error(label, "cannot configure the database", e);
     conn.busy_timeout(std::time::Duration::from_secs(30))
         .map_err(err)?;
-    if file {
+    if role == Role::Writer {
         let mode: String = conn
             .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
             .map_err(err)?;
@@ -615,25 +658,25 @@ impl Store for SqliteStore {
     }
 
     async fn commit(&self, batch: ChangeBatch) -> Result<CommitResult> {
-        self.run(move |conn, label| commit_blocking(conn, label, batch))
+        self.write(move |conn, label| commit_blocking(conn, label, batch))
             .await
     }
 
     async fn get(&self, entity_ref: &EntityRef) -> Result<Option<Entity>> {
         let key = entity_ref.key();
-        self.run(move |conn, label| Ok(entities_by_keys(conn, label, &[key])?.pop()))
+        self.read(move |conn, label| Ok(entities_by_keys(conn, label, &[key])?.pop()))
             .await
     }
 
     async fn get_many(&self, refs: &[EntityRef]) -> Result<Vec<Entity>> {
         let keys: Vec<String> = refs.iter().map(EntityRef::key).collect();
-        self.run(move |conn, label| entities_by_keys(conn, label, &keys))
+        self.read(move |conn, label| entities_by_keys(conn, label, &keys))
             .await
     }
 
     async fn existing(&self, refs: &[EntityRef]) -> Result<Vec<EntityRef>> {
         let keys: Vec<String> = refs.iter().map(EntityRef::key).collect();
-        self.run(move |conn, label| {
+        self.read(move |conn, label| {
             let err = |e| sqlite_error(label, "cannot read entities", e);
             let mut out = Vec::new();
             for chunk in keys.chunks(CHUNK) {
@@ -663,7 +706,7 @@ impl Store for SqliteStore {
     async fn query(&self, query: &Query) -> Result<Page> {
         let q = query.clone();
         let req = page::request(&q)?;
-        self.run(move |conn, label| {
+        self.read(move |conn, label| {
             let err = |e| sqlite_error(label, "cannot run the query", e);
             let count = sql::count(Dialect::Sqlite, q.filter.as_ref(), q.text.as_deref());
             let total: i64 = conn
@@ -713,7 +756,7 @@ impl Store for SqliteStore {
 
     async fn facets(&self, field: &str, filter: Option<&Predicate>) -> Result<Vec<FacetCount>> {
         let sql = sql::facets(Dialect::Sqlite, field, filter);
-        self.run(move |conn, label| {
+        self.read(move |conn, label| {
             query_rows(conn, &sql, |r| {
                 Ok(FacetCount {
                     value: r.get(0)?,
@@ -728,7 +771,7 @@ impl Store for SqliteStore {
     async fn relations_of(&self, refs: &[EntityRef], types: &[&str]) -> Result<Vec<RelationRow>> {
         let keys: Vec<String> = refs.iter().map(EntityRef::key).collect();
         let types: Vec<String> = types.iter().map(|t| t.to_lowercase()).collect();
-        self.run(move |conn, label| {
+        self.read(move |conn, label| {
             let err = |e| sqlite_error(label, "cannot read relations", e);
             let mut raw = Vec::new();
             for chunk in keys.chunks(CHUNK) {
@@ -769,7 +812,7 @@ impl Store for SqliteStore {
 
     async fn entities_of_location(&self, location: &str) -> Result<Vec<EntityRef>> {
         let location = location.to_string();
-        self.run(move |conn, label| {
+        self.read(move |conn, label| {
             let sql = Sql {
                 text: "SELECT kind, namespace, name FROM entities WHERE location = ?1 ORDER BY key"
                     .into(),
@@ -788,7 +831,7 @@ impl Store for SqliteStore {
     }
 
     async fn audit_records(&self, after: u64, limit: usize) -> Result<Vec<AuditRecord>> {
-        self.run(move |conn, label| {
+        self.read(move |conn, label| {
             let sql = Sql {
                 text: format!(
                     "SELECT {AUDIT_COLUMNS} FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2"
@@ -804,7 +847,7 @@ impl Store for SqliteStore {
 
     async fn audit_for(&self, entity_ref: &EntityRef, limit: usize) -> Result<Vec<AuditRecord>> {
         let key = entity_ref.key();
-        self.run(move |conn, label| {
+        self.read(move |conn, label| {
             let sql = Sql {
                 text: format!(
                     "SELECT {AUDIT_COLUMNS} FROM audit WHERE lower(subject) = ?1 ORDER BY seq DESC LIMIT ?2"
