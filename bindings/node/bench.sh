@@ -19,8 +19,7 @@ OUT="$CARGO_TARGET_DIR/node-release"
 [ -d "$ROOT/examples/portal/node_modules/paved" ] || npm ci --prefix "$ROOT/examples/portal" --no-audit --no-fund --loglevel=error
 
 echo "== release build of the addon and of the Rust baseline" >&2
-mkdir -p "$OUT"
-(cd "$HERE" && npx napi build --release --platform --output-dir "$OUT" --js native.js --dts index.d.ts >&2)
+node "$HERE/build.mjs" --release --out "$OUT" >&2
 cargo build --release -p paved-node --example call_overhead >&2
 export NAPI_RS_NATIVE_LIBRARY_PATH="$(ls "$OUT"/paved.*.node)"
 
