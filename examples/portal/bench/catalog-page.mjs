@@ -131,7 +131,7 @@ for (const p of [
   '/?limit=100&kind=component&owner=group%3Adefault%2Fteam-042',
   '/?limit=100&type=library&lifecycle=deprecated&tag=kafka',
   '/?limit=100&q=service+4242',
-  '/catalog/default/component/svc-042424',
+  `/catalog/default/component/svc-${pad(Math.floor(N * 0.4242), 6)}`,
   '/catalog/default/group/team-042',
 ]) {
   results.push(await measure(base, p))
