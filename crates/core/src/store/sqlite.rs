@@ -249,6 +249,9 @@ fn configure(conn: &Connection, label: &str, role: Role) -> Result<()> {
         }
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(err)?;
+        // After a large commit is checkpointed, shrink the WAL file back.
+        conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)
+            .map_err(err)?;
     }
     conn.pragma_update(None, "cache_size", -CACHE_KIB)
         .map_err(err)?;
