@@ -21,8 +21,9 @@ pub enum Error {
 
     /// Optimistic concurrency: the caller's etag is not the stored one.
     #[error(
-        "conflict on {entity}: expected etag {expected} but the stored etag is {}",
-        found.as_deref().unwrap_or("<none: the entity does not exist>")
+        "conflict on {entity}: expected {} but {}",
+        if expected.is_empty() { "the entity not to exist".to_string() } else { format!("etag {expected}") },
+        match found.as_deref() { Some(f) => format!("the stored etag is {f}"), None => "the entity does not exist".to_string() }
     )]
     Conflict {
         entity: String,
