@@ -5,30 +5,20 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use paved_core::model::{Entity, EntityRef, index, relations};
+use paved_core::model::{Entity, EntityRef, relations};
 use paved_core::query::{Query, parse_filters};
 use paved_core::store::{Change, ChangeBatch, CommitResult, PreparedEntity, Store};
 use serde_json::{Value, json};
 
-/// Derive everything core derives before a write (as `pipeline::prepare` does).
+/// Derive everything core derives before a write, with `pipeline::prepare`.
 pub fn prepare(value: Value, location: Option<&str>) -> PreparedEntity {
     let entity: Entity = serde_json::from_value(value).expect("a test entity deserializes");
-    let (relations, problems) = relations::derive(&entity);
+    let (_, problems) = relations::derive(&entity);
     assert!(
         problems.is_empty(),
         "test entity has bad refs: {problems:?}"
     );
-    let search = index::search_rows(&entity, &relations);
-    let text = index::search_text(&entity);
-    let hash = entity.content_hash();
-    PreparedEntity {
-        entity,
-        hash,
-        relations,
-        search,
-        text,
-        location: location.map(str::to_string),
-    }
+    paved_core::pipeline::prepare(entity, location.map(str::to_string))
 }
 
 pub fn eref(s: &str) -> EntityRef {
