@@ -208,7 +208,13 @@ async fn main() -> anyhow::Result<()> {
         );
     }
 
-    let db = tmp.path().join("bench.db");
+    // `--sqlite-db PATH` keeps the SQLite database for a look afterwards.
+    let db = args
+        .iter()
+        .position(|a| a == "--sqlite-db")
+        .and_then(|i| args.get(i + 1))
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| tmp.path().join("bench.db"));
     store_figures("SQLite (file, WAL)", StoreSpec::Sqlite(db), &dir, shape).await?;
     if !skip_pg {
         let admin = std::env::var("PAVED_BENCH_PG")

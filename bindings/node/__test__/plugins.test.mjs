@@ -108,10 +108,12 @@ describe('plugins', () => {
     const denied = await rejectsWith(assert, socket.review(create(component('x'))), 'PLUGIN')
     assert.equal(denied.details.kind, 'capability-denied')
     assert.match(denied.details.reason, /127\.0\.0\.1:5432 is not granted/)
-    // no directory is visible without a grant: the host's files are not there
+    // no directory is granted: reaching for the filesystem is a denied capability
     const file = await host.loadGuardrail(pluginWasm('hostile'), { settings: { mode: 'file' } })
     const missing = await rejectsWith(assert, file.review(create(component('x'))), 'PLUGIN')
-    assert.match(missing.details.reason, /No such file/)
+    assert.equal(missing.details.kind, 'capability-denied')
+    assert.match(missing.details.reason, /filesystem access is not granted/)
+    assert.doesNotMatch(missing.details.reason, /root:/)
   })
 
   it('loadProvider() with a directory grant: info and plan', async () => {

@@ -125,9 +125,11 @@ impl Plugin {
         let mut store = Store::new(&inner.engine, state);
         store.limiter(|s| &mut s.limiter);
         let deadline = self.limits.timeout;
-        let ticks = (deadline.as_nanos() / TICK.as_nanos()).max(1) as u64;
-        store.set_epoch_deadline(ticks);
-        store.epoch_deadline_trap();
+        if inner.epochs {
+            let ticks = (deadline.as_nanos() / TICK.as_nanos()).max(1) as u64;
+            store.set_epoch_deadline(ticks);
+            store.epoch_deadline_trap();
+        }
 
         let start = Instant::now();
         let outcome = tokio::time::timeout(deadline + HOST_WAIT_SLACK, f(&mut store)).await;

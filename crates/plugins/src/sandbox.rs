@@ -100,6 +100,11 @@ impl Sandbox {
         })
     }
 
+    /// Whether any directory is granted.
+    pub fn has_dirs(&self) -> bool {
+        !self.grants.dirs.is_empty()
+    }
+
     /// Whether catalogue lookups are granted.
     pub fn catalogue(&self) -> bool {
         self.grants.catalogue

@@ -115,11 +115,25 @@ impl CallState {
         Ok(())
     }
 
-    fn deny(&self, what: String) -> host::HostError {
+    /// The guest looked for its preopened directories: if it was granted
+    /// none, that is a refused capability use.
+    pub fn note_filesystem_use(&self) {
+        if !self.sandbox.has_dirs() {
+            self.record_denial(
+                "filesystem access is not granted (no directory is granted to this plugin)".into(),
+            );
+        }
+    }
+
+    fn record_denial(&self, what: String) {
         self.denials
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .push(what.clone());
+            .push(what);
+    }
+
+    fn deny(&self, what: String) -> host::HostError {
+        self.record_denial(what.clone());
         host::HostError::NotGranted(what)
     }
 }

@@ -81,11 +81,17 @@ pub struct PageSpec<'a> {
 /// one: best when many match and the page walks `entities` in key order,
 /// stopping after `limit` rows. SQLite takes the form as a plan; PostgreSQL
 /// plans both the same way.
+///
+/// `Lead` is `Lists` for the first condition of every conjunction and
+/// `Probe` for the rest: best when that first condition is selective (a few
+/// hundred rows) and the others are broad (`kind=component`), because
+/// listing a broad condition costs its whole size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Drive {
     #[default]
     Lists,
     Probe,
+    Lead,
 }
 
 impl Drive {
@@ -307,18 +313,23 @@ pub fn push_predicate(b: &mut Builder, p: &Predicate) {
             });
         }
         Predicate::All(children) | Predicate::Any(children) => {
-            let op = if matches!(p, Predicate::All(_)) {
-                " AND "
-            } else {
-                " OR "
-            };
+            let all = matches!(p, Predicate::All(_));
+            let op = if all { " AND " } else { " OR " };
+            let drive = b.drive;
             b.push("(");
             for (i, c) in children.iter().enumerate() {
                 if i > 0 {
                     b.push(op);
+                    // Leading: the first condition finds the rows, the
+                    // others check them one by one. Callers put the most
+                    // selective condition first (see [`most_selective_first`]).
+                    if all && drive == Drive::Lead {
+                        b.drive(Drive::Probe);
+                    }
                 }
                 push_predicate(b, c);
             }
+            b.drive(drive);
             b.push(")");
         }
         Predicate::Not(inner) => {
@@ -336,6 +347,96 @@ pub fn push_predicate(b: &mut Builder, p: &Predicate) {
         }
         Predicate::HasPrefix { key, prefix } => push_value_test(b, key, ValueTest::Prefix(prefix)),
         Predicate::Contains { key, text } => push_value_test(b, key, ValueTest::Substring(text)),
+    }
+}
+
+/// How many rows an estimate counts at most: enough to tell a selective
+/// condition from a broad one, cheap enough to ask before every query.
+pub const ESTIMATE_CAP: i64 = 2000;
+
+/// A statement counting (up to [`ESTIMATE_CAP`]) the index entries an
+/// equality or `$in` condition matches, for choosing which condition of a
+/// conjunction drives; `None` for conditions it cannot estimate cheaply.
+pub fn estimate(dialect: Dialect, p: &Predicate) -> Option<Sql> {
+    let (key, values): (&str, Vec<&str>) = match p {
+        Predicate::Eq { key, value } => (key, vec![value.as_str()]),
+        Predicate::In { key, values } if !values.is_empty() => {
+            (key, values.iter().map(String::as_str).collect())
+        }
+        _ => return None,
+    };
+    let mut b = Builder::new(dialect);
+    let col = match source(key) {
+        Source::Nothing => return None,
+        Source::Search(k) => {
+            b.push("SELECT count(*) FROM (SELECT 1 FROM search s WHERE s.key = ")
+                .text(k);
+            "s.value"
+        }
+        Source::Relation(t) => {
+            b.push("SELECT count(*) FROM (SELECT 1 FROM relations r WHERE r.type = ")
+                .bind(type_param(t.reverse()));
+            "r.source_key"
+        }
+    };
+    b.push(&format!(" AND {col} IN ("));
+    for (i, v) in values.iter().enumerate() {
+        if i > 0 {
+            b.push(", ");
+        }
+        b.text(v.to_lowercase());
+    }
+    b.push(") LIMIT ")
+        .bind(Param::Int(ESTIMATE_CAP))
+        .push(") n");
+    Some(b.finish())
+}
+
+/// `p` with the children of every conjunction sorted by `estimate` (rows a
+/// condition matches, smallest first), so that the most selective condition
+/// comes first; conditions without an estimate keep their place after the
+/// estimated ones. The flag says whether every conjunction now starts with
+/// a selective condition (under [`ESTIMATE_CAP`] rows): then [`Drive::Lead`]
+/// is the form to write it in.
+pub fn most_selective_first(
+    p: &Predicate,
+    estimate: &mut impl FnMut(&Predicate) -> Option<u64>,
+) -> (Predicate, bool) {
+    match p {
+        Predicate::All(children) if !children.is_empty() => {
+            let mut selective = true;
+            let mut scored: Vec<(u64, Predicate)> = children
+                .iter()
+                .map(|c| {
+                    let (c, sel) = most_selective_first(c, estimate);
+                    selective &= sel;
+                    (estimate(&c).unwrap_or(u64::MAX), c)
+                })
+                .collect();
+            scored.sort_by_key(|(n, _)| *n);
+            let leads = scored[0].0 < ESTIMATE_CAP as u64;
+            (
+                Predicate::All(scored.into_iter().map(|(_, c)| c).collect()),
+                selective && leads,
+            )
+        }
+        Predicate::Any(children) => {
+            let mut selective = true;
+            let children = children
+                .iter()
+                .map(|c| {
+                    let (c, sel) = most_selective_first(c, estimate);
+                    selective &= sel;
+                    c
+                })
+                .collect();
+            (Predicate::Any(children), selective)
+        }
+        Predicate::Not(inner) => {
+            let (inner, sel) = most_selective_first(inner, estimate);
+            (Predicate::Not(Box::new(inner)), sel)
+        }
+        leaf => (leaf.clone(), true),
     }
 }
 
@@ -495,8 +596,14 @@ fn push_after(b: &mut Builder, order: &[Order], after: &After) {
 }
 
 /// How many entities match: one column, the count.
-pub fn count(dialect: Dialect, filter: Option<&Predicate>, text: Option<&str>) -> Sql {
+pub fn count(
+    dialect: Dialect,
+    filter: Option<&Predicate>,
+    text: Option<&str>,
+    drive: Drive,
+) -> Sql {
     let mut b = Builder::new(dialect);
+    b.drive(drive);
     b.push("SELECT count(*) FROM entities e WHERE ");
     push_where(&mut b, filter, text);
     b.finish()
@@ -560,7 +667,7 @@ mod tests {
             key: "Spec.Owner".into(),
             value: "Team-A".into(),
         };
-        let s = count(Dialect::Sqlite, Some(&p), None);
+        let s = count(Dialect::Sqlite, Some(&p), None, Drive::Lists);
         assert!(s.text.contains("s.key = ?1 AND s.value = ?2"), "{}", s.text);
         assert_eq!(
             s.params,
@@ -569,12 +676,59 @@ mod tests {
                 Param::Text("team-a".into())
             ]
         );
-        let pg = count(Dialect::Postgres, Some(&p), None);
+        let pg = count(Dialect::Postgres, Some(&p), None, Drive::Lists);
         assert!(
             pg.text.contains("s.key = $1 AND s.value = $2"),
             "{}",
             pg.text
         );
+    }
+
+    #[test]
+    fn the_most_selective_condition_leads_a_conjunction() {
+        let eq = |k: &str, v: &str| Predicate::Eq {
+            key: k.into(),
+            value: v.into(),
+        };
+        let p = Predicate::All(vec![
+            eq("kind", "component"),
+            Predicate::Exists {
+                key: "spec.system".into(),
+                exists: true,
+            },
+            eq("spec.owner", "team-a"),
+        ]);
+        let est = estimate(Dialect::Sqlite, &eq("spec.owner", "Team-A")).unwrap();
+        assert!(est.text.contains("LIMIT ?3"), "{}", est.text);
+        assert!(est.params.contains(&Param::Text("team-a".into())));
+        assert!(estimate(Dialect::Sqlite, &p).is_none(), "only leaves");
+
+        let mut sizes = |c: &Predicate| match c {
+            Predicate::Eq { key, .. } if key == "kind" => Some(2000),
+            Predicate::Eq { .. } => Some(12),
+            _ => None,
+        };
+        let (ordered, selective) = most_selective_first(&p, &mut sizes);
+        assert!(selective);
+        let Predicate::All(children) = &ordered else {
+            panic!("{ordered:?}")
+        };
+        assert_eq!(children[0], eq("spec.owner", "team-a"));
+        assert_eq!(children[1], eq("kind", "component"));
+        assert!(
+            matches!(children[2], Predicate::Exists { .. }),
+            "unestimated last"
+        );
+
+        let lead = count(Dialect::Sqlite, Some(&ordered), None, Drive::Lead).text;
+        let owner = lead.find("e.id IN (SELECT s.entity_id FROM search s WHERE s.key = ?1");
+        let kind =
+            lead.find("EXISTS (SELECT 1 FROM search s WHERE s.entity_id = e.id AND s.key = ?3");
+        assert!(owner.is_some() && kind.is_some(), "{lead}");
+
+        // Nothing selective: every condition is listed, as before.
+        let (_, selective) = most_selective_first(&p, &mut |_| Some(50_000));
+        assert!(!selective);
     }
 
     #[test]
@@ -584,7 +738,7 @@ mod tests {
             key: "metadata.name".into(),
             prefix: "A_%".into(),
         };
-        let s = count(Dialect::Sqlite, Some(&p), None);
+        let s = count(Dialect::Sqlite, Some(&p), None, Drive::Lists);
         assert!(
             s.params.contains(&Param::Text(r"a\_\%%".into())),
             "{:?}",
@@ -614,7 +768,7 @@ mod tests {
             key: "relations.ownedBy".into(),
             value: "group:default/a".into(),
         };
-        let s = count(Dialect::Postgres, Some(&p), None);
+        let s = count(Dialect::Postgres, Some(&p), None, Drive::Lists);
         // Answered from the reverse rows: group:default/a ownerOf X.
         assert!(
             s.text.contains(
@@ -629,7 +783,7 @@ mod tests {
             exists: false,
         };
         assert_eq!(
-            count(Dialect::Sqlite, Some(&unknown), None).text,
+            count(Dialect::Sqlite, Some(&unknown), None, Drive::Lists).text,
             "SELECT count(*) FROM entities e WHERE NOT 1=0"
         );
     }

@@ -676,6 +676,7 @@ impl Store for PostgresStore {
             Dialect::Postgres,
             query.filter.as_ref(),
             query.text.as_deref(),
+            Drive::Lists,
         );
         let total: i64 = client
             .query_one(&count.text, &bind(&count.params))

@@ -711,7 +711,38 @@ impl Store for SqliteStore {
         let req = page::request(&q)?;
         self.read(move |conn, label| {
             let err = |e| sqlite_error(label, "cannot run the query", e);
-            let count = sql::count(Dialect::Sqlite, q.filter.as_ref(), q.text.as_deref());
+            // SQLite plans by the form of the SQL: put the most selective
+            // condition of each conjunction first, and let it lead when it
+            // is selective enough.
+            // `planned` is only for the SQL: cursors stay tied to the query
+            // as asked.
+            let mut planned = q.clone();
+            let mut lead = false;
+            if let Some(f) = &q.filter {
+                let mut failed = None;
+                let (ordered, selective) = sql::most_selective_first(f, &mut |c| {
+                    let est = sql::estimate(Dialect::Sqlite, c)?;
+                    conn.prepare_cached(&est.text)
+                        .and_then(|mut s| {
+                            s.query_row(params_from_iter(bind(&est.params)), |r| r.get::<_, i64>(0))
+                        })
+                        .map_err(|e| failed = Some(e))
+                        .ok()
+                        .map(|n| n as u64)
+                });
+                if let Some(e) = failed {
+                    return Err(err(e));
+                }
+                planned.filter = Some(ordered);
+                lead = selective;
+            }
+            let lists = if lead { Drive::Lead } else { Drive::Lists };
+            let count = sql::count(
+                Dialect::Sqlite,
+                planned.filter.as_ref(),
+                planned.text.as_deref(),
+                lists,
+            );
             let total: i64 = conn
                 .prepare_cached(&count.text)
                 .and_then(|mut s| s.query_row(params_from_iter(bind(&count.params)), |r| r.get(0)))
@@ -728,11 +759,14 @@ impl Store for SqliteStore {
                             r.get(0)
                         })
                         .map_err(err)?;
-                    Drive::for_page(total as u64, entities as u64, req.limit as u64)
+                    match Drive::for_page(total as u64, entities as u64, req.limit as u64) {
+                        Drive::Probe => Drive::Probe,
+                        _ => lists,
+                    }
                 } else {
-                    Drive::Lists
+                    lists
                 };
-                let sql = sql::page(Dialect::Sqlite, &page::spec(&q, &req, drive));
+                let sql = sql::page(Dialect::Sqlite, &page::spec(&planned, &req, drive));
                 query_rows(conn, &sql, |r| {
                     let mut sort = Vec::with_capacity(n);
                     for i in 0..n {

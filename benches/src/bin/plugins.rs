@@ -1,0 +1,488 @@
+//! Plugin runtime benchmark (issue 3): cold compile of every example plugin,
+//! load from the precompiled cache, instantiate-plus-review latency of a
+//! guardrail on a ~1 KB entity, throughput on one core and on two, epoch
+//! interruption on vs off, and the same rule as native Rust.
+//!
+//! ```text
+//! cargo run --release -p paved-bench --bin plugins [-- --calls N]
+//! ```
+//!
+//! Builds `examples/plugins` for `wasm32-wasip2` first (a no-op when built).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use paved::plugin::{
+    CatalogueLookup, Change, Guardrail, GuardrailInfo, Operation, Review, Subject, Verdict,
+    Violation,
+};
+use paved_bench::{Latency, fmt_duration, median};
+use paved_plugins::{CacheOutcome, Grants, PluginConfig, PluginHost, PluginKind, WasmGuardrail};
+use regex::Regex;
+use serde_json::{Value, json};
+
+/// Example plugins whose host compile time is reported.
+const EXAMPLES: &[&str] = &[
+    "require-owner",
+    "naming-convention",
+    "cost-budget",
+    "local-directory",
+    "paved-plugin-template",
+];
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("target"))
+}
+
+/// Build the example plugins (cargo makes this a no-op when they are current).
+fn build_examples() -> anyhow::Result<PathBuf> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .args(["build", "--target", "wasm32-wasip2", "--release", "--quiet"])
+        .arg("--manifest-path")
+        .arg(repo_root().join("examples/plugins/Cargo.toml"))
+        .env("CARGO_TARGET_DIR", target_dir())
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .status()?;
+    anyhow::ensure!(status.success(), "building examples/plugins failed");
+    Ok(target_dir().join("wasm32-wasip2/release"))
+}
+
+fn wasm(dir: &Path, name: &str) -> PathBuf {
+    dir.join(format!("{}.wasm", name.replace('-', "_")))
+}
+
+/// A Component entity of about 1 KB.
+fn entity() -> Value {
+    json!({
+        "apiVersion": "backstage.io/v1alpha1",
+        "kind": "Component",
+        "metadata": {
+            "name": "payments-gateway",
+            "namespace": "default",
+            "title": "Payments gateway",
+            "description": "Accepts card payments from the web shop and the mobile apps, \
+                talks to the card processors and records every attempt for the ledger.",
+            "labels": {"tier": "critical", "pci": "in-scope", "language": "rust"},
+            "annotations": {
+                "github.com/project-slug": "acme/payments-gateway",
+                "backstage.io/techdocs-ref": "dir:.",
+                "pagerduty.com/service-id": "P9X2K4L",
+                "sonarqube.org/project-key": "acme_payments-gateway"
+            },
+            "tags": ["payments", "pci", "rust", "grpc"],
+            "links": [
+                {"url": "https://grafana.acme.dev/d/payments", "title": "Dashboard"},
+                {"url": "https://runbooks.acme.dev/payments-gateway", "title": "Runbook"}
+            ]
+        },
+        "spec": {
+            "type": "service",
+            "lifecycle": "production",
+            "owner": "group:default/team-payments",
+            "system": "payments",
+            "providesApis": ["payments-api"],
+            "consumesApis": ["ledger-api", "fraud-api"],
+            "dependsOn": ["resource:default/payments-db", "resource:default/payments-queue"]
+        }
+    })
+}
+
+fn change() -> Change {
+    Change {
+        subject: Subject::Entity("component:default/payments-gateway".into()),
+        operation: Operation::Create,
+        before: None,
+        after: Some(entity()),
+        diff: Vec::new(),
+        monthly_cost: None,
+        actor: Some("user:default/ada".into()),
+    }
+}
+
+fn naming_settings() -> Value {
+    json!({"patterns": {"Component": "^[a-z][a-z0-9-]*$", "API": "^[a-z][a-z0-9-]*-api$"}})
+}
+
+/// The catalogue `require-owner` looks owners up in: one group.
+#[derive(Debug)]
+struct OneGroup(Value);
+
+#[async_trait]
+impl CatalogueLookup for OneGroup {
+    async fn get(&self, entity_ref: &str) -> paved::Result<Option<Value>> {
+        Ok((entity_ref == "group:default/team-payments").then(|| self.0.clone()))
+    }
+    async fn query(&self, _filter: &str) -> paved::Result<Vec<Value>> {
+        Ok(vec![self.0.clone()])
+    }
+}
+
+fn catalogue() -> Arc<OneGroup> {
+    Arc::new(OneGroup(json!({
+        "apiVersion": "backstage.io/v1alpha1", "kind": "Group",
+        "metadata": {"name": "team-payments", "namespace": "default"},
+        "spec": {"type": "team", "children": []}
+    })))
+}
+
+/// `naming-convention`'s rule as a native guardrail: the regexes are compiled
+/// once, from settings parsed once (what a native implementation would do).
+struct NativeNaming {
+    patterns: Vec<(String, Regex, String)>,
+}
+
+impl NativeNaming {
+    fn new(settings: &Value) -> anyhow::Result<Self> {
+        let mut patterns = Vec::new();
+        for (kind, p) in settings["patterns"].as_object().into_iter().flatten() {
+            let p = p.as_str().unwrap_or_default();
+            patterns.push((kind.clone(), Regex::new(p)?, p.to_owned()));
+        }
+        Ok(Self { patterns })
+    }
+}
+
+#[async_trait]
+impl Guardrail for NativeNaming {
+    fn name(&self) -> &str {
+        "native-naming"
+    }
+    async fn describe(&self) -> paved::Result<GuardrailInfo> {
+        unreachable!("not measured")
+    }
+    async fn validate_settings(&self, _settings: &Value) -> paved::Result<()> {
+        Ok(())
+    }
+    async fn review(&self, change: &Change, _settings: Option<&Value>) -> paved::Result<Review> {
+        let after = change.after.as_ref();
+        let kind = after.and_then(|a| a["kind"].as_str()).unwrap_or_default();
+        let name = after
+            .and_then(|a| a["metadata"]["name"].as_str())
+            .unwrap_or_default();
+        let mut review = Review::allow();
+        if let Some((_, re, p)) = self.patterns.iter().find(|(k, _, _)| k == kind)
+            && !re.is_match(name)
+        {
+            review.verdict = Verdict::Deny;
+            review.violations.push(Violation {
+                path: "metadata.name".into(),
+                message: format!("{kind} name '{name}' does not match {p}"),
+            });
+        }
+        Ok(review)
+    }
+}
+
+fn config(name: &str, path: PathBuf, settings: Value, catalogue: bool) -> PluginConfig {
+    PluginConfig::new(name, path, PluginKind::Guardrail)
+        .settings(settings)
+        .grants(Grants {
+            catalogue,
+            ..Grants::default()
+        })
+}
+
+async fn latency(
+    g: &(dyn Guardrail + Send + Sync),
+    change: &Change,
+    calls: usize,
+) -> anyhow::Result<Latency> {
+    for _ in 0..calls / 20 {
+        g.review(change, None).await?;
+    }
+    let mut samples = Vec::with_capacity(calls);
+    for _ in 0..calls {
+        let t = Instant::now();
+        let r = g.review(change, None).await?;
+        samples.push(t.elapsed());
+        anyhow::ensure!(r.verdict == Verdict::Allow, "unexpected review {r:?}");
+    }
+    Ok(Latency::from_samples(samples))
+}
+
+/// Reviews per second with `tasks` concurrent callers on a runtime of
+/// `workers` threads, over about `span`.
+fn throughput(g: Arc<WasmGuardrail>, workers: usize, span: Duration) -> anyhow::Result<f64> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        let tasks = workers * 4;
+        let start = Instant::now();
+        let mut handles = Vec::new();
+        for _ in 0..tasks {
+            let g = g.clone();
+            handles.push(tokio::spawn(async move {
+                let change = change();
+                let mut n = 0u64;
+                while start.elapsed() < span {
+                    g.review_change(&change, None).await?;
+                    n += 1;
+                }
+                anyhow::Ok(n)
+            }));
+        }
+        let mut total = 0;
+        for h in handles {
+            total += h.await??;
+        }
+        Ok(total as f64 / start.elapsed().as_secs_f64())
+    })
+}
+
+/// Minor page faults of this process so far (Linux `/proc/self/stat`).
+fn minor_faults() -> anyhow::Result<u64> {
+    let stat = std::fs::read_to_string("/proc/self/stat")?;
+    // Fields after the parenthesised command name; minflt is field 10.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or_default();
+    rest.split_whitespace()
+        .nth(7)
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("no minflt in /proc/self/stat"))
+}
+
+fn arg(name: &str) -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
+fn main() -> anyhow::Result<()> {
+    let calls: usize = arg("--calls")
+        .map(|s| s.parse())
+        .transpose()?
+        .unwrap_or(20_000);
+    let dir = build_examples()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    println!("command: `cargo run --release -p paved-bench --bin plugins -- --calls {calls}`\n");
+
+    // ---- cold compile and cached load -------------------------------------
+    let cache = tempfile::tempdir()?;
+    let naming_path = wasm(&dir, "naming-convention");
+    if !std::env::args().any(|a| a == "--skip-compile") {
+        compile_and_load(&rt, &dir, cache.path(), &naming_path)?;
+    }
+    review_figures(&rt, &dir, &naming_path, calls)
+}
+
+fn compile_and_load(
+    rt: &tokio::runtime::Runtime,
+    dir: &Path,
+    cache: &Path,
+    naming_path: &Path,
+) -> anyhow::Result<()> {
+    println!("### Compile and load (median of 5)\n");
+    println!(
+        "| plugin | component size | cold compile (no cache) | load from the precompiled cache |"
+    );
+    println!("|---|---|---|---|");
+    for name in EXAMPLES {
+        let path = wasm(dir, name);
+        let bytes = std::fs::read(&path)?;
+        let host = PluginHost::builder().cache_dir(cache).build()?;
+        let mut cold = Vec::new();
+        for _ in 0..5 {
+            let t = Instant::now();
+            wasmtime::component::Component::new(host.engine(), &bytes)
+                .map_err(|e| anyhow::anyhow!("{name}: {e:#}"))?;
+            cold.push(t.elapsed().as_secs_f64());
+        }
+        rt.block_on(host.precompile(&path))?;
+        let mut warm = Vec::new();
+        for _ in 0..5 {
+            let t = Instant::now();
+            let outcome = rt.block_on(host.precompile(&path))?;
+            warm.push(t.elapsed().as_secs_f64());
+            anyhow::ensure!(
+                outcome == CacheOutcome::Hit,
+                "{name}: expected a cache hit, got {outcome:?}"
+            );
+        }
+        println!(
+            "| {name} | {} KiB | {} | {} |",
+            bytes.len() / 1024,
+            fmt_duration(Duration::from_secs_f64(median(cold))),
+            fmt_duration(Duration::from_secs_f64(median(warm))),
+        );
+    }
+
+    // A whole guardrail load from the cache: read, deserialize, link,
+    // `describe` and `validate-settings` (two instantiations).
+    let load = rt.block_on(async {
+        let host = PluginHost::builder().cache_dir(cache).build()?;
+        let mut xs = Vec::new();
+        for _ in 0..11 {
+            let t = Instant::now();
+            host.load_guardrail(config(
+                "naming",
+                naming_path.to_path_buf(),
+                naming_settings(),
+                false,
+            ))
+            .await?;
+            xs.push(t.elapsed().as_secs_f64());
+        }
+        anyhow::Ok(median(xs))
+    })?;
+    println!(
+        "\nWhole `load_guardrail` of naming-convention from the cache (read, deserialize, link, \
+         describe, validate settings), median of 11: {}\n",
+        fmt_duration(Duration::from_secs_f64(load))
+    );
+    Ok(())
+}
+
+fn review_figures(
+    rt: &tokio::runtime::Runtime,
+    dir: &Path,
+    naming_path: &Path,
+    calls: usize,
+) -> anyhow::Result<()> {
+    // ---- instantiate + review ---------------------------------------------
+    let change = change();
+    println!(
+        "### Instantiate + review of one ~1 KB entity ({} bytes as JSON), {calls} calls after {} warm-up\n",
+        serde_json::to_string(change.after.as_ref().unwrap_or(&Value::Null))?.len(),
+        calls / 20
+    );
+    let (naming, naming_off, owner, native, floor) = rt.block_on(async {
+        let host = PluginHost::builder().catalogue(catalogue()).build()?;
+        let naming = host
+            .load_guardrail(config(
+                "naming",
+                naming_path.to_path_buf(),
+                naming_settings(),
+                false,
+            ))
+            .await?;
+        let owner = host
+            .load_guardrail(config("owner", wasm(dir, "require-owner"), json!({}), true))
+            .await?;
+        let off = PluginHost::builder()
+            .without_epoch_interruption_unsafe()
+            .build()?;
+        let naming_off = off
+            .load_guardrail(config(
+                "naming",
+                naming_path.to_path_buf(),
+                naming_settings(),
+                false,
+            ))
+            .await?;
+        let native = NativeNaming::new(&naming_settings())?;
+        let floor = host
+            .load_guardrail(config(
+                "floor",
+                wasm(dir, "hostile"),
+                json!({"mode": "ok"}),
+                false,
+            ))
+            .await?;
+        anyhow::Ok((naming, naming_off, owner, native, floor))
+    })?;
+    // Interleave the rounds so drift in the machine's load hits all alike.
+    let (mut on, mut off, mut own, mut nat, mut flo) = (vec![], vec![], vec![], vec![], vec![]);
+    for _ in 0..3 {
+        rt.block_on(async {
+            on.push(latency(&naming, &change, calls / 3).await?);
+            off.push(latency(&naming_off, &change, calls / 3).await?);
+            own.push(latency(&owner, &change, calls / 3).await?);
+            nat.push(latency(&native, &change, calls / 3).await?);
+            flo.push(latency(&floor, &change, calls / 3).await?);
+            anyhow::Ok(())
+        })?;
+    }
+    let mid = |xs: &[Latency]| {
+        let p50 = median(xs.iter().map(|l| l.p50.as_secs_f64()).collect());
+        let p99 = median(xs.iter().map(|l| l.p99.as_secs_f64()).collect());
+        (p50, p99)
+    };
+    let (on50, on99) = mid(&on);
+    let (off50, off99) = mid(&off);
+    let (own50, own99) = mid(&own);
+    let (nat50, nat99) = mid(&nat);
+    let (flo50, flo99) = mid(&flo);
+    let faults = |g: &WasmGuardrail| -> anyhow::Result<f64> {
+        let before = minor_faults()?;
+        rt.block_on(async {
+            for _ in 0..1000 {
+                g.review_change(&change, None).await?;
+            }
+            anyhow::Ok(())
+        })?;
+        Ok((minor_faults()? - before) as f64 / 1000.0)
+    };
+    let d = |s: f64| fmt_duration(Duration::from_secs_f64(s));
+    println!("| guardrail | p50 | p99 | p50 ratio to native | page faults per call |");
+    println!("|---|---|---|---|---|");
+    println!(
+        "| naming-convention (wasm, epochs on: the default) | {} | {} | {:.0}× | {:.1} |",
+        d(on50),
+        d(on99),
+        on50 / nat50,
+        faults(&naming)?
+    );
+    println!(
+        "| naming-convention (wasm, epochs off) | {} | {} | {:.0}× | {:.1} |",
+        d(off50),
+        d(off99),
+        off50 / nat50,
+        faults(&naming_off)?
+    );
+    println!(
+        "| require-owner (wasm, one catalogue lookup through the host) | {} | {} | | {:.1} |",
+        d(own50),
+        d(own99),
+        faults(&owner)?
+    );
+    println!(
+        "| floor: a guardrail that allows at once (hostile plugin, mode ok) | {} | {} | | {:.1} |",
+        d(flo50),
+        d(flo99),
+        faults(&floor)?
+    );
+    println!(
+        "| naming-convention rule in native Rust (Guardrail trait) | {} | {} | 1× | |",
+        d(nat50),
+        d(nat99)
+    );
+    println!(
+        "\nEpoch interruption costs {:+.1}% at p50 (on {} vs off {}).\n",
+        (on50 / off50 - 1.0) * 100.0,
+        d(on50),
+        d(off50)
+    );
+
+    // ---- throughput ---------------------------------------------------------
+    let naming = Arc::new(naming);
+    let span = Duration::from_secs(3);
+    let mut one = Vec::new();
+    let mut two = Vec::new();
+    for _ in 0..3 {
+        one.push(throughput(naming.clone(), 1, span)?);
+        two.push(throughput(naming.clone(), 2, span)?);
+    }
+    let (one, two) = (median(one), median(two));
+    println!("### Throughput of instantiate + review (naming-convention), median of 3 × 3 s\n");
+    println!("| runtime threads | reviews/s |");
+    println!("|---|---|");
+    println!("| 1 | {one:.0} |");
+    println!("| 2 | {two:.0} |");
+    println!("| **scaling 2 / 1** | **{:.2}×** |", two / one);
+    Ok(())
+}
