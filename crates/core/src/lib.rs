@@ -13,6 +13,7 @@ pub mod events;
 pub mod graph;
 pub mod ingest;
 pub mod model;
+pub(crate) mod parallel;
 pub mod pipeline;
 pub mod platform;
 pub mod plugin;

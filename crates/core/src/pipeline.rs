@@ -193,10 +193,8 @@ pub async fn run(
             entities,
             locations,
         } => {
-            let prepared: Vec<PreparedEntity> = entities
-                .into_iter()
-                .map(|s| prepare(s.entity, Some(s.location_key)))
-                .collect();
+            let prepared: Vec<PreparedEntity> =
+                crate::parallel::map(entities, |s| prepare(s.entity, Some(s.location_key)));
             let mut set = ChangeSet {
                 warnings: dangling_refs(store, &prepared).await?,
                 ..ChangeSet::default()

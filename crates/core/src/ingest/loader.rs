@@ -3,17 +3,19 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use paved_yaml::{Limits, Positions, parse_documents, push_index};
+use paved_yaml::{Limits, Positions, YamlError, parse_documents, push_index};
+
+use super::ahead;
 use serde_json::Value;
 
 use super::files::{glob, is_glob, tidy, yaml_files};
 use super::placeholders;
 use super::{Loaded, SourcedEntity, VALUES_SOURCE, location_key};
 use crate::diagnostic::{Diagnostic, SourceLocation};
-use crate::model::EntityRef;
 use crate::model::relations::json_type;
 use crate::model::schema::KindRegistry;
 use crate::model::validate::validate_entity;
+use crate::model::{Entity, EntityRef};
 
 /// A file on the chain of Locations being followed (for cycle detection).
 struct Link {
@@ -92,6 +94,83 @@ fn io_message(e: &std::io::Error) -> String {
     }
 }
 
+/// What checking one document on its own found: placeholders resolved and
+/// the entity validated. What needs the whole load (duplicates, Locations)
+/// is decided afterwards, by [`Loader::accept`].
+pub(super) struct Checked {
+    /// The document after placeholder resolution.
+    value: Value,
+    /// Placeholder problems (warnings, or the errors behind `Rejected`).
+    problems: Vec<Diagnostic>,
+    outcome: Outcome,
+}
+
+enum Outcome {
+    /// A placeholder could not be resolved.
+    Rejected,
+    /// Not a mapping.
+    NotAnEntity,
+    Invalid(Vec<Diagnostic>),
+    Entity(Box<Entity>),
+}
+
+/// Check one document: it needs nothing from the rest of the load, so it can
+/// run on any thread.
+fn check(
+    mut value: Value,
+    placeholder_base: Option<&Path>,
+    limits: &Limits,
+    kinds: &KindRegistry,
+) -> Checked {
+    let problems = placeholders::resolve(&mut value, placeholder_base, limits);
+    let outcome = if problems.iter().any(Diagnostic::is_error) {
+        Outcome::Rejected
+    } else if !value.is_object() {
+        Outcome::NotAnEntity
+    } else {
+        match validate_entity(&value, kinds) {
+            Ok(entity) => Outcome::Entity(Box::new(entity)),
+            Err(diagnostics) => Outcome::Invalid(diagnostics),
+        }
+    };
+    Checked {
+        value,
+        problems,
+        outcome,
+    }
+}
+
+/// One non-empty document of a file, parsed and checked.
+pub(super) struct CheckedDocument {
+    index: usize,
+    line: usize,
+    positions: Positions,
+    checked: Checked,
+}
+
+/// A file's documents, or why they could not be parsed.
+pub(super) type Parsed = Result<Vec<CheckedDocument>, YamlError>;
+
+/// Parse `text` and check each document (placeholders resolve against
+/// `placeholder_base`; `None`: not read from a file, placeholders are errors).
+pub(super) fn parse_and_check(
+    text: &str,
+    placeholder_base: Option<&Path>,
+    limits: &Limits,
+    kinds: &KindRegistry,
+) -> Parsed {
+    Ok(parse_documents(text, limits)?
+        .into_iter()
+        .filter(|d| !d.value.is_null())
+        .map(|d| CheckedDocument {
+            index: d.index,
+            line: d.line,
+            checked: check(d.value, placeholder_base, limits, kinds),
+            positions: d.positions,
+        })
+        .collect())
+}
+
 impl<'a> Loader<'a> {
     pub(super) fn new(kinds: &'a KindRegistry, limits: &'a Limits) -> Self {
         Self {
@@ -123,7 +202,7 @@ impl<'a> Loader<'a> {
             }
         };
         if !metadata.is_dir() {
-            self.load_file(path, &key, &mut Vec::new(), None);
+            self.load_file(path, &key, &mut Vec::new(), None, None);
             return;
         }
         let (files, failures) = yaml_files(path);
@@ -137,13 +216,21 @@ impl<'a> Loader<'a> {
                     .at(whole_file(&display)),
             );
         }
-        for file in files {
-            self.load_file(&file, &key, &mut Vec::new(), None);
-        }
+        ahead::in_order(&files, self.limits, self.kinds, |i, parsed| {
+            self.load_file(&files[i], &key, &mut Vec::new(), None, parsed);
+        });
     }
 
-    /// Read one file (once per load) and load its documents.
-    fn load_file(&mut self, path: &Path, key: &str, chain: &mut Vec<Link>, via: Option<&Via>) {
+    /// Read one file (once per load) and load its documents; `parsed` is the
+    /// file already read and parsed on another thread.
+    fn load_file(
+        &mut self,
+        path: &Path,
+        key: &str,
+        chain: &mut Vec<Link>,
+        via: Option<&Via>,
+        parsed: Option<Parsed>,
+    ) {
         let display = path.display().to_string();
         let canonical = match path.canonicalize() {
             Ok(c) => c,
@@ -176,6 +263,16 @@ impl<'a> Loader<'a> {
             return;
         }
         self.out.files.push(display.clone());
+        let base = path.parent();
+        if let Some(documents) = parsed {
+            chain.push(Link {
+                canonical,
+                display: display.clone(),
+            });
+            self.load_source(&display, documents, key, base, chain);
+            chain.pop();
+            return;
+        }
         let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
         if size > self.limits.max_bytes as u64 {
             let message = format!(
@@ -196,8 +293,8 @@ impl<'a> Loader<'a> {
             canonical,
             display: display.clone(),
         });
-        let base = path.parent();
-        self.load_source(&display, &text, key, base, base, chain);
+        let documents = parse_and_check(&text, base, self.limits, self.kinds);
+        self.load_source(&display, documents, key, base, chain);
         chain.pop();
     }
 
@@ -213,7 +310,8 @@ impl<'a> Loader<'a> {
         }];
         // Text is not read from a file: its placeholders are left as diagnostics.
         let key = location_key(path);
-        self.load_source(name, text, &key, path.parent(), None, &mut chain);
+        let documents = parse_and_check(text, None, self.limits, self.kinds);
+        self.load_source(name, documents, &key, path.parent(), &mut chain);
     }
 
     /// Values with no file.
@@ -231,19 +329,17 @@ impl<'a> Loader<'a> {
         }
     }
 
-    /// Parse `text` (the content of `file`) and load each document. Location
-    /// targets resolve against `base`, placeholders against `placeholder_base`
-    /// (`None`: not read from a file, placeholders are errors).
+    /// Load each document parsed and checked from `file`. Location targets
+    /// resolve against `base`.
     fn load_source(
         &mut self,
         file: &str,
-        text: &str,
+        documents: Parsed,
         key: &str,
         base: Option<&Path>,
-        placeholder_base: Option<&Path>,
         chain: &mut Vec<Link>,
     ) {
-        let documents = match parse_documents(text, self.limits) {
+        let documents = match documents {
             Ok(documents) => documents,
             Err(e) => {
                 let at = SourceLocation {
@@ -257,22 +353,13 @@ impl<'a> Loader<'a> {
             }
         };
         for doc in documents {
-            if doc.value.is_null() {
-                continue;
-            }
             let source = SourceLocation {
                 file: file.to_string(),
                 document: doc.index,
                 line: doc.line,
                 column: doc.positions.get("").map_or(1, |(_, column)| column),
             };
-            let added = self.add(
-                doc.value,
-                Some(&doc.positions),
-                source.clone(),
-                key,
-                placeholder_base,
-            );
+            let added = self.accept(doc.checked, Some(&doc.positions), source.clone(), key);
             if let (Some(index), Some(base)) = (added, base) {
                 self.follow(index, &doc.positions, &source, key, base, chain);
             }
@@ -283,34 +370,48 @@ impl<'a> Loader<'a> {
     /// is a new, valid entity. Returns its index in `out.entities`.
     fn add(
         &mut self,
-        mut value: Value,
+        value: Value,
         positions: Option<&Positions>,
         source: SourceLocation,
         key: &str,
         placeholder_base: Option<&Path>,
     ) -> Option<usize> {
-        let problems = placeholders::resolve(&mut value, placeholder_base, self.limits);
+        let checked = check(value, placeholder_base, self.limits, self.kinds);
+        self.accept(checked, positions, source, key)
+    }
+
+    /// Report what checking a document found, and keep it if it is a new,
+    /// valid entity. Returns its index in `out.entities`.
+    fn accept(
+        &mut self,
+        checked: Checked,
+        positions: Option<&Positions>,
+        source: SourceLocation,
+        key: &str,
+    ) -> Option<usize> {
+        let Checked {
+            value,
+            problems,
+            outcome,
+        } = checked;
         if !problems.is_empty() {
-            let rejected = problems.iter().any(Diagnostic::is_error);
             self.push_located(problems, &value, positions, &source);
-            if rejected {
+        }
+        let entity = match outcome {
+            Outcome::Rejected => return None,
+            Outcome::NotAnEntity => {
+                let message = format!(
+                    "expected an entity (a mapping with apiVersion, kind, metadata and spec), found {}",
+                    json_type(&value)
+                );
+                self.push(Diagnostic::error("", message).at(source));
                 return None;
             }
-        }
-        if !value.is_object() {
-            let message = format!(
-                "expected an entity (a mapping with apiVersion, kind, metadata and spec), found {}",
-                json_type(&value)
-            );
-            self.push(Diagnostic::error("", message).at(source));
-            return None;
-        }
-        let entity = match validate_entity(&value, self.kinds) {
-            Ok(entity) => entity,
-            Err(diagnostics) => {
+            Outcome::Invalid(diagnostics) => {
                 self.push_located(diagnostics, &value, positions, &source);
                 return None;
             }
+            Outcome::Entity(entity) => *entity,
         };
         let entity_ref = entity.entity_ref();
         if let Some(first) = self.first_seen.get(&entity_ref.key()) {
@@ -426,7 +527,7 @@ impl<'a> Loader<'a> {
                     self.push(via.warning(message));
                 }
                 for file in matched {
-                    self.load_file(&file, key, chain, Some(&via));
+                    self.load_file(&file, key, chain, Some(&via), None);
                 }
             } else if optional && !full.exists() {
                 continue;
@@ -438,10 +539,10 @@ impl<'a> Loader<'a> {
                     self.push(via.error(message));
                 }
                 for file in files {
-                    self.load_file(&file, key, chain, Some(&via));
+                    self.load_file(&file, key, chain, Some(&via), None);
                 }
             } else {
-                self.load_file(&full, key, chain, Some(&via));
+                self.load_file(&full, key, chain, Some(&via), None);
             }
         }
     }

@@ -20,6 +20,7 @@
 //! Nothing here writes anything: the pipeline refuses a [`Loaded`] that
 //! [`has errors`](Loaded::has_errors), so an import is all or nothing.
 
+mod ahead;
 mod files;
 mod loader;
 mod placeholders;

@@ -103,7 +103,11 @@ impl EntityRef {
 
     /// The identity key: `kind:namespace/name`, lower-cased.
     pub fn key(&self) -> String {
-        format!("{}:{}/{}", self.kind, self.namespace, self.name).to_lowercase()
+        if self.is_ascii() {
+            String::from_utf8(self.key_bytes().collect()).unwrap_or_default()
+        } else {
+            self.key_chars().collect()
+        }
     }
 }
 
@@ -119,16 +123,57 @@ impl std::fmt::Display for EntityRef {
     }
 }
 
+/// Equal when their [`EntityRef::key`]s are, compared without building them
+/// (refs are compared and hashed in bulk during imports).
 impl PartialEq for EntityRef {
     fn eq(&self, other: &Self) -> bool {
-        self.key() == other.key()
+        if self.is_ascii() && other.is_ascii() {
+            self.key_bytes().eq(other.key_bytes())
+        } else {
+            self.key_chars().eq(other.key_chars())
+        }
     }
 }
 impl Eq for EntityRef {}
 
 impl std::hash::Hash for EntityRef {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.key().hash(state)
+        // The same values whichever path: the key's characters.
+        if self.is_ascii() {
+            self.key_bytes().for_each(|b| state.write_u32(u32::from(b)));
+        } else {
+            self.key_chars().for_each(|c| state.write_u32(c as u32));
+        }
+        state.write_u8(0xff);
+    }
+}
+
+impl EntityRef {
+    fn is_ascii(&self) -> bool {
+        self.kind.is_ascii() && self.namespace.is_ascii() && self.name.is_ascii()
+    }
+
+    /// The characters of [`EntityRef::key`], one at a time.
+    fn key_chars(&self) -> impl Iterator<Item = char> + '_ {
+        self.kind
+            .chars()
+            .chain(std::iter::once(':'))
+            .chain(self.namespace.chars())
+            .chain(std::iter::once('/'))
+            .chain(self.name.chars())
+            .flat_map(char::to_lowercase)
+    }
+
+    /// The bytes of [`EntityRef::key`] for an all-ASCII ref (the usual case,
+    /// and much faster than lower-casing characters).
+    fn key_bytes(&self) -> impl Iterator<Item = u8> + '_ {
+        self.kind
+            .bytes()
+            .chain(std::iter::once(b':'))
+            .chain(self.namespace.bytes())
+            .chain(std::iter::once(b'/'))
+            .chain(self.name.bytes())
+            .map(|b| b.to_ascii_lowercase())
     }
 }
 
@@ -166,6 +211,24 @@ impl std::str::FromStr for EntityRef {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn equality_and_hash_follow_the_key() {
+        use std::collections::HashSet;
+        let a = EntityRef::new("Component", "Default", "Payments");
+        let b = EntityRef::new("component", "default", "payments");
+        let c = EntityRef::new("component", "default", "payment");
+        let u = EntityRef::new("Component", "default", "ÉCOLE");
+        let v = EntityRef::new("component", "default", "école");
+        assert_eq!(a.key(), "component:default/payments");
+        assert_eq!(u.key(), "component:default/école");
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        assert_eq!(u, v);
+        assert_ne!(u, a);
+        let set: HashSet<EntityRef> = [a, b, c, u, v].into_iter().collect();
+        assert_eq!(set.len(), 3, "{set:?}");
+    }
 
     #[test]
     fn shorthand_takes_contextual_defaults() {

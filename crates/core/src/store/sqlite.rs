@@ -441,24 +441,33 @@ const CACHE_KIB: i64 = 64 * 1024;
 const BULK_CACHE_KIB: i64 = 1024 * 1024;
 /// Changes from which a batch counts as large.
 const BULK: usize = 5000;
+/// SQLite's default: checkpoint at commit once the WAL holds this many pages.
+const WAL_AUTOCHECKPOINT: i64 = 1000;
+
+/// Whether a batch is large enough to checkpoint after it, off the caller's time.
+fn is_bulk(batch: &ChangeBatch) -> bool {
+    batch.changes.len() >= BULK
+}
 
 fn commit_blocking(conn: &mut Connection, label: &str, batch: ChangeBatch) -> Result<CommitResult> {
-    let bulk = batch.changes.len() >= BULK;
+    let bulk = is_bulk(&batch);
     if bulk {
-        conn.pragma_update(None, "cache_size", -BULK_CACHE_KIB)
-            .map_err(|e| sqlite_error(label, "cannot configure the database", e))?;
+        // No checkpoint at commit: the store runs it after the commit has
+        // returned (see `SqliteStore::commit`).
+        conn.execute_batch(&format!(
+            "PRAGMA cache_size = {}; PRAGMA wal_autocheckpoint = 0;",
+            -BULK_CACHE_KIB
+        ))
+        .map_err(|e| sqlite_error(label, "cannot configure the database", e))?;
     }
     let result = commit_in_transaction(conn, label, batch);
     if bulk {
-        // Give the memory back; after many writes, refresh planner statistics.
-        let written = result.as_ref().map_or(0, |r| r.audit.len());
-        let analyze = if written >= BULK {
-            "PRAGMA analysis_limit = 1000; ANALYZE;"
-        } else {
-            ""
-        };
-        conn.execute_batch(&format!("PRAGMA cache_size = {}; {analyze}", -CACHE_KIB))
-            .map_err(|e| sqlite_error(label, "cannot refresh statistics", e))?;
+        // Give the memory back.
+        conn.execute_batch(&format!(
+            "PRAGMA cache_size = {}; PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT};",
+            -CACHE_KIB
+        ))
+        .map_err(|e| sqlite_error(label, "cannot configure the database", e))?;
     }
     result
 }
@@ -661,8 +670,32 @@ impl Store for SqliteStore {
     }
 
     async fn commit(&self, batch: ChangeBatch) -> Result<CommitResult> {
-        self.write(move |conn, label| commit_blocking(conn, label, batch))
-            .await
+        let bulk = is_bulk(&batch);
+        let result = self
+            .write(move |conn, label| commit_blocking(conn, label, batch))
+            .await?;
+        if bulk {
+            // After a large commit: fresh planner statistics when many rows
+            // were written, and the large WAL copied into the database and
+            // truncated. Both take seconds the caller need not wait for: the
+            // commit is already durable in the WAL, and readers read through
+            // it. The next write waits for the writer's lock.
+            let analyze = if result.audit.len() >= BULK {
+                "PRAGMA analysis_limit = 1000; ANALYZE;"
+            } else {
+                ""
+            };
+            let sql = format!("{analyze} PRAGMA wal_checkpoint(TRUNCATE);");
+            let writer = self.writer.clone();
+            let label = self.label.clone();
+            tokio::task::spawn_blocking(move || {
+                let conn = writer.lock().unwrap_or_else(|p| p.into_inner());
+                if let Err(e) = conn.execute_batch(&sql) {
+                    tracing::warn!(store = &*label, "upkeep after a large commit failed: {e}");
+                }
+            });
+        }
+        Ok(result)
     }
 
     async fn get(&self, entity_ref: &EntityRef) -> Result<Option<Entity>> {
