@@ -184,7 +184,13 @@ async fn main() -> anyhow::Result<()> {
     let skip_pg = args.iter().any(|a| a == "--skip-postgres");
     let skip_backstage = args.iter().any(|a| a == "--skip-backstage");
     let tmp = tempfile::tempdir()?;
-    let dir = tmp.path().join("catalog");
+    // `--catalog-dir DIR` writes (and keeps) the synthetic files there.
+    let dir = args
+        .iter()
+        .position(|a| a == "--catalog-dir")
+        .and_then(|i| args.get(i + 1))
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| tmp.path().join("catalog"));
     let shape = Shape::for_total(total);
     let files = write_catalog(&dir, total, 1000)?;
     println!(
@@ -227,7 +233,12 @@ async fn main() -> anyhow::Result<()> {
             shape,
         )
         .await;
-        scratch.drop_db().await?;
+        // `--keep-postgres` leaves the database for a look afterwards.
+        if args.iter().any(|a| a == "--keep-postgres") {
+            println!("\nkept PostgreSQL database: {}", scratch.url);
+        } else {
+            scratch.drop_db().await?;
+        }
         result?;
     }
     Ok(())

@@ -361,29 +361,23 @@ fn review_figures(
         calls / 20
     );
     let (naming, naming_off, owner, native, floor) = rt.block_on(async {
-        let host = PluginHost::builder().catalogue(catalogue()).build()?;
-        let naming = host
-            .load_guardrail(config(
+        let naming_config = || {
+            config(
                 "naming",
                 naming_path.to_path_buf(),
                 naming_settings(),
                 false,
-            ))
-            .await?;
+            )
+        };
+        let host = PluginHost::builder().catalogue(catalogue()).build()?;
+        let naming = host.load_guardrail(naming_config()).await?;
         let owner = host
             .load_guardrail(config("owner", wasm(dir, "require-owner"), json!({}), true))
             .await?;
         let off = PluginHost::builder()
             .without_epoch_interruption_unsafe()
             .build()?;
-        let naming_off = off
-            .load_guardrail(config(
-                "naming",
-                naming_path.to_path_buf(),
-                naming_settings(),
-                false,
-            ))
-            .await?;
+        let naming_off = off.load_guardrail(naming_config()).await?;
         let native = NativeNaming::new(&naming_settings())?;
         let floor = host
             .load_guardrail(config(
