@@ -177,6 +177,14 @@ async fn store_figures(
     Ok(())
 }
 
+/// The path after `flag` on the command line, if given.
+fn path_arg(args: &[String], flag: &str) -> Option<std::path::PathBuf> {
+    args.iter()
+        .position(|a| a == flag)
+        .and_then(|i| args.get(i + 1))
+        .map(std::path::PathBuf::from)
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -185,12 +193,7 @@ async fn main() -> anyhow::Result<()> {
     let skip_backstage = args.iter().any(|a| a == "--skip-backstage");
     let tmp = tempfile::tempdir()?;
     // `--catalog-dir DIR` writes (and keeps) the synthetic files there.
-    let dir = args
-        .iter()
-        .position(|a| a == "--catalog-dir")
-        .and_then(|i| args.get(i + 1))
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| tmp.path().join("catalog"));
+    let dir = path_arg(&args, "--catalog-dir").unwrap_or_else(|| tmp.path().join("catalog"));
     let shape = Shape::for_total(total);
     let files = write_catalog(&dir, total, 1000)?;
     println!(
@@ -215,12 +218,7 @@ async fn main() -> anyhow::Result<()> {
     }
 
     // `--sqlite-db PATH` keeps the SQLite database for a look afterwards.
-    let db = args
-        .iter()
-        .position(|a| a == "--sqlite-db")
-        .and_then(|i| args.get(i + 1))
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| tmp.path().join("bench.db"));
+    let db = path_arg(&args, "--sqlite-db").unwrap_or_else(|| tmp.path().join("bench.db"));
     store_figures("SQLite (file, WAL)", StoreSpec::Sqlite(db), &dir, shape).await?;
     if !skip_pg {
         let admin = std::env::var("PAVED_BENCH_PG")
