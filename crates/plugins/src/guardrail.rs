@@ -60,12 +60,7 @@ impl WasmGuardrail {
 
     /// Check settings with the guest's `validate-settings`.
     pub async fn validate(&self, settings: &Value) -> Result<()> {
-        if !settings.is_object() {
-            return Err(PluginError::Settings {
-                plugin: self.plugin.name.to_string(),
-                message: format!("settings must be a JSON object, got {settings}"),
-            });
-        }
+        crate::plugin::expect_object(&self.plugin.name, settings)?;
         let text = settings.to_string();
         self.plugin
             .call_export(self.plugin.settings_for(Some(settings)), async |store| {
@@ -75,23 +70,7 @@ impl WasmGuardrail {
                     .await
             })
             .await
-            .map_err(|e| match e {
-                PluginError::Invalid { plugin, violations } => PluginError::Settings {
-                    plugin,
-                    message: violations
-                        .iter()
-                        .map(|v| {
-                            format!(
-                                "settings.{}: {}",
-                                v.path.trim_start_matches("settings."),
-                                v.message
-                            )
-                        })
-                        .collect::<Vec<_>>()
-                        .join("; "),
-                },
-                other => other,
-            })
+            .map_err(Plugin::settings_error)
     }
 
     /// Review one change with the configured settings or `settings`.

@@ -40,12 +40,7 @@ impl Plugin {
         cache: CacheOutcome,
     ) -> Result<Self> {
         let name = config.name.as_str();
-        if !config.settings.is_object() {
-            return Err(PluginError::Settings {
-                plugin: name.to_owned(),
-                message: format!("settings must be a JSON object, got {}", config.settings),
-            });
-        }
+        expect_object(name, &config.settings)?;
         let sandbox = Arc::new(Sandbox::new(name, &config.grants)?);
         let pre = host.inner.linker.instantiate_pre(&component).map_err(|e| {
             PluginError::load(
@@ -222,6 +217,28 @@ impl Plugin {
         }
     }
 
+    /// What a `validate-settings` export's `invalid` answer becomes: one
+    /// `Settings` error listing every violation at `settings.<path>`.
+    pub fn settings_error(e: PluginError) -> PluginError {
+        match e {
+            PluginError::Invalid { plugin, violations } => PluginError::Settings {
+                plugin,
+                message: violations
+                    .iter()
+                    .map(|v| {
+                        format!(
+                            "settings.{}: {}",
+                            v.path.trim_start_matches("settings."),
+                            v.message
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            },
+            other => other,
+        }
+    }
+
     /// Settings to pass for one call: the configured ones, or an override.
     pub fn settings_for(&self, settings: Option<&serde_json::Value>) -> Arc<str> {
         match settings {
@@ -229,4 +246,15 @@ impl Plugin {
             Some(v) => Arc::from(v.to_string()),
         }
     }
+}
+
+/// Settings must be a JSON object (checked before the guest sees them).
+pub(crate) fn expect_object(plugin: &str, settings: &serde_json::Value) -> Result<()> {
+    if settings.is_object() {
+        return Ok(());
+    }
+    Err(PluginError::Settings {
+        plugin: plugin.to_owned(),
+        message: format!("settings must be a JSON object, got {settings}"),
+    })
 }

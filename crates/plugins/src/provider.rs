@@ -83,6 +83,7 @@ impl WasmProvider {
 
     /// Check settings with the guest's `validate-settings`.
     pub async fn validate(&self, settings: &Value) -> Result<()> {
+        crate::plugin::expect_object(&self.plugin.name, settings)?;
         let text = settings.to_string();
         self.plugin
             .call_export(self.plugin.settings_for(Some(settings)), async |store| {
@@ -92,17 +93,7 @@ impl WasmProvider {
                     .await
             })
             .await
-            .map_err(|e| match e {
-                PluginError::Invalid { plugin, violations } => PluginError::Settings {
-                    plugin,
-                    message: violations
-                        .iter()
-                        .map(|v| format!("{}: {}", v.path, v.message))
-                        .collect::<Vec<_>>()
-                        .join("; "),
-                },
-                other => other,
-            })
+            .map_err(Plugin::settings_error)
     }
 
     fn out(&self) -> Out<'_> {
