@@ -104,7 +104,7 @@ impl EntityRef {
     /// The identity key: `kind:namespace/name`, lower-cased.
     pub fn key(&self) -> String {
         if self.is_ascii() {
-            String::from_utf8(self.key_bytes().collect()).unwrap_or_default()
+            self.key_bytes().map(char::from).collect()
         } else {
             self.key_chars().collect()
         }

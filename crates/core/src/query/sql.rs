@@ -402,16 +402,28 @@ pub fn most_selective_first(
     p: &Predicate,
     estimate: &mut impl FnMut(&Predicate) -> Option<u64>,
 ) -> (Predicate, bool) {
+    let mut each = |children: &[Predicate]| {
+        let mut selective = true;
+        let planned: Vec<Predicate> = children
+            .iter()
+            .map(|c| {
+                let (c, sel) = most_selective_first(c, estimate);
+                selective &= sel;
+                c
+            })
+            .collect();
+        (planned, selective)
+    };
     match p {
-        Predicate::All(children) if !children.is_empty() => {
-            let mut selective = true;
+        Predicate::All(children) => {
+            let (children, selective) = each(children);
+            if children.len() < 2 {
+                // Nothing to order, and nothing to ask the store.
+                return (Predicate::All(children), selective);
+            }
             let mut scored: Vec<(u64, Predicate)> = children
-                .iter()
-                .map(|c| {
-                    let (c, sel) = most_selective_first(c, estimate);
-                    selective &= sel;
-                    (estimate(&c).unwrap_or(u64::MAX), c)
-                })
+                .into_iter()
+                .map(|c| (estimate(&c).unwrap_or(u64::MAX), c))
                 .collect();
             scored.sort_by_key(|(n, _)| *n);
             let leads = scored[0].0 < ESTIMATE_CAP as u64;
@@ -421,15 +433,7 @@ pub fn most_selective_first(
             )
         }
         Predicate::Any(children) => {
-            let mut selective = true;
-            let children = children
-                .iter()
-                .map(|c| {
-                    let (c, sel) = most_selective_first(c, estimate);
-                    selective &= sel;
-                    c
-                })
-                .collect();
+            let (children, selective) = each(children);
             (Predicate::Any(children), selective)
         }
         Predicate::Not(inner) => {
@@ -725,6 +729,11 @@ mod tests {
         let kind =
             lead.find("EXISTS (SELECT 1 FROM search s WHERE s.entity_id = e.id AND s.key = ?3");
         assert!(owner.is_some() && kind.is_some(), "{lead}");
+
+        // A lone condition is not estimated: there is nothing to order.
+        let lone = Predicate::Any(vec![Predicate::All(vec![eq("kind", "api")])]);
+        let (same, _) = most_selective_first(&lone, &mut |c| panic!("estimated {c:?}"));
+        assert_eq!(same, lone);
 
         // Nothing selective: every condition is listed, as before.
         let (_, selective) = most_selective_first(&p, &mut |_| Some(50_000));
