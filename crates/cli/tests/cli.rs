@@ -145,6 +145,10 @@ fn import_is_atomic_and_reimport_writes_nothing() {
     .unwrap();
     let msg = failed(&paved(d, &["catalog", "import", s(&mixed)]));
     assert!(msg.contains("nothing was written"), "{msg}");
+    assert!(
+        !d.join(".paved").exists(),
+        "a rejected import created the default store"
+    );
     let out = ok(&paved(d, &["catalog", "query", "-o", "json"]));
     let page: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(

@@ -306,15 +306,7 @@ impl Catalog {
         roots: &[PathBuf],
         opts: &WriteOptions,
     ) -> Result<ChangeSet> {
-        if loaded.has_errors() {
-            return Err(Error::Invalid {
-                diagnostics: loaded
-                    .diagnostics
-                    .into_iter()
-                    .filter(Diagnostic::is_error)
-                    .collect(),
-            });
-        }
+        let loaded = loaded.into_importable()?;
         let locations = roots
             .iter()
             .map(|p| ingest::location_key(p))

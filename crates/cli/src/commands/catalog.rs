@@ -113,10 +113,15 @@ pub async fn run(cmd: CatalogCommand, ctx: &Ctx) -> anyhow::Result<ExitCode> {
     match cmd {
         CatalogCommand::Validate { paths } => validate(ctx, &paths),
         CatalogCommand::Import { paths, dry_run } => {
+            // Validate before opening the store: a rejected import leaves
+            // nothing behind, not even a new store file.
+            let loaded =
+                paved::platform::validate_paths(&paths, &ctx.kinds()?, &Default::default())
+                    .into_importable()?;
             let platform = ctx.platform().await?;
             let set = platform
                 .catalog()
-                .import(&paths, &ctx.write_options(dry_run))
+                .import_loaded(loaded, &paths, &ctx.write_options(dry_run))
                 .await?;
             print_change_set(ctx, &set);
             Ok(ExitCode::SUCCESS)

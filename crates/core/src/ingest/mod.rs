@@ -9,6 +9,8 @@
 //!      replaced by the file's content (see `placeholders`), then
 //!      model::validate::validate_entity
 //!                                                          paths located via Positions
+//!      (for the files of a directory, the steps so far run on worker threads,
+//!      `ahead`, and the results are taken in file order)
 //!   -> duplicate check (kind + namespace + name, ignoring case, across the whole load)
 //!   -> Location entities (type `file`): targets relative to the naming file
 //!      (a file, a directory, or a glob such as `./systems/*.yaml`), followed
@@ -63,6 +65,21 @@ impl Loaded {
     /// Whether any diagnostic is an error (an import must then write nothing).
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    /// The load itself when it has no errors; otherwise the `Invalid` error
+    /// listing them, which an import fails with before touching a store.
+    pub fn into_importable(self) -> crate::Result<Self> {
+        if !self.has_errors() {
+            return Ok(self);
+        }
+        Err(crate::Error::Invalid {
+            diagnostics: self
+                .diagnostics
+                .into_iter()
+                .filter(Diagnostic::is_error)
+                .collect(),
+        })
     }
 
     /// How many diagnostics are errors.
