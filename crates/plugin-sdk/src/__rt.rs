@@ -5,6 +5,10 @@
 //! the first bad field (via `serde_path_to_error`), prefixed with the
 //! document's name (`settings`, `params`, `state`).
 
+use std::any::Any;
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use schemars::JsonSchema;
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::Value;
@@ -127,8 +131,8 @@ fn change_in(c: t::Change) -> Result<sdk::Change, sdk::Error> {
             t::Subject::ManagedResource(a) => sdk::Subject::Resource(address_in(a)),
         },
         operation: operation_in(c.operation),
-        before: opt_json("before", c.before)?,
-        after: opt_json("after", c.after)?,
+        before: c.before.map(sdk::Document::from_json),
+        after: c.after.map(sdk::Document::from_json),
         diff: c.diff.into_iter().map(diff_in).collect::<Result<_, _>>()?,
         monthly_cost: c.monthly_cost,
         actor: c.actor,
@@ -175,18 +179,47 @@ pub fn guardrail_describe<G: Guardrail>(name: &str, version: &str) -> gt::Guardr
     }
 }
 
+thread_local! {
+    /// The settings the last successful `validate-settings` of this instance
+    /// accepted, with their JSON text. An instance lives for one call, so
+    /// this only matters when the host prepares a guardrail: it snapshots the
+    /// instance right after `validate-settings` with the configured settings,
+    /// and every review then finds them here instead of decoding them again.
+    static VALIDATED: RefCell<Option<(String, Rc<dyn Any>)>> = const { RefCell::new(None) };
+}
+
 pub fn guardrail_validate_settings<G: Guardrail>(settings: String) -> Result<(), t::PluginError> {
     let s: G::Settings = decode("settings", &settings).map_err(error_out)?;
-    G::check_settings(&s).map_err(error_out)
+    G::check_settings(&s).map_err(error_out)?;
+    VALIDATED.with_borrow_mut(|v| *v = Some((settings, Rc::new(s))));
+    Ok(())
+}
+
+/// The settings of this call: those validated earlier in this instance when
+/// the host's text is the same, else decoded from the host's text.
+fn guardrail_settings<G: Guardrail>() -> Result<Rc<dyn Any>, sdk::Error> {
+    let text = host::config();
+    let validated = VALIDATED.with_borrow(|v| {
+        v.as_ref()
+            .filter(|(t, _)| *t == text)
+            .map(|(_, s)| s.clone())
+    });
+    match validated {
+        Some(s) => Ok(s),
+        None => Ok(Rc::new(decode::<G::Settings>("settings", &text)?)),
+    }
 }
 
 pub fn guardrail_review<G: Guardrail>(
     change: t::Change,
 ) -> Result<gt::ReviewOutcome, t::PluginError> {
     let run = || -> Result<gt::ReviewOutcome, sdk::Error> {
-        let s: G::Settings = settings()?;
+        let s = guardrail_settings::<G>()?;
+        let s = s
+            .downcast_ref::<G::Settings>()
+            .ok_or_else(|| sdk::Error::failed("settings of another type were cached"))?;
         let change = change_in(change)?;
-        let review = G::review(&change, &s)?;
+        let review = G::review(&change, s)?;
         Ok(gt::ReviewOutcome {
             verdict: match review.verdict {
                 sdk::Verdict::Allow => t::Verdict::Allow,

@@ -10,7 +10,7 @@ use crate::types::{Capability, Change, Error, Review};
 pub trait Guardrail {
     /// Settings, decoded from the operator's JSON; the settings schema shown by
     /// `describe` is derived from it.
-    type Settings: DeserializeOwned + JsonSchema;
+    type Settings: DeserializeOwned + JsonSchema + 'static;
 
     /// What rule this enforces, for people.
     const DESCRIPTION: &'static str;
@@ -21,6 +21,13 @@ pub trait Guardrail {
     }
 
     /// Checks beyond decoding (which already reports bad fields by JSON path).
+    ///
+    /// When the host prepares guardrails, this runs once at load with the
+    /// configured settings and the instance is snapshotted afterwards: what
+    /// it keeps in a `thread_local!` (compiled patterns, lookup tables) is
+    /// then already there in every review. Without preparation each review
+    /// is a fresh instance that starts empty, so `review` must also work
+    /// when nothing was kept.
     fn check_settings(_settings: &Self::Settings) -> Result<(), Error> {
         Ok(())
     }

@@ -32,6 +32,7 @@
 //! bad field), calls the trait, and encodes the answer back. Host imports
 //! (logging, catalogue, secrets) are wrapped in [`host`].
 
+mod document;
 mod guardrail;
 pub mod host;
 mod provider;
@@ -43,7 +44,7 @@ pub mod __rt;
 pub use guardrail::Guardrail;
 pub use provider::{NoSettings, Provider};
 pub use types::{
-    Applied, ApplyRequest, Capability, Change, Error, FieldDiff, ImportRequest, Imported,
+    Applied, ApplyRequest, Capability, Change, Document, Error, FieldDiff, ImportRequest, Imported,
     Operation, Plan, PlanRequest, ResourceAddress, ResourceRequest, ResourceType, Review, Subject,
     Verdict, Violation,
 };
@@ -52,9 +53,9 @@ pub use types::{
 pub mod prelude {
     pub use crate::host;
     pub use crate::{
-        Applied, ApplyRequest, Capability, Change, Error, FieldDiff, Guardrail, ImportRequest,
-        Imported, NoSettings, Operation, Plan, PlanRequest, Provider, ResourceAddress,
-        ResourceRequest, ResourceType, Review, Subject, Verdict, Violation,
+        Applied, ApplyRequest, Capability, Change, Document, Error, FieldDiff, Guardrail,
+        ImportRequest, Imported, NoSettings, Operation, Plan, PlanRequest, Provider,
+        ResourceAddress, ResourceRequest, ResourceType, Review, Subject, Verdict, Violation,
     };
     pub use schemars::JsonSchema;
     pub use serde::{Deserialize, Serialize};

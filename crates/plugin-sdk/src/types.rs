@@ -1,8 +1,11 @@
 //! The author-facing types: the `paved:plugin` envelope with JSON documents
-//! decoded into [`serde_json::Value`] or the author's own types.
+//! decoded into [`serde_json::Value`], a lazily read [`Document`], or the
+//! author's own types.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+pub use crate::document::Document;
 
 /// Where a resource lives.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,9 +68,9 @@ pub struct Change {
     pub subject: Subject,
     pub operation: Operation,
     /// Document before the change; `None` on create.
-    pub before: Option<Value>,
+    pub before: Option<Document>,
     /// Document after the change; `None` on delete.
-    pub after: Option<Value>,
+    pub after: Option<Document>,
     pub diff: Vec<FieldDiff>,
     /// Estimated monthly cost after the change.
     pub monthly_cost: Option<f64>,
@@ -77,19 +80,24 @@ pub struct Change {
 
 impl Change {
     /// A field of the `after` document by dotted path (`spec.owner`,
-    /// `metadata.labels.team`); `None` when absent.
-    pub fn after_field(&self, path: &str) -> Option<&Value> {
-        path.split('.')
-            .try_fold(self.after.as_ref()?, |v, key| v.get(key))
+    /// `metadata.labels.team`); `None` when absent. Reads only that field
+    /// (see [`Document::get`]).
+    pub fn after_field(&self, path: &str) -> Option<Value> {
+        self.after.as_ref()?.get(path)
+    }
+
+    /// A string field of the `after` document by dotted path; `None` when
+    /// absent or not a string.
+    pub fn after_str(&self, path: &str) -> Option<String> {
+        self.after.as_ref()?.get_str(path)
     }
 
     /// The `kind` of the `after` (or, on delete, `before`) document.
-    pub fn kind(&self) -> Option<&str> {
+    pub fn kind(&self) -> Option<String> {
         self.after
             .as_ref()
             .or(self.before.as_ref())?
-            .get("kind")?
-            .as_str()
+            .get_str("kind")
     }
 }
 

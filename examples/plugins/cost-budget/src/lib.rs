@@ -28,20 +28,14 @@ struct CostBudget;
 fn owner_of(change: &Change) -> Option<String> {
     match &change.subject {
         Subject::Resource(a) => a.owner.clone(),
-        Subject::Entity(_) => change
-            .after_field("spec.owner")
-            .and_then(Value::as_str)
-            .map(String::from),
+        Subject::Entity(_) => change.after_str("spec.owner"),
     }
 }
 
 fn name_of(change: &Change) -> Option<String> {
     match &change.subject {
         Subject::Resource(a) => Some(a.name.clone()),
-        Subject::Entity(_) => change
-            .after_field("metadata.name")
-            .and_then(Value::as_str)
-            .map(String::from),
+        Subject::Entity(_) => change.after_str("metadata.name"),
     }
 }
 

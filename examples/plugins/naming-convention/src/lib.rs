@@ -3,7 +3,13 @@
 //!
 //! Settings: `{"patterns": {"Component": "^[a-z][a-z0-9-]*$", "postgres.database": "^[a-z_]+$"},
 //! "enforce": true}`. Kinds and types without a pattern are allowed.
+//!
+//! The patterns compiled by `check_settings` are kept in [`COMPILED`]: when
+//! the host prepares guardrails, every review starts from the snapshot taken
+//! after `check_settings`, so it matches without compiling; otherwise a
+//! review compiles the one pattern it needs.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use paved_plugin_sdk::prelude::*;
@@ -24,6 +30,19 @@ fn yes() -> bool {
     true
 }
 
+thread_local! {
+    /// Compiled patterns by pattern text, filled by `check_settings`.
+    static COMPILED: RefCell<BTreeMap<String, Regex>> = const { RefCell::new(BTreeMap::new()) };
+}
+
+/// The compiled form of `pattern`: kept from `check_settings`, or compiled now.
+fn compiled(pattern: &str) -> Result<Regex, regex::Error> {
+    match COMPILED.with_borrow(|c| c.get(pattern).cloned()) {
+        Some(re) => Ok(re),
+        None => Regex::new(pattern),
+    }
+}
+
 struct NamingConvention;
 
 impl Guardrail for NamingConvention {
@@ -32,15 +51,16 @@ impl Guardrail for NamingConvention {
         "Names must match a regular expression per entity kind or resource type";
 
     fn check_settings(settings: &Settings) -> Result<(), Error> {
-        let bad: Vec<Violation> = settings
-            .patterns
-            .iter()
-            .filter_map(|(kind, pattern)| {
-                Regex::new(pattern)
-                    .err()
-                    .map(|e| Violation::new(format!("patterns.{kind}"), e.to_string()))
-            })
-            .collect();
+        let mut bad = Vec::new();
+        for (kind, pattern) in &settings.patterns {
+            match Regex::new(pattern) {
+                Ok(re) => COMPILED.with_borrow_mut(|c| c.insert(pattern.clone(), re)),
+                Err(e) => {
+                    bad.push(Violation::new(format!("patterns.{kind}"), e.to_string()));
+                    None
+                }
+            };
+        }
         if bad.is_empty() {
             Ok(())
         } else {
@@ -57,19 +77,15 @@ impl Guardrail for NamingConvention {
                 (address.resource_type.clone(), address.name.clone(), "name")
             }
             Subject::Entity(_) => {
-                let kind = change.kind().unwrap_or_default().to_owned();
-                let name = change
-                    .after_field("metadata.name")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_owned();
+                let kind = change.kind().unwrap_or_default();
+                let name = change.after_str("metadata.name").unwrap_or_default();
                 (kind, name, "metadata.name")
             }
         };
         let Some(pattern) = settings.patterns.get(&key) else {
             return Ok(Review::allow());
         };
-        let re = Regex::new(pattern)
+        let re = compiled(pattern)
             .map_err(|e| Error::invalid(format!("settings.patterns.{key}"), e.to_string()))?;
         let violations = if re.is_match(&name) {
             Vec::new()

@@ -62,13 +62,10 @@ impl Guardrail for RequireOwner {
             Subject::Resource(address) => (address.owner.clone(), "owner"),
             Subject::Entity(_) => {
                 let kind = change.kind().unwrap_or_default();
-                if !settings.kinds.iter().any(|k| k.eq_ignore_ascii_case(kind)) {
+                if !settings.kinds.iter().any(|k| k.eq_ignore_ascii_case(&kind)) {
                     return Ok(Review::allow());
                 }
-                let owner = change
-                    .after_field("spec.owner")
-                    .and_then(Value::as_str)
-                    .map(String::from);
+                let owner = change.after_str("spec.owner");
                 (owner, "spec.owner")
             }
         };

@@ -31,10 +31,7 @@ impl Guardrail for RequireDescription {
         if matches!(change.subject, Subject::Resource(_)) || change.operation == Operation::Delete {
             return Ok(Review::allow());
         }
-        let description = change
-            .after_field("metadata.description")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
+        let description = change.after_str("metadata.description").unwrap_or_default();
         let mut review = if description.trim().len() < settings.min_length {
             Review::deny(
                 "metadata.description",
