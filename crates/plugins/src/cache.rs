@@ -7,6 +7,12 @@
 //! is recompiled and overwritten: cached code is never trusted blindly.
 //! Writes go to a temporary file renamed into place, so readers never see a
 //! half-written entry.
+//!
+//! Snapshots of prepared guardrails (`src/prepare.rs`) are kept beside the
+//! compiled code: key SHA-256 of the component, of its settings and of the
+//! snapshotter's version; entry `PAVEDSN1`, checksum, snapshot component. A
+//! bad entry is ignored and the snapshot made again; a good one is compiled
+//! (so validated) like any component, through the same cache.
 
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
@@ -16,6 +22,8 @@ use wasmtime::Engine;
 use wasmtime::component::Component;
 
 const MAGIC: &[u8; 8] = b"PAVEDCW1";
+/// Magic of a prepared-guardrail snapshot entry (see [`crate::prepare`]).
+const SNAPSHOT_MAGIC: &[u8; 8] = b"PAVEDSN1";
 
 /// How a component was obtained.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,6 +73,41 @@ impl ComponentCache {
             .join(format!("{content}-{}.cwasm", self.engine_key))
     }
 
+    /// Where the snapshot of the component `bytes` prepared with `settings`
+    /// lives (wizer's version is in the key: its output format is its own).
+    fn snapshot_path(&self, bytes: &[u8], settings: &str) -> PathBuf {
+        let mut h = Sha256::new();
+        h.update(Sha256::digest(bytes));
+        h.update(Sha256::digest(settings.as_bytes()));
+        h.update(b"wasmtime-wizer 48");
+        self.dir.join(format!(
+            "{}-prepared.wasm",
+            hex::encode(&h.finalize()[..24])
+        ))
+    }
+
+    /// The stored snapshot of `bytes` prepared with `settings`, if present
+    /// and intact. It is compiled (and so validated) like any component.
+    pub fn snapshot(&self, bytes: &[u8], settings: &str) -> Option<Vec<u8>> {
+        let path = self.snapshot_path(bytes, settings);
+        let entry = std::fs::read(&path).ok()?;
+        match verified_payload(SNAPSHOT_MAGIC, &entry) {
+            Ok(payload) => Some(payload.to_vec()),
+            Err(why) => {
+                tracing::warn!(path = %path.display(), %why, "ignoring a bad snapshot entry");
+                None
+            }
+        }
+    }
+
+    /// Store the snapshot of `bytes` prepared with `settings`.
+    pub fn store_snapshot(&self, bytes: &[u8], settings: &str, snapshot: &[u8]) {
+        let path = self.snapshot_path(bytes, settings);
+        if let Err(e) = write_entry(&path, SNAPSHOT_MAGIC, snapshot) {
+            tracing::warn!(path = %path.display(), error = %e, "could not write the snapshot cache");
+        }
+    }
+
     /// Load `bytes` from the cache, or compile and store them.
     pub fn load(
         &self,
@@ -75,7 +118,7 @@ impl ComponentCache {
         let reason = match std::fs::read(&path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => Some(format!("unreadable entry: {e}")),
-            Ok(entry) => match verified_payload(&entry) {
+            Ok(entry) => match verified_payload(MAGIC, &entry) {
                 Err(why) => Some(why),
                 Ok(payload) => match deserialize(engine, payload) {
                     Ok(component) => return Ok((component, CacheOutcome::Hit)),
@@ -87,7 +130,7 @@ impl ComponentCache {
             tracing::warn!(path = %path.display(), %reason, "recompiling a bad cache entry");
         }
         let payload = engine.precompile_component(bytes)?;
-        if let Err(e) = write_entry(&path, &payload) {
+        if let Err(e) = write_entry(&path, MAGIC, &payload) {
             tracing::warn!(path = %path.display(), error = %e, "could not write the component cache");
         }
         let component = deserialize(engine, &payload)?;
@@ -101,12 +144,12 @@ impl ComponentCache {
     }
 }
 
-fn verified_payload(entry: &[u8]) -> Result<&[u8], String> {
-    let header = MAGIC.len() + 32;
-    if entry.len() < header || &entry[..MAGIC.len()] != MAGIC {
+fn verified_payload<'a>(magic: &[u8; 8], entry: &'a [u8]) -> Result<&'a [u8], String> {
+    let header = magic.len() + 32;
+    if entry.len() < header || &entry[..magic.len()] != magic {
         return Err("not a paved cache entry".into());
     }
-    let (sum, payload) = entry[MAGIC.len()..].split_at(32);
+    let (sum, payload) = entry[magic.len()..].split_at(32);
     if Sha256::digest(payload).as_slice() != sum {
         return Err("checksum mismatch (corrupt entry)".into());
     }
@@ -122,14 +165,14 @@ fn deserialize(engine: &Engine, payload: &[u8]) -> wasmtime::Result<Component> {
     unsafe { Component::deserialize(engine, payload) }
 }
 
-fn write_entry(path: &Path, payload: &[u8]) -> std::io::Result<()> {
+fn write_entry(path: &Path, magic: &[u8; 8], payload: &[u8]) -> std::io::Result<()> {
     let tmp = path.with_extension(format!(
         "tmp.{}.{:?}",
         std::process::id(),
         std::thread::current().id()
     ));
-    let mut entry = Vec::with_capacity(MAGIC.len() + 32 + payload.len());
-    entry.extend_from_slice(MAGIC);
+    let mut entry = Vec::with_capacity(magic.len() + 32 + payload.len());
+    entry.extend_from_slice(magic);
     entry.extend_from_slice(&Sha256::digest(payload));
     entry.extend_from_slice(payload);
     std::fs::write(&tmp, &entry)?;

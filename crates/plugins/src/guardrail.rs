@@ -10,12 +10,16 @@ use crate::cache::CacheOutcome;
 use crate::convert::{self, Out};
 use crate::error::{PluginError, Result};
 use crate::plugin::Plugin;
+use crate::prepare::{Prepared, prepare_guardrail};
 use crate::state::CallState;
 
 /// A loaded guardrail component.
 pub struct WasmGuardrail {
     plugin: Plugin,
     pre: GuardrailPre<CallState>,
+    /// The snapshot after `validate-settings` with the configured settings,
+    /// used by reviews with those settings (see [`crate::prepare`]).
+    prepared: Option<Prepared>,
     info: GuardrailInfo,
 }
 
@@ -29,10 +33,23 @@ impl std::fmt::Debug for WasmGuardrail {
 }
 
 impl WasmGuardrail {
-    pub(crate) async fn new(plugin: Plugin) -> Result<Self> {
-        let g = Self::open(plugin).await?;
+    /// Link, describe and validate the configured settings; then, given the
+    /// component's bytes, prepare it (a component that cannot be prepared
+    /// still loads, unprepared, and the reason is logged).
+    pub(crate) async fn new(plugin: Plugin, prepare_from: Option<&[u8]>) -> Result<Self> {
+        let mut g = Self::open(plugin).await?;
         let settings = g.plugin.config.settings.clone();
         g.validate(&settings).await?;
+        if let Some(bytes) = prepare_from {
+            match prepare_guardrail(&g.plugin, bytes).await {
+                Ok(prepared) => g.prepared = Some(prepared),
+                Err(why) => tracing::info!(
+                    plugin = &*g.plugin.name,
+                    %why,
+                    "guardrail not prepared; reviews start from scratch"
+                ),
+            }
+        }
         Ok(g)
     }
 
@@ -45,7 +62,12 @@ impl WasmGuardrail {
             )
         })?;
         let info = describe(&plugin, &pre).await?;
-        Ok(Self { plugin, pre, info })
+        Ok(Self {
+            plugin,
+            pre,
+            prepared: None,
+            info,
+        })
     }
 
     /// What the guardrail said about itself at load.
@@ -56,6 +78,12 @@ impl WasmGuardrail {
     /// Whether the component came from the precompiled cache.
     pub fn cache_outcome(&self) -> &CacheOutcome {
         &self.plugin.cache
+    }
+
+    /// Whether reviews with the configured settings start from a prepared
+    /// snapshot, and where its compiled code came from.
+    pub fn prepared(&self) -> Option<&CacheOutcome> {
+        self.prepared.as_ref().map(|p| &p.cache)
     }
 
     /// Check settings with the guest's `validate-settings`.
@@ -73,13 +101,30 @@ impl WasmGuardrail {
             .map_err(Plugin::settings_error)
     }
 
+    /// Instantiate the component in a fresh store and call nothing: what
+    /// a review costs before the guest runs (`paved-bench --bin plugins`).
+    #[doc(hidden)]
+    pub async fn instantiate_only(&self) -> Result<()> {
+        let pre = self.prepared.as_ref().map_or(&self.pre, |p| &p.pre);
+        self.plugin
+            .call(self.plugin.settings.clone(), async |store| {
+                pre.instantiate_async(&mut *store).await?;
+                Ok(())
+            })
+            .await
+    }
+
     /// Review one change with the configured settings or `settings`.
     pub async fn review_change(&self, change: &Change, settings: Option<&Value>) -> Result<Review> {
         let wit = convert::change(change);
+        let pre = match (&self.prepared, settings) {
+            (Some(prepared), None) => &prepared.pre,
+            _ => &self.pre,
+        };
         let r = self
             .plugin
             .call_export(self.plugin.settings_for(settings), async |store| {
-                let g = self.pre.instantiate_async(&mut *store).await?;
+                let g = pre.instantiate_async(&mut *store).await?;
                 g.paved_plugin_guardrail_api()
                     .call_review(&mut *store, &wit)
                     .await

@@ -34,6 +34,7 @@ pub struct PluginHostBuilder {
     secrets: Arc<dyn SecretStore>,
     max_instances: u32,
     epochs: bool,
+    prepare: bool,
 }
 
 impl Default for PluginHostBuilder {
@@ -44,6 +45,7 @@ impl Default for PluginHostBuilder {
             secrets: Arc::new(NoSecrets),
             max_instances: 128,
             epochs: true,
+            prepare: false,
         }
     }
 }
@@ -70,6 +72,18 @@ impl PluginHostBuilder {
     /// How many plugin calls may run at the same time (pool slots; default 128).
     pub fn max_concurrent_calls(mut self, n: u32) -> Self {
         self.max_instances = n.max(1);
+        self
+    }
+
+    /// Prepare guardrails at load (off by default): snapshot each guardrail
+    /// after it validated its configured settings, so that reviews start
+    /// from decoded settings instead of decoding them (and compiling what
+    /// the rule derives from them) on every call. Each review still gets a
+    /// fresh instance. Costs two more compiles at the first load of a
+    /// guardrail with given settings; with a [`cache_dir`](Self::cache_dir)
+    /// later loads take them from the cache (how it works: `src/prepare.rs`).
+    pub fn prepare_guardrails(mut self, on: bool) -> Self {
+        self.prepare = on;
         self
     }
 
@@ -116,6 +130,7 @@ impl PluginHostBuilder {
                 catalogue: self.catalogue,
                 secrets: self.secrets,
                 epochs: self.epochs,
+                prepare: self.prepare,
                 _ticker: ticker,
             }),
         })
@@ -229,6 +244,8 @@ pub(crate) struct HostInner {
     pub secrets: Arc<dyn SecretStore>,
     /// Whether epoch interruption is on (it is, unless a benchmark said not).
     pub epochs: bool,
+    /// Whether guardrails are prepared at load.
+    pub prepare: bool,
     _ticker: Option<Ticker>,
 }
 
@@ -250,12 +267,29 @@ impl PluginHost {
         PluginHostBuilder::default()
     }
 
-    /// Compile (or load from the cache) the component at `config.path`.
-    pub(crate) async fn compile(&self, config: &PluginConfig) -> Result<(Component, CacheOutcome)> {
+    /// Read and compile (or load from the cache) the component at
+    /// `config.path`; also returns its bytes.
+    pub(crate) async fn compile(
+        &self,
+        config: &PluginConfig,
+    ) -> Result<(Component, CacheOutcome, Vec<u8>)> {
         let bytes = tokio::fs::read(&config.path).await.map_err(|e| {
             PluginError::load(&config.name, format!("{}: {e}", config.path.display()))
         })?;
-        self.compile_bytes(&config.name, bytes).await
+        let (component, outcome) = self.compile_bytes(&config.name, bytes.clone()).await?;
+        Ok((component, outcome, bytes))
+    }
+
+    /// The cached snapshot of a prepared guardrail (see `src/prepare.rs`).
+    pub(crate) fn cached_snapshot(&self, bytes: &[u8], settings: &str) -> Option<Vec<u8>> {
+        self.inner.cache.as_ref()?.snapshot(bytes, settings)
+    }
+
+    /// Keep the snapshot of a prepared guardrail, if there is a cache.
+    pub(crate) fn store_snapshot(&self, bytes: &[u8], settings: &str, snapshot: &[u8]) {
+        if let Some(cache) = &self.inner.cache {
+            cache.store_snapshot(bytes, settings, snapshot);
+        }
     }
 
     /// Compile (or load from the cache) a component from its bytes.
@@ -288,15 +322,17 @@ impl PluginHost {
     /// its exports, describe it and validate its settings.
     pub async fn load_guardrail(&self, config: PluginConfig) -> Result<WasmGuardrail> {
         expect_kind(&config, PluginKind::Guardrail)?;
-        let (component, outcome) = self.compile(&config).await?;
-        WasmGuardrail::new(Plugin::new(self.clone(), config, component, outcome)?).await
+        let (component, outcome, bytes) = self.compile(&config).await?;
+        let plugin = Plugin::new(self.clone(), config, component, outcome)?;
+        let prepare_from = self.inner.prepare.then_some(bytes.as_slice());
+        WasmGuardrail::new(plugin, prepare_from).await
     }
 
     /// Load a provider: compile, link against the `provider` world, check its
     /// exports, describe it and validate its settings.
     pub async fn load_provider(&self, config: PluginConfig) -> Result<WasmProvider> {
         expect_kind(&config, PluginKind::Provider)?;
-        let (component, outcome) = self.compile(&config).await?;
+        let (component, outcome, _) = self.compile(&config).await?;
         WasmProvider::new(Plugin::new(self.clone(), config, component, outcome)?).await
     }
 

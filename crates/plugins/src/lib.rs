@@ -34,6 +34,7 @@ mod guardrail;
 mod host;
 pub mod inspect;
 mod plugin;
+mod prepare;
 mod provider;
 mod sandbox;
 pub mod secrets;

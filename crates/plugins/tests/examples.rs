@@ -556,34 +556,3 @@ async fn a_guest_built_against_a_newer_patch_version_loads() {
         .unwrap();
     assert_eq!(r.verdict, Verdict::Warn);
 }
-
-/// Informal timing (no threshold): instantiate + review of a ~1 KB entity.
-#[tokio::test]
-async fn informal_review_timing() {
-    let host = PluginHost::builder().build().unwrap();
-    let rule = host
-        .load_guardrail(
-            PluginConfig::new(
-                "naming",
-                plugin_wasm("naming-convention"),
-                PluginKind::Guardrail,
-            )
-            .settings(json!({"patterns": {"Component": "^[a-z][a-z0-9-]*$"}})),
-        )
-        .await
-        .unwrap();
-    let mut e = component("orders-api", Some("payments"));
-    e["metadata"]["description"] = json!("x".repeat(800));
-    let change = entity_change(e);
-    let mut times = Vec::new();
-    for _ in 0..300 {
-        let t = std::time::Instant::now();
-        rule.review(&change, None).await.unwrap();
-        times.push(t.elapsed());
-    }
-    times.sort();
-    println!(
-        "instantiate+review (this profile): p50 {:?}, p99 {:?}",
-        times[150], times[296]
-    );
-}

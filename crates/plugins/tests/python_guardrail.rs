@@ -36,17 +36,31 @@ async fn python_guardrail_reviews_through_the_host() {
         timeout_ms: Some(5000),
         ..Default::default()
     };
-    let cfg = PluginConfig::new("py-lifecycle", &wasm, PluginKind::Guardrail)
-        .settings(json!({"allowed": ["production", "experimental"]}))
-        .limits(limits.clone());
-    let rule = host.load_guardrail(cfg).await.unwrap();
+    let cfg = || {
+        PluginConfig::new("py-lifecycle", &wasm, PluginKind::Guardrail)
+            .settings(json!({"allowed": ["production", "experimental"]}))
+            .limits(limits.clone())
+    };
+    let rule = host.load_guardrail(cfg()).await.unwrap();
     assert_eq!(rule.info().name, "require-lifecycle");
 
-    let ok = rule.review(&change("production"), None).await.unwrap();
-    assert_eq!(ok.verdict, Verdict::Allow, "{ok:?}");
-    let bad = rule.review(&change("legacy"), None).await.unwrap();
-    assert_eq!(bad.verdict, Verdict::Deny);
-    assert_eq!(bad.violations[0].path, "spec.lifecycle");
+    // A host that prepares guardrails loads it too, prepared or not (a
+    // component wizer cannot snapshot runs unprepared), with the same answers.
+    let preparing = PluginHost::builder()
+        .cache_dir(cache.path())
+        .prepare_guardrails(true)
+        .build()
+        .unwrap();
+    let prepared = preparing.load_guardrail(cfg()).await.unwrap();
+    println!("python guardrail prepared: {:?}", prepared.prepared());
+
+    for rule in [&rule, &prepared] {
+        let ok = rule.review(&change("production"), None).await.unwrap();
+        assert_eq!(ok.verdict, Verdict::Allow, "{ok:?}");
+        let bad = rule.review(&change("legacy"), None).await.unwrap();
+        assert_eq!(bad.verdict, Verdict::Deny);
+        assert_eq!(bad.violations[0].path, "spec.lifecycle");
+    }
 
     let err = host
         .load_guardrail(

@@ -1,8 +1,9 @@
 //! A deliberately badly behaved guardrail for the host's hostile-plugin suite.
 //! What it does on `review` is chosen by the `mode` setting:
 //! `ok`, `loop`, `memory`, `recursion`, `big-output`, `panic`, `file`,
-//! `socket`, `host-calls`. Never deploy it.
+//! `socket`, `host-calls`, `remember`. Never deploy it.
 
+use std::cell::Cell;
 use std::hint::black_box;
 
 use paved_plugin_sdk::prelude::*;
@@ -32,11 +33,29 @@ fn recurse(n: u64, pad: [u64; 16]) -> u64 {
     recurse(n + 1, pad) + pad[(n % 16) as usize]
 }
 
+thread_local! {
+    /// Counts `check_settings` and `remember` reviews in this instance, to
+    /// show what state a review can see (mode `remember`).
+    static SEEN: Cell<u32> = const { Cell::new(0) };
+}
+
+fn seen() -> u32 {
+    SEEN.with(|n| {
+        n.set(n.get() + 1);
+        n.get()
+    })
+}
+
 struct Hostile;
 
 impl Guardrail for Hostile {
     type Settings = Settings;
     const DESCRIPTION: &'static str = "Misbehaves on purpose (host tests only)";
+
+    fn check_settings(_settings: &Settings) -> Result<(), Error> {
+        seen();
+        Ok(())
+    }
 
     fn review(_change: &Change, s: &Settings) -> Result<Review, Error> {
         match s.mode.as_str() {
@@ -75,6 +94,11 @@ impl Guardrail for Hostile {
             "host-calls" => loop {
                 host::debug("spam");
             },
+            // Tries to carry state from one review to the next.
+            "remember" => Ok(Review::warn(
+                "",
+                format!("event {} in this instance", seen()),
+            )),
             other => Err(Error::invalid("mode", format!("unknown mode {other}"))),
         }
     }
