@@ -322,29 +322,125 @@ fn compile_and_load(
     }
 
     // A whole guardrail load from the cache: read, deserialize, link,
-    // `describe` and `validate-settings` (two instantiations).
-    let load = rt.block_on(async {
-        let host = PluginHost::builder().cache_dir(cache).build()?;
-        let mut xs = Vec::new();
-        for _ in 0..11 {
+    // `describe` and `validate-settings` (two instantiations); prepared, also
+    // the snapshot read and its compiled code deserialized. The first
+    // prepared load makes the snapshot (instrument, run, snapshot, compile).
+    let load = |prepare: bool| {
+        rt.block_on(async {
+            let host = PluginHost::builder()
+                .cache_dir(cache)
+                .prepare_guardrails(prepare)
+                .build()?;
+            let naming = || {
+                config(
+                    "naming",
+                    naming_path.to_path_buf(),
+                    naming_settings(),
+                    false,
+                )
+            };
             let t = Instant::now();
-            host.load_guardrail(config(
-                "naming",
-                naming_path.to_path_buf(),
-                naming_settings(),
-                false,
-            ))
-            .await?;
-            xs.push(t.elapsed().as_secs_f64());
-        }
-        anyhow::Ok(median(xs))
-    })?;
+            let first = host.load_guardrail(naming()).await?;
+            let first_time = t.elapsed();
+            let mut xs = Vec::new();
+            for _ in 0..11 {
+                let t = Instant::now();
+                let g = host.load_guardrail(naming()).await?;
+                xs.push(t.elapsed().as_secs_f64());
+                anyhow::ensure!(
+                    g.prepared().is_none() || g.prepared() == Some(&CacheOutcome::Hit),
+                    "the snapshot should come from the cache: {:?}",
+                    g.prepared()
+                );
+            }
+            anyhow::Ok((first.prepared().cloned(), first_time, median(xs)))
+        })
+    };
+    let (_, _, plain) = load(false)?;
+    let (outcome, first, prepared) = load(true)?;
+    let d = |s: f64| fmt_duration(Duration::from_secs_f64(s));
     println!(
         "\nWhole `load_guardrail` of naming-convention from the cache (read, deserialize, link, \
-         describe, validate settings), median of 11: {}\n",
-        fmt_duration(Duration::from_secs_f64(load))
+         describe, validate settings), median of 11: {}; prepared: {} (the first prepared load, \
+         which makes and caches the snapshot ({outcome:?}): {})\n",
+        d(plain),
+        d(prepared),
+        fmt_duration(first)
     );
     Ok(())
+}
+
+/// What one latency row times.
+enum Timed<'a> {
+    /// `review` through core's `Guardrail` trait.
+    Review(&'a (dyn Guardrail + Send + Sync)),
+    /// A fresh store and instance of the guardrail's component, no call.
+    Instantiate(&'a WasmGuardrail),
+}
+
+async fn time_row(row: &Timed<'_>, change: &Change, calls: usize) -> anyhow::Result<Latency> {
+    match row {
+        Timed::Review(g) => latency(*g, change, calls).await,
+        Timed::Instantiate(g) => {
+            let mut samples = Vec::with_capacity(calls);
+            for i in 0..calls + calls / 20 {
+                let t = Instant::now();
+                g.instantiate_only().await?;
+                if i >= calls / 20 {
+                    samples.push(t.elapsed());
+                }
+            }
+            Ok(Latency::from_samples(samples))
+        }
+    }
+}
+
+/// The Extism comparison (`--extism`): builds `benches/extism` and returns
+/// a closure that runs its runner once and gives (reused p50, fresh p50) in
+/// seconds.
+fn extism_runner(calls: usize) -> anyhow::Result<impl Fn() -> anyhow::Result<(f64, f64)>> {
+    let out = Command::new("bash")
+        .arg(repo_root().join("benches/extism/build.sh"))
+        .env("CARGO_TARGET_DIR", target_dir())
+        .stderr(std::process::Stdio::inherit())
+        .output()?;
+    anyhow::ensure!(out.status.success(), "benches/extism/build.sh failed");
+    let stdout = String::from_utf8(out.stdout)?;
+    let path = |key: &str| -> anyhow::Result<PathBuf> {
+        stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .map(PathBuf::from)
+            .ok_or_else(|| anyhow::anyhow!("build.sh printed no {key}"))
+    };
+    let (wasm, runner) = (path("WASM=")?, path("RUNNER=")?);
+    let input = target_dir().join("extism/input.json");
+    std::fs::write(
+        &input,
+        serde_json::to_vec(&json!({
+            "settings": naming_settings(),
+            "change": {"operation": "create", "after": entity()},
+        }))?,
+    )?;
+    Ok(move || {
+        let out = Command::new(&runner)
+            .arg("--wasm")
+            .arg(&wasm)
+            .arg("--input")
+            .arg(&input)
+            .args(["--calls", &calls.to_string()])
+            .stderr(std::process::Stdio::inherit())
+            .output()?;
+        anyhow::ensure!(out.status.success(), "paved-extism-bench failed");
+        let v: Value = serde_json::from_slice(&out.stdout)?;
+        let p50 = |mode: &str| {
+            v[mode]["p50_us"]
+                .as_f64()
+                .map(|us| us / 1e6)
+                .ok_or_else(|| anyhow::anyhow!("no {mode}.p50_us in {v}"))
+        };
+        Ok((p50("reused")?, p50("fresh")?))
+    })
 }
 
 fn review_figures(
@@ -353,6 +449,11 @@ fn review_figures(
     naming_path: &Path,
     calls: usize,
 ) -> anyhow::Result<()> {
+    let extism = if std::env::args().any(|a| a == "--extism") {
+        Some(extism_runner(calls / 3)?)
+    } else {
+        None
+    };
     // ---- instantiate + review ---------------------------------------------
     let change = change();
     println!(
@@ -360,26 +461,34 @@ fn review_figures(
         serde_json::to_string(change.after.as_ref().unwrap_or(&Value::Null))?.len(),
         calls / 20
     );
-    let (naming, naming_off, owner, native, floor) = rt.block_on(async {
-        let naming_config = || {
-            config(
-                "naming",
-                naming_path.to_path_buf(),
-                naming_settings(),
-                false,
-            )
+    let naming_config = || {
+        config(
+            "naming",
+            naming_path.to_path_buf(),
+            naming_settings(),
+            false,
+        )
+    };
+    let (prepared, plain, epochs_off, owner, floor, native) = rt.block_on(async {
+        let host = |prepare: bool| {
+            PluginHost::builder()
+                .catalogue(catalogue())
+                .prepare_guardrails(prepare)
+                .build()
         };
-        let host = PluginHost::builder().catalogue(catalogue()).build()?;
-        let naming = host.load_guardrail(naming_config()).await?;
-        let owner = host
+        let (on, off) = (host(true)?, host(false)?);
+        let prepared = on.load_guardrail(naming_config()).await?;
+        let plain = off.load_guardrail(naming_config()).await?;
+        let epochs_off = PluginHost::builder()
+            .prepare_guardrails(true)
+            .without_epoch_interruption_unsafe()
+            .build()?
+            .load_guardrail(naming_config())
+            .await?;
+        let owner = on
             .load_guardrail(config("owner", wasm(dir, "require-owner"), json!({}), true))
             .await?;
-        let off = PluginHost::builder()
-            .without_epoch_interruption_unsafe()
-            .build()?;
-        let naming_off = off.load_guardrail(naming_config()).await?;
-        let native = NativeNaming::new(&naming_settings())?;
-        let floor = host
+        let floor = on
             .load_guardrail(config(
                 "floor",
                 wasm(dir, "hostile"),
@@ -387,30 +496,69 @@ fn review_figures(
                 false,
             ))
             .await?;
-        anyhow::Ok((naming, naming_off, owner, native, floor))
+        for g in [&prepared, &epochs_off, &owner, &floor] {
+            anyhow::ensure!(g.prepared().is_some(), "{} was not prepared", g.info().name);
+        }
+        let native = NativeNaming::new(&naming_settings())?;
+        anyhow::Ok((prepared, plain, epochs_off, owner, floor, native))
     })?;
+    let rows: [(&str, Timed, bool); 7] = [
+        (
+            "naming-convention, prepared (epochs on: the default)",
+            Timed::Review(&prepared),
+            true,
+        ),
+        (
+            "naming-convention, not prepared (decodes settings, compiles its regex)",
+            Timed::Review(&plain),
+            true,
+        ),
+        (
+            "naming-convention, prepared, epochs off",
+            Timed::Review(&epochs_off),
+            true,
+        ),
+        (
+            "require-owner, prepared (one catalogue lookup through the host)",
+            Timed::Review(&owner),
+            false,
+        ),
+        (
+            "floor: a guardrail that allows at once (hostile plugin, mode ok), prepared",
+            Timed::Review(&floor),
+            false,
+        ),
+        (
+            "instantiate alone (naming-convention's snapshot, no call)",
+            Timed::Instantiate(&prepared),
+            false,
+        ),
+        (
+            "naming-convention rule in native Rust (Guardrail trait, regex compiled once)",
+            Timed::Review(&native),
+            true,
+        ),
+    ];
     // Interleave the rounds so drift in the machine's load hits all alike.
-    let (mut on, mut off, mut own, mut nat, mut flo) = (vec![], vec![], vec![], vec![], vec![]);
+    let mut samples: Vec<Vec<Latency>> = rows.iter().map(|_| Vec::new()).collect();
+    let (mut ext_reused, mut ext_fresh) = (Vec::new(), Vec::new());
     for _ in 0..3 {
-        rt.block_on(async {
-            on.push(latency(&naming, &change, calls / 3).await?);
-            off.push(latency(&naming_off, &change, calls / 3).await?);
-            own.push(latency(&owner, &change, calls / 3).await?);
-            nat.push(latency(&native, &change, calls / 3).await?);
-            flo.push(latency(&floor, &change, calls / 3).await?);
-            anyhow::Ok(())
-        })?;
+        for ((_, row, _), out) in rows.iter().zip(samples.iter_mut()) {
+            out.push(rt.block_on(time_row(row, &change, calls / 3))?);
+        }
+        if let Some(run) = &extism {
+            let (reused, fresh) = run()?;
+            ext_reused.push(reused);
+            ext_fresh.push(fresh);
+        }
     }
     let mid = |xs: &[Latency]| {
         let p50 = median(xs.iter().map(|l| l.p50.as_secs_f64()).collect());
         let p99 = median(xs.iter().map(|l| l.p99.as_secs_f64()).collect());
         (p50, p99)
     };
-    let (on50, on99) = mid(&on);
-    let (off50, off99) = mid(&off);
-    let (own50, own99) = mid(&own);
-    let (nat50, nat99) = mid(&nat);
-    let (flo50, flo99) = mid(&flo);
+    let figures: Vec<(f64, f64)> = samples.iter().map(|xs| mid(xs)).collect();
+    let native50 = figures[6].0;
     let faults = |g: &WasmGuardrail| -> anyhow::Result<f64> {
         let before = minor_faults()?;
         rt.block_on(async {
@@ -422,48 +570,70 @@ fn review_figures(
         Ok((minor_faults()? - before) as f64 / 1000.0)
     };
     let d = |s: f64| fmt_duration(Duration::from_secs_f64(s));
-    println!("| guardrail | p50 | p99 | p50 ratio to native | page faults per call |");
+    println!("| guardrail | p50 | p99 | p50 ratio to native | page faults per review |");
     println!("|---|---|---|---|---|");
+    let wasm_rows = [
+        Some(&prepared),
+        Some(&plain),
+        Some(&epochs_off),
+        Some(&owner),
+        Some(&floor),
+        None,
+        None,
+    ];
+    for (((label, _, ratio), (p50, p99)), g) in rows.iter().zip(&figures).zip(wasm_rows) {
+        let ratio = if *ratio {
+            format!("{:.0}×", p50 / native50)
+        } else {
+            String::new()
+        };
+        let faults = match g {
+            Some(g) => format!("{:.1}", faults(g)?),
+            None => String::new(),
+        };
+        println!(
+            "| {label} | {} | {} | {ratio} | {faults} |",
+            d(*p50),
+            d(*p99)
+        );
+    }
+    let (on50, plain50, off50) = (figures[0].0, figures[1].0, figures[2].0);
     println!(
-        "| naming-convention (wasm, epochs on: the default) | {} | {} | {:.0}× | {:.1} |",
+        "\nPreparing the guardrail: p50 {} -> {} ({:.2}× faster). Epoch interruption costs \
+         {:+.1}% at p50 (on {} vs off {}).\n",
+        d(plain50),
         d(on50),
-        d(on99),
-        on50 / nat50,
-        faults(&naming)?
-    );
-    println!(
-        "| naming-convention (wasm, epochs off) | {} | {} | {:.0}× | {:.1} |",
-        d(off50),
-        d(off99),
-        off50 / nat50,
-        faults(&naming_off)?
-    );
-    println!(
-        "| require-owner (wasm, one catalogue lookup through the host) | {} | {} | | {:.1} |",
-        d(own50),
-        d(own99),
-        faults(&owner)?
-    );
-    println!(
-        "| floor: a guardrail that allows at once (hostile plugin, mode ok) | {} | {} | | {:.1} |",
-        d(flo50),
-        d(flo99),
-        faults(&floor)?
-    );
-    println!(
-        "| naming-convention rule in native Rust (Guardrail trait) | {} | {} | 1× | |",
-        d(nat50),
-        d(nat99)
-    );
-    println!(
-        "\nEpoch interruption costs {:+.1}% at p50 (on {} vs off {}).\n",
+        plain50 / on50,
         (on50 / off50 - 1.0) * 100.0,
         d(on50),
         d(off50)
     );
+    if extism.is_some() {
+        let (reused, fresh) = (median(ext_reused), median(ext_fresh));
+        println!(
+            "### The same review as an Extism plugin (extism 1.41, `--extism`), median of 3 runs of {} calls\n",
+            calls / 3
+        );
+        println!("| host | p50 | paved prepared is |");
+        println!("|---|---|---|");
+        println!(
+            "| Extism, a new plugin instance per call (paved's isolation) | {} | {:.1}× faster |",
+            d(fresh),
+            fresh / on50
+        );
+        println!(
+            "| Extism, one plugin reused for every call (state survives calls) | {} | {:.1}× faster |",
+            d(reused),
+            reused / on50
+        );
+        println!(
+            "| paved, not prepared (settings decoded, regex compiled on every call) | {} | |\n",
+            d(plain50)
+        );
+    }
 
     // ---- throughput ---------------------------------------------------------
-    let naming = Arc::new(naming);
+    let naming = Arc::new(prepared);
     let span = Duration::from_secs(3);
     let mut one = Vec::new();
     let mut two = Vec::new();
@@ -472,7 +642,9 @@ fn review_figures(
         two.push(throughput(naming.clone(), 2, span)?);
     }
     let (one, two) = (median(one), median(two));
-    println!("### Throughput of instantiate + review (naming-convention), median of 3 × 3 s\n");
+    println!(
+        "### Throughput of instantiate + review (naming-convention, prepared), median of 3 × 3 s\n"
+    );
     println!("| runtime threads | reviews/s |");
     println!("|---|---|");
     println!("| 1 | {one:.0} |");
