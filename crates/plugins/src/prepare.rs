@@ -27,6 +27,10 @@
 //! component's hash and the settings, and its compiled code in the component
 //! cache, so a second load costs what a cached load costs.
 
+use std::any::Any;
+use std::panic::AssertUnwindSafe;
+
+use futures::FutureExt as _;
 use wasmtime::component::{Component, Instance, Lift, WasmList};
 use wasmtime::{AsContextMut as _, Store, StoreContextMut};
 use wasmtime_wizer::{ComponentInstanceState, Wizer};
@@ -52,7 +56,12 @@ pub(crate) async fn prepare_guardrail(plugin: &Plugin, bytes: &[u8]) -> Result<P
     let snapshot = match host.cached_snapshot(bytes, &settings) {
         Some(snapshot) => snapshot,
         None => {
-            let snapshot = snapshot(plugin, bytes, &settings).await?;
+            // wizer asserts what it expects of a component with panics; a
+            // component it cannot handle must not take the host down.
+            let snapshot = AssertUnwindSafe(snapshot(plugin, bytes, &settings))
+                .catch_unwind()
+                .await
+                .map_err(|panic| format!("the snapshotter gave up: {}", panic_text(&*panic)))??;
             host.store_snapshot(bytes, &settings, &snapshot);
             snapshot
         }
@@ -112,6 +121,15 @@ async fn snapshot(plugin: &Plugin, bytes: &[u8], settings: &str) -> Result<Vec<u
         })
         .await
         .map_err(|e| format!("snapshot run failed: {e}"))
+}
+
+/// The message of a caught panic.
+fn panic_text(panic: &(dyn Any + Send)) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("panic")
 }
 
 fn host_engine(plugin: &Plugin) -> wasmtime::Engine {
