@@ -19,7 +19,7 @@
 // makes cargo recompile this crate, and only this crate, so they are written.
 
 import { execFileSync, spawnSync } from 'node:child_process'
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -60,6 +60,15 @@ try {
   const lib = path.join(targetDir, profile, `lib${CRATE.replace(/-/g, '_')}.so`)
   if (statSync(lib).mtimeMs < started - 1000) {
     throw new Error(`${lib} was not rebuilt by \`cargo ${cargoArgs.join(' ')}\``)
+  }
+  // With `--all-targets` the crate's lib and its test harness both compile
+  // and napi-derive writes every item once per compilation into the same
+  // file; keep each line once (seen as duplicated classes in index.d.ts
+  // when both compiled in one build).
+  for (const name of readdirSync(typeDefDir)) {
+    const file = path.join(typeDefDir, name)
+    const lines = readFileSync(file, 'utf8').split('\n')
+    writeFileSync(file, [...new Set(lines)].join('\n'))
   }
   const host = /^host: (.+)$/m.exec(execFileSync('rustc', ['-vV'], { encoding: 'utf8' }))[1]
   const { platformArchABI } = parseTriple(host)

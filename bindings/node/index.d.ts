@@ -316,6 +316,11 @@ export declare class Guardrail {
   get name(): string
   /** What the guardrail said about itself at load. */
   get info(): GuardrailInfo
+  /**
+   * Whether reviews with the loaded settings start from a prepared snapshot
+   * (`prepareGuardrails`).
+   */
+  get prepared(): boolean
   /** Check settings with the plugin (`PLUGIN` error of kind `settings` if rejected). */
   validateSettings(settings: Record<string, any>): Promise<void>
   /**
@@ -620,6 +625,13 @@ export interface PlannedChange {
 export interface PluginHostOptions {
   /** Directory of the precompiled-component cache (none: compile on every load). */
   cacheDir?: string
+  /**
+   * Prepare guardrails at load (default false): each is snapshotted after it
+   * validated its settings, so reviews with those settings start from the
+   * snapshot (still a fresh instance per call). About 1.5x faster reviews;
+   * two more compiles at the first load (cached with `cacheDir`).
+   */
+  prepareGuardrails?: boolean
 }
 
 /** A catalogue query: filter, full-text search, projection, ordering, paging. */

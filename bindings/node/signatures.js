@@ -12,7 +12,7 @@ const LOAD = { name: 'string?', settings: 'object?', grants: 'object?', limits: 
 const SIGNATURES = {
   functions: {
     open: [['options', { store: 'string?', config: 'string?' }]],
-    openPluginHost: [['options', { cacheDir: 'string?' }]],
+    openPluginHost: [['options', { cacheDir: 'string?', prepareGuardrails: 'boolean?' }]],
   },
   Platform: {
     subscribe: [],

@@ -54,6 +54,21 @@ describe('plugins', () => {
     assert.equal(warn.verdict, 'warn')
   })
 
+  it('prepareGuardrails: reviews start from a snapshot and answer as unprepared ones do', async () => {
+    const preparing = await paved.openPluginHost({ cacheDir, prepareGuardrails: true })
+    const prepared = await preparing.loadGuardrail(pluginWasm('naming-convention'), { settings: NAMING })
+    const plain = await host.loadGuardrail(pluginWasm('naming-convention'), { settings: NAMING })
+    assert.equal(prepared.prepared, true)
+    assert.equal(plain.prepared, false)
+    for (const [name, verdict] of [['fine-name', 'allow'], ['Bad_Name', 'deny']]) {
+      const review = await prepared.review(create(component(name)))
+      assert.equal(review.verdict, verdict)
+      assert.deepEqual(review, await plain.review(create(component(name))))
+    }
+    const warn = await prepared.review(create(component('Bad_Name')), { settings: { ...NAMING, enforce: false } })
+    assert.equal(warn.verdict, 'warn')
+  })
+
   it('the precompiled cache is used on the next load', async () => {
     const again = await host.loadGuardrail(pluginWasm('naming-convention'), { name: 'naming', settings: NAMING })
     assert.equal(again.name, 'naming')

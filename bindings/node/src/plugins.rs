@@ -50,6 +50,11 @@ fn to_js(value: &impl Serialize) -> Result<Value> {
 pub struct PluginHostOptions {
     /// Directory of the precompiled-component cache (none: compile on every load).
     pub cache_dir: Option<String>,
+    /// Prepare guardrails at load (default false): each is snapshotted after it
+    /// validated its settings, so reviews with those settings start from the
+    /// snapshot (still a fresh instance per call). About 1.5x faster reviews;
+    /// two more compiles at the first load (cached with `cacheDir`).
+    pub prepare_guardrails: Option<bool>,
 }
 
 /// How to load one plugin.
@@ -94,8 +99,10 @@ impl LoadOptions {
 /// Start a plugin host: one wasmtime engine for every plugin it loads.
 #[napi]
 pub async fn open_plugin_host(options: Option<PluginHostOptions>) -> Result<PluginHost> {
-    let mut builder = paved_plugins::PluginHost::builder();
-    if let Some(dir) = options.and_then(|o| o.cache_dir) {
+    let options = options.unwrap_or_default();
+    let mut builder = paved_plugins::PluginHost::builder()
+        .prepare_guardrails(options.prepare_guardrails.unwrap_or(false));
+    if let Some(dir) = options.cache_dir {
         builder = builder.cache_dir(dir);
     }
     let inner = builder.build().map_err(Error::from).napi()?;
@@ -196,6 +203,13 @@ impl Guardrail {
     #[napi(getter, ts_return_type = "GuardrailInfo")]
     pub fn info(&self) -> Result<Value> {
         to_js(self.inner.info())
+    }
+
+    /// Whether reviews with the loaded settings start from a prepared snapshot
+    /// (`prepareGuardrails`).
+    #[napi(getter)]
+    pub fn prepared(&self) -> bool {
+        self.inner.prepared().is_some()
     }
 
     /// Check settings with the plugin (`PLUGIN` error of kind `settings` if rejected).

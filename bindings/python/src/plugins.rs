@@ -73,8 +73,8 @@ fn plugin_config(
     Ok(config)
 }
 
-fn host(py: Python<'_>, cache_dir: Option<PathBuf>) -> PyResult<PluginHost> {
-    let mut builder = PluginHost::builder();
+fn host(py: Python<'_>, cache_dir: Option<PathBuf>, prepare: bool) -> PyResult<PluginHost> {
+    let mut builder = PluginHost::builder().prepare_guardrails(prepare);
     if let Some(dir) = cache_dir {
         builder = builder.cache_dir(dir);
     }
@@ -93,12 +93,14 @@ pub(crate) struct PyPluginHost {
 
 #[pymethods]
 impl PyPluginHost {
-    /// A host with its own engine; `cache_dir` keeps precompiled components.
+    /// A host with its own engine; `cache_dir` keeps precompiled components;
+    /// `prepare_guardrails` snapshots each guardrail after it validated its
+    /// settings, so reviews start from the snapshot (a fresh instance still).
     #[new]
-    #[pyo3(signature = (*, cache_dir = None))]
-    fn new(py: Python<'_>, cache_dir: Option<PathBuf>) -> PyResult<Self> {
+    #[pyo3(signature = (*, cache_dir = None, prepare_guardrails = false))]
+    fn new(py: Python<'_>, cache_dir: Option<PathBuf>, prepare_guardrails: bool) -> PyResult<Self> {
         Ok(Self {
-            inner: host(py, cache_dir)?,
+            inner: host(py, cache_dir, prepare_guardrails)?,
         })
     }
 
@@ -194,12 +196,14 @@ pub(crate) struct PyAsyncPluginHost {
 
 #[pymethods]
 impl PyAsyncPluginHost {
-    /// A host with its own engine; `cache_dir` keeps precompiled components.
+    /// A host with its own engine; `cache_dir` keeps precompiled components;
+    /// `prepare_guardrails` snapshots each guardrail after it validated its
+    /// settings, so reviews start from the snapshot (a fresh instance still).
     #[new]
-    #[pyo3(signature = (*, cache_dir = None))]
-    fn new(py: Python<'_>, cache_dir: Option<PathBuf>) -> PyResult<Self> {
+    #[pyo3(signature = (*, cache_dir = None, prepare_guardrails = false))]
+    fn new(py: Python<'_>, cache_dir: Option<PathBuf>, prepare_guardrails: bool) -> PyResult<Self> {
         Ok(Self {
-            inner: host(py, cache_dir)?,
+            inner: host(py, cache_dir, prepare_guardrails)?,
         })
     }
 
@@ -307,6 +311,12 @@ impl PyGuardrail {
         }
     }
 
+    /// Whether reviews with the loaded settings start from a prepared snapshot.
+    #[getter]
+    fn prepared(&self) -> bool {
+        self.inner.prepared().is_some()
+    }
+
     /// Check settings with the plugin (`PluginError` of kind "settings" if rejected).
     fn validate_settings(&self, py: Python<'_>, settings: &Bound<'_, PyAny>) -> PyResult<()> {
         let settings = convert::to_json(settings, "settings")?;
@@ -368,6 +378,12 @@ impl PyAsyncGuardrail {
         PyGuardrailInfo {
             inner: self.inner.info().clone(),
         }
+    }
+
+    /// Whether reviews with the loaded settings start from a prepared snapshot.
+    #[getter]
+    fn prepared(&self) -> bool {
+        self.inner.prepared().is_some()
     }
 
     /// Check settings with the plugin (awaitable).

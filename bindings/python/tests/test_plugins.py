@@ -93,6 +93,20 @@ def test_deny_and_settings_override(host: paved.PluginHost, wasm: Path) -> None:
     assert warned.verdict == "warn"
 
 
+def test_prepared_guardrails_answer_like_unprepared_ones(host: paved.PluginHost, wasm: Path, tmp_path: Path) -> None:
+    preparing = paved.PluginHost(cache_dir=tmp_path, prepare_guardrails=True)
+    prepared = preparing.load_guardrail(component(wasm, "naming-convention"), settings=NAMING)
+    plain = host.load_guardrail(component(wasm, "naming-convention"), settings=NAMING)
+    assert prepared.prepared and prepared.to_async().prepared
+    assert not plain.prepared
+    for name, verdict in [("orders", "allow"), ("Orders_Service", "deny")]:
+        review = prepared.review(create(doc(name)))
+        assert review.verdict == verdict
+        assert review.to_dict() == plain.review(create(doc(name))).to_dict()
+    # settings for one call are applied (the original component runs them)
+    assert prepared.review(create(doc("Orders_Service")), settings={**NAMING, "enforce": False}).verdict == "warn"
+
+
 def test_bad_settings_are_a_plugin_error_of_kind_settings(host: paved.PluginHost, wasm: Path) -> None:
     path = component(wasm, "naming-convention")
     with pytest.raises(paved.PluginError) as info:
