@@ -20,8 +20,9 @@
 //! a fresh `Store` and instance per call, so nothing one review does is seen
 //! by the next; only the state right after `validate-settings` is shared.
 //! Reviews with other settings, `describe` and `validate-settings` use the
-//! original component. A component wizer cannot snapshot (nested components,
-//! table mutations, as componentize-py output has) is simply not prepared.
+//! original component. A component wizer cannot snapshot (it refuses nested
+//! components with modules and code that mutates tables) is simply not
+//! prepared. (componentize-py's Python guardrail is prepared fine.)
 //!
 //! With a cache directory, the snapshot is stored under a key of the
 //! component's hash and the settings, and its compiled code in the component
