@@ -18,6 +18,7 @@ use crate::bindings;
 use crate::cache::{CacheOutcome, ComponentCache};
 use crate::config::{MAX_MEMORY_MIB, PluginConfig, PluginKind};
 use crate::error::{PluginError, Result};
+use crate::filesystem_watch::{self, EmptyDir};
 use crate::guardrail::WasmGuardrail;
 use crate::plugin::Plugin;
 use crate::provider::WasmProvider;
@@ -104,7 +105,7 @@ impl PluginHostBuilder {
 
         let mut linker = Linker::<CallState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(err)?;
-        watch_preopens(&mut linker).map_err(err)?;
+        filesystem_watch::watch(&mut linker).map_err(err)?;
         bindings::guardrail::Guardrail::add_to_linker::<_, wasmtime::component::HasSelf<_>>(
             &mut linker,
             |s| s,
@@ -121,6 +122,9 @@ impl PluginHostBuilder {
                 PluginError::load("<host>", format!("cache directory {}: {e}", dir.display()))
             })?),
         };
+        let outside = EmptyDir::new().map_err(|e| {
+            PluginError::load("<host>", format!("cannot create an empty directory: {e}"))
+        })?;
         let ticker = self.epochs.then(|| Ticker::start(engine.clone()));
         Ok(PluginHost {
             inner: Arc::new(HostInner {
@@ -131,6 +135,7 @@ impl PluginHostBuilder {
                 secrets: self.secrets,
                 epochs: self.epochs,
                 prepare: self.prepare,
+                outside,
                 _ticker: ticker,
             }),
         })
@@ -174,31 +179,6 @@ fn engine(n: u32, epochs: bool) -> wasmtime::Result<Engine> {
         Engine::new(&config)
     };
     build(true).or_else(|_| build(false))
-}
-
-/// The WASI version of `wasi:filesystem` that wasmtime-wasi defines (guests
-/// importing any 0.2.x version are linked to it).
-const WASI_FILESYSTEM_PREOPENS: &str = "wasi:filesystem/preopens@0.2.12";
-
-/// Replace WASI's `get-directories` with one that notes, for a plugin granted
-/// no directory, that it reached for the filesystem. A guest's libc asks for
-/// the preopened directories the first time it resolves a path, so a plugin
-/// that opens `/etc/passwd` without a grant is reported as
-/// `CapabilityDenied`, not as a guest's "file not found".
-fn watch_preopens(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
-    use wasmtime_wasi::filesystem::WasiFilesystemView;
-    use wasmtime_wasi::p2::bindings::filesystem::preopens::Host as _;
-    linker.allow_shadowing(true);
-    let r = linker.instance(WASI_FILESYSTEM_PREOPENS)?.func_wrap(
-        "get-directories",
-        |mut store: wasmtime::StoreContextMut<'_, CallState>, (): ()| {
-            let state = store.data_mut();
-            state.note_filesystem_use();
-            Ok((state.filesystem().get_directories()?,))
-        },
-    );
-    linker.allow_shadowing(false);
-    r
 }
 
 /// Advances the engine's epoch every [`TICK`] until dropped.
@@ -246,6 +226,9 @@ pub(crate) struct HostInner {
     pub epochs: bool,
     /// Whether guardrails are prepared at load.
     pub prepare: bool,
+    /// Preopened at `/` for plugins with directory grants (see
+    /// `src/filesystem_watch.rs`).
+    pub outside: EmptyDir,
     _ticker: Option<Ticker>,
 }
 

@@ -30,6 +30,7 @@ mod cache;
 pub mod config;
 mod convert;
 pub mod error;
+mod filesystem_watch;
 mod guardrail;
 mod host;
 pub mod inspect;

@@ -104,8 +104,10 @@ impl Plugin {
         f: impl AsyncFnOnce(&mut Store<CallState>) -> wasmtime::Result<T>,
     ) -> Result<(T, Vec<String>)> {
         let denials = Denials::default();
-        let (wasi, stdio) = self.sandbox.wasi(&self.name, &denials)?;
         let inner = &self.host.inner;
+        let (wasi, stdio) = self
+            .sandbox
+            .wasi(&self.name, &denials, inner.outside.path())?;
         let state = CallState::new(CallStateParts {
             plugin: self.name.clone(),
             wasi,

@@ -5,6 +5,7 @@
 
 use std::collections::HashSet;
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
@@ -13,6 +14,7 @@ use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder};
 
 use crate::config::{DirMode, Grants};
 use crate::error::{PluginError, Result};
+use crate::filesystem_watch::OUTSIDE_GUEST_PATH;
 
 /// Bytes of stdout and of stderr kept per call; the rest is dropped.
 const STDIO_CAPTURE_BYTES: usize = 64 * 1024;
@@ -105,13 +107,30 @@ impl Sandbox {
         !self.grants.dirs.is_empty()
     }
 
+    /// Whether paths outside the granted directories are caught by an empty
+    /// directory preopened at `/` (directories are granted, none at `/`).
+    pub fn watches_outside(&self) -> bool {
+        self.has_dirs()
+            && !self
+                .grants
+                .dirs
+                .iter()
+                .any(|d| d.guest == OUTSIDE_GUEST_PATH)
+    }
+
     /// Whether catalogue lookups are granted.
     pub fn catalogue(&self) -> bool {
         self.grants.catalogue
     }
 
-    /// The WASI context of one call.
-    pub fn wasi(&self, plugin: &str, denials: &Denials) -> Result<(WasiCtx, Stdio)> {
+    /// The WASI context of one call; `outside` is the host's empty directory
+    /// (see `src/filesystem_watch.rs`).
+    pub fn wasi(
+        &self,
+        plugin: &str,
+        denials: &Denials,
+        outside: &Path,
+    ) -> Result<(WasiCtx, Stdio)> {
         let stdio = Stdio::new();
         let mut b = WasiCtxBuilder::new();
         b.stdout(stdio.stdout.clone()).stderr(stdio.stderr.clone());
@@ -126,6 +145,13 @@ impl Sandbox {
                     message: format!("cannot open granted directory {}: {e}", dir.host.display()),
                 }
             })?;
+        }
+        if self.watches_outside() {
+            b.preopened_dir(outside, OUTSIDE_GUEST_PATH, FsPerms::ReadOnly)
+                .map_err(|e| PluginError::CapabilityDenied {
+                    plugin: plugin.to_owned(),
+                    message: format!("cannot open {}: {e}", outside.display()),
+                })?;
         }
         // TCP is switched on for every plugin so that each refused attempt goes
         // through the check below and is recorded; the check allows nothing

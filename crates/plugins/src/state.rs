@@ -11,6 +11,7 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::bindings::{host, t};
+use crate::filesystem_watch::OUTSIDE_GUEST_PATH;
 use crate::sandbox::{Denials, Sandbox};
 use crate::secrets::SecretStore;
 
@@ -68,6 +69,8 @@ pub(crate) struct CallState {
     catalogue: Arc<dyn CatalogueLookup>,
     secrets: Arc<dyn SecretStore>,
     pub denials: Denials,
+    /// Descriptors of the empty directory preopened at `/`.
+    outside: Vec<u32>,
 }
 
 pub(crate) struct CallStateParts {
@@ -98,6 +101,7 @@ impl CallState {
             catalogue: p.catalogue,
             secrets: p.secrets,
             denials: p.denials,
+            outside: Vec::new(),
         }
     }
 
@@ -115,14 +119,33 @@ impl CallState {
         Ok(())
     }
 
-    /// The guest looked for its preopened directories: if it was granted
-    /// none, that is a refused capability use.
-    pub fn note_filesystem_use(&self) {
+    /// The guest looked for its preopened directories (`rep`, guest path):
+    /// if it was granted none, that is a refused capability use; otherwise
+    /// remember the descriptors of the empty directory at `/`.
+    pub fn note_preopens<'a>(&mut self, dirs: impl Iterator<Item = (u32, &'a str)>) {
         if !self.sandbox.has_dirs() {
             self.record_denial(
                 "filesystem access is not granted (no directory is granted to this plugin)".into(),
             );
+        } else if self.sandbox.watches_outside() {
+            self.outside.extend(
+                dirs.filter(|(_, name)| *name == OUTSIDE_GUEST_PATH)
+                    .map(|(rep, _)| rep),
+            );
         }
+    }
+
+    /// Whether the descriptor `rep` is the empty directory at `/`; if so, the
+    /// use of `path` through it is recorded as refused.
+    pub fn refuse_outside(&self, rep: u32, path: &str) -> bool {
+        if !self.outside.contains(&rep) {
+            return false;
+        }
+        self.record_denial(format!(
+            "/{} is outside the directories granted to this plugin",
+            path.trim_start_matches('/')
+        ));
+        true
     }
 
     fn record_denial(&self, what: String) {

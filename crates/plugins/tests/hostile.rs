@@ -12,7 +12,10 @@ use std::time::{Duration, Instant};
 
 use common::plugin_wasm;
 use paved_core::plugin::{Change, Operation, Subject, Verdict};
-use paved_plugins::{Limits, PluginConfig, PluginErrorKind, PluginHost, PluginKind, WasmGuardrail};
+use paved_plugins::{
+    DirGrant, DirMode, Grants, Limits, PluginConfig, PluginErrorKind, PluginHost, PluginKind,
+    WasmGuardrail,
+};
 use serde_json::{Value, json};
 
 /// Generous: proves the call was stopped, not how fast.
@@ -65,6 +68,53 @@ async fn provoke(
         "the call after {settings} must succeed"
     );
     (err.kind(), err.to_string())
+}
+
+#[tokio::test]
+async fn a_plugin_with_a_granted_directory_cannot_open_outside_it() {
+    common::init_tracing();
+    let data = tempfile::tempdir().unwrap();
+    std::fs::write(data.path().join("hello.txt"), "hello from /data").unwrap();
+    let host = PluginHost::builder().build().unwrap();
+    let rule = host
+        .load_guardrail(
+            PluginConfig::new("hostile", plugin_wasm("hostile"), PluginKind::Guardrail).grants(
+                Grants {
+                    dirs: vec![DirGrant {
+                        host: data.path().to_path_buf(),
+                        guest: "/data".into(),
+                        mode: DirMode::Ro,
+                    }],
+                    ..Grants::default()
+                },
+            ),
+        )
+        .await
+        .unwrap();
+    let second = Duration::from_secs(1);
+
+    // Inside the grant: read.
+    let inside = json!({"mode": "file", "path": "/data/hello.txt"});
+    let r = rule.review_change(&change(), Some(&inside)).await.unwrap();
+    assert_eq!(r.violations[0].message, "hello from /data");
+
+    // Outside it, by absolute path and by a relative one: the host sees the
+    // attempt through the empty directory it preopens at `/`.
+    for path in ["/etc/passwd", "hello.txt"] {
+        let (kind, msg) = provoke(&rule, json!({"mode": "file", "path": path}), second).await;
+        assert_eq!(kind, PluginErrorKind::CapabilityDenied, "{path}: {msg}");
+        assert!(
+            msg.contains("outside the directories granted"),
+            "{path}: {msg}"
+        );
+        assert!(!msg.contains("root:"), "must not leak the file: {msg}");
+    }
+    // Climbing out of the grant: WASI itself refuses (the guest's own
+    // "operation not permitted"), which the SDK reports as a capability.
+    let climb = json!({"mode": "file", "path": "/data/../etc/passwd"});
+    let (kind, msg) = provoke(&rule, climb, second).await;
+    assert_eq!(kind, PluginErrorKind::CapabilityDenied, "{msg}");
+    assert!(!msg.contains("root:"), "must not leak the file: {msg}");
 }
 
 #[tokio::test]
