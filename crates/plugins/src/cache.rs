@@ -75,7 +75,7 @@ impl ComponentCache {
 
     /// Where the snapshot of the component `bytes` prepared with `settings`
     /// lives (wizer's version is in the key: its output format is its own).
-    fn snapshot_path(&self, bytes: &[u8], settings: &str) -> PathBuf {
+    pub fn snapshot_path(&self, bytes: &[u8], settings: &str) -> PathBuf {
         let mut h = Sha256::new();
         h.update(Sha256::digest(bytes));
         h.update(Sha256::digest(settings.as_bytes()));
@@ -84,28 +84,6 @@ impl ComponentCache {
             "{}-prepared.wasm",
             hex::encode(&h.finalize()[..24])
         ))
-    }
-
-    /// The stored snapshot of `bytes` prepared with `settings`, if present
-    /// and intact. It is compiled (and so validated) like any component.
-    pub fn snapshot(&self, bytes: &[u8], settings: &str) -> Option<Vec<u8>> {
-        let path = self.snapshot_path(bytes, settings);
-        let entry = std::fs::read(&path).ok()?;
-        match verified_payload(SNAPSHOT_MAGIC, &entry) {
-            Ok(payload) => Some(payload.to_vec()),
-            Err(why) => {
-                tracing::warn!(path = %path.display(), %why, "ignoring a bad snapshot entry");
-                None
-            }
-        }
-    }
-
-    /// Store the snapshot of `bytes` prepared with `settings`.
-    pub fn store_snapshot(&self, bytes: &[u8], settings: &str, snapshot: &[u8]) {
-        let path = self.snapshot_path(bytes, settings);
-        if let Err(e) = write_entry(&path, SNAPSHOT_MAGIC, snapshot) {
-            tracing::warn!(path = %path.display(), error = %e, "could not write the snapshot cache");
-        }
     }
 
     /// Load `bytes` from the cache, or compile and store them.
@@ -141,6 +119,27 @@ impl ComponentCache {
                 Some(reason) => CacheOutcome::Recompiled { reason },
             },
         ))
+    }
+}
+
+/// The snapshot stored at `path` (see [`ComponentCache::snapshot_path`]),
+/// if present and intact. It is compiled (and so validated) like any
+/// component.
+pub(crate) fn read_snapshot(path: &Path) -> Option<Vec<u8>> {
+    let entry = std::fs::read(path).ok()?;
+    match verified_payload(SNAPSHOT_MAGIC, &entry) {
+        Ok(payload) => Some(payload.to_vec()),
+        Err(why) => {
+            tracing::warn!(path = %path.display(), %why, "ignoring a bad snapshot entry");
+            None
+        }
+    }
+}
+
+/// Store a snapshot at `path`.
+pub(crate) fn write_snapshot(path: &Path, snapshot: &[u8]) {
+    if let Err(e) = write_entry(path, SNAPSHOT_MAGIC, snapshot) {
+        tracing::warn!(path = %path.display(), error = %e, "could not write the snapshot cache");
     }
 }
 

@@ -255,31 +255,27 @@ impl PluginHost {
     pub(crate) async fn compile(
         &self,
         config: &PluginConfig,
-    ) -> Result<(Component, CacheOutcome, Vec<u8>)> {
-        let bytes = tokio::fs::read(&config.path).await.map_err(|e| {
-            PluginError::load(&config.name, format!("{}: {e}", config.path.display()))
-        })?;
+    ) -> Result<(Component, CacheOutcome, Arc<[u8]>)> {
+        let bytes: Arc<[u8]> = tokio::fs::read(&config.path)
+            .await
+            .map_err(|e| {
+                PluginError::load(&config.name, format!("{}: {e}", config.path.display()))
+            })?
+            .into();
         let (component, outcome) = self.compile_bytes(&config.name, bytes.clone()).await?;
         Ok((component, outcome, bytes))
     }
 
-    /// The cached snapshot of a prepared guardrail (see `src/prepare.rs`).
-    pub(crate) fn cached_snapshot(&self, bytes: &[u8], settings: &str) -> Option<Vec<u8>> {
-        self.inner.cache.as_ref()?.snapshot(bytes, settings)
-    }
-
-    /// Keep the snapshot of a prepared guardrail, if there is a cache.
-    pub(crate) fn store_snapshot(&self, bytes: &[u8], settings: &str, snapshot: &[u8]) {
-        if let Some(cache) = &self.inner.cache {
-            cache.store_snapshot(bytes, settings, snapshot);
-        }
+    /// The precompiled-component cache, if one is configured.
+    pub(crate) fn cache(&self) -> Option<&ComponentCache> {
+        self.inner.cache.as_ref()
     }
 
     /// Compile (or load from the cache) a component from its bytes.
     pub(crate) async fn compile_bytes(
         &self,
         name: &str,
-        bytes: Vec<u8>,
+        bytes: Arc<[u8]>,
     ) -> Result<(Component, CacheOutcome)> {
         let inner = self.inner.clone();
         tokio::task::spawn_blocking(move || match &inner.cache {
@@ -298,7 +294,7 @@ impl PluginHost {
         let bytes = tokio::fs::read(path)
             .await
             .map_err(|e| PluginError::load(&name, format!("{name}: {e}")))?;
-        Ok(self.compile_bytes(&name, bytes).await?.1)
+        Ok(self.compile_bytes(&name, bytes.into()).await?.1)
     }
 
     /// Load a guardrail: compile, link against the `guardrail` world, check
@@ -307,7 +303,7 @@ impl PluginHost {
         expect_kind(&config, PluginKind::Guardrail)?;
         let (component, outcome, bytes) = self.compile(&config).await?;
         let plugin = Plugin::new(self.clone(), config, component, outcome)?;
-        let prepare_from = self.inner.prepare.then_some(bytes.as_slice());
+        let prepare_from = self.inner.prepare.then_some(&*bytes);
         WasmGuardrail::new(plugin, prepare_from).await
     }
 

@@ -64,7 +64,7 @@ pub async fn inspect(host: &PluginHost, path: &Path) -> Result<Inspection> {
         .await
         .map_err(|e| PluginError::load(&name, format!("{}: {e}", path.display())))?;
     let size_bytes = bytes.len() as u64;
-    let (component, outcome) = host.compile_bytes(&name, bytes).await?;
+    let (component, outcome) = host.compile_bytes(&name, bytes.into()).await?;
     let engine = host.engine();
     let ty = component.component_type();
     let mut exports = Vec::new();

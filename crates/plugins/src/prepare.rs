@@ -32,12 +32,12 @@ use std::any::Any;
 use std::panic::AssertUnwindSafe;
 
 use futures::FutureExt as _;
-use wasmtime::component::{Component, Instance, Lift, WasmList};
+use wasmtime::component::{Instance, Lift, WasmList};
 use wasmtime::{AsContextMut as _, Store, StoreContextMut};
 use wasmtime_wizer::{ComponentInstanceState, Wizer};
 
 use crate::bindings::guardrail::{Guardrail, GuardrailPre};
-use crate::cache::CacheOutcome;
+use crate::cache::{self, CacheOutcome};
 use crate::plugin::Plugin;
 use crate::state::CallState;
 
@@ -54,7 +54,8 @@ pub(crate) struct Prepared {
 pub(crate) async fn prepare_guardrail(plugin: &Plugin, bytes: &[u8]) -> Result<Prepared, String> {
     let host = &plugin.host;
     let settings = plugin.settings.clone();
-    let snapshot = match host.cached_snapshot(bytes, &settings) {
+    let entry = host.cache().map(|c| c.snapshot_path(bytes, &settings));
+    let snapshot = match entry.as_deref().and_then(cache::read_snapshot) {
         Some(snapshot) => snapshot,
         None => {
             // wizer asserts what it expects of a component with panics; a
@@ -63,12 +64,14 @@ pub(crate) async fn prepare_guardrail(plugin: &Plugin, bytes: &[u8]) -> Result<P
                 .catch_unwind()
                 .await
                 .map_err(|panic| format!("the snapshotter gave up: {}", panic_text(&*panic)))??;
-            host.store_snapshot(bytes, &settings, &snapshot);
+            if let Some(path) = &entry {
+                cache::write_snapshot(path, &snapshot);
+            }
             snapshot
         }
     };
     let (component, cache) = host
-        .compile_bytes(&plugin.name, snapshot)
+        .compile_bytes(&plugin.name, snapshot.into())
         .await
         .map_err(|e| e.to_string())?;
     let pre = host
@@ -87,11 +90,13 @@ async fn snapshot(plugin: &Plugin, bytes: &[u8], settings: &str) -> Result<Vec<u
     let (cx, instrumented) = wizer
         .instrument_component(bytes)
         .map_err(|e| format!("cannot be snapshotted: {e:#}"))?;
-    let engine = host_engine(plugin);
-    let component = tokio::task::spawn_blocking(move || Component::new(&engine, &instrumented))
+    // Through the component cache like any component: preparing the same
+    // plugin with other settings then skips this compile.
+    let (component, _) = plugin
+        .host
+        .compile_bytes(&plugin.name, instrumented.into())
         .await
-        .map_err(|e| format!("compile task failed: {e}"))?
-        .map_err(|e| format!("the instrumented component does not compile: {e:#}"))?;
+        .map_err(|e| format!("the instrumented component does not compile: {e}"))?;
     let pre = plugin
         .host
         .inner
@@ -131,10 +136,6 @@ fn panic_text(panic: &(dyn Any + Send)) -> &str {
         .copied()
         .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
         .unwrap_or("panic")
-}
-
-fn host_engine(plugin: &Plugin) -> wasmtime::Engine {
-    plugin.host.inner.engine.clone()
 }
 
 /// Lets wizer read the instrumented instance's state through its access
