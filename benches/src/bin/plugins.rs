@@ -372,15 +372,18 @@ fn compile_and_load(
 
 /// What one latency row times.
 enum Timed<'a> {
-    /// `review` through core's `Guardrail` trait.
-    Review(&'a (dyn Guardrail + Send + Sync)),
+    /// A wasm guardrail's `review` (its page faults are counted too).
+    Wasm(&'a WasmGuardrail),
+    /// A native guardrail's `review` through core's `Guardrail` trait.
+    Native(&'a (dyn Guardrail + Send + Sync)),
     /// A fresh store and instance of the guardrail's component, no call.
     Instantiate(&'a WasmGuardrail),
 }
 
 async fn time_row(row: &Timed<'_>, change: &Change, calls: usize) -> anyhow::Result<Latency> {
     match row {
-        Timed::Review(g) => latency(*g, change, calls).await,
+        Timed::Wasm(g) => latency(*g, change, calls).await,
+        Timed::Native(g) => latency(*g, change, calls).await,
         Timed::Instantiate(g) => {
             let mut samples = Vec::with_capacity(calls);
             for i in 0..calls + calls / 20 {
@@ -505,27 +508,27 @@ fn review_figures(
     let rows: [(&str, Timed, bool); 7] = [
         (
             "naming-convention, prepared (epochs on: the default)",
-            Timed::Review(&prepared),
+            Timed::Wasm(&prepared),
             true,
         ),
         (
             "naming-convention, not prepared (decodes settings, compiles its regex)",
-            Timed::Review(&plain),
+            Timed::Wasm(&plain),
             true,
         ),
         (
             "naming-convention, prepared, epochs off",
-            Timed::Review(&epochs_off),
+            Timed::Wasm(&epochs_off),
             true,
         ),
         (
             "require-owner, prepared (one catalogue lookup through the host)",
-            Timed::Review(&owner),
+            Timed::Wasm(&owner),
             false,
         ),
         (
             "floor: a guardrail that allows at once (hostile plugin, mode ok), prepared",
-            Timed::Review(&floor),
+            Timed::Wasm(&floor),
             false,
         ),
         (
@@ -535,7 +538,7 @@ fn review_figures(
         ),
         (
             "naming-convention rule in native Rust (Guardrail trait, regex compiled once)",
-            Timed::Review(&native),
+            Timed::Native(&native),
             true,
         ),
     ];
@@ -572,24 +575,15 @@ fn review_figures(
     let d = |s: f64| fmt_duration(Duration::from_secs_f64(s));
     println!("| guardrail | p50 | p99 | p50 ratio to native | page faults per review |");
     println!("|---|---|---|---|---|");
-    let wasm_rows = [
-        Some(&prepared),
-        Some(&plain),
-        Some(&epochs_off),
-        Some(&owner),
-        Some(&floor),
-        None,
-        None,
-    ];
-    for (((label, _, ratio), (p50, p99)), g) in rows.iter().zip(&figures).zip(wasm_rows) {
+    for ((label, timed, ratio), (p50, p99)) in rows.iter().zip(&figures) {
         let ratio = if *ratio {
             format!("{:.0}×", p50 / native50)
         } else {
             String::new()
         };
-        let faults = match g {
-            Some(g) => format!("{:.1}", faults(g)?),
-            None => String::new(),
+        let faults = match timed {
+            Timed::Wasm(g) => format!("{:.1}", faults(g)?),
+            _ => String::new(),
         };
         println!(
             "| {label} | {} | {} | {ratio} | {faults} |",
