@@ -47,6 +47,15 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// A check between plan and commit (an access rule or a guardrail)
+    /// refused the change; nothing was written.
+    #[error("denied by {by}: {message}")]
+    Denied { by: String, message: String },
+
+    /// An event subscriber fell behind and this many events were dropped.
+    #[error("the subscriber fell behind: {missed} events were dropped")]
+    Lagged { missed: u64 },
+
     /// A plugin failed (set by the plugin host adapters).
     #[error("plugin '{plugin}' failed ({kind}): {message}")]
     Plugin {
@@ -86,7 +95,73 @@ impl std::fmt::Display for PluginErrorKind {
     }
 }
 
+/// The stable code of each [`Error`] variant: every front reports these
+/// (`PavedError.code` in Node, the exception class in Python, the CLI's JSON
+/// output), so scripts match on them and never on messages.
+pub const ERROR_CODES: &[&str] = &[
+    "VALIDATION",
+    "NOT_FOUND",
+    "CONFLICT",
+    "STORE",
+    "IO",
+    "PLUGIN",
+    "DENIED",
+    "LAGGED",
+];
+
 impl Error {
+    /// The stable code of this error (one of [`ERROR_CODES`]).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Invalid { .. } => "VALIDATION",
+            Self::NotFound { .. } => "NOT_FOUND",
+            Self::Conflict { .. } => "CONFLICT",
+            Self::Store { .. } => "STORE",
+            Self::Io { .. } => "IO",
+            Self::Plugin { .. } => "PLUGIN",
+            Self::Denied { .. } => "DENIED",
+            Self::Lagged { .. } => "LAGGED",
+        }
+    }
+
+    /// The structured fields of this error as JSON, for fronts that pass
+    /// errors on as data: `{"diagnostics": [...]}` for `VALIDATION`,
+    /// `{"what", "id"}` for `NOT_FOUND`, `{"entity", "expected", "found"}` for
+    /// `CONFLICT`, `{"path"}` for `IO`, `{"plugin", "kind"}` for `PLUGIN`,
+    /// `{"by"}` for `DENIED`, `{"missed"}` for `LAGGED`, `{}` for `STORE`.
+    pub fn details(&self) -> serde_json::Value {
+        use serde_json::json;
+        match self {
+            Self::Invalid { diagnostics } => json!({ "diagnostics": diagnostics }),
+            Self::NotFound { what, id } => json!({ "what": what, "id": id }),
+            Self::Conflict {
+                entity,
+                expected,
+                found,
+            } => json!({ "entity": entity, "expected": expected, "found": found }),
+            Self::Store { .. } => json!({}),
+            Self::Io { path, .. } => json!({ "path": path }),
+            Self::Plugin { plugin, kind, .. } => json!({ "plugin": plugin, "kind": kind }),
+            Self::Denied { by, .. } => json!({ "by": by }),
+            Self::Lagged { missed } => json!({ "missed": missed }),
+        }
+    }
+
+    /// The message followed by its causes, `: `-separated (what a front shows).
+    pub fn chain(&self) -> String {
+        let mut out = self.to_string();
+        let mut source = std::error::Error::source(self);
+        while let Some(s) = source {
+            let text = s.to_string();
+            if !out.ends_with(&text) {
+                out.push_str(": ");
+                out.push_str(&text);
+            }
+            source = s.source();
+        }
+        out
+    }
+
     /// A store error with a cause.
     pub fn store(
         message: impl Into<String>,

@@ -68,23 +68,19 @@ pub struct Subscription {
     rx: broadcast::Receiver<Event>,
 }
 
-/// What a subscriber receives.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Received {
-    Event(Event),
-    /// The subscriber was too slow and this many events were dropped.
-    Lagged(u64),
-    /// The platform was closed.
-    Closed,
-}
-
 impl Subscription {
-    /// The next event.
-    pub async fn recv(&mut self) -> Received {
+    /// The next event; `Ok(None)` once the platform is closed. A subscriber
+    /// that fell more than [`BUS_CAPACITY`] events behind gets
+    /// `Err(Error::Lagged { missed })` once, then the events after the gap:
+    /// every front reports the gap the same way, as an error with code
+    /// `LAGGED`, and the stream goes on.
+    pub async fn next(&mut self) -> crate::Result<Option<Event>> {
         match self.rx.recv().await {
-            Ok(e) => Received::Event(e),
-            Err(broadcast::error::RecvError::Lagged(n)) => Received::Lagged(n),
-            Err(broadcast::error::RecvError::Closed) => Received::Closed,
+            Ok(e) => Ok(Some(e)),
+            Err(broadcast::error::RecvError::Lagged(missed)) => {
+                Err(crate::Error::Lagged { missed })
+            }
+            Err(broadcast::error::RecvError::Closed) => Ok(None),
         }
     }
 }

@@ -90,11 +90,14 @@ pub struct Graph {
     pub edges: Vec<GraphEdge>,
 }
 
+/// Hops followed when a caller names no depth.
+pub const DEFAULT_DEPTH: usize = 2;
+
 /// Largest depth accepted.
 pub const MAX_DEPTH: usize = 16;
 
 /// Traverse from `root` up to `depth` hops. The root must exist.
-pub async fn traverse(
+pub(crate) async fn traverse(
     store: &dyn Store,
     root: &EntityRef,
     traversal: Traversal,

@@ -2,9 +2,10 @@
 //!
 //! Everything a front (CLI, Python, Node) can do goes through [`Platform`]:
 //! input is parsed and validated ([`ingest`], [`model::validate`]), planned,
-//! committed to a [`store::Store`] with an [`audit`] record per change, and
-//! announced as [`events`]. No wasmtime here: plugins reach core through the
-//! traits in [`plugin`].
+//! checked, committed to the store with an [`audit`] record per change, and
+//! announced as [`events`] — all in [`pipeline`], the one door. The store is
+//! crate-private: nothing outside core can write to it. No wasmtime here:
+//! plugins reach core through the traits in [`plugin`].
 
 pub mod audit;
 pub mod diagnostic;
@@ -18,9 +19,9 @@ pub mod pipeline;
 pub mod platform;
 pub mod plugin;
 pub mod query;
-pub mod store;
+pub(crate) mod store;
 
 pub use diagnostic::{Diagnostic, Severity, SourceLocation};
-pub use error::{Error, PluginErrorKind, Result};
+pub use error::{ERROR_CODES, Error, PluginErrorKind, Result};
 pub use model::{Entity, EntityRef};
 pub use platform::{Platform, StoreSpec};

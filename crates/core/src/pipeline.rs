@@ -1,17 +1,23 @@
-//! The one write path: every change to the catalogue goes through here.
+//! The one write path: every change, from every front, goes through here.
 //!
 //! ```text
-//! request (upsert | delete | import)
-//!   -> parse + validate            ingest / model::validate, diagnostics with file:line / JSON path
-//!   -> plan: a ChangeSet            per entity: create / update / unchanged / delete, warnings
-//!                                   (dangling refs, orphans)
+//! request (import | upsert | delete | provider call)
+//!   -> validate                     only a `Validated` load or a value checked by
+//!                                   ingest becomes a request; the actor is checked
+//!   -> plan: a ChangeSet             per entity: create / update / unchanged / delete,
+//!                                   warnings (dangling refs, orphans)
+//!   -> checks                        access and guardrail stages, in order (empty
+//!                                   until policies fill the list); any may refuse
 //!   -> (dry run stops here)
-//!   -> commit                       one store transaction: etag checks, rows, audit records
-//!   -> events                       published to subscribers
+//!   -> commit                        one store transaction: etag checks, rows, audit records
+//!   -> publish                       the commit's events, to this process's subscribers
 //! ```
 //!
-//! A dry run and a real run share everything up to the commit, so a preview is
-//! what runs. Access checks and guardrails slot in between plan and commit.
+//! Everything here is crate-private but the types a caller sees
+//! ([`WriteOptions`] in, [`ChangeSet`] out): the platform's handles are the
+//! only callers of [`run`], and the store's write side is reachable only from
+//! it. A dry run and a real run share everything up to the commit, so a
+//! preview is what runs.
 
 use std::collections::{HashMap, HashSet};
 
@@ -19,12 +25,18 @@ use serde::{Deserialize, Serialize};
 
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result};
-use crate::ingest::SourcedEntity;
+use crate::events::EventBus;
+use crate::ingest::Validated;
 use crate::model::{Entity, EntityRef, index, relations};
-use crate::store::{Change, ChangeBatch, Outcome, PreparedEntity, Store};
+pub use crate::store::Outcome;
+use crate::store::{AuditOnly, Change, ChangeBatch, PreparedEntity, Store};
+
+/// The actor recorded when a write names none and the platform was opened
+/// without one.
+pub const DEFAULT_ACTOR: &str = "system";
 
 /// Everything derived from one validated entity, ready for the store.
-pub fn prepare(entity: Entity, location: Option<String>) -> PreparedEntity {
+pub(crate) fn prepare(entity: Entity, location: Option<String>) -> PreparedEntity {
     let (relations, _) = relations::derive(&entity);
     let search = index::search_rows(&entity, &relations);
     let text = index::search_text(&entity);
@@ -39,22 +51,51 @@ pub fn prepare(entity: Entity, location: Option<String>) -> PreparedEntity {
     }
 }
 
-/// Who is acting and how.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// Who is acting and how. The default is the platform's actor, for real.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct WriteOptions {
-    /// The actor recorded in the audit log (a user ref, or `system`).
-    pub actor: String,
+    /// The actor recorded in the audit log: an entity ref with its kind
+    /// (`user:default/jane`, `component:default/deploy-bot`) or `system`.
+    /// `None`: the actor the platform was opened with.
+    pub actor: Option<String>,
     /// Plan only: return what would happen, write nothing.
     pub dry_run: bool,
 }
 
-impl Default for WriteOptions {
-    fn default() -> Self {
+impl WriteOptions {
+    /// Options that act as `actor`.
+    pub fn actor(actor: impl Into<String>) -> Self {
         Self {
-            actor: "system".to_string(),
+            actor: Some(actor.into()),
             dry_run: false,
         }
     }
+
+    /// The same options, as a dry run.
+    pub fn dry_run(mut self) -> Self {
+        self.dry_run = true;
+        self
+    }
+}
+
+/// Check an actor: `system`, or an entity ref that names its kind. Returns
+/// the actor as it will be recorded.
+pub fn check_actor(actor: &str) -> Result<String> {
+    if actor == DEFAULT_ACTOR {
+        return Ok(actor.to_string());
+    }
+    let invalid = |why: String| {
+        Error::invalid(Diagnostic::error(
+            "actor",
+            format!("invalid actor '{actor}': {why}; expected `system` or an entity ref such as `user:default/jane`"),
+        ))
+    };
+    if !actor.contains(':') {
+        return Err(invalid("it names no kind".into()));
+    }
+    EntityRef::parse(actor)
+        .map(|r| r.to_string())
+        .map_err(|e| invalid(e.to_string()))
 }
 
 /// One planned (or done) change.
@@ -77,8 +118,21 @@ pub struct ChangeSet {
     /// Entities that were imported from the same locations before but are no
     /// longer there. They are reported, not deleted.
     pub orphans: Vec<String>,
+    /// Side effects outside the catalogue (provider calls), each recorded
+    /// in the audit log when done.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub effects: Vec<Effect>,
     /// Whether this was a dry run (nothing written).
     pub dry_run: bool,
+}
+
+/// A side effect outside the catalogue, as planned: what and on what.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Effect {
+    /// e.g. `resource.apply`.
+    pub action: String,
+    /// e.g. `postgres.database/orders`.
+    pub subject: String,
 }
 
 impl ChangeSet {
@@ -160,14 +214,12 @@ async fn plan_outcomes(
         .collect())
 }
 
-/// The parsed request the pipeline runs.
+/// A validated request the pipeline runs. Crate-private: only the
+/// platform's handles build one, from input they have validated.
 #[derive(Debug)]
-pub enum Request {
-    /// Entities loaded from files (an import); `locations` are the roots read.
-    Import {
-        entities: Vec<SourcedEntity>,
-        locations: Vec<String>,
-    },
+pub(crate) enum Request {
+    /// Entities loaded from files (an import).
+    Import(Validated),
     /// One entity from an API call, optionally guarded by an etag.
     Upsert {
         entity: Box<Entity>,
@@ -180,30 +232,52 @@ pub enum Request {
     },
 }
 
-/// Run a validated request through plan and commit. Returns the change set
-/// and the events to publish.
-pub async fn run(
-    store: &dyn Store,
-    origin: &str,
-    request: Request,
-    opts: &WriteOptions,
-) -> Result<(ChangeSet, Vec<crate::events::Event>)> {
+/// A stage between plan and commit: an access check or a guardrail. It sees
+/// the actor and the planned change set, and refuses (typically with
+/// [`Error::Denied`]; nothing is written) or lets it through. Checks run in
+/// the order they were added to the platform
+/// ([`crate::platform::PlatformBuilder::check`]), for dry runs too, so a
+/// preview shows a refusal a real run would meet.
+#[async_trait::async_trait]
+pub trait Check: Send + Sync {
+    async fn check(&self, actor: &str, set: &ChangeSet) -> Result<()>;
+}
+
+/// What the pipeline writes to and publishes on.
+pub(crate) struct Context<'a> {
+    pub store: &'a dyn Store,
+    pub bus: &'a EventBus,
+    /// The platform instance (its own events are not echoed back to it).
+    pub origin: &'a str,
+    /// The actor when the write names none.
+    pub actor: &'a str,
+    /// Access and guardrail stages, in order.
+    pub checks: &'a [std::sync::Arc<dyn Check>],
+}
+
+/// Run a request: plan, checks, (dry run stops), commit, publish.
+pub(crate) async fn run(ctx: &Context<'_>, request: Request, opts: &WriteOptions) -> Result<ChangeSet> {
+    let actor = check_actor(opts.actor.as_deref().unwrap_or(ctx.actor))?;
+    let store = ctx.store;
     let (changes, mut set, action) = match request {
-        Request::Import {
-            entities,
-            locations,
-        } => {
+        Request::Import(validated) => {
+            let Validated {
+                entities,
+                warnings,
+                roots,
+            } = validated;
             let prepared: Vec<PreparedEntity> =
                 crate::parallel::map(entities, |s| prepare(s.entity, Some(s.location_key)));
             let mut set = ChangeSet {
-                warnings: dangling_refs(store, &prepared).await?,
+                warnings,
                 ..ChangeSet::default()
             };
+            set.warnings.extend(dangling_refs(store, &prepared).await?);
             let loaded: HashSet<String> = prepared
                 .iter()
                 .map(|p| p.entity.entity_ref().key())
                 .collect();
-            for loc in &locations {
+            for loc in &roots {
                 for r in store.entities_of_location(loc).await? {
                     if !loaded.contains(&r.key()) {
                         set.warnings.push(
@@ -291,15 +365,19 @@ pub async fn run(
             )
         }
     };
+    for check in ctx.checks {
+        check.check(&actor, &set).await?;
+    }
     if opts.dry_run {
         set.dry_run = true;
-        return Ok((set, Vec::new()));
+        return Ok(set);
     }
     let result = store
         .commit(ChangeBatch {
             changes,
-            actor: opts.actor.clone(),
-            origin: origin.to_string(),
+            records: Vec::new(),
+            actor,
+            origin: ctx.origin.to_string(),
             action: action.to_string(),
         })
         .await?;
@@ -312,7 +390,63 @@ pub async fn run(
             etag: etag.clone(),
         })
         .collect();
-    Ok((set, result.events))
+    for event in result.events {
+        ctx.bus.publish(event);
+    }
+    Ok(set)
+}
+
+/// Run a side effect done outside the store (a provider call) through the
+/// pipeline: actor check, checks on the planned effect, then `effect`, then
+/// its audit record (whether it succeeded or failed) and event. Dry runs are
+/// refused: a provider's own `plan` is the preview of its side effects.
+pub(crate) async fn run_effect<T, F>(
+    ctx: &Context<'_>,
+    mut record: AuditOnly,
+    opts: &WriteOptions,
+    effect: F,
+) -> Result<T>
+where
+    F: std::future::Future<Output = Result<T>>,
+{
+    let actor = check_actor(opts.actor.as_deref().unwrap_or(ctx.actor))?;
+    if opts.dry_run {
+        return Err(Error::invalid(Diagnostic::error(
+            "dry_run",
+            format!(
+                "{} cannot be previewed as a dry run; ask the provider for a plan instead",
+                record.action
+            ),
+        )));
+    }
+    let set = ChangeSet {
+        effects: vec![Effect {
+            action: record.action.clone(),
+            subject: record.subject.clone(),
+        }],
+        ..ChangeSet::default()
+    };
+    for check in ctx.checks {
+        check.check(&actor, &set).await?;
+    }
+    let outcome = effect.await;
+    if let (serde_json::Value::Object(details), Err(e)) = (&mut record.details, &outcome) {
+        details.insert("error".into(), serde_json::json!({"code": e.code(), "message": e.to_string()}));
+    }
+    let result = ctx
+        .store
+        .commit(ChangeBatch {
+            changes: Vec::new(),
+            records: vec![record],
+            actor,
+            origin: ctx.origin.to_string(),
+            action: String::new(),
+        })
+        .await?;
+    for event in result.events {
+        ctx.bus.publish(event);
+    }
+    outcome
 }
 
 /// A dry run must report the conflict a real run would hit.

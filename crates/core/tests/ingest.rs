@@ -31,7 +31,7 @@ fn load(paths: &[PathBuf]) -> Loaded {
 
 fn show(loaded: &Loaded) -> String {
     loaded
-        .diagnostics
+        .diagnostics()
         .iter()
         .map(|d| format!("\n  {d}"))
         .collect()
@@ -39,7 +39,7 @@ fn show(loaded: &Loaded) -> String {
 
 /// The one error of a load (fails if there are none or several).
 fn the_error(loaded: &Loaded) -> &Diagnostic {
-    let errors: Vec<_> = loaded.diagnostics.iter().filter(|d| d.is_error()).collect();
+    let errors: Vec<_> = loaded.diagnostics().iter().filter(|d| d.is_error()).collect();
     assert_eq!(
         errors.len(),
         1,
@@ -65,20 +65,20 @@ fn file(path: PathBuf) -> String {
 fn sample_catalogue_loads_cleanly_from_its_root_location() {
     let root = sample().join("catalog-info.yaml");
     let loaded = load(std::slice::from_ref(&root));
-    assert!(loaded.diagnostics.is_empty(), "{}", show(&loaded));
-    assert_eq!(loaded.entities.len(), 55);
-    assert_eq!(loaded.files.len(), 9, "{:?}", loaded.files);
+    assert!(loaded.diagnostics().is_empty(), "{}", show(&loaded));
+    assert_eq!(loaded.entities().len(), 55);
+    assert_eq!(loaded.files().len(), 9, "{:?}", loaded.files());
     // Targets are shown relative to the file that names them, tidied.
     assert!(
         loaded
-            .files
+            .files()
             .contains(&file(sample().join("systems/payments.yaml")))
     );
     let key = location_key(&root);
-    assert!(loaded.entities.iter().all(|e| e.location_key == key));
+    assert!(loaded.entities().iter().all(|e| e.location_key == key));
 
     let mut kinds = std::collections::BTreeMap::new();
-    for e in &loaded.entities {
+    for e in loaded.entities() {
         *kinds.entry(e.entity.kind.clone()).or_insert(0) += 1;
     }
     let expected = [
@@ -101,12 +101,12 @@ fn sample_catalogue_loads_cleanly_from_its_root_location() {
 fn sample_catalogue_has_no_dangling_refs() {
     let loaded = load(&[sample().join("catalog-info.yaml")]);
     let known: HashSet<String> = loaded
-        .entities
+        .entities()
         .iter()
         .map(|e| e.entity.entity_ref().key())
         .collect();
     let mut count = 0;
-    for e in &loaded.entities {
+    for e in loaded.entities() {
         let (rows, problems) = relations::derive(&e.entity);
         assert!(problems.is_empty(), "{problems:?}");
         for row in rows {
@@ -132,11 +132,11 @@ fn sample_directory_reads_each_file_once() {
     // The walk reaches every file, and so does the root Location inside it:
     // each file is still read once, so there are no duplicates.
     let loaded = load(&[sample()]);
-    assert!(loaded.diagnostics.is_empty(), "{}", show(&loaded));
-    assert_eq!(loaded.entities.len(), 55);
-    assert_eq!(loaded.files.len(), 9);
+    assert!(loaded.diagnostics().is_empty(), "{}", show(&loaded));
+    assert_eq!(loaded.entities().len(), 55);
+    assert_eq!(loaded.files().len(), 9);
     let key = location_key(&sample());
-    assert!(loaded.entities.iter().all(|e| e.location_key == key));
+    assert!(loaded.entities().iter().all(|e| e.location_key == key));
 }
 
 #[test]
@@ -159,12 +159,12 @@ fn every_sample_file_validates_on_its_own() {
         // As a path, not as text: placeholders resolve relative to a file only.
         let loaded = load(std::slice::from_ref(&f));
         assert!(
-            loaded.diagnostics.is_empty(),
+            loaded.diagnostics().is_empty(),
             "{}:{}",
             f.display(),
             show(&loaded)
         );
-        assert!(!loaded.entities.is_empty());
+        assert!(!loaded.entities().is_empty());
     }
 }
 
@@ -172,7 +172,7 @@ fn every_sample_file_validates_on_its_own() {
 fn entities_carry_their_source() {
     let loaded = load(&[sample().join("org/groups.yaml")]);
     let eng = loaded
-        .entities
+        .entities()
         .iter()
         .find(|e| e.entity.metadata.name == "engineering")
         .unwrap();
@@ -195,10 +195,10 @@ fn malformed_yaml_names_file_document_and_line() {
     assert!(e.message.contains("invalid YAML"), "{e}");
     assert_eq!(e.path, "metadata");
     // The other file of the directory still loads; nothing of the broken one does.
-    assert_eq!(loaded.entities.len(), 3);
+    assert_eq!(loaded.entities().len(), 3);
     assert!(
         loaded
-            .entities
+            .entities()
             .iter()
             .all(|s| s.source.file.ends_with("domains.yaml"))
     );
@@ -215,7 +215,7 @@ fn unknown_kind_points_at_kind() {
     assert_eq!(e.path, "kind");
     assert!(e.message.contains("Componnet"), "{e}");
     assert_eq!(e.entity.as_deref(), Some("componnet:default/ui-kit"));
-    assert_eq!(loaded.entities.len(), 7);
+    assert_eq!(loaded.entities().len(), 7);
 }
 
 #[test]
@@ -290,7 +290,7 @@ fn duplicate_across_files_names_the_first() {
     assert!(e.message.contains(&first), "{e}");
     // The first definition is kept, the second is not.
     let shops: Vec<_> = loaded
-        .entities
+        .entities()
         .iter()
         .filter(|s| s.entity.metadata.name.eq_ignore_ascii_case("web-shop"))
         .collect();
@@ -310,8 +310,8 @@ fn location_cycle_names_the_chain() {
         let chain = format!("{} -> {more} -> {}", file(root.clone()), file(root.clone()));
         assert!(e.message.contains(&chain), "{e}\nexpected {chain}");
         // Both Locations are entities; each file was read once.
-        assert_eq!(loaded.entities.len(), 2);
-        assert_eq!(loaded.files.len(), 2);
+        assert_eq!(loaded.entities().len(), 2);
+        assert_eq!(loaded.files().len(), 2);
     }
 }
 
@@ -322,7 +322,7 @@ fn alias_bomb_is_refused_with_its_place() {
     assert_eq!(place(e), (file(fixture("alias-bomb/bomb.yaml")), 0, 15, 14));
     assert!(e.message.contains("alias"), "{e}");
     assert_eq!(e.path, "spec.lol.l4[0]");
-    assert!(loaded.entities.is_empty());
+    assert!(loaded.entities().is_empty());
 }
 
 // ---- other inputs -------------------------------------------------------------
@@ -371,7 +371,7 @@ spec:
     assert_eq!(e.path, "spec.targets[0]");
     assert!(e.message.contains("gone.yaml"), "{e}");
     let warnings: Vec<_> = loaded
-        .diagnostics
+        .diagnostics()
         .iter()
         .filter(|d| !d.is_error())
         .collect();
@@ -389,14 +389,14 @@ spec:
         "{}",
         warnings[1]
     );
-    assert_eq!(loaded.entities.len(), 3);
+    assert_eq!(loaded.entities().len(), 3);
 }
 
 #[test]
 fn documents_that_are_not_entities() {
     let text = "# nothing\n---\n---\n- a\n- b\n---\nkind: Component\n";
     let loaded = load_text("t.yaml", text, &KindRegistry::builtin(), &Limits::default());
-    let errors: Vec<_> = loaded.diagnostics.iter().filter(|d| d.is_error()).collect();
+    let errors: Vec<_> = loaded.diagnostics().iter().filter(|d| d.is_error()).collect();
     // The empty documents are skipped; the list is refused; the mapping goes to validation.
     assert!(errors.len() >= 2, "{}", show(&loaded));
     assert_eq!(place(errors[0]), ("t.yaml".to_string(), 1, 4, 1));
@@ -431,9 +431,9 @@ fn values_have_an_input_source_and_duplicates_are_caught() {
         ],
         &KindRegistry::builtin(),
     );
-    assert_eq!(loaded.entities.len(), 2);
-    assert_eq!(loaded.entities[1].source.file, "<input>");
-    assert_eq!(loaded.entities[1].source.document, 2);
+    assert_eq!(loaded.entities().len(), 2);
+    assert_eq!(loaded.entities()[1].source.file, "<input>");
+    assert_eq!(loaded.entities()[1].source.document, 2);
     let e = the_error(&loaded);
     assert_eq!(place(e).1, 3);
     assert!(e.message.contains("<input>:0"), "{e}");
@@ -450,9 +450,9 @@ fn text_locations_resolve_against_the_name() {
     let name = file(dir.path().join("inline.yaml"));
     let text = "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata: {name: l}\nspec: {target: ./team.yaml}\n";
     let loaded = load_text(&name, text, &KindRegistry::builtin(), &Limits::default());
-    assert!(loaded.diagnostics.is_empty(), "{}", show(&loaded));
-    assert_eq!(loaded.entities.len(), 2);
-    assert_eq!(loaded.files, [name, file(dir.path().join("team.yaml"))]);
+    assert!(loaded.diagnostics().is_empty(), "{}", show(&loaded));
+    assert_eq!(loaded.entities().len(), 2);
+    assert_eq!(loaded.files(), [name, file(dir.path().join("team.yaml"))]);
 }
 
 #[test]
@@ -470,9 +470,9 @@ fn directory_targets_are_walked() {
     )
     .unwrap();
     let loaded = load(std::slice::from_ref(&root));
-    assert!(loaded.diagnostics.is_empty(), "{}", show(&loaded));
-    assert_eq!(loaded.entities.len(), 17);
-    assert_eq!(loaded.files.len(), 3);
+    assert!(loaded.diagnostics().is_empty(), "{}", show(&loaded));
+    assert_eq!(loaded.entities().len(), 17);
+    assert_eq!(loaded.files().len(), 3);
 }
 
 #[test]

@@ -86,7 +86,7 @@ fn backstage_rejects_the_same_documents_of_the_broken_copies() {
             &Limits::default(),
         );
         let ours: BTreeSet<(String, usize)> = loaded
-            .diagnostics
+            .diagnostics()
             .iter()
             .filter(|d| d.is_error())
             .map(|d| {

@@ -23,7 +23,7 @@ fn load(path: &Path) -> Loaded {
 
 fn show(loaded: &Loaded) -> String {
     loaded
-        .diagnostics
+        .diagnostics()
         .iter()
         .map(|d| format!("\n  {d}"))
         .collect()
@@ -32,12 +32,12 @@ fn show(loaded: &Loaded) -> String {
 /// The one diagnostic of a load (fails if there are none or several).
 fn only(loaded: &Loaded) -> &Diagnostic {
     assert_eq!(
-        loaded.diagnostics.len(),
+        loaded.diagnostics().len(),
         1,
         "expected one diagnostic:{}",
         show(loaded)
     );
-    &loaded.diagnostics[0]
+    &loaded.diagnostics()[0]
 }
 
 /// A directory with `catalog.yaml` holding one Component whose
@@ -60,16 +60,16 @@ fn catalogue(placeholder: &str, files: &[(&str, &[u8])]) -> tempfile::TempDir {
 #[test]
 fn placeholders_are_replaced_by_the_files_they_name() {
     let loaded = load(&fixtures().join("good.yaml"));
-    assert!(loaded.diagnostics.is_empty(), "{}", show(&loaded));
-    assert_eq!(loaded.entities.len(), 2);
+    assert!(loaded.diagnostics().is_empty(), "{}", show(&loaded));
+    assert_eq!(loaded.entities().len(), 2);
     // Targets are not catalogue files: only good.yaml was read as one.
-    assert_eq!(loaded.files.len(), 1);
+    assert_eq!(loaded.files().len(), 1);
 
-    let api = &loaded.entities[0].entity;
+    let api = &loaded.entities()[0].entity;
     let definition = std::fs::read_to_string(fixtures().join("defs/orders.openapi.yaml")).unwrap();
     assert_eq!(api.spec.as_ref().unwrap()["definition"], json!(definition));
 
-    let spec = loaded.entities[1].entity.spec.as_ref().unwrap();
+    let spec = loaded.entities()[1].entity.spec.as_ref().unwrap();
     // `$yaml`: the parsed value; its own `$text` is data, not resolved again.
     assert_eq!(
         spec["config"],
@@ -89,9 +89,9 @@ fn placeholders_are_replaced_by_the_files_they_name() {
 fn the_sample_catalogue_reads_an_api_definition_from_a_file() {
     let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/catalog");
     let loaded = load(&sample.join("catalog-info.yaml"));
-    assert!(loaded.diagnostics.is_empty(), "{}", show(&loaded));
+    assert!(loaded.diagnostics().is_empty(), "{}", show(&loaded));
     let api = loaded
-        .entities
+        .entities()
         .iter()
         .find(|e| e.entity.metadata.name == "inventory-api")
         .unwrap();
@@ -133,13 +133,13 @@ fn each_broken_placeholder_is_reported_where_it_is_written() {
          Severity::Warning, "unknown placeholder `$foo`: paved resolves `$text`, `$json` and `$yaml`".to_string()),
     ];
     assert_eq!(
-        loaded.diagnostics.len(),
+        loaded.diagnostics().len(),
         expected.len(),
         "{}",
         show(&loaded)
     );
     for (d, (document, line, column, path, entity, severity, message)) in
-        loaded.diagnostics.iter().zip(expected)
+        loaded.diagnostics().iter().zip(expected)
     {
         let at = d.location.as_ref().unwrap();
         assert_eq!(
@@ -154,13 +154,13 @@ fn each_broken_placeholder_is_reported_where_it_is_written() {
     }
     // A broken placeholder rejects its entity; an unknown one only warns.
     let names: Vec<_> = loaded
-        .entities
+        .entities()
         .iter()
         .map(|e| e.entity.metadata.name.as_str())
         .collect();
     assert_eq!(names, ["unknown"]);
     assert_eq!(
-        loaded.entities[0].entity.spec.as_ref().unwrap()["config"],
+        loaded.entities()[0].entity.spec.as_ref().unwrap()["config"],
         json!({"$foo": "./defs/limits.json"})
     );
 }
@@ -192,9 +192,9 @@ fn paths_are_relative_to_the_file_holding_the_placeholder() {
     )
     .unwrap();
     let loaded = load(&root.join("location.yaml"));
-    assert!(loaded.diagnostics.is_empty(), "{}", show(&loaded));
+    assert!(loaded.diagnostics().is_empty(), "{}", show(&loaded));
     let specs: Vec<_> = loaded
-        .entities
+        .entities()
         .iter()
         .filter_map(|e| e.entity.spec.as_ref())
         .filter(|s| s.get("config").is_some())
@@ -212,9 +212,9 @@ fn a_whole_document_can_be_a_placeholder() {
     std::fs::write(dir.path().join("team.txt"), entity).unwrap();
     std::fs::write(dir.path().join("catalog.yaml"), "$yaml: ./team.txt\n").unwrap();
     let loaded = load(&dir.path().join("catalog.yaml"));
-    assert!(loaded.diagnostics.is_empty(), "{}", show(&loaded));
+    assert!(loaded.diagnostics().is_empty(), "{}", show(&loaded));
     assert_eq!(
-        loaded.entities[0].entity.entity_ref().to_string(),
+        loaded.entities()[0].entity.entity_ref().to_string(),
         "group:default/team-a"
     );
 }
@@ -239,7 +239,7 @@ fn text_and_values_have_no_file_to_resolve_against() {
             .contains("placeholders need a file to resolve relative paths"),
         "{d}"
     );
-    assert!(loaded.entities.is_empty());
+    assert!(loaded.entities().is_empty());
 
     let value = json!({
         "apiVersion": "backstage.io/v1alpha1",
@@ -257,7 +257,7 @@ fn text_and_values_have_no_file_to_resolve_against() {
             .contains("placeholders need a file to resolve relative paths"),
         "{d}"
     );
-    assert!(loaded.entities.is_empty());
+    assert!(loaded.entities().is_empty());
 }
 
 #[test]
@@ -279,7 +279,7 @@ fn targets_obey_the_same_limits_as_catalogue_files() {
     );
     let dir = catalogue("{ $text: ./ok.txt }", &[("ok.txt", &[b'x'; 400])]);
     let loaded = load_with(&dir.path().join("catalog.yaml"), &limits);
-    assert!(loaded.diagnostics.is_empty(), "{}", show(&loaded));
+    assert!(loaded.diagnostics().is_empty(), "{}", show(&loaded));
 
     let dir = catalogue("{ $yaml: ./deep.yaml }", &[("deep.yaml", b"[[[[[1]]]]]")]);
     let loaded = load_with(&dir.path().join("catalog.yaml"), &limits);
@@ -349,9 +349,9 @@ fn only_regular_files_are_opened() {
     std::os::unix::fs::symlink(outside.path().join("shared.txt"), dir.path().join("shared"))
         .unwrap();
     let loaded = load(&dir.path().join("catalog.yaml"));
-    assert!(loaded.diagnostics.is_empty(), "{}", show(&loaded));
+    assert!(loaded.diagnostics().is_empty(), "{}", show(&loaded));
     assert_eq!(
-        loaded.entities[0].entity.spec.as_ref().unwrap()["config"],
+        loaded.entities()[0].entity.spec.as_ref().unwrap()["config"],
         json!("shared")
     );
 }

@@ -2,10 +2,19 @@
 //!
 //! ```yaml
 //! store: sqlite:.paved/paved.db        # or postgres://user@host:5432/db
+//! actor: user:default/platform-bot     # who writes when a call names no actor
 //! kinds:                               # custom kinds, validated by a JSON Schema
 //!   - kind: ServiceLevel
 //!     apiVersions: [acme.example/v1]
 //!     schema: schemas/service-level.json   # relative to this file
+//! pluginCache: .paved/plugin-cache     # precompiled components (relative to this file)
+//! plugins:                             # guardrails and providers (WebAssembly components)
+//!   - name: require-owner
+//!     path: plugins/require_owner.wasm # relative to this file
+//!     kind: guardrail
+//!     settings: { allowedKinds: [group] }
+//!     grants: { catalogue: true }
+//!     limits: { timeoutMs: 500 }
 //! ```
 //!
 //! The file is parsed with the same hardened YAML loader as catalogue files,
@@ -14,7 +23,8 @@
 use std::path::{Path, PathBuf};
 
 use paved_core::model::schema::KindRegistry;
-use paved_core::{Diagnostic, Error, Platform, Result, SourceLocation, StoreSpec};
+use paved_core::{Diagnostic, Error, Result, SourceLocation, StoreSpec};
+use paved_plugins::PluginConfig;
 use serde::{Deserialize, Serialize};
 
 /// The configuration file's content.
@@ -25,9 +35,21 @@ pub struct Config {
     /// Default: `sqlite:.paved/paved.db` under the working directory.
     #[serde(default)]
     pub store: Option<String>,
+    /// The actor writes are recorded under when they name none
+    /// (`user:default/jane`, or `system`, the default).
+    #[serde(default)]
+    pub actor: Option<String>,
     /// Custom kinds.
     #[serde(default)]
     pub kinds: Vec<CustomKind>,
+    /// Directory for precompiled plugin components (relative to this file).
+    #[serde(default)]
+    pub plugin_cache: Option<PathBuf>,
+    /// Guardrail and provider plugins: name, path (relative to this file),
+    /// kind, settings, grants, limits.
+    #[serde(default)]
+    #[schemars(with = "Vec<serde_json::Value>")]
+    pub plugins: Vec<PluginConfig>,
     /// Where the file was read from (set by [`Config::load`]).
     #[serde(skip)]
     pub path: Option<PathBuf>,
@@ -118,21 +140,31 @@ impl Config {
         Ok(kinds)
     }
 
-    /// The store to open: `override_store` (e.g. `--store`) wins over the file.
-    pub fn store_spec(&self, override_store: Option<&str>) -> Result<StoreSpec> {
-        match override_store.or(self.store.as_deref()) {
-            Some(s) => StoreSpec::parse(s),
-            None => Ok(StoreSpec::default()),
-        }
+    /// The configured plugins, with paths resolved against this file's
+    /// directory (component files and granted host directories).
+    pub fn plugins(&self) -> Vec<PluginConfig> {
+        let base = self.base_dir();
+        self.plugins
+            .iter()
+            .cloned()
+            .map(|mut p| {
+                p.path = base.join(&p.path);
+                for dir in &mut p.grants.dirs {
+                    dir.host = base.join(&dir.host);
+                }
+                p
+            })
+            .collect()
     }
 
-    /// Open the platform this configuration describes.
-    pub async fn open(&self, override_store: Option<&str>) -> Result<Platform> {
-        Platform::builder()
-            .store(self.store_spec(override_store)?)
-            .kinds(self.kinds()?)
-            .build()
-            .await
+    /// The plugin cache directory, resolved against this file's directory.
+    pub fn plugin_cache(&self) -> Option<PathBuf> {
+        self.plugin_cache.as_ref().map(|p| self.base_dir().join(p))
+    }
+
+    /// The store this file names, if any.
+    pub fn store_spec(&self) -> Result<Option<StoreSpec>> {
+        self.store.as_deref().map(StoreSpec::parse).transpose()
     }
 }
 

@@ -1,28 +1,83 @@
 //! paved: an embeddable internal-developer-platform engine.
 //!
-//! This is the crate a Rust user adds, and the one the CLI and the Python and
-//! Node bindings build on. It re-exports the engine ([`paved_core`]) and adds
-//! the configuration file (`paved.yaml`): which store, which custom kinds.
+//! This is the crate a Rust user adds, and the only one the CLI, the Python
+//! and Node bindings and the benchmarks depend on. It opens a platform from
+//! options and `paved.yaml` ([`open`]), wires the plugin host into it, and
+//! exports a curated surface: the platform and its handles, the request and
+//! result types they take and return, and the errors. The store is not part
+//! of it: every write goes through the platform's pipeline.
 //!
 //! ```no_run
 //! # async fn demo() -> paved::Result<()> {
-//! let platform = paved::Platform::builder()
-//!     .store(paved::StoreSpec::parse("sqlite::memory:")?)
-//!     .build()
-//!     .await?;
+//! let platform = paved::open(paved::OpenOptions::default().store("sqlite::memory:")).await?;
 //! let set = platform
 //!     .catalog()
-//!     .import(&["examples/catalog".into()], &Default::default())
+//!     .import(&["examples/catalog".into()], &paved::WriteOptions::default())
 //!     .await?;
 //! println!("{} entities imported", set.changes.len());
 //! # Ok(()) }
 //! ```
+//!
+//! [`surface::OPERATIONS`] lists every operation with the name each front
+//! gives it.
 
 pub mod config;
+mod open;
+mod plugin_tools;
+pub mod surface;
 
-pub use config::Config;
-pub use paved_core::{
-    Diagnostic, Entity, EntityRef, Error, Platform, PluginErrorKind, Result, Severity,
-    SourceLocation, StoreSpec, audit, events, graph, ingest, model, pipeline, platform, plugin,
-    query, store,
+pub use config::{Config, CustomKind};
+pub use open::{DEFAULT_CONFIG, OpenOptions, open, validate};
+pub use plugin_tools::{check_plugin, inspect_plugin};
+
+// The platform and its handles.
+pub use paved_core::platform::{
+    Audit, Catalog, Platform, PluginInfo, PluginSummary, Plugins, StoreSpec,
 };
+// Writes: options in, change sets out.
+pub use paved_core::pipeline::{
+    ChangeSet, DEFAULT_ACTOR, Effect, Outcome, PlannedChange, WriteOptions,
+};
+// Input, validation and where problems are.
+pub use paved_core::ingest::{Loaded, SourcedEntity, Validated};
+pub use paved_core::model::{Entity, EntityRef};
+pub use paved_core::{Diagnostic, Severity, SourceLocation};
+// Reads.
+pub use paved_core::audit::{AuditRecord, ChainBreak, VerifyReport};
+pub use paved_core::events::{Event, Subscription};
+pub use paved_core::graph::{Graph, GraphEdge, GraphNode, Traversal};
+pub use paved_core::query::{FacetCount, Page, QuerySpec};
+// Errors.
+pub use paved_core::{ERROR_CODES, Error, PluginErrorKind, Result};
+
+/// Defaults core applies when a caller leaves a parameter out.
+pub mod defaults {
+    pub use paved_core::audit::DEFAULT_LIMIT as AUDIT_LIMIT;
+    pub use paved_core::graph::DEFAULT_DEPTH as GRAPH_DEPTH;
+    pub use paved_core::graph::MAX_DEPTH as GRAPH_MAX_DEPTH;
+    pub use paved_core::pipeline::DEFAULT_ACTOR as ACTOR;
+    pub use paved_core::query::{DEFAULT_LIMIT as QUERY_LIMIT, MAX_LIMIT as QUERY_MAX_LIMIT};
+}
+
+/// The plugin contract's types (requests and answers of guardrails and
+/// providers) and the plugin configuration.
+pub mod plugins {
+    pub use paved_core::plugin::{
+        Applied, ApplyRequest, Capability, Change, FieldDiff, GuardrailInfo, ImportRequest,
+        Imported, Operation, Plan, PlanRequest, ProviderInfo, ResourceAddress, ResourceRequest,
+        ResourceTypeInfo, Review, Subject, Verdict, Violation, default_name,
+    };
+    pub use paved_plugins::inspect::{Inspection, parse_grant};
+    pub use paved_plugins::{DirGrant, DirMode, Grants, Limits, PluginConfig, PluginKind};
+}
+
+/// Checks between plan and commit (the policies issue adds guardrail checks).
+pub mod checks {
+    pub use paved_core::pipeline::Check;
+    pub use paved_core::platform::PlatformBuilder;
+}
+
+/// Schemas for editors: entities and `paved.yaml`.
+pub mod schema {
+    pub use paved_core::model::schema::KindRegistry;
+}

@@ -193,6 +193,9 @@ impl<'a> Loader<'a> {
     /// One path argument: a file or a directory.
     pub(super) fn load_root(&mut self, path: &Path) {
         let key = location_key(path);
+        if !self.out.roots.contains(&key) {
+            self.out.roots.push(key.clone());
+        }
         let display = path.display().to_string();
         let metadata = match std::fs::metadata(path) {
             Ok(m) => m,
@@ -310,6 +313,9 @@ impl<'a> Loader<'a> {
         }];
         // Text is not read from a file: its placeholders are left as diagnostics.
         let key = location_key(path);
+        if !self.out.roots.contains(&key) {
+            self.out.roots.push(key.clone());
+        }
         let documents = parse_and_check(text, None, self.limits, self.kinds);
         self.load_source(name, documents, &key, path.parent(), &mut chain);
     }

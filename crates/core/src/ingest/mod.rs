@@ -19,8 +19,9 @@
 //!   -> Loaded { entities (with source and location key), diagnostics, files }
 //! ```
 //!
-//! Nothing here writes anything: the pipeline refuses a [`Loaded`] that
-//! [`has errors`](Loaded::has_errors), so an import is all or nothing.
+//! Nothing here writes anything. The write path takes only a [`Validated`],
+//! which [`Loaded::into_validated`] makes when the load has no errors, so an
+//! import is all or nothing and nothing unvalidated reaches a store.
 
 mod ahead;
 mod files;
@@ -51,40 +52,91 @@ pub struct SourcedEntity {
 }
 
 /// The result of one load: every valid entity and every problem found.
+///
+/// Only the loaders in this module make one (its fields are private), so a
+/// `Loaded` always holds entities that passed validation; the write path takes
+/// it only as a [`Validated`], which has no errors.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Loaded {
-    /// Valid entities, in the order they were read.
-    pub entities: Vec<SourcedEntity>,
-    /// Errors and warnings, in the order they were found.
-    pub diagnostics: Vec<Diagnostic>,
-    /// Files read, as displayed in diagnostics, in the order they were read.
-    pub files: Vec<String>,
+    entities: Vec<SourcedEntity>,
+    diagnostics: Vec<Diagnostic>,
+    files: Vec<String>,
+    roots: Vec<String>,
 }
 
 impl Loaded {
+    /// Valid entities, in the order they were read.
+    pub fn entities(&self) -> &[SourcedEntity] {
+        &self.entities
+    }
+
+    /// Errors and warnings, in the order they were found.
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        &self.diagnostics
+    }
+
+    /// Files read, as displayed in diagnostics, in the order they were read.
+    pub fn files(&self) -> &[String] {
+        &self.files
+    }
+
+    /// The location keys of the roots this load started from (see
+    /// [`location_key`]); entities once imported from them and no longer
+    /// there are orphans.
+    pub fn roots(&self) -> &[String] {
+        &self.roots
+    }
+
     /// Whether any diagnostic is an error (an import must then write nothing).
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
     }
 
-    /// The load itself when it has no errors; otherwise the `Invalid` error
-    /// listing them, which an import fails with before touching a store.
-    pub fn into_importable(self) -> crate::Result<Self> {
-        if !self.has_errors() {
-            return Ok(self);
-        }
-        Err(crate::Error::Invalid {
-            diagnostics: self
-                .diagnostics
-                .into_iter()
-                .filter(Diagnostic::is_error)
-                .collect(),
-        })
-    }
-
     /// How many diagnostics are errors.
     pub fn error_count(&self) -> usize {
         self.diagnostics.iter().filter(|d| d.is_error()).count()
+    }
+
+    /// The load, ready for the write path, when it has no errors; otherwise
+    /// the `Invalid` error listing them, which an import fails with before
+    /// touching a store.
+    pub fn into_validated(self) -> crate::Result<Validated> {
+        if self.has_errors() {
+            return Err(crate::Error::Invalid {
+                diagnostics: self
+                    .diagnostics
+                    .into_iter()
+                    .filter(Diagnostic::is_error)
+                    .collect(),
+            });
+        }
+        Ok(Validated {
+            entities: self.entities,
+            warnings: self.diagnostics,
+            roots: self.roots,
+        })
+    }
+}
+
+/// A load with no errors: the only input the write path accepts for entities.
+/// Made by [`Loaded::into_validated`]; its fields are private, so nothing
+/// that skipped validation can be written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Validated {
+    pub(crate) entities: Vec<SourcedEntity>,
+    pub(crate) warnings: Vec<Diagnostic>,
+    pub(crate) roots: Vec<String>,
+}
+
+impl Validated {
+    /// The entities that will be written, in the order they were read.
+    pub fn entities(&self) -> &[SourcedEntity] {
+        &self.entities
+    }
+
+    /// Warnings found while loading.
+    pub fn warnings(&self) -> &[Diagnostic] {
+        &self.warnings
     }
 }
 

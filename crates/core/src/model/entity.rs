@@ -92,7 +92,9 @@ impl Entity {
 
     /// The entity as JSON.
     pub fn to_value(&self) -> Value {
-        serde_json::to_value(self).unwrap_or(Value::Null)
+        // An Entity is strings, lists, string-keyed maps and JSON values:
+        // serde_json cannot fail on it, so there is no error to report.
+        serde_json::to_value(self).expect("an Entity always serializes to JSON")
     }
 
     /// A string field of `spec`, if present.
@@ -110,7 +112,7 @@ impl Entity {
         authored.metadata.etag = None;
         authored.relations.clear();
         authored.status = None;
-        let bytes = serde_json::to_vec(&authored).unwrap_or_default();
+        let bytes = serde_json::to_vec(&authored).expect("an Entity always serializes to JSON");
         hex::encode(&Sha256::digest(&bytes)[..16])
     }
 }

@@ -25,3 +25,19 @@ pub use types::{
     Operation, Plan, PlanRequest, ProviderInfo, ResourceAddress, ResourceRequest, ResourceTypeInfo,
     Review, Subject, Verdict, Violation,
 };
+
+/// The name a plugin gets when its configuration names none: the file's
+/// stem (`plugins/require_owner.wasm` -> `require_owner`). A path with no
+/// file name is refused rather than given a made-up name.
+pub fn default_name(path: &std::path::Path) -> crate::Result<String> {
+    match path.file_stem().and_then(|s| s.to_str()) {
+        Some(stem) if !stem.is_empty() => Ok(stem.to_string()),
+        _ => Err(crate::Error::invalid(crate::Diagnostic::error(
+            "path",
+            format!(
+                "{}: cannot name a plugin after this path; give it a name",
+                path.display()
+            ),
+        ))),
+    }
+}

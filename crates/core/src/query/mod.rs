@@ -109,6 +109,80 @@ pub struct Query {
     pub cursor: Option<String>,
 }
 
+/// A catalogue query as every front writes it: the one place where filter
+/// strings, a predicate tree, full text, fields, order, limit and cursor
+/// become a [`Query`]. `filter` strings (each a Backstage filter: `,` is AND,
+/// several strings are OR) and `predicate` (a `$all`/`$any`/`$not` tree) may
+/// both be given: an entity must match both.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct QuerySpec {
+    /// Backstage filter strings, e.g. `kind=component,spec.owner=team-a`.
+    pub filter: Vec<String>,
+    /// A predicate tree as JSON, e.g. `{"$all": [{"kind": "component"}]}`.
+    pub predicate: Option<Value>,
+    /// Full-text search over name, title, description and tags.
+    pub text: Option<String>,
+    /// Dotted fields to return; empty returns whole entities.
+    pub fields: Vec<String>,
+    /// Ordering keys: `field`, `-field`, `field:desc`.
+    pub order: Vec<String>,
+    /// Page size (default [`DEFAULT_LIMIT`], at most [`MAX_LIMIT`]).
+    pub limit: Option<usize>,
+    /// Opaque cursor from a previous [`Page`].
+    pub cursor: Option<String>,
+}
+
+impl QuerySpec {
+    /// A spec with these filter strings and nothing else.
+    pub fn filter<S: Into<String>>(filters: impl IntoIterator<Item = S>) -> Self {
+        Self {
+            filter: filters.into_iter().map(Into::into).collect(),
+            ..Self::default()
+        }
+    }
+
+    /// The filter of this spec alone (filter strings AND predicate).
+    pub fn predicate(&self) -> crate::Result<Option<Predicate>> {
+        let from_strings = parse_filters(&self.filter).map_err(crate::Error::invalid)?;
+        let from_tree = match &self.predicate {
+            Some(v) => Some(parse_predicate(v).map_err(|mut d| {
+                d.path = if d.path.is_empty() {
+                    "predicate".to_string()
+                } else {
+                    format!("predicate.{}", d.path)
+                };
+                crate::Error::invalid(d)
+            })?),
+            None => None,
+        };
+        Ok(match (from_strings, from_tree) {
+            (Some(a), Some(b)) => Some(Predicate::All(vec![a, b])),
+            (a, b) => a.or(b),
+        })
+    }
+
+    /// The query this spec describes.
+    pub fn build(&self) -> crate::Result<Query> {
+        if let Some(limit) = self.limit
+            && !(1..=MAX_LIMIT).contains(&limit)
+        {
+            return Err(crate::Error::invalid(crate::Diagnostic::error(
+                "limit",
+                format!("limit {limit} is out of range: expected 1 to {MAX_LIMIT}"),
+            )));
+        }
+        Ok(Query {
+            filter: self.predicate()?,
+            text: self.text.clone().filter(|t| !t.trim().is_empty()),
+            fields: self.fields.clone(),
+            order: self.order.iter().map(|o| Order::parse(o)).collect(),
+            limit: self.limit,
+            cursor: self.cursor.clone(),
+        })
+    }
+}
+
 /// One page of results.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Page {

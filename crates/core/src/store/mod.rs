@@ -6,14 +6,20 @@
 //! filter rows, and hash-chained audit records. Everything that is derived is
 //! computed once in core (`model::relations`, `model::index`, `audit`), so the
 //! two stores cannot disagree on meaning. The conformance suite in
-//! `tests/store_conformance.rs` runs against both.
+//! `conformance` (its tests) runs against both.
+//!
+//! The whole module is crate-private: the write side ([`Store::commit`]) is
+//! reached only through `pipeline::run`, so nothing outside core can write
+//! without validation, checks, an audit record and events.
 
-pub mod cursor;
-pub mod migrations;
+#[cfg(test)]
+mod conformance;
+pub(crate) mod cursor;
+pub(crate) mod migrations;
 mod page;
 mod plan;
-pub mod postgres;
-pub mod sqlite;
+pub(crate) mod postgres;
+pub(crate) mod sqlite;
 
 use async_trait::async_trait;
 use futures::stream::BoxStream;
@@ -59,10 +65,26 @@ pub enum Change {
     },
 }
 
+/// An audit record with no entity change: a side effect done elsewhere (a
+/// provider's apply), recorded and announced in the same chain.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditOnly {
+    /// e.g. `resource.apply`.
+    pub action: String,
+    /// What it is about, e.g. `postgres.database/orders`.
+    pub subject: String,
+    /// Anything else worth keeping (plugin, environment, outcome).
+    pub details: serde_json::Value,
+    /// The event kind announced, e.g. `resource.applied`.
+    pub event: String,
+}
+
 /// A batch committed atomically: all changes and their audit records, or nothing.
 #[derive(Debug, Clone)]
 pub struct ChangeBatch {
     pub changes: Vec<Change>,
+    /// Audit records to append after the changes' own.
+    pub records: Vec<AuditOnly>,
     /// Who is doing this (user ref or `system`).
     pub actor: String,
     /// The platform instance (events from it are not echoed back to it).

@@ -144,7 +144,7 @@ pub enum Write<'a> {
 #[derive(Debug)]
 struct Pending {
     draft: AuditDraft,
-    kind: &'static str,
+    kind: String,
     etag: Option<String>,
 }
 
@@ -249,11 +249,23 @@ pub fn plan<'a>(batch: &'a ChangeBatch, current: &HashMap<String, Current>) -> R
                         Some(&cur.etag),
                         cur.location.as_deref(),
                     ),
-                    kind: "entity.deleted",
+                    kind: "entity.deleted".to_string(),
                     etag: None,
                 });
             }
         }
+    }
+    for r in &batch.records {
+        plan.pending.push(Pending {
+            draft: AuditDraft {
+                actor: batch.actor.clone(),
+                action: r.action.clone(),
+                subject: r.subject.clone(),
+                details: r.details.clone(),
+            },
+            kind: r.event.clone(),
+            etag: None,
+        });
     }
     Ok(plan)
 }
@@ -331,7 +343,7 @@ impl<'a> Plan<'a> {
                 cur.map(|c| c.etag.as_str()),
                 location.as_deref(),
             ),
-            kind,
+            kind: kind.to_string(),
             etag: Some(p.hash.clone()),
         });
     }
@@ -351,7 +363,7 @@ impl<'a> Plan<'a> {
             prev = Some((rec.seq, rec.hash.clone()));
             events.push(Event {
                 seq: rec.seq,
-                kind: p.kind.to_string(),
+                kind: p.kind,
                 subject: rec.subject.clone(),
                 etag: p.etag,
                 actor: rec.actor.clone(),

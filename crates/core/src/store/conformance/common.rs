@@ -1,13 +1,12 @@
 //! Helpers for the store conformance suite: a sample catalogue, batches,
 //! and throw-away PostgreSQL databases.
 
-#![allow(dead_code)] // each test binary uses a different subset
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use paved_core::model::{Entity, EntityRef, relations};
-use paved_core::query::{Query, parse_filters};
-use paved_core::store::{Change, ChangeBatch, CommitResult, PreparedEntity, Store};
+use crate::model::{Entity, EntityRef, relations};
+use crate::query::{Query, parse_filters};
+use crate::store::{Change, ChangeBatch, CommitResult, PreparedEntity, Store};
 use serde_json::{Value, json};
 
 /// Derive everything core derives before a write, with `pipeline::prepare`.
@@ -18,7 +17,7 @@ pub fn prepare(value: Value, location: Option<&str>) -> PreparedEntity {
         problems.is_empty(),
         "test entity has bad refs: {problems:?}"
     );
-    paved_core::pipeline::prepare(entity, location.map(str::to_string))
+    crate::pipeline::prepare(entity, location.map(str::to_string))
 }
 
 pub fn eref(s: &str) -> EntityRef {
@@ -28,6 +27,7 @@ pub fn eref(s: &str) -> EntityRef {
 pub fn batch(changes: Vec<Change>, origin: &str) -> ChangeBatch {
     ChangeBatch {
         changes,
+        records: Vec::new(),
         actor: "user:default/tester".into(),
         origin: origin.into(),
         action: "entity.upsert".into(),

@@ -13,12 +13,12 @@ use std::time::Duration;
 
 use common::*;
 use futures::StreamExt;
-use paved_core::Error;
-use paved_core::audit;
-use paved_core::query::{FacetCount, Order, Query, parse_filters, parse_predicate};
-use paved_core::store::postgres::PostgresStore;
-use paved_core::store::sqlite::SqliteStore;
-use paved_core::store::{Outcome, Store};
+use crate::Error;
+use crate::audit;
+use crate::query::{FacetCount, Order, Query, parse_filters, parse_predicate};
+use crate::store::postgres::PostgresStore;
+use crate::store::sqlite::SqliteStore;
+use crate::store::{Outcome, Store};
 use serde_json::{Value, json};
 
 /// Runs every listed body against each store.
@@ -77,22 +77,22 @@ conformance!(
     readers_never_see_half_a_batch,
 );
 
-async fn get(store: &dyn Store, r: &str) -> Option<paved_core::Entity> {
+async fn get(store: &dyn Store, r: &str) -> Option<crate::Entity> {
     store.get(&eref(r)).await.expect("get succeeds")
 }
 
-fn rels(e: &paved_core::Entity) -> Vec<String> {
+fn rels(e: &crate::Entity) -> Vec<String> {
     e.relations
         .iter()
         .map(|r| format!("{} {}", r.r#type, r.target_ref))
         .collect()
 }
 
-async fn query(store: &dyn Store, q: Query) -> paved_core::query::Page {
+async fn query(store: &dyn Store, q: Query) -> crate::query::Page {
     store.query(&q).await.expect("query succeeds")
 }
 
-fn filter(f: &str) -> Option<paved_core::query::Predicate> {
+fn filter(f: &str) -> Option<crate::query::Predicate> {
     parse_filters(&[f.to_string()]).expect("valid filter")
 }
 
@@ -1201,7 +1201,7 @@ async fn locations_and_lookups(store: &dyn Store) {
     let located: Vec<_> = cat
         .iter()
         .enumerate()
-        .map(|(i, v)| paved_core::store::Change::Upsert {
+        .map(|(i, v)| crate::store::Change::Upsert {
             entity: Box::new(prepare(
                 v.clone(),
                 Some(if i < 5 {
@@ -1237,7 +1237,7 @@ async fn locations_and_lookups(store: &dyn Store) {
     // Same content from another file: unchanged, but now belongs to that file.
     let moved = store
         .commit(batch(
-            vec![paved_core::store::Change::Upsert {
+            vec![crate::store::Change::Upsert {
                 entity: Box::new(prepare(cat[4].clone(), Some("file:/b.yaml"))),
                 expected_etag: None,
             }],

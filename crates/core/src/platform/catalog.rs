@@ -1,0 +1,241 @@
+//! [`Catalog`]: the catalogue of a platform. Reads go to the store; every
+//! write is a `pipeline::Request` run through the platform's one pipeline.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Weak};
+
+use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
+use serde_json::Value;
+
+use super::{Inner, parse_ref, upgrade};
+use crate::diagnostic::Diagnostic;
+use crate::error::{Error, Result};
+use crate::graph::{self, Graph, Traversal};
+use crate::ingest::{self, Loaded, Validated};
+use crate::model::Entity;
+use crate::pipeline::{ChangeSet, Request, WriteOptions};
+use crate::query::{FacetCount, Page, QuerySpec};
+
+/// The catalogue of a platform.
+#[derive(Clone)]
+pub struct Catalog {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Catalog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Catalog")
+    }
+}
+
+/// Fields a stored entity carries that its author does not write: `get`
+/// returns them, `upsert` ignores them, so what `get` returned can be edited
+/// and written back.
+const DERIVED_ROOT_FIELDS: [&str; 2] = ["relations", "status"];
+
+impl Catalog {
+    pub(super) fn new(inner: Arc<Inner>) -> Self {
+        Self { inner }
+    }
+
+    /// Validate files or directories (no writes).
+    pub fn validate(&self, paths: &[PathBuf]) -> Loaded {
+        ingest::load_paths(paths, &self.inner.kinds, &self.inner.limits)
+    }
+
+    /// Validate YAML text as if it were the file `name` (no writes).
+    pub fn validate_text(&self, name: &str, text: &str) -> Loaded {
+        ingest::load_text(name, text, &self.inner.kinds, &self.inner.limits)
+    }
+
+    /// Validate entities given as JSON values (no writes).
+    pub fn validate_values(&self, values: Vec<Value>) -> Loaded {
+        ingest::load_values(values, &self.inner.kinds)
+    }
+
+    /// Import files, directories and the locations they name. Atomic: any
+    /// error and nothing is written (`Error::Invalid` lists every problem).
+    pub async fn import(&self, paths: &[PathBuf], opts: &WriteOptions) -> Result<ChangeSet> {
+        let validated = self.validate(paths).into_validated()?;
+        self.import_validated(validated, opts).await
+    }
+
+    /// Import a load that passed validation ([`Loaded::into_validated`]), e.g.
+    /// to validate before opening a store.
+    pub async fn import_validated(
+        &self,
+        validated: Validated,
+        opts: &WriteOptions,
+    ) -> Result<ChangeSet> {
+        self.inner.write(Request::Import(validated), opts).await
+    }
+
+    /// Create or update one entity given as JSON. With `expected_etag`, the
+    /// stored entity must have that etag (`""`: must not exist yet). An
+    /// entity as [`Catalog::get`] returned it is accepted: its derived
+    /// `relations` and `status` are ignored.
+    pub async fn upsert(
+        &self,
+        mut entity: Value,
+        expected_etag: Option<String>,
+        opts: &WriteOptions,
+    ) -> Result<ChangeSet> {
+        if let Value::Object(map) = &mut entity {
+            for field in DERIVED_ROOT_FIELDS {
+                map.remove(field);
+            }
+        }
+        let validated = self.validate_values(vec![entity]).into_validated()?;
+        let Some(first) = validated.entities.first() else {
+            return Err(Error::invalid(Diagnostic::error("", "no entity given")));
+        };
+        let entity: Entity = first.entity.clone();
+        let mut set = self
+            .inner
+            .write(
+                Request::Upsert {
+                    entity: Box::new(entity),
+                    expected_etag,
+                },
+                opts,
+            )
+            .await?;
+        let mut warnings = validated.warnings;
+        warnings.append(&mut set.warnings);
+        set.warnings = warnings;
+        Ok(set)
+    }
+
+    /// Delete one entity (the relations it owns go with it).
+    pub async fn delete(
+        &self,
+        entity_ref: &str,
+        expected_etag: Option<String>,
+        opts: &WriteOptions,
+    ) -> Result<ChangeSet> {
+        let request = Request::Delete {
+            entity_ref: parse_ref(entity_ref)?,
+            expected_etag,
+        };
+        self.inner.write(request, opts).await
+    }
+
+    /// One entity; `Error::NotFound` if missing.
+    pub async fn get(&self, entity_ref: &str) -> Result<Entity> {
+        let r = parse_ref(entity_ref)?;
+        self.inner
+            .store
+            .get(&r)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                what: "entity",
+                id: r.to_string(),
+            })
+    }
+
+    /// One page: filter, full text, order, project. Pass the page's
+    /// `next_cursor` back as `cursor` for the next one.
+    pub async fn query(&self, spec: &QuerySpec) -> Result<Page> {
+        self.inner.store.query(&spec.build()?).await
+    }
+
+    /// Every match, page after page (`spec.limit` is the page size): the
+    /// stream follows the cursors, so a caller never handles one.
+    pub fn query_all(&self, spec: &QuerySpec) -> BoxStream<'static, Result<Value>> {
+        let query = match spec.build() {
+            Ok(q) => q,
+            Err(e) => return stream::once(async move { Err(e) }).boxed(),
+        };
+        let inner = self.inner.clone();
+        // State: the next page's cursor, or None once the last page was read.
+        stream::try_unfold(Some(query), move |next| {
+            let inner = inner.clone();
+            async move {
+                let Some(query) = next else {
+                    return Ok(None);
+                };
+                let page = inner.store.query(&query).await?;
+                let following = page.next_cursor.clone().map(|cursor| crate::query::Query {
+                    cursor: Some(cursor),
+                    ..query
+                });
+                Ok(Some((
+                    stream::iter(page.items.into_iter().map(Ok::<Value, Error>)),
+                    following,
+                )))
+            }
+        })
+        .try_flatten()
+        .boxed()
+    }
+
+    /// Full-text search over name, title, description and tags.
+    pub async fn search(&self, text: &str, limit: Option<usize>) -> Result<Page> {
+        self.query(&QuerySpec {
+            text: Some(text.to_string()),
+            limit,
+            ..QuerySpec::default()
+        })
+        .await
+    }
+
+    /// Counts per value of `field` among the entities `filter` matches (its
+    /// filter strings and predicate; other fields of the spec are refused).
+    pub async fn facets(&self, field: &str, filter: &QuerySpec) -> Result<Vec<FacetCount>> {
+        let only_filter = QuerySpec {
+            filter: filter.filter.clone(),
+            predicate: filter.predicate.clone(),
+            ..QuerySpec::default()
+        };
+        if *filter != only_filter {
+            return Err(Error::invalid(Diagnostic::error(
+                "filter",
+                "facets take filter strings and a predicate only (no text, fields, order, limit or cursor)",
+            )));
+        }
+        self.inner
+            .store
+            .facets(field, filter.predicate()?.as_ref())
+            .await
+    }
+
+    /// Traverse relations from an entity, `depth` hops
+    /// (default [`graph::DEFAULT_DEPTH`]).
+    pub async fn graph(
+        &self,
+        entity_ref: &str,
+        traversal: Traversal,
+        depth: Option<usize>,
+    ) -> Result<Graph> {
+        graph::traverse(
+            self.inner.store.as_ref(),
+            &parse_ref(entity_ref)?,
+            traversal,
+            depth.unwrap_or(graph::DEFAULT_DEPTH),
+        )
+        .await
+    }
+}
+
+/// Plugins read the platform's own catalogue (the `catalogue` grant),
+/// through a weak handle so a plugin host does not keep the platform alive.
+pub(super) struct WeakCatalog(pub(super) Weak<Inner>);
+
+#[async_trait::async_trait]
+impl crate::plugin::CatalogueLookup for WeakCatalog {
+    async fn get(&self, entity_ref: &str) -> Result<Option<Value>> {
+        match Catalog::new(upgrade(&self.0)?).get(entity_ref).await {
+            Ok(e) => Ok(Some(e.to_value())),
+            Err(Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn query(&self, filter: &str) -> Result<Vec<Value>> {
+        let spec = QuerySpec {
+            limit: Some(crate::query::MAX_LIMIT),
+            ..QuerySpec::filter([filter])
+        };
+        Ok(Catalog::new(upgrade(&self.0)?).query(&spec).await?.items)
+    }
+}

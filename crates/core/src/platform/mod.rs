@@ -1,0 +1,318 @@
+//! [`Platform`]: the engine a front opens, and its builder.
+//!
+//! A platform owns one store, the kind registry, the event bus, an origin id
+//! (so a shared store does not echo a process's own events back to it), the
+//! actor it writes as by default, and the plugins it was built with.
+//! Capabilities are grouped in handles: [`Platform::catalog`],
+//! [`Platform::audit`], [`Platform::plugins`]; later capabilities (resources,
+//! golden paths, policies) add their own. Every write a handle makes goes
+//! through `pipeline::run`; the store is never handed out.
+//!
+//! ```no_run
+//! # async fn demo() -> paved_core::Result<()> {
+//! use paved_core::platform::{Platform, StoreSpec};
+//! use paved_core::pipeline::{Outcome, WriteOptions};
+//! let platform = Platform::builder()
+//!     .store(StoreSpec::parse("sqlite:.paved/paved.db")?)
+//!     .build()
+//!     .await?;
+//! let report = platform.catalog().import(&["examples/catalog".into()], &WriteOptions::default()).await?;
+//! println!("{} created", report.count(Outcome::Created));
+//! # Ok(()) }
+//! ```
+
+mod audit;
+mod catalog;
+mod plugins;
+
+use std::path::PathBuf;
+use std::sync::{Arc, Weak};
+
+use futures::StreamExt;
+
+pub use self::audit::Audit;
+pub use self::catalog::Catalog;
+pub use self::plugins::{PluginInfo, PluginSummary, Plugins};
+use crate::diagnostic::Diagnostic;
+use crate::error::{Error, Result};
+use crate::events::{EventBus, Subscription};
+use crate::ingest::{self, Limits, Loaded};
+use crate::model::schema::KindRegistry;
+use crate::pipeline::{self, Check, Context, DEFAULT_ACTOR, Request, WriteOptions};
+use crate::pipeline::ChangeSet;
+use crate::plugin::{CatalogueLookup, Guardrail, Provider};
+use crate::store::Store;
+use crate::store::postgres::PostgresStore;
+use crate::store::sqlite::SqliteStore;
+
+/// Which store to open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreSpec {
+    /// A SQLite file (created if missing).
+    Sqlite(PathBuf),
+    /// SQLite in memory: gone when the platform is dropped.
+    Memory,
+    /// A PostgreSQL connection URL.
+    Postgres(String),
+}
+
+/// Where the embedded default store lives, relative to the working directory.
+pub const DEFAULT_SQLITE_PATH: &str = ".paved/paved.db";
+
+impl Default for StoreSpec {
+    fn default() -> Self {
+        Self::Sqlite(PathBuf::from(DEFAULT_SQLITE_PATH))
+    }
+}
+
+impl StoreSpec {
+    /// Parse `sqlite:PATH`, `sqlite::memory:`, `memory`, `postgres://…` or `postgresql://…`.
+    pub fn parse(s: &str) -> Result<Self> {
+        if s == "memory" || s == "sqlite::memory:" || s == ":memory:" {
+            return Ok(Self::Memory);
+        }
+        if let Some(path) = s
+            .strip_prefix("sqlite://")
+            .or_else(|| s.strip_prefix("sqlite:"))
+        {
+            if path.is_empty() {
+                return Err(store_spec_error(s, "the sqlite path is empty"));
+            }
+            return Ok(Self::Sqlite(PathBuf::from(path)));
+        }
+        if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+            return Ok(Self::Postgres(s.to_string()));
+        }
+        Err(store_spec_error(
+            s,
+            "expected sqlite:PATH, sqlite::memory: or postgres://user@host:port/database",
+        ))
+    }
+}
+
+fn store_spec_error(input: &str, why: &str) -> Error {
+    Error::invalid(Diagnostic::error(
+        "store",
+        format!("invalid store '{input}': {why}"),
+    ))
+}
+
+/// Builds a [`Platform`].
+#[derive(Default)]
+pub struct PlatformBuilder {
+    spec: Option<StoreSpec>,
+    kinds: Option<KindRegistry>,
+    actor: Option<String>,
+    guardrails: Vec<Arc<dyn Guardrail>>,
+    providers: Vec<Arc<dyn Provider>>,
+    checks: Vec<Arc<dyn Check>>,
+}
+
+impl std::fmt::Debug for PlatformBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PlatformBuilder")
+            .field("spec", &self.spec)
+            .field("actor", &self.actor)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PlatformBuilder {
+    /// Open this store (default: the SQLite file `.paved/paved.db`).
+    pub fn store(mut self, spec: StoreSpec) -> Self {
+        self.spec = Some(spec);
+        self
+    }
+
+    /// Use this kind registry (built-in kinds plus registered custom kinds).
+    pub fn kinds(mut self, kinds: KindRegistry) -> Self {
+        self.kinds = Some(kinds);
+        self
+    }
+
+    /// The actor writes are recorded under when they name none
+    /// (default [`DEFAULT_ACTOR`]). Checked by [`pipeline::check_actor`].
+    pub fn actor(mut self, actor: impl Into<String>) -> Self {
+        self.actor = Some(actor.into());
+        self
+    }
+
+    /// A guardrail the platform can run (`plugins().review(name, …)`).
+    pub fn guardrail(mut self, guardrail: Arc<dyn Guardrail>) -> Self {
+        self.guardrails.push(guardrail);
+        self
+    }
+
+    /// A provider the platform drives (`plugins().apply(name, …)`).
+    pub fn provider(mut self, provider: Arc<dyn Provider>) -> Self {
+        self.providers.push(provider);
+        self
+    }
+
+    /// A check every write passes between plan and commit, after the
+    /// checks added before it.
+    pub fn check(mut self, check: Arc<dyn Check>) -> Self {
+        self.checks.push(check);
+        self
+    }
+
+    /// Open the store and start the platform.
+    pub async fn build(self) -> Result<Platform> {
+        let actor = pipeline::check_actor(self.actor.as_deref().unwrap_or(DEFAULT_ACTOR))?;
+        let plugins = plugins::Registry::new(self.guardrails, self.providers)?;
+        let store: Arc<dyn Store> = match self.spec.unwrap_or_default() {
+            StoreSpec::Sqlite(path) => Arc::new(SqliteStore::open(&path).await?),
+            StoreSpec::Memory => Arc::new(SqliteStore::memory().await?),
+            StoreSpec::Postgres(url) => Arc::new(PostgresStore::connect(&url).await?),
+        };
+        let origin = uuid::Uuid::new_v4().to_string();
+        let bus = EventBus::new();
+        let remote = match store.remote_events(&origin).await? {
+            Some(mut stream) => {
+                let bus = bus.clone();
+                Some(tokio::spawn(async move {
+                    while let Some(event) = stream.next().await {
+                        bus.publish(event);
+                    }
+                }))
+            }
+            None => None,
+        };
+        Ok(Platform {
+            inner: Arc::new(Inner {
+                store,
+                kinds: self.kinds.unwrap_or_else(KindRegistry::builtin),
+                limits: Limits::default(),
+                bus,
+                origin,
+                actor,
+                checks: self.checks,
+                plugins,
+                remote,
+            }),
+        })
+    }
+}
+
+pub(crate) struct Inner {
+    store: Arc<dyn Store>,
+    kinds: KindRegistry,
+    limits: Limits,
+    bus: EventBus,
+    origin: String,
+    actor: String,
+    /// Access and guardrail stages of the pipeline, in order.
+    checks: Vec<Arc<dyn Check>>,
+    plugins: plugins::Registry,
+    remote: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Inner {
+    /// Run a request through the one pipeline.
+    pub(crate) async fn write(&self, request: Request, opts: &WriteOptions) -> Result<ChangeSet> {
+        let ctx = Context {
+            store: self.store.as_ref(),
+            bus: &self.bus,
+            origin: &self.origin,
+            actor: &self.actor,
+            checks: &self.checks,
+        };
+        pipeline::run(&ctx, request, opts).await
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if let Some(task) = self.remote.take() {
+            task.abort();
+        }
+    }
+}
+
+/// An open platform. Cheap to clone; clones share everything.
+#[derive(Clone)]
+pub struct Platform {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Platform {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Platform")
+            .field("store", &self.inner.store.describe())
+            .field("origin", &self.inner.origin)
+            .field("actor", &self.inner.actor)
+            .finish()
+    }
+}
+
+impl Platform {
+    /// Start building a platform.
+    pub fn builder() -> PlatformBuilder {
+        PlatformBuilder::default()
+    }
+
+    /// The catalogue.
+    pub fn catalog(&self) -> Catalog {
+        Catalog::new(self.inner.clone())
+    }
+
+    /// The audit log.
+    pub fn audit(&self) -> Audit {
+        Audit::new(self.inner.clone())
+    }
+
+    /// The plugins the platform was built with.
+    pub fn plugins(&self) -> Plugins {
+        Plugins::new(self.inner.clone())
+    }
+
+    /// Subscribe to events: this process's, and on a shared store, other processes'.
+    pub fn subscribe(&self) -> Subscription {
+        self.inner.bus.subscribe()
+    }
+
+    /// The kind registry.
+    pub fn kinds(&self) -> &KindRegistry {
+        &self.inner.kinds
+    }
+
+    /// A description of the store, e.g. `sqlite:.paved/paved.db`.
+    pub fn store_description(&self) -> String {
+        self.inner.store.describe()
+    }
+
+    /// This instance's origin id (carried by its events).
+    pub fn origin(&self) -> &str {
+        &self.inner.origin
+    }
+
+    /// The actor writes are recorded under when they name none.
+    pub fn actor(&self) -> &str {
+        &self.inner.actor
+    }
+
+    /// Read-only catalogue lookups for plugins (the `catalogue` grant). It
+    /// holds the platform weakly, so a plugin host that keeps it does not
+    /// keep the platform open; after the platform is closed, lookups fail
+    /// with a store error.
+    pub fn catalogue_lookup(&self) -> Arc<dyn CatalogueLookup> {
+        Arc::new(catalog::WeakCatalog(Arc::downgrade(&self.inner)))
+    }
+}
+
+/// Validate catalogue files without any store (the same checks an import
+/// runs first).
+pub fn validate_paths(paths: &[PathBuf], kinds: &KindRegistry) -> Loaded {
+    ingest::load_paths(paths, kinds, &Limits::default())
+}
+
+pub(crate) fn parse_ref(s: &str) -> Result<crate::model::EntityRef> {
+    crate::model::EntityRef::parse(s)
+        .map_err(|e| Error::invalid(Diagnostic::error("ref", e.to_string())))
+}
+
+pub(crate) fn upgrade(inner: &Weak<Inner>) -> Result<Arc<Inner>> {
+    inner
+        .upgrade()
+        .ok_or_else(|| Error::store_msg("the platform is closed"))
+}

@@ -1,0 +1,235 @@
+//! [`Plugins`]: the guardrails and providers a platform was built with.
+//!
+//! Reviews and provider reads (`describe`, `plan`, `read`) change nothing and
+//! go straight to the plugin. Provider calls with side effects (`apply`,
+//! `delete`, `import`) go through the pipeline (`pipeline::run_effect`):
+//! the actor is checked, the checks run, and the call is recorded in the
+//! audit log with its outcome, whoever made it and from whichever front.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::Inner;
+use crate::diagnostic::Diagnostic;
+use crate::error::{Error, Result};
+use crate::pipeline::{self, Context, WriteOptions};
+use crate::plugin::{
+    Applied, ApplyRequest, Change, Guardrail, GuardrailInfo, ImportRequest, Imported, Plan,
+    PlanRequest, Provider, ProviderInfo, ResourceAddress, ResourceRequest, Review,
+};
+use crate::store::AuditOnly;
+
+/// The plugins of a platform, by name.
+pub(super) struct Registry {
+    guardrails: Vec<Arc<dyn Guardrail>>,
+    providers: Vec<Arc<dyn Provider>>,
+}
+
+impl Registry {
+    /// Names must be unique across guardrails and providers.
+    pub(super) fn new(
+        guardrails: Vec<Arc<dyn Guardrail>>,
+        providers: Vec<Arc<dyn Provider>>,
+    ) -> Result<Self> {
+        let mut seen = HashSet::new();
+        let names = guardrails
+            .iter()
+            .map(|g| g.name().to_string())
+            .chain(providers.iter().map(|p| p.name().to_string()));
+        for (i, name) in names.enumerate() {
+            if !seen.insert(name.clone()) {
+                return Err(Error::invalid(Diagnostic::error(
+                    format!("plugins[{i}].name"),
+                    format!("two plugins are named '{name}'; give each plugin its own name"),
+                )));
+            }
+        }
+        Ok(Self {
+            guardrails,
+            providers,
+        })
+    }
+}
+
+/// A plugin the platform holds: its name and which world it implements.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PluginSummary {
+    pub name: String,
+    /// `guardrail` or `provider`.
+    pub kind: String,
+}
+
+/// The plugins of a platform.
+#[derive(Clone)]
+pub struct Plugins {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Plugins {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Plugins")
+    }
+}
+
+/// A plugin's description, by world.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum PluginInfo {
+    Guardrail(GuardrailInfo),
+    Provider(ProviderInfo),
+}
+
+fn not_found(what: &'static str, name: &str) -> Error {
+    Error::NotFound {
+        what,
+        id: name.to_string(),
+    }
+}
+
+fn subject(address: &ResourceAddress) -> String {
+    match &address.environment {
+        Some(env) => format!("{}/{}@{env}", address.resource_type, address.name),
+        None => format!("{}/{}", address.resource_type, address.name),
+    }
+}
+
+impl Plugins {
+    pub(super) fn new(inner: Arc<Inner>) -> Self {
+        Self { inner }
+    }
+
+    /// Every plugin, guardrails first, each in the order it was configured.
+    pub fn list(&self) -> Vec<PluginSummary> {
+        let r = &self.inner.plugins;
+        let guardrails = r.guardrails.iter().map(|g| PluginSummary {
+            name: g.name().to_string(),
+            kind: "guardrail".into(),
+        });
+        let providers = r.providers.iter().map(|p| PluginSummary {
+            name: p.name().to_string(),
+            kind: "provider".into(),
+        });
+        guardrails.chain(providers).collect()
+    }
+
+    fn guardrail(&self, name: &str) -> Result<&Arc<dyn Guardrail>> {
+        let r = &self.inner.plugins;
+        r.guardrails
+            .iter()
+            .find(|g| g.name() == name)
+            .ok_or_else(|| not_found("guardrail", name))
+    }
+
+    fn provider(&self, name: &str) -> Result<&Arc<dyn Provider>> {
+        let r = &self.inner.plugins;
+        r.providers
+            .iter()
+            .find(|p| p.name() == name)
+            .ok_or_else(|| not_found("provider", name))
+    }
+
+    /// What a plugin says of itself: name, version, settings schema,
+    /// capabilities, and a provider's resource types.
+    pub async fn describe(&self, name: &str) -> Result<PluginInfo> {
+        if let Ok(g) = self.guardrail(name) {
+            return Ok(PluginInfo::Guardrail(g.describe().await?));
+        }
+        Ok(PluginInfo::Provider(self.provider(name)?.describe().await?))
+    }
+
+    /// Review one change with a guardrail (`settings`: a policy's own
+    /// settings, validated first; `None`: the configured ones).
+    pub async fn review(
+        &self,
+        name: &str,
+        change: &Change,
+        settings: Option<&Value>,
+    ) -> Result<Review> {
+        let guardrail = self.guardrail(name)?;
+        if let Some(s) = settings {
+            guardrail.validate_settings(s).await?;
+        }
+        guardrail.review(change, settings).await
+    }
+
+    /// What applying would do (changes nothing).
+    pub async fn plan(&self, name: &str, request: &PlanRequest) -> Result<Plan> {
+        self.provider(name)?.plan(request).await
+    }
+
+    /// The resource as it is now (`None`: gone).
+    pub async fn read(&self, name: &str, request: &ResourceRequest) -> Result<Option<Value>> {
+        self.provider(name)?.read(request).await
+    }
+
+    async fn effect<T>(
+        &self,
+        name: &str,
+        action: &str,
+        address: &ResourceAddress,
+        opts: &WriteOptions,
+        call: impl std::future::Future<Output = Result<T>>,
+    ) -> Result<T> {
+        let inner = &self.inner;
+        let ctx = Context {
+            store: inner.store.as_ref(),
+            bus: &inner.bus,
+            origin: &inner.origin,
+            actor: &inner.actor,
+            checks: &inner.checks,
+        };
+        let record = AuditOnly {
+            action: format!("resource.{action}"),
+            subject: subject(address),
+            details: json!({
+                "plugin": name,
+                "resource_type": address.resource_type,
+                "name": address.name,
+                "environment": address.environment,
+                "owner": address.owner,
+                "origin": inner.origin,
+            }),
+            event: format!("resource.{action}"),
+        };
+        pipeline::run_effect(&ctx, record, opts, call).await
+    }
+
+    /// Bring a resource to the requested params (audited as `resource.apply`).
+    pub async fn apply(
+        &self,
+        name: &str,
+        request: &ApplyRequest,
+        opts: &WriteOptions,
+    ) -> Result<Applied> {
+        let provider = self.provider(name)?;
+        self.effect(name, "apply", &request.address, opts, provider.apply(request))
+            .await
+    }
+
+    /// Remove a resource (audited as `resource.delete`).
+    pub async fn delete(
+        &self,
+        name: &str,
+        request: &ResourceRequest,
+        opts: &WriteOptions,
+    ) -> Result<()> {
+        let provider = self.provider(name)?;
+        self.effect(name, "delete", &request.address, opts, provider.delete(request))
+            .await
+    }
+
+    /// Adopt a resource that exists outside paved (audited as `resource.import`).
+    pub async fn import(
+        &self,
+        name: &str,
+        request: &ImportRequest,
+        opts: &WriteOptions,
+    ) -> Result<Imported> {
+        let provider = self.provider(name)?;
+        self.effect(name, "import", &request.address, opts, provider.import(request))
+            .await
+    }
+}

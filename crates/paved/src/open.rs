@@ -1,0 +1,172 @@
+//! [`open`]: the one way every front opens a platform. Store, configuration
+//! file, actor and plugins are resolved here, once, with the same rules for
+//! the CLI, Python, Node and Rust:
+//!
+//! | what | first of |
+//! |---|---|
+//! | configuration file | `OpenOptions::config`, `$PAVED_CONFIG`, `./paved.yaml` when it exists |
+//! | store | `OpenOptions::store`, `$PAVED_STORE`, the file's `store`, `sqlite:.paved/paved.db` |
+//! | actor | `OpenOptions::actor`, `$PAVED_ACTOR`, the file's `actor`, `system` |
+//! | plugins | the file's `plugins`, then `OpenOptions::plugins` |
+//!
+//! Plugins are loaded into one wasmtime host whose `catalogue` grant reads
+//! this platform's catalogue, and handed to the platform, which runs
+//! reviews and provider calls (audited) through `Platform::plugins()`.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use paved_core::plugin::CatalogueLookup;
+use paved_core::{Error, Platform, Result, StoreSpec};
+use paved_plugins::{LoadedPlugin, PluginConfig, PluginHost};
+use serde_json::Value;
+
+use crate::config::Config;
+
+/// The configuration file used when none is named and it exists.
+pub const DEFAULT_CONFIG: &str = "paved.yaml";
+
+/// How to open a platform. Every field is optional; see the module docs for
+/// what each falls back to.
+#[derive(Debug, Clone, Default)]
+pub struct OpenOptions {
+    /// Store URL: `sqlite:PATH`, `sqlite::memory:` or `postgres://…`.
+    pub store: Option<String>,
+    /// A `paved.yaml`.
+    pub config: Option<PathBuf>,
+    /// Who writes when a call names no actor.
+    pub actor: Option<String>,
+    /// Plugins to load besides the configuration file's.
+    pub plugins: Vec<PluginConfig>,
+    /// Directory for precompiled plugin components.
+    pub plugin_cache: Option<PathBuf>,
+    /// Snapshot each guardrail after it validated its settings, so reviews
+    /// start warm (costs two compiles per guardrail at its first load).
+    pub prepare_guardrails: bool,
+}
+
+impl OpenOptions {
+    /// Open this store.
+    pub fn store(mut self, store: impl Into<String>) -> Self {
+        self.store = Some(store.into());
+        self
+    }
+
+    /// Read this configuration file.
+    pub fn config(mut self, path: impl Into<PathBuf>) -> Self {
+        self.config = Some(path.into());
+        self
+    }
+
+    /// Write as this actor by default.
+    pub fn actor(mut self, actor: impl Into<String>) -> Self {
+        self.actor = Some(actor.into());
+        self
+    }
+
+    /// Load this plugin too.
+    pub fn plugin(mut self, plugin: PluginConfig) -> Self {
+        self.plugins.push(plugin);
+        self
+    }
+
+    /// Keep precompiled plugin components in this directory.
+    pub fn plugin_cache(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.plugin_cache = Some(dir.into());
+        self
+    }
+
+    /// Prepare guardrails at load (see the field).
+    pub fn prepare_guardrails(mut self, on: bool) -> Self {
+        self.prepare_guardrails = on;
+        self
+    }
+
+    /// The configuration file these options name, loaded; empty when none
+    /// is named and `./paved.yaml` does not exist.
+    pub fn load_config(&self) -> Result<Config> {
+        let named = self
+            .config
+            .clone()
+            .or_else(|| env("PAVED_CONFIG").map(PathBuf::from));
+        match named {
+            Some(path) => Config::load(&path),
+            None if Path::new(DEFAULT_CONFIG).exists() => Config::load(Path::new(DEFAULT_CONFIG)),
+            None => Ok(Config::default()),
+        }
+    }
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// Catalogue lookups for plugins, bound to the platform once it exists (the
+/// plugins are loaded before the platform that holds them is built).
+#[derive(Default)]
+struct LateCatalogue(OnceLock<Arc<dyn CatalogueLookup>>);
+
+#[async_trait::async_trait]
+impl CatalogueLookup for LateCatalogue {
+    async fn get(&self, entity_ref: &str) -> Result<Option<Value>> {
+        match self.0.get() {
+            Some(c) => c.get(entity_ref).await,
+            None => Err(Error::store_msg("the platform is still opening")),
+        }
+    }
+
+    async fn query(&self, filter: &str) -> Result<Vec<Value>> {
+        match self.0.get() {
+            Some(c) => c.query(filter).await,
+            None => Err(Error::store_msg("the platform is still opening")),
+        }
+    }
+}
+
+/// Open a platform: resolve configuration, store and actor, load the
+/// plugins, open the store.
+pub async fn open(options: OpenOptions) -> Result<Platform> {
+    let config = options.load_config()?;
+    let store = match options.store.clone().or_else(|| env("PAVED_STORE")) {
+        Some(s) => StoreSpec::parse(&s)?,
+        None => config.store_spec()?.unwrap_or_default(),
+    };
+    let actor = options
+        .actor
+        .clone()
+        .or_else(|| env("PAVED_ACTOR"))
+        .or_else(|| config.actor.clone());
+    let mut builder = Platform::builder().store(store).kinds(config.kinds()?);
+    if let Some(actor) = actor {
+        builder = builder.actor(actor);
+    }
+    let mut plugins = config.plugins();
+    plugins.extend(options.plugins.iter().cloned());
+    let catalogue = Arc::new(LateCatalogue::default());
+    if !plugins.is_empty() {
+        let mut host = PluginHost::builder()
+            .catalogue(catalogue.clone())
+            .prepare_guardrails(options.prepare_guardrails);
+        if let Some(dir) = options.plugin_cache.clone().or_else(|| config.plugin_cache()) {
+            host = host.cache_dir(dir);
+        }
+        let host = host.build()?;
+        for plugin in plugins {
+            builder = match host.load(plugin).await? {
+                LoadedPlugin::Guardrail(g) => builder.guardrail(Arc::new(g)),
+                LoadedPlugin::Provider(p) => builder.provider(Arc::new(p)),
+            };
+        }
+    }
+    let platform = builder.build().await?;
+    // Set once, right after the build: nothing else can have set it.
+    let _ = catalogue.0.set(platform.catalogue_lookup());
+    Ok(platform)
+}
+
+/// Validate catalogue files without a store, with the kinds of the
+/// configuration file `options` name (the checks an import runs first).
+pub fn validate(paths: &[PathBuf], options: &OpenOptions) -> Result<paved_core::ingest::Loaded> {
+    let kinds = options.load_config()?.kinds()?;
+    Ok(paved_core::platform::validate_paths(paths, &kinds))
+}
