@@ -178,7 +178,40 @@ pub struct ResolvedLimits {
 /// this much address space per slot).
 pub const MAX_MEMORY_MIB: u64 = 1024;
 
+/// Longest deadline a call may be given (one day): beyond it the epoch
+/// arithmetic would overflow and the call would time out at once.
+pub const MAX_TIMEOUT_MS: u64 = 24 * 60 * 60 * 1000;
+
 impl Limits {
+    /// Refuse values out of range (each message names the field): a zero
+    /// or over-a-day deadline, a memory cap of zero or over
+    /// [`MAX_MEMORY_MIB`], a zero output cap or one over 1 GiB, zero host
+    /// calls. Loading a plugin checks this first.
+    pub fn check(&self) -> Result<(), String> {
+        let out_of_range = |field: &str, value: u64, min: u64, max: u64| {
+            format!("limits.{field}: {value} is out of range (from {min} to {max})")
+        };
+        if let Some(t) = self.timeout_ms
+            && !(1..=MAX_TIMEOUT_MS).contains(&t)
+        {
+            return Err(out_of_range("timeoutMs", t, 1, MAX_TIMEOUT_MS));
+        }
+        if let Some(m) = self.memory_mib
+            && !(1..=MAX_MEMORY_MIB).contains(&m)
+        {
+            return Err(out_of_range("memoryMib", m, 1, MAX_MEMORY_MIB));
+        }
+        if let Some(o) = self.max_output_bytes
+            && !(1..=1 << 30).contains(&o)
+        {
+            return Err(out_of_range("maxOutputBytes", o as u64, 1, 1 << 30));
+        }
+        if self.max_host_calls == Some(0) {
+            return Err(out_of_range("maxHostCalls", 0, 1, u32::MAX as u64));
+        }
+        Ok(())
+    }
+
     /// Fill in the defaults for `kind`.
     pub fn resolve(&self, kind: PluginKind) -> ResolvedLimits {
         let (timeout, output) = match kind {
@@ -226,6 +259,24 @@ mod tests {
         }))
         .unwrap_err();
         assert!(err.to_string().contains("filesystem"), "{err}");
+    }
+
+    #[test]
+    fn out_of_range_limits_are_refused() {
+        for (limits, field) in [
+            (json!({"timeoutMs": 0}), "timeoutMs"),
+            (json!({"timeoutMs": u64::MAX}), "timeoutMs"),
+            (json!({"memoryMib": 4096}), "memoryMib"),
+            (json!({"maxOutputBytes": 0}), "maxOutputBytes"),
+            (json!({"maxHostCalls": 0}), "maxHostCalls"),
+        ] {
+            let l: Limits = serde_json::from_value(limits).unwrap();
+            let err = l.check().unwrap_err();
+            assert!(err.contains(field), "{err}");
+        }
+        Limits::default().check().unwrap();
+        let l: Limits = serde_json::from_value(json!({"timeoutMs": 86_400_000})).unwrap();
+        l.check().unwrap();
     }
 
     #[test]

@@ -1,8 +1,15 @@
 //! Conversions between core's plugin types and the generated WIT types, in one
-//! place. Going in, JSON documents are serialized to text. Coming out, every
-//! string the guest returned is counted against the plugin's output cap and
-//! every JSON document is parsed; a malformed or oversized answer is a
-//! `BadOutput` naming the field.
+//! place. Going in, JSON documents are serialized to text. Coming out, the
+//! answer is counted against the call's output budget as the host will
+//! materialise and print it (every string at each occurrence, plus
+//! [`ITEM_BYTES`] for every list item and every field), and every JSON
+//! document is parsed; a malformed or oversized answer is a `BadOutput`
+//! naming the field and the budget's use. The guest's own errors (messages,
+//! violations) are read within the same budget.
+//!
+//! (wasmtime's hostcall fuel, set per call in `src/plugin.rs`, already caps
+//! what lifting the answer out of the guest may allocate; this is the
+//! budget of what is kept and shown.)
 
 use paved_core::plugin as core;
 use serde_json::Value;
@@ -97,11 +104,18 @@ pub fn import_request(r: &core::ImportRequest) -> pt::ImportRequest {
 
 // ---- out of the guest ---------------------------------------------------------------
 
-/// Reads a guest's answer, counting bytes against the output cap.
+/// What every list item and every string field costs on top of its bytes:
+/// about what it takes printed as JSON (`{"path":"","message":""},`), so a
+/// million empty violations cost what they would print.
+pub const ITEM_BYTES: usize = 16;
+
+/// Reads a guest's answer, counting bytes against the call's output budget.
 pub struct Out<'a> {
     plugin: &'a str,
     left: usize,
     cap: usize,
+    /// Bytes the call's log lines used.
+    log: usize,
 }
 
 impl<'a> Out<'a> {
@@ -110,16 +124,27 @@ impl<'a> Out<'a> {
             plugin,
             left: cap,
             cap,
+            log: 0,
         }
     }
 
+    /// The call's log lines used `bytes` of the budget.
+    pub fn used_by_log(&mut self, bytes: usize) -> Result<()> {
+        self.log = bytes;
+        self.take("log lines", bytes)
+    }
+
     fn take(&mut self, what: &str, len: usize) -> Result<()> {
+        let len = len.saturating_add(ITEM_BYTES);
         if len > self.left {
             return Err(PluginError::bad_output(
                 self.plugin,
                 format!(
-                    "the answer is larger than the cap of {} bytes (at {what})",
-                    self.cap
+                    "the answer is larger than the output budget of {} bytes (at {what}: \
+                     {} bytes used before it, {} of them by log lines)",
+                    self.cap,
+                    self.cap - self.left,
+                    self.log
                 ),
             ));
         }
@@ -130,6 +155,46 @@ impl<'a> Out<'a> {
     pub fn text(&mut self, what: &str, s: String) -> Result<String> {
         self.take(what, s.len())?;
         Ok(s)
+    }
+
+    fn violations(&mut self, what: &str, v: Vec<t::Violation>) -> Result<Vec<core::Violation>> {
+        v.into_iter()
+            .map(|v| {
+                Ok(core::Violation {
+                    path: self.text(what, v.path)?,
+                    message: self.text(what, v.message)?,
+                })
+            })
+            .collect()
+    }
+
+    /// The error for a `plugin-error` the guest returned, read within the
+    /// budget (an oversized one is `BadOutput` instead).
+    pub fn plugin_error(&mut self, e: t::PluginError) -> Result<PluginError> {
+        use t::PluginError as W;
+        let plugin = self.plugin.to_owned();
+        Ok(match e {
+            W::Invalid(v) => PluginError::Invalid {
+                violations: self.violations("error.invalid", v)?,
+                plugin,
+            },
+            W::CapabilityDenied(m) => PluginError::CapabilityDenied {
+                message: self.text("error.capability-denied", m)?,
+                plugin,
+            },
+            W::NotFound(m) => PluginError::Guest {
+                message: format!("not found: {}", self.text("error.not-found", m)?),
+                plugin,
+            },
+            W::Unsupported(m) => PluginError::Guest {
+                message: format!("unsupported: {}", self.text("error.unsupported", m)?),
+                plugin,
+            },
+            W::Failed(m) => PluginError::Guest {
+                message: self.text("error.failed", m)?,
+                plugin,
+            },
+        })
     }
 
     fn texts(&mut self, what: &str, v: Vec<String>) -> Result<Vec<String>> {
@@ -199,16 +264,7 @@ impl<'a> Out<'a> {
                 t::Verdict::Warn => core::Verdict::Warn,
                 t::Verdict::Deny => core::Verdict::Deny,
             },
-            violations: r
-                .violations
-                .into_iter()
-                .map(|v| {
-                    Ok(core::Violation {
-                        path: self.text("review.violations.path", v.path)?,
-                        message: self.text("review.violations.message", v.message)?,
-                    })
-                })
-                .collect::<Result<_>>()?,
+            violations: self.violations("review.violations", r.violations)?,
             patch,
         })
     }

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::bindings::guardrail::GuardrailPre;
 use crate::cache::CacheOutcome;
-use crate::convert::{self, Out};
+use crate::convert;
 use crate::error::{PluginError, Result};
 use crate::plugin::Plugin;
 use crate::prepare::{Prepared, prepare_guardrail};
@@ -98,6 +98,7 @@ impl WasmGuardrail {
                     .await
             })
             .await
+            .map(|_| ())
             .map_err(Plugin::settings_error)
     }
 
@@ -112,6 +113,7 @@ impl WasmGuardrail {
                 Ok(())
             })
             .await
+            .map(|_| ())
     }
 
     /// Review one change with the configured settings or `settings`.
@@ -121,7 +123,7 @@ impl WasmGuardrail {
             (Some(prepared), None) => &prepared.pre,
             _ => &self.pre,
         };
-        let r = self
+        let mut r = self
             .plugin
             .call_export(self.plugin.settings_for(settings), async |store| {
                 let g = pre.instantiate_async(&mut *store).await?;
@@ -130,12 +132,12 @@ impl WasmGuardrail {
                     .await
             })
             .await?;
-        Out::new(&self.plugin.name, self.plugin.limits.max_output_bytes).review(r)
+        r.out.review(r.value)
     }
 }
 
 async fn describe(plugin: &Plugin, pre: &GuardrailPre<CallState>) -> Result<GuardrailInfo> {
-    let info = plugin
+    let mut info = plugin
         .call(plugin.settings.clone(), async |store| {
             let g = pre.instantiate_async(&mut *store).await?;
             g.paved_plugin_guardrail_api()
@@ -143,7 +145,7 @@ async fn describe(plugin: &Plugin, pre: &GuardrailPre<CallState>) -> Result<Guar
                 .await
         })
         .await?;
-    Out::new(&plugin.name, plugin.limits.max_output_bytes).guardrail_info(info)
+    info.out.guardrail_info(info.value)
 }
 
 #[async_trait]

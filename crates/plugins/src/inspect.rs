@@ -15,6 +15,7 @@ use serde_json::Value;
 use wasmtime::component::types::ComponentItem;
 
 use crate::config::{DirGrant, DirMode, Grants, PluginConfig, PluginKind};
+use crate::engine::Runtime;
 use crate::error::{PluginError, Result};
 use crate::guardrail::WasmGuardrail;
 use crate::host::PluginHost;
@@ -60,11 +61,9 @@ pub async fn inspect(host: &PluginHost, path: &Path) -> Result<Inspection> {
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let bytes = tokio::fs::read(path)
-        .await
-        .map_err(|e| PluginError::load(&name, format!("{}: {e}", path.display())))?;
+    let bytes = Runtime::read(&name, path).await?;
     let size_bytes = bytes.len() as u64;
-    let (component, outcome) = host.compile_bytes(&name, bytes.into()).await?;
+    let (component, outcome) = host.runtime().compile_bytes(&name, bytes).await?;
     let engine = host.engine();
     let ty = component.component_type();
     let mut exports = Vec::new();
@@ -106,7 +105,7 @@ pub async fn inspect(host: &PluginHost, path: &Path) -> Result<Inspection> {
         None => (None, Vec::new()),
         Some(kind) => {
             let config = PluginConfig::new(name, path, kind);
-            let plugin = Plugin::new(host.clone(), config, component, outcome)?;
+            let plugin = Plugin::new(host.runtime().clone(), config, component, outcome)?;
             match kind {
                 PluginKind::Guardrail => {
                     let g = WasmGuardrail::open(plugin).await?;

@@ -29,8 +29,9 @@ pub mod bindings;
 mod cache;
 pub mod config;
 mod convert;
+pub mod display;
+mod engine;
 pub mod error;
-mod filesystem_watch;
 mod guardrail;
 mod host;
 pub mod inspect;
@@ -40,6 +41,7 @@ mod provider;
 mod sandbox;
 pub mod secrets;
 mod state;
+mod wasi_watch;
 
 pub use cache::CacheOutcome;
 pub use config::{DirGrant, DirMode, Grants, Limits, PluginConfig, PluginKind, ResolvedLimits};

@@ -12,17 +12,37 @@ use wasmtime::{Store, Trap, WasmBacktrace};
 use crate::bindings::t;
 use crate::cache::CacheOutcome;
 use crate::config::{PluginConfig, ResolvedLimits};
+use crate::convert::Out;
+use crate::engine::{Runtime, TICK};
 use crate::error::{PluginError, Result};
-use crate::host::{PluginHost, TICK};
 use crate::sandbox::{Denials, Sandbox};
 use crate::state::{CallState, CallStateParts, Stop};
 
 /// Slack on top of the epoch deadline before the async timeout gives up on a
-/// call that is blocked in a host import rather than running wasm.
-const HOST_WAIT_SLACK: Duration = Duration::from_millis(50);
+/// call that is blocked in a host import rather than running wasm: a
+/// twentieth of the deadline, between 2 and 50 ms (so the deadline fires
+/// within 5% of its value either way).
+fn host_wait_slack(deadline: Duration) -> Duration {
+    (deadline / 20).clamp(Duration::from_millis(2), Duration::from_millis(50))
+}
+
+/// What wasmtime says when a lift runs out of hostcall fuel (its error type
+/// is private).
+const FUEL_EXHAUSTED: &str = "too much data is being copied between the host and the guest";
+
+/// The least hostcall fuel a call gets, whatever its output cap: WASI's own
+/// calls (a 4 KiB write, a directory entry) must still work.
+const MIN_HOSTCALL_FUEL: usize = 64 << 10;
+
+/// A call that ran to its end: the export's value, and the output budget
+/// left for converting it (log lines already used their share).
+pub(crate) struct Called<'a, T> {
+    pub value: T,
+    pub out: Out<'a>,
+}
 
 pub(crate) struct Plugin {
-    pub host: PluginHost,
+    pub runtime: Arc<Runtime>,
     pub name: Arc<str>,
     pub config: PluginConfig,
     pub limits: ResolvedLimits,
@@ -34,15 +54,22 @@ pub(crate) struct Plugin {
 
 impl Plugin {
     pub fn new(
-        host: PluginHost,
+        runtime: Arc<Runtime>,
         config: PluginConfig,
         component: Component,
         cache: CacheOutcome,
     ) -> Result<Self> {
         let name = config.name.as_str();
         expect_object(name, &config.settings)?;
+        config
+            .limits
+            .check()
+            .map_err(|message| PluginError::Settings {
+                plugin: name.to_owned(),
+                message,
+            })?;
         let sandbox = Arc::new(Sandbox::new(name, &config.grants)?);
-        let pre = host.inner.linker.instantiate_pre(&component).map_err(|e| {
+        let pre = runtime.linker.instantiate_pre(&component).map_err(|e| {
             PluginError::load(
                 name,
                 format!("does not fit the {} world: {e:#}", config.kind.world()),
@@ -55,56 +82,39 @@ impl Plugin {
             sandbox,
             pre,
             cache,
-            host,
+            runtime,
             config,
         })
     }
 
     /// Run `f` (instantiate + one export returning `result<T, plugin-error>`)
-    /// in a fresh store. A plugin error returned after the sandbox refused the
-    /// guest something is reported as `CapabilityDenied`.
+    /// in a fresh store. A plugin error is read within the output budget.
     pub async fn call_export<T>(
         &self,
         settings: Arc<str>,
         f: impl AsyncFnOnce(&mut Store<CallState>) -> wasmtime::Result<Result<T, t::PluginError>>,
-    ) -> Result<T> {
-        let (r, denied) = self.call_raw(settings, f).await?;
-        r.map_err(|e| {
-            let err = self.guest_error(e);
-            if denied.is_empty() {
-                err
-            } else {
-                PluginError::CapabilityDenied {
-                    plugin: self.name.to_string(),
-                    message: format!(
-                        "{} (the plugin then said: {})",
-                        denied.join("; "),
-                        err.detail()
-                    ),
-                }
-            }
-        })
+    ) -> Result<Called<'_, T>> {
+        let Called { value, mut out } = self.call(settings, f).await?;
+        match value {
+            Ok(value) => Ok(Called { value, out }),
+            Err(e) => Err(out.plugin_error(e)?),
+        }
     }
 
-    /// Run `f` (instantiate + one export call) in a fresh store.
+    /// Run `f` (instantiate + one export call) in a fresh store, and turn
+    /// whatever went wrong into a typed error.
+    ///
+    /// Denials are sticky: if the sandbox refused the guest anything during
+    /// the call (a file, a socket, a secret, a lookup), the call ends
+    /// `CapabilityDenied` naming what was tried, whatever the guest did with
+    /// the refusal and whatever it returned.
     pub async fn call<T>(
         &self,
         settings: Arc<str>,
         f: impl AsyncFnOnce(&mut Store<CallState>) -> wasmtime::Result<T>,
-    ) -> Result<T> {
-        Ok(self.call_raw(settings, f).await?.0)
-    }
-
-    /// Run `f` in a fresh store; also returns the capability uses the sandbox
-    /// refused during the call. `settings` is what the guest's `config`
-    /// import returns.
-    async fn call_raw<T>(
-        &self,
-        settings: Arc<str>,
-        f: impl AsyncFnOnce(&mut Store<CallState>) -> wasmtime::Result<T>,
-    ) -> Result<(T, Vec<String>)> {
+    ) -> Result<Called<'_, T>> {
         let denials = Denials::default();
-        let inner = &self.host.inner;
+        let inner = &*self.runtime;
         let (wasi, stdio) = self
             .sandbox
             .wasi(&self.name, &denials, inner.outside.path())?;
@@ -113,6 +123,7 @@ impl Plugin {
             wasi,
             memory_bytes: self.limits.memory_bytes,
             max_host_calls: self.limits.max_host_calls,
+            max_output_bytes: self.limits.max_output_bytes,
             settings,
             sandbox: self.sandbox.clone(),
             catalogue: inner.catalogue.clone(),
@@ -121,102 +132,108 @@ impl Plugin {
         });
         let mut store = Store::new(&inner.engine, state);
         store.limiter(|s| &mut s.limiter);
+        // Caps what wasmtime copies out of the guest in one lift (an answer,
+        // or the arguments of one host call): strings are counted at every
+        // occurrence and lists at their host size, so a small guest memory
+        // cannot become a huge host allocation.
+        store.set_hostcall_fuel(self.limits.max_output_bytes.max(MIN_HOSTCALL_FUEL));
         let deadline = self.limits.timeout;
         if inner.epochs {
-            let ticks = (deadline.as_nanos() / TICK.as_nanos()).max(1) as u64;
-            store.set_epoch_deadline(ticks);
+            let ticks = (deadline.as_nanos() / TICK.as_nanos()).max(1);
+            store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
             store.epoch_deadline_trap();
         }
 
         let start = Instant::now();
-        let outcome = tokio::time::timeout(deadline + HOST_WAIT_SLACK, f(&mut store)).await;
+        let outcome =
+            tokio::time::timeout(deadline + host_wait_slack(deadline), f(&mut store)).await;
         let elapsed = start.elapsed();
         stdio.forward(&self.name);
+        let log_bytes = store.data().log_bytes;
+        drop(store);
+        let denied = std::mem::take(&mut *denials.lock().unwrap_or_else(|p| p.into_inner()));
+        let plugin = || self.name.to_string();
         let timeout = || PluginError::Timeout {
-            plugin: self.name.to_string(),
+            plugin: plugin(),
             deadline_ms: deadline.as_millis() as u64,
             elapsed_ms: elapsed.as_millis() as u64,
         };
-        match outcome {
-            Err(_) => Err(timeout()),
+        let e = match outcome {
+            Err(_) => return Err(timeout()),
             Ok(Ok(value)) => {
-                let denied =
-                    std::mem::take(&mut *denials.lock().unwrap_or_else(|p| p.into_inner()));
-                Ok((value, denied))
-            }
-            Ok(Err(e)) => {
-                if let Some(stop) = e.downcast_ref::<Stop>() {
-                    return Err(match stop {
-                        Stop::OutOfMemory { desired, limit } => PluginError::OutOfMemory {
-                            plugin: self.name.to_string(),
-                            desired: *desired,
-                            limit: *limit,
-                        },
-                        Stop::HostCalls(_) => PluginError::Trap {
-                            plugin: self.name.to_string(),
-                            message: match e.downcast_ref::<WasmBacktrace>() {
-                                Some(bt) => format!("{stop}\n{bt}"),
-                                None => stop.to_string(),
-                            },
-                        },
-                    });
-                }
-                if matches!(e.downcast_ref::<Trap>(), Some(Trap::Interrupt)) {
-                    return Err(timeout());
-                }
-                let denied = denials.lock().unwrap_or_else(|p| p.into_inner()).clone();
                 if !denied.is_empty() {
                     return Err(PluginError::CapabilityDenied {
-                        plugin: self.name.to_string(),
-                        message: format!("{} (then: {e})", denied.join("; ")),
+                        plugin: plugin(),
+                        message: format!(
+                            "{} (the plugin went on and returned; a call that was refused a capability fails)",
+                            denied.join("; ")
+                        ),
                     });
                 }
-                let mut message = match e.downcast_ref::<Trap>() {
-                    Some(trap) => trap.to_string(),
-                    None => format!("{e:#}"),
-                };
-                let panic = stdio.stderr_tail();
-                if !panic.is_empty() {
-                    message.push_str("\nguest stderr:\n");
-                    message.push_str(&panic);
-                }
-                if let Some(bt) = e.downcast_ref::<WasmBacktrace>() {
-                    message.push_str(&format!("\n{bt}"));
-                }
-                Err(PluginError::Trap {
-                    plugin: self.name.to_string(),
-                    message,
-                })
+                let mut out = Out::new(&self.name, self.limits.max_output_bytes);
+                out.used_by_log(log_bytes)?;
+                return Ok(Called { value, out });
             }
+            Ok(Err(e)) => e,
+        };
+        if let Some(stop) = e.downcast_ref::<Stop>() {
+            let with_backtrace = |s: String| match e.downcast_ref::<WasmBacktrace>() {
+                Some(bt) => format!("{s}\n{bt}"),
+                None => s,
+            };
+            return Err(match stop {
+                Stop::OutOfMemory { desired, limit } => PluginError::OutOfMemory {
+                    plugin: plugin(),
+                    desired: *desired,
+                    limit: *limit,
+                },
+                Stop::HostCalls(_) | Stop::Descriptors(_) => PluginError::Trap {
+                    plugin: plugin(),
+                    message: with_backtrace(stop.to_string()),
+                },
+                Stop::Output { .. } => PluginError::BadOutput {
+                    plugin: plugin(),
+                    message: stop.to_string(),
+                },
+            });
         }
-    }
-
-    /// The error for a `plugin-error` the guest returned.
-    pub fn guest_error(&self, e: t::PluginError) -> PluginError {
-        use t::PluginError as W;
-        let plugin = self.name.to_string();
-        match e {
-            W::Invalid(v) => PluginError::Invalid {
-                plugin,
-                violations: v
-                    .into_iter()
-                    .map(|v| paved_core::plugin::Violation {
-                        path: v.path,
-                        message: v.message,
-                    })
-                    .collect(),
-            },
-            W::CapabilityDenied(message) => PluginError::CapabilityDenied { plugin, message },
-            W::NotFound(m) => PluginError::Guest {
-                plugin,
-                message: format!("not found: {m}"),
-            },
-            W::Unsupported(m) => PluginError::Guest {
-                plugin,
-                message: format!("unsupported: {m}"),
-            },
-            W::Failed(message) => PluginError::Guest { plugin, message },
+        if matches!(e.downcast_ref::<Trap>(), Some(Trap::Interrupt)) {
+            return Err(timeout());
         }
+        if !denied.is_empty() {
+            return Err(PluginError::CapabilityDenied {
+                plugin: plugin(),
+                message: format!("{} (then: {})", denied.join("; "), e.root_cause()),
+            });
+        }
+        if e.chain().any(|c| c.to_string().starts_with(FUEL_EXHAUSTED)) {
+            return Err(PluginError::BadOutput {
+                plugin: plugin(),
+                message: format!(
+                    "the answer is larger than the output budget of {} bytes (counted as the host \
+                     would hold it: every string at each occurrence, every list item; log lines \
+                     used {log_bytes} bytes of it)",
+                    self.limits.max_output_bytes
+                ),
+            });
+        }
+        // The cause first, then what the guest printed, then where it was.
+        let mut message = match e.downcast_ref::<Trap>() {
+            Some(trap) => trap.to_string(),
+            None => e.root_cause().to_string(),
+        };
+        let panic = stdio.stderr_tail();
+        if !panic.is_empty() {
+            message.push_str("\nguest stderr:\n");
+            message.push_str(&panic);
+        }
+        if let Some(bt) = e.downcast_ref::<WasmBacktrace>() {
+            message.push_str(&format!("\n{bt}"));
+        }
+        Err(PluginError::Trap {
+            plugin: plugin(),
+            message,
+        })
     }
 
     /// What a `validate-settings` export's `invalid` answer becomes: one

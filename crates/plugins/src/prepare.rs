@@ -52,9 +52,9 @@ pub(crate) struct Prepared {
 /// settings already passed `validate-settings`). An error says why the
 /// component could not be prepared; the caller then runs it unprepared.
 pub(crate) async fn prepare_guardrail(plugin: &Plugin, bytes: &[u8]) -> Result<Prepared, String> {
-    let host = &plugin.host;
+    let rt = &plugin.runtime;
     let settings = plugin.settings.clone();
-    let entry = host.cache().map(|c| c.snapshot_path(bytes, &settings));
+    let entry = rt.cache().map(|c| c.snapshot_path(bytes, &settings));
     let snapshot = match entry.as_deref().and_then(cache::read_snapshot) {
         Some(snapshot) => snapshot,
         None => {
@@ -70,12 +70,11 @@ pub(crate) async fn prepare_guardrail(plugin: &Plugin, bytes: &[u8]) -> Result<P
             snapshot
         }
     };
-    let (component, cache) = host
+    let (component, cache) = rt
         .compile_bytes(&plugin.name, snapshot.into())
         .await
         .map_err(|e| e.to_string())?;
-    let pre = host
-        .inner
+    let pre = rt
         .linker
         .instantiate_pre(&component)
         .and_then(GuardrailPre::new)
@@ -93,13 +92,12 @@ async fn snapshot(plugin: &Plugin, bytes: &[u8], settings: &str) -> Result<Vec<u
     // Through the component cache like any component: preparing the same
     // plugin with other settings then skips this compile.
     let (component, _) = plugin
-        .host
+        .runtime
         .compile_bytes(&plugin.name, instrumented.into())
         .await
         .map_err(|e| format!("the instrumented component does not compile: {e}"))?;
     let pre = plugin
-        .host
-        .inner
+        .runtime
         .linker
         .instantiate_pre(&component)
         .map_err(|e| format!("the instrumented component does not link: {e:#}"))?;
@@ -126,6 +124,7 @@ async fn snapshot(plugin: &Plugin, bytes: &[u8], settings: &str) -> Result<Vec<u
             }
         })
         .await
+        .map(|called| called.value)
         .map_err(|e| format!("snapshot run failed: {e}"))
 }
 

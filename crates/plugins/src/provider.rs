@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::bindings::provider::ProviderPre;
 use crate::cache::CacheOutcome;
-use crate::convert::{self, Out};
+use crate::convert;
 use crate::error::{PluginError, Result};
 use crate::plugin::Plugin;
 use crate::state::CallState;
@@ -59,7 +59,7 @@ impl WasmProvider {
                 format!("does not export what the paved:plugin/provider world requires: {e:#}"),
             )
         })?;
-        let info = plugin
+        let mut info = plugin
             .call(plugin.settings.clone(), async |store| {
                 let p = pre.instantiate_async(&mut *store).await?;
                 p.paved_plugin_provider_api()
@@ -67,7 +67,7 @@ impl WasmProvider {
                     .await
             })
             .await?;
-        let info = Out::new(&plugin.name, plugin.limits.max_output_bytes).provider_info(info)?;
+        let info = info.out.provider_info(info.value)?;
         Ok(Self { plugin, pre, info })
     }
 
@@ -93,32 +93,29 @@ impl WasmProvider {
                     .await
             })
             .await
+            .map(|_| ())
             .map_err(Plugin::settings_error)
-    }
-
-    fn out(&self) -> Out<'_> {
-        Out::new(&self.plugin.name, self.plugin.limits.max_output_bytes)
     }
 
     /// `plan` export.
     pub async fn plan_resource(&self, request: &PlanRequest) -> Result<Plan> {
         let req = convert::plan_request(request);
-        let plan = call!(self, call_plan, &req);
-        self.out().plan(plan)
+        let mut plan = call!(self, call_plan, &req);
+        plan.out.plan(plan.value)
     }
 
     /// `apply` export.
     pub async fn apply_resource(&self, request: &ApplyRequest) -> Result<Applied> {
         let req = convert::apply_request(request);
-        let applied = call!(self, call_apply, &req);
-        self.out().applied(applied)
+        let mut applied = call!(self, call_apply, &req);
+        applied.out.applied(applied.value)
     }
 
     /// `read` export.
     pub async fn read_resource(&self, request: &ResourceRequest) -> Result<Option<Value>> {
         let req = convert::resource_request(request);
-        let state = call!(self, call_read, &req);
-        self.out().opt_json("read", state)
+        let mut state = call!(self, call_read, &req);
+        state.out.opt_json("read", state.value)
     }
 
     /// `delete` export.
@@ -131,8 +128,8 @@ impl WasmProvider {
     /// `import` export.
     pub async fn import_resource(&self, request: &ImportRequest) -> Result<Imported> {
         let req = convert::import_request(request);
-        let imported = call!(self, call_import, &req);
-        self.out().imported(imported)
+        let mut imported = call!(self, call_import, &req);
+        imported.out.imported(imported.value)
     }
 }
 

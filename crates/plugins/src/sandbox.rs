@@ -5,7 +5,8 @@
 
 use std::collections::HashSet;
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
@@ -14,7 +15,6 @@ use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder};
 
 use crate::config::{DirMode, Grants};
 use crate::error::{PluginError, Result};
-use crate::filesystem_watch::OUTSIDE_GUEST_PATH;
 
 /// Bytes of stdout and of stderr kept per call; the rest is dropped.
 const STDIO_CAPTURE_BYTES: usize = 64 * 1024;
@@ -49,9 +49,11 @@ impl Stdio {
     /// Send captured output to `tracing` under the plugin's name.
     pub fn forward(&self, plugin: &str) {
         for line in String::from_utf8_lossy(&self.stdout.contents()).lines() {
+            let line = crate::display::sanitize_line(line);
             tracing::info!(target: "paved_plugins::guest", plugin, stream = "stdout", "{line}");
         }
         for line in String::from_utf8_lossy(&self.stderr.contents()).lines() {
+            let line = crate::display::sanitize_line(line);
             tracing::warn!(target: "paved_plugins::guest", plugin, stream = "stderr", "{line}");
         }
     }
@@ -118,13 +120,27 @@ impl Sandbox {
                 .any(|d| d.guest == OUTSIDE_GUEST_PATH)
     }
 
+    /// Whether any network address is granted.
+    pub fn network_granted(&self) -> bool {
+        !self.grants.network.is_empty()
+    }
+
+    /// Whether `name` is the host of a granted `host:port` pair.
+    pub fn may_resolve(&self, name: &str) -> bool {
+        self.grants.network.iter().any(|pair| {
+            let host = pair.rsplit_once(':').map_or(pair.as_str(), |(h, _)| h);
+            let host = host.trim_start_matches('[').trim_end_matches(']');
+            host.eq_ignore_ascii_case(name.trim_end_matches('.'))
+        })
+    }
+
     /// Whether catalogue lookups are granted.
     pub fn catalogue(&self) -> bool {
         self.grants.catalogue
     }
 
     /// The WASI context of one call; `outside` is the host's empty directory
-    /// (see `src/filesystem_watch.rs`).
+    /// (see `src/wasi_watch.rs`).
     pub fn wasi(
         &self,
         plugin: &str,
@@ -153,15 +169,16 @@ impl Sandbox {
                     message: format!("cannot open {}: {e}", outside.display()),
                 })?;
         }
-        // TCP is switched on for every plugin so that each refused attempt goes
-        // through the check below and is recorded; the check allows nothing
-        // but connections to granted addresses (and the implicit wildcard bind
-        // a connect performs).
+        // TCP is on only with a network grant; without one the host's
+        // `create-tcp-socket` (src/wasi_watch.rs) refuses before any host
+        // socket exists. With one, the check below allows nothing but
+        // connections to granted addresses (and the implicit wildcard bind a
+        // connect performs), and records every refused attempt.
         let allowed = self.allowed.clone();
         let denials = denials.clone();
-        b.allow_tcp(true)
+        b.allow_tcp(self.network_granted())
             .allow_udp(false)
-            .allow_ip_name_lookup(!self.grants.network.is_empty())
+            .allow_ip_name_lookup(self.network_granted())
             .socket_addr_check(move |addr, usage| {
                 let ok = match usage {
                     SocketAddrUse::TcpConnect => allowed.contains(&addr),
@@ -175,5 +192,35 @@ impl Sandbox {
                 Box::pin(async move { ok })
             });
         Ok((b.build(), stdio))
+    }
+}
+
+/// Where the empty directory is preopened for plugins with directory grants.
+pub(crate) const OUTSIDE_GUEST_PATH: &str = "/";
+
+/// An empty directory of the host's, removed when the host goes.
+#[derive(Debug)]
+pub(crate) struct EmptyDir(PathBuf);
+
+impl EmptyDir {
+    pub fn new() -> std::io::Result<Self> {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "paved-plugins-outside-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir(&path)?;
+        Ok(Self(path))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for EmptyDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir(&self.0);
     }
 }

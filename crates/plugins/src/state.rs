@@ -11,8 +11,7 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::bindings::{host, t};
-use crate::filesystem_watch::OUTSIDE_GUEST_PATH;
-use crate::sandbox::{Denials, Sandbox};
+use crate::sandbox::{Denials, OUTSIDE_GUEST_PATH, Sandbox};
 use crate::secrets::SecretStore;
 
 /// Error raised inside the store to stop the guest; recognised by the caller.
@@ -22,7 +21,22 @@ pub(crate) enum Stop {
     OutOfMemory { desired: usize, limit: usize },
     #[error("exceeded the cap of {0} host calls in one call")]
     HostCalls(u32),
+    #[error(
+        "exceeded the cap of {0} host descriptors (files, directories, sockets) opened in one call"
+    )]
+    Descriptors(u32),
+    #[error(
+        "log lines used up the output budget of {cap} bytes of one call (log lines so far: {used} bytes)"
+    )]
+    Output { cap: usize, used: usize },
 }
+
+/// Bytes of one `log` line kept; the rest is cut (and the cut said).
+pub(crate) const LOG_LINE_BYTES: usize = 4096;
+
+/// Entries (streams, pollables, timers, descriptors...) one call may hold in
+/// its resource table at once.
+const MAX_TABLE_ENTRIES: usize = 10_000;
 
 /// Caps linear memory (and tables) and remembers why growth was refused.
 pub(crate) struct Limiter {
@@ -71,6 +85,11 @@ pub(crate) struct CallState {
     pub denials: Denials,
     /// Descriptors of the empty directory preopened at `/`.
     outside: Vec<u32>,
+    /// Host descriptors opened so far in this call.
+    descriptors: u32,
+    /// The call's output budget (bytes) and what log lines used of it.
+    pub output_cap: usize,
+    pub log_bytes: usize,
 }
 
 pub(crate) struct CallStateParts {
@@ -78,6 +97,7 @@ pub(crate) struct CallStateParts {
     pub wasi: WasiCtx,
     pub memory_bytes: usize,
     pub max_host_calls: u32,
+    pub max_output_bytes: usize,
     pub settings: Arc<str>,
     pub sandbox: Arc<Sandbox>,
     pub catalogue: Arc<dyn CatalogueLookup>,
@@ -87,10 +107,12 @@ pub(crate) struct CallStateParts {
 
 impl CallState {
     pub fn new(p: CallStateParts) -> Self {
+        let mut table = ResourceTable::new();
+        table.set_max_capacity(MAX_TABLE_ENTRIES);
         Self {
             plugin: p.plugin,
             wasi: p.wasi,
-            table: ResourceTable::new(),
+            table,
             limiter: Limiter {
                 memory_bytes: p.memory_bytes,
             },
@@ -102,6 +124,9 @@ impl CallState {
             secrets: p.secrets,
             denials: p.denials,
             outside: Vec::new(),
+            descriptors: 0,
+            output_cap: p.max_output_bytes,
+            log_bytes: 0,
         }
     }
 
@@ -148,7 +173,27 @@ impl CallState {
         true
     }
 
-    fn record_denial(&self, what: String) {
+    /// One more host descriptor (file, directory, socket) for this call.
+    pub fn count_descriptor(&mut self) -> wasmtime::Result<()> {
+        self.descriptors += 1;
+        if self.descriptors > crate::wasi_watch::MAX_DESCRIPTORS {
+            return Err(Stop::Descriptors(crate::wasi_watch::MAX_DESCRIPTORS).into());
+        }
+        Ok(())
+    }
+
+    /// Whether any network address is granted.
+    pub fn network_granted(&self) -> bool {
+        self.sandbox.network_granted()
+    }
+
+    /// Whether the guest may resolve the host name `name`.
+    pub fn may_resolve(&self, name: &str) -> bool {
+        self.sandbox.may_resolve(name)
+    }
+
+    /// Record a refused capability use; the call will end `CapabilityDenied`.
+    pub fn record_denial(&self, what: String) {
         self.denials
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -177,22 +222,40 @@ impl crate::bindings::pt::Host for CallState {}
 impl host::Host for CallState {
     async fn log(&mut self, level: host::Level, message: String) -> wasmtime::Result<()> {
         self.count("log")?;
+        // Every byte counts against the call's output budget, so a guest
+        // cannot flood the host's log; what is printed is cut to one line of
+        // LOG_LINE_BYTES and escaped (nothing reaches a terminal raw).
+        self.log_bytes = self.log_bytes.saturating_add(message.len());
+        if self.log_bytes > self.output_cap {
+            return Err(Stop::Output {
+                cap: self.output_cap,
+                used: self.log_bytes,
+            }
+            .into());
+        }
+        let mut line = crate::display::sanitize_line(cut(&message, LOG_LINE_BYTES));
+        if message.len() > LOG_LINE_BYTES {
+            line.to_mut().push_str(&format!(
+                " ... ({} more bytes cut)",
+                message.len() - cut(&message, LOG_LINE_BYTES).len()
+            ));
+        }
         let plugin = &*self.plugin;
         match level {
             host::Level::Trace => {
-                tracing::trace!(target: "paved_plugins::guest", plugin, "{message}")
+                tracing::trace!(target: "paved_plugins::guest", plugin, "{line}")
             }
             host::Level::Debug => {
-                tracing::debug!(target: "paved_plugins::guest", plugin, "{message}")
+                tracing::debug!(target: "paved_plugins::guest", plugin, "{line}")
             }
             host::Level::Info => {
-                tracing::info!(target: "paved_plugins::guest", plugin, "{message}")
+                tracing::info!(target: "paved_plugins::guest", plugin, "{line}")
             }
             host::Level::Warn => {
-                tracing::warn!(target: "paved_plugins::guest", plugin, "{message}")
+                tracing::warn!(target: "paved_plugins::guest", plugin, "{line}")
             }
             host::Level::Error => {
-                tracing::error!(target: "paved_plugins::guest", plugin, "{message}")
+                tracing::error!(target: "paved_plugins::guest", plugin, "{line}")
             }
         }
         Ok(())
@@ -241,6 +304,19 @@ impl host::Host for CallState {
             Err(e) => Err(lookup_error(e)),
         })
     }
+}
+
+/// The longest prefix of `s` of at most `max` bytes that ends on a char
+/// boundary.
+pub(crate) fn cut(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
 }
 
 fn lookup_error(e: paved_core::Error) -> host::HostError {
