@@ -79,5 +79,5 @@ pub mod checks {
 
 /// Schemas for editors: entities and `paved.yaml`.
 pub mod schema {
-    pub use paved_core::model::schema::KindRegistry;
+    pub use paved_core::model::schema::{KindRegistry, export};
 }
