@@ -87,7 +87,9 @@ pub fn check_actor(actor: &str) -> Result<String> {
     let invalid = |why: String| {
         Error::invalid(Diagnostic::error(
             "actor",
-            format!("invalid actor '{actor}': {why}; expected `system` or an entity ref such as `user:default/jane`"),
+            format!(
+                "invalid actor '{actor}': {why}; expected `system` or an entity ref such as `user:default/jane`"
+            ),
         ))
     };
     if !actor.contains(':') {
@@ -256,7 +258,11 @@ pub(crate) struct Context<'a> {
 }
 
 /// Run a request: plan, checks, (dry run stops), commit, publish.
-pub(crate) async fn run(ctx: &Context<'_>, request: Request, opts: &WriteOptions) -> Result<ChangeSet> {
+pub(crate) async fn run(
+    ctx: &Context<'_>,
+    request: Request,
+    opts: &WriteOptions,
+) -> Result<ChangeSet> {
     let actor = check_actor(opts.actor.as_deref().unwrap_or(ctx.actor))?;
     let store = ctx.store;
     let (changes, mut set, action) = match request {
@@ -431,7 +437,10 @@ where
     }
     let outcome = effect.await;
     if let (serde_json::Value::Object(details), Err(e)) = (&mut record.details, &outcome) {
-        details.insert("error".into(), serde_json::json!({"code": e.code(), "message": e.to_string()}));
+        details.insert(
+            "error".into(),
+            serde_json::json!({"code": e.code(), "message": e.to_string()}),
+        );
     }
     let result = ctx
         .store

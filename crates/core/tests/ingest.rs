@@ -39,7 +39,11 @@ fn show(loaded: &Loaded) -> String {
 
 /// The one error of a load (fails if there are none or several).
 fn the_error(loaded: &Loaded) -> &Diagnostic {
-    let errors: Vec<_> = loaded.diagnostics().iter().filter(|d| d.is_error()).collect();
+    let errors: Vec<_> = loaded
+        .diagnostics()
+        .iter()
+        .filter(|d| d.is_error())
+        .collect();
     assert_eq!(
         errors.len(),
         1,
@@ -396,7 +400,11 @@ spec:
 fn documents_that_are_not_entities() {
     let text = "# nothing\n---\n---\n- a\n- b\n---\nkind: Component\n";
     let loaded = load_text("t.yaml", text, &KindRegistry::builtin(), &Limits::default());
-    let errors: Vec<_> = loaded.diagnostics().iter().filter(|d| d.is_error()).collect();
+    let errors: Vec<_> = loaded
+        .diagnostics()
+        .iter()
+        .filter(|d| d.is_error())
+        .collect();
     // The empty documents are skipped; the list is refused; the mapping goes to validation.
     assert!(errors.len() >= 2, "{}", show(&loaded));
     assert_eq!(place(errors[0]), ("t.yaml".to_string(), 1, 4, 1));

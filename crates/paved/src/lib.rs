@@ -67,6 +67,8 @@ pub mod plugins {
         Imported, Operation, Plan, PlanRequest, ProviderInfo, ResourceAddress, ResourceRequest,
         ResourceTypeInfo, Review, Subject, Verdict, Violation, default_name,
     };
+    /// The traits a native (Rust) guardrail or provider implements.
+    pub use paved_core::plugin::{Guardrail, Provider};
     pub use paved_plugins::inspect::{Inspection, parse_grant};
     pub use paved_plugins::{DirGrant, DirMode, Grants, Limits, PluginConfig, PluginKind};
 }

@@ -147,7 +147,11 @@ pub async fn open(options: OpenOptions) -> Result<Platform> {
         let mut host = PluginHost::builder()
             .catalogue(catalogue.clone())
             .prepare_guardrails(options.prepare_guardrails);
-        if let Some(dir) = options.plugin_cache.clone().or_else(|| config.plugin_cache()) {
+        if let Some(dir) = options
+            .plugin_cache
+            .clone()
+            .or_else(|| config.plugin_cache())
+        {
             host = host.cache_dir(dir);
         }
         let host = host.build()?;

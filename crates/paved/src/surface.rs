@@ -55,91 +55,262 @@ const WRITE_DEFAULTS: &[(&str, &str)] = &[("actor", "the platform's actor"), ("d
 pub const OPERATIONS: &[Operation] = &[
     Operation {
         defaults: &[
-            ("store", "$PAVED_STORE, the config's store, sqlite:.paved/paved.db"),
+            (
+                "store",
+                "$PAVED_STORE, the config's store, sqlite:.paved/paved.db",
+            ),
             ("config", "$PAVED_CONFIG, ./paved.yaml when it exists"),
             ("actor", "$PAVED_ACTOR, the config's actor, system"),
         ],
         why: Some("the CLI opens a platform for every command, from --store, --config and --actor"),
         ..op("open", false, None, "Platform.open", "open")
     },
-    op("validate", false, Some("catalog validate"), "validate", "validate"),
+    op(
+        "validate",
+        false,
+        Some("catalog validate"),
+        "validate",
+        "validate",
+    ),
     Operation {
         why: Some("the CLI validates files without a store: `paved catalog validate`"),
-        ..op("catalog.validate", false, None, "catalog.validate", "catalog.validate")
+        ..op(
+            "catalog.validate",
+            false,
+            None,
+            "catalog.validate",
+            "catalog.validate",
+        )
     },
     Operation {
         why: Some("the CLI reads files; pass a file to `paved catalog validate`"),
-        ..op("catalog.validate_text", false, None, "catalog.validate_text", "catalog.validateText")
+        ..op(
+            "catalog.validate_text",
+            false,
+            None,
+            "catalog.validate_text",
+            "catalog.validateText",
+        )
     },
     Operation {
         why: Some("the CLI reads files; pass a file to `paved catalog validate`"),
-        ..op("catalog.validate_values", false, None, "catalog.validate_values", "catalog.validateValues")
+        ..op(
+            "catalog.validate_values",
+            false,
+            None,
+            "catalog.validate_values",
+            "catalog.validateValues",
+        )
     },
     Operation {
         defaults: WRITE_DEFAULTS,
         why: Some("`import` is a Python keyword"),
-        ..op("catalog.import", true, Some("catalog import"), "catalog.import_files", "catalog.import")
+        ..op(
+            "catalog.import",
+            true,
+            Some("catalog import"),
+            "catalog.import_files",
+            "catalog.import",
+        )
     },
     Operation {
         defaults: WRITE_DEFAULTS,
-        ..op("catalog.upsert", true, Some("catalog upsert"), "catalog.upsert", "catalog.upsert")
+        ..op(
+            "catalog.upsert",
+            true,
+            Some("catalog upsert"),
+            "catalog.upsert",
+            "catalog.upsert",
+        )
     },
     Operation {
         defaults: WRITE_DEFAULTS,
-        ..op("catalog.delete", true, Some("catalog delete"), "catalog.delete", "catalog.delete")
+        ..op(
+            "catalog.delete",
+            true,
+            Some("catalog delete"),
+            "catalog.delete",
+            "catalog.delete",
+        )
     },
-    op("catalog.get", false, Some("catalog get"), "catalog.get", "catalog.get"),
+    op(
+        "catalog.get",
+        false,
+        Some("catalog get"),
+        "catalog.get",
+        "catalog.get",
+    ),
     Operation {
         defaults: &[("limit", "100")],
-        ..op("catalog.query", false, Some("catalog query"), "catalog.query", "catalog.query")
+        ..op(
+            "catalog.query",
+            false,
+            Some("catalog query"),
+            "catalog.query",
+            "catalog.query",
+        )
     },
     Operation {
         defaults: &[("limit (page size)", "100")],
-        ..op("catalog.query_all", false, Some("catalog query --all"), "catalog.query_all", "catalog.queryAll")
+        ..op(
+            "catalog.query_all",
+            false,
+            Some("catalog query --all"),
+            "catalog.query_all",
+            "catalog.queryAll",
+        )
     },
     Operation {
         defaults: &[("limit", "100")],
-        ..op("catalog.search", false, Some("catalog search"), "catalog.search", "catalog.search")
+        ..op(
+            "catalog.search",
+            false,
+            Some("catalog search"),
+            "catalog.search",
+            "catalog.search",
+        )
     },
-    op("catalog.facets", false, Some("catalog facets"), "catalog.facets", "catalog.facets"),
+    op(
+        "catalog.facets",
+        false,
+        Some("catalog facets"),
+        "catalog.facets",
+        "catalog.facets",
+    ),
     Operation {
         defaults: &[("traversal", "dependencies"), ("depth", "2")],
-        ..op("catalog.graph", false, Some("catalog graph"), "catalog.graph", "catalog.graph")
+        ..op(
+            "catalog.graph",
+            false,
+            Some("catalog graph"),
+            "catalog.graph",
+            "catalog.graph",
+        )
     },
     Operation {
         defaults: &[("after", "0"), ("limit", "100")],
-        ..op("audit.list", false, Some("audit list"), "audit.list", "audit.list")
+        ..op(
+            "audit.list",
+            false,
+            Some("audit list"),
+            "audit.list",
+            "audit.list",
+        )
     },
     Operation {
         defaults: &[("limit", "100")],
-        ..op("audit.for_entity", false, Some("audit list --entity"), "audit.for_entity", "audit.forEntity")
+        ..op(
+            "audit.for_entity",
+            false,
+            Some("audit list --entity"),
+            "audit.for_entity",
+            "audit.forEntity",
+        )
     },
-    op("audit.verify", false, Some("audit verify"), "audit.verify", "audit.verify"),
-    op("subscribe", false, Some("events watch"), "subscribe", "subscribe"),
-    op("plugins.list", false, Some("plugin list"), "plugins.list", "plugins.list"),
-    op("plugins.describe", false, Some("plugin describe"), "plugins.describe", "plugins.describe"),
+    op(
+        "audit.verify",
+        false,
+        Some("audit verify"),
+        "audit.verify",
+        "audit.verify",
+    ),
+    op(
+        "subscribe",
+        false,
+        Some("events watch"),
+        "subscribe",
+        "subscribe",
+    ),
+    op(
+        "plugins.list",
+        false,
+        Some("plugin list"),
+        "plugins.list",
+        "plugins.list",
+    ),
+    op(
+        "plugins.describe",
+        false,
+        Some("plugin describe"),
+        "plugins.describe",
+        "plugins.describe",
+    ),
     Operation {
         defaults: &[("settings", "the configured settings")],
-        ..op("plugins.review", false, Some("plugin review"), "plugins.review", "plugins.review")
+        ..op(
+            "plugins.review",
+            false,
+            Some("plugin review"),
+            "plugins.review",
+            "plugins.review",
+        )
     },
-    op("plugins.plan", false, Some("plugin plan"), "plugins.plan", "plugins.plan"),
-    op("plugins.read", false, Some("plugin read"), "plugins.read", "plugins.read"),
+    op(
+        "plugins.plan",
+        false,
+        Some("plugin plan"),
+        "plugins.plan",
+        "plugins.plan",
+    ),
+    op(
+        "plugins.read",
+        false,
+        Some("plugin read"),
+        "plugins.read",
+        "plugins.read",
+    ),
     Operation {
         defaults: WRITE_DEFAULTS,
-        ..op("plugins.apply", true, Some("plugin apply"), "plugins.apply", "plugins.apply")
+        ..op(
+            "plugins.apply",
+            true,
+            Some("plugin apply"),
+            "plugins.apply",
+            "plugins.apply",
+        )
     },
     Operation {
         defaults: WRITE_DEFAULTS,
-        ..op("plugins.delete", true, Some("plugin delete"), "plugins.delete", "plugins.delete")
+        ..op(
+            "plugins.delete",
+            true,
+            Some("plugin delete"),
+            "plugins.delete",
+            "plugins.delete",
+        )
     },
     Operation {
         defaults: WRITE_DEFAULTS,
         why: Some("`import` is a Python keyword"),
-        ..op("plugins.import", true, Some("plugin import"), "plugins.import_resource", "plugins.import")
+        ..op(
+            "plugins.import",
+            true,
+            Some("plugin import"),
+            "plugins.import_resource",
+            "plugins.import",
+        )
     },
-    op("inspect_plugin", false, Some("plugin inspect"), "inspect_plugin", "inspectPlugin"),
-    op("check_plugin", false, Some("plugin check"), "check_plugin", "checkPlugin"),
-    op("error.code", false, Some("--output json (error.code)"), "PavedError.code", "PavedError.code"),
+    op(
+        "inspect_plugin",
+        false,
+        Some("plugin inspect"),
+        "inspect_plugin",
+        "inspectPlugin",
+    ),
+    op(
+        "check_plugin",
+        false,
+        Some("plugin check"),
+        "check_plugin",
+        "checkPlugin",
+    ),
+    op(
+        "error.code",
+        false,
+        Some("--output json (error.code)"),
+        "PavedError.code",
+        "PavedError.code",
+    ),
 ];
 
 /// [`OPERATIONS`] as JSON, for the bindings' parity tests.

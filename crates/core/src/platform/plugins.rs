@@ -205,8 +205,14 @@ impl Plugins {
         opts: &WriteOptions,
     ) -> Result<Applied> {
         let provider = self.provider(name)?;
-        self.effect(name, "apply", &request.address, opts, provider.apply(request))
-            .await
+        self.effect(
+            name,
+            "apply",
+            &request.address,
+            opts,
+            provider.apply(request),
+        )
+        .await
     }
 
     /// Remove a resource (audited as `resource.delete`).
@@ -217,8 +223,14 @@ impl Plugins {
         opts: &WriteOptions,
     ) -> Result<()> {
         let provider = self.provider(name)?;
-        self.effect(name, "delete", &request.address, opts, provider.delete(request))
-            .await
+        self.effect(
+            name,
+            "delete",
+            &request.address,
+            opts,
+            provider.delete(request),
+        )
+        .await
     }
 
     /// Adopt a resource that exists outside paved (audited as `resource.import`).
@@ -229,7 +241,13 @@ impl Plugins {
         opts: &WriteOptions,
     ) -> Result<Imported> {
         let provider = self.provider(name)?;
-        self.effect(name, "import", &request.address, opts, provider.import(request))
-            .await
+        self.effect(
+            name,
+            "import",
+            &request.address,
+            opts,
+            provider.import(request),
+        )
+        .await
     }
 }

@@ -1,7 +1,6 @@
 //! Helpers for the store conformance suite: a sample catalogue, batches,
 //! and throw-away PostgreSQL databases.
 
-
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use crate::model::{Entity, EntityRef, relations};

@@ -11,14 +11,14 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::*;
-use futures::StreamExt;
 use crate::Error;
 use crate::audit;
 use crate::query::{FacetCount, Order, Query, parse_filters, parse_predicate};
 use crate::store::postgres::PostgresStore;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{Outcome, Store};
+use common::*;
+use futures::StreamExt;
 use serde_json::{Value, json};
 
 /// Runs every listed body against each store.

@@ -1,0 +1,424 @@
+//! The one door: no public operation of the facade writes without passing
+//! the pipeline.
+//!
+//! 1. The public methods of the platform's handles (read from core's source)
+//!    are each an operation of `paved::surface::OPERATIONS` or a listed
+//!    accessor, so a new method cannot slip in unclassified; the facade
+//!    exports no store and no glob of core.
+//! 2. Every operation the table marks as writing is run against a platform
+//!    whose pipeline has a check that refuses everything: each one fails with
+//!    `Denied` and nothing is written (no entity, no audit record, no event),
+//!    dry runs included.
+//! 3. With a check that allows, the same writes land, each with an audit
+//!    record under the actor given, and provider calls are audited.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use paved::checks::Check;
+use paved::plugins::{
+    Applied, ApplyRequest, ImportRequest, Imported, Plan, PlanRequest, Provider, ProviderInfo,
+    ResourceAddress, ResourceRequest,
+};
+use paved::{ChangeSet, Error, Platform, QuerySpec, StoreSpec, WriteOptions};
+use serde_json::{Value, json};
+
+/// Methods of the handles that are not operations: constructors and
+/// accessors that read nothing from the store and write nothing.
+const ACCESSORS: &[&str] = &[
+    "builder",
+    "catalog",
+    "audit",
+    "plugins",
+    "kinds",
+    "store_description",
+    "origin",
+    "actor",
+    "catalogue_lookup",
+    // `import` after validating first (the CLI validates before it opens a store).
+    "catalog.import_validated",
+];
+
+fn public_methods(file: &Path, handle: &str, prefix: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(file).expect("core's source is next to the facade");
+    let mut in_impl = false;
+    let mut out = Vec::new();
+    for line in text.lines() {
+        if line.starts_with("impl ") {
+            // Only the handle's inherent impl (`impl Catalog {`), not trait impls.
+            in_impl = line.trim_end() == format!("impl {handle} {{");
+            continue;
+        }
+        if line.starts_with('}') {
+            in_impl = false;
+        }
+        let t = line.trim_start();
+        if in_impl && line.starts_with("    pub ") && t.contains("fn ") {
+            let name = t
+                .split("fn ")
+                .nth(1)
+                .unwrap()
+                .split(['(', '<'])
+                .next()
+                .unwrap();
+            out.push(if prefix.is_empty() {
+                name.to_string()
+            } else {
+                format!("{prefix}.{name}")
+            });
+        }
+    }
+    out
+}
+
+#[test]
+fn every_public_method_of_the_handles_is_a_listed_operation() {
+    let core = Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/src/platform");
+    let mut methods = Vec::new();
+    for (file, handle, prefix) in [
+        // Platform-level operations are named without a prefix (`subscribe`).
+        ("mod.rs", "Platform", ""),
+        ("catalog.rs", "Catalog", "catalog"),
+        ("audit.rs", "Audit", "audit"),
+        ("plugins.rs", "Plugins", "plugins"),
+    ] {
+        methods.extend(public_methods(&core.join(file), handle, prefix));
+    }
+    assert!(
+        methods.len() > 20,
+        "the scan found too few methods: {methods:?}"
+    );
+    let ops: BTreeSet<String> = paved::surface::OPERATIONS
+        .iter()
+        .map(|o| o.name.to_string())
+        .collect();
+    let unlisted: Vec<&String> = methods
+        .iter()
+        .filter(|m| !ops.contains(*m) && !ACCESSORS.contains(&m.as_str()))
+        .collect();
+    assert!(
+        unlisted.is_empty(),
+        "public methods that are neither an operation in paved::surface::OPERATIONS nor a listed accessor: {unlisted:?}"
+    );
+    for expected in [
+        "subscribe",
+        "catalog.upsert",
+        "plugins.apply",
+        "audit.verify",
+    ] {
+        assert!(
+            methods.iter().any(|m| m == expected),
+            "the scan missed {expected}"
+        );
+    }
+}
+
+#[test]
+fn the_facade_exports_no_store_and_no_glob_of_core() {
+    let lib =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/lib.rs")).unwrap();
+    for forbidden in [
+        "store::",
+        "pub mod store",
+        "paved_core::*",
+        "pub use paved_core::{audit,",
+    ] {
+        assert!(
+            !lib.contains(forbidden),
+            "crates/paved/src/lib.rs exposes `{forbidden}`"
+        );
+    }
+}
+
+/// A check that refuses everything, counting what it saw.
+struct Refuse(AtomicUsize);
+
+#[async_trait::async_trait]
+impl Check for Refuse {
+    async fn check(&self, _actor: &str, _set: &ChangeSet) -> paved::Result<()> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Err(Error::Denied {
+            by: "test".into(),
+            message: "nothing may change".into(),
+        })
+    }
+}
+
+/// A provider with no system behind it, counting side effects.
+#[derive(Default)]
+struct Recorder(AtomicUsize);
+
+#[async_trait::async_trait]
+impl Provider for Recorder {
+    fn name(&self) -> &str {
+        "recorder"
+    }
+    async fn describe(&self) -> paved::Result<ProviderInfo> {
+        Ok(serde_json::from_value(json!({
+            "name": "recorder", "version": "1", "description": "test",
+            "resourceTypes": [], "capabilities": [], "settingsSchema": {}
+        }))
+        .unwrap())
+    }
+    async fn plan(&self, _r: &PlanRequest) -> paved::Result<Plan> {
+        Ok(serde_json::from_value(json!({"operation": "create"})).unwrap())
+    }
+    async fn apply(&self, _r: &ApplyRequest) -> paved::Result<Applied> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Ok(Applied {
+            state: json!({}),
+            outputs: json!({}),
+            sensitive: vec![],
+        })
+    }
+    async fn read(&self, _r: &ResourceRequest) -> paved::Result<Option<Value>> {
+        Ok(None)
+    }
+    async fn delete(&self, _r: &ResourceRequest) -> paved::Result<()> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+    async fn import(&self, _r: &ImportRequest) -> paved::Result<Imported> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Ok(Imported {
+            params: json!({}),
+            applied: Applied {
+                state: json!({}),
+                outputs: json!({}),
+                sensitive: vec![],
+            },
+        })
+    }
+}
+
+fn address() -> ResourceAddress {
+    ResourceAddress {
+        resource_type: "test.thing".into(),
+        name: "orders".into(),
+        environment: Some("dev".into()),
+        owner: None,
+    }
+}
+
+fn component(name: &str) -> Value {
+    json!({"apiVersion": "backstage.io/v1alpha1", "kind": "Component",
+           "metadata": {"name": name}, "spec": {"type": "service", "lifecycle": "production", "owner": "team-a"}})
+}
+
+/// Run the write operation `name` once.
+async fn write(platform: &Platform, name: &str, opts: &WriteOptions) -> paved::Result<()> {
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/catalog");
+    let plugins = platform.plugins();
+    match name {
+        "catalog.import" => platform.catalog().import(&[examples], opts).await.map(drop),
+        "catalog.upsert" => platform
+            .catalog()
+            .upsert(component("new-one"), None, opts)
+            .await
+            .map(drop),
+        "catalog.delete" => platform
+            .catalog()
+            .delete("component:default/existing", None, opts)
+            .await
+            .map(drop),
+        "plugins.apply" => {
+            let request = ApplyRequest {
+                address: address(),
+                params: json!({}),
+                prior_state: None,
+            };
+            plugins.apply("recorder", &request, opts).await.map(drop)
+        }
+        "plugins.delete" => {
+            let request = ResourceRequest {
+                address: address(),
+                state: json!({}),
+            };
+            plugins.delete("recorder", &request, opts).await
+        }
+        "plugins.import" => {
+            let request = ImportRequest {
+                address: address(),
+                external_id: "ext-1".into(),
+            };
+            plugins.import("recorder", &request, opts).await.map(drop)
+        }
+        other => panic!("no probe for the write operation {other}: add one here"),
+    }
+}
+
+/// A platform on a fresh SQLite file that already holds
+/// `component:default/existing` (written before the check was installed).
+async fn platform(check: Arc<dyn Check>, provider: Arc<Recorder>) -> (Platform, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = StoreSpec::Sqlite(dir.path().join("paved.db"));
+    let seed = Platform::builder()
+        .store(store.clone())
+        .build()
+        .await
+        .unwrap();
+    seed.catalog()
+        .upsert(component("existing"), None, &WriteOptions::default())
+        .await
+        .unwrap();
+    drop(seed);
+    let platform = Platform::builder()
+        .store(store)
+        .provider(provider)
+        .check(check)
+        .actor("user:default/tester")
+        .build()
+        .await
+        .unwrap();
+    (platform, dir)
+}
+
+async fn audit_len(p: &Platform) -> usize {
+    p.audit().list(0, Some(10_000)).await.unwrap().len()
+}
+
+async fn entity_count(p: &Platform) -> u64 {
+    p.catalog()
+        .query(&QuerySpec::default())
+        .await
+        .unwrap()
+        .total
+}
+
+#[tokio::test]
+async fn a_refusing_check_blocks_every_write_operation_and_nothing_is_written() {
+    let refuse = Arc::new(Refuse(AtomicUsize::new(0)));
+    let provider = Arc::new(Recorder::default());
+    let (p, _dir) = platform(refuse.clone(), provider.clone()).await;
+    let mut events = p.subscribe();
+    let writes: Vec<&str> = paved::surface::OPERATIONS
+        .iter()
+        .filter(|o| o.writes)
+        .map(|o| o.name)
+        .collect();
+    assert_eq!(writes.len(), 6, "{writes:?}");
+    for name in &writes {
+        for dry_run in [false, true] {
+            let opts = WriteOptions {
+                actor: None,
+                dry_run,
+            };
+            let err = write(&p, name, &opts).await.expect_err(&format!(
+                "{name} (dry_run={dry_run}) passed a refusing check"
+            ));
+            let refused_as_dry_run = dry_run && name.starts_with("plugins.");
+            assert!(
+                matches!(err, Error::Denied { .. }) || refused_as_dry_run,
+                "{name} (dry_run={dry_run}): {err}"
+            );
+        }
+    }
+    assert_eq!(entity_count(&p).await, 1, "only the seeded entity");
+    assert_eq!(audit_len(&p).await, 1, "only the seed's record");
+    assert_eq!(
+        provider.0.load(Ordering::SeqCst),
+        0,
+        "a provider side effect ran"
+    );
+    assert!(refuse.0.load(Ordering::SeqCst) >= writes.len());
+    let nothing = tokio::time::timeout(std::time::Duration::from_millis(50), events.next()).await;
+    assert!(nothing.is_err(), "an event was published: {nothing:?}");
+}
+
+/// A check that lets everything through.
+struct Allow;
+
+#[async_trait::async_trait]
+impl Check for Allow {
+    async fn check(&self, _actor: &str, _set: &ChangeSet) -> paved::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn allowed_writes_are_audited_under_the_actor_and_announced() {
+    let provider = Arc::new(Recorder::default());
+    let (p, _dir) = platform(Arc::new(Allow), provider.clone()).await;
+    let mut events = p.subscribe();
+    let opts = WriteOptions::actor("user:default/jane");
+    for name in paved::surface::OPERATIONS
+        .iter()
+        .filter(|o| o.writes)
+        .map(|o| o.name)
+    {
+        write(&p, name, &opts)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+    assert_eq!(provider.0.load(Ordering::SeqCst), 3);
+    let records = p.audit().list(0, None).await.unwrap();
+    assert_eq!(
+        records[0].actor, "system",
+        "the seed wrote as the default actor"
+    );
+    let actions: Vec<&str> = records.iter().map(|r| r.action.as_str()).collect();
+    for action in ["resource.apply", "resource.delete", "resource.import"] {
+        let r = records
+            .iter()
+            .find(|r| r.action == action)
+            .unwrap_or_else(|| panic!("no {action} in {actions:?}"));
+        assert_eq!(r.actor, "user:default/jane");
+        assert_eq!(r.subject, "test.thing/orders@dev");
+        assert_eq!(r.details["plugin"], "recorder");
+    }
+    assert!(p.audit().verify().await.unwrap().broken.is_none());
+    let event = events.next().await.unwrap().unwrap();
+    assert_eq!(event.actor, "user:default/jane");
+}
+
+#[tokio::test]
+async fn an_actor_that_is_not_a_ref_is_refused_before_anything_is_written() {
+    let provider = Arc::new(Recorder::default());
+    let (p, _dir) = platform(Arc::new(Allow), provider.clone()).await;
+    for name in paved::surface::OPERATIONS
+        .iter()
+        .filter(|o| o.writes)
+        .map(|o| o.name)
+    {
+        let err = write(&p, name, &WriteOptions::actor("jane; rm -rf"))
+            .await
+            .expect_err(name);
+        assert_eq!(err.code(), "VALIDATION", "{name}: {err}");
+    }
+    assert_eq!(audit_len(&p).await, 1, "only the seed's record");
+    assert_eq!(provider.0.load(Ordering::SeqCst), 0);
+    p.catalog()
+        .upsert(component("b"), None, &WriteOptions::default())
+        .await
+        .unwrap();
+    let last = p.audit().list(0, None).await.unwrap().pop().unwrap();
+    assert_eq!(
+        last.actor, "user:default/tester",
+        "the platform's actor when a write names none"
+    );
+}
+
+#[tokio::test]
+async fn upsert_accepts_what_get_returned() {
+    let (p, _dir) = platform(Arc::new(Allow), Arc::new(Recorder::default())).await;
+    p.catalog()
+        .upsert(component("a"), None, &WriteOptions::default())
+        .await
+        .unwrap();
+    let got = p.catalog().get("component:default/a").await.unwrap();
+    let mut value = got.to_value();
+    assert!(
+        value.get("relations").is_some(),
+        "get returns derived relations"
+    );
+    value["metadata"]["description"] = json!("edited");
+    let etag = got.metadata.etag.clone();
+    let set = p
+        .catalog()
+        .upsert(value, etag, &WriteOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(set.changes[0].outcome, paved::Outcome::Updated);
+}
