@@ -123,7 +123,7 @@ def measure(args: argparse.Namespace) -> None:
 
             def python_query() -> tuple[float, float, float]:
                 t = time.perf_counter()
-                items = catalog.query_page(limit=args.entities).items
+                items = catalog.query(limit=args.entities).items
                 objects = time.perf_counter() - t
                 assert len(items) == args.entities
                 t = time.perf_counter()
@@ -135,7 +135,7 @@ def measure(args: argparse.Namespace) -> None:
 
             def python_iter() -> float:
                 t = time.perf_counter()
-                n = sum(1 for _ in catalog.query(page_size=1000))
+                n = sum(1 for _ in catalog.query_all(limit=1000))
                 assert n == args.entities
                 return time.perf_counter() - t
 

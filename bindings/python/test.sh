@@ -9,9 +9,8 @@
 # Environment:
 #   CARGO_TARGET_DIR       shared target dir (default: <repo>/target); the
 #                          virtual environments and wheels go under it too
-#   PAVED_PY_BUILD         workspace (default: the extension is compiled by the
-#                          workspace build, sharing every dependency with
-#                          `cargo test --workspace`) or maturin
+#   PAVED_PY_BUILD         cargo (default: `cargo build -p paved-python`, in the
+#                          shared target dir) or maturin
 #   PAVED_PY_PROFILE       cargo profile with PAVED_PY_BUILD=maturin (default dev)
 #   PAVED_TEST_POSTGRES    server URL without database
 #                          (default: postgres://postgres@127.0.0.1:5432)
@@ -38,21 +37,19 @@ if ! "$tools/bin/python" -c 'import maturin, pytest, mypy' 2>/dev/null; then
 fi
 
 # --- the wheel ----------------------------------------------------------------
-# By default the extension is compiled inside the workspace build, with the
-# features and profile of `cargo test --workspace` (dev-dependency features
-# included), so wasmtime and the engine compile once for both; wheel.py then
-# packages it. PAVED_PY_BUILD=maturin builds with maturin instead (its own
-# feature set: the engine compiles a second time).
+# By default the extension is compiled by `cargo build -p paved-python` in the
+# shared target dir; wheel.py then packages it. PAVED_PY_BUILD=maturin builds
+# with maturin instead.
 wheels="$CARGO_TARGET_DIR/python/wheels"
 rm -f "$wheels"/paved-*.whl
-if [ "${PAVED_PY_BUILD:-workspace}" = maturin ]; then
+if [ "${PAVED_PY_BUILD:-cargo}" = maturin ]; then
   step "maturin build --profile $profile"
   "$tools/bin/maturin" build --quiet --locked --profile "$profile" --strip \
     --manifest-path "$here/Cargo.toml" --out "$wheels"
 else
   [ "$profile" = dev ] || { echo "PAVED_PY_PROFILE=$profile needs PAVED_PY_BUILD=maturin" >&2; exit 2; }
-  step "cargo build --workspace --lib --tests (the test command's features), then wheel.py"
-  (cd "$root" && PYO3_BUILD_EXTENSION_MODULE=1 cargo build --quiet --locked --workspace --lib --tests)
+  step "cargo build -p paved-python --lib, then wheel.py"
+  (cd "$root" && PYO3_BUILD_EXTENSION_MODULE=1 cargo build --quiet --locked -p paved-python --lib)
   "$tools/bin/python" "$here/wheel.py" --lib "$CARGO_TARGET_DIR/debug/lib_native.so" --out "$wheels" >/dev/null
 fi
 wheel="$(ls "$wheels"/paved-*.whl)"
@@ -77,12 +74,17 @@ step "example plugins for wasm32-wasip2"
 env -u RUSTFLAGS -u CARGO_ENCODED_RUSTFLAGS cargo build --quiet --locked --target wasm32-wasip2 \
   --release --manifest-path "$root/examples/plugins/Cargo.toml"
 
+# --- the generated stub of paved._native ---------------------------------------
+step "stubgen.py --check (python/paved/_native.pyi matches the built module)"
+"$tools/bin/python" "$here/stubgen.py" --check
+
 # --- pytest -------------------------------------------------------------------
 step "pytest (SQLite and PostgreSQL)"
 (cd "$here" && "$tools/bin/python" -m pytest -q -p no:cacheprovider tests)
 
 # --- mypy ---------------------------------------------------------------------
-step "mypy --strict examples/python"
+step "mypy --strict python/paved examples/python"
+"$tools/bin/mypy" --strict --no-incremental --cache-dir=/dev/null "$here/python/paved"
 "$tools/bin/mypy" --strict --no-incremental --cache-dir=/dev/null "$root/examples/python"
 
 # --- the examples ---------------------------------------------------------------

@@ -83,7 +83,7 @@ def ref_of(entity: dict[str, Any]) -> str:
 
 
 def upsert(
-    catalog: paved.Catalog, entity: dict[str, Any], *, dry_run: bool, actor: str
+    catalog: paved.Catalog, entity: dict[str, Any], *, dry_run: bool, actor: str | None
 ) -> str:
     """Write one entity; returns its outcome. A user who exists already keeps
     the teams they are in (the update is guarded by their etag)."""
@@ -105,7 +105,7 @@ def upsert(
 
 
 def onboard(
-    catalog: paved.Catalog, rows: list[dict[str, str]], *, dry_run: bool, actor: str
+    catalog: paved.Catalog, rows: list[dict[str, str]], *, dry_run: bool, actor: str | None
 ) -> Counter[str]:
     """Onboard every row, printing what happened; returns the outcome counts."""
     totals: Counter[str] = Counter()
@@ -144,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("csv", help="the CSV file (see the module docstring for its columns)")
     parser.add_argument("--store", help="store URL (default: .paved/paved.db)")
     parser.add_argument("--config", help="a paved.yaml (store and custom kinds)")
-    parser.add_argument("--actor", default="system", help="who is recorded in the audit log")
+    parser.add_argument("--actor", help="who is recorded in the audit log (default: the platform's actor)")
     parser.add_argument("--dry-run", action="store_true", help="report, write nothing")
     args = parser.parse_args(argv)
 

@@ -21,21 +21,26 @@ PLUGINS = os.path.join(os.environ.get("CARGO_TARGET_DIR", "target"), "wasm32-was
 report = paved.validate("examples/catalog")
 print(f"{len(report.entities)} entities, {report.error_count} errors")
 
-with paved.Platform.open("sqlite::memory:") as platform:
+# The example `naming-convention` guardrail, loaded when the platform opens
+# (as a `plugins:` entry of paved.yaml would load it).
+naming = {
+    "path": os.path.join(PLUGINS, "naming_convention.wasm"),
+    "kind": "guardrail",
+    "name": "naming",
+    "settings": {"patterns": {"Component": "^[a-z][a-z0-9-]*$"}},
+}
+
+with paved.Platform.open("sqlite::memory:", plugins=[naming]) as platform:
     # 2. Load it (all or nothing), then query with a Backstage filter.
     platform.catalog.import_files("examples/catalog")
-    for entity in platform.catalog.query("kind=component,spec.owner=team-payments"):
+    for entity in platform.catalog.query_all("kind=component,spec.owner=team-payments"):
         print(entity.ref, entity.spec["lifecycle"])
 
-    # 3. Review an entity with the example `naming-convention` guardrail.
-    guard = paved.PluginHost().load_guardrail(
-        os.path.join(PLUGINS, "naming_convention.wasm"),
-        settings={"patterns": {"Component": "^[a-z][a-z0-9-]*$"}},
-    )
+    # 3. Review an entity with the guardrail.
     entity = platform.catalog.get("component:default/checkout-service")
     change = {"subject": {"entity": entity.ref}, "operation": "update", "after": entity.to_dict()}
-    review = guard.review(change)
-    print(f"{guard.info.name} says {review.verdict} for {entity.ref}")
+    review = platform.plugins.review("naming", change)
+    print(f"naming says {review.verdict} for {entity.ref}")
     renamed = {**entity.to_dict(), "metadata": {**entity.metadata, "name": "Checkout_Service"}}
-    for v in guard.review({**change, "after": renamed}).violations:
+    for v in platform.plugins.review("naming", {**change, "after": renamed}).violations:
         print(f"  {v.path}: {v.message}")

@@ -32,7 +32,7 @@ def line(event: paved.Event, me: str) -> str:
 async def watch(store: str | None, config: str | None, count: int | None, idle: float | None) -> int:
     """Print events until `count` were seen or `idle` seconds pass without one."""
     async with await paved.AsyncPlatform.open(store, config=config) as platform:
-        events = platform.events()
+        events = platform.subscribe()
         print(f"watching {platform.store} for catalogue events", flush=True)
         seen = 0
         while count is None or seen < count:

@@ -1,68 +1,12 @@
-//! The audit log: `paved.Audit` (sync) and `paved.AsyncAudit` (wrap
-//! [`paved::platform::Audit`]), and their results `AuditRecord`,
-//! `VerifyReport`, `ChainBreak`.
+//! The audit log: `paved._native.AsyncAudit` (wraps [`paved::Audit`]), and
+//! its results `AuditRecord`, `VerifyReport`, `ChainBreak`.
 
-use paved::audit::{AuditRecord, ChainBreak, VerifyReport};
-use paved::platform::Audit;
+use paved::{Audit, AuditRecord, ChainBreak, VerifyReport};
 use pyo3::prelude::*;
 
 use crate::convert;
 
-/// The append-only, hash-chained audit log (blocking calls; the GIL is
-/// released while the engine works).
-#[pyclass(name = "Audit", module = "paved", frozen)]
-pub(crate) struct PyAudit {
-    inner: Audit,
-}
-
-impl PyAudit {
-    pub(crate) fn new(inner: Audit) -> Self {
-        Self { inner }
-    }
-}
-
-#[pymethods]
-impl PyAudit {
-    /// Records with `seq > after`, oldest first, at most `limit`.
-    #[pyo3(signature = (*, after = 0, limit = 100))]
-    fn list(&self, py: Python<'_>, after: u64, limit: usize) -> PyResult<Vec<PyAuditRecord>> {
-        let audit = &self.inner;
-        crate::run(
-            py,
-            async move { audit.list(after, limit).await.map(records) },
-        )
-    }
-
-    /// Records about one entity, newest first.
-    #[pyo3(signature = (entity_ref, *, limit = 100))]
-    fn for_entity(
-        &self,
-        py: Python<'_>,
-        entity_ref: String,
-        limit: usize,
-    ) -> PyResult<Vec<PyAuditRecord>> {
-        let audit = &self.inner;
-        crate::run(py, async move {
-            audit.for_entity(&entity_ref, limit).await.map(records)
-        })
-    }
-
-    /// Check the whole hash chain; `.ok` is False and `.broken` says where if
-    /// any record was altered, removed or reordered.
-    fn verify(&self, py: Python<'_>) -> PyResult<PyVerifyReport> {
-        let audit = &self.inner;
-        crate::run(
-            py,
-            async move { audit.verify().await.map(PyVerifyReport::from) },
-        )
-    }
-
-    fn __repr__(&self) -> &'static str {
-        "<Audit>"
-    }
-}
-
-/// The audit log, asyncio flavour: every method returns an awaitable.
+/// The append-only, hash-chained audit log (asyncio API).
 #[pyclass(name = "AsyncAudit", module = "paved", frozen)]
 pub(crate) struct PyAsyncAudit {
     inner: Audit,
@@ -76,9 +20,15 @@ impl PyAsyncAudit {
 
 #[pymethods]
 impl PyAsyncAudit {
-    /// Records with `seq > after`, oldest first, at most `limit`.
-    #[pyo3(signature = (*, after = 0, limit = 100))]
-    fn list<'py>(&self, py: Python<'py>, after: u64, limit: usize) -> PyResult<Bound<'py, PyAny>> {
+    /// Records with `seq > after`, oldest first, at most `limit` (default:
+    /// core's audit limit).
+    #[pyo3(signature = (*, after = 0, limit = None))]
+    fn list<'py>(
+        &self,
+        py: Python<'py>,
+        after: u64,
+        limit: Option<usize>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let audit = self.inner.clone();
         crate::spawn(
             py,
@@ -86,13 +36,13 @@ impl PyAsyncAudit {
         )
     }
 
-    /// Records about one entity, newest first.
-    #[pyo3(signature = (entity_ref, *, limit = 100))]
+    /// Records about one entity, newest first, at most `limit`.
+    #[pyo3(signature = (entity_ref, *, limit = None))]
     fn for_entity<'py>(
         &self,
         py: Python<'py>,
         entity_ref: String,
-        limit: usize,
+        limit: Option<usize>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let audit = self.inner.clone();
         crate::spawn(py, async move {
@@ -100,7 +50,8 @@ impl PyAsyncAudit {
         })
     }
 
-    /// Check the whole hash chain.
+    /// Check the whole hash chain; `.ok` is False and `.broken` says where if
+    /// any record was altered, removed or reordered.
     fn verify<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let audit = self.inner.clone();
         crate::spawn(
@@ -278,7 +229,6 @@ impl PyChainBreak {
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<PyAudit>()?;
     m.add_class::<PyAsyncAudit>()?;
     m.add_class::<PyAuditRecord>()?;
     m.add_class::<PyVerifyReport>()?;

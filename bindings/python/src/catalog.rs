@@ -1,236 +1,18 @@
-//! The catalogue: `paved.Catalog` (blocking) and `paved.AsyncCatalog`
-//! (awaitables), both wrapping [`paved::platform::Catalog`] with the same
-//! method names and arguments.
-//!
-//! Each method converts its arguments while holding the GIL, then hands an
-//! owned future to [`crate::run`] or [`crate::spawn`].
+//! The catalogue: `paved._native.AsyncCatalog` wraps [`paved::Catalog`]; each
+//! method converts its arguments while holding the GIL and returns an
+//! awaitable of the engine call (`query_all`: an async iterator).
 
-use std::path::PathBuf;
-
-use paved::graph::Traversal;
-use paved::platform::Catalog;
+use paved::{Catalog, Traversal, WriteOptions};
 use pyo3::prelude::*;
 
 use crate::convert;
 use crate::graph::PyGraph;
 use crate::ingest::{self, PyValidationReport};
 use crate::model::PyEntity;
-use crate::pipeline::{PyChangeSet, write_options};
-use crate::query::{self, Pager, PyAsyncQueryIterator, PyFacetCount, PyPage, PyQueryIterator};
+use crate::pipeline::PyChangeSet;
+use crate::query::{self, PyAsyncQueryIterator, PyFacetCount, PyPage};
 
-/// Arguments of `graph()`, checked before the engine runs.
-fn traversal(py: Python<'_>, name: &str) -> PyResult<Traversal> {
-    Traversal::parse(name).map_err(|e| crate::errors::to_py(py, e))
-}
-
-fn facets(list: Vec<paved::query::FacetCount>) -> Vec<PyFacetCount> {
-    list.into_iter().map(PyFacetCount::from).collect()
-}
-
-/// The catalogue of a platform (blocking calls; the GIL is released while
-/// the engine works).
-#[pyclass(name = "Catalog", module = "paved", frozen)]
-pub(crate) struct PyCatalog {
-    inner: Catalog,
-}
-
-impl PyCatalog {
-    pub(crate) fn new(inner: Catalog) -> Self {
-        Self { inner }
-    }
-}
-
-#[pymethods]
-impl PyCatalog {
-    /// Validate catalogue files or directories (and the Location targets they
-    /// name) against this platform's kinds. Writes nothing.
-    fn validate(&self, py: Python<'_>, paths: &Bound<'_, PyAny>) -> PyResult<PyValidationReport> {
-        let paths = convert::paths(paths)?;
-        let catalog = &self.inner;
-        Ok(py.detach(|| catalog.validate(&paths)).into())
-    }
-
-    /// Validate YAML text; `name` is the file name used in diagnostics. Writes nothing.
-    #[pyo3(signature = (text, *, name = "<inline>"))]
-    fn validate_text(&self, py: Python<'_>, text: &str, name: &str) -> PyValidationReport {
-        let catalog = &self.inner;
-        py.detach(|| catalog.validate_text(name, text)).into()
-    }
-
-    /// Validate entities given as dicts (or `Entity` objects). Writes nothing.
-    fn validate_values(
-        &self,
-        py: Python<'_>,
-        entities: &Bound<'_, PyAny>,
-    ) -> PyResult<PyValidationReport> {
-        let values = ingest::values(entities)?;
-        let catalog = &self.inner;
-        Ok(py.detach(|| catalog.validate_values(values)).into())
-    }
-
-    /// Import catalogue files, directories and the locations they name: all or
-    /// nothing (`ValidationError` lists every problem and nothing is written).
-    #[pyo3(signature = (paths, *, dry_run = false, actor = None))]
-    fn import_files(
-        &self,
-        py: Python<'_>,
-        paths: &Bound<'_, PyAny>,
-        dry_run: bool,
-        actor: Option<String>,
-    ) -> PyResult<PyChangeSet> {
-        let paths = convert::paths(paths)?;
-        let opts = write_options(actor, dry_run);
-        let catalog = &self.inner;
-        crate::run(py, async move {
-            catalog.import(&paths, &opts).await.map(PyChangeSet::from)
-        })
-    }
-
-    /// Create or update one entity (a dict or an `Entity`). With `etag`, the
-    /// stored entity must have that etag (`""`: must not exist yet), else
-    /// `ConflictError`.
-    #[pyo3(signature = (entity, *, etag = None, dry_run = false, actor = None))]
-    fn upsert(
-        &self,
-        py: Python<'_>,
-        entity: &Bound<'_, PyAny>,
-        etag: Option<String>,
-        dry_run: bool,
-        actor: Option<String>,
-    ) -> PyResult<PyChangeSet> {
-        let doc = convert::to_json(entity, "")?;
-        let opts = write_options(actor, dry_run);
-        let catalog = &self.inner;
-        crate::run(py, async move {
-            catalog
-                .upsert(doc, etag, &opts)
-                .await
-                .map(PyChangeSet::from)
-        })
-    }
-
-    /// Delete one entity by ref (its relations go with it); `NotFoundError` if
-    /// it does not exist, `ConflictError` if `etag` is given and differs.
-    #[pyo3(signature = (entity_ref, *, etag = None, dry_run = false, actor = None))]
-    fn delete(
-        &self,
-        py: Python<'_>,
-        entity_ref: String,
-        etag: Option<String>,
-        dry_run: bool,
-        actor: Option<String>,
-    ) -> PyResult<PyChangeSet> {
-        let opts = write_options(actor, dry_run);
-        let catalog = &self.inner;
-        crate::run(py, async move {
-            catalog
-                .delete(&entity_ref, etag, &opts)
-                .await
-                .map(PyChangeSet::from)
-        })
-    }
-
-    /// One entity by ref (`kind:namespace/name`, or `kind:name`); `NotFoundError` if missing.
-    fn get(&self, py: Python<'_>, entity_ref: String) -> PyResult<PyEntity> {
-        let catalog = &self.inner;
-        crate::run(py, async move {
-            catalog.get(&entity_ref).await.map(PyEntity::from)
-        })
-    }
-
-    /// Every matching entity, as an iterator that loads `page_size` entities at
-    /// a time. `filter`: a Backstage filter string, a list of them (ORed) or a
-    /// predicate dict; `text`: full-text search; `fields`: project to dicts;
-    /// `order`: fields, `-field` for descending.
-    #[pyo3(signature = (filter = None, *, text = None, fields = None, order = None, page_size = None))]
-    fn query(
-        &self,
-        py: Python<'_>,
-        filter: Option<&Bound<'_, PyAny>>,
-        text: Option<String>,
-        fields: Option<&Bound<'_, PyAny>>,
-        order: Option<&Bound<'_, PyAny>>,
-        page_size: Option<usize>,
-    ) -> PyResult<PyQueryIterator> {
-        let q = query::build(py, filter, text, fields, order, page_size, None)?;
-        Ok(PyQueryIterator::new(Pager::new(self.inner.clone(), q)))
-    }
-
-    /// One page of a query; pass `page.next_cursor` as `cursor` for the next.
-    #[pyo3(signature = (filter = None, *, text = None, fields = None, order = None, limit = None, cursor = None))]
-    #[allow(clippy::too_many_arguments)] // one per keyword argument of the Python method
-    fn query_page(
-        &self,
-        py: Python<'_>,
-        filter: Option<&Bound<'_, PyAny>>,
-        text: Option<String>,
-        fields: Option<&Bound<'_, PyAny>>,
-        order: Option<&Bound<'_, PyAny>>,
-        limit: Option<usize>,
-        cursor: Option<String>,
-    ) -> PyResult<PyPage> {
-        let q = query::build(py, filter, text, fields, order, limit, cursor)?;
-        let catalog = &self.inner;
-        crate::run(py, async move {
-            catalog.query(&q).await.map(|p| PyPage::new(p, &q))
-        })
-    }
-
-    /// Full-text search over name, title, description and tags (every word
-    /// must match, each as a prefix).
-    #[pyo3(signature = (text, *, limit = None))]
-    fn search(&self, py: Python<'_>, text: String, limit: Option<usize>) -> PyResult<PyPage> {
-        let catalog = &self.inner;
-        crate::run(py, async move {
-            catalog
-                .search(&text, limit)
-                .await
-                .map(|p| PyPage::new(p, &paved::query::Query::default()))
-        })
-    }
-
-    /// How many entities have each value of `field` (among those matching `filter`).
-    #[pyo3(signature = (field, filter = None))]
-    fn facets(
-        &self,
-        py: Python<'_>,
-        field: String,
-        filter: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<Vec<PyFacetCount>> {
-        let predicate = query::predicate(py, filter)?;
-        let catalog = &self.inner;
-        crate::run(py, async move {
-            catalog.facets(&field, predicate.as_ref()).await.map(facets)
-        })
-    }
-
-    /// Follow relations from an entity: `traversal` is "dependencies",
-    /// "dependents", "owned", "ancestry" or "all"; `depth` hops (at most 16).
-    #[pyo3(signature = (entity_ref, traversal = "dependencies", depth = 1))]
-    fn graph(
-        &self,
-        py: Python<'_>,
-        entity_ref: String,
-        traversal: &str,
-        depth: usize,
-    ) -> PyResult<PyGraph> {
-        let t = self::traversal(py, traversal)?;
-        let catalog = &self.inner;
-        crate::run(py, async move {
-            catalog
-                .graph(&entity_ref, t, depth)
-                .await
-                .map(PyGraph::from)
-        })
-    }
-
-    fn __repr__(&self) -> &'static str {
-        "<Catalog>"
-    }
-}
-
-/// The catalogue, asyncio flavour: the same methods as `Catalog`, each
-/// returning an awaitable (and `query` an async iterator).
+/// The catalogue of a platform (asyncio API).
 #[pyclass(name = "AsyncCatalog", module = "paved", frozen)]
 pub(crate) struct PyAsyncCatalog {
     inner: Catalog,
@@ -242,10 +24,10 @@ impl PyAsyncCatalog {
     }
 }
 
-/// Run blocking validation on the runtime's blocking pool.
+/// Run validation (file reads, parsing) on the runtime's blocking pool.
 fn blocking<'py, F>(py: Python<'py>, f: F) -> PyResult<Bound<'py, PyAny>>
 where
-    F: FnOnce() -> paved::ingest::Loaded + Send + 'static,
+    F: FnOnce() -> paved::Loaded + Send + 'static,
 {
     crate::spawn(py, async move {
         tokio::task::spawn_blocking(f)
@@ -257,13 +39,14 @@ where
 
 #[pymethods]
 impl PyAsyncCatalog {
-    /// Validate catalogue files or directories. Writes nothing.
+    /// Validate catalogue files or directories (and the Location targets they
+    /// name) against this platform's kinds. Writes nothing.
     fn validate<'py>(
         &self,
         py: Python<'py>,
         paths: &Bound<'_, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let paths: Vec<PathBuf> = convert::paths(paths)?;
+        let paths = convert::paths(paths)?;
         let catalog = self.inner.clone();
         blocking(py, move || catalog.validate(&paths))
     }
@@ -291,35 +74,38 @@ impl PyAsyncCatalog {
         blocking(py, move || catalog.validate_values(values))
     }
 
-    /// Import catalogue files, directories and the locations they name: all or nothing.
-    #[pyo3(signature = (paths, *, dry_run = false, actor = None))]
+    /// Import catalogue files, directories and the locations they name: all or
+    /// nothing (`ValidationError` lists every problem and nothing is written).
+    #[pyo3(signature = (paths, *, actor = None, dry_run = false))]
     fn import_files<'py>(
         &self,
         py: Python<'py>,
         paths: &Bound<'_, PyAny>,
-        dry_run: bool,
         actor: Option<String>,
+        dry_run: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         let paths = convert::paths(paths)?;
-        let opts = write_options(actor, dry_run);
+        let opts = WriteOptions { actor, dry_run };
         let catalog = self.inner.clone();
         crate::spawn(py, async move {
             catalog.import(&paths, &opts).await.map(PyChangeSet::from)
         })
     }
 
-    /// Create or update one entity (a dict or an `Entity`), optionally guarded by `etag`.
-    #[pyo3(signature = (entity, *, etag = None, dry_run = false, actor = None))]
+    /// Create or update one entity (a dict or an `Entity`). With `etag`, the
+    /// stored entity must have that etag (`""`: must not exist yet), else
+    /// `ConflictError`.
+    #[pyo3(signature = (entity, *, etag = None, actor = None, dry_run = false))]
     fn upsert<'py>(
         &self,
         py: Python<'py>,
         entity: &Bound<'_, PyAny>,
         etag: Option<String>,
-        dry_run: bool,
         actor: Option<String>,
+        dry_run: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         let doc = convert::to_json(entity, "")?;
-        let opts = write_options(actor, dry_run);
+        let opts = WriteOptions { actor, dry_run };
         let catalog = self.inner.clone();
         crate::spawn(py, async move {
             catalog
@@ -329,17 +115,18 @@ impl PyAsyncCatalog {
         })
     }
 
-    /// Delete one entity by ref, optionally guarded by `etag`.
-    #[pyo3(signature = (entity_ref, *, etag = None, dry_run = false, actor = None))]
+    /// Delete one entity by ref (its relations go with it); `NotFoundError` if
+    /// it does not exist, `ConflictError` if `etag` is given and differs.
+    #[pyo3(signature = (entity_ref, *, etag = None, actor = None, dry_run = false))]
     fn delete<'py>(
         &self,
         py: Python<'py>,
         entity_ref: String,
         etag: Option<String>,
-        dry_run: bool,
         actor: Option<String>,
+        dry_run: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let opts = write_options(actor, dry_run);
+        let opts = WriteOptions { actor, dry_run };
         let catalog = self.inner.clone();
         crate::spawn(py, async move {
             catalog
@@ -349,7 +136,7 @@ impl PyAsyncCatalog {
         })
     }
 
-    /// One entity by ref; `NotFoundError` if missing.
+    /// One entity by ref (`kind:namespace/name`, or `kind:name`); `NotFoundError` if missing.
     fn get<'py>(&self, py: Python<'py>, entity_ref: String) -> PyResult<Bound<'py, PyAny>> {
         let catalog = self.inner.clone();
         crate::spawn(py, async move {
@@ -357,43 +144,58 @@ impl PyAsyncCatalog {
         })
     }
 
-    /// Every matching entity, as an async iterator (`async for`) that loads
-    /// `page_size` entities at a time.
-    #[pyo3(signature = (filter = None, *, text = None, fields = None, order = None, page_size = None))]
-    fn query(
-        &self,
-        py: Python<'_>,
-        filter: Option<&Bound<'_, PyAny>>,
-        text: Option<String>,
-        fields: Option<&Bound<'_, PyAny>>,
-        order: Option<&Bound<'_, PyAny>>,
-        page_size: Option<usize>,
-    ) -> PyResult<PyAsyncQueryIterator> {
-        let q = query::build(py, filter, text, fields, order, page_size, None)?;
-        Ok(PyAsyncQueryIterator::new(Pager::new(self.inner.clone(), q)))
-    }
-
-    /// One page of a query; pass `page.next_cursor` as `cursor` for the next.
-    #[pyo3(signature = (filter = None, *, text = None, fields = None, order = None, limit = None, cursor = None))]
+    /// One page of matches; pass `page.next_cursor` as `cursor` for the next.
+    /// `filter`: Backstage filter strings (a str or a list, ORed); `predicate`:
+    /// a `$all`/`$any`/`$not` tree (both given: an entity must match both);
+    /// `text`: full-text search; `fields`: project to dicts; `order`: fields,
+    /// `-field` for descending; `limit`: page size.
+    #[pyo3(signature = (filter = None, *, predicate = None, text = None, fields = None, order = None, limit = None, cursor = None))]
     #[allow(clippy::too_many_arguments)] // one per keyword argument of the Python method
-    fn query_page<'py>(
+    fn query<'py>(
         &self,
         py: Python<'py>,
         filter: Option<&Bound<'_, PyAny>>,
+        predicate: Option<&Bound<'_, PyAny>>,
         text: Option<String>,
         fields: Option<&Bound<'_, PyAny>>,
         order: Option<&Bound<'_, PyAny>>,
         limit: Option<usize>,
         cursor: Option<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let q = query::build(py, filter, text, fields, order, limit, cursor)?;
+        let spec = query::spec(filter, predicate, text, fields, order, limit, cursor)?;
+        let projected = !spec.fields.is_empty();
         let catalog = self.inner.clone();
         crate::spawn(py, async move {
-            catalog.query(&q).await.map(|p| PyPage::new(p, &q))
+            catalog
+                .query(&spec)
+                .await
+                .map(|p| PyPage::new(p, projected))
         })
     }
 
-    /// Full-text search over name, title, description and tags.
+    /// Every match, as an async iterator that follows the pages (`limit`:
+    /// page size); the arguments are those of `query`.
+    #[pyo3(signature = (filter = None, *, predicate = None, text = None, fields = None, order = None, limit = None, cursor = None))]
+    #[allow(clippy::too_many_arguments)] // one per keyword argument of the Python method
+    fn query_all(
+        &self,
+        filter: Option<&Bound<'_, PyAny>>,
+        predicate: Option<&Bound<'_, PyAny>>,
+        text: Option<String>,
+        fields: Option<&Bound<'_, PyAny>>,
+        order: Option<&Bound<'_, PyAny>>,
+        limit: Option<usize>,
+        cursor: Option<String>,
+    ) -> PyResult<PyAsyncQueryIterator> {
+        let spec = query::spec(filter, predicate, text, fields, order, limit, cursor)?;
+        Ok(PyAsyncQueryIterator::new(
+            self.inner.query_all(&spec),
+            !spec.fields.is_empty(),
+        ))
+    }
+
+    /// Full-text search over name, title, description and tags (every word
+    /// must match, each as a prefix).
     #[pyo3(signature = (text, *, limit = None))]
     fn search<'py>(
         &self,
@@ -406,39 +208,48 @@ impl PyAsyncCatalog {
             catalog
                 .search(&text, limit)
                 .await
-                .map(|p| PyPage::new(p, &paved::query::Query::default()))
+                .map(|p| PyPage::new(p, false))
         })
     }
 
-    /// How many entities have each value of `field` (among those matching `filter`).
-    #[pyo3(signature = (field, filter = None))]
+    /// How many entities have each value of `field`, among those `filter`
+    /// and `predicate` match.
+    #[pyo3(signature = (field, filter = None, *, predicate = None))]
     fn facets<'py>(
         &self,
         py: Python<'py>,
         field: String,
         filter: Option<&Bound<'_, PyAny>>,
+        predicate: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let predicate = query::predicate(py, filter)?;
+        let spec = query::spec(filter, predicate, None, None, None, None, None)?;
         let catalog = self.inner.clone();
         crate::spawn(py, async move {
-            catalog.facets(&field, predicate.as_ref()).await.map(facets)
+            catalog
+                .facets(&field, &spec)
+                .await
+                .map(|l| l.into_iter().map(PyFacetCount::from).collect::<Vec<_>>())
         })
     }
 
-    /// Follow relations from an entity (see `Catalog.graph`).
-    #[pyo3(signature = (entity_ref, traversal = "dependencies", depth = 1))]
+    /// Follow relations from an entity: `traversal` is "dependencies",
+    /// "dependents", "owned", "ancestry" or "all"; `depth` hops.
+    #[pyo3(signature = (entity_ref, traversal = None, depth = None))]
     fn graph<'py>(
         &self,
         py: Python<'py>,
         entity_ref: String,
-        traversal: &str,
-        depth: usize,
+        traversal: Option<String>,
+        depth: Option<usize>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let t = self::traversal(py, traversal)?;
+        let traversal = match traversal {
+            Some(t) => Traversal::parse(&t).map_err(|e| crate::errors::to_py(py, e))?,
+            None => Traversal::default(),
+        };
         let catalog = self.inner.clone();
         crate::spawn(py, async move {
             catalog
-                .graph(&entity_ref, t, depth)
+                .graph(&entity_ref, traversal, depth)
                 .await
                 .map(PyGraph::from)
         })
@@ -450,6 +261,5 @@ impl PyAsyncCatalog {
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<PyCatalog>()?;
     m.add_class::<PyAsyncCatalog>()
 }

@@ -1,15 +1,19 @@
-//! [`paved::Error`] → one Python exception class per variant, rooted at
-//! `paved.PavedError`. The structured fields become attributes (never text to
-//! parse) and every `source()` of the Rust error becomes a `__cause__`.
+//! [`paved::Error`] → one Python exception class per code, rooted at
+//! `paved.PavedError`, mapped once by [`paved::Error::code`]. Every exception
+//! carries `.code` (one of `paved::ERROR_CODES`), `.details` (the error's
+//! structured fields, [`paved::Error::details`]) and the message
+//! [`paved::Error::chain`] (the error and its causes). Some codes add a
+//! convenience attribute read from the details:
 //!
 //! ```text
-//! Error::Invalid   -> ValidationError  .errors: list[Diagnostic]
-//! Error::NotFound  -> NotFoundError    .what, .id
-//! Error::Conflict  -> ConflictError    .entity, .expected, .found
-//! Error::Store     -> StoreError       (cause chain of the driver error)
-//! Error::Io        -> FileError        .path (cause: the OSError)
-//! Error::Plugin    -> PluginError      .plugin, .kind, .message
-//! Received::Lagged -> LaggedError      .missed (events only)
+//! VALIDATION -> ValidationError  .errors: list[Diagnostic]
+//! NOT_FOUND  -> NotFoundError
+//! CONFLICT   -> ConflictError
+//! STORE      -> StoreError
+//! IO         -> IoError
+//! PLUGIN     -> PluginError      .kind (timeout, trap, capability-denied, …)
+//! DENIED     -> DeniedError
+//! LAGGED     -> LaggedError      .missed
 //! ```
 
 use pyo3::create_exception;
@@ -23,7 +27,7 @@ create_exception!(
     paved,
     PavedError,
     PyException,
-    "Base class of every error raised by paved."
+    "Base class of every error raised by paved: `.code` (VALIDATION, NOT_FOUND, CONFLICT, STORE, IO, PLUGIN, DENIED, LAGGED) and `.details` (a dict of the error's fields)."
 );
 create_exception!(
     paved,
@@ -35,31 +39,37 @@ create_exception!(
     paved,
     NotFoundError,
     PavedError,
-    "The thing asked for does not exist; `.what` (e.g. 'entity') and `.id`."
+    "The thing asked for does not exist; `.details` has `what` and `id`."
 );
 create_exception!(
     paved,
     ConflictError,
     PavedError,
-    "Optimistic concurrency: `.expected` is the etag the caller gave, `.found` the stored one (None: the entity does not exist)."
+    "Optimistic concurrency: `.details` has `entity`, `expected` (the caller's etag) and `found` (the stored one, None: missing)."
 );
 create_exception!(
     paved,
     StoreError,
     PavedError,
-    "The store could not be reached, read or written; the driver's error is the `__cause__`."
+    "The store could not be reached, read or written."
 );
 create_exception!(
     paved,
-    FileError,
+    IoError,
     PavedError,
-    "Reading a file or directory failed; `.path`, and the OSError as `__cause__`."
+    "Reading a file or directory failed; `.details` has `path`."
 );
 create_exception!(
     paved,
     PluginError,
     PavedError,
     "A plugin failed; `.kind` is one of timeout, out-of-memory, trap, bad-output, capability-denied, load, settings, guest."
+);
+create_exception!(
+    paved,
+    DeniedError,
+    PavedError,
+    "A check between plan and commit refused the change; `.details` has `by`. Nothing was written."
 );
 create_exception!(
     paved,
@@ -76,114 +86,75 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("NotFoundError", py.get_type::<NotFoundError>())?;
     m.add("ConflictError", py.get_type::<ConflictError>())?;
     m.add("StoreError", py.get_type::<StoreError>())?;
-    m.add("FileError", py.get_type::<FileError>())?;
+    m.add("IoError", py.get_type::<IoError>())?;
     m.add("PluginError", py.get_type::<PluginError>())?;
+    m.add("DeniedError", py.get_type::<DeniedError>())?;
     m.add("LaggedError", py.get_type::<LaggedError>())?;
     Ok(())
 }
 
-/// A new exception of class `T` with `message` and these attributes.
-fn raise<T: PyTypeInfo>(
-    py: Python<'_>,
-    message: String,
-    attrs: Vec<(&str, PyResult<Bound<'_, PyAny>>)>,
-) -> PyErr {
-    let err = PyErr::from_type(py.get_type::<T>(), message);
-    let value = err.value(py);
-    for (name, v) in attrs {
-        if let Err(e) = v.and_then(|v| value.setattr(name, v)) {
-            return e;
-        }
-    }
-    err
+fn new_err<T: PyTypeInfo>(py: Python<'_>, message: String) -> PyErr {
+    PyErr::from_type(py.get_type::<T>(), message)
 }
 
-/// `__cause__` chain for a Rust error's sources: OSError for I/O errors,
-/// `Exception` for the rest, each with the source's message.
-fn set_causes(py: Python<'_>, err: &PyErr, mut source: Option<&(dyn std::error::Error + 'static)>) {
-    let mut last = err.clone_ref(py);
+/// The Python exception for an engine error.
+pub(crate) fn to_py(py: Python<'_>, err: paved::Error) -> PyErr {
+    match build(py, &err) {
+        Ok(e) | Err(e) => e,
+    }
+}
+
+fn build(py: Python<'_>, err: &paved::Error) -> PyResult<PyErr> {
+    let code = err.code();
+    let message = err.chain();
+    let details = err.details();
+    let exc = match code {
+        "VALIDATION" => new_err::<ValidationError>(py, message),
+        "NOT_FOUND" => new_err::<NotFoundError>(py, message),
+        "CONFLICT" => new_err::<ConflictError>(py, message),
+        "STORE" => new_err::<StoreError>(py, message),
+        "IO" => new_err::<IoError>(py, message),
+        "PLUGIN" => new_err::<PluginError>(py, message),
+        "DENIED" => new_err::<DeniedError>(py, message),
+        "LAGGED" => new_err::<LaggedError>(py, message),
+        _ => new_err::<PavedError>(py, message),
+    };
+    let value = exc.value(py);
+    value.setattr("code", code)?;
+    value.setattr("details", crate::convert::to_py(py, &details)?)?;
+    if let paved::Error::Invalid { diagnostics } = err {
+        let errors: Vec<PyDiagnostic> = diagnostics.iter().cloned().map(Into::into).collect();
+        value.setattr("errors", errors.into_bound_py_any(py)?)?;
+    }
+    set_causes(py, &exc, err);
+    for key in ["kind", "missed"] {
+        if let Some(v) = details.get(key) {
+            value.setattr(key, crate::convert::to_py(py, v)?)?;
+        }
+    }
+    Ok(exc)
+}
+
+/// The Rust error's sources as the `__cause__` chain: an `OSError` (with
+/// errno and path, so `FileNotFoundError`, `PermissionError`, …) for I/O
+/// errors, `Exception` with the source's message for the rest.
+fn set_causes(py: Python<'_>, exc: &PyErr, err: &paved::Error) {
+    let path = match err {
+        paved::Error::Io { path, .. } => Some(path.clone()),
+        _ => None,
+    };
+    let mut last = exc.clone_ref(py);
+    let mut source = std::error::Error::source(err);
     while let Some(s) = source {
-        let cause = match s.downcast_ref::<std::io::Error>() {
-            Some(io) => PyErr::from(std::io::Error::new(io.kind(), io.to_string())),
-            None => PyException::new_err(s.to_string()),
+        let cause = match (s.downcast_ref::<std::io::Error>(), &path) {
+            (Some(io), Some(path)) if io.raw_os_error().is_some() => {
+                PyOSError::new_err((io.raw_os_error(), io.to_string(), path.clone()))
+            }
+            (Some(io), _) => PyErr::from(std::io::Error::new(io.kind(), io.to_string())),
+            (None, _) => PyException::new_err(s.to_string()),
         };
         last.set_cause(py, Some(cause.clone_ref(py)));
         last = cause;
         source = s.source();
     }
-}
-
-/// The Python exception for an engine error.
-pub(crate) fn to_py(py: Python<'_>, err: paved::Error) -> PyErr {
-    use paved::Error as E;
-    let message = err.to_string();
-    match err {
-        E::Invalid { diagnostics } => {
-            let errors = diagnostics
-                .into_iter()
-                .map(PyDiagnostic::from)
-                .collect::<Vec<_>>()
-                .into_bound_py_any(py);
-            raise::<ValidationError>(py, message, vec![("errors", errors)])
-        }
-        E::NotFound { what, id } => raise::<NotFoundError>(
-            py,
-            message,
-            vec![
-                ("what", what.into_bound_py_any(py)),
-                ("id", id.into_bound_py_any(py)),
-            ],
-        ),
-        E::Conflict {
-            entity,
-            expected,
-            found,
-        } => raise::<ConflictError>(
-            py,
-            message,
-            vec![
-                ("entity", entity.into_bound_py_any(py)),
-                ("expected", expected.into_bound_py_any(py)),
-                ("found", found.into_bound_py_any(py)),
-            ],
-        ),
-        E::Store { source, .. } => {
-            let err = raise::<StoreError>(py, message, vec![]);
-            set_causes(py, &err, source.as_deref().map(|s| s as _));
-            err
-        }
-        E::Io { path, source } => {
-            let path_text = path.clone();
-            let err = raise::<FileError>(py, message, vec![("path", path.into_bound_py_any(py))]);
-            // OSError(errno, message, path) picks FileNotFoundError, PermissionError, …
-            let cause = match source.raw_os_error() {
-                Some(code) => PyOSError::new_err((code, source.to_string(), path_text)),
-                None => PyErr::from(source),
-            };
-            err.set_cause(py, Some(cause));
-            err
-        }
-        E::Plugin {
-            plugin,
-            kind,
-            message: plugin_message,
-        } => raise::<PluginError>(
-            py,
-            message,
-            vec![
-                ("plugin", plugin.into_bound_py_any(py)),
-                ("kind", kind.to_string().into_bound_py_any(py)),
-                ("message", plugin_message.into_bound_py_any(py)),
-            ],
-        ),
-    }
-}
-
-/// `LaggedError` for a subscriber that missed `missed` events.
-pub(crate) fn lagged(py: Python<'_>, missed: u64) -> PyErr {
-    raise::<LaggedError>(
-        py,
-        format!("the subscriber was too slow: {missed} events were dropped"),
-        vec![("missed", missed.into_bound_py_any(py))],
-    )
 }

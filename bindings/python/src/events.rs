@@ -1,15 +1,14 @@
-//! Events: `paved.Event`, and subscriptions as iterators: `EventStream`
-//! (blocking `for`) and `AsyncEventStream` (`async for`), both wrapping
-//! [`paved::events::Subscription`]. On a PostgreSQL store they also carry the
-//! events committed by other processes.
+//! Events: `paved.Event`, and a subscription as an async iterator,
+//! `paved._native.AsyncSubscription` (wraps [`paved::Subscription`]). On a
+//! PostgreSQL store it also carries the events committed by other processes.
 //!
-//! `Received::Lagged` raises `paved.LaggedError` (the stream goes on with
-//! newer events); `Received::Closed` ends the iteration.
+//! A subscriber that fell behind gets `paved.LaggedError` (code `LAGGED`,
+//! `.missed`) once and the iteration goes on with newer events; a closed
+//! platform ends the iteration.
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use paved::events::{Event, Received, Subscription};
+use paved::{Event, Subscription};
 use pyo3::exceptions::PyStopAsyncIteration;
 use pyo3::prelude::*;
 use tokio::sync::Mutex;
@@ -79,26 +78,14 @@ impl PyEvent {
     }
 }
 
-/// What one receive gave, in Python terms.
-fn received(py: Python<'_>, r: Received) -> PyResult<Option<PyEvent>> {
-    match r {
-        Received::Event(inner) => Ok(Some(PyEvent { inner })),
-        Received::Lagged(n) => Err(crate::errors::lagged(py, n)),
-        Received::Closed => Ok(None),
-    }
-}
-
-/// How long a blocking receive waits before it checks for Ctrl-C.
-const SIGNAL_CHECK: Duration = Duration::from_millis(100);
-
-/// Events as they happen (blocking iterator; the GIL is released while
-/// waiting and Ctrl-C interrupts it).
-#[pyclass(name = "EventStream", module = "paved", frozen)]
-pub(crate) struct PyEventStream {
+/// Events as they happen (asyncio API): `async for event in subscription`,
+/// or `await subscription.next()`.
+#[pyclass(name = "AsyncSubscription", module = "paved", frozen)]
+pub(crate) struct PyAsyncSubscription {
     sub: Arc<Mutex<Subscription>>,
 }
 
-impl PyEventStream {
+impl PyAsyncSubscription {
     pub(crate) fn new(sub: Subscription) -> Self {
         Self {
             sub: Arc::new(Mutex::new(sub)),
@@ -107,69 +94,13 @@ impl PyEventStream {
 }
 
 #[pymethods]
-impl PyEventStream {
-    /// The next event, waiting at most `timeout` seconds (None: forever);
-    /// None on timeout or when the platform is closed.
-    #[pyo3(signature = (timeout = None))]
-    fn recv(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<Option<PyEvent>> {
-        let deadline =
-            timeout.map(|t| std::time::Instant::now() + Duration::from_secs_f64(t.max(0.0)));
-        loop {
-            let wait = match deadline {
-                Some(d) => SIGNAL_CHECK.min(d.saturating_duration_since(std::time::Instant::now())),
-                None => SIGNAL_CHECK,
-            };
-            let sub = &self.sub;
-            let got = py.detach(|| {
-                crate::runtime().block_on(async {
-                    tokio::time::timeout(wait, async { sub.lock().await.recv().await }).await
-                })
-            });
-            if let Ok(r) = got {
-                return received(py, r);
-            }
-            py.check_signals()?;
-            if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
-                return Ok(None);
-            }
-        }
-    }
-
-    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
-        slf
-    }
-
-    fn __next__(&self, py: Python<'_>) -> PyResult<Option<PyEvent>> {
-        self.recv(py, None)
-    }
-
-    fn __repr__(&self) -> &'static str {
-        "<EventStream>"
-    }
-}
-
-/// Events as they happen, for `async for`.
-#[pyclass(name = "AsyncEventStream", module = "paved", frozen)]
-pub(crate) struct PyAsyncEventStream {
-    sub: Arc<Mutex<Subscription>>,
-}
-
-impl PyAsyncEventStream {
-    pub(crate) fn new(sub: Subscription) -> Self {
-        Self {
-            sub: Arc::new(Mutex::new(sub)),
-        }
-    }
-}
-
-#[pymethods]
-impl PyAsyncEventStream {
+impl PyAsyncSubscription {
     /// The next event (awaitable); None when the platform is closed.
-    fn recv<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+    fn next<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let sub = self.sub.clone();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            let r = sub.lock().await.recv().await;
-            Python::attach(|py| received(py, r))
+        crate::spawn(py, async move {
+            let next = sub.lock().await.next().await?;
+            Ok(next.map(|inner| PyEvent { inner }))
         })
     }
 
@@ -180,21 +111,21 @@ impl PyAsyncEventStream {
     fn __anext__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let sub = self.sub.clone();
         pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            let r = sub.lock().await.recv().await;
-            match Python::attach(|py| received(py, r))? {
-                Some(e) => Ok(e),
-                None => Err(PyStopAsyncIteration::new_err(())),
+            let next = sub.lock().await.next().await;
+            match next {
+                Ok(Some(inner)) => Ok(PyEvent { inner }),
+                Ok(None) => Err(PyStopAsyncIteration::new_err(())),
+                Err(e) => Err(Python::attach(|py| crate::errors::to_py(py, e))),
             }
         })
     }
 
     fn __repr__(&self) -> &'static str {
-        "<AsyncEventStream>"
+        "<AsyncSubscription>"
     }
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyEvent>()?;
-    m.add_class::<PyEventStream>()?;
-    m.add_class::<PyAsyncEventStream>()
+    m.add_class::<PyAsyncSubscription>()
 }

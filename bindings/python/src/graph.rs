@@ -1,7 +1,7 @@
 //! Graph traversal results: `paved.Graph`, `paved.GraphNode`, `paved.GraphEdge`
-//! (wrap [`paved::graph::Graph`]).
+//! (wrap [`paved::Graph`]).
 
-use paved::graph::{Graph, GraphEdge, GraphNode};
+use paved::{Graph, GraphEdge, GraphNode};
 use pyo3::prelude::*;
 
 use crate::convert;

@@ -4,8 +4,7 @@
 
 use std::path::PathBuf;
 
-use paved::ingest::Loaded;
-use paved::model::schema::KindRegistry;
+use paved::Loaded;
 use pyo3::prelude::*;
 use pyo3::types::PyMapping;
 use serde_json::Value;
@@ -45,7 +44,7 @@ impl PyValidationReport {
     #[getter]
     fn entities(&self) -> Vec<PyEntity> {
         self.inner
-            .entities
+            .entities()
             .iter()
             .map(|s| PyEntity::from(s.entity.clone()))
             .collect()
@@ -55,7 +54,7 @@ impl PyValidationReport {
     #[getter]
     fn diagnostics(&self) -> Vec<PyDiagnostic> {
         self.inner
-            .diagnostics
+            .diagnostics()
             .iter()
             .cloned()
             .map(PyDiagnostic::from)
@@ -66,7 +65,7 @@ impl PyValidationReport {
     #[getter]
     fn errors(&self) -> Vec<PyDiagnostic> {
         self.inner
-            .diagnostics
+            .diagnostics()
             .iter()
             .filter(|d| d.is_error())
             .cloned()
@@ -78,7 +77,7 @@ impl PyValidationReport {
     #[getter]
     fn warnings(&self) -> Vec<PyDiagnostic> {
         self.inner
-            .diagnostics
+            .diagnostics()
             .iter()
             .filter(|d| !d.is_error())
             .cloned()
@@ -89,15 +88,15 @@ impl PyValidationReport {
     /// Files read, in the order they were read.
     #[getter]
     fn files(&self) -> Vec<String> {
-        self.inner.files.clone()
+        self.inner.files().to_vec()
     }
 
     /// `{"entities": [...], "diagnostics": [...], "files": [...]}`.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let json = serde_json::json!({
-            "entities": self.inner.entities.iter().map(|s| s.entity.to_value()).collect::<Vec<_>>(),
-            "diagnostics": self.inner.diagnostics,
-            "files": self.inner.files,
+            "entities": self.inner.entities().iter().map(|s| s.entity.to_value()).collect::<Vec<_>>(),
+            "diagnostics": self.inner.diagnostics(),
+            "files": self.inner.files(),
         });
         convert::to_py(py, &json)
     }
@@ -109,70 +108,34 @@ impl PyValidationReport {
     fn __repr__(&self) -> String {
         format!(
             "<ValidationReport entities={} errors={} warnings={}>",
-            self.inner.entities.len(),
+            self.inner.entities().len(),
             self.inner.error_count(),
-            self.inner.diagnostics.len() - self.inner.error_count()
+            self.inner.diagnostics().len() - self.inner.error_count()
         )
     }
 }
 
-/// The kinds to validate against: built-in, plus a config file's custom kinds.
-fn kinds(py: Python<'_>, config: Option<PathBuf>) -> PyResult<KindRegistry> {
-    match config {
-        None => Ok(KindRegistry::builtin()),
-        Some(path) => paved::Config::load(&path)
-            .and_then(|c| c.kinds())
-            .map_err(|e| crate::errors::to_py(py, e)),
-    }
-}
-
 /// Validate catalogue files or directories (and the Location targets they
-/// name) without a store. `config` adds a `paved.yaml`'s custom kinds.
+/// name) without a store (awaitable); `config`: a `paved.yaml` whose custom
+/// kinds count (default: resolved as `open` does).
 #[pyfunction]
 #[pyo3(signature = (paths, *, config = None))]
-fn validate(
-    py: Python<'_>,
+fn validate<'py>(
+    py: Python<'py>,
     paths: &Bound<'_, PyAny>,
     config: Option<PathBuf>,
-) -> PyResult<PyValidationReport> {
+) -> PyResult<Bound<'py, PyAny>> {
     let paths = convert::paths(paths)?;
-    let kinds = kinds(py, config)?;
-    let limits = paved::ingest::Limits::default();
-    Ok(py
-        .detach(|| paved::platform::validate_paths(&paths, &kinds, &limits))
-        .into())
-}
-
-/// Validate YAML text (one or more documents) without a store; `name` is the
-/// file name used in diagnostics.
-#[pyfunction]
-#[pyo3(signature = (text, *, name = "<inline>", config = None))]
-fn validate_text(
-    py: Python<'_>,
-    text: &str,
-    name: &str,
-    config: Option<PathBuf>,
-) -> PyResult<PyValidationReport> {
-    let kinds = kinds(py, config)?;
-    let limits = paved::ingest::Limits::default();
-    Ok(py
-        .detach(|| paved::ingest::load_text(name, text, &kinds, &limits))
-        .into())
-}
-
-/// Validate entities given as dicts (or `Entity` objects) without a store.
-#[pyfunction]
-#[pyo3(signature = (entities, *, config = None))]
-fn validate_values(
-    py: Python<'_>,
-    entities: &Bound<'_, PyAny>,
-    config: Option<PathBuf>,
-) -> PyResult<PyValidationReport> {
-    let values = values(entities)?;
-    let kinds = kinds(py, config)?;
-    Ok(py
-        .detach(|| paved::ingest::load_values(values, &kinds))
-        .into())
+    let options = paved::OpenOptions {
+        config,
+        ..paved::OpenOptions::default()
+    };
+    crate::spawn(py, async move {
+        tokio::task::spawn_blocking(move || paved::validate(&paths, &options))
+            .await
+            .map_err(|e| paved::Error::store_msg(format!("validation task failed: {e}")))?
+            .map(PyValidationReport::from)
+    })
 }
 
 /// Entity documents from one dict or `Entity`, or a list of them.
@@ -189,7 +152,5 @@ pub(crate) fn values(entities: &Bound<'_, PyAny>) -> PyResult<Vec<Value>> {
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyValidationReport>()?;
-    m.add_function(wrap_pyfunction!(validate, m)?)?;
-    m.add_function(wrap_pyfunction!(validate_text, m)?)?;
-    m.add_function(wrap_pyfunction!(validate_values, m)?)
+    m.add_function(wrap_pyfunction!(validate, m)?)
 }

@@ -96,7 +96,7 @@ impl PyEntity {
     #[getter]
     fn namespace(&self) -> &str {
         self.str_at("metadata", "namespace")
-            .unwrap_or(paved::model::refs::DEFAULT_NAMESPACE)
+            .unwrap_or("default")
     }
 
     /// The entity ref `kind:namespace/name` (case as written).
@@ -173,11 +173,15 @@ impl PyEntity {
     fn relations(&self) -> Vec<PyRelation> {
         self.doc
             .get("relations")
-            .and_then(|r| serde_json::from_value::<Vec<paved::model::Relation>>(r.clone()).ok())
+            .and_then(Value::as_array)
+            .map(|list| {
+                list.iter()
+                    .map(|inner| PyRelation {
+                        inner: inner.clone(),
+                    })
+                    .collect()
+            })
             .unwrap_or_default()
-            .into_iter()
-            .map(|inner| PyRelation { inner })
-            .collect()
     }
 
     /// The entity document as a dict (camelCase keys, as in YAML).
@@ -197,7 +201,14 @@ impl PyEntity {
 /// A relation from an entity to another, e.g. `ownedBy` → `group:default/payments`.
 #[pyclass(name = "Relation", module = "paved", frozen)]
 pub(crate) struct PyRelation {
-    inner: paved::model::Relation,
+    /// `{"type": …, "targetRef": …}` as the entity holds it.
+    inner: Value,
+}
+
+impl PyRelation {
+    fn field(&self, key: &str) -> &str {
+        self.inner.get(key).and_then(Value::as_str).unwrap_or_default()
+    }
 }
 
 #[pymethods]
@@ -205,22 +216,22 @@ impl PyRelation {
     /// The relation type, e.g. `ownedBy`, `dependsOn`, `partOf`.
     #[getter(r#type)]
     fn relation_type(&self) -> &str {
-        &self.inner.r#type
+        self.field("type")
     }
 
     /// The full ref of the other end.
     #[getter]
     fn target_ref(&self) -> &str {
-        &self.inner.target_ref
+        self.field("targetRef")
     }
 
     /// `{"type": …, "targetRef": …}`.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        convert::serde_to_py(py, &self.inner)
+        convert::to_py(py, &self.inner)
     }
 
     fn __repr__(&self) -> String {
-        format!("<Relation {} {}>", self.inner.r#type, self.inner.target_ref)
+        format!("<Relation {} {}>", self.field("type"), self.field("targetRef"))
     }
 }
 

@@ -1,21 +1,11 @@
 //! Results of writes: `paved.ChangeSet` and `paved.PlannedChange` (wrap
-//! [`paved::pipeline::ChangeSet`]), and the write options every write takes
-//! as keyword arguments (`actor=`, `dry_run=`).
+//! [`paved::ChangeSet`]).
 
-use paved::pipeline::{ChangeSet, PlannedChange, WriteOptions};
+use paved::{ChangeSet, PlannedChange};
 use pyo3::prelude::*;
 
 use crate::convert;
 use crate::diagnostic::PyDiagnostic;
-
-/// `actor` and `dry_run` keyword arguments → [`WriteOptions`].
-pub(crate) fn write_options(actor: Option<String>, dry_run: bool) -> WriteOptions {
-    let defaults = WriteOptions::default();
-    WriteOptions {
-        actor: actor.unwrap_or(defaults.actor),
-        dry_run,
-    }
-}
 
 /// What a write did (or, with `dry_run=True`, would do): one change per
 /// entity, warnings (dangling refs, orphans) and orphaned entities.

@@ -1,75 +1,36 @@
-//! Opening a platform: `paved.Platform` (blocking) and `paved.AsyncPlatform`
-//! (asyncio), both wrapping [`paved::Platform`]; context managers that close
-//! on exit.
+//! Opening a platform: `paved._native.AsyncPlatform` wraps [`paved::Platform`]
+//! (asyncio only; `paved.Platform` is the blocking API over it, in Python).
 //!
-//! `open(store=None, *, config=None)` forwards to the facade:
-//!
-//! ```text
-//! store=None                  -> the embedded default (.paved/paved.db)
-//! store="sqlite:PATH" | "sqlite::memory:" | "postgres://…"  -> StoreSpec::parse
-//! store=pathlib.Path(…)       -> a SQLite file
-//! config="paved.yaml"         -> Config::load(…).open(store)  (store overrides the file's)
-//! ```
+//! `open(store=None, *, config=None, actor=None, plugins=None,
+//! plugin_cache=None, prepare_guardrails=False)` forwards to [`paved::open`],
+//! which resolves every default (environment, `./paved.yaml`, built-ins).
 
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use paved::{Config, Platform, StoreSpec};
+use paved::{OpenOptions, Platform};
 use pyo3::IntoPyObjectExt;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::PyString;
 
-use crate::audit::{PyAsyncAudit, PyAudit};
-use crate::catalog::{PyAsyncCatalog, PyCatalog};
+use crate::audit::PyAsyncAudit;
+use crate::catalog::PyAsyncCatalog;
 use crate::errors::PavedError;
-use crate::events::{PyAsyncEventStream, PyEventStream};
+use crate::events::PyAsyncSubscription;
+use crate::plugins::{PyAsyncPlugins, plugin_configs};
 
-/// What `open` was asked to open, parsed while holding the GIL.
-enum Target {
-    Store(StoreSpec),
-    Config {
-        config: Config,
-        store: Option<String>,
-    },
-}
-
-impl Target {
-    fn from_args(
-        py: Python<'_>,
-        store: Option<&Bound<'_, PyAny>>,
-        config: Option<PathBuf>,
-    ) -> PyResult<Self> {
-        let to_py = |e| crate::errors::to_py(py, e);
-        let store: Option<String> = match store.filter(|s| !s.is_none()) {
-            None => None,
-            Some(s) if s.is_instance_of::<PyString>() => Some(s.extract()?),
-            Some(s) => match s.extract::<PathBuf>() {
-                Ok(path) => Some(format!("sqlite:{}", path.display())),
-                Err(_) => {
-                    return Err(PyTypeError::new_err(
-                        "store: expected a store URL (str) or a SQLite file path (os.PathLike)",
-                    ));
-                }
-            },
-        };
-        match config {
-            Some(path) => Ok(Self::Config {
-                config: Config::load(&path).map_err(to_py)?,
-                store,
-            }),
-            None => Ok(Self::Store(match store {
-                Some(s) => StoreSpec::parse(&s).map_err(to_py)?,
-                None => StoreSpec::default(),
-            })),
-        }
-    }
-
-    async fn open(self) -> paved::Result<Platform> {
-        match self {
-            Self::Store(spec) => Platform::builder().store(spec).build().await,
-            Self::Config { config, store } => config.open(store.as_deref()).await,
-        }
+/// `store`: a store URL (str) or a SQLite file (os.PathLike).
+fn store_url(store: Option<&Bound<'_, PyAny>>) -> PyResult<Option<String>> {
+    match store.filter(|s| !s.is_none()) {
+        None => Ok(None),
+        Some(s) if s.is_instance_of::<PyString>() => Ok(Some(s.extract()?)),
+        Some(s) => match s.extract::<PathBuf>() {
+            Ok(path) => Ok(Some(format!("sqlite:{}", path.display()))),
+            Err(_) => Err(PyTypeError::new_err(
+                "store: expected a store URL (str) or a SQLite file path (os.PathLike)",
+            )),
+        },
     }
 }
 
@@ -81,115 +42,8 @@ fn live(slot: &Mutex<Option<Platform>>) -> PyResult<Platform> {
         .ok_or_else(|| PavedError::new_err("the platform is closed"))
 }
 
-fn close(slot: &Mutex<Option<Platform>>) {
-    if let Ok(mut p) = slot.lock() {
-        p.take();
-    }
-}
-
-/// An open platform (blocking API). Open it with `Platform.open(...)`; use it
-/// as a context manager (`with Platform.open(...) as p:`) to close it on exit.
-#[pyclass(name = "Platform", module = "paved", frozen)]
-pub(crate) struct PyPlatform {
-    inner: Mutex<Option<Platform>>,
-}
-
-#[pymethods]
-impl PyPlatform {
-    /// Open a platform: `store` is a store URL (`sqlite:PATH`,
-    /// `sqlite::memory:`, `postgres://user@host/db`) or a SQLite file path;
-    /// default `.paved/paved.db`. `config` is a `paved.yaml` (store and custom
-    /// kinds); `store` overrides its store.
-    #[staticmethod]
-    #[pyo3(signature = (store = None, *, config = None))]
-    fn open(
-        py: Python<'_>,
-        store: Option<&Bound<'_, PyAny>>,
-        config: Option<PathBuf>,
-    ) -> PyResult<Self> {
-        let target = Target::from_args(py, store, config)?;
-        let platform = crate::run(py, target.open())?;
-        Ok(Self {
-            inner: Mutex::new(Some(platform)),
-        })
-    }
-
-    /// The catalogue.
-    #[getter]
-    fn catalog(&self) -> PyResult<PyCatalog> {
-        Ok(PyCatalog::new(live(&self.inner)?.catalog()))
-    }
-
-    /// The audit log.
-    #[getter]
-    fn audit(&self) -> PyResult<PyAudit> {
-        Ok(PyAudit::new(live(&self.inner)?.audit()))
-    }
-
-    /// Subscribe to events from now on: this process's, and on a PostgreSQL
-    /// store, other processes'.
-    fn events(&self) -> PyResult<PyEventStream> {
-        Ok(PyEventStream::new(live(&self.inner)?.subscribe()))
-    }
-
-    /// The same platform with the asyncio API (shares the store and events).
-    fn to_async(&self) -> PyResult<PyAsyncPlatform> {
-        Ok(PyAsyncPlatform {
-            inner: Mutex::new(Some(live(&self.inner)?)),
-        })
-    }
-
-    /// The store, e.g. `sqlite:.paved/paved.db`.
-    #[getter]
-    fn store(&self) -> PyResult<String> {
-        Ok(live(&self.inner)?.store_description())
-    }
-
-    /// This instance's id, carried by the events it makes.
-    #[getter]
-    fn origin(&self) -> PyResult<String> {
-        Ok(live(&self.inner)?.origin().to_string())
-    }
-
-    /// Whether `close()` was called.
-    #[getter]
-    fn closed(&self) -> bool {
-        live(&self.inner).is_err()
-    }
-
-    /// Release this handle; the store closes when the last handle (catalogues,
-    /// iterators, streams taken from it) is gone. Idempotent.
-    fn close(&self) {
-        close(&self.inner);
-    }
-
-    /// `with Platform.open(...) as platform:`.
-    fn __enter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
-        slf
-    }
-
-    /// Close on leaving the `with` block; exceptions propagate.
-    fn __exit__(
-        &self,
-        exc_type: &Bound<'_, PyAny>,
-        exc: &Bound<'_, PyAny>,
-        tb: &Bound<'_, PyAny>,
-    ) -> bool {
-        let _ = (exc_type, exc, tb);
-        close(&self.inner);
-        false
-    }
-
-    fn __repr__(&self) -> String {
-        match live(&self.inner) {
-            Ok(p) => format!("<Platform {}>", p.store_description()),
-            Err(_) => "<Platform closed>".to_string(),
-        }
-    }
-}
-
-/// An open platform (asyncio API). Open it with `await AsyncPlatform.open(...)`;
-/// `async with` closes it on exit.
+/// An open platform (asyncio API; `paved.Platform` is the blocking one).
+/// Open it with `await AsyncPlatform.open(...)`; `async with` closes it.
 #[pyclass(name = "AsyncPlatform", module = "paved", frozen)]
 pub(crate) struct PyAsyncPlatform {
     inner: Mutex<Option<Platform>>,
@@ -197,17 +51,35 @@ pub(crate) struct PyAsyncPlatform {
 
 #[pymethods]
 impl PyAsyncPlatform {
-    /// Open a platform (awaitable); the arguments are those of `Platform.open`.
+    /// Open a platform (awaitable). `store`: a store URL (`sqlite:PATH`,
+    /// `sqlite::memory:`, `postgres://user@host/db`) or a SQLite file path;
+    /// `config`: a `paved.yaml`; `actor`: who writes when a call names none;
+    /// `plugins`: plugin entries as in `paved.yaml` (`{"path": …, "kind":
+    /// "guardrail", "settings": …, "grants": …, "limits": …}`; `name`
+    /// defaults to the file's stem); `plugin_cache`: a directory for compiled
+    /// components. What is not given is resolved by `paved::open`
+    /// (`$PAVED_STORE`, `$PAVED_CONFIG`, `./paved.yaml`, `$PAVED_ACTOR`, …).
     #[staticmethod]
-    #[pyo3(signature = (store = None, *, config = None))]
+    #[pyo3(signature = (store = None, *, config = None, actor = None, plugins = None, plugin_cache = None, prepare_guardrails = false))]
     fn open<'py>(
         py: Python<'py>,
         store: Option<&Bound<'_, PyAny>>,
         config: Option<PathBuf>,
+        actor: Option<String>,
+        plugins: Option<&Bound<'_, PyAny>>,
+        plugin_cache: Option<PathBuf>,
+        prepare_guardrails: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let target = Target::from_args(py, store, config)?;
+        let options = OpenOptions {
+            store: store_url(store)?,
+            config,
+            actor,
+            plugins: plugin_configs(py, plugins)?,
+            plugin_cache,
+            prepare_guardrails,
+        };
         crate::spawn(py, async move {
-            target.open().await.map(|p| PyAsyncPlatform {
+            paved::open(options).await.map(|p| PyAsyncPlatform {
                 inner: Mutex::new(Some(p)),
             })
         })
@@ -225,20 +97,19 @@ impl PyAsyncPlatform {
         Ok(PyAsyncAudit::new(live(&self.inner)?.audit()))
     }
 
-    /// Subscribe to events from now on (`async for event in platform.events()`):
+    /// The guardrails and providers the platform was opened with.
+    #[getter]
+    fn plugins(&self) -> PyResult<PyAsyncPlugins> {
+        Ok(PyAsyncPlugins::new(live(&self.inner)?.plugins()))
+    }
+
+    /// Subscribe to events from now on (`async for event in platform.subscribe()`):
     /// this process's, and on a PostgreSQL store, other processes'.
-    fn events(&self) -> PyResult<PyAsyncEventStream> {
-        Ok(PyAsyncEventStream::new(live(&self.inner)?.subscribe()))
+    fn subscribe(&self) -> PyResult<PyAsyncSubscription> {
+        Ok(PyAsyncSubscription::new(live(&self.inner)?.subscribe()))
     }
 
-    /// The same platform with the blocking API (shares the store and events).
-    fn to_sync(&self) -> PyResult<PyPlatform> {
-        Ok(PyPlatform {
-            inner: Mutex::new(Some(live(&self.inner)?)),
-        })
-    }
-
-    /// The store, e.g. `postgres://127.0.0.1:5432/paved`.
+    /// The store, e.g. `sqlite:.paved/paved.db`.
     #[getter]
     fn store(&self) -> PyResult<String> {
         Ok(live(&self.inner)?.store_description())
@@ -250,15 +121,24 @@ impl PyAsyncPlatform {
         Ok(live(&self.inner)?.origin().to_string())
     }
 
+    /// The actor writes are recorded under when they name none.
+    #[getter]
+    fn actor(&self) -> PyResult<String> {
+        Ok(live(&self.inner)?.actor().to_string())
+    }
+
     /// Whether `close()` was called.
     #[getter]
     fn closed(&self) -> bool {
         live(&self.inner).is_err()
     }
 
-    /// Release this handle (see `Platform.close`). Idempotent; not awaitable.
+    /// Release this handle; the store closes when the last handle (catalogues,
+    /// iterators, subscriptions taken from it) is gone. Idempotent.
     fn close(&self) {
-        close(&self.inner);
+        if let Ok(mut p) = self.inner.lock() {
+            p.take();
+        }
     }
 
     /// `async with await AsyncPlatform.open(...) as platform:`.
@@ -276,7 +156,7 @@ impl PyAsyncPlatform {
         tb: &Bound<'_, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let _ = (exc_type, exc, tb);
-        close(&self.inner);
+        self.close();
         ready(py, false.into_bound_py_any(py)?)
     }
 
@@ -288,11 +168,8 @@ impl PyAsyncPlatform {
     }
 }
 
-/// An asyncio future of the running loop that already holds `value`.
-///
-/// `__aenter__`/`__aexit__` have nothing to wait for, and a future completed
-/// from a runtime thread could still be handing its result over when the
-/// program exits right after `async with` (see [`crate::settle_at_exit`]).
+/// An asyncio future of the running loop that already holds `value`
+/// (`__aenter__`/`__aexit__` have nothing to wait for).
 fn ready<'py>(py: Python<'py>, value: Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
     let future = pyo3_async_runtimes::tokio::get_current_loop(py)?.call_method0("create_future")?;
     future.call_method1("set_result", (value,))?;
@@ -300,6 +177,5 @@ fn ready<'py>(py: Python<'py>, value: Bound<'py, PyAny>) -> PyResult<Bound<'py, 
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<PyPlatform>()?;
     m.add_class::<PyAsyncPlatform>()
 }

@@ -1,34 +1,31 @@
-//! Plugins: `paved.PluginHost` / `paved.AsyncPluginHost` (wrap
-//! [`paved_plugins::PluginHost`]) load WebAssembly guardrails and providers
-//! with settings, grants and limits, and inspect components; the loaded
-//! `Guardrail` / `Provider` (and their `Async…` twins) review changes and
-//! describe and plan resources. Requests and answers are the plugin
-//! contract's types ([`paved::plugin`]): a request dict is deserialized into
-//! them (an error names its JSON path), an answer is an object with
-//! attributes and `to_dict()`.
+//! Plugins: `paved._native.AsyncPlugins` (wraps [`paved::Plugins`], the
+//! guardrails and providers a platform was opened with), the store-less
+//! tools `inspect_plugin` and `check_plugin`, and the plugin contract's
+//! answers as objects with attributes and `to_dict()`. Requests are dicts
+//! deserialized into the contract's types ([`paved::plugins`]); an error
+//! names the JSON path.
 //!
-//! `settings`, `grants` and `limits` take the shape of a plugin entry in
-//! `paved.yaml` (`{"catalogue": true, "network": ["db:5432"]}`,
-//! `{"timeoutMs": 500, "memoryMib": 32}`).
+//! A plugin entry (`open(plugins=[…])`) has the shape of one in `paved.yaml`:
+//! `{"path": …, "kind": "guardrail", "name": …, "settings": {…},
+//! "grants": {"catalogue": true, "network": ["db:5432"]}, "limits":
+//! {"timeoutMs": 500, "memoryMib": 32}}`.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
-use paved::plugin::{
-    Change, FieldDiff, Guardrail, GuardrailInfo, Plan, PlanRequest, Provider, ProviderInfo,
+use paved::plugins::{
+    Change, FieldDiff, GuardrailInfo, Inspection, Plan, PluginConfig, PluginKind, ProviderInfo,
     ResourceTypeInfo, Review, Violation,
 };
-use paved_plugins::inspect::Inspection;
-use paved_plugins::{PluginConfig, PluginHost, PluginKind, WasmGuardrail, WasmProvider};
+use paved::{PluginInfo, Plugins, WriteOptions};
+use pyo3::IntoPyObjectExt;
 use pyo3::prelude::*;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::convert;
 
-/// A request dict → a plugin-contract type; errors name the JSON path.
-fn from_py<T: DeserializeOwned>(py: Python<'_>, obj: &Bound<'_, PyAny>, what: &str) -> PyResult<T> {
-    let json = convert::to_json(obj, what)?;
+/// A JSON value → a plugin-contract type; errors name the JSON path.
+fn from_json<T: DeserializeOwned>(json: Value, what: &str) -> paved::Result<T> {
     serde_path_to_error::deserialize(json).map_err(|e| {
         let inner = e.path().to_string();
         let path = if inner == "." {
@@ -37,495 +34,292 @@ fn from_py<T: DeserializeOwned>(py: Python<'_>, obj: &Bound<'_, PyAny>, what: &s
             format!("{what}.{inner}")
         };
         let message = e.into_inner().to_string();
-        crate::errors::to_py(
-            py,
-            paved::Error::invalid(paved::Diagnostic::error(path, message)),
-        )
+        paved::Error::invalid(paved::Diagnostic::error(path, message))
     })
 }
 
-/// The load arguments → a [`PluginConfig`].
-#[allow(clippy::too_many_arguments)] // one per keyword argument of the Python method
-fn plugin_config(
+/// A request dict → a plugin-contract type.
+fn from_py<T: DeserializeOwned>(py: Python<'_>, obj: &Bound<'_, PyAny>, what: &str) -> PyResult<T> {
+    from_json(convert::to_json(obj, what)?, what).map_err(|e| crate::errors::to_py(py, e))
+}
+
+/// A plugin entry as in `paved.yaml`; `name` defaults to
+/// [`paved::plugins::default_name`] of its path.
+fn plugin_config(mut entry: Value, what: &str) -> paved::Result<PluginConfig> {
+    if let Value::Object(map) = &mut entry
+        && !map.contains_key("name")
+        && let Some(path) = map.get("path").and_then(Value::as_str)
+    {
+        let name = paved::plugins::default_name(std::path::Path::new(path))?;
+        map.insert("name".into(), Value::String(name));
+    }
+    from_json(entry, what)
+}
+
+/// The `plugins=` argument of `open`: a list of plugin entries.
+pub(crate) fn plugin_configs(
     py: Python<'_>,
-    kind: PluginKind,
-    path: PathBuf,
-    name: Option<String>,
-    settings: Option<&Bound<'_, PyAny>>,
-    grants: Option<&Bound<'_, PyAny>>,
-    limits: Option<&Bound<'_, PyAny>>,
-) -> PyResult<PluginConfig> {
-    let name = name.unwrap_or_else(|| {
-        path.file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    });
-    let mut config = PluginConfig::new(name, path, kind);
-    if let Some(s) = settings.filter(|s| !s.is_none()) {
-        config = config.settings(convert::to_json(s, "settings")?);
+    plugins: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Vec<PluginConfig>> {
+    let Some(plugins) = plugins.filter(|p| !p.is_none()) else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for (i, entry) in plugins.try_iter()?.enumerate() {
+        let what = format!("plugins[{i}]");
+        let json = convert::to_json(&entry?, &what)?;
+        out.push(plugin_config(json, &what).map_err(|e| crate::errors::to_py(py, e))?);
     }
-    if let Some(g) = grants.filter(|g| !g.is_none()) {
-        config = config.grants(from_py(py, g, "grants")?);
-    }
-    if let Some(l) = limits.filter(|l| !l.is_none()) {
-        config = config.limits(from_py(py, l, "limits")?);
-    }
-    Ok(config)
+    Ok(out)
 }
 
-fn host(py: Python<'_>, cache_dir: Option<PathBuf>, prepare: bool) -> PyResult<PluginHost> {
-    let mut builder = PluginHost::builder().prepare_guardrails(prepare);
-    if let Some(dir) = cache_dir {
-        builder = builder.cache_dir(dir);
-    }
-    builder
-        .build()
-        .map_err(|e| crate::errors::to_py(py, e.into()))
-}
-
-/// Loads WebAssembly plugins (blocking calls; the GIL is released while a
-/// component compiles). One engine for every plugin it loads; with
-/// `cache_dir`, compiled components are cached on disk.
-#[pyclass(name = "PluginHost", module = "paved", frozen)]
-pub(crate) struct PyPluginHost {
-    inner: PluginHost,
-}
-
-#[pymethods]
-impl PyPluginHost {
-    /// A host with its own engine; `cache_dir` keeps precompiled components;
-    /// `prepare_guardrails` snapshots each guardrail after it validated its
-    /// settings, so reviews start from the snapshot (a fresh instance still).
-    #[new]
-    #[pyo3(signature = (*, cache_dir = None, prepare_guardrails = false))]
-    fn new(py: Python<'_>, cache_dir: Option<PathBuf>, prepare_guardrails: bool) -> PyResult<Self> {
-        Ok(Self {
-            inner: host(py, cache_dir, prepare_guardrails)?,
-        })
-    }
-
-    /// Load a guardrail component: compile, link, describe, validate `settings`.
-    /// Capabilities are denied unless `grants` gives them.
-    #[pyo3(signature = (path, *, name = None, settings = None, grants = None, limits = None))]
-    fn load_guardrail(
-        &self,
-        py: Python<'_>,
-        path: PathBuf,
-        name: Option<String>,
-        settings: Option<&Bound<'_, PyAny>>,
-        grants: Option<&Bound<'_, PyAny>>,
-        limits: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<PyGuardrail> {
-        let config = plugin_config(
-            py,
-            PluginKind::Guardrail,
-            path,
-            name,
-            settings,
-            grants,
-            limits,
-        )?;
-        let host = &self.inner;
-        crate::run(py, async move {
-            host.load_guardrail(config)
-                .await
-                .map(|g| PyGuardrail { inner: Arc::new(g) })
-                .map_err(paved::Error::from)
-        })
-    }
-
-    /// Load a provider component: compile, link, describe, validate `settings`.
-    #[pyo3(signature = (path, *, name = None, settings = None, grants = None, limits = None))]
-    fn load_provider(
-        &self,
-        py: Python<'_>,
-        path: PathBuf,
-        name: Option<String>,
-        settings: Option<&Bound<'_, PyAny>>,
-        grants: Option<&Bound<'_, PyAny>>,
-        limits: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<PyProvider> {
-        let config = plugin_config(
-            py,
-            PluginKind::Provider,
-            path,
-            name,
-            settings,
-            grants,
-            limits,
-        )?;
-        let host = &self.inner;
-        crate::run(py, async move {
-            host.load_provider(config)
-                .await
-                .map(|p| PyProvider { inner: Arc::new(p) })
-                .map_err(paved::Error::from)
-        })
-    }
-
-    /// What a component is and asks for (world, version, imports, exports,
-    /// capabilities, its `describe`), without validating settings.
-    fn inspect(&self, py: Python<'_>, path: PathBuf) -> PyResult<PyPluginInspection> {
-        let host = &self.inner;
-        crate::run(py, async move {
-            paved_plugins::inspect::inspect(host, &path)
-                .await
-                .map(|inner| PyPluginInspection { inner })
-                .map_err(paved::Error::from)
-        })
-    }
-
-    /// The same host (engine and cache) with the asyncio API.
-    fn to_async(&self) -> PyAsyncPluginHost {
-        PyAsyncPluginHost {
-            inner: self.inner.clone(),
-        }
-    }
-
-    fn __repr__(&self) -> &'static str {
-        "<PluginHost>"
+/// A plugin's description, as the object of its world.
+fn info(py: Python<'_>, info: PluginInfo) -> PyResult<Py<PyAny>> {
+    match info {
+        PluginInfo::Guardrail(inner) => PyGuardrailInfo { inner }.into_py_any(py),
+        PluginInfo::Provider(inner) => PyProviderInfo { inner }.into_py_any(py),
     }
 }
 
-/// Loads WebAssembly plugins, asyncio flavour: the same methods as
-/// `PluginHost`, each returning an awaitable.
-#[pyclass(name = "AsyncPluginHost", module = "paved", frozen)]
-pub(crate) struct PyAsyncPluginHost {
-    inner: PluginHost,
+/// A serializable answer as plain Python data.
+fn data(value: impl serde::Serialize) -> paved::Result<Value> {
+    serde_json::to_value(value)
+        .map_err(|e| paved::Error::store_msg(format!("cannot convert a plugin answer: {e}")))
+}
+
+/// Plain data out of an awaitable (JSON → dict/list/scalars).
+struct Data(Value);
+
+impl<'py> IntoPyObject<'py> for Data {
+    type Target = PyAny;
+    type Output = Bound<'py, PyAny>;
+    type Error = PyErr;
+
+    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        convert::to_py(py, &self.0)
+    }
+}
+
+/// The guardrails and providers of a platform (asyncio API). Reviews and
+/// provider reads change nothing; `apply`, `delete` and `import_resource` are
+/// recorded in the audit log (`actor`; `dry_run` is refused for them).
+#[pyclass(name = "AsyncPlugins", module = "paved", frozen)]
+pub(crate) struct PyAsyncPlugins {
+    inner: Plugins,
+}
+
+impl PyAsyncPlugins {
+    pub(crate) fn new(inner: Plugins) -> Self {
+        Self { inner }
+    }
 }
 
 #[pymethods]
-impl PyAsyncPluginHost {
-    /// A host with its own engine; `cache_dir` keeps precompiled components;
-    /// `prepare_guardrails` snapshots each guardrail after it validated its
-    /// settings, so reviews start from the snapshot (a fresh instance still).
-    #[new]
-    #[pyo3(signature = (*, cache_dir = None, prepare_guardrails = false))]
-    fn new(py: Python<'_>, cache_dir: Option<PathBuf>, prepare_guardrails: bool) -> PyResult<Self> {
-        Ok(Self {
-            inner: host(py, cache_dir, prepare_guardrails)?,
+impl PyAsyncPlugins {
+    /// Every plugin as `{"name": …, "kind": "guardrail" | "provider"}`,
+    /// guardrails first, each in the order it was configured.
+    fn list<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        convert::serde_to_py(py, &self.inner.list())
+    }
+
+    /// What a plugin says of itself (awaitable): a `GuardrailInfo` or a
+    /// `ProviderInfo`.
+    fn describe<'py>(&self, py: Python<'py>, name: String) -> PyResult<Bound<'py, PyAny>> {
+        let plugins = self.inner.clone();
+        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+            let described = plugins.describe(&name).await;
+            Python::attach(|py| match described {
+                Ok(i) => info(py, i),
+                Err(e) => Err(crate::errors::to_py(py, e)),
+            })
         })
     }
 
-    /// Load a guardrail component (see `PluginHost.load_guardrail`).
-    #[pyo3(signature = (path, *, name = None, settings = None, grants = None, limits = None))]
-    fn load_guardrail<'py>(
-        &self,
-        py: Python<'py>,
-        path: PathBuf,
-        name: Option<String>,
-        settings: Option<&Bound<'_, PyAny>>,
-        grants: Option<&Bound<'_, PyAny>>,
-        limits: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let config = plugin_config(
-            py,
-            PluginKind::Guardrail,
-            path,
-            name,
-            settings,
-            grants,
-            limits,
-        )?;
-        let host = self.inner.clone();
-        crate::spawn(py, async move {
-            host.load_guardrail(config)
-                .await
-                .map(|g| PyAsyncGuardrail { inner: Arc::new(g) })
-                .map_err(paved::Error::from)
-        })
-    }
-
-    /// Load a provider component (see `PluginHost.load_provider`).
-    #[pyo3(signature = (path, *, name = None, settings = None, grants = None, limits = None))]
-    fn load_provider<'py>(
-        &self,
-        py: Python<'py>,
-        path: PathBuf,
-        name: Option<String>,
-        settings: Option<&Bound<'_, PyAny>>,
-        grants: Option<&Bound<'_, PyAny>>,
-        limits: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let config = plugin_config(
-            py,
-            PluginKind::Provider,
-            path,
-            name,
-            settings,
-            grants,
-            limits,
-        )?;
-        let host = self.inner.clone();
-        crate::spawn(py, async move {
-            host.load_provider(config)
-                .await
-                .map(|p| PyAsyncProvider { inner: Arc::new(p) })
-                .map_err(paved::Error::from)
-        })
-    }
-
-    /// What a component is and asks for (see `PluginHost.inspect`).
-    fn inspect<'py>(&self, py: Python<'py>, path: PathBuf) -> PyResult<Bound<'py, PyAny>> {
-        let host = self.inner.clone();
-        crate::spawn(py, async move {
-            paved_plugins::inspect::inspect(&host, &path)
-                .await
-                .map(|inner| PyPluginInspection { inner })
-                .map_err(paved::Error::from)
-        })
-    }
-
-    /// The same host (engine and cache) with the blocking API.
-    fn to_sync(&self) -> PyPluginHost {
-        PyPluginHost {
-            inner: self.inner.clone(),
-        }
-    }
-
-    fn __repr__(&self) -> &'static str {
-        "<AsyncPluginHost>"
-    }
-}
-
-/// A loaded guardrail (blocking calls). Each call runs in a fresh sandbox
-/// with the plugin's grants, memory cap and deadline.
-#[pyclass(name = "Guardrail", module = "paved", frozen)]
-pub(crate) struct PyGuardrail {
-    inner: Arc<WasmGuardrail>,
-}
-
-#[pymethods]
-impl PyGuardrail {
-    /// The name it was loaded under.
-    #[getter]
-    fn name(&self) -> &str {
-        Guardrail::name(self.inner.as_ref())
-    }
-
-    /// What the guardrail said about itself at load.
-    #[getter]
-    fn info(&self) -> PyGuardrailInfo {
-        PyGuardrailInfo {
-            inner: self.inner.info().clone(),
-        }
-    }
-
-    /// Whether reviews with the loaded settings start from a prepared snapshot.
-    #[getter]
-    fn prepared(&self) -> bool {
-        self.inner.prepared().is_some()
-    }
-
-    /// Check settings with the plugin (`PluginError` of kind "settings" if rejected).
-    fn validate_settings(&self, py: Python<'_>, settings: &Bound<'_, PyAny>) -> PyResult<()> {
-        let settings = convert::to_json(settings, "settings")?;
-        let g = &self.inner;
-        crate::run(py, async move { g.validate_settings(&settings).await })
-    }
-
-    /// Review one change (a dict in the plugin contract's shape:
-    /// `{"subject": {"entity": ref}, "operation": "create", "after": {...}}`);
-    /// `settings` overrides the loaded ones for this call.
-    #[pyo3(signature = (change, *, settings = None))]
-    fn review(
-        &self,
-        py: Python<'_>,
-        change: &Bound<'_, PyAny>,
-        settings: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<PyReview> {
-        let change: Change = from_py(py, change, "change")?;
-        let settings = settings
-            .map(|s| convert::to_json(s, "settings"))
-            .transpose()?;
-        let g = &self.inner;
-        crate::run(py, async move {
-            g.review(&change, settings.as_ref())
-                .await
-                .map(|inner| PyReview { inner })
-        })
-    }
-
-    /// The same guardrail with the asyncio API.
-    fn to_async(&self) -> PyAsyncGuardrail {
-        PyAsyncGuardrail {
-            inner: self.inner.clone(),
-        }
-    }
-
-    fn __repr__(&self) -> String {
-        format!("<Guardrail {}>", Guardrail::name(self.inner.as_ref()))
-    }
-}
-
-/// A loaded guardrail, asyncio flavour (awaitable calls).
-#[pyclass(name = "AsyncGuardrail", module = "paved", frozen)]
-pub(crate) struct PyAsyncGuardrail {
-    inner: Arc<WasmGuardrail>,
-}
-
-#[pymethods]
-impl PyAsyncGuardrail {
-    /// The name it was loaded under.
-    #[getter]
-    fn name(&self) -> &str {
-        Guardrail::name(self.inner.as_ref())
-    }
-
-    /// What the guardrail said about itself at load.
-    #[getter]
-    fn info(&self) -> PyGuardrailInfo {
-        PyGuardrailInfo {
-            inner: self.inner.info().clone(),
-        }
-    }
-
-    /// Whether reviews with the loaded settings start from a prepared snapshot.
-    #[getter]
-    fn prepared(&self) -> bool {
-        self.inner.prepared().is_some()
-    }
-
-    /// Check settings with the plugin (awaitable).
-    fn validate_settings<'py>(
-        &self,
-        py: Python<'py>,
-        settings: &Bound<'_, PyAny>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let settings = convert::to_json(settings, "settings")?;
-        let g = self.inner.clone();
-        crate::spawn(py, async move { g.validate_settings(&settings).await })
-    }
-
-    /// Review one change (awaitable; see `Guardrail.review`).
-    #[pyo3(signature = (change, *, settings = None))]
+    /// Review one change (`{"operation": …, "kind": …, "before": …, "after": …}`)
+    /// with a guardrail; `settings`: a policy's own settings (validated
+    /// first), None: the configured ones.
+    #[pyo3(signature = (name, change, *, settings = None))]
     fn review<'py>(
         &self,
         py: Python<'py>,
+        name: String,
         change: &Bound<'_, PyAny>,
         settings: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let change: Change = from_py(py, change, "change")?;
-        let settings = settings
-            .map(|s| convert::to_json(s, "settings"))
-            .transpose()?;
-        let g = self.inner.clone();
+        let settings = match settings {
+            Some(s) if !s.is_none() => Some(convert::to_json(s, "settings")?),
+            _ => None,
+        };
+        let plugins = self.inner.clone();
         crate::spawn(py, async move {
-            g.review(&change, settings.as_ref())
+            plugins
+                .review(&name, &change, settings.as_ref())
                 .await
                 .map(|inner| PyReview { inner })
         })
     }
 
-    fn __repr__(&self) -> String {
-        format!("<AsyncGuardrail {}>", Guardrail::name(self.inner.as_ref()))
-    }
-}
-
-/// A loaded provider (blocking calls).
-#[pyclass(name = "Provider", module = "paved", frozen)]
-pub(crate) struct PyProvider {
-    inner: Arc<WasmProvider>,
-}
-
-#[pymethods]
-impl PyProvider {
-    /// The name it was loaded under.
-    #[getter]
-    fn name(&self) -> &str {
-        Provider::name(self.inner.as_ref())
-    }
-
-    /// Name, version, resource types with their JSON Schemas, capabilities.
-    fn describe(&self, py: Python<'_>) -> PyResult<PyProviderInfo> {
-        let p = &self.inner;
-        crate::run(py, async move {
-            p.describe().await.map(|inner| PyProviderInfo { inner })
-        })
-    }
-
-    /// Check settings with the plugin (`PluginError` of kind "settings" if rejected).
-    fn validate_settings(&self, py: Python<'_>, settings: &Bound<'_, PyAny>) -> PyResult<()> {
-        let settings = convert::to_json(settings, "settings")?;
-        let p = &self.inner;
-        crate::run(py, async move {
-            p.validate(&settings).await.map_err(paved::Error::from)
-        })
-    }
-
-    /// What applying would do (changes nothing). `request` is
-    /// `{"address": {"resourceType": …, "name": …}, "params": {...}}`.
-    fn plan(&self, py: Python<'_>, request: &Bound<'_, PyAny>) -> PyResult<PyPlan> {
-        let request: PlanRequest = from_py(py, request, "request")?;
-        let p = &self.inner;
-        crate::run(py, async move {
-            p.plan(&request).await.map(|inner| PyPlan { inner })
-        })
-    }
-
-    /// The same provider with the asyncio API.
-    fn to_async(&self) -> PyAsyncProvider {
-        PyAsyncProvider {
-            inner: self.inner.clone(),
-        }
-    }
-
-    fn __repr__(&self) -> String {
-        format!("<Provider {}>", Provider::name(self.inner.as_ref()))
-    }
-}
-
-/// A loaded provider, asyncio flavour (awaitable calls).
-#[pyclass(name = "AsyncProvider", module = "paved", frozen)]
-pub(crate) struct PyAsyncProvider {
-    inner: Arc<WasmProvider>,
-}
-
-#[pymethods]
-impl PyAsyncProvider {
-    /// The name it was loaded under.
-    #[getter]
-    fn name(&self) -> &str {
-        Provider::name(self.inner.as_ref())
-    }
-
-    /// Name, version, resource types with their JSON Schemas (awaitable).
-    fn describe<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let p = self.inner.clone();
-        crate::spawn(py, async move {
-            p.describe().await.map(|inner| PyProviderInfo { inner })
-        })
-    }
-
-    /// Check settings with the plugin (awaitable).
-    fn validate_settings<'py>(
-        &self,
-        py: Python<'py>,
-        settings: &Bound<'_, PyAny>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let settings = convert::to_json(settings, "settings")?;
-        let p = self.inner.clone();
-        crate::spawn(py, async move {
-            p.validate(&settings).await.map_err(paved::Error::from)
-        })
-    }
-
-    /// What applying would do (awaitable; see `Provider.plan`).
+    /// What applying a resource would do (changes nothing).
     fn plan<'py>(
         &self,
         py: Python<'py>,
+        name: String,
         request: &Bound<'_, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let request: PlanRequest = from_py(py, request, "request")?;
-        let p = self.inner.clone();
+        let request = from_py(py, request, "request")?;
+        let plugins = self.inner.clone();
         crate::spawn(py, async move {
-            p.plan(&request).await.map(|inner| PyPlan { inner })
+            plugins
+                .plan(&name, &request)
+                .await
+                .map(|inner| PyPlan { inner })
         })
     }
 
-    fn __repr__(&self) -> String {
-        format!("<AsyncProvider {}>", Provider::name(self.inner.as_ref()))
+    /// The resource as it is now (a dict), None when it is gone.
+    fn read<'py>(
+        &self,
+        py: Python<'py>,
+        name: String,
+        request: &Bound<'_, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let request = from_py(py, request, "request")?;
+        let plugins = self.inner.clone();
+        crate::spawn(py, async move {
+            Ok(plugins.read(&name, &request).await?.map(Data))
+        })
     }
+
+    /// Bring a resource to the requested params (audited as
+    /// `resource.apply`); returns the provider's answer as a dict.
+    #[pyo3(signature = (name, request, *, actor = None, dry_run = false))]
+    fn apply<'py>(
+        &self,
+        py: Python<'py>,
+        name: String,
+        request: &Bound<'_, PyAny>,
+        actor: Option<String>,
+        dry_run: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let request = from_py(py, request, "request")?;
+        let opts = WriteOptions { actor, dry_run };
+        let plugins = self.inner.clone();
+        crate::spawn(py, async move {
+            data(plugins.apply(&name, &request, &opts).await?).map(Data)
+        })
+    }
+
+    /// Remove a resource (audited as `resource.delete`).
+    #[pyo3(signature = (name, request, *, actor = None, dry_run = false))]
+    fn delete<'py>(
+        &self,
+        py: Python<'py>,
+        name: String,
+        request: &Bound<'_, PyAny>,
+        actor: Option<String>,
+        dry_run: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let request = from_py(py, request, "request")?;
+        let opts = WriteOptions { actor, dry_run };
+        let plugins = self.inner.clone();
+        crate::spawn(
+            py,
+            async move { plugins.delete(&name, &request, &opts).await },
+        )
+    }
+
+    /// Adopt a resource that exists outside paved (audited as
+    /// `resource.import`); returns the provider's answer as a dict.
+    #[pyo3(signature = (name, request, *, actor = None, dry_run = false))]
+    fn import_resource<'py>(
+        &self,
+        py: Python<'py>,
+        name: String,
+        request: &Bound<'_, PyAny>,
+        actor: Option<String>,
+        dry_run: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let request = from_py(py, request, "request")?;
+        let opts = WriteOptions { actor, dry_run };
+        let plugins = self.inner.clone();
+        crate::spawn(py, async move {
+            data(plugins.import(&name, &request, &opts).await?).map(Data)
+        })
+    }
+
+    fn __repr__(&self) -> &'static str {
+        "<AsyncPlugins>"
+    }
+}
+
+/// What a component is and asks for (world, version, imports, exports,
+/// capabilities, its `describe`), without validating settings (awaitable).
+#[pyfunction]
+#[pyo3(signature = (path, *, plugin_cache = None))]
+fn inspect_plugin(
+    py: Python<'_>,
+    path: PathBuf,
+    plugin_cache: Option<PathBuf>,
+) -> PyResult<Bound<'_, PyAny>> {
+    crate::spawn(py, async move {
+        paved::inspect_plugin(&path, plugin_cache)
+            .await
+            .map(|inner| PyPluginInspection { inner })
+    })
+}
+
+/// Load a plugin as configured (settings validated, grants applied) and
+/// return what it says of itself (awaitable): a `GuardrailInfo` or a
+/// `ProviderInfo`. `kind` ("guardrail" or "provider") defaults to the world
+/// the component exports.
+#[pyfunction]
+#[pyo3(signature = (path, *, name = None, kind = None, settings = None, grants = None, limits = None, plugin_cache = None))]
+#[allow(clippy::too_many_arguments)] // one per keyword argument of the Python function
+fn check_plugin<'py>(
+    py: Python<'py>,
+    path: PathBuf,
+    name: Option<String>,
+    kind: Option<String>,
+    settings: Option<&Bound<'_, PyAny>>,
+    grants: Option<&Bound<'_, PyAny>>,
+    limits: Option<&Bound<'_, PyAny>>,
+    plugin_cache: Option<PathBuf>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let mut entry = serde_json::Map::new();
+    entry.insert("path".into(), Value::String(path.display().to_string()));
+    if let Some(name) = name {
+        entry.insert("name".into(), Value::String(name));
+    }
+    for (key, value) in [("settings", settings), ("grants", grants), ("limits", limits)] {
+        if let Some(v) = value.filter(|v| !v.is_none()) {
+            entry.insert(key.into(), convert::to_json(v, key)?);
+        }
+    }
+    pyo3_async_runtimes::tokio::future_into_py(py, async move {
+        let checked = async {
+            let kind = match kind {
+                Some(k) => Value::String(k),
+                // The facade's check_plugin needs a kind; the component says which.
+                None => match paved::inspect_plugin(&path, plugin_cache.clone())
+                    .await?
+                    .world
+                {
+                    Some(PluginKind::Guardrail) => "guardrail".into(),
+                    Some(PluginKind::Provider) => "provider".into(),
+                    None => Value::Null,
+                },
+            };
+            entry.insert("kind".into(), kind);
+            let config = plugin_config(Value::Object(entry), "plugin")?;
+            paved::check_plugin(config, plugin_cache).await
+        }
+        .await;
+        Python::attach(|py| match checked {
+            Ok(i) => info(py, i),
+            Err(e) => Err(crate::errors::to_py(py, e)),
+        })
+    })
 }
 
 /// What a guardrail is: name, version, description, settings schema and the
@@ -934,12 +728,7 @@ impl PyPluginInspection {
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<PyPluginHost>()?;
-    m.add_class::<PyAsyncPluginHost>()?;
-    m.add_class::<PyGuardrail>()?;
-    m.add_class::<PyAsyncGuardrail>()?;
-    m.add_class::<PyProvider>()?;
-    m.add_class::<PyAsyncProvider>()?;
+    m.add_class::<PyAsyncPlugins>()?;
     m.add_class::<PyGuardrailInfo>()?;
     m.add_class::<PyProviderInfo>()?;
     m.add_class::<PyResourceTypeInfo>()?;
@@ -947,5 +736,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyViolation>()?;
     m.add_class::<PyPlan>()?;
     m.add_class::<PyFieldDiff>()?;
-    m.add_class::<PyPluginInspection>()
+    m.add_class::<PyPluginInspection>()?;
+    m.add_function(wrap_pyfunction!(inspect_plugin, m)?)?;
+    m.add_function(wrap_pyfunction!(check_plugin, m)?)
 }

@@ -1,73 +1,45 @@
-//! Queries: the `filter=`/`fields=`/`order=` arguments → [`paved::query::Query`],
-//! and the results: `paved.Page`, `paved.FacetCount`, and the iterators over
-//! every page (`QueryIterator`, `AsyncQueryIterator`).
-//!
-//! A filter is a Backstage filter string (`"kind=component,spec.owner=team-a"`),
-//! a list of them (ORed), or a predicate tree as a dict (`{"$all": [...]}`);
-//! the core parses all three ([`paved::query::parse_filters`],
-//! [`paved::query::parse_predicate`]). Items are `Entity` objects, or plain
-//! dicts when `fields` projects them.
+//! Queries: the `filter=`/`predicate=`/`fields=`/`order=` arguments →
+//! [`paved::QuerySpec`] (core parses and combines them: filter strings AND
+//! the predicate), and the results: `paved.Page`, `paved.FacetCount`, and
+//! `AsyncQueryIterator` over [`paved::Catalog::query_all`]'s stream.
+//! Items are `Entity` objects, or plain dicts when `fields` projects them.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 
-use paved::platform::Catalog;
-use paved::query::{FacetCount, Order, Page, Predicate, Query};
+use futures::StreamExt;
+use futures::stream::BoxStream;
+use paved::{FacetCount, Page, QuerySpec};
 use pyo3::IntoPyObjectExt;
 use pyo3::exceptions::PyStopAsyncIteration;
 use pyo3::prelude::*;
-use pyo3::types::PyString;
 use serde_json::Value;
 
 use crate::convert;
 use crate::model::PyEntity;
 
-/// The `filter` argument → a predicate (`None` matches everything).
-pub(crate) fn predicate(
-    py: Python<'_>,
+/// Build a query spec from the keyword arguments every query method shares.
+pub(crate) fn spec(
     filter: Option<&Bound<'_, PyAny>>,
-) -> PyResult<Option<Predicate>> {
-    let Some(filter) = filter.filter(|f| !f.is_none()) else {
-        return Ok(None);
-    };
-    let invalid = |d: paved::Diagnostic| crate::errors::to_py(py, paved::Error::invalid(d));
-    if filter.is_instance_of::<PyString>()
-        || filter.is_instance_of::<pyo3::types::PyList>()
-        || filter.is_instance_of::<pyo3::types::PyTuple>()
-    {
-        let strings = convert::strings(filter, "filter")?;
-        return paved::query::parse_filters(&strings).map_err(invalid);
-    }
-    let tree = convert::to_json(filter, "filter")?;
-    paved::query::parse_predicate(&tree)
-        .map(Some)
-        .map_err(invalid)
-}
-
-/// Build a query from the keyword arguments every query method shares.
-pub(crate) fn build(
-    py: Python<'_>,
-    filter: Option<&Bound<'_, PyAny>>,
+    predicate: Option<&Bound<'_, PyAny>>,
     text: Option<String>,
     fields: Option<&Bound<'_, PyAny>>,
     order: Option<&Bound<'_, PyAny>>,
     limit: Option<usize>,
     cursor: Option<String>,
-) -> PyResult<Query> {
-    Ok(Query {
-        filter: predicate(py, filter)?,
+) -> PyResult<QuerySpec> {
+    let strings = |v: Option<&Bound<'_, PyAny>>, what: &str| match v {
+        Some(v) if !v.is_none() => convert::strings(v, what),
+        _ => Ok(Vec::new()),
+    };
+    Ok(QuerySpec {
+        filter: strings(filter, "filter")?,
+        predicate: match predicate {
+            Some(p) if !p.is_none() => Some(convert::to_json(p, "predicate")?),
+            _ => None,
+        },
         text,
-        fields: match fields {
-            Some(f) if !f.is_none() => convert::strings(f, "fields")?,
-            _ => Vec::new(),
-        },
-        order: match order {
-            Some(o) if !o.is_none() => convert::strings(o, "order")?
-                .iter()
-                .map(|s| Order::parse(s))
-                .collect(),
-            _ => Vec::new(),
-        },
+        fields: strings(fields, "fields")?,
+        order: strings(order, "order")?,
         limit,
         cursor,
     })
@@ -93,12 +65,12 @@ pub(crate) struct PyPage {
 }
 
 impl PyPage {
-    pub(crate) fn new(page: Page, query: &Query) -> Self {
+    pub(crate) fn new(page: Page, projected: bool) -> Self {
         Self {
             items: page.items.into_iter().map(Arc::new).collect(),
             next_cursor: page.next_cursor,
             total: page.total,
-            projected: !query.fields.is_empty(),
+            projected,
         }
     }
 }
@@ -193,138 +165,50 @@ impl PyFacetCount {
     }
 }
 
-/// Walks a query page by page (the core query is cursor-paged).
-pub(crate) struct Pager {
-    catalog: Catalog,
-    query: Query,
-    buffer: VecDeque<Value>,
-    done: bool,
-    total: Option<u64>,
-}
-
-impl Pager {
-    pub(crate) fn new(catalog: Catalog, query: Query) -> Self {
-        Self {
-            catalog,
-            query,
-            buffer: VecDeque::new(),
-            done: false,
-            total: None,
-        }
-    }
-
-    fn projected(&self) -> bool {
-        !self.query.fields.is_empty()
-    }
-
-    /// Load the next page into the buffer (if the buffer is empty and there is one).
-    async fn fill(&mut self) -> paved::Result<()> {
-        if self.buffer.is_empty() && !self.done {
-            let page = self.catalog.query(&self.query).await?;
-            self.total = Some(page.total);
-            self.buffer.extend(page.items);
-            match page.next_cursor {
-                Some(c) => self.query.cursor = Some(c),
-                None => self.done = true,
-            }
-        }
-        Ok(())
-    }
-}
-
-/// Iterates over every matching entity, fetching pages as needed (the GIL is
-/// released while a page loads).
-#[pyclass(name = "QueryIterator", module = "paved", generic)]
-pub(crate) struct PyQueryIterator {
-    pager: Pager,
-}
-
-impl PyQueryIterator {
-    pub(crate) fn new(pager: Pager) -> Self {
-        Self { pager }
-    }
-}
-
-#[pymethods]
-impl PyQueryIterator {
-    /// How many entities match in all; None until the first page is loaded.
-    #[getter]
-    fn total(&self) -> Option<u64> {
-        self.pager.total
-    }
-
-    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
-        slf
-    }
-
-    fn __next__<'py>(&mut self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        if self.pager.buffer.is_empty() {
-            let pager = &mut self.pager;
-            crate::run(py, pager.fill())?;
-        }
-        let projected = self.pager.projected();
-        self.pager
-            .buffer
-            .pop_front()
-            .map(|v| item(py, v, projected))
-            .transpose()
-    }
-
-    fn __repr__(&self) -> String {
-        format!("<QueryIterator total={:?}>", self.pager.total)
-    }
-}
+type Items = BoxStream<'static, paved::Result<Value>>;
 
 /// `async for` over every matching entity, fetching pages as needed.
 #[pyclass(name = "AsyncQueryIterator", module = "paved", frozen, generic)]
 pub(crate) struct PyAsyncQueryIterator {
-    pager: Arc<tokio::sync::Mutex<Pager>>,
+    stream: Arc<tokio::sync::Mutex<Items>>,
+    projected: bool,
 }
 
 impl PyAsyncQueryIterator {
-    pub(crate) fn new(pager: Pager) -> Self {
+    pub(crate) fn new(stream: Items, projected: bool) -> Self {
         Self {
-            pager: Arc::new(tokio::sync::Mutex::new(pager)),
+            stream: Arc::new(tokio::sync::Mutex::new(stream)),
+            projected,
         }
     }
 }
 
 #[pymethods]
 impl PyAsyncQueryIterator {
-    /// How many entities match in all; None until the first page is loaded
-    /// (or while a page is loading).
-    #[getter]
-    fn total(&self) -> Option<u64> {
-        self.pager.try_lock().ok().and_then(|p| p.total)
-    }
-
     fn __aiter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
         slf
     }
 
     fn __anext__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let pager = self.pager.clone();
+        let stream = self.stream.clone();
+        let projected = self.projected;
         pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            let mut pager = pager.lock().await;
-            if let Err(e) = pager.fill().await {
-                return Err(Python::attach(|py| crate::errors::to_py(py, e)));
-            }
-            let projected = pager.projected();
-            match pager.buffer.pop_front() {
-                Some(v) => Python::attach(|py| item(py, v, projected).map(Bound::unbind)),
+            let next = stream.lock().await.next().await;
+            Python::attach(|py| match next {
+                Some(Ok(v)) => item(py, v, projected).map(Bound::unbind),
+                Some(Err(e)) => Err(crate::errors::to_py(py, e)),
                 None => Err(PyStopAsyncIteration::new_err(())),
-            }
+            })
         })
     }
 
-    fn __repr__(&self) -> String {
-        format!("<AsyncQueryIterator total={:?}>", self.total())
+    fn __repr__(&self) -> &'static str {
+        "<AsyncQueryIterator>"
     }
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyPage>()?;
     m.add_class::<PyFacetCount>()?;
-    m.add_class::<PyQueryIterator>()?;
     m.add_class::<PyAsyncQueryIterator>()
 }

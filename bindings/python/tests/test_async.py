@@ -41,19 +41,18 @@ def test_open_and_catalogue(store_url: str) -> None:
             many = await asyncio.gather(*(catalog.get("component:default/orders") for _ in range(20)))
             assert all(e == entity for e in many)
 
-            names = [e.name async for e in catalog.query("kind=component", page_size=4, order="metadata.name")]
+            names = [e.name async for e in catalog.query_all("kind=component", limit=4, order="metadata.name")]
             assert names == sorted(names) and "orders" in names
-            rows = [r async for r in catalog.query("kind=system", fields=["metadata.name"])]
+            rows = [r async for r in catalog.query_all("kind=system", fields=["metadata.name"])]
             assert rows and all(set(r) == {"metadata"} for r in rows)
-            it = catalog.query("kind=domain")
-            assert it.total is None
-            assert [d async for d in it] and it.total == 3
-            page = await catalog.query_page("kind=component", limit=2)
+            it = catalog.query_all("kind=domain")
+            assert len([d async for d in it]) == 3
+            page = await catalog.query("kind=component", limit=2)
             assert len(page) == 2 and page.next_cursor
-            nxt = await catalog.query_page("kind=component", limit=2, cursor=page.next_cursor)
+            nxt = await catalog.query("kind=component", limit=2, cursor=page.next_cursor)
             assert {e.ref for e in nxt.items}.isdisjoint(e.ref for e in page.items)
             assert (await catalog.search("payment")).total > 0
-            facets = await catalog.facets("kind", {"kind": {"$in": ["system", "domain"]}})
+            facets = await catalog.facets("kind", predicate={"kind": {"$in": ["system", "domain"]}})
             assert {f.value for f in facets} == {"system", "domain"}
             graph = await catalog.graph("group:default/team-payments", "owned", 2)
             assert "system:default/payments" in {n.entity_ref for n in graph.nodes}

@@ -23,14 +23,14 @@ def test_import_reports_changes_then_nothing_changes(platform: paved.Platform) -
 def test_dry_run_writes_nothing(platform: paved.Platform) -> None:
     planned = platform.catalog.import_files(EXAMPLE_CATALOG, dry_run=True)
     assert planned.dry_run and planned.count("created") > 40
-    assert platform.catalog.query_page().total == 0
+    assert platform.catalog.query().total == 0
     assert platform.audit.list() == []
 
 
 def test_import_is_all_or_nothing(platform: paved.Platform) -> None:
     with pytest.raises(paved.ValidationError):
         platform.catalog.import_files([EXAMPLE_CATALOG, DATA / "broken"])
-    assert platform.catalog.query_page().total == 0
+    assert platform.catalog.query().total == 0
 
 
 def test_upsert_get_and_etags(platform: paved.Platform) -> None:
@@ -75,7 +75,7 @@ def test_upsert_rejects_invalid_entities(platform: paved.Platform) -> None:
     with pytest.raises(paved.ValidationError) as info:
         platform.catalog.upsert(component("Bad Name"))
     assert info.value.errors[0].path == "metadata.name"
-    assert platform.catalog.query_page().total == 0
+    assert platform.catalog.query().total == 0
 
 
 def test_delete(platform: paved.Platform) -> None:
@@ -113,20 +113,20 @@ def test_entity_attributes(loaded: paved.Platform) -> None:
 
 def test_query_filters(loaded: paved.Platform) -> None:
     catalog = loaded.catalog
-    components = list(catalog.query("kind=component"))
+    components = list(catalog.query_all("kind=component"))
     assert components and all(e.kind == "Component" for e in components)
-    both = list(catalog.query("kind=component,spec.owner=team-payments"))
+    both = list(catalog.query_all("kind=component,spec.owner=team-payments"))
     assert both and all(e.spec["owner"] == "team-payments" for e in both)
     # Several strings are ORed.
-    either = {e.kind for e in catalog.query(["kind=system", "kind=domain"])}
+    either = {e.kind for e in catalog.query_all(["kind=system", "kind=domain"])}
     assert either == {"System", "Domain"}
     # A predicate tree gives the same answer as the filter string.
     tree = {"$all": [{"kind": "component"}, {"spec.owner": {"$in": ["team-payments"]}}]}
-    assert [e.ref for e in catalog.query(tree)] == [e.ref for e in both]
-    negated = list(catalog.query({"$all": [{"kind": "component"}, {"$not": {"spec.owner": "team-payments"}}]}))
+    assert [e.ref for e in catalog.query_all(predicate=tree)] == [e.ref for e in both]
+    negated = list(catalog.query_all(predicate={"$all": [{"kind": "component"}, {"$not": {"spec.owner": "team-payments"}}]}))
     assert len(negated) == len(components) - len(both)
     with pytest.raises(paved.ValidationError) as info:
-        list(catalog.query({"$bogus": 1}))
+        list(catalog.query_all(predicate={"$bogus": 1}))
     assert info.value.errors[0].message
     with pytest.raises(paved.ValidationError):
         catalog.query("=x")
@@ -134,25 +134,25 @@ def test_query_filters(loaded: paved.Platform) -> None:
 
 def test_query_pages_fields_and_order(loaded: paved.Platform) -> None:
     catalog = loaded.catalog
-    every = list(catalog.query("kind=component"))
-    it = catalog.query("kind=component", page_size=2, order="-metadata.name")
+    every = list(catalog.query_all("kind=component"))
+    it = catalog.query_all("kind=component", limit=2, order="-metadata.name")
     assert it.total is None
     names = [e.name for e in it]
     assert it.total == len(every)
     assert names == sorted((e.name for e in every), reverse=True)
-    rows: list[dict[str, Any]] = list(catalog.query("kind=system", fields=["metadata.name", "spec.owner"]))
+    rows: list[dict[str, Any]] = list(catalog.query_all("kind=system", fields=["metadata.name", "spec.owner"]))
     assert rows and all(set(r) == {"metadata", "spec"} for r in rows)
     assert all(set(r["spec"]) == {"owner"} for r in rows)
     # Explicit paging with cursors.
-    page = catalog.query_page("kind=component", limit=3, order=["metadata.name"])
+    page = catalog.query("kind=component", limit=3, order=["metadata.name"])
     assert len(page) == 3 and page.total == len(every) and page.next_cursor
     seen = [e.name for e in page.items]
     while page.next_cursor:
-        page = catalog.query_page("kind=component", limit=3, order=["metadata.name"], cursor=page.next_cursor)
+        page = catalog.query("kind=component", limit=3, order=["metadata.name"], cursor=page.next_cursor)
         seen += [e.name for e in page.items]
     assert seen == sorted(e.name for e in every)
     assert page.to_dict()["total"] == len(every)
-    projected = catalog.query_page("kind=domain", fields="metadata.name")
+    projected = catalog.query("kind=domain", fields="metadata.name")
     assert all(list(item) == ["metadata"] for item in projected.items)
 
 
@@ -161,21 +161,21 @@ def test_search(loaded: paved.Platform) -> None:
     refs = {e.ref for e in page.items}
     assert "system:default/payments" in refs
     assert all(isinstance(e, paved.Entity) for e in page.items)
-    assert list(loaded.catalog.query(text="payment")) == page.items
+    assert list(loaded.catalog.query_all(text="payment")) == page.items
     assert loaded.catalog.search("zzzz-nothing-matches").total == 0
 
 
 def test_facets(loaded: paved.Platform) -> None:
     kinds = {f.value: f.count for f in loaded.catalog.facets("kind")}
-    assert kinds["component"] == len(list(loaded.catalog.query("kind=component")))
+    assert kinds["component"] == len(list(loaded.catalog.query_all("kind=component")))
     owners = loaded.catalog.facets("spec.owner", "kind=system")
-    assert sum(f.count for f in owners) == len(list(loaded.catalog.query("kind=system")))
+    assert sum(f.count for f in owners) == len(list(loaded.catalog.query_all("kind=system")))
     assert owners[0].to_dict() == {"value": owners[0].value, "count": owners[0].count}
 
 
 def test_graph(loaded: paved.Platform) -> None:
     catalog = loaded.catalog
-    some = next(e for e in catalog.query("kind=component") if any(r.type == "dependsOn" for r in e.relations))
+    some = next(e for e in catalog.query_all("kind=component") if any(r.type == "dependsOn" for r in e.relations))
     deps = catalog.graph(some.ref)
     assert deps.root == some.ref and deps.traversal == "dependencies" and deps.depth == 1
     assert deps.nodes[0].entity_ref == some.ref and deps.nodes[0].depth == 0
@@ -198,4 +198,4 @@ def test_validate_through_the_platform(platform: paved.Platform) -> None:
     assert not platform.catalog.validate_text("kind: Component\n").ok
     assert platform.catalog.validate_values([component("x")]).ok
     # Validating writes nothing.
-    assert platform.catalog.query_page().total == 0
+    assert platform.catalog.query().total == 0

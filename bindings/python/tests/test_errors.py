@@ -16,7 +16,7 @@ def test_every_error_class_is_a_paved_error() -> None:
         paved.NotFoundError,
         paved.ConflictError,
         paved.StoreError,
-        paved.FileError,
+        paved.IoError,
         paved.PluginError,
         paved.LaggedError,
     ]
@@ -44,8 +44,8 @@ def test_validation_error_lists_every_problem(platform: paved.Platform) -> None:
 def test_not_found_error(platform: paved.Platform) -> None:
     with pytest.raises(paved.NotFoundError) as info:
         platform.catalog.get("component:default/nothing")
-    assert info.value.what == "entity"
-    assert info.value.id == "component:default/nothing"
+    assert info.value.code == "NOT_FOUND" and info.value.details["what"] == "entity"
+    assert info.value.details["id"] == "component:default/nothing"
 
 
 def test_conflict_error_has_expected_and_found(platform: paved.Platform) -> None:
@@ -53,12 +53,12 @@ def test_conflict_error_has_expected_and_found(platform: paved.Platform) -> None
     etag = created.changes[0].etag
     with pytest.raises(paved.ConflictError) as info:
         platform.catalog.upsert(component("orders", owner="team-logistics"), etag="0" * 32)
-    assert info.value.expected == "0" * 32
-    assert info.value.found == etag
+    assert info.value.code == "CONFLICT" and info.value.details["expected"] == "0" * 32
+    assert info.value.details["found"] == etag
     assert info.value.entity == "component:default/orders"
     with pytest.raises(paved.ConflictError) as missing:
         platform.catalog.upsert(component("billing"), etag="abc")
-    assert missing.value.found is None
+    assert missing.value.details["found"] is None
 
 
 def test_store_error_keeps_the_driver_cause_chain() -> None:
@@ -80,7 +80,7 @@ def test_bad_store_url_is_a_validation_error() -> None:
 
 
 def test_file_error() -> None:
-    with pytest.raises(paved.FileError) as info:
+    with pytest.raises(paved.IoError) as info:
         paved.Platform.open(config=DATA / "missing.yaml")
     assert isinstance(info.value.__cause__, FileNotFoundError)
 

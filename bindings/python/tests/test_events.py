@@ -15,7 +15,7 @@ import paved
 
 
 def test_events_of_this_process(platform: paved.Platform) -> None:
-    events = platform.events()
+    events = platform.subscribe()
     assert events.recv(timeout=0.05) is None  # nothing yet
     platform.catalog.upsert(component("orders"), actor="user:default/jane")
     platform.catalog.delete("component:default/orders")
@@ -32,7 +32,7 @@ def test_events_of_this_process(platform: paved.Platform) -> None:
 def test_a_blocked_receive_releases_the_gil(platform: paved.Platform) -> None:
     # The receiving thread waits in Rust; if it held the GIL, the upsert below
     # could not run until its 10 s timeout and it would get None.
-    events = platform.events()
+    events = platform.subscribe()
     got: list[paved.Event | None] = []
     waiter = threading.Thread(target=lambda: got.append(events.recv(timeout=10)))
     waiter.start()
@@ -46,7 +46,7 @@ def test_a_slow_subscriber_gets_lagged_error_then_goes_on(tmp_path: Path) -> Non
     docs = [yaml_component(f"svc-{i}") for i in range(4200)]
     (tmp_path / "many.yaml").write_text("---\n".join(docs))
     with paved.Platform.open("sqlite::memory:") as p:
-        events = p.events()
+        events = p.subscribe()
         p.catalog.import_files(tmp_path / "many.yaml")
         with pytest.raises(paved.LaggedError) as info:
             events.recv(timeout=5)
@@ -66,19 +66,22 @@ def yaml_component(name: str) -> str:
 def test_async_events(platform: paved.Platform) -> None:
     async def main() -> list[str]:
         aplatform = platform.to_async()
-        events = aplatform.events()
+        events = aplatform.subscribe()
         await aplatform.catalog.upsert(component("orders"))
         await aplatform.catalog.upsert(component("billing"))
         seen: list[str] = []
-        async for event in events:
-            seen.append(event.subject)
-            if len(seen) == 2:
-                break
-        nothing = events.recv()
-        try:
-            await asyncio.wait_for(nothing, timeout=0.1)
-        except asyncio.TimeoutError:
-            pass
+
+        async def two() -> None:
+            async for event in events:
+                seen.append(event.subject)
+                if len(seen) == 2:
+                    break
+
+        # Fails (TimeoutError) if the events do not come.
+        await asyncio.wait_for(two(), timeout=10)
+        # And nothing else comes.
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(events.next(), timeout=0.1)
         return seen
 
     assert asyncio.run(main()) == ["component:default/orders", "component:default/billing"]
@@ -98,7 +101,7 @@ with paved.Platform.open(sys.argv[1]) as p:
 def test_events_from_another_process_on_postgres(postgres_url: str) -> None:
     async def main() -> tuple[paved.Event, str]:
         async with await paved.AsyncPlatform.open(postgres_url) as platform:
-            events = platform.events()
+            events = platform.subscribe()
             writer = await asyncio.create_subprocess_exec(
                 sys.executable, "-c", WRITER, postgres_url,
                 stdout=asyncio.subprocess.PIPE, cwd=ROOT,
@@ -119,7 +122,7 @@ def test_sqlite_does_not_see_other_processes(tmp_path: Path) -> None:
     # Documented behaviour: cross-process events need PostgreSQL.
     url = f"sqlite:{tmp_path}/paved.db"
     with paved.Platform.open(url) as p:
-        events = p.events()
+        events = p.subscribe()
         subprocess.run([sys.executable, "-c", WRITER, url], check=True, capture_output=True)
         assert events.recv(timeout=0.5) is None
         assert p.catalog.get("component:default/from-elsewhere").name == "from-elsewhere"

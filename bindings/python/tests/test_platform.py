@@ -57,10 +57,10 @@ def test_context_manager_closes(tmp_path: Path) -> None:
     with pytest.raises(paved.PavedError, match="closed"):
         p.catalog  # noqa: B018
     with pytest.raises(paved.PavedError, match="closed"):
-        p.events()
+        p.subscribe()
     p.close()  # idempotent
     # Handles taken before closing keep working until they are dropped.
-    assert catalog.query_page().total == 0
+    assert catalog.query().total == 0
 
 
 def test_exceptions_propagate_out_of_with(tmp_path: Path) -> None:
@@ -74,7 +74,7 @@ def test_sync_and_async_handles_share_one_engine(tmp_path: Path) -> None:
     with paved.Platform.open(tmp_path / "p.db") as p:
         ap = p.to_async()
         assert ap.origin == p.origin and ap.store == p.store
-        back = ap.to_sync()
+        back = paved.Platform(ap)
         back.catalog.upsert(component("orders"))
         assert p.catalog.get("component:default/orders").name == "orders"
 

@@ -1,6 +1,7 @@
-"""Plugins: load WebAssembly guardrails and providers with settings, grants and
-limits; inspect them; review changes; describe and plan resources; every
-failure kind as a PluginError.
+"""Plugins: open a platform with WebAssembly guardrails and providers (settings,
+grants, limits); review changes; describe, plan and apply resources (audited);
+inspect and check components without a store; every failure kind as a
+PluginError.
 
 The example plugins (examples/plugins) are built for wasm32-wasip2 into the
 shared target directory, as the plugin host's own tests build them.
@@ -38,11 +39,6 @@ def wasm() -> Iterator[Path]:
     yield out
 
 
-@pytest.fixture(scope="session")
-def host(tmp_path_factory: pytest.TempPathFactory) -> paved.PluginHost:
-    return paved.PluginHost(cache_dir=tmp_path_factory.mktemp("plugin-cache"))
-
-
 def component(wasm: Path, name: str) -> Path:
     return wasm / f"{name.replace('-', '_')}.wasm"
 
@@ -65,108 +61,134 @@ def doc(name: str) -> dict[str, Any]:
     }
 
 
-def test_review_entities_of_the_sample_catalogue(host: paved.PluginHost, wasm: Path) -> None:
-    guard = host.load_guardrail(component(wasm, "naming-convention"), name="naming", settings=NAMING)
-    assert guard.name == "naming"
-    info = guard.info
-    assert info.version and info.description
-    assert "patterns" in info.settings_schema.get("properties", {})
-    assert info.to_dict()["name"] == info.name
-    report = paved.validate(ROOT / "examples" / "catalog")
-    components = [e for e in report.entities if e.kind == "Component"]
-    assert components
-    for entity in components:
-        review = guard.review(create(entity.to_dict()))
-        assert review.verdict == "allow", (entity.ref, review.to_dict())
-        assert review.violations == [] and review.patch is None
+@pytest.fixture(scope="session")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("plugin-cache")
 
 
-def test_deny_and_settings_override(host: paved.PluginHost, wasm: Path) -> None:
-    guard = host.load_guardrail(component(wasm, "naming-convention"), settings=NAMING)
-    assert guard.name == "naming_convention"  # default: the file's stem
-    denied = guard.review(create(doc("Orders_Service")))
-    assert denied.verdict == "deny"
-    (v,) = denied.violations
-    assert v.path == "metadata.name" and "Orders_Service" in v.message
-    assert denied.to_dict()["violations"][0]["path"] == "metadata.name"
-    warned = guard.review(create(doc("Orders_Service")), settings={**NAMING, "enforce": False})
-    assert warned.verdict == "warn"
+def open_with(cache: Path, *plugins: dict[str, Any], **options: Any) -> paved.Platform:
+    """An in-memory platform with these plugin entries (as in paved.yaml)."""
+    return paved.Platform.open("sqlite::memory:", plugins=list(plugins), plugin_cache=cache, **options)
 
 
-def test_prepared_guardrails_answer_like_unprepared_ones(host: paved.PluginHost, wasm: Path, tmp_path: Path) -> None:
-    preparing = paved.PluginHost(cache_dir=tmp_path, prepare_guardrails=True)
-    prepared = preparing.load_guardrail(component(wasm, "naming-convention"), settings=NAMING)
-    plain = host.load_guardrail(component(wasm, "naming-convention"), settings=NAMING)
-    assert prepared.prepared and prepared.to_async().prepared
-    assert not plain.prepared
-    for name, verdict in [("orders", "allow"), ("Orders_Service", "deny")]:
-        review = prepared.review(create(doc(name)))
-        assert review.verdict == verdict
-        assert review.to_dict() == plain.review(create(doc(name))).to_dict()
-    # settings for one call are applied (the original component runs them)
-    assert prepared.review(create(doc("Orders_Service")), settings={**NAMING, "enforce": False}).verdict == "warn"
+def guardrail(wasm: Path, name: str, **entry: Any) -> dict[str, Any]:
+    return {"path": str(component(wasm, name)), "kind": "guardrail", **entry}
 
 
-def test_bad_settings_are_a_plugin_error_of_kind_settings(host: paved.PluginHost, wasm: Path) -> None:
-    path = component(wasm, "naming-convention")
+def test_review_entities_of_the_sample_catalogue(cache: Path, wasm: Path) -> None:
+    with open_with(cache, guardrail(wasm, "naming-convention", name="naming", settings=NAMING)) as p:
+        assert p.plugins.list() == [{"name": "naming", "kind": "guardrail"}]
+        info = p.plugins.describe("naming")
+        assert isinstance(info, paved.GuardrailInfo)
+        assert info.version and info.description
+        assert "patterns" in info.settings_schema.get("properties", {})
+        assert info.to_dict()["name"] == info.name
+        report = paved.validate(ROOT / "examples" / "catalog")
+        components = [e for e in report.entities if e.kind == "Component"]
+        assert components
+        for entity in components:
+            review = p.plugins.review("naming", create(entity.to_dict()))
+            assert review.verdict == "allow", (entity.ref, review.to_dict())
+            assert review.violations == [] and review.patch is None
+
+
+def test_deny_and_settings_override(cache: Path, wasm: Path) -> None:
+    with open_with(cache, guardrail(wasm, "naming-convention", settings=NAMING)) as p:
+        name = "naming_convention"  # default: the file's stem
+        denied = p.plugins.review(name, create(doc("Orders_Service")))
+        assert denied.verdict == "deny"
+        (v,) = denied.violations
+        assert v.path == "metadata.name" and "Orders_Service" in v.message
+        assert denied.to_dict()["violations"][0]["path"] == "metadata.name"
+        warned = p.plugins.review(name, create(doc("Orders_Service")), settings={**NAMING, "enforce": False})
+        assert warned.verdict == "warn"
+        with pytest.raises(paved.PluginError) as bad:
+            p.plugins.review(name, create(doc("x")), settings={"patterns": "not a map"})
+        assert bad.value.kind == "settings"
+        with pytest.raises(paved.NotFoundError):
+            p.plugins.review("nobody", create(doc("x")))
+
+
+def test_prepared_guardrails_answer_like_unprepared_ones(cache: Path, wasm: Path, tmp_path: Path) -> None:
+    entry = guardrail(wasm, "naming-convention", settings=NAMING)
+    with open_with(tmp_path, entry, prepare_guardrails=True) as prepared, open_with(cache, entry) as plain:
+        name = "naming_convention"
+        for n, verdict in [("orders", "allow"), ("Orders_Service", "deny")]:
+            review = prepared.plugins.review(name, create(doc(n)))
+            assert review.verdict == verdict
+            assert review.to_dict() == plain.plugins.review(name, create(doc(n))).to_dict()
+        # settings for one call are applied (the original component runs them)
+        override = {**NAMING, "enforce": False}
+        assert prepared.plugins.review(name, create(doc("Orders_Service")), settings=override).verdict == "warn"
+
+
+def test_bad_settings_are_a_plugin_error_of_kind_settings(cache: Path, wasm: Path) -> None:
+    bad = {"patterns": {"Component": "(unclosed"}}
     with pytest.raises(paved.PluginError) as info:
-        host.load_guardrail(path, name="naming", settings={"patterns": {"Component": "(unclosed"}})
-    assert info.value.kind == "settings" and info.value.plugin == "naming"
-    guard = host.load_guardrail(path, settings=NAMING)
-    with pytest.raises(paved.PluginError) as again:
-        guard.validate_settings({"patterns": "not a map"})
-    assert again.value.kind == "settings"
-    guard.validate_settings({"patterns": {}})  # accepted: no exception
+        open_with(cache, guardrail(wasm, "naming-convention", name="naming", settings=bad))
+    assert info.value.code == "PLUGIN" and info.value.kind == "settings"
+    assert info.value.details["plugin"] == "naming"
+    with pytest.raises(paved.PluginError) as checked:
+        paved.check_plugin(component(wasm, "naming-convention"), settings=bad, plugin_cache=cache)
+    assert checked.value.kind == "settings"
+    info2 = paved.check_plugin(component(wasm, "naming-convention"), name="n", settings=NAMING, plugin_cache=cache)
+    assert isinstance(info2, paved.GuardrailInfo)
 
 
-def test_requests_are_checked_with_json_paths(host: paved.PluginHost, wasm: Path) -> None:
-    guard = host.load_guardrail(component(wasm, "naming-convention"), settings=NAMING)
-    with pytest.raises(paved.ValidationError) as info:
-        guard.review({"subject": {"entity": "component:default/x"}, "operation": "explode"})
-    assert info.value.errors[0].path.startswith("change.operation")
+def test_requests_are_checked_with_json_paths(cache: Path, wasm: Path) -> None:
+    with open_with(cache, guardrail(wasm, "naming-convention", settings=NAMING)) as p:
+        with pytest.raises(paved.ValidationError) as info:
+            p.plugins.review("naming_convention", {"subject": {"entity": "component:default/x"}, "operation": "explode"})
+        assert info.value.errors[0].path.startswith("change.operation")
     with pytest.raises(paved.ValidationError) as grants:
-        host.load_guardrail(component(wasm, "naming-convention"), settings=NAMING, grants={"filesystem": True})
+        open_with(cache, guardrail(wasm, "naming-convention", settings=NAMING, grants={"filesystem": True}))
     assert "filesystem" in grants.value.errors[0].message
     with pytest.raises(paved.ValidationError) as limits:
-        host.load_guardrail(component(wasm, "naming-convention"), settings=NAMING, limits={"timeoutMs": "soon"})
-    assert limits.value.errors[0].path == "limits.timeoutMs"
+        open_with(cache, guardrail(wasm, "naming-convention", settings=NAMING, limits={"timeoutMs": "soon"}))
+    assert limits.value.errors[0].path == "plugins[0].limits.timeoutMs"
 
 
-def test_provider_describe_and_plan_with_a_directory_grant(
-    host: paved.PluginHost, wasm: Path, tmp_path: Path
-) -> None:
-    provider = host.load_provider(
-        component(wasm, "local-directory"),
-        name="files",
-        grants={"dirs": [{"host": str(tmp_path), "guest": "/data", "mode": "rw"}]},
-    )
-    info = provider.describe()
-    assert provider.name == "files"
-    (rtype,) = info.resource_types
-    assert rtype.name == "local.directory" and "files" in rtype.params_schema.get("properties", {})
-    assert info.to_dict()["resourceTypes"][0]["name"] == "local.directory"
-    plan = provider.plan(
-        {
+def test_provider_plan_apply_and_delete_are_audited(cache: Path, wasm: Path, tmp_path: Path) -> None:
+    entry = {
+        "path": str(component(wasm, "local-directory")),
+        "kind": "provider",
+        "name": "files",
+        "grants": {"dirs": [{"host": str(tmp_path), "guest": "/data", "mode": "rw"}]},
+    }
+    with open_with(cache, entry) as p:
+        info = p.plugins.describe("files")
+        assert isinstance(info, paved.ProviderInfo)
+        (rtype,) = info.resource_types
+        assert rtype.name == "local.directory" and "files" in rtype.params_schema.get("properties", {})
+        assert info.to_dict()["resourceTypes"][0]["name"] == "local.directory"
+        request = {
             "address": {"resourceType": "local.directory", "name": "docs"},
             "params": {"files": {"README.md": "hello"}},
         }
-    )
-    assert plan.operation == "create"
-    assert [d.path for d in plan.diff] == ["files.README.md"]
-    assert plan.diff[0].after == "hello" and plan.diff[0].before is None
-    assert not plan.diff[0].requires_replace
-    assert plan.notes and plan.to_dict()["operation"] == "create"
-    assert list(tmp_path.iterdir()) == []  # planning changes nothing
-    with pytest.raises(paved.ValidationError):
-        provider.plan({"address": {"resourceType": "local.directory"}, "params": {}})
+        plan = p.plugins.plan("files", request)
+        assert plan.operation == "create"
+        assert [d.path for d in plan.diff] == ["files.README.md"]
+        assert plan.diff[0].after == "hello" and plan.diff[0].before is None
+        assert not plan.diff[0].requires_replace
+        assert plan.notes and plan.to_dict()["operation"] == "create"
+        assert list(tmp_path.iterdir()) == []  # planning changes nothing
+        with pytest.raises(paved.ValidationError):
+            p.plugins.plan("files", {"address": {"resourceType": "local.directory"}, "params": {}})
+        assert p.plugins.read("files", {"address": request["address"]}) is None
+        p.plugins.apply("files", request, actor="user:default/jane")
+        assert list(tmp_path.iterdir()) != []
+        assert p.plugins.read("files", {"address": request["address"]}) is not None
+        p.plugins.delete("files", {"address": request["address"]})
+        actions = [(r.action, r.actor) for r in p.audit.list()]
+        assert actions == [("resource.apply", "user:default/jane"), ("resource.delete", "system")]
 
 
-def test_loading_the_wrong_world_is_a_load_error(host: paved.PluginHost, wasm: Path) -> None:
+def test_loading_the_wrong_world_is_a_load_error(cache: Path, wasm: Path) -> None:
     with pytest.raises(paved.PluginError) as info:
-        host.load_provider(component(wasm, "naming-convention"), settings=NAMING)
+        open_with(cache, {"path": str(component(wasm, "naming-convention")), "kind": "provider", "settings": NAMING})
     assert info.value.kind == "load"
     with pytest.raises(paved.PluginError) as missing:
-        host.load_guardrail(wasm / "no-such-plugin.wasm")
+        open_with(cache, {"path": str(wasm / "no-such-plugin.wasm"), "kind": "guardrail"})
     assert missing.value.kind == "load"
 
 
@@ -181,37 +203,38 @@ def test_loading_the_wrong_world_is_a_load_error(host: paved.PluginHost, wasm: P
     ],
 )
 def test_hostile_plugins_fail_with_their_kind(
-    host: paved.PluginHost, wasm: Path, mode: str, limits: dict[str, int], kind: str
+    cache: Path, wasm: Path, mode: str, limits: dict[str, int], kind: str
 ) -> None:
-    guard = host.load_guardrail(component(wasm, "hostile"), settings={"mode": mode}, limits=limits)
-    with pytest.raises(paved.PluginError) as info:
-        guard.review(create(doc("x")))
+    with open_with(cache, guardrail(wasm, "hostile", settings={"mode": mode}, limits=limits)) as p:
+        with pytest.raises(paved.PluginError) as info:
+            p.plugins.review("hostile", create(doc("x")))
     assert info.value.kind == kind, str(info.value)
-    assert info.value.plugin == "hostile" and info.value.message
+    assert info.value.details["plugin"] == "hostile" and str(info.value)
 
 
-def test_inspect(host: paved.PluginHost, wasm: Path) -> None:
-    found = host.inspect(component(wasm, "require-owner"))
+def test_inspect(cache: Path, wasm: Path) -> None:
+    found = paved.inspect_plugin(component(wasm, "require-owner"), plugin_cache=cache)
     assert found.world == "guardrail" and found.version
     assert found.size_bytes > 0 and found.path.endswith("require_owner.wasm")
     assert any("review" in e for e in found.exports) and found.imports
     assert found.describe is not None and found.describe["name"]
     assert "catalogue" in found.declared_capabilities
     assert found.to_dict()["world"] == "guardrail"
-    assert host.inspect(component(wasm, "local-directory")).world == "provider"
+    assert paved.inspect_plugin(component(wasm, "local-directory")).world == "provider"
 
 
-def test_async_plugins(host: paved.PluginHost, wasm: Path) -> None:
+def test_async_plugins(cache: Path, wasm: Path) -> None:
     async def main() -> None:
-        ahost = host.to_async()
-        guard = await ahost.load_guardrail(component(wasm, "naming-convention"), settings=NAMING)
-        reviews = await asyncio.gather(*(guard.review(create(doc(n))) for n in ("ok-name", "Bad_Name")))
-        assert [r.verdict for r in reviews] == ["allow", "deny"]
-        with pytest.raises(paved.PluginError):
-            await guard.validate_settings({"patterns": 1})
-        provider = await ahost.load_provider(component(wasm, "local-directory"))
-        assert (await provider.describe()).resource_types[0].name == "local.directory"
-        assert (await ahost.inspect(component(wasm, "hostile"))).world == "guardrail"
-        assert guard.info.name and ahost.to_sync() is not None
+        entries = [
+            guardrail(wasm, "naming-convention", settings=NAMING),
+            {"path": str(component(wasm, "local-directory")), "kind": "provider"},
+        ]
+        async with await paved.AsyncPlatform.open("sqlite::memory:", plugins=entries, plugin_cache=cache) as p:
+            reviews = await asyncio.gather(
+                *(p.plugins.review("naming_convention", create(doc(n))) for n in ("ok-name", "Bad_Name"))
+            )
+            assert [r.verdict for r in reviews] == ["allow", "deny"]
+            info = await p.plugins.describe("local_directory")
+            assert info.resource_types[0].name == "local.directory"
 
     asyncio.run(main())

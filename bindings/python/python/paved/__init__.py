@@ -1,70 +1,69 @@
 """paved: an embeddable internal-developer-platform engine, from Python.
 
-Open a platform, then use its catalogue, audit log and events::
+Open a platform, then use its catalogue, audit log, plugins and events::
 
     import paved
 
     with paved.Platform.open("sqlite:.paved/paved.db") as platform:
         platform.catalog.import_files("examples/catalog")
-        for entity in platform.catalog.query("kind=component"):
+        for entity in platform.catalog.query_all("kind=component"):
             print(entity.ref, entity.spec.get("owner"))
 
-Every blocking method releases the GIL while the engine works. The asyncio
-API has the same names: ``await paved.AsyncPlatform.open(...)``, then
-``await platform.catalog.get(...)`` and ``async for event in platform.events()``.
+``paved.Platform`` blocks (each call runs on one background event loop);
+``paved.AsyncPlatform`` is the asyncio API with the same names:
+``platform = await paved.AsyncPlatform.open(...)``, then
+``await platform.catalog.get(...)``, ``async for e in platform.catalog.query_all(...)``
+and ``async for event in platform.subscribe()``.
 
-Plugins: ``paved.PluginHost().load_guardrail(path, settings=..., grants=...)``
-gives a ``Guardrail`` whose ``review(change)`` returns a ``Review``;
-``load_provider`` gives a ``Provider`` with ``describe()`` and ``plan(request)``.
+Plugins are loaded when the platform opens (``paved.yaml``'s ``plugins:``
+or ``Platform.open(plugins=[{"path": ..., "kind": "guardrail"}])``) and used
+through ``platform.plugins``; ``paved.inspect_plugin`` and
+``paved.check_plugin`` look at a component without a store.
 
 Results are objects with attributes and ``to_dict()`` (the JSON form the CLI
 prints); entities are accepted as ``Entity`` objects or plain dicts. Errors
-are subclasses of ``PavedError``.
+are subclasses of ``PavedError`` with ``.code`` and ``.details``.
 """
 
-import atexit
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any, Union, cast
 
 from paved import _native
+from paved._loop import LOOP
 from paved._native import (
     AsyncAudit,
     AsyncCatalog,
-    AsyncEventStream,
-    AsyncGuardrail,
     AsyncPlatform,
-    AsyncPluginHost,
-    AsyncProvider,
+    AsyncPlugins,
     AsyncQueryIterator,
-    Audit,
+    AsyncSubscription,
     AuditRecord,
-    Catalog,
     ChainBreak,
     ChangeSet,
     ConflictError,
+    DeniedError,
     Diagnostic,
     Entity,
     Event,
-    EventStream,
     FacetCount,
     FieldDiff,
-    FileError,
     Graph,
     GraphEdge,
     GraphNode,
-    Guardrail,
     GuardrailInfo,
+    IoError,
     LaggedError,
     NotFoundError,
     Page,
     PavedError,
     Plan,
     PlannedChange,
-    Platform,
     PluginError,
-    PluginHost,
     PluginInspection,
-    Provider,
     ProviderInfo,
-    QueryIterator,
     Relation,
     ResourceTypeInfo,
     Review,
@@ -74,38 +73,84 @@ from paved._native import (
     VerifyReport,
     Violation,
     __version__,
-    validate,
-    validate_text,
-    validate_values,
 )
+from paved.audit import Audit
+from paved.catalog import Catalog, QueryIterator
+from paved.platform import EventStream, Platform, Plugins
+
+PathArg = Union[str, "os.PathLike[str]"]
+
+
+def validate(
+    paths: PathArg | Sequence[PathArg], *, config: PathArg | None = None
+) -> ValidationReport:
+    """Validate catalogue files or directories without a store; ``config``:
+    a ``paved.yaml`` whose custom kinds count (default: as ``open`` finds it)."""
+    return cast(ValidationReport, LOOP.run(_native.validate, paths, config=config))
+
+
+def inspect_plugin(
+    path: PathArg, *, plugin_cache: PathArg | None = None
+) -> PluginInspection:
+    """What a component is and asks for, without validating settings."""
+    return cast(
+        PluginInspection,
+        LOOP.run(_native.inspect_plugin, path, plugin_cache=plugin_cache),
+    )
+
+
+def check_plugin(
+    path: PathArg,
+    *,
+    name: str | None = None,
+    kind: str | None = None,
+    settings: Mapping[str, Any] | None = None,
+    grants: Mapping[str, Any] | None = None,
+    limits: Mapping[str, Any] | None = None,
+    plugin_cache: PathArg | None = None,
+) -> GuardrailInfo | ProviderInfo:
+    """Load a plugin as configured (settings validated, grants applied) and
+    return what it says of itself; ``kind`` defaults to the component's world."""
+    return cast(
+        "GuardrailInfo | ProviderInfo",
+        LOOP.run(
+            _native.check_plugin,
+            path,
+            name=name,
+            kind=kind,
+            settings=settings,
+            grants=grants,
+            limits=limits,
+            plugin_cache=plugin_cache,
+        ),
+    )
+
 
 __all__ = [
     "AsyncAudit",
     "AsyncCatalog",
-    "AsyncEventStream",
-    "AsyncGuardrail",
     "AsyncPlatform",
-    "AsyncPluginHost",
-    "AsyncProvider",
+    "AsyncPlugins",
     "AsyncQueryIterator",
+    "AsyncSubscription",
     "Audit",
     "AuditRecord",
     "Catalog",
     "ChainBreak",
     "ChangeSet",
     "ConflictError",
+    "DeniedError",
     "Diagnostic",
     "Entity",
     "Event",
     "EventStream",
     "FacetCount",
     "FieldDiff",
-    "FileError",
     "Graph",
     "GraphEdge",
     "GraphNode",
-    "Guardrail",
     "GuardrailInfo",
+    "IoError",
     "LaggedError",
     "NotFoundError",
     "Page",
@@ -114,9 +159,8 @@ __all__ = [
     "PlannedChange",
     "Platform",
     "PluginError",
-    "PluginHost",
     "PluginInspection",
-    "Provider",
+    "Plugins",
     "ProviderInfo",
     "QueryIterator",
     "Relation",
@@ -128,11 +172,7 @@ __all__ = [
     "VerifyReport",
     "Violation",
     "__version__",
+    "check_plugin",
+    "inspect_plugin",
     "validate",
-    "validate_text",
-    "validate_values",
 ]
-
-# Let runtime threads finish handing results to asyncio before the
-# interpreter finalizes (see `_settle_at_exit` in src/lib.rs).
-atexit.register(_native._settle_at_exit)

@@ -13,8 +13,7 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
-use paved::query::Query;
-use paved::{Platform, StoreSpec};
+use paved::{OpenOptions, QuerySpec};
 
 fn usage() -> ExitCode {
     eprintln!("usage: paved-python-bench-baseline STORE REF GETS QUERY_ROUNDS");
@@ -57,10 +56,7 @@ async fn measure(
     gets: u32,
     rounds: u32,
 ) -> paved::Result<serde_json::Value> {
-    let platform = Platform::builder()
-        .store(StoreSpec::parse(store)?)
-        .build()
-        .await?;
+    let platform = paved::open(OpenOptions::default().store(store)).await?;
     let catalog = platform.catalog();
     // Warm up caches the way the Python side does.
     catalog.get(entity_ref).await?;
@@ -69,9 +65,9 @@ async fn measure(
         std::hint::black_box(catalog.get(entity_ref).await?);
     }
     let get_seconds = started.elapsed().as_secs_f64();
-    let query = Query {
-        limit: Some(paved::query::MAX_LIMIT),
-        ..Query::default()
+    let query = QuerySpec {
+        limit: Some(paved::defaults::QUERY_MAX_LIMIT),
+        ..QuerySpec::default()
     };
     let mut entities = 0;
     let mut query_seconds = 0.0;

@@ -1,0 +1,180 @@
+"""The catalogue, blocking API: ``Catalog`` and ``QueryIterator`` over
+``paved._native.AsyncCatalog`` (each method is one call on the background
+loop; arguments and defaults are the native method's)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, Union, cast
+
+from paved import _native
+from paved._loop import LOOP
+from paved._native import ChangeSet, Entity, FacetCount, Graph, Page, ValidationReport
+
+PathArg = Union[str, "os.PathLike[str]", Sequence[Union[str, "os.PathLike[str]"]]]
+Strings = Union[str, Sequence[str]]
+EntityArg = Union[Entity, Mapping[str, Any]]
+
+
+class QueryIterator:
+    """Every match of a query: ``Entity`` objects (dicts when ``fields``
+    projects them), loading one page at a time."""
+
+    def __init__(self, inner: _native.AsyncQueryIterator) -> None:
+        self._inner = inner
+
+    def __iter__(self) -> QueryIterator:
+        return self
+
+    def __next__(self) -> Any:
+        try:
+            return LOOP.run(self._inner.__anext__)
+        except StopAsyncIteration:
+            raise StopIteration from None
+
+    def __repr__(self) -> str:
+        return "<QueryIterator>"
+
+
+class Catalog:
+    """The catalogue of a platform (blocking calls)."""
+
+    def __init__(self, inner: _native.AsyncCatalog) -> None:
+        self._inner = inner
+
+    def validate(self, paths: PathArg) -> ValidationReport:
+        """Validate files or directories against this platform's kinds; writes nothing."""
+        return cast(ValidationReport, LOOP.run(self._inner.validate, paths))
+
+    def validate_text(self, text: str, *, name: str = "<inline>") -> ValidationReport:
+        """Validate YAML text; ``name`` is the file name in diagnostics."""
+        return cast(ValidationReport, LOOP.run(self._inner.validate_text, text, name=name))
+
+    def validate_values(
+        self, entities: EntityArg | Sequence[EntityArg]
+    ) -> ValidationReport:
+        """Validate entities given as dicts or ``Entity`` objects."""
+        return cast(ValidationReport, LOOP.run(self._inner.validate_values, entities))
+
+    def import_files(
+        self, paths: PathArg, *, actor: str | None = None, dry_run: bool = False
+    ) -> ChangeSet:
+        """Import files, directories and the locations they name, all or nothing."""
+        return cast(
+            ChangeSet,
+            LOOP.run(self._inner.import_files, paths, actor=actor, dry_run=dry_run),
+        )
+
+    def upsert(
+        self,
+        entity: EntityArg,
+        *,
+        etag: str | None = None,
+        actor: str | None = None,
+        dry_run: bool = False,
+    ) -> ChangeSet:
+        """Create or update one entity; ``etag`` guards against concurrent writes."""
+        return cast(
+            ChangeSet,
+            LOOP.run(self._inner.upsert, entity, etag=etag, actor=actor, dry_run=dry_run),
+        )
+
+    def delete(
+        self,
+        entity_ref: str,
+        *,
+        etag: str | None = None,
+        actor: str | None = None,
+        dry_run: bool = False,
+    ) -> ChangeSet:
+        """Delete one entity by ref (its relations go with it)."""
+        return cast(
+            ChangeSet,
+            LOOP.run(
+                self._inner.delete, entity_ref, etag=etag, actor=actor, dry_run=dry_run
+            ),
+        )
+
+    def get(self, entity_ref: str) -> Entity:
+        """One entity by ref; ``NotFoundError`` if missing."""
+        return cast(Entity, LOOP.run(self._inner.get, entity_ref))
+
+    def query(
+        self,
+        filter: Strings | None = None,
+        *,
+        predicate: Mapping[str, Any] | None = None,
+        text: str | None = None,
+        fields: Strings | None = None,
+        order: Strings | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Page:
+        """One page of matches (``filter`` strings AND ``predicate``); pass
+        ``page.next_cursor`` as ``cursor`` for the next."""
+        return cast(
+            Page,
+            LOOP.run(
+                self._inner.query,
+                filter,
+                predicate=predicate,
+                text=text,
+                fields=fields,
+                order=order,
+                limit=limit,
+                cursor=cursor,
+            ),
+        )
+
+    def query_all(
+        self,
+        filter: Strings | None = None,
+        *,
+        predicate: Mapping[str, Any] | None = None,
+        text: str | None = None,
+        fields: Strings | None = None,
+        order: Strings | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> QueryIterator:
+        """Every match, page after page (``limit``: page size); the arguments
+        are those of ``query``."""
+        return QueryIterator(
+            self._inner.query_all(
+                filter,
+                predicate=predicate,
+                text=text,
+                fields=fields,
+                order=order,
+                limit=limit,
+                cursor=cursor,
+            )
+        )
+
+    def search(self, text: str, *, limit: int | None = None) -> Page:
+        """Full-text search over name, title, description and tags."""
+        return cast(Page, LOOP.run(self._inner.search, text, limit=limit))
+
+    def facets(
+        self,
+        field: str,
+        filter: Strings | None = None,
+        *,
+        predicate: Mapping[str, Any] | None = None,
+    ) -> list[FacetCount]:
+        """How many entities have each value of ``field`` among the matches."""
+        return cast(
+            "list[FacetCount]",
+            LOOP.run(self._inner.facets, field, filter, predicate=predicate),
+        )
+
+    def graph(
+        self, entity_ref: str, traversal: str | None = None, depth: int | None = None
+    ) -> Graph:
+        """Follow relations from an entity (``traversal``: dependencies,
+        dependents, owned, ancestry or all; ``depth`` hops)."""
+        return cast(Graph, LOOP.run(self._inner.graph, entity_ref, traversal, depth))
+
+    def __repr__(self) -> str:
+        return "<Catalog>"
