@@ -101,7 +101,8 @@ def upsert(
             entity["spec"]["memberOf"] = sorted({*teams, joined})
             etag = current.etag
     changes = catalog.upsert(entity, etag=etag, dry_run=dry_run, actor=actor)
-    return changes.changes[0].outcome
+    outcome: str = changes.changes[0].outcome
+    return outcome
 
 
 def onboard(

@@ -136,9 +136,8 @@ def test_query_pages_fields_and_order(loaded: paved.Platform) -> None:
     catalog = loaded.catalog
     every = list(catalog.query_all("kind=component"))
     it = catalog.query_all("kind=component", limit=2, order="-metadata.name")
-    assert it.total is None
     names = [e.name for e in it]
-    assert it.total == len(every)
+    assert len(names) == len(every) > 2  # more than one page of 2
     assert names == sorted((e.name for e in every), reverse=True)
     rows: list[dict[str, Any]] = list(catalog.query_all("kind=system", fields=["metadata.name", "spec.owner"]))
     assert rows and all(set(r) == {"metadata", "spec"} for r in rows)
@@ -177,7 +176,7 @@ def test_graph(loaded: paved.Platform) -> None:
     catalog = loaded.catalog
     some = next(e for e in catalog.query_all("kind=component") if any(r.type == "dependsOn" for r in e.relations))
     deps = catalog.graph(some.ref)
-    assert deps.root == some.ref and deps.traversal == "dependencies" and deps.depth == 1
+    assert deps.root == some.ref and deps.traversal == "dependencies" and deps.depth == 2  # core's default depth
     assert deps.nodes[0].entity_ref == some.ref and deps.nodes[0].depth == 0
     assert all(e.source == some.ref for e in deps.edges)
     assert {e.type for e in deps.edges} <= {"dependsOn", "consumesApi"}

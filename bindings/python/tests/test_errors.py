@@ -55,7 +55,7 @@ def test_conflict_error_has_expected_and_found(platform: paved.Platform) -> None
         platform.catalog.upsert(component("orders", owner="team-logistics"), etag="0" * 32)
     assert info.value.code == "CONFLICT" and info.value.details["expected"] == "0" * 32
     assert info.value.details["found"] == etag
-    assert info.value.entity == "component:default/orders"
+    assert info.value.details["entity"] == "component:default/orders"
     with pytest.raises(paved.ConflictError) as missing:
         platform.catalog.upsert(component("billing"), etag="abc")
     assert missing.value.details["found"] is None

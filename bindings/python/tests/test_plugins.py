@@ -71,8 +71,8 @@ def open_with(cache: Path, *plugins: dict[str, Any], **options: Any) -> paved.Pl
     return paved.Platform.open("sqlite::memory:", plugins=list(plugins), plugin_cache=cache, **options)
 
 
-def guardrail(wasm: Path, name: str, **entry: Any) -> dict[str, Any]:
-    return {"path": str(component(wasm, name)), "kind": "guardrail", **entry}
+def guardrail(wasm: Path, file: str, **entry: Any) -> dict[str, Any]:
+    return {"path": str(component(wasm, file)), "kind": "guardrail", **entry}
 
 
 def test_review_entities_of_the_sample_catalogue(cache: Path, wasm: Path) -> None:
@@ -174,11 +174,11 @@ def test_provider_plan_apply_and_delete_are_audited(cache: Path, wasm: Path, tmp
         assert list(tmp_path.iterdir()) == []  # planning changes nothing
         with pytest.raises(paved.ValidationError):
             p.plugins.plan("files", {"address": {"resourceType": "local.directory"}, "params": {}})
-        assert p.plugins.read("files", {"address": request["address"]}) is None
-        p.plugins.apply("files", request, actor="user:default/jane")
+        applied = p.plugins.apply("files", request, actor="user:default/jane")
         assert list(tmp_path.iterdir()) != []
-        assert p.plugins.read("files", {"address": request["address"]}) is not None
-        p.plugins.delete("files", {"address": request["address"]})
+        resource = {"address": request["address"], "state": applied["state"]}
+        assert p.plugins.read("files", resource) is not None
+        p.plugins.delete("files", resource)
         actions = [(r.action, r.actor) for r in p.audit.list()]
         assert actions == [("resource.apply", "user:default/jane"), ("resource.delete", "system")]
 

@@ -74,9 +74,9 @@ from paved._native import (
     Violation,
     __version__,
 )
-from paved.audit import Audit
-from paved.catalog import Catalog, QueryIterator
-from paved.platform import EventStream, Platform, Plugins
+from paved._audit import Audit
+from paved._catalog import Catalog, QueryIterator
+from paved._platform import EventStream, Platform, Plugins
 
 PathArg = Union[str, "os.PathLike[str]"]
 

@@ -14,8 +14,8 @@ from typing import Any, Union, cast
 from paved import _native
 from paved._loop import LOOP
 from paved._native import Event, GuardrailInfo, Plan, ProviderInfo, Review
-from paved.audit import Audit
-from paved.catalog import Catalog
+from paved._audit import Audit
+from paved._catalog import Catalog
 
 StoreArg = Union[str, "os.PathLike[str]"]
 PluginEntry = Mapping[str, Any]
