@@ -69,6 +69,9 @@ pub mod plugins {
     };
     /// The traits a native (Rust) guardrail or provider implements.
     pub use paved_core::plugin::{Guardrail, Provider};
+    /// How a plugin reads a catalogue (the `catalogue` grant); implemented
+    /// by `Platform::catalogue_lookup()`, and by benchmarks that host plugins.
+    pub use paved_core::plugin::CatalogueLookup;
     pub use paved_plugins::inspect::{Inspection, parse_grant};
     pub use paved_plugins::{DirGrant, DirMode, Grants, Limits, PluginConfig, PluginKind};
 }
