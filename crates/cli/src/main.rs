@@ -10,34 +10,36 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use paved::OpenOptions;
 
 use crate::output::{Ctx, Format};
 
 /// paved: an embeddable internal developer platform.
+///
+/// Store, configuration file and actor are resolved by `paved::open`, the
+/// same way in every front: the flag, then $PAVED_STORE / $PAVED_CONFIG /
+/// $PAVED_ACTOR, then ./paved.yaml, then the defaults.
 #[derive(Debug, Parser)]
 #[command(name = "paved", version, about, long_about = None, propagate_version = true)]
 struct Cli {
     /// Store: sqlite:PATH, sqlite::memory: or postgres://user@host:port/db
-    /// [default: sqlite:.paved/paved.db, or the config file's store]
-    #[arg(long, global = true, env = "PAVED_STORE")]
+    /// [default: $PAVED_STORE, the config file's store, sqlite:.paved/paved.db]
+    #[arg(long, global = true)]
     store: Option<String>,
 
-    /// Configuration file [default: ./paved.yaml when it exists]
-    #[arg(long, global = true, env = "PAVED_CONFIG")]
+    /// Configuration file [default: $PAVED_CONFIG, ./paved.yaml when it exists]
+    #[arg(long, global = true)]
     config: Option<PathBuf>,
 
     /// Output format.
     #[arg(long, short = 'o', global = true, value_enum, default_value_t = Format::Table)]
     output: Format,
 
-    /// Who is acting (recorded in the audit log).
-    #[arg(
-        long,
-        global = true,
-        env = "PAVED_ACTOR",
-        default_value = "user:default/cli"
-    )]
-    actor: String,
+    /// Who is acting, recorded in the audit log: `system` or an entity ref
+    /// such as user:default/jane [default: $PAVED_ACTOR, the config file's
+    /// actor, system]
+    #[arg(long, global = true)]
+    actor: Option<String>,
 
     #[command(subcommand)]
     command: Command,
@@ -57,7 +59,8 @@ enum Command {
     /// Export JSON Schemas for editors.
     #[command(subcommand)]
     Schema(commands::schema::SchemaCommand),
-    /// Inspect, check and run provider and guardrail plugins (WebAssembly components).
+    /// Inspect and check plugin components; list, describe and call the
+    /// platform's guardrails and providers (provider writes are audited).
     #[command(subcommand)]
     Plugin(commands::plugin::PluginCommand),
 }
@@ -73,9 +76,12 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let ctx = Ctx {
         format: cli.output,
-        store: cli.store,
-        config: cli.config,
-        actor: cli.actor,
+        options: OpenOptions {
+            store: cli.store,
+            config: cli.config,
+            actor: cli.actor,
+            ..OpenOptions::default()
+        },
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -1,12 +1,12 @@
-//! How the CLI talks: global options, opening the platform, tables or JSON,
-//! and errors a person can act on (with exit code 1).
+//! How the CLI talks: global options, opening the platform through
+//! `paved::open`, tables or JSON, and errors a person can act on (exit 1).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
-use paved::model::schema::KindRegistry;
-use paved::{Config, Diagnostic, Error, Platform};
+use paved::plugins::PluginConfig;
+use paved::{Diagnostic, Error, OpenOptions, Platform, WriteOptions};
 use serde::Serialize;
 
 /// Output format.
@@ -19,41 +19,27 @@ pub enum Format {
     Json,
 }
 
-/// What every command gets: global options, resolved.
+/// What every command gets: the output format and the global options as
+/// given. Nothing is resolved here: `paved::open` resolves store,
+/// configuration file and actor (flags, then `PAVED_*`, then `paved.yaml`).
 #[derive(Debug, Clone)]
 pub struct Ctx {
     pub format: Format,
-    /// `--store`, overriding the config file.
-    pub store: Option<String>,
-    /// `--config`; `paved.yaml` in the working directory is used when present.
-    pub config: Option<PathBuf>,
-    /// Who is acting, recorded in the audit log.
-    pub actor: String,
+    /// `--store`, `--config` and `--actor`, as given.
+    pub options: OpenOptions,
 }
 
-/// The config file used when `--config` is not given and it exists.
-pub const DEFAULT_CONFIG: &str = "paved.yaml";
-
 impl Ctx {
-    /// The configuration (empty when there is no file).
-    pub fn config(&self) -> paved::Result<Config> {
-        match &self.config {
-            Some(p) => Config::load(p),
-            None if std::path::Path::new(DEFAULT_CONFIG).exists() => {
-                Config::load(std::path::Path::new(DEFAULT_CONFIG))
-            }
-            None => Ok(Config::default()),
-        }
+    /// Open the platform (with these plugins besides the configured ones).
+    pub async fn open(&self, plugins: Vec<PluginConfig>) -> paved::Result<Platform> {
+        let mut options = self.options.clone();
+        options.plugins.extend(plugins);
+        paved::open(options).await
     }
 
-    /// Built-in and configured kinds (no store needed).
-    pub fn kinds(&self) -> paved::Result<KindRegistry> {
-        self.config()?.kinds()
-    }
-
-    /// Open the platform on the chosen store.
+    /// Open the platform with its configured plugins only.
     pub async fn platform(&self) -> paved::Result<Platform> {
-        self.config()?.open(self.store.as_deref()).await
+        self.open(Vec::new()).await
     }
 
     /// Whether to print JSON.
@@ -61,10 +47,11 @@ impl Ctx {
         self.format == Format::Json
     }
 
-    /// Options for writes.
-    pub fn write_options(&self, dry_run: bool) -> paved::pipeline::WriteOptions {
-        paved::pipeline::WriteOptions {
-            actor: self.actor.clone(),
+    /// Options for writes: the actor is the platform's (`--actor` went to
+    /// `open`), so none is named here.
+    pub fn write_options(&self, dry_run: bool) -> WriteOptions {
+        WriteOptions {
+            actor: None,
             dry_run,
         }
     }
@@ -73,6 +60,14 @@ impl Ctx {
 /// Print a value as pretty JSON.
 pub fn print_json(value: &impl Serialize) {
     match serde_json::to_string_pretty(value) {
+        Ok(s) => println!("{s}"),
+        Err(e) => eprintln!("error: cannot print JSON: {e}"),
+    }
+}
+
+/// Print a value as one line of JSON.
+pub fn print_json_line(value: &impl Serialize) {
+    match serde_json::to_string(value) {
         Ok(s) => println!("{s}"),
         Err(e) => eprintln!("error: cannot print JSON: {e}"),
     }
@@ -94,18 +89,6 @@ where
     t
 }
 
-/// A stable code per error variant, shared with the bindings' codes.
-pub fn error_code(e: &Error) -> &'static str {
-    match e {
-        Error::Invalid { .. } => "VALIDATION",
-        Error::NotFound { .. } => "NOT_FOUND",
-        Error::Conflict { .. } => "CONFLICT",
-        Error::Store { .. } => "STORE",
-        Error::Io { .. } => "IO",
-        Error::Plugin { .. } => "PLUGIN",
-    }
-}
-
 /// Print diagnostics one per line: `file:line:col: path: message`.
 pub fn print_diagnostics(diagnostics: &[Diagnostic]) {
     for d in diagnostics {
@@ -118,27 +101,41 @@ pub fn print_diagnostics(diagnostics: &[Diagnostic]) {
     }
 }
 
-/// Report an error and return exit code 1.
+/// A JSON file or `-` (standard input), parsed.
+pub fn read_json<T: serde::de::DeserializeOwned>(path: &PathBuf, what: &str) -> anyhow::Result<T> {
+    let (name, text) = if path.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+            .map_err(|e| anyhow::anyhow!("cannot read {what} from standard input: {e}"))?;
+        ("standard input".to_string(), text)
+    } else {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        (path.display().to_string(), text)
+    };
+    serde_json::from_str(&text).map_err(|e| {
+        Error::invalid(Diagnostic::error(
+            what,
+            format!("{name} is not a valid {what}: {e}"),
+        ))
+        .into()
+    })
+}
+
+/// Report an error and return exit code 1. A paved error is reported by its
+/// code, details and message chain (`Error::code`, `details`, `chain`).
 pub fn fail(ctx: &Ctx, err: &anyhow::Error) -> ExitCode {
     let paved_err = err.downcast_ref::<Error>();
     if ctx.json() {
-        let mut obj = serde_json::json!({
-            "error": {
-                "code": paved_err.map(error_code).unwrap_or("ERROR"),
-                "message": format!("{err:#}"),
-            }
-        });
-        if let Some(Error::Invalid { diagnostics }) = paved_err {
-            obj["error"]["diagnostics"] = serde_json::to_value(diagnostics).unwrap_or_default();
-        }
-        if let Some(Error::Conflict {
-            expected, found, ..
-        }) = paved_err
-        {
-            obj["error"]["expected"] = expected.clone().into();
-            obj["error"]["found"] = found.clone().into();
-        }
-        print_json(&obj);
+        let (code, details, message) = match paved_err {
+            Some(e) => (e.code(), e.details(), e.chain()),
+            None => ("ERROR", serde_json::json!({}), format!("{err:#}")),
+        };
+        print_json(&serde_json::json!({
+            "error": { "code": code, "message": message, "details": details }
+        }));
     } else {
         match paved_err {
             Some(Error::Invalid { diagnostics }) => {
@@ -149,7 +146,8 @@ pub fn fail(ctx: &Ctx, err: &anyhow::Error) -> ExitCode {
                     if diagnostics.len() == 1 { "" } else { "s" }
                 );
             }
-            _ => {
+            Some(e) => eprintln!("error: {}", e.chain()),
+            None => {
                 eprintln!("error: {err}");
                 let mut source = err.source();
                 while let Some(s) = source {

@@ -26,6 +26,7 @@ fn paved(dir: &Path, args: &[&str]) -> Output {
         .args(args)
         .env_remove("PAVED_STORE")
         .env_remove("PAVED_CONFIG")
+        .env_remove("PAVED_ACTOR")
         .output()
         .expect("run paved")
 }
@@ -200,6 +201,39 @@ fn queries_search_facets_and_graph_from_the_cli() {
         "projection kept spec"
     );
 
+    // Filters and a predicate together: an entity must match both.
+    let out = ok(&paved(
+        d,
+        &[
+            "catalog",
+            "query",
+            "kind=component",
+            "--predicate",
+            r#"{"spec.owner":"team-payments"}"#,
+            "-o",
+            "json",
+        ],
+    ));
+    let both: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(both["total"], page["total"], "{both}");
+    for item in both["items"].as_array().unwrap() {
+        assert_eq!(item["kind"], "Component", "{item}");
+        assert_eq!(item["spec"]["owner"], "team-payments", "{item}");
+    }
+
+    // --all streams every match across pages, one JSON object per line.
+    let out = ok(&paved(
+        d,
+        &["catalog", "query", "--all", "--limit", "7", "-o", "json"],
+    ));
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    assert_eq!(lines.len(), 55);
+    let out = ok(&paved(d, &["catalog", "query", "--all", "kind=domain"]));
+    assert!(out.contains("3 of 3 shown"), "{out}");
+
     let out = ok(&paved(d, &["catalog", "search", "payment", "-o", "json"]));
     assert!(out.contains("payment-gateway"), "{out}");
 
@@ -267,8 +301,14 @@ fn stale_etag_is_a_conflict_naming_both_versions() {
     let msg = failed(&out);
     let err: serde_json::Value = serde_json::from_str(&msg).unwrap();
     assert_eq!(err["error"]["code"], "CONFLICT");
-    assert_eq!(err["error"]["expected"], etag.as_str());
-    assert_ne!(err["error"]["found"], etag.as_str());
+    assert_eq!(err["error"]["details"]["expected"], etag.as_str());
+    assert_ne!(err["error"]["details"]["found"], etag.as_str());
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("conflict")
+    );
     let out = ok(&paved(
         d,
         &["catalog", "get", "component:default/ui-kit", "-o", "json"],
@@ -476,81 +516,106 @@ fn two_processes_on_one_postgres_see_each_others_writes_and_events() {
     assert_eq!(page["total"], 3);
 }
 
-/// Build the example plugins (wasm32-wasip2) once; returns their directory.
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|p| if p.is_absolute() { p } else { root().join(p) })
+        .unwrap_or_else(|| root().join("target"))
+}
+
+/// Build the example plugins (wasm32-wasip2) once, as the plugin host's
+/// tests do (`PAVED_PLUGINS_PREBUILT=1` skips the build); returns their
+/// directory.
 fn example_plugins() -> PathBuf {
     static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     BUILT
         .get_or_init(|| {
-            let target = std::env::var_os("CARGO_TARGET_DIR")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| root().join("target"));
-            let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-                .args(["build", "--quiet", "--release", "--target", "wasm32-wasip2"])
-                .arg("--manifest-path")
-                .arg(root().join("examples/plugins/Cargo.toml"))
-                .env("CARGO_TARGET_DIR", &target)
-                .env_remove("RUSTFLAGS")
-                .env_remove("CARGO_ENCODED_RUSTFLAGS")
-                .status()
-                .expect("run cargo build for the example plugins");
-            assert!(status.success(), "building examples/plugins failed");
+            let target = target_dir();
+            if std::env::var_os("PAVED_PLUGINS_PREBUILT").is_none() {
+                let status =
+                    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+                        .args(["build", "--quiet", "--release", "--target", "wasm32-wasip2"])
+                        .arg("--manifest-path")
+                        .arg(root().join("examples/plugins/Cargo.toml"))
+                        .env("CARGO_TARGET_DIR", &target)
+                        .env_remove("RUSTFLAGS")
+                        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+                        .status()
+                        .expect("run cargo build for the example plugins");
+                assert!(status.success(), "building examples/plugins failed");
+            }
             target.join("wasm32-wasip2/release")
         })
         .clone()
 }
 
 #[test]
-fn plugin_run_reviews_with_the_platforms_catalogue() {
+fn plugin_review_with_a_plugin_file_reads_the_platforms_catalogue() {
     let plugins = example_plugins();
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     ok(&paved(d, &["catalog", "import", s(&catalog())]));
     let change = |owner: &str| {
-        serde_json::json!({"review": {
+        serde_json::json!({
             "subject": {"entity": "component:default/new-thing"},
             "operation": "create",
             "after": {"apiVersion": "backstage.io/v1alpha1", "kind": "Component",
                       "metadata": {"name": "new-thing"},
                       "spec": {"type": "service", "lifecycle": "production", "owner": owner}}
-        }})
+        })
         .to_string()
     };
     std::fs::write(d.join("good.json"), change("team-payments")).unwrap();
     std::fs::write(d.join("bad.json"), change("team-nobody")).unwrap();
     let wasm = plugins.join("require_owner.wasm");
-    let out = ok(&paved(
+    let review = |file: &str| {
+        let out = ok(&paved(
+            d,
+            &[
+                "plugin",
+                "review",
+                "--plugin-file",
+                s(&wasm),
+                "--grant",
+                "catalogue",
+                "--change",
+                file,
+                "-o",
+                "json",
+            ],
+        ));
+        serde_json::from_str::<serde_json::Value>(&out).unwrap()
+    };
+    let v = review("good.json");
+    assert_eq!(v["verdict"], "allow", "{v}");
+    let v = review("bad.json");
+    assert_eq!(v["verdict"], "deny", "{v}");
+    assert_eq!(v["violations"][0]["path"], "spec.owner", "{v}");
+
+    // The plugin is named after its file; another name is not found.
+    let msg = failed(&paved(
         d,
         &[
             "plugin",
-            "run",
+            "describe",
+            "nope",
+            "--plugin-file",
             s(&wasm),
-            "--input",
-            "good.json",
-            "--grant",
-            "catalogue",
             "-o",
             "json",
         ],
     ));
-    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(v["result"]["verdict"], "allow", "{v}");
+    let err: serde_json::Value = serde_json::from_str(&msg).unwrap();
+    assert_eq!(err["error"]["code"], "NOT_FOUND", "{err}");
     let out = ok(&paved(
         d,
-        &[
-            "plugin",
-            "run",
-            s(&wasm),
-            "--input",
-            "bad.json",
-            "--grant",
-            "catalogue",
-            "-o",
-            "json",
-        ],
+        &["plugin", "list", "--plugin-file", s(&wasm), "-o", "json"],
     ));
-    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(v["result"]["verdict"], "deny", "{v}");
-    assert_eq!(v["result"]["violations"][0]["path"], "spec.owner", "{v}");
+    let list: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        list,
+        serde_json::json!([{"name": "require_owner", "kind": "guardrail"}])
+    );
 
     // Settings are validated when the plugin loads: a clear error, exit 1.
     let msg = failed(&paved(
@@ -564,4 +629,122 @@ fn plugin_run_reviews_with_the_platforms_catalogue() {
         ],
     ));
     assert!(msg.contains("settings"), "{msg}");
+    // And a good load answers with what the plugin says of itself.
+    let out = ok(&paved(
+        d,
+        &[
+            "plugin",
+            "inspect",
+            s(&plugins.join("naming_convention.wasm")),
+            "-o",
+            "json",
+        ],
+    ));
+    let i: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(i["world"], "guardrail", "{i}");
+}
+
+#[test]
+fn plugin_apply_through_the_platform_is_audited_with_the_actor() {
+    let plugins = example_plugins();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let data = d.join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let request = serde_json::json!({
+        "address": {"resourceType": "local.directory", "name": "notes"},
+        "params": {"files": {"README.md": "hello"}}
+    });
+    std::fs::write(d.join("apply.json"), request.to_string()).unwrap();
+    let wasm = plugins.join("local_directory.wasm");
+    let grant = format!("dir={}:/data:rw", s(&data));
+    let apply = |actor: &str| {
+        paved(
+            d,
+            &[
+                "plugin",
+                "apply",
+                "--plugin-file",
+                s(&wasm),
+                "--grant",
+                &grant,
+                "--request",
+                "apply.json",
+                "--actor",
+                actor,
+                "-o",
+                "json",
+            ],
+        )
+    };
+
+    // A bad actor is refused: exit 1, no directory, no store.
+    let msg = failed(&apply("not a ref"));
+    let err: serde_json::Value = serde_json::from_str(&msg).unwrap();
+    assert_eq!(err["error"]["code"], "VALIDATION", "{err}");
+    assert!(msg.contains("not a ref"), "{msg}");
+    assert!(!data.join("notes").exists(), "a refused apply wrote files");
+    assert!(
+        !d.join(".paved").exists(),
+        "a refused apply created a store"
+    );
+
+    let out = ok(&apply("user:default/jane"));
+    let applied: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(applied.get("state").is_some(), "{applied}");
+    assert_eq!(
+        std::fs::read_to_string(data.join("notes/README.md")).unwrap(),
+        "hello"
+    );
+
+    let out = ok(&paved(d, &["audit", "list", "-o", "json"]));
+    let records: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let records = records.as_array().unwrap();
+    assert_eq!(records.len(), 1, "{records:#?}");
+    assert_eq!(records[0]["action"], "resource.apply");
+    assert_eq!(records[0]["actor"], "user:default/jane");
+    assert_eq!(records[0]["subject"], "local.directory/notes");
+    ok(&paved(d, &["audit", "verify"]));
+}
+
+/// `paved::surface::OPERATIONS`, as the facade's `surface()` gives it.
+fn operations() -> Vec<serde_json::Value> {
+    match paved::surface::surface() {
+        serde_json::Value::Array(rows) => rows,
+        other => panic!("surface() is not a list: {other}"),
+    }
+}
+
+#[test]
+fn every_operation_of_the_surface_has_its_cli_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut checked = 0;
+    for row in operations() {
+        let Some(cli) = row["cli"].as_str() else {
+            continue;
+        };
+        // `catalog query --all`: the words are the command, the flags must
+        // appear in its help; `--output json (error.code)` is a global flag.
+        let words: Vec<&str> = cli
+            .split_whitespace()
+            .take_while(|w| !w.starts_with('-'))
+            .collect();
+        let flags: Vec<&str> = cli
+            .split_whitespace()
+            .filter(|w| w.starts_with("--"))
+            .collect();
+        let mut args = words.clone();
+        args.push("--help");
+        let help = ok(&paved(dir.path(), &args));
+        for flag in flags {
+            assert!(
+                help.contains(flag),
+                "`paved {}` has no {flag} (surface row {})",
+                words.join(" "),
+                row["name"]
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked >= 20, "only {checked} rows name a CLI command");
 }

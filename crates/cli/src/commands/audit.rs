@@ -7,14 +7,14 @@ use crate::output::{Ctx, print_json, table};
 /// `paved audit` subcommands.
 #[derive(Debug, clap::Subcommand)]
 pub enum AuditCommand {
-    /// List audit records, oldest first.
+    /// List audit records, oldest first (`--entity`: one entity's, newest first).
     List {
         /// Only records after this sequence number.
         #[arg(long, default_value_t = 0)]
         after: u64,
-        /// At most this many.
-        #[arg(long, default_value_t = 50)]
-        limit: usize,
+        /// At most this many [default: paved's audit limit, 100].
+        #[arg(long)]
+        limit: Option<usize>,
         /// Only records about this entity (newest first).
         #[arg(long)]
         entity: Option<String>,

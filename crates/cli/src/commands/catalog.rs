@@ -4,17 +4,12 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
-use paved::graph::Traversal;
-use paved::ingest::Loaded;
-use paved::pipeline::ChangeSet;
-use paved::query::{Order, Page, Query, parse_filters, parse_predicate};
-use paved::store::Outcome;
-use paved::{Diagnostic, Error};
+use futures::StreamExt;
+use paved::{ChangeSet, Diagnostic, Error, Graph, Loaded, Outcome, Page, QuerySpec, Traversal};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::output::{Ctx, print_diagnostics, print_json, table};
+use crate::output::{Ctx, print_diagnostics, print_json, print_json_line, table};
 
 /// `paved catalog` subcommands.
 #[derive(Debug, clap::Subcommand)]
@@ -60,12 +55,18 @@ pub enum CatalogCommand {
         entity_ref: String,
     },
     /// Query with Backstage filters: `kind=component,spec.owner=team-a` (comma = AND;
-    /// several filters = OR; a key alone tests existence).
+    /// several filters = OR; a key alone tests existence). With `--predicate`
+    /// too, an entity must match both.
+    ///
+    /// One page by default (`--limit`, `--cursor`). `--all` streams every
+    /// match across pages; with `-o json` it prints one JSON object per line
+    /// (JSON lines), not a page.
     Query {
         /// Filters; none lists everything.
         filters: Vec<String>,
-        /// A predicate tree as JSON instead: {"$all":[{"kind":"component"},{"spec.type":{"$in":["service"]}}]}
-        #[arg(long, conflicts_with = "filters")]
+        /// A predicate tree as JSON, ANDed with the filters:
+        /// {"$all":[{"kind":"component"},{"spec.type":{"$in":["service"]}}]}
+        #[arg(long)]
         predicate: Option<String>,
         /// Comma-separated fields to return, e.g. metadata.name,spec.owner.
         #[arg(long, value_delimiter = ',')]
@@ -73,19 +74,23 @@ pub enum CatalogCommand {
         /// Order by a field; prefix with - for descending (repeatable).
         #[arg(long)]
         order: Vec<String>,
-        /// Page size.
-        #[arg(long, default_value_t = 50)]
-        limit: usize,
-        /// Cursor from the previous page.
+        /// Page size [default: paved's query limit, 100].
         #[arg(long)]
+        limit: Option<usize>,
+        /// Cursor from the previous page.
+        #[arg(long, conflicts_with = "all")]
         cursor: Option<String>,
+        /// Every match, page after page (JSON lines with `-o json`).
+        #[arg(long)]
+        all: bool,
     },
     /// Full-text search over name, title, description and tags.
     Search {
         /// Words to find (each matches as a prefix).
         text: String,
-        #[arg(long, default_value_t = 20)]
-        limit: usize,
+        /// At most this many [default: paved's query limit, 100].
+        #[arg(long)]
+        limit: Option<usize>,
     },
     /// Count entities per value of a field, e.g. spec.type.
     Facets {
@@ -94,18 +99,35 @@ pub enum CatalogCommand {
         /// Only among entities matching these filters.
         #[arg(long)]
         filter: Vec<String>,
+        /// And this predicate tree (JSON), as for `catalog query`.
+        #[arg(long)]
+        predicate: Option<String>,
     },
     /// Walk relations from an entity.
     Graph {
         /// Entity ref to start from.
         entity_ref: String,
-        /// How many hops.
-        #[arg(long, default_value_t = 2)]
-        depth: usize,
-        /// dependencies, dependents, owned, ancestry or all.
-        #[arg(long, default_value = "dependencies")]
-        traversal: String,
+        /// How many hops [default: paved's graph depth, 2].
+        #[arg(long)]
+        depth: Option<usize>,
+        /// dependencies, dependents, owned, ancestry or all [default: dependencies].
+        #[arg(long)]
+        traversal: Option<String>,
     },
+}
+
+/// `--predicate` as JSON.
+fn predicate_json(predicate: Option<String>) -> paved::Result<Option<Value>> {
+    predicate
+        .map(|p| {
+            serde_json::from_str(&p).map_err(|e| {
+                Error::invalid(Diagnostic::error(
+                    "--predicate",
+                    format!("not valid JSON: {e}"),
+                ))
+            })
+        })
+        .transpose()
 }
 
 /// Run one `paved catalog` subcommand.
@@ -115,13 +137,11 @@ pub async fn run(cmd: CatalogCommand, ctx: &Ctx) -> anyhow::Result<ExitCode> {
         CatalogCommand::Import { paths, dry_run } => {
             // Validate before opening the store: a rejected import leaves
             // nothing behind, not even a new store file.
-            let loaded =
-                paved::platform::validate_paths(&paths, &ctx.kinds()?, &Default::default())
-                    .into_importable()?;
+            let validated = paved::validate(&paths, &ctx.options)?.into_validated()?;
             let platform = ctx.platform().await?;
             let set = platform
                 .catalog()
-                .import_loaded(loaded, &paths, &ctx.write_options(dry_run))
+                .import_validated(validated, &ctx.write_options(dry_run))
                 .await?;
             print_change_set(ctx, &set);
             Ok(ExitCode::SUCCESS)
@@ -132,24 +152,21 @@ pub async fn run(cmd: CatalogCommand, ctx: &Ctx) -> anyhow::Result<ExitCode> {
             dry_run,
         } => {
             let platform = ctx.platform().await?;
-            let text = std::fs::read_to_string(&file)
-                .with_context(|| format!("cannot read {}", file.display()))?;
-            let loaded = platform
+            let text = std::fs::read_to_string(&file).map_err(|source| Error::Io {
+                path: file.display().to_string(),
+                source,
+            })?;
+            let validated = platform
                 .catalog()
-                .validate_text(&file.display().to_string(), &text);
-            if loaded.has_errors() {
-                return Err(Error::Invalid {
-                    diagnostics: loaded.diagnostics,
-                }
-                .into());
-            }
-            let [one] = loaded.entities.as_slice() else {
+                .validate_text(&file.display().to_string(), &text)
+                .into_validated()?;
+            let [one] = validated.entities() else {
                 return Err(Error::invalid(Diagnostic::error(
                     "",
                     format!(
                         "{} holds {} entities; upsert takes exactly one (use `catalog import` for many)",
                         file.display(),
-                        loaded.entities.len()
+                        validated.entities().len()
                     ),
                 ))
                 .into());
@@ -187,42 +204,68 @@ pub async fn run(cmd: CatalogCommand, ctx: &Ctx) -> anyhow::Result<ExitCode> {
             order,
             limit,
             cursor,
+            all,
         } => {
-            let filter = match predicate {
-                Some(p) => {
-                    let v: Value = serde_json::from_str(&p).map_err(|e| {
-                        Error::invalid(Diagnostic::error(
-                            "--predicate",
-                            format!("not valid JSON: {e}"),
-                        ))
-                    })?;
-                    Some(parse_predicate(&v).map_err(Error::invalid)?)
-                }
-                None => parse_filters(&filters).map_err(Error::invalid)?,
-            };
-            let query = Query {
-                filter,
+            let spec = QuerySpec {
+                filter: filters,
+                predicate: predicate_json(predicate)?,
                 fields,
-                order: order.iter().map(|o| Order::parse(o)).collect(),
-                limit: Some(limit),
+                order,
+                limit,
                 cursor,
-                ..Query::default()
+                ..QuerySpec::default()
             };
+            // Refuse a bad filter before opening (or creating) a store.
+            spec.build()?;
             let platform = ctx.platform().await?;
-            let page = platform.catalog().query(&query).await?;
-            print_page(ctx, &page, &query.fields);
+            if all {
+                let mut items = platform.catalog().query_all(&spec);
+                let mut rows = Vec::new();
+                while let Some(item) = items.next().await {
+                    let item = item?;
+                    if ctx.json() {
+                        print_json_line(&item);
+                    } else {
+                        rows.push(item);
+                    }
+                }
+                if !ctx.json() {
+                    let total = rows.len() as u64;
+                    print_page(
+                        ctx,
+                        &Page {
+                            items: rows,
+                            next_cursor: None,
+                            total,
+                        },
+                        &spec.fields,
+                    );
+                }
+            } else {
+                let page = platform.catalog().query(&spec).await?;
+                print_page(ctx, &page, &spec.fields);
+            }
             Ok(ExitCode::SUCCESS)
         }
         CatalogCommand::Search { text, limit } => {
             let platform = ctx.platform().await?;
-            let page = platform.catalog().search(&text, Some(limit)).await?;
+            let page = platform.catalog().search(&text, limit).await?;
             print_page(ctx, &page, &[]);
             Ok(ExitCode::SUCCESS)
         }
-        CatalogCommand::Facets { field, filter } => {
-            let filter = parse_filters(&filter).map_err(Error::invalid)?;
+        CatalogCommand::Facets {
+            field,
+            filter,
+            predicate,
+        } => {
+            let spec = QuerySpec {
+                filter,
+                predicate: predicate_json(predicate)?,
+                ..QuerySpec::default()
+            };
+            spec.build()?;
             let platform = ctx.platform().await?;
-            let facets = platform.catalog().facets(&field, filter.as_ref()).await?;
+            let facets = platform.catalog().facets(&field, &spec).await?;
             if ctx.json() {
                 print_json(&serde_json::json!({ "field": field, "facets": facets }));
             } else {
@@ -243,7 +286,10 @@ pub async fn run(cmd: CatalogCommand, ctx: &Ctx) -> anyhow::Result<ExitCode> {
             depth,
             traversal,
         } => {
-            let traversal = Traversal::parse(&traversal)?;
+            let traversal = match traversal {
+                Some(t) => Traversal::parse(&t)?,
+                None => Traversal::default(),
+            };
             let platform = ctx.platform().await?;
             let graph = platform
                 .catalog()
@@ -274,7 +320,7 @@ struct ValidationRecord {
 
 fn validation_records(loaded: &Loaded) -> Vec<ValidationRecord> {
     let mut records: BTreeMap<(String, usize), ValidationRecord> = BTreeMap::new();
-    for s in &loaded.entities {
+    for s in loaded.entities() {
         records.insert(
             (s.source.file.clone(), s.source.document),
             ValidationRecord {
@@ -288,7 +334,7 @@ fn validation_records(loaded: &Loaded) -> Vec<ValidationRecord> {
             },
         );
     }
-    for d in &loaded.diagnostics {
+    for d in loaded.diagnostics() {
         let loc = d.location.clone().unwrap_or_default();
         let rec = records
             .entry((loc.file.clone(), loc.document))
@@ -318,24 +364,23 @@ fn validation_records(loaded: &Loaded) -> Vec<ValidationRecord> {
 }
 
 fn validate(ctx: &Ctx, paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
-    let kinds = ctx.kinds()?;
-    let loaded = paved::platform::validate_paths(paths, &kinds, &Default::default());
+    let loaded = paved::validate(paths, &ctx.options)?;
     let errors = loaded.error_count();
     if ctx.json() {
         print_json(&validation_records(&loaded));
     } else {
-        print_diagnostics(&loaded.diagnostics);
+        print_diagnostics(loaded.diagnostics());
         if errors == 0 {
             println!(
                 "ok: {} entities in {} files are valid",
-                loaded.entities.len(),
-                loaded.files.len()
+                loaded.entities().len(),
+                loaded.files().len()
             );
         } else {
             eprintln!(
                 "error: {errors} problem{} in {} files",
                 if errors == 1 { "" } else { "s" },
-                loaded.files.len()
+                loaded.files().len()
             );
         }
     }
@@ -509,7 +554,7 @@ fn print_entity(e: &paved::Entity) {
     }
 }
 
-fn print_graph(g: &paved::graph::Graph) {
+fn print_graph(g: &Graph) {
     println!("{} ({:?}, depth {})", g.root, g.traversal, g.depth);
     let mut children: BTreeMap<&str, Vec<(&str, &str)>> = BTreeMap::new();
     for e in &g.edges {

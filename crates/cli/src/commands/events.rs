@@ -4,8 +4,6 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use paved::events::Received;
-
 use crate::output::Ctx;
 
 /// `paved events` subcommands.
@@ -35,7 +33,7 @@ pub async fn run(cmd: EventsCommand, ctx: &Ctx) -> anyhow::Result<ExitCode> {
         if count.is_some_and(|c| seen >= c) {
             return Ok(ExitCode::SUCCESS);
         }
-        let next = sub.recv();
+        let next = sub.next();
         let received = match deadline {
             Some(d) => match tokio::time::timeout_at(d, next).await {
                 Ok(r) => r,
@@ -44,12 +42,14 @@ pub async fn run(cmd: EventsCommand, ctx: &Ctx) -> anyhow::Result<ExitCode> {
             None => next.await,
         };
         match received {
-            Received::Event(e) => {
+            Ok(Some(e)) => {
                 println!("{}", serde_json::to_string(&e)?);
                 seen += 1;
             }
-            Received::Lagged(n) => eprintln!("warning: {n} events were dropped (too slow)"),
-            Received::Closed => return Ok(ExitCode::SUCCESS),
+            // The stream goes on after a gap: say so and keep watching.
+            Err(e) if e.code() == "LAGGED" => eprintln!("warning: {} ({})", e.chain(), e.code()),
+            Err(e) => return Err(e.into()),
+            Ok(None) => return Ok(ExitCode::SUCCESS),
         }
     }
 }

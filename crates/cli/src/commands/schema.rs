@@ -16,8 +16,9 @@ pub enum SchemaCommand {
 /// Run one `paved schema` subcommand.
 pub async fn run(cmd: SchemaCommand, ctx: &Ctx) -> anyhow::Result<ExitCode> {
     let SchemaCommand::Export { dir } = cmd;
-    let kinds = ctx.kinds()?;
-    let written = paved::model::schema::export(
+    // The kinds of the configuration file `paved::open` would read.
+    let kinds = ctx.options.load_config()?.kinds()?;
+    let written = paved::schema::export(
         &dir,
         &kinds,
         &[("paved-config", paved::Config::json_schema())],
