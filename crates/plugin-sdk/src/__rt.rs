@@ -27,9 +27,44 @@ pub mod wit {
                 import paved:plugin/guardrail-types@0.1.0;
             }
         "#,
-        path: "../../wit",
+        path: "wit",
         world: "paved:plugin-sdk/sdk",
         generate_all,
+    });
+}
+
+/// The `guardrail` world: its export trait, and the macro `export_guardrail!`
+/// invokes to export it from the plugin crate.
+#[allow(missing_docs, clippy::all, unsafe_code)]
+pub mod guardrail_world {
+    wit_bindgen::generate!({
+        path: "wit",
+        world: "paved:plugin/guardrail",
+        with: {
+            "paved:plugin/types@0.1.0": crate::__rt::wit::paved::plugin::types,
+            "paved:plugin/host@0.1.0": crate::__rt::wit::paved::plugin::host,
+            "paved:plugin/guardrail-types@0.1.0": crate::__rt::wit::paved::plugin::guardrail_types,
+        },
+        pub_export_macro: true,
+        export_macro_name: "__paved_export_guardrail_world",
+        default_bindings_module: "::paved_plugin_sdk::__rt::guardrail_world",
+    });
+}
+
+/// The `provider` world, likewise for `export_provider!`.
+#[allow(missing_docs, clippy::all, unsafe_code)]
+pub mod provider_world {
+    wit_bindgen::generate!({
+        path: "wit",
+        world: "paved:plugin/provider",
+        with: {
+            "paved:plugin/types@0.1.0": crate::__rt::wit::paved::plugin::types,
+            "paved:plugin/host@0.1.0": crate::__rt::wit::paved::plugin::host,
+            "paved:plugin/provider-types@0.1.0": crate::__rt::wit::paved::plugin::provider_types,
+        },
+        pub_export_macro: true,
+        export_macro_name: "__paved_export_provider_world",
+        default_bindings_module: "::paved_plugin_sdk::__rt::provider_world",
     });
 }
 

@@ -66,4 +66,4 @@ pub use schemars;
 pub use serde;
 pub use serde_json;
 
-include!(concat!(env!("OUT_DIR"), "/export_macros.rs"));
+mod export;

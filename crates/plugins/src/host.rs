@@ -150,7 +150,9 @@ impl PluginHost {
         let (component, outcome, bytes) = self.compile(&config).await?;
         let plugin = Plugin::new(self.runtime.clone(), config, component, outcome)?;
         let prepare_from = self.runtime.prepare.then_some(&*bytes);
-        WasmGuardrail::new(plugin, prepare_from).await
+        WasmGuardrail::new(plugin, prepare_from)
+            .await
+            .map_err(at_load)
     }
 
     /// Load a provider: compile, link against the `provider` world, check its
@@ -178,6 +180,23 @@ impl PluginHost {
     /// The engine (for benchmarks and inspection).
     pub fn engine(&self) -> &Engine {
         &self.runtime.engine
+    }
+}
+
+/// A failure while loading (`describe`, `validate-settings`) is a `Load`
+/// error with its cause first: a plugin that traps, times out, runs out of
+/// memory or answers garbage at load did not load. Refused settings and
+/// capabilities keep their own kinds.
+fn at_load(e: PluginError) -> PluginError {
+    match e {
+        PluginError::Trap { .. }
+        | PluginError::Timeout { .. }
+        | PluginError::OutOfMemory { .. }
+        | PluginError::BadOutput { .. } => PluginError::Load {
+            message: format!("{} (at load, {})", e.detail(), e.kind()),
+            plugin: e.plugin().to_owned(),
+        },
+        other => other,
     }
 }
 

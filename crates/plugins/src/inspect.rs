@@ -44,6 +44,53 @@ pub struct Inspection {
     pub describe: Option<Value>,
 }
 
+impl Inspection {
+    /// The human-readable report `paved plugin inspect` prints, with every
+    /// text the plugin chose (its `describe` answer, export and import
+    /// names) escaped for a terminal ([`crate::display`]): one line per
+    /// field, so a description cannot hide the lines after it (the
+    /// capabilities the plugin may try among them).
+    pub fn to_text(&self) -> String {
+        use crate::display::sanitize_line as line;
+        use std::fmt::Write as _;
+        let mut out = String::new();
+        let world = self
+            .world
+            .map(|k| k.to_string())
+            .unwrap_or_else(|| "none (not a paved plugin)".into());
+        let path = self.path.display().to_string();
+        let _ = writeln!(out, "{}  ({} bytes)", line(&path), self.size_bytes);
+        let _ = writeln!(out, "world:    {world}");
+        let version = self.version.as_deref().unwrap_or("?");
+        let _ = writeln!(out, "version:  paved:plugin@{}", line(version));
+        if let Some(d) = &self.describe {
+            let field = |k: &str| d[k].as_str().unwrap_or("?").to_owned();
+            let _ = writeln!(
+                out,
+                "plugin:   {} {} - {}",
+                line(&field("name")),
+                line(&field("version")),
+                line(d["description"].as_str().unwrap_or(""))
+            );
+        }
+        let _ = writeln!(out, "exports:");
+        for e in &self.exports {
+            let _ = writeln!(out, "  {}", line(e));
+        }
+        let _ = writeln!(out, "imports:");
+        for i in &self.imports {
+            let _ = writeln!(out, "  {}", line(i));
+        }
+        // JSON text escapes control characters; bidi marks are escaped here.
+        let declared = serde_json::to_string(&self.declared_capabilities).unwrap_or_default();
+        let _ = writeln!(out, "capabilities it asks for: {}", line(&declared));
+        for c in &self.implied_capabilities {
+            let _ = writeln!(out, "  may try: {c}");
+        }
+        out
+    }
+}
+
 fn names(item: &ComponentItem, engine: &wasmtime::Engine, prefix: &str, out: &mut Vec<String>) {
     match item {
         ComponentItem::ComponentInstance(inst) => {
@@ -311,6 +358,31 @@ mod tests {
                 .unwrap_err()
                 .contains("rx")
         );
+    }
+
+    #[test]
+    fn the_text_report_escapes_what_the_plugin_chose() {
+        let i = Inspection {
+            path: "evil.wasm".into(),
+            size_bytes: 1,
+            world: Some(PluginKind::Guardrail),
+            version: Some("0.1.0".into()),
+            exports: vec!["paved:plugin/guardrail-api@0.1.0#review".into()],
+            imports: vec![],
+            declared_capabilities: vec![Capability::Secret("\u{202e}x".into())],
+            implied_capabilities: vec!["files (only granted directories are visible)".into()],
+            describe: Some(serde_json::json!({
+                "name": "evil", "version": "1",
+                "description": "fine\n\x1b[8m\x1b]0;pwned\x07hidden\r"
+            })),
+        };
+        let text = i.to_text();
+        assert!(!text.contains('\x1b') && !text.contains('\r') && !text.contains('\u{202e}'));
+        assert!(text.contains("fine\\n\\u{1b}[8m"), "{text}");
+        // the description stays on its line; what follows is still shown
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[3].starts_with("plugin:   evil 1 - fine"), "{text}");
+        assert!(lines.last().unwrap().contains("may try: files"), "{text}");
     }
 
     #[test]

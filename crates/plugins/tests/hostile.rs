@@ -3,8 +3,11 @@
 //! 100 MB, panics, opens a file and a socket it was not granted, and spams
 //! host calls; plus a component of the wrong world. Each call must end in its
 //! typed error within its deadline plus slack (a hang would fail the test, it
-//! is not a performance threshold), the next normal call must succeed, and
-//! 1,000 hostile calls in a row must leave resident memory flat.
+//! is not a performance threshold), and the next normal call must succeed.
+//! The second line of defence (host resources, output budget, sticky
+//! denials, escapes, links, lookups) is in `hostile_second_line.rs`; 1,000
+//! hostile calls mixed with good ones, with descriptors, threads and memory
+//! measured, in `hostile_soak.rs`.
 
 mod common;
 
@@ -214,68 +217,4 @@ async fn a_guest_that_waits_forever_in_a_short_deadline_is_stopped_in_time() {
     let (kind, msg) = provoke(&rule, json!({"mode": "loop"}), Duration::from_millis(50)).await;
     assert_eq!(kind, PluginErrorKind::Timeout, "{msg}");
     assert!(msg.contains("deadline 50 ms"), "{msg}");
-}
-
-fn rss_bytes() -> u64 {
-    let statm = std::fs::read_to_string("/proc/self/statm").unwrap();
-    let pages: u64 = statm.split_whitespace().nth(1).unwrap().parse().unwrap();
-    pages * 4096
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_thousand_hostile_calls_leave_resident_memory_flat() {
-    let host = PluginHost::builder().build().unwrap();
-    let rule = hostile(
-        &host,
-        Limits {
-            timeout_ms: Some(10),
-            ..Default::default()
-        },
-    )
-    .await;
-    let modes = [
-        json!({"mode": "loop"}),
-        json!({"mode": "memory"}),
-        json!({"mode": "recursion"}),
-        json!({"mode": "panic"}),
-        json!({"mode": "file"}),
-        json!({"mode": "socket"}),
-        json!({"mode": "host-calls"}),
-        json!({"mode": "big-output", "bytes": 8 << 20}),
-    ];
-    // warm up: every path a few times, so allocator pools and caches exist
-    for _ in 0..4 {
-        for m in &modes {
-            rule.review_change(&change(), Some(m)).await.unwrap_err();
-        }
-    }
-    let before = rss_bytes();
-    let start = Instant::now();
-    for m in &modes {
-        let group = rss_bytes();
-        for _ in 0..125 {
-            let err = rule.review_change(&change(), Some(m)).await.unwrap_err();
-            assert_ne!(err.kind(), PluginErrorKind::Guest, "{err}");
-        }
-        println!(
-            "  {:<11} x125: RSS {:+.1} MiB",
-            m["mode"].as_str().unwrap(),
-            (rss_bytes() as f64 - group as f64) / 1048576.0
-        );
-    }
-    let elapsed = start.elapsed();
-    let after = rss_bytes();
-    let growth = after.saturating_sub(before);
-    println!(
-        "RSS before {:.1} MiB, after 1000 hostile calls {:.1} MiB (growth {:.1} MiB) in {elapsed:?}",
-        before as f64 / 1048576.0,
-        after as f64 / 1048576.0,
-        growth as f64 / 1048576.0
-    );
-    assert!(growth < 64 << 20, "resident memory grew by {growth} bytes");
-    let ok = rule
-        .review_change(&change(), Some(&json!({"mode": "ok"})))
-        .await
-        .unwrap();
-    assert_eq!(ok.verdict, Verdict::Allow);
 }

@@ -171,7 +171,11 @@ async fn the_output_budget_counts_every_item_the_error_and_the_log() {
     // a guest's own error message is held to the same budget
     let (kind, msg) = fails(&rule, json!({"mode": "big-error", "bytes": 8 << 20})).await;
     assert_eq!(kind, PluginErrorKind::BadOutput, "{msg}");
-    assert!(msg.len() < 4096, "the error is not the 8 MB message: {}", msg.len());
+    assert!(
+        msg.len() < 4096,
+        "the error is not the 8 MB message: {}",
+        msg.len()
+    );
 
     // so are its log lines: 100 x 64 KiB
     let (kind, msg) = fails(&rule, json!({"mode": "log-flood"})).await;
@@ -180,10 +184,7 @@ async fn the_output_budget_counts_every_item_the_error_and_the_log() {
 
     // a few violations and a few log lines are fine
     let r = rule
-        .review_change(
-            &change(),
-            Some(&json!({"mode": "violations", "n": 100})),
-        )
+        .review_change(&change(), Some(&json!({"mode": "violations", "n": 100})))
         .await
         .unwrap();
     assert_eq!(r.violations.len(), 100);
@@ -235,7 +236,11 @@ async fn links_in_a_writable_grant_cannot_point_outside_it() {
             json!({"mode": mode, "path": "/rw", "target": target}),
         )
         .await;
-        assert_eq!(kind, PluginErrorKind::CapabilityDenied, "{mode} {target}: {msg}");
+        assert_eq!(
+            kind,
+            PluginErrorKind::CapabilityDenied,
+            "{mode} {target}: {msg}"
+        );
         assert!(
             std::fs::symlink_metadata(rw.path().join("link")).is_err(),
             "{mode} {target}: a link was left in the granted directory"
@@ -280,6 +285,33 @@ async fn out_of_range_limits_are_refused_at_load() {
     }
 }
 
+#[tokio::test]
+async fn a_plugin_that_fails_at_load_is_a_load_error_with_its_cause_first() {
+    let host = PluginHost::builder().build().unwrap();
+    let err = host
+        .load_guardrail(
+            PluginConfig::new("hostile", plugin_wasm("hostile"), PluginKind::Guardrail)
+                .settings(json!({"mode": "load-panic"})),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), PluginErrorKind::Load, "{err}");
+    let core: paved_core::Error = err.into();
+    let paved_core::Error::Plugin { kind, message, .. } = &core else {
+        panic!("{core:?}")
+    };
+    assert_eq!(*kind, PluginErrorKind::Load);
+    let first_line = message.lines().next().unwrap_or_default();
+    assert!(
+        first_line.contains("unreachable"),
+        "the cause first: {message}"
+    );
+    assert!(
+        message.contains("hostile plugin panics at load"),
+        "{message}"
+    );
+}
+
 /// Collects what `tracing` prints.
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
@@ -319,7 +351,10 @@ async fn what_the_host_logs_for_a_guest_reaches_no_terminal_raw() {
     assert!(shown.contains("\\u{1b}[2J"), "{shown}");
 
     let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    assert!(text.contains("ok: all checks passed"), "the log line: {text}");
+    assert!(
+        text.contains("ok: all checks passed"),
+        "the log line: {text}"
+    );
     assert!(
         !text.contains('\x1b') && !text.contains('\u{202e}') && !text.contains('\r'),
         "raw control characters reached the log: {text:?}"

@@ -44,15 +44,22 @@ async fn python_guardrail_reviews_through_the_host() {
     let rule = host.load_guardrail(cfg()).await.unwrap();
     assert_eq!(rule.info().name, "require-lifecycle");
 
-    // A host that prepares guardrails loads it too, prepared or not (a
-    // component wizer cannot snapshot runs unprepared), with the same answers.
+    // A host that prepares guardrails prepares it (componentize-py's
+    // component is one wizer can snapshot), with the same answers.
     let preparing = PluginHost::builder()
         .cache_dir(cache.path())
         .prepare_guardrails(true)
         .build()
         .unwrap();
     let prepared = preparing.load_guardrail(cfg()).await.unwrap();
-    println!("python guardrail prepared: {:?}", prepared.prepared());
+    assert!(
+        prepared.prepared().is_some(),
+        "the Python guardrail was not prepared (see the log for why)"
+    );
+    assert!(
+        rule.prepared().is_none(),
+        "a host that does not prepare did"
+    );
 
     for rule in [&rule, &prepared] {
         let ok = rule.review(&change("production"), None).await.unwrap();

@@ -81,8 +81,11 @@ impl Guardrail for Hostile {
     type Settings = Settings;
     const DESCRIPTION: &'static str = "Misbehaves on purpose (host tests only)";
 
-    fn check_settings(_settings: &Settings) -> Result<(), Error> {
+    fn check_settings(settings: &Settings) -> Result<(), Error> {
         seen();
+        if settings.mode == "load-panic" {
+            panic!("hostile plugin panics at load");
+        }
         Ok(())
     }
 

@@ -1,5 +1,8 @@
-// Template for the export macros (see build.rs; `@WIT_DIR@` is replaced by the
-// absolute path of the `paved:plugin` WIT package).
+//! The export macros. The world bindings they need are generated once, in
+//! this crate, from its own copy of the WIT (`crates/plugin-sdk/wit`, kept
+//! equal to the repository's `wit/` by a test), with wit-bindgen's public
+//! export macros; a plugin crate only implements the exports and invokes
+//! them. So the SDK needs no path outside itself and can be published.
 
 /// Export a type implementing [`Guardrail`](crate::Guardrail) as the
 /// component's `paved:plugin/guardrail` world. Use it once, at the crate root:
@@ -13,17 +16,7 @@ macro_rules! export_guardrail {
         #[doc(hidden)]
         #[allow(clippy::all, unsafe_code, missing_docs)]
         mod __paved_guardrail_export {
-            ::paved_plugin_sdk::__rt::wit_bindgen::generate!({
-                path: "@WIT_DIR@",
-                world: "paved:plugin/guardrail",
-                runtime_path: "::paved_plugin_sdk::__rt::wit_bindgen::rt",
-                with: {
-                    "paved:plugin/types@0.1.0": ::paved_plugin_sdk::__rt::wit::paved::plugin::types,
-                    "paved:plugin/host@0.1.0": ::paved_plugin_sdk::__rt::wit::paved::plugin::host,
-                    "paved:plugin/guardrail-types@0.1.0": ::paved_plugin_sdk::__rt::wit::paved::plugin::guardrail_types,
-                },
-            });
-
+            use ::paved_plugin_sdk::__rt::guardrail_world::exports;
             use ::paved_plugin_sdk::__rt::wit::paved::plugin::{guardrail_types as gt, types as t};
 
             struct Export;
@@ -43,7 +36,9 @@ macro_rules! export_guardrail {
                 }
             }
 
-            export!(Export);
+            ::paved_plugin_sdk::__rt::guardrail_world::__paved_export_guardrail_world!(
+                Export with_types_in ::paved_plugin_sdk::__rt::guardrail_world
+            );
         }
         #[doc(hidden)]
         type __PavedGuardrail = $ty;
@@ -62,17 +57,7 @@ macro_rules! export_provider {
         #[doc(hidden)]
         #[allow(clippy::all, unsafe_code, missing_docs)]
         mod __paved_provider_export {
-            ::paved_plugin_sdk::__rt::wit_bindgen::generate!({
-                path: "@WIT_DIR@",
-                world: "paved:plugin/provider",
-                runtime_path: "::paved_plugin_sdk::__rt::wit_bindgen::rt",
-                with: {
-                    "paved:plugin/types@0.1.0": ::paved_plugin_sdk::__rt::wit::paved::plugin::types,
-                    "paved:plugin/host@0.1.0": ::paved_plugin_sdk::__rt::wit::paved::plugin::host,
-                    "paved:plugin/provider-types@0.1.0": ::paved_plugin_sdk::__rt::wit::paved::plugin::provider_types,
-                },
-            });
-
+            use ::paved_plugin_sdk::__rt::provider_world::exports;
             use ::paved_plugin_sdk::__rt::wit::paved::plugin::{provider_types as pt, types as t};
             use ::paved_plugin_sdk::__rt as rt;
             type P = super::__PavedProvider;
@@ -103,7 +88,9 @@ macro_rules! export_provider {
                 }
             }
 
-            export!(Export);
+            ::paved_plugin_sdk::__rt::provider_world::__paved_export_provider_world!(
+                Export with_types_in ::paved_plugin_sdk::__rt::provider_world
+            );
         }
         #[doc(hidden)]
         type __PavedProvider = $ty;
