@@ -95,8 +95,7 @@ impl PyEntity {
     /// `metadata.namespace`, `default` when absent.
     #[getter]
     fn namespace(&self) -> &str {
-        self.str_at("metadata", "namespace")
-            .unwrap_or("default")
+        self.str_at("metadata", "namespace").unwrap_or("default")
     }
 
     /// The entity ref `kind:namespace/name` (case as written).
@@ -207,7 +206,10 @@ pub(crate) struct PyRelation {
 
 impl PyRelation {
     fn field(&self, key: &str) -> &str {
-        self.inner.get(key).and_then(Value::as_str).unwrap_or_default()
+        self.inner
+            .get(key)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
     }
 }
 
@@ -231,7 +233,11 @@ impl PyRelation {
     }
 
     fn __repr__(&self) -> String {
-        format!("<Relation {} {}>", self.field("type"), self.field("targetRef"))
+        format!(
+            "<Relation {} {}>",
+            self.field("type"),
+            self.field("targetRef")
+        )
     }
 }
 

@@ -291,7 +291,11 @@ fn check_plugin<'py>(
     if let Some(name) = name {
         entry.insert("name".into(), Value::String(name));
     }
-    for (key, value) in [("settings", settings), ("grants", grants), ("limits", limits)] {
+    for (key, value) in [
+        ("settings", settings),
+        ("grants", grants),
+        ("limits", limits),
+    ] {
         if let Some(v) = value.filter(|v| !v.is_none()) {
             entry.insert(key.into(), convert::to_json(v, key)?);
         }
