@@ -10,11 +10,9 @@
 //
 //   node build.mjs [--release] [--out DIR] [-- <cargo args>]
 //
-// The cargo args default to `build -p paved-node`. test.sh passes
-// `build --workspace --all-targets`, which resolves features as the test
-// command's `cargo test --workspace` does, so the addon reuses everything that
-// build compiled and nothing is compiled twice. (`napi build` would pass `--target`, which puts
-// every dependency in a second build tree.) Type definitions come from
+// The cargo args default to `build -p paved-node` (what test.sh builds).
+// (`napi build` would pass `--target`, which puts every dependency in a
+// second build tree.) Type definitions come from
 // napi-derive at compile time (NAPI_TYPE_DEF_TMP_FOLDER); NAPI_FORCE_BUILD_*
 // makes cargo recompile this crate, and only this crate, so they are written.
 

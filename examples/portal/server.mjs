@@ -4,8 +4,9 @@
 //   node server.mjs [--port 3000] [--host 127.0.0.1] [--store URL | --config paved.yaml]
 //                   [--import PATH | --no-import] [--poll-ms 1000]
 //
-// With no --store/--config it opens the embedded default, the SQLite file
-// .paved/paved.db under the working directory. When that catalogue is empty it
+// With no --store/--config, open() resolves them as every front does
+// ($PAVED_STORE, $PAVED_CONFIG, ./paved.yaml, else the SQLite file
+// .paved/paved.db under the working directory). When that catalogue is empty it
 // imports --import (default: the example catalogue, ../catalog) first.
 
 import { existsSync } from 'node:fs'
@@ -23,7 +24,7 @@ const { values: args } = parseArgs({
   options: {
     port: { type: 'string', default: process.env.PORT || '3000' },
     host: { type: 'string', default: process.env.HOST || '127.0.0.1' },
-    store: { type: 'string', default: process.env.PAVED_STORE },
+    store: { type: 'string' },
     config: { type: 'string' },
     import: { type: 'string', default: path.join(HERE, '..', 'catalog') },
     'no-import': { type: 'boolean', default: false },
@@ -42,7 +43,7 @@ const platform = await open({ store: args.store, config: args.config })
 if (!args['no-import']) {
   const { total } = await platform.catalog.query({ limit: 1, fields: ['kind'] })
   if (total === 0 && existsSync(args.import)) {
-    const set = await platform.catalog.import([args.import], { actor: 'portal' })
+    const set = await platform.catalog.import([args.import], { actor: 'component:default/portal' })
     console.log(`imported ${set.changes.length} entities from ${args.import}`)
   }
 }

@@ -38,14 +38,23 @@ describe('validation (no store needed)', () => {
     writeFileSync(path.join(dir, 'broken.yaml'), BROKEN)
   })
 
+  it('paved.validate() needs no store: the same report, with the kinds of a config file', async () => {
+    const report = await paved.validate([path.join(dir, 'broken.yaml')])
+    assert.equal(report.ok, false)
+    assert.deepEqual(report.entities.map((e) => e.entity.metadata.name), ['good-one'])
+    assert.deepEqual(report, await platform.catalog.validate([path.join(dir, 'broken.yaml')]))
+    const err = await rejectsWith(assert, paved.validate([dir], { config: path.join(dir, 'missing.yaml') }), 'IO')
+    assert.equal(err.details.path, path.join(dir, 'missing.yaml'))
+  })
+
   it('validate() reads the example catalogue: every entity, no error', async () => {
     const report = await platform.catalog.validate([EXAMPLE_CATALOG])
     assert.equal(report.ok, true)
     assert.equal(report.entities.length, 55)
     assert.ok(report.files.some((f) => f.endsWith('payments.yaml')))
     const checkout = report.entities.find((e) => e.entity.metadata.name === 'checkout-service')
-    assert.match(checkout.file, /payments\.yaml$/)
-    assert.ok(checkout.line > 1)
+    assert.match(checkout.source.file, /payments\.yaml$/)
+    assert.ok(checkout.source.line > 1)
   })
 
   it('validate() reports file, line and JSON path of each problem', async () => {
@@ -54,9 +63,9 @@ describe('validation (no store needed)', () => {
     assert.deepEqual(report.entities.map((e) => e.entity.metadata.name), ['good-one'])
     const [d] = report.diagnostics.filter((x) => x.severity === 'error')
     assert.equal(d.path, 'spec.lifecycle')
-    assert.match(d.file, /broken\.yaml$/)
-    assert.equal(d.line, 16)
-    assert.equal(d.document, 1)
+    assert.match(d.location.file, /broken\.yaml$/)
+    assert.equal(d.location.line, 16)
+    assert.equal(d.location.document, 1)
     assert.equal(d.entity, 'component:default/broken-one')
     assert.match(d.message, /number 42/)
   })
@@ -64,10 +73,10 @@ describe('validation (no store needed)', () => {
   it('validateText() names the given file', async () => {
     const report = await platform.catalog.validateText(BROKEN, 'upload.yaml')
     assert.equal(report.ok, false)
-    assert.equal(report.diagnostics.find((x) => x.severity === 'error').file, 'upload.yaml')
+    assert.equal(report.diagnostics.find((x) => x.severity === 'error').location.file, 'upload.yaml')
     const unnamed = await platform.catalog.validateText('kind: [')
     assert.equal(unnamed.ok, false)
-    assert.equal(unnamed.diagnostics[0].file, '<inline>')
+    assert.equal(unnamed.diagnostics[0].location.file, '<inline>')
   })
 
   it('validateValues() checks objects', async () => {
@@ -118,8 +127,8 @@ for (const kind of STORES) {
       const err = await rejectsWith(assert, catalog.import([dir]), 'VALIDATION')
       const [d] = err.details.diagnostics
       assert.equal(d.path, 'spec.lifecycle')
-      assert.equal(d.line, 16)
-      assert.match(d.file, /broken\.yaml$/)
+      assert.equal(d.location.line, 16)
+      assert.match(d.location.file, /broken\.yaml$/)
       await rejectsWith(assert, catalog.get('component:default/good-one'), 'NOT_FOUND')
     })
 
@@ -231,6 +240,16 @@ for (const kind of STORES) {
       assert.equal(seen.length, total)
       assert.equal(new Set(seen).size, total)
       assert.equal(pages, Math.ceil(total / 7))
+    })
+
+    it('queryAll() yields every match across pages, once each', async () => {
+      const { total } = await catalog.query({ filter: 'kind=component', limit: 1 })
+      const names = []
+      for await (const e of catalog.queryAll({ filter: 'kind=component', fields: ['metadata.name'], limit: 4 })) names.push(e.metadata.name)
+      assert.equal(names.length, total)
+      assert.equal(new Set(names).size, total)
+      const stream = catalog.queryAll({ predicate: { $nope: [] } })
+      await rejectsWith(assert, stream.recv(), 'VALIDATION')
     })
 
     it('query() rejects a bad filter or cursor (VALIDATION)', async () => {

@@ -27,6 +27,20 @@ describe('open()', () => {
     assert.ok(existsSync(path.join(dir, '.paved', 'paved.db')))
   })
 
+  it('resolves the store from $PAVED_STORE and the actor from the options, in core', () => {
+    const dir = tmp()
+    const out = execFileSync(
+      process.execPath,
+      ['-e', `require(${JSON.stringify(PACKAGE_DIR)}).open({ actor: 'user:default/ada' }).then((p) => console.log(p.storeDescription, p.actor))`],
+      { cwd: dir, encoding: 'utf8', env: { ...process.env, PAVED_STORE: `sqlite:${path.join(dir, 'env.db')}` } },
+    )
+    assert.equal(out.trim(), `sqlite:${path.join(dir, 'env.db')} user:default/ada`)
+  })
+
+  it('an actor that is not an entity ref with a kind is VALIDATION', async () => {
+    await rejectsWith(assert, paved.open({ store: 'sqlite::memory:', actor: 'portal' }), 'VALIDATION')
+  })
+
   it('a SQLite file keeps the catalogue between opens', async () => {
     const store = STORES[0].create()
     try {
@@ -84,8 +98,8 @@ kinds:
     writeFileSync(file, 'store: "sqlite::memory:"\nkinds:\n  - kind: X\n    apiVersion: [a/v1]\n    schema: {}\n')
     const err = await rejectsWith(assert, paved.open({ config: file }), 'VALIDATION')
     const [d] = err.details.diagnostics
-    assert.equal(d.file, file)
-    assert.ok(d.line >= 3, JSON.stringify(d))
+    assert.equal(d.location.file, file)
+    assert.ok(d.location.line >= 3, JSON.stringify(d))
     assert.match(d.path, /kinds\[0\]/)
     assert.match(err.message, /apiVersion/)
   })
@@ -93,8 +107,7 @@ kinds:
   it('a missing config file is IO with its path', async () => {
     const missing = path.join(tmp(), 'nope.yaml')
     const err = await rejectsWith(assert, paved.open({ config: missing }), 'IO')
-    assert.equal(err.details.path, missing)
-    assert.equal(err.details.kind, 'NotFound')
+    assert.deepEqual(err.details, { path: missing })
   })
 
   it('a store URL that is not one is VALIDATION', async () => {

@@ -1,21 +1,25 @@
 // Compiled by `tsc --noEmit` in test.sh: the declarations are valid, and code
 // written against them the way the README shows type-checks (and misuse does not).
-import { open, openPluginHost, PavedError, type Entity, type Event, type ChangeSet, type Page, type Review } from '../index.js'
+import { open, validate, inspectPlugin, checkPlugin, surface, PavedError, type Entity, type Event, type ChangeSet, type Page, type Review } from '../index.js'
 
 export async function example(): Promise<void> {
-  const platform = await open({ store: 'sqlite::memory:' })
+  const platform = await open({ store: 'sqlite::memory:', actor: 'user:default/ada', plugins: [{ path: 'naming.wasm', kind: 'guardrail', settings: { patterns: {} }, grants: { catalogue: true }, limits: { timeoutMs: 500 } }] })
   const set: ChangeSet = await platform.catalog.import(['examples/catalog'], { dryRun: true, actor: 'user:default/ada' })
   const created: number = set.changes.filter((c) => c.outcome === 'created').length
   const page: Page = await platform.catalog.query({ filter: 'kind=component', fields: ['metadata.name'], limit: 10 })
   const first: Entity | undefined = page.items[0]
   const name: string | undefined = first?.metadata.name
+  for await (const e of platform.catalog.queryAll({ predicate: { kind: 'component' } })) {
+    const n: string = e.metadata.name
+    void n
+  }
   const entity = await platform.catalog.get('component:default/checkout-service')
   const owner: unknown = entity.spec?.owner
   try {
     await platform.catalog.upsert(entity, { etag: entity.metadata.etag })
   } catch (err) {
     if (err instanceof PavedError && err.code === 'CONFLICT') {
-      const found: string | null | undefined = err.details.found
+      const found: unknown = err.details.found
       void found
     }
   }
@@ -29,16 +33,16 @@ export async function example(): Promise<void> {
   const graph = await platform.catalog.graph('component:default/checkout-service', { traversal: 'dependents', depth: 2 })
   const records = await platform.audit.list({ after: 0, limit: 10 })
   const report = await platform.audit.verify()
-  void [created, name, owner, facets[0]?.count, graph.edges[0]?.type, records[0]?.hash, report.ok]
+  const files = await validate(['examples/catalog'], { config: 'paved.yaml' })
+  void [created, name, owner, facets[0]?.count, graph.edges[0]?.type, records[0]?.hash, report.ok, files.ok, surface()[0]?.node]
 
-  const host = await openPluginHost({ cacheDir: '/tmp/cache' })
-  const guardrail = await host.loadGuardrail('naming.wasm', { settings: { patterns: {} }, grants: { catalogue: true }, limits: { timeoutMs: 500 } })
-  const review: Review = await guardrail.review({ subject: { entity: 'component:default/x' }, operation: 'create', after: entity })
+  const review: Review = await platform.plugins.review('naming', { subject: { entity: 'component:default/x' }, operation: 'create', after: entity })
   const denied: boolean = review.verdict === 'deny'
-  const inspection = await host.inspect('naming.wasm')
-  void [denied, inspection.world, guardrail.info.capabilities]
+  const inspection = await inspectPlugin('naming.wasm')
+  const info = await checkPlugin('naming.wasm', { settings: { patterns: {} } })
+  void [denied, inspection.world, info.kind, platform.plugins.list()[0]?.name]
   // @ts-expect-error: not an operation
-  await guardrail.review({ subject: { entity: 'x' }, operation: 'explode' })
+  await platform.plugins.review('naming', { subject: { entity: 'x' }, operation: 'explode' })
 
   // @ts-expect-error: entityRef must be a string
   await platform.catalog.get(42)

@@ -10,8 +10,6 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use paved::{Platform, StoreSpec};
-
 const REF: &str = "component:default/checkout-service";
 
 #[tokio::main]
@@ -21,7 +19,7 @@ async fn main() -> paved::Result<()> {
         .and_then(|s| s.parse().ok())
         .unwrap_or(20_000);
     let catalog_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/catalog");
-    let platform = Platform::builder().store(StoreSpec::Memory).build().await?;
+    let platform = paved::open(paved::OpenOptions::default().store("sqlite::memory:")).await?;
     platform
         .catalog()
         .import(&[catalog_dir], &Default::default())

@@ -1,8 +1,12 @@
-//! The audit log ([`paved::audit`]): records and the chain check as JS objects.
+//! The audit log ([`paved::Audit`]): `platform.audit`, its records and the
+//! chain check as JS objects.
 
+use napi::Env;
+use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use serde_json::Value;
 
+use crate::error::{count, promise};
 use crate::query::number;
 
 /// One record of the append-only, hash-chained audit log.
@@ -14,7 +18,7 @@ pub struct AuditRecord {
     /// RFC 3339 UTC time with microseconds.
     pub at: String,
     pub actor: String,
-    /// e.g. `entity.create`, `entity.update`, `entity.delete`.
+    /// e.g. `entity.create`, `entity.update`, `entity.delete`, `resource.apply`.
     pub action: String,
     /// What it is about, e.g. an entity ref.
     pub subject: String,
@@ -25,8 +29,8 @@ pub struct AuditRecord {
     pub hash: String,
 }
 
-impl From<paved::audit::AuditRecord> for AuditRecord {
-    fn from(r: paved::audit::AuditRecord) -> Self {
+impl From<paved::AuditRecord> for AuditRecord {
+    fn from(r: paved::AuditRecord) -> Self {
         Self {
             seq: number(r.seq),
             at: r.at,
@@ -40,14 +44,18 @@ impl From<paved::audit::AuditRecord> for AuditRecord {
     }
 }
 
+fn records(list: Vec<paved::AuditRecord>) -> Vec<AuditRecord> {
+    list.into_iter().map(AuditRecord::from).collect()
+}
+
 /// Which records to list.
 #[napi(object)]
 #[derive(Debug, Clone, Default)]
 pub struct AuditListOptions {
     /// Only records with `seq` greater than this (default 0: from the start).
-    pub after: Option<i64>,
+    pub after: Option<f64>,
     /// At most this many (default 100).
-    pub limit: Option<u32>,
+    pub limit: Option<f64>,
 }
 
 /// How many records to return.
@@ -55,11 +63,8 @@ pub struct AuditListOptions {
 #[derive(Debug, Clone, Default)]
 pub struct AuditLimitOptions {
     /// At most this many (default 100).
-    pub limit: Option<u32>,
+    pub limit: Option<f64>,
 }
-
-/// Records returned when no `limit` is given.
-pub const DEFAULT_LIMIT: u32 = 100;
 
 /// Where and why the chain breaks.
 #[napi(object)]
@@ -83,8 +88,8 @@ pub struct VerifyReport {
     pub broken: Option<ChainBreak>,
 }
 
-impl From<paved::audit::VerifyReport> for VerifyReport {
-    fn from(r: paved::audit::VerifyReport) -> Self {
+impl From<paved::VerifyReport> for VerifyReport {
+    fn from(r: paved::VerifyReport) -> Self {
         Self {
             ok: r.broken.is_none(),
             checked: number(r.checked),
@@ -94,5 +99,53 @@ impl From<paved::audit::VerifyReport> for VerifyReport {
                 reason: b.reason,
             }),
         }
+    }
+}
+
+/// The audit log of a platform (`platform.audit`).
+#[napi]
+pub struct Audit {
+    pub(crate) inner: paved::Audit,
+}
+
+#[napi]
+impl Audit {
+    /// Records with `seq` greater than `after`, oldest first.
+    #[napi]
+    pub fn list(
+        &self,
+        env: &Env,
+        options: Option<AuditListOptions>,
+    ) -> Result<AsyncBlock<Vec<AuditRecord>>> {
+        let audit = self.inner.clone();
+        let options = options.unwrap_or_default();
+        promise(env, async move {
+            let after = count("after", options.after)?.unwrap_or_default() as u64;
+            let limit = count("limit", options.limit)?;
+            Ok(records(audit.list(after, limit).await?))
+        })
+    }
+
+    /// Records about one entity, newest first.
+    #[napi]
+    pub fn for_entity(
+        &self,
+        env: &Env,
+        entity_ref: String,
+        options: Option<AuditLimitOptions>,
+    ) -> Result<AsyncBlock<Vec<AuditRecord>>> {
+        let audit = self.inner.clone();
+        let limit = options.unwrap_or_default().limit;
+        promise(env, async move {
+            let limit = count("limit", limit)?;
+            Ok(records(audit.for_entity(&entity_ref, limit).await?))
+        })
+    }
+
+    /// Check the whole hash chain.
+    #[napi]
+    pub fn verify(&self, env: &Env) -> Result<AsyncBlock<VerifyReport>> {
+        let audit = self.inner.clone();
+        promise(env, async move { Ok(audit.verify().await?.into()) })
     }
 }

@@ -1,35 +1,38 @@
-//! [`paved::Diagnostic`] as a plain JS object: one problem, where it is.
+//! [`paved::Diagnostic`] as a plain JS object: one problem, where it is. The
+//! same shape as `details.diagnostics` of a `VALIDATION` error (core's serde
+//! form), so a report and an error read alike.
 
 use napi_derive::napi;
-use serde::Serialize;
+
+/// Where a problem is in a source file.
+#[napi(object)]
+#[derive(Debug, Clone)]
+pub struct SourceLocation {
+    /// The file, as given (`<inline>` for text and values).
+    pub file: String,
+    /// 0-based index of the YAML document in a multi-document file.
+    pub document: u32,
+    /// 1-based line (0 when unknown).
+    pub line: u32,
+    /// 1-based column (0 when unknown).
+    pub column: u32,
+}
 
 /// One problem found in input: what is wrong, and where.
 #[napi(object)]
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone)]
 pub struct Diagnostic {
     /// `error` stops a write; `warning` does not.
     #[napi(ts_type = "'error' | 'warning'")]
     pub severity: String,
-    /// What is wrong and what was expected.
-    pub message: String,
+    /// Where in which file; absent for input that had no file (an API call).
+    pub location: Option<SourceLocation>,
     /// JSON path inside the document, e.g. `spec.owner` (empty for the document itself).
     pub path: String,
     /// The entity the problem belongs to, e.g. `component:default/orders`, when known.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub entity: Option<String>,
-    /// The file, as given; absent for input that had no file (an API call).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub file: Option<String>,
-    /// 1-based line in `file` (0 when unknown).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub line: Option<u32>,
-    /// 1-based column in `file` (0 when unknown).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub column: Option<u32>,
-    /// 0-based index of the YAML document in a multi-document file.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub document: Option<u32>,
+    /// What is wrong and what was expected.
+    pub message: String,
 }
 
 /// A count or position as a JS number.
@@ -39,20 +42,21 @@ pub(crate) fn small(n: usize) -> u32 {
 
 impl From<&paved::Diagnostic> for Diagnostic {
     fn from(d: &paved::Diagnostic) -> Self {
-        let loc = d.location.as_ref();
         Self {
             severity: match d.severity {
                 paved::Severity::Error => "error",
                 paved::Severity::Warning => "warning",
             }
             .to_string(),
-            message: d.message.clone(),
+            location: d.location.as_ref().map(|l| SourceLocation {
+                file: l.file.clone(),
+                document: small(l.document),
+                line: small(l.line),
+                column: small(l.column),
+            }),
             path: d.path.clone(),
             entity: d.entity.clone(),
-            file: loc.map(|l| l.file.clone()),
-            line: loc.map(|l| small(l.line)),
-            column: loc.map(|l| small(l.column)),
-            document: loc.map(|l| small(l.document)),
+            message: d.message.clone(),
         }
     }
 }

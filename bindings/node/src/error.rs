@@ -1,94 +1,103 @@
-//! Engine errors to JS errors, in one place.
+//! Engine errors to JS errors, in one place (lancedb's `nodejs/src/error.rs`).
 //!
-//! Every [`paved::Error`] crosses to JS as a napi error whose message is
-//! [`MARKER`] followed by a JSON document `{code, message, details}`;
-//! `index.js` turns it into a `PavedError` with that `code`, `message` and
-//! `details`. Codes are the ones the CLI prints (`VALIDATION`, `NOT_FOUND`,
-//! `CONFLICT`, `STORE`, `IO`, `PLUGIN`); the message carries the cause chain.
+//! A [`paved::Error`] is thrown as an instance of `PavedError`, the `Error`
+//! subclass `index.js` defines and hands over once with `_setErrorClass`:
+//! `code` is [`paved::Error::code`], `details` [`paved::Error::details`] as
+//! a plain object, and the message [`paved::Error::chain`] (the cause chain).
+//! The object is made on the JS thread, so an async method resolves its
+//! promise through [`promise`], which rejects with it.
 
-use napi::Status;
-use paved::Error;
-use serde_json::{Value, json};
+use std::cell::RefCell;
+use std::future::Future;
 
-use crate::diagnostic::Diagnostic;
+use napi::bindgen_prelude::*;
+use napi::{Env, Status};
+use napi_derive::napi;
+use serde_json::Value;
 
-/// Prefix of a native error message that holds a serialized paved error.
-pub const MARKER: &str = "PAVED_ERROR:";
+type ErrorClass = FunctionRef<FnArgs<(String, &'static str, Value)>, Unknown<'static>>;
 
-/// The stable code of an error variant (the same as the CLI's).
-pub fn code(e: &Error) -> &'static str {
-    match e {
-        Error::Invalid { .. } => "VALIDATION",
-        Error::NotFound { .. } => "NOT_FOUND",
-        Error::Conflict { .. } => "CONFLICT",
-        Error::Store { .. } => "STORE",
-        Error::Io { .. } => "IO",
-        Error::Plugin { .. } => "PLUGIN",
-    }
+thread_local! {
+    /// `PavedError` of this JS thread (each worker loads `index.js` anew).
+    static CLASS: RefCell<Option<ErrorClass>> = const { RefCell::new(None) };
 }
 
-/// The structured part of an error, by variant.
-pub fn details(e: &Error) -> Value {
-    match e {
-        Error::Invalid { diagnostics } => json!({
-            "diagnostics": diagnostics.iter().map(Diagnostic::from).collect::<Vec<_>>(),
-        }),
-        Error::NotFound { what, id } => json!({ "what": what, "id": id }),
-        Error::Conflict {
-            entity,
-            expected,
-            found,
-        } => json!({ "entity": entity, "expected": expected, "found": found }),
-        Error::Store { .. } => json!({}),
-        Error::Io { path, source } => {
-            json!({ "path": path, "kind": format!("{:?}", source.kind()) })
-        }
-        Error::Plugin {
-            plugin,
-            kind,
-            message,
-        } => json!({ "plugin": plugin, "kind": kind.to_string(), "reason": message }),
-    }
+/// Called once by `index.js`: the class engine errors are instances of,
+/// constructed as `new PavedError(message, code, details)`.
+#[napi(js_name = "_setErrorClass", skip_typescript)]
+pub fn set_error_class(
+    class: Function<FnArgs<(String, &'static str, Value)>, Unknown<'static>>,
+) -> Result<()> {
+    let class = class.create_ref()?;
+    CLASS.with(|c| *c.borrow_mut() = Some(class));
+    Ok(())
 }
 
-/// The message with its cause chain, one `caused by:` line per cause.
-pub fn message(e: &Error) -> String {
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        let s_text = s.to_string();
-        if !text.contains(&s_text) {
-            text.push_str("\n  caused by: ");
-            text.push_str(&s_text);
-        }
-        source = s.source();
-    }
-    text
-}
-
-/// Convert an engine error for napi.
-pub fn to_napi(e: Error) -> napi::Error {
-    let payload = json!({
-        "code": code(&e),
-        "message": message(&e),
-        "details": details(&e),
+/// The JS error for an engine error (on the JS thread).
+pub fn to_js(env: &Env, e: paved::Error) -> napi::Error {
+    let (message, code, details) = (e.chain(), e.code(), e.details());
+    let made = CLASS.with(|c| -> Result<Option<napi::Error>> {
+        let class = c.borrow();
+        let Some(class) = class.as_ref() else {
+            return Ok(None);
+        };
+        let args = FnArgs::from((message.clone(), code, details));
+        let instance = class.borrow_back(env)?.new_instance(args)?;
+        Ok(Some(napi::Error::from(instance)))
     });
-    napi::Error::new(Status::GenericFailure, format!("{MARKER}{payload}"))
-}
-
-/// `paved::Result` to `napi::Result`.
-pub trait IntoNapi<T> {
-    /// Map the error with [`to_napi`].
-    fn napi(self) -> napi::Result<T>;
-}
-
-impl<T> IntoNapi<T> for paved::Result<T> {
-    fn napi(self) -> napi::Result<T> {
-        self.map_err(to_napi)
+    match made {
+        Ok(Some(err)) => err,
+        // The native module used without index.js: the message still says it.
+        Ok(None) => napi::Error::new(Status::GenericFailure, format!("{code}: {message}")),
+        Err(err) => err,
     }
 }
 
-/// An error the binding itself raises (a background task that died).
-pub fn internal(message: impl std::fmt::Display) -> napi::Error {
-    napi::Error::new(Status::GenericFailure, message.to_string())
+/// Throw an engine error from a synchronous method.
+pub fn throw<T>(env: &Env, result: paved::Result<T>) -> Result<T> {
+    result.map_err(|e| to_js(env, e))
+}
+
+/// Run engine work on the runtime; the promise resolves with its value or
+/// rejects with a `PavedError`.
+pub fn promise<T, F>(env: &Env, work: F) -> Result<AsyncBlock<T>>
+where
+    T: ToNapiValue + Send + 'static,
+    F: Future<Output = paved::Result<T>> + Send + 'static,
+{
+    AsyncBlockBuilder::build_with_map(
+        env,
+        async move { Ok::<_, napi::Error>(work.await) },
+        |env, result: paved::Result<T>| result.map_err(|e| to_js(&env, e)),
+    )
+}
+
+/// Run blocking engine work (file reads, parsing) off the JS thread.
+pub fn blocking<T, F>(env: &Env, work: F) -> Result<AsyncBlock<T>>
+where
+    T: ToNapiValue + Send + 'static,
+    F: FnOnce() -> paved::Result<T> + Send + 'static,
+{
+    promise(env, async move {
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|e| paved::Error::store("a blocking task failed", e))?
+    })
+}
+
+/// A count a caller gave as a JS number: a non-negative integer, else a
+/// `VALIDATION` error naming the option (N-API would wrap -1 to 2^32-1).
+pub fn count(option: &str, value: Option<f64>) -> paved::Result<Option<usize>> {
+    value
+        .map(|n| {
+            if n.fract() == 0.0 && (0.0..=9_007_199_254_740_991.0).contains(&n) {
+                Ok(n as usize)
+            } else {
+                Err(paved::Error::invalid(paved::Diagnostic::error(
+                    option,
+                    format!("{option} must be a non-negative integer, got {n}"),
+                )))
+            }
+        })
+        .transpose()
 }

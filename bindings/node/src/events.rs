@@ -1,17 +1,21 @@
-//! Events ([`paved::events`]): a [`Subscription`] whose `recv()` resolves
-//! with the next event, this process's and, on a shared PostgreSQL store,
-//! other processes'. `index.js` makes it an async iterator.
+//! Events ([`paved::Subscription`]): `recv()` resolves with the next event,
+//! this process's and, on a shared PostgreSQL store, other processes'.
+//! `index.js` makes a subscription async-iterable.
 //!
-//! `close()` ends the subscription: a pending `recv()` resolves with `null`,
-//! and so does every later one.
+//! A subscriber that fell behind gets a `LAGGED` `PavedError` once
+//! (`details.missed`: how many events it lost), then the events after the
+//! gap: as in every front, the iteration can go on. `close()` ends the
+//! subscription: a pending `recv()` resolves with `null`, and so does every
+//! later one.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
 
+use napi::Env;
+use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use paved::events::Received;
 use tokio::sync::{Mutex, watch};
 
+use crate::error::promise;
 use crate::query::number;
 
 /// One change notification.
@@ -33,8 +37,8 @@ pub struct Event {
     pub origin: String,
 }
 
-impl From<paved::events::Event> for Event {
-    fn from(e: paved::events::Event) -> Self {
+impl From<paved::Event> for Event {
+    fn from(e: paved::Event) -> Self {
         Self {
             seq: number(e.seq),
             kind: e.kind,
@@ -51,50 +55,44 @@ impl From<paved::events::Event> for Event {
 /// `for await (const event of subscription)`, or call `recv()`.
 #[napi]
 pub struct Subscription {
-    inner: Arc<Mutex<Option<paved::events::Subscription>>>,
+    inner: Arc<Mutex<Option<paved::Subscription>>>,
     closed: watch::Sender<bool>,
-    lagged: Arc<AtomicI64>,
 }
 
 impl Subscription {
     /// Wrap an engine subscription.
-    pub fn new(sub: paved::events::Subscription) -> Self {
+    pub fn new(sub: paved::Subscription) -> Self {
         Self {
             inner: Arc::new(Mutex::new(Some(sub))),
             closed: watch::channel(false).0,
-            lagged: Arc::new(AtomicI64::new(0)),
         }
     }
 }
 
 #[napi]
 impl Subscription {
-    /// The next event; `null` once the subscription (or the platform) is closed.
-    /// A subscriber that falls more than 4096 events behind loses the oldest;
-    /// `lagged` counts them.
-    #[napi]
-    pub async fn recv(&self) -> Option<Event> {
+    /// The next event; `null` once the subscription (or the platform) is
+    /// closed. Rejects with a `LAGGED` error (`details.missed`) when events
+    /// were dropped because this subscriber was too slow; the next call
+    /// returns the events after the gap.
+    #[napi(ts_return_type = "Promise<Event | null>")]
+    pub fn recv(&self, env: &Env) -> Result<AsyncBlock<Option<Event>>> {
         let inner = self.inner.clone();
-        let lagged = self.lagged.clone();
         let mut closed = self.closed.subscribe();
-        let mut guard = inner.lock().await;
-        loop {
-            let sub = guard.as_mut()?;
-            let received = tokio::select! {
-                _ = closed.wait_for(|c| *c) => Received::Closed,
-                received = sub.recv() => received,
+        promise(env, async move {
+            let mut guard = inner.lock().await;
+            let Some(sub) = guard.as_mut() else {
+                return Ok(None);
             };
-            match received {
-                Received::Event(e) => return Some(e.into()),
-                Received::Lagged(n) => {
-                    lagged.fetch_add(number(n), Ordering::Relaxed);
-                }
-                Received::Closed => {
-                    *guard = None;
-                    return None;
-                }
+            let next = tokio::select! {
+                _ = closed.wait_for(|c| *c) => Ok(None),
+                next = sub.next() => next,
+            };
+            if matches!(next, Ok(None)) {
+                *guard = None;
             }
-        }
+            Ok(next?.map(Event::from))
+        })
     }
 
     /// Stop receiving: pending and later `recv()` calls resolve with `null`.
@@ -104,11 +102,5 @@ impl Subscription {
         if let Ok(mut guard) = self.inner.try_lock() {
             *guard = None;
         }
-    }
-
-    /// How many events were dropped because this subscriber was too slow.
-    #[napi(getter)]
-    pub fn lagged(&self) -> i64 {
-        self.lagged.load(Ordering::Relaxed)
     }
 }

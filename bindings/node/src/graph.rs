@@ -1,4 +1,4 @@
-//! Relation traversal ([`paved::graph`]): options in, nodes and edges out.
+//! Relation traversal ([`paved::Graph`]): options in, nodes and edges out.
 
 use napi_derive::napi;
 
@@ -11,12 +11,9 @@ pub struct GraphOptions {
     /// `dependencies` (default), `dependents`, `owned`, `ancestry` or `all`.
     #[napi(ts_type = "Traversal")]
     pub traversal: Option<String>,
-    /// How many hops (default 1, at most 16).
-    pub depth: Option<u32>,
+    /// How many hops (default 2, at most 16).
+    pub depth: Option<f64>,
 }
-
-/// Hops followed when `depth` is not given (as in the Python package).
-pub const DEFAULT_DEPTH: u32 = 1;
 
 /// An entity reached by a traversal.
 #[napi(object)]
@@ -53,14 +50,14 @@ pub struct Graph {
     pub edges: Vec<GraphEdge>,
 }
 
-impl From<paved::graph::Graph> for Graph {
-    fn from(g: paved::graph::Graph) -> Self {
+impl From<paved::Graph> for Graph {
+    fn from(g: paved::Graph) -> Self {
         Self {
             root: g.root,
-            traversal: serde_json::to_value(g.traversal)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default(),
+            traversal: match serde_json::to_value(g.traversal) {
+                Ok(serde_json::Value::String(s)) => s,
+                other => unreachable!("a traversal serializes to its name, not {other:?}"),
+            },
             depth: small(g.depth),
             nodes: g
                 .nodes

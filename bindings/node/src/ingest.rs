@@ -1,9 +1,9 @@
-//! Validation results ([`paved::ingest::Loaded`]) as a JS report.
+//! Validation results ([`paved::Loaded`]) as a JS report.
 
 use napi_derive::napi;
 use serde_json::Value;
 
-use crate::diagnostic::{self, Diagnostic, small};
+use crate::diagnostic::{self, Diagnostic, SourceLocation, small};
 
 /// A valid entity and where it was read.
 #[napi(object)]
@@ -12,12 +12,8 @@ pub struct ValidatedEntity {
     /// The entity, normalised (Backstage descriptor format).
     #[napi(ts_type = "Entity")]
     pub entity: Value,
-    /// The file it came from (`<inline>` for text and values).
-    pub file: String,
-    /// 1-based line of its document (0 when unknown).
-    pub line: u32,
-    /// 0-based index of its YAML document in the file.
-    pub document: u32,
+    /// Where it was read (`<inline>` for text and values).
+    pub source: SourceLocation,
 }
 
 /// What validation found. Nothing is written by validation.
@@ -34,22 +30,25 @@ pub struct ValidationReport {
     pub files: Vec<String>,
 }
 
-impl From<paved::ingest::Loaded> for ValidationReport {
-    fn from(l: paved::ingest::Loaded) -> Self {
+impl From<paved::Loaded> for ValidationReport {
+    fn from(l: paved::Loaded) -> Self {
         Self {
             ok: !l.has_errors(),
-            diagnostics: diagnostic::list(&l.diagnostics),
+            diagnostics: diagnostic::list(l.diagnostics()),
             entities: l
-                .entities
-                .into_iter()
+                .entities()
+                .iter()
                 .map(|s| ValidatedEntity {
                     entity: s.entity.to_value(),
-                    file: s.source.file,
-                    line: small(s.source.line),
-                    document: small(s.source.document),
+                    source: SourceLocation {
+                        file: s.source.file.clone(),
+                        document: small(s.source.document),
+                        line: small(s.source.line),
+                        column: small(s.source.column),
+                    },
                 })
                 .collect(),
-            files: l.files,
+            files: l.files().to_vec(),
         }
     }
 }

@@ -1,16 +1,16 @@
 //! The native half of the `paved` npm package (napi-rs).
 //!
 //! Each file wraps one module of the engine and only converts: JS values in,
-//! engine types through [`paved`], JS values out, engine errors mapped once in
-//! [`error`]. `index.js` sits on top: it checks argument types (throwing
-//! `TypeError`s that name the argument), turns native errors into `PavedError`s
-//! and makes subscriptions async-iterable. `index.d.ts` is generated from the
-//! `#[napi]` items and their doc comments (see `dts-header.d.ts` for the JS-only
-//! parts).
+//! engine types through [`paved`] (the facade, the only engine crate this
+//! depends on), JS values out, engine errors mapped once in [`error`] to
+//! `PavedError`s with `code`, `details` and the cause chain. `index.js` adds
+//! the `PavedError` class and async iteration; `index.d.ts` is generated from
+//! the `#[napi]` items and their doc comments (`dts-header.d.ts` holds the
+//! JS-only parts and the plugin contract's JSON shapes).
 //!
 //! ```text
-//! JS call -> index.js (argument check) -> #[napi] method here -> paved::Platform
-//!         <- PavedError / plain objects <- error::to_napi / From conversions <-
+//! JS call -> #[napi] method here -> paved::Platform / Catalog / Audit / Plugins
+//!         <- plain objects, or a PavedError (error::to_js) <-
 //! ```
 
 // napi-derive expands `#[napi]` items into the unsafe N-API glue; no
@@ -18,6 +18,7 @@
 #![allow(unsafe_code)]
 
 pub mod audit;
+pub mod catalog;
 pub mod diagnostic;
 pub mod error;
 pub mod events;

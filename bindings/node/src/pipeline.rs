@@ -1,52 +1,55 @@
-//! The write path's types: options in ([`paved::pipeline::WriteOptions`]),
-//! the [`ChangeSet`] out (what was planned, and after a real run, done).
+//! The write path's types: options in ([`paved::WriteOptions`]), the
+//! [`ChangeSet`] out (what was planned, and after a real run, done).
 
 use napi_derive::napi;
 
 use crate::diagnostic::{self, Diagnostic};
 
-/// Who acts on an import, and whether only to plan.
+/// Who writes, and whether only to plan (every write takes these).
 #[napi(object)]
 #[derive(Debug, Clone, Default)]
-pub struct ImportOptions {
-    /// Recorded in the audit log as the actor (a user ref, or `system`, the default).
+pub struct WriteOptions {
+    /// Recorded in the audit log: an entity ref with its kind
+    /// (`user:default/ada`) or `system`. Absent: the platform's actor.
     pub actor: Option<String>,
     /// Plan only: return what would happen, write nothing.
     pub dry_run: Option<bool>,
+}
+
+impl WriteOptions {
+    /// The engine's write options (absent: the platform's actor, no dry run).
+    pub fn core(o: Option<Self>) -> paved::WriteOptions {
+        let o = o.unwrap_or_default();
+        paved::WriteOptions {
+            actor: o.actor,
+            dry_run: o.dry_run.unwrap_or_default(),
+        }
+    }
 }
 
 /// Options of a write to one entity (upsert or delete).
 #[napi(object)]
 #[derive(Debug, Clone, Default)]
-pub struct WriteOptions {
+pub struct EntityWriteOptions {
     /// Optimistic concurrency: only write if the stored entity has this etag
     /// (`""`: only if the entity does not exist yet). Otherwise a `CONFLICT` error.
     pub etag: Option<String>,
-    /// Recorded in the audit log as the actor (a user ref, or `system`, the default).
+    /// Recorded in the audit log: an entity ref with its kind
+    /// (`user:default/ada`) or `system`. Absent: the platform's actor.
     pub actor: Option<String>,
     /// Plan only: return what would happen, write nothing.
     pub dry_run: Option<bool>,
 }
 
-fn core_options(actor: Option<String>, dry_run: Option<bool>) -> paved::pipeline::WriteOptions {
-    let default = paved::pipeline::WriteOptions::default();
-    paved::pipeline::WriteOptions {
-        actor: actor.unwrap_or(default.actor),
-        dry_run: dry_run.unwrap_or(default.dry_run),
-    }
-}
-
-impl ImportOptions {
-    /// The engine's write options.
-    pub fn core(self) -> paved::pipeline::WriteOptions {
-        core_options(self.actor, self.dry_run)
-    }
-}
-
-impl WriteOptions {
+impl EntityWriteOptions {
     /// The expected etag and the engine's write options.
-    pub fn core(self) -> (Option<String>, paved::pipeline::WriteOptions) {
-        (self.etag, core_options(self.actor, self.dry_run))
+    pub fn split(o: Option<Self>) -> (Option<String>, paved::WriteOptions) {
+        let o = o.unwrap_or_default();
+        let write = WriteOptions {
+            actor: o.actor,
+            dry_run: o.dry_run,
+        };
+        (o.etag, WriteOptions::core(Some(write)))
     }
 }
 
@@ -60,9 +63,9 @@ pub enum Outcome {
     Deleted,
 }
 
-impl From<paved::store::Outcome> for Outcome {
-    fn from(o: paved::store::Outcome) -> Self {
-        use paved::store::Outcome as O;
+impl From<paved::Outcome> for Outcome {
+    fn from(o: paved::Outcome) -> Self {
+        use paved::Outcome as O;
         match o {
             O::Created => Self::Created,
             O::Updated => Self::Updated,
@@ -83,6 +86,16 @@ pub struct PlannedChange {
     pub etag: Option<String>,
 }
 
+/// A side effect outside the catalogue (a provider call), recorded in the audit log.
+#[napi(object)]
+#[derive(Debug, Clone)]
+pub struct Effect {
+    /// e.g. `resource.apply`.
+    pub action: String,
+    /// e.g. `postgres.database/orders`.
+    pub subject: String,
+}
+
 /// The plan of a request and, after a real run, what was done.
 #[napi(object)]
 #[derive(Debug, Clone)]
@@ -94,12 +107,14 @@ pub struct ChangeSet {
     /// Entities imported from the same locations before that are no longer
     /// there: reported, not deleted.
     pub orphans: Vec<String>,
+    /// Side effects outside the catalogue.
+    pub effects: Vec<Effect>,
     /// Whether this was a dry run (nothing written).
     pub dry_run: bool,
 }
 
-impl From<paved::pipeline::ChangeSet> for ChangeSet {
-    fn from(s: paved::pipeline::ChangeSet) -> Self {
+impl From<paved::ChangeSet> for ChangeSet {
+    fn from(s: paved::ChangeSet) -> Self {
         Self {
             changes: s
                 .changes
@@ -112,6 +127,14 @@ impl From<paved::pipeline::ChangeSet> for ChangeSet {
                 .collect(),
             warnings: diagnostic::list(&s.warnings),
             orphans: s.orphans,
+            effects: s
+                .effects
+                .into_iter()
+                .map(|e| Effect {
+                    action: e.action,
+                    subject: e.subject,
+                })
+                .collect(),
             dry_run: s.dry_run,
         }
     }

@@ -1,29 +1,29 @@
-//! Plugins for JS: `openPluginHost()` (wraps [`paved_plugins::PluginHost`])
-//! loads WebAssembly guardrails and providers with settings, grants and
-//! limits, and inspects components; a loaded `Guardrail` reviews changes, a
-//! `Provider` describes and plans resources. Same concepts and names as the
-//! Python package.
+//! Plugins for JS: `platform.plugins` ([`paved::Plugins`]) reviews with the
+//! guardrails and drives the providers the platform was opened with (its
+//! `apply`, `delete` and `import` are audited writes); `inspectPlugin()` and
+//! `checkPlugin()` look at a component without a platform.
 //!
-//! Requests and answers are the plugin contract's types ([`paved::plugin`]),
-//! crossing as plain objects in their serde (camelCase) form: a request object
-//! is deserialized into them, and an error names its JSON path
-//! (`change.operation`); `grants` and `limits` have the shape of a plugin entry
-//! in `paved.yaml`. Plugin failures are `PLUGIN` errors (details: plugin, kind,
-//! reason).
+//! Requests and answers are the plugin contract's types
+//! ([`paved::plugins`]), crossing as plain objects in their serde
+//! (camelCase) form: a request object is deserialized into them, and an error
+//! names its JSON path (`change.operation`); `grants` and `limits` have the
+//! shape of a plugin entry in `paved.yaml`.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
+use napi::Env;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use paved::plugin::{Change, Guardrail as _, PlanRequest, Provider as _};
+use paved::plugins::{
+    ApplyRequest, Change, ImportRequest, PlanRequest, PluginConfig, PluginKind, ResourceRequest,
+};
 use paved::{Diagnostic, Error};
-use paved_plugins::{PluginConfig, PluginKind, WasmGuardrail, WasmProvider};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::error::IntoNapi;
+use crate::error::promise;
+use crate::pipeline::WriteOptions;
 
 /// A request object to a plugin-contract type; an error names the JSON path
 /// under `what` (`change.subject`).
@@ -40,28 +40,20 @@ fn from_js<T: DeserializeOwned>(value: Value, what: &str) -> paved::Result<T> {
 }
 
 /// A plugin-contract answer as a plain object.
-fn to_js(value: &impl Serialize) -> Result<Value> {
-    serde_json::to_value(value).map_err(crate::error::internal)
+fn to_js(value: &impl Serialize) -> paved::Result<Value> {
+    serde_json::to_value(value).map_err(|e| Error::store("an answer did not serialize", e))
 }
 
-/// Options of the plugin host.
+/// One plugin to load (the shape of an entry of `plugins:` in `paved.yaml`).
 #[napi(object)]
 #[derive(Debug, Clone, Default)]
-pub struct PluginHostOptions {
-    /// Directory of the precompiled-component cache (none: compile on every load).
-    pub cache_dir: Option<String>,
-    /// Prepare guardrails at load (default false): each is snapshotted after it
-    /// validated its settings, so reviews with those settings start from the
-    /// snapshot (still a fresh instance per call). About 1.5x faster reviews;
-    /// two more compiles at the first load (cached with `cacheDir`).
-    pub prepare_guardrails: Option<bool>,
-}
-
-/// How to load one plugin.
-#[napi(object)]
-#[derive(Debug, Clone, Default)]
-pub struct LoadOptions {
-    /// Name used in logs, errors and audit records (default: the file name without `.wasm`).
+pub struct PluginOptions {
+    /// The `.wasm` component.
+    pub path: String,
+    /// Which world it implements.
+    #[napi(ts_type = "'guardrail' | 'provider'")]
+    pub kind: String,
+    /// Name used in errors and audit records (default: the file name without `.wasm`).
     pub name: Option<String>,
     /// Settings (a JSON object), checked once at load by the plugin itself.
     #[napi(ts_type = "Record<string, any>")]
@@ -74,214 +66,273 @@ pub struct LoadOptions {
     pub limits: Option<Value>,
 }
 
-impl LoadOptions {
-    fn config(self, kind: PluginKind, path: String) -> paved::Result<PluginConfig> {
-        let path = PathBuf::from(path);
-        let name = self.name.unwrap_or_else(|| {
-            path.file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default()
-        });
-        let mut config = PluginConfig::new(name, path, kind);
-        if let Some(settings) = self.settings {
-            config = config.settings(settings);
-        }
-        if let Some(grants) = self.grants {
-            config = config.grants(from_js(grants, "grants")?);
-        }
-        if let Some(limits) = self.limits {
-            config = config.limits(from_js(limits, "limits")?);
-        }
-        Ok(config)
+fn plugin_config(
+    path: String,
+    kind: PluginKind,
+    name: Option<String>,
+    settings: Option<Value>,
+    grants: Option<Value>,
+    limits: Option<Value>,
+    at: &str,
+) -> paved::Result<PluginConfig> {
+    let path = PathBuf::from(path);
+    let name = match name {
+        Some(n) => n,
+        None => paved::plugins::default_name(&path)?,
+    };
+    let mut config = PluginConfig::new(name, path, kind);
+    if let Some(settings) = settings {
+        config = config.settings(settings);
+    }
+    if let Some(grants) = grants {
+        config = config.grants(from_js(grants, &format!("{at}grants"))?);
+    }
+    if let Some(limits) = limits {
+        config = config.limits(from_js(limits, &format!("{at}limits"))?);
+    }
+    Ok(config)
+}
+
+impl PluginOptions {
+    /// The engine's plugin configuration (`at`: where the options are, for errors).
+    pub fn config(self, at: &str) -> paved::Result<PluginConfig> {
+        let kind = from_js(Value::String(self.kind), &format!("{at}.kind"))?;
+        plugin_config(
+            self.path,
+            kind,
+            self.name,
+            self.settings,
+            self.grants,
+            self.limits,
+            &format!("{at}."),
+        )
     }
 }
 
-/// Start a plugin host: one wasmtime engine for every plugin it loads.
-#[napi]
-pub async fn open_plugin_host(options: Option<PluginHostOptions>) -> Result<PluginHost> {
-    let options = options.unwrap_or_default();
-    let mut builder = paved_plugins::PluginHost::builder()
-        .prepare_guardrails(options.prepare_guardrails.unwrap_or(false));
-    if let Some(dir) = options.cache_dir {
-        builder = builder.cache_dir(dir);
-    }
-    let inner = builder.build().map_err(Error::from).napi()?;
-    Ok(PluginHost { inner })
+/// Options of `inspectPlugin()`.
+#[napi(object)]
+#[derive(Debug, Clone, Default)]
+pub struct InspectOptions {
+    /// Directory for precompiled plugin components.
+    pub plugin_cache: Option<String>,
 }
 
-/// Loads WebAssembly plugins and inspects components (`openPluginHost()`).
-#[napi]
-pub struct PluginHost {
-    inner: paved_plugins::PluginHost,
+/// What a component is and asks for: world, version, imports, exports,
+/// declared and implied capabilities. Runs no settings check.
+#[napi(ts_return_type = "Promise<PluginInspection>")]
+pub fn inspect_plugin(
+    env: &Env,
+    path: String,
+    options: Option<InspectOptions>,
+) -> Result<AsyncBlock<Value>> {
+    let cache = options.and_then(|o| o.plugin_cache).map(PathBuf::from);
+    promise(env, async move {
+        to_js(&paved::inspect_plugin(&PathBuf::from(path), cache).await?)
+    })
 }
 
-#[napi]
-impl PluginHost {
-    /// Load a guardrail: compile (or take from the cache), link, describe, and
-    /// validate its settings. A `PLUGIN` error (kind `load`, `settings`, …) if it cannot.
-    #[napi]
-    pub async fn load_guardrail(
-        &self,
-        path: String,
-        options: Option<LoadOptions>,
-    ) -> Result<Guardrail> {
-        let config = options
-            .unwrap_or_default()
-            .config(PluginKind::Guardrail, path)
-            .napi()?;
-        let inner = self
-            .inner
-            .load_guardrail(config)
-            .await
-            .map_err(Error::from)
-            .napi()?;
-        Ok(Guardrail {
-            inner: Arc::new(inner),
-        })
-    }
-
-    /// Load a provider: compile (or take from the cache), link, describe, and
-    /// validate its settings.
-    #[napi]
-    pub async fn load_provider(
-        &self,
-        path: String,
-        options: Option<LoadOptions>,
-    ) -> Result<Provider> {
-        let config = options
-            .unwrap_or_default()
-            .config(PluginKind::Provider, path)
-            .napi()?;
-        let inner = self
-            .inner
-            .load_provider(config)
-            .await
-            .map_err(Error::from)
-            .napi()?;
-        Ok(Provider {
-            inner: Arc::new(inner),
-        })
-    }
-
-    /// What a component is and asks for: world, version, imports, exports,
-    /// declared and implied capabilities. Loads nothing and checks no settings.
-    #[napi(ts_return_type = "Promise<PluginInspection>")]
-    pub async fn inspect(&self, path: String) -> Result<Value> {
-        let inspection = paved_plugins::inspect::inspect(&self.inner, &PathBuf::from(path))
-            .await
-            .map_err(Error::from)
-            .napi()?;
-        to_js(&inspection)
-    }
+/// How to check a plugin (`checkPlugin()`).
+#[napi(object)]
+#[derive(Debug, Clone, Default)]
+pub struct CheckOptions {
+    /// Which world it implements (default: the one it exports).
+    #[napi(ts_type = "'guardrail' | 'provider'")]
+    pub kind: Option<String>,
+    /// Name used in errors (default: the file name without `.wasm`).
+    pub name: Option<String>,
+    /// Settings (a JSON object), checked by the plugin itself.
+    #[napi(ts_type = "Record<string, any>")]
+    pub settings: Option<Value>,
+    /// Capabilities granted.
+    #[napi(ts_type = "PluginGrants")]
+    pub grants: Option<Value>,
+    /// Per-call limits.
+    #[napi(ts_type = "PluginLimits")]
+    pub limits: Option<Value>,
+    /// Directory for precompiled plugin components.
+    pub plugin_cache: Option<String>,
 }
 
-/// A loaded guardrail. Each call runs in a fresh sandbox with the plugin's
-/// grants, memory cap and deadline.
-#[napi]
-pub struct Guardrail {
-    inner: Arc<WasmGuardrail>,
+/// Load a plugin as configured (settings validated, grants applied) and
+/// return what it says of itself; a `PLUGIN` error (kind `load`,
+/// `settings`, …) if it would not load.
+#[napi(ts_return_type = "Promise<PluginInfo>")]
+pub fn check_plugin(
+    env: &Env,
+    path: String,
+    options: Option<CheckOptions>,
+) -> Result<AsyncBlock<Value>> {
+    let o = options.unwrap_or_default();
+    let cache = o.plugin_cache.map(PathBuf::from);
+    promise(env, async move {
+        let kind = match o.kind {
+            Some(kind) => from_js(Value::String(kind), "kind")?,
+            // The facade's check_plugin takes a configured kind; ask the component.
+            None => paved::inspect_plugin(&PathBuf::from(&path), cache.clone())
+                .await?
+                .world
+                .ok_or_else(|| {
+                    Error::invalid(Diagnostic::error(
+                        "kind",
+                        format!("{path} exports neither world's API; it is not a paved plugin"),
+                    ))
+                })?,
+        };
+        let config = plugin_config(path, kind, o.name, o.settings, o.grants, o.limits, "")?;
+        to_js(&paved::check_plugin(config, cache).await?)
+    })
+}
+
+/// A plugin the platform holds.
+#[napi(object)]
+#[derive(Debug, Clone)]
+pub struct PluginSummary {
+    pub name: String,
+    #[napi(ts_type = "'guardrail' | 'provider'")]
+    pub kind: String,
 }
 
 /// Options of a review.
 #[napi(object)]
 #[derive(Debug, Clone, Default)]
 pub struct ReviewOptions {
-    /// Settings for this call instead of the loaded ones.
+    /// Settings for this call (validated first) instead of the configured ones.
     #[napi(ts_type = "Record<string, any>")]
     pub settings: Option<Value>,
 }
 
+/// The plugins of a platform (`platform.plugins`), by name.
 #[napi]
-impl Guardrail {
-    /// The name it was loaded under.
-    #[napi(getter)]
-    pub fn name(&self) -> String {
-        self.inner.name().to_string()
-    }
+pub struct Plugins {
+    pub(crate) inner: paved::Plugins,
+}
 
-    /// What the guardrail said about itself at load.
-    #[napi(getter, ts_return_type = "GuardrailInfo")]
-    pub fn info(&self) -> Result<Value> {
-        to_js(self.inner.info())
-    }
-
-    /// Whether reviews with the loaded settings start from a prepared snapshot
-    /// (`prepareGuardrails`).
-    #[napi(getter)]
-    pub fn prepared(&self) -> bool {
-        self.inner.prepared().is_some()
-    }
-
-    /// Check settings with the plugin (`PLUGIN` error of kind `settings` if rejected).
+#[napi]
+impl Plugins {
+    /// Every plugin, guardrails first, each in the order it was configured.
     #[napi]
-    pub async fn validate_settings(
-        &self,
-        #[napi(ts_arg_type = "Record<string, any>")] settings: Value,
-    ) -> Result<()> {
-        self.inner.validate_settings(&settings).await.napi()
+    pub fn list(&self) -> Vec<PluginSummary> {
+        self.inner
+            .list()
+            .into_iter()
+            .map(|p| PluginSummary {
+                name: p.name,
+                kind: p.kind,
+            })
+            .collect()
     }
 
-    /// Review one change; `options.settings` overrides the loaded settings for this call.
+    /// What a plugin says of itself: name, version, settings schema,
+    /// capabilities, and a provider's resource types.
+    #[napi(ts_return_type = "Promise<PluginInfo>")]
+    pub fn describe(&self, env: &Env, name: String) -> Result<AsyncBlock<Value>> {
+        let plugins = self.inner.clone();
+        promise(env, async move { to_js(&plugins.describe(&name).await?) })
+    }
+
+    /// Review one change with a guardrail.
     ///
     /// ```js
-    /// const review = await guardrail.review({
+    /// const review = await platform.plugins.review('require-owner', {
     ///   subject: { entity: 'component:default/orders' }, operation: 'create', after: entity,
     /// })
     /// if (review.verdict === 'deny') console.log(review.violations)
     /// ```
     #[napi(ts_return_type = "Promise<Review>")]
-    pub async fn review(
+    pub fn review(
         &self,
+        env: &Env,
+        name: String,
         #[napi(ts_arg_type = "Change")] change: Value,
         options: Option<ReviewOptions>,
-    ) -> Result<Value> {
-        let change: Change = from_js(change, "change").napi()?;
+    ) -> Result<AsyncBlock<Value>> {
+        let plugins = self.inner.clone();
         let settings = options.and_then(|o| o.settings);
-        let review = self.inner.review(&change, settings.as_ref()).await.napi()?;
-        to_js(&review)
-    }
-}
-
-/// A loaded provider. Each call runs in a fresh sandbox with the plugin's
-/// grants, memory cap and deadline.
-#[napi]
-pub struct Provider {
-    inner: Arc<WasmProvider>,
-}
-
-#[napi]
-impl Provider {
-    /// The name it was loaded under.
-    #[napi(getter)]
-    pub fn name(&self) -> String {
-        self.inner.name().to_string()
+        promise(env, async move {
+            let change: Change = from_js(change, "change")?;
+            to_js(&plugins.review(&name, &change, settings.as_ref()).await?)
+        })
     }
 
-    /// What the provider said about itself at load: resource types with their
-    /// params schemas, settings schema, capabilities.
-    #[napi(getter, ts_return_type = "ProviderInfo")]
-    pub fn info(&self) -> Result<Value> {
-        to_js(self.inner.info())
-    }
-
-    /// Check settings with the plugin (`PLUGIN` error of kind `settings` if rejected).
-    #[napi]
-    pub async fn validate_settings(
-        &self,
-        #[napi(ts_arg_type = "Record<string, any>")] settings: Value,
-    ) -> Result<()> {
-        self.inner
-            .validate(&settings)
-            .await
-            .map_err(Error::from)
-            .napi()
-    }
-
-    /// What it would take to bring a resource to `request.params` (no side effects).
+    /// What applying would take (changes nothing).
     #[napi(ts_return_type = "Promise<Plan>")]
-    pub async fn plan(&self, #[napi(ts_arg_type = "PlanRequest")] request: Value) -> Result<Value> {
-        let request: PlanRequest = from_js(request, "request").napi()?;
-        let plan = self.inner.plan(&request).await.napi()?;
-        to_js(&plan)
+    pub fn plan(
+        &self,
+        env: &Env,
+        name: String,
+        #[napi(ts_arg_type = "PlanRequest")] request: Value,
+    ) -> Result<AsyncBlock<Value>> {
+        let plugins = self.inner.clone();
+        promise(env, async move {
+            let request: PlanRequest = from_js(request, "request")?;
+            to_js(&plugins.plan(&name, &request).await?)
+        })
+    }
+
+    /// The resource as it is now (`null`: gone).
+    #[napi(ts_return_type = "Promise<any | null>")]
+    pub fn read(
+        &self,
+        env: &Env,
+        name: String,
+        #[napi(ts_arg_type = "ResourceRequest")] request: Value,
+    ) -> Result<AsyncBlock<Value>> {
+        let plugins = self.inner.clone();
+        promise(env, async move {
+            let request: ResourceRequest = from_js(request, "request")?;
+            Ok(plugins.read(&name, &request).await?.unwrap_or(Value::Null))
+        })
+    }
+
+    /// Bring a resource to the requested params (audited as `resource.apply`;
+    /// `dryRun` is refused: use `plan`).
+    #[napi(ts_return_type = "Promise<Applied>")]
+    pub fn apply(
+        &self,
+        env: &Env,
+        name: String,
+        #[napi(ts_arg_type = "ApplyRequest")] request: Value,
+        options: Option<WriteOptions>,
+    ) -> Result<AsyncBlock<Value>> {
+        let plugins = self.inner.clone();
+        let opts = WriteOptions::core(options);
+        promise(env, async move {
+            let request: ApplyRequest = from_js(request, "request")?;
+            to_js(&plugins.apply(&name, &request, &opts).await?)
+        })
+    }
+
+    /// Remove a resource (audited as `resource.delete`).
+    #[napi]
+    pub fn delete(
+        &self,
+        env: &Env,
+        name: String,
+        #[napi(ts_arg_type = "ResourceRequest")] request: Value,
+        options: Option<WriteOptions>,
+    ) -> Result<AsyncBlock<()>> {
+        let plugins = self.inner.clone();
+        let opts = WriteOptions::core(options);
+        promise(env, async move {
+            let request: ResourceRequest = from_js(request, "request")?;
+            plugins.delete(&name, &request, &opts).await
+        })
+    }
+
+    /// Adopt a resource that exists outside paved (audited as `resource.import`).
+    #[napi(ts_return_type = "Promise<Imported>")]
+    pub fn import(
+        &self,
+        env: &Env,
+        name: String,
+        #[napi(ts_arg_type = "ImportRequest")] request: Value,
+        options: Option<WriteOptions>,
+    ) -> Result<AsyncBlock<Value>> {
+        let plugins = self.inner.clone();
+        let opts = WriteOptions::core(options);
+        promise(env, async move {
+            let request: ImportRequest = from_js(request, "request")?;
+            to_js(&plugins.import(&name, &request, &opts).await?)
+        })
     }
 }

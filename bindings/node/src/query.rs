@@ -1,18 +1,23 @@
-//! Catalogue queries: JS options to a [`paved::query::Query`], and pages,
-//! facet counts back.
-//!
-//! A filter is given either as Backstage filter strings (`filter`) or as a
-//! predicate tree (`predicate`, the JSON form `paved catalog query
-//! --predicate` takes); both are parsed by the engine, and when both are
-//! given an entity must match both.
+//! Catalogue queries: JS options to a [`paved::QuerySpec`] (core parses
+//! filter strings and the predicate, and ANDs them when both are given), and
+//! pages and facet counts back.
 
 use napi::bindgen_prelude::Either;
 use napi_derive::napi;
-use paved::query::{Order, Predicate, Query, parse_filters, parse_predicate};
-use paved::{Error, Result};
 use serde_json::Value;
 
-/// Which entities: Backstage filter strings and/or a predicate tree.
+use crate::error::count;
+
+fn filters(filter: Option<Either<String, Vec<String>>>) -> Vec<String> {
+    match filter {
+        None => Vec::new(),
+        Some(Either::A(one)) => vec![one],
+        Some(Either::B(many)) => many,
+    }
+}
+
+/// Which entities: Backstage filter strings and/or a predicate tree (an
+/// entity must match both when both are given).
 #[napi(object)]
 #[derive(Debug, Clone, Default)]
 pub struct FilterOptions {
@@ -25,29 +30,15 @@ pub struct FilterOptions {
 }
 
 impl FilterOptions {
-    /// The predicate these options describe (`None`: every entity).
-    pub fn predicate(self) -> Result<Option<Predicate>> {
-        filter_predicate(self.filter, self.predicate)
+    /// The engine's query spec (filter strings and predicate only).
+    pub fn spec(o: Option<Self>) -> paved::QuerySpec {
+        let o = o.unwrap_or_default();
+        paved::QuerySpec {
+            filter: filters(o.filter),
+            predicate: o.predicate,
+            ..paved::QuerySpec::default()
+        }
     }
-}
-
-fn filter_predicate(
-    filter: Option<Either<String, Vec<String>>>,
-    predicate: Option<Value>,
-) -> Result<Option<Predicate>> {
-    let from_filters = match filter {
-        None => None,
-        Some(Either::A(one)) => parse_filters(&[one]).map_err(Error::invalid)?,
-        Some(Either::B(many)) => parse_filters(&many).map_err(Error::invalid)?,
-    };
-    let from_tree = match predicate {
-        None => None,
-        Some(v) => Some(parse_predicate(&v).map_err(Error::invalid)?),
-    };
-    Ok(match (from_filters, from_tree) {
-        (Some(a), Some(b)) => Some(Predicate::All(vec![a, b])),
-        (a, b) => a.or(b),
-    })
 }
 
 /// A catalogue query: filter, full-text search, projection, ordering, paging.
@@ -68,26 +59,23 @@ pub struct QueryOptions {
     /// Entities are finally ordered by ref, so paging is stable.
     pub order: Option<Vec<String>>,
     /// Page size (default 100, at most 10000).
-    pub limit: Option<u32>,
+    pub limit: Option<f64>,
     /// `nextCursor` of the previous page.
     pub cursor: Option<String>,
 }
 
 impl QueryOptions {
-    /// The engine's query.
-    pub fn core(self) -> Result<Query> {
-        Ok(Query {
-            filter: filter_predicate(self.filter, self.predicate)?,
-            text: self.text,
-            fields: self.fields.unwrap_or_default(),
-            order: self
-                .order
-                .unwrap_or_default()
-                .iter()
-                .map(|o| Order::parse(o))
-                .collect(),
-            limit: self.limit.map(|l| l as usize),
-            cursor: self.cursor,
+    /// The engine's query spec.
+    pub fn spec(o: Option<Self>) -> paved::Result<paved::QuerySpec> {
+        let o = o.unwrap_or_default();
+        Ok(paved::QuerySpec {
+            filter: filters(o.filter),
+            predicate: o.predicate,
+            text: o.text,
+            fields: o.fields.unwrap_or_default(),
+            order: o.order.unwrap_or_default(),
+            limit: count("limit", o.limit)?,
+            cursor: o.cursor,
         })
     }
 }
@@ -97,7 +85,7 @@ impl QueryOptions {
 #[derive(Debug, Clone, Default)]
 pub struct SearchOptions {
     /// Page size (default 100).
-    pub limit: Option<u32>,
+    pub limit: Option<f64>,
 }
 
 /// One page of results.
@@ -117,8 +105,8 @@ pub(crate) fn number(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-impl From<paved::query::Page> for Page {
-    fn from(p: paved::query::Page) -> Self {
+impl From<paved::Page> for Page {
+    fn from(p: paved::Page) -> Self {
         Self {
             items: p.items,
             next_cursor: p.next_cursor,
@@ -135,8 +123,8 @@ pub struct FacetCount {
     pub count: i64,
 }
 
-impl From<paved::query::FacetCount> for FacetCount {
-    fn from(f: paved::query::FacetCount) -> Self {
+impl From<paved::FacetCount> for FacetCount {
+    fn from(f: paved::FacetCount) -> Self {
         Self {
             value: f.value,
             count: number(f.count),

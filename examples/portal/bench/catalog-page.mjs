@@ -79,7 +79,7 @@ async function fill(platform) {
   try {
     writeCatalog(dir)
     const t0 = process.hrtime.bigint()
-    const set = await platform.catalog.import([dir], { actor: 'bench' })
+    const set = await platform.catalog.import([dir], { actor: 'component:default/bench' })
     const s = Number(process.hrtime.bigint() - t0) / 1e9
     console.error(`imported ${set.changes.length} entities in ${s.toFixed(1)} s (${Math.round(set.changes.length / s)} entities/s)`)
   } finally {

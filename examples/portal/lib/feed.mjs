@@ -10,6 +10,8 @@
 // other processes' changes, so on SQLite the feed also checks the audit log
 // every `pollMs` (a cheap indexed read of records after the last seq seen).
 
+import { PavedError } from 'paved'
+
 /** How many items the feed keeps in memory (and shows on /changes). */
 export const KEEP = 100
 
@@ -36,12 +38,27 @@ export class Feed {
     this.items = newest
     this.lastSeq = newest.length ? newest[newest.length - 1].seq : 0
     this.subscription = this.platform.subscribe()
-    this.follow = (async () => {
-      for await (const _event of this.subscription) this.catchUp()
-    })()
+    this.follow = this.followEvents()
     if (this.pollMs > 0) {
       this.timer = setInterval(() => this.catchUp(), this.pollMs)
       this.timer.unref()
+    }
+  }
+
+  /**
+   * Catch up on every event until the subscription closes. A feed that fell
+   * behind gets a LAGGED error once: the audit log still has every record the
+   * lost events announced, so it catches up and follows on.
+   */
+  async followEvents() {
+    for (;;) {
+      try {
+        for await (const _event of this.subscription) this.catchUp()
+        return
+      } catch (err) {
+        if (!(err instanceof PavedError && err.code === 'LAGGED')) throw err
+        this.catchUp()
+      }
     }
   }
 

@@ -1,0 +1,224 @@
+//! The catalogue of a platform ([`paved::Catalog`]): `platform.catalog`.
+//! Each method converts its arguments, forwards, and converts the answer.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use futures::StreamExt;
+use futures::stream::BoxStream;
+use napi::Env;
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use serde_json::Value;
+use tokio::sync::Mutex;
+
+use crate::error::{blocking, count, promise};
+use crate::graph::{Graph, GraphOptions};
+use crate::ingest::ValidationReport;
+use crate::pipeline::{ChangeSet, EntityWriteOptions, WriteOptions};
+use crate::query::{FacetCount, FilterOptions, Page, QueryOptions, SearchOptions};
+
+/// The catalogue of a platform (`platform.catalog`).
+#[napi]
+pub struct Catalog {
+    pub(crate) inner: paved::Catalog,
+}
+
+fn paths(list: Vec<String>) -> Vec<PathBuf> {
+    list.into_iter().map(PathBuf::from).collect()
+}
+
+#[napi]
+impl Catalog {
+    /// Check catalogue files and directories (and the locations they name)
+    /// with this platform's kinds. Writes nothing.
+    #[napi]
+    pub fn validate(&self, env: &Env, paths: Vec<String>) -> Result<AsyncBlock<ValidationReport>> {
+        let catalog = self.inner.clone();
+        let paths = self::paths(paths);
+        blocking(env, move || Ok(catalog.validate(&paths).into()))
+    }
+
+    /// Check YAML text (one or more documents). `name` is the file name
+    /// diagnostics show (default `<inline>`).
+    #[napi]
+    pub fn validate_text(
+        &self,
+        env: &Env,
+        text: String,
+        name: Option<String>,
+    ) -> Result<AsyncBlock<ValidationReport>> {
+        let catalog = self.inner.clone();
+        let name = name.unwrap_or_else(|| "<inline>".to_string());
+        blocking(env, move || Ok(catalog.validate_text(&name, &text).into()))
+    }
+
+    /// Check entities given as objects.
+    #[napi]
+    pub fn validate_values(
+        &self,
+        env: &Env,
+        #[napi(ts_arg_type = "Entity[]")] values: Vec<Value>,
+    ) -> Result<AsyncBlock<ValidationReport>> {
+        let catalog = self.inner.clone();
+        blocking(env, move || Ok(catalog.validate_values(values).into()))
+    }
+
+    /// Import files, directories and the locations they name: all or nothing
+    /// (any error, and a `VALIDATION` error lists every problem; nothing is written).
+    #[napi]
+    pub fn import(
+        &self,
+        env: &Env,
+        paths: Vec<String>,
+        options: Option<WriteOptions>,
+    ) -> Result<AsyncBlock<ChangeSet>> {
+        let catalog = self.inner.clone();
+        let paths = self::paths(paths);
+        let opts = WriteOptions::core(options);
+        promise(env, async move {
+            Ok(catalog.import(&paths, &opts).await?.into())
+        })
+    }
+
+    /// Create or update one entity. With `etag`, only if the stored entity has
+    /// that etag (`""`: only if it does not exist yet), else a `CONFLICT`
+    /// error. What `get()` returned can be written back (its `relations` and
+    /// `status` are ignored).
+    #[napi]
+    pub fn upsert(
+        &self,
+        env: &Env,
+        #[napi(ts_arg_type = "Entity")] entity: Value,
+        options: Option<EntityWriteOptions>,
+    ) -> Result<AsyncBlock<ChangeSet>> {
+        let catalog = self.inner.clone();
+        let (etag, opts) = EntityWriteOptions::split(options);
+        promise(env, async move {
+            Ok(catalog.upsert(entity, etag, &opts).await?.into())
+        })
+    }
+
+    /// Delete one entity (its relations go with it). `NOT_FOUND` if it does not exist.
+    #[napi]
+    pub fn delete(
+        &self,
+        env: &Env,
+        entity_ref: String,
+        options: Option<EntityWriteOptions>,
+    ) -> Result<AsyncBlock<ChangeSet>> {
+        let catalog = self.inner.clone();
+        let (etag, opts) = EntityWriteOptions::split(options);
+        promise(env, async move {
+            Ok(catalog.delete(&entity_ref, etag, &opts).await?.into())
+        })
+    }
+
+    /// One entity with its relations, e.g. `get('component:default/orders')`
+    /// (`component:orders` is the same: the namespace defaults to `default`).
+    /// `NOT_FOUND` if missing.
+    #[napi(ts_return_type = "Promise<Entity>")]
+    pub fn get(&self, env: &Env, entity_ref: String) -> Result<AsyncBlock<Value>> {
+        let catalog = self.inner.clone();
+        promise(env, async move {
+            Ok(catalog.get(&entity_ref).await?.to_value())
+        })
+    }
+
+    /// One page: filter, search, project, order. Pass `nextCursor` back as
+    /// `cursor` for the next page (or use `queryAll`).
+    #[napi]
+    pub fn query(&self, env: &Env, options: Option<QueryOptions>) -> Result<AsyncBlock<Page>> {
+        let catalog = self.inner.clone();
+        promise(env, async move {
+            let spec = QueryOptions::spec(options)?;
+            Ok(catalog.query(&spec).await?.into())
+        })
+    }
+
+    /// Every match, page after page (`limit` is the page size):
+    /// `for await (const entity of catalog.queryAll({ filter: 'kind=component' }))`.
+    #[napi]
+    pub fn query_all(&self, options: Option<QueryOptions>) -> QueryStream {
+        let stream = match QueryOptions::spec(options) {
+            Ok(spec) => self.inner.query_all(&spec),
+            Err(e) => futures::stream::once(async move { Err(e) }).boxed(),
+        };
+        QueryStream {
+            inner: Arc::new(Mutex::new(stream)),
+        }
+    }
+
+    /// Full-text search over name, title, description and tags.
+    #[napi]
+    pub fn search(
+        &self,
+        env: &Env,
+        text: String,
+        options: Option<SearchOptions>,
+    ) -> Result<AsyncBlock<Page>> {
+        let catalog = self.inner.clone();
+        let limit = options.unwrap_or_default().limit;
+        promise(env, async move {
+            let limit = count("limit", limit)?;
+            Ok(catalog.search(&text, limit).await?.into())
+        })
+    }
+
+    /// How many entities have each value of `field` (e.g. `kind`, `spec.type`,
+    /// `spec.owner`, `spec.lifecycle`, `metadata.tags`), among those matching the filter.
+    #[napi]
+    pub fn facets(
+        &self,
+        env: &Env,
+        field: String,
+        options: Option<FilterOptions>,
+    ) -> Result<AsyncBlock<Vec<FacetCount>>> {
+        let catalog = self.inner.clone();
+        let spec = FilterOptions::spec(options);
+        promise(env, async move {
+            let counts = catalog.facets(&field, &spec).await?;
+            Ok(counts.into_iter().map(FacetCount::from).collect())
+        })
+    }
+
+    /// Walk relations from an entity.
+    #[napi]
+    pub fn graph(
+        &self,
+        env: &Env,
+        entity_ref: String,
+        options: Option<GraphOptions>,
+    ) -> Result<AsyncBlock<Graph>> {
+        let catalog = self.inner.clone();
+        let options = options.unwrap_or_default();
+        promise(env, async move {
+            let traversal = match options.traversal.as_deref() {
+                Some(t) => paved::Traversal::parse(t)?,
+                None => paved::Traversal::default(),
+            };
+            let depth = count("depth", options.depth)?;
+            Ok(catalog.graph(&entity_ref, traversal, depth).await?.into())
+        })
+    }
+}
+
+/// Every entity a query matches, across pages (`catalog.queryAll()`):
+/// `for await (const entity of stream)`, or call `next()`.
+#[napi]
+pub struct QueryStream {
+    inner: Arc<Mutex<BoxStream<'static, paved::Result<Value>>>>,
+}
+
+#[napi]
+impl QueryStream {
+    /// The next entity; `null` after the last one.
+    #[napi(ts_return_type = "Promise<Entity | null>")]
+    pub fn recv(&self, env: &Env) -> Result<AsyncBlock<Option<Value>>> {
+        let inner = self.inner.clone();
+        promise(
+            env,
+            async move { inner.lock().await.next().await.transpose() },
+        )
+    }
+}
