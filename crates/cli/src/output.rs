@@ -1,7 +1,7 @@
 //! How the CLI talks: global options, opening the platform through
 //! `paved::open`, tables or JSON, and errors a person can act on (exit 1).
 
-use std::path::PathBuf;
+use std::path::Path;
 use std::process::ExitCode;
 
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
@@ -102,7 +102,7 @@ pub fn print_diagnostics(diagnostics: &[Diagnostic]) {
 }
 
 /// A JSON file or `-` (standard input), parsed.
-pub fn read_json<T: serde::de::DeserializeOwned>(path: &PathBuf, what: &str) -> anyhow::Result<T> {
+pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> anyhow::Result<T> {
     let (name, text) = if path.as_os_str() == "-" {
         let mut text = String::new();
         std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)

@@ -219,27 +219,14 @@ impl Target {
 }
 
 fn print_info(ctx: &Ctx, info: &PluginInfo) {
-    if ctx.json() {
-        print_json(info);
-        return;
+    if !ctx.json() {
+        let (kind, name, version, description) = match info {
+            PluginInfo::Guardrail(g) => ("guardrail", &g.name, &g.version, &g.description),
+            PluginInfo::Provider(p) => ("provider", &p.name, &p.version, &p.description),
+        };
+        println!("{kind} {name} {version} - {description}");
     }
-    let (kind, v) = match info {
-        PluginInfo::Guardrail(g) => ("guardrail", serde_json::to_value(g)),
-        PluginInfo::Provider(p) => ("provider", serde_json::to_value(p)),
-    };
-    let v = v.unwrap_or_default();
-    println!(
-        "{kind} {} {} - {}",
-        v["name"].as_str().unwrap_or("?"),
-        v["version"].as_str().unwrap_or("?"),
-        v["description"].as_str().unwrap_or("")
-    );
-    println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
-}
-
-/// Print a call's answer: pretty JSON either way (it is the plugin's data).
-fn print_answer(value: &impl serde::Serialize) {
-    print_json(value);
+    print_json(info);
 }
 
 /// Run one `paved plugin` subcommand.
@@ -338,17 +325,17 @@ pub async fn run(cmd: PluginCommand, ctx: &Ctx) -> anyhow::Result<ExitCode> {
                 .plugins()
                 .review(&name, &change, settings.as_ref())
                 .await?;
-            print_answer(&review);
+            print_json(&review);
         }
         PluginCommand::Plan { target, request } => {
             let request: PlanRequest = read_json(&request, "plan request")?;
             let (platform, name) = target.open(ctx).await?;
-            print_answer(&platform.plugins().plan(&name, &request).await?);
+            print_json(&platform.plugins().plan(&name, &request).await?);
         }
         PluginCommand::Read { target, request } => {
             let request: ResourceRequest = read_json(&request, "resource request")?;
             let (platform, name) = target.open(ctx).await?;
-            print_answer(&platform.plugins().read(&name, &request).await?);
+            print_json(&platform.plugins().read(&name, &request).await?);
         }
         PluginCommand::Apply { target, request } => {
             let request: ApplyRequest = read_json(&request, "apply request")?;
@@ -357,7 +344,7 @@ pub async fn run(cmd: PluginCommand, ctx: &Ctx) -> anyhow::Result<ExitCode> {
                 .plugins()
                 .apply(&name, &request, &ctx.write_options(false))
                 .await?;
-            print_answer(&applied);
+            print_json(&applied);
         }
         PluginCommand::Delete { target, request } => {
             let request: ResourceRequest = read_json(&request, "resource request")?;
@@ -379,7 +366,7 @@ pub async fn run(cmd: PluginCommand, ctx: &Ctx) -> anyhow::Result<ExitCode> {
                 .plugins()
                 .import(&name, &request, &ctx.write_options(false))
                 .await?;
-            print_answer(&imported);
+            print_json(&imported);
         }
     }
     Ok(ExitCode::SUCCESS)
