@@ -14,29 +14,26 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
-use paved::graph::Traversal;
-use paved::pipeline::WriteOptions;
-use paved::query::{Query, parse_filters};
-use paved::{Platform, StoreSpec};
+use paved::{OpenOptions, QuerySpec, Traversal, WriteOptions};
 use paved_bench::synthetic::{Lcg, Shape, write_catalog};
 use paved_bench::{Latency, ScratchDb, fmt_duration, median};
 
 const QUERY_RUNS: usize = 200;
 
 fn validate_ours(dir: &Path) -> anyhow::Result<f64> {
-    let kinds = paved::model::schema::KindRegistry::builtin();
+    let options = OpenOptions::default();
     let mut rates = Vec::new();
     for _ in 0..3 {
         let start = Instant::now();
-        let loaded =
-            paved::platform::validate_paths(&[dir.to_path_buf()], &kinds, &Default::default());
+        let loaded = paved::validate(&[dir.to_path_buf()], &options)?;
         let secs = start.elapsed().as_secs_f64();
+        let diagnostics = loaded.diagnostics();
         anyhow::ensure!(
             !loaded.has_errors(),
             "synthetic catalogue invalid: {:?}",
-            &loaded.diagnostics[..loaded.diagnostics.len().min(3)]
+            &diagnostics[..diagnostics.len().min(3)]
         );
-        rates.push(loaded.entities.len() as f64 / secs);
+        rates.push(loaded.entities().len() as f64 / secs);
     }
     Ok(median(rates))
 }
@@ -78,13 +75,8 @@ where
     Ok(Latency::from_samples(samples))
 }
 
-async fn store_figures(
-    label: &str,
-    spec: StoreSpec,
-    dir: &Path,
-    shape: Shape,
-) -> anyhow::Result<()> {
-    let platform = Platform::builder().store(spec).build().await?;
+async fn store_figures(label: &str, store: String, dir: &Path, shape: Shape) -> anyhow::Result<()> {
+    let platform = paved::open(OpenOptions::default().store(store)).await?;
     let start = Instant::now();
     let set = platform
         .catalog()
@@ -97,10 +89,9 @@ async fn store_figures(
         .map(|_| format!("kind=component,spec.owner=team-{}", rng.below(shape.groups)))
         .collect();
     let by_owner = time(QUERY_RUNS, |i| {
-        let q = Query {
-            filter: parse_filters(std::slice::from_ref(&owners[i])).unwrap(),
+        let q = QuerySpec {
             limit: Some(50),
-            ..Query::default()
+            ..QuerySpec::filter([owners[i].clone()])
         };
         let c = catalog.clone();
         async move { c.query(&q).await }
@@ -108,14 +99,12 @@ async fn store_figures(
     .await?;
     let tiers = ["gold", "silver", "bronze"];
     let by_label = time(QUERY_RUNS, |i| {
-        let q = Query {
-            filter: parse_filters(&[format!(
+        let q = QuerySpec {
+            limit: Some(50),
+            ..QuerySpec::filter([format!(
                 "kind=component,metadata.labels.tier={}",
                 tiers[i % 3]
             )])
-            .unwrap(),
-            limit: Some(50),
-            ..Query::default()
         };
         let c = catalog.clone();
         async move { c.query(&q).await }
@@ -130,7 +119,7 @@ async fn store_figures(
     .await?;
     let facets = time(QUERY_RUNS / 4, |_| {
         let c = catalog.clone();
-        async move { c.facets("spec.type", None).await }
+        async move { c.facets("spec.type", &QuerySpec::default()).await }
     })
     .await?;
     let mut rng = Lcg::new(9);
@@ -145,7 +134,7 @@ async fn store_figures(
     let graph = time(QUERY_RUNS, |i| {
         let c = catalog.clone();
         let r = roots[i].clone();
-        async move { c.graph(&r, Traversal::Dependencies, 3).await }
+        async move { c.graph(&r, Traversal::Dependencies, Some(3)).await }
     })
     .await?;
     println!("\n### {label}: {} entities\n", set.changes.len());
@@ -219,18 +208,19 @@ async fn main() -> anyhow::Result<()> {
 
     // `--sqlite-db PATH` keeps the SQLite database for a look afterwards.
     let db = path_arg(&args, "--sqlite-db").unwrap_or_else(|| tmp.path().join("bench.db"));
-    store_figures("SQLite (file, WAL)", StoreSpec::Sqlite(db), &dir, shape).await?;
+    store_figures(
+        "SQLite (file, WAL)",
+        format!("sqlite:{}", db.display()),
+        &dir,
+        shape,
+    )
+    .await?;
     if !skip_pg {
         let admin = std::env::var("PAVED_BENCH_PG")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string());
         let scratch = ScratchDb::create(&admin).await?;
-        let result = store_figures(
-            "PostgreSQL (127.0.0.1)",
-            StoreSpec::Postgres(scratch.url.clone()),
-            &dir,
-            shape,
-        )
-        .await;
+        let result =
+            store_figures("PostgreSQL (127.0.0.1)", scratch.url.clone(), &dir, shape).await;
         // `--keep-postgres` leaves the database for a look afterwards.
         if args.iter().any(|a| a == "--keep-postgres") {
             println!("\nkept PostgreSQL database: {}", scratch.url);

@@ -15,12 +15,16 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use paved::plugin::{
-    CatalogueLookup, Change, Guardrail, GuardrailInfo, Operation, Review, Subject, Verdict,
-    Violation,
+use paved::plugins::{
+    CatalogueLookup, Change, Grants, Guardrail, GuardrailInfo, Operation, PluginConfig, PluginKind,
+    Review, Subject, Verdict, Violation,
 };
 use paved_bench::{Latency, fmt_duration, median};
-use paved_plugins::{CacheOutcome, Grants, PluginConfig, PluginHost, PluginKind, WasmGuardrail};
+// The plugin host's internals, which the facade does not expose: compile
+// alone, the precompiled cache's outcome, epoch interruption off,
+// instantiate without a call, and a guardrail's review without the platform
+// around it (see Cargo.toml).
+use paved_plugins::{CacheOutcome, PluginHost, WasmGuardrail};
 use regex::Regex;
 use serde_json::{Value, json};
 
