@@ -112,6 +112,10 @@ async fn snapshot(plugin: &Plugin, bytes: &[u8], settings: &str) -> Result<Vec<u
             {
                 wasmtime::bail!("validate-settings refused the settings: {e:?}");
             }
+            // wizer reads each memory whole through its own instrumented
+            // exports (bounded by the memory cap), more than the hostcall
+            // fuel a call's answer gets.
+            store.set_hostcall_fuel(usize::MAX);
             let mut access = Access {
                 store,
                 instance,

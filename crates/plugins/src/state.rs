@@ -31,6 +31,9 @@ pub(crate) enum Stop {
     Output { cap: usize, used: usize },
 }
 
+/// Host descriptors (files, directories, sockets) one call may open.
+pub(crate) const MAX_DESCRIPTORS: u32 = 256;
+
 /// Bytes of one `log` line kept; the rest is cut (and the cut said).
 pub(crate) const LOG_LINE_BYTES: usize = 4096;
 
@@ -176,8 +179,8 @@ impl CallState {
     /// One more host descriptor (file, directory, socket) for this call.
     pub fn count_descriptor(&mut self) -> wasmtime::Result<()> {
         self.descriptors += 1;
-        if self.descriptors > crate::wasi_watch::MAX_DESCRIPTORS {
-            return Err(Stop::Descriptors(crate::wasi_watch::MAX_DESCRIPTORS).into());
+        if self.descriptors > MAX_DESCRIPTORS {
+            return Err(Stop::Descriptors(MAX_DESCRIPTORS).into());
         }
         Ok(())
     }

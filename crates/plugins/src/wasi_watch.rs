@@ -22,11 +22,11 @@
 //! - `symlink-at` refuses absolute targets and targets that climb with `..`,
 //!   and `link-at` refuses links between two different descriptors, so that
 //!   nothing a guest leaves behind in a writable grant points outside it;
-//! - every descriptor opened counts against [`MAX_DESCRIPTORS`] per call.
+//! - every descriptor opened counts against `state::MAX_DESCRIPTORS` per call.
 //!
 //! Sockets. Without a network grant a guest cannot create a socket at all
 //! (each attempt is a recorded denial, and no host descriptor is made); with
-//! one, sockets count against [`MAX_DESCRIPTORS`] and `resolve-addresses`
+//! one, sockets count against the same cap and `resolve-addresses`
 //! answers only for the granted host names.
 
 use wasmtime::StoreContextMut;
@@ -51,9 +51,6 @@ use crate::state::CallState;
 /// wasmtime-wasi defines (guests importing any 0.2.x version are linked to
 /// it).
 const WASI: &str = "@0.2.12";
-
-/// Host descriptors (files, directories, sockets) one call may open.
-pub(crate) const MAX_DESCRIPTORS: u32 = 256;
 
 /// Shadow WASI's filesystem and socket imports (see the module docs).
 pub(crate) fn watch(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
