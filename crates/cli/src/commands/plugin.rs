@@ -218,17 +218,6 @@ impl Target {
     }
 }
 
-fn print_info(ctx: &Ctx, info: &PluginInfo) {
-    if !ctx.json() {
-        let (kind, name, version, description) = match info {
-            PluginInfo::Guardrail(g) => ("guardrail", &g.name, &g.version, &g.description),
-            PluginInfo::Provider(p) => ("provider", &p.name, &p.version, &p.description),
-        };
-        println!("{kind} {name} {version} - {description}");
-    }
-    print_json(info);
-}
-
 /// Run one `paved plugin` subcommand.
 pub async fn run(cmd: PluginCommand, ctx: &Ctx) -> anyhow::Result<ExitCode> {
     match cmd {
@@ -237,39 +226,8 @@ pub async fn run(cmd: PluginCommand, ctx: &Ctx) -> anyhow::Result<ExitCode> {
             if ctx.json() {
                 print_json(&i);
             } else {
-                let world = i
-                    .world
-                    .map(|k| k.to_string())
-                    .unwrap_or_else(|| "none (not a paved plugin)".into());
-                println!("{}  ({} bytes)", i.path.display(), i.size_bytes);
-                println!("world:    {world}");
-                println!(
-                    "version:  paved:plugin@{}",
-                    i.version.as_deref().unwrap_or("?")
-                );
-                if let Some(d) = &i.describe {
-                    println!(
-                        "plugin:   {} {} - {}",
-                        d["name"].as_str().unwrap_or("?"),
-                        d["version"].as_str().unwrap_or("?"),
-                        d["description"].as_str().unwrap_or("")
-                    );
-                }
-                println!("exports:");
-                for e in &i.exports {
-                    println!("  {e}");
-                }
-                println!("imports:");
-                for e in &i.imports {
-                    println!("  {e}");
-                }
-                println!(
-                    "capabilities it asks for: {}",
-                    serde_json::to_string(&i.declared_capabilities)?
-                );
-                for c in &i.implied_capabilities {
-                    println!("  may try: {c}");
-                }
+                // The plugin's own text escaped for a terminal, one line a field.
+                print!("{}", i.to_text());
             }
         }
         PluginCommand::Check {
@@ -286,7 +244,12 @@ pub async fn run(cmd: PluginCommand, ctx: &Ctx) -> anyhow::Result<ExitCode> {
                     PluginInfo::Guardrail(g) => (&g.name, &g.version),
                     PluginInfo::Provider(p) => (&p.name, &p.version),
                 };
-                println!("ok: {name} {version} loads and its settings are valid");
+                // Text the plugin chose, escaped for a terminal.
+                println!(
+                    "ok: {} {} loads and its settings are valid",
+                    name.escape_debug(),
+                    version.escape_debug()
+                );
             }
         }
         PluginCommand::List { extra } => {
@@ -308,7 +271,8 @@ pub async fn run(cmd: PluginCommand, ctx: &Ctx) -> anyhow::Result<ExitCode> {
         }
         PluginCommand::Describe { target } => {
             let (platform, name) = target.open(ctx).await?;
-            print_info(ctx, &platform.plugins().describe(&name).await?);
+            // JSON either way: it escapes whatever text the plugin chose.
+            print_json(&platform.plugins().describe(&name).await?);
         }
         PluginCommand::Review {
             target,
