@@ -48,7 +48,7 @@ describe('portal on the embedded default (SQLite)', () => {
     // owner, metadata, relations and recent audit entries are on the page
     assert.equal(await page.locator('dl.about dt', { hasText: 'Owner' }).count(), 1)
     assert.ok((await page.locator('table.relations tbody tr').count()) >= 3)
-    assert.match(await page.locator('table.history').innerText(), /created\s+portal/)
+    assert.match(await page.locator('table.history').innerText(), /created\s+component:default\/portal/)
     await screenshot(page, '2-entity')
   })
 
