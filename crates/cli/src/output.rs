@@ -83,8 +83,12 @@ where
     t.load_preset(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_header(headers.iter().copied());
+    // Cells may hold plugin text: escaped, so it cannot drive the terminal.
     for row in rows {
-        t.add_row(row);
+        t.add_row(
+            row.into_iter()
+                .map(|cell| paved::display::sanitize_line(&cell).into_owned()),
+        );
     }
     t
 }
@@ -97,7 +101,7 @@ pub fn print_diagnostics(diagnostics: &[Diagnostic]) {
             .as_deref()
             .map(|e| format!(" [{e}]"))
             .unwrap_or_default();
-        eprintln!("{}{entity}", d);
+        eprintln!("{}", paved::display::sanitize_line(&format!("{d}{entity}")));
     }
 }
 
@@ -146,12 +150,12 @@ pub fn fail(ctx: &Ctx, err: &anyhow::Error) -> ExitCode {
                     if diagnostics.len() == 1 { "" } else { "s" }
                 );
             }
-            Some(e) => eprintln!("error: {}", e.chain()),
+            Some(e) => eprintln!("error: {}", paved::display::sanitize(&e.chain())),
             None => {
-                eprintln!("error: {err}");
+                eprintln!("error: {}", paved::display::sanitize(&err.to_string()));
                 let mut source = err.source();
                 while let Some(s) = source {
-                    eprintln!("  caused by: {s}");
+                    eprintln!("  caused by: {}", paved::display::sanitize(&s.to_string()));
                     source = s.source();
                 }
             }

@@ -62,6 +62,9 @@ pub mod defaults {
 /// The plugin contract's types (requests and answers of guardrails and
 /// providers) and the plugin configuration.
 pub mod plugins {
+    /// How a plugin reads a catalogue (the `catalogue` grant); implemented
+    /// by `Platform::catalogue_lookup()`, and by benchmarks that host plugins.
+    pub use paved_core::plugin::CatalogueLookup;
     pub use paved_core::plugin::{
         Applied, ApplyRequest, Capability, Change, FieldDiff, GuardrailInfo, ImportRequest,
         Imported, Operation, Plan, PlanRequest, ProviderInfo, ResourceAddress, ResourceRequest,
@@ -69,9 +72,6 @@ pub mod plugins {
     };
     /// The traits a native (Rust) guardrail or provider implements.
     pub use paved_core::plugin::{Guardrail, Provider};
-    /// How a plugin reads a catalogue (the `catalogue` grant); implemented
-    /// by `Platform::catalogue_lookup()`, and by benchmarks that host plugins.
-    pub use paved_core::plugin::CatalogueLookup;
     pub use paved_plugins::inspect::{Inspection, parse_grant};
     pub use paved_plugins::{DirGrant, DirMode, Grants, Limits, PluginConfig, PluginKind};
 }
@@ -80,6 +80,13 @@ pub mod plugins {
 pub mod checks {
     pub use paved_core::pipeline::Check;
     pub use paved_core::platform::PlatformBuilder;
+}
+
+/// Text from plugins made safe for a terminal: control characters, escape
+/// sequences and bidi overrides shown as visible escapes. Every human-readable
+/// output of a front passes plugin text through it; JSON output stays exact.
+pub mod display {
+    pub use paved_plugins::display::{sanitize, sanitize_line};
 }
 
 /// Schemas for editors: entities and `paved.yaml`.

@@ -18,7 +18,7 @@ use std::sync::{Arc, OnceLock};
 
 use paved_core::plugin::CatalogueLookup;
 use paved_core::{Error, Platform, Result, StoreSpec};
-use paved_plugins::{LoadedPlugin, PluginConfig, PluginHost};
+use paved_plugins::{EnvSecrets, LoadedPlugin, PluginConfig, PluginHost};
 use serde_json::Value;
 
 use crate::config::Config;
@@ -144,8 +144,10 @@ pub async fn open(options: OpenOptions) -> Result<Platform> {
     plugins.extend(options.plugins.iter().cloned());
     let catalogue = Arc::new(LateCatalogue::default());
     if !plugins.is_empty() {
+        // Secret grants read the process environment (`PAVED_SECRET_<NAME>`).
         let mut host = PluginHost::builder()
             .catalogue(catalogue.clone())
+            .secrets(Arc::new(EnvSecrets))
             .prepare_guardrails(options.prepare_guardrails);
         if let Some(dir) = options
             .plugin_cache

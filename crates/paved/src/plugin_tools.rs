@@ -3,14 +3,15 @@
 //! provider's side effects (those go through `Platform::plugins()`, audited).
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use paved_core::Result;
 use paved_core::platform::PluginInfo;
 use paved_plugins::inspect::{self, Inspection};
-use paved_plugins::{LoadedPlugin, PluginConfig, PluginHost};
+use paved_plugins::{EnvSecrets, LoadedPlugin, PluginConfig, PluginHost};
 
 fn host(cache: Option<PathBuf>) -> Result<PluginHost> {
-    let mut builder = PluginHost::builder();
+    let mut builder = PluginHost::builder().secrets(Arc::new(EnvSecrets));
     if let Some(dir) = cache {
         builder = builder.cache_dir(dir);
     }

@@ -22,7 +22,9 @@ fn table() -> String {
             "| `{}`{} | {} | `{}` | `{}` | {} | {} |\n",
             op.name,
             if op.writes { " (writes)" } else { "" },
-            op.cli.map(|c| format!("`paved {c}`")).unwrap_or_else(|| "—".into()),
+            op.cli
+                .map(|c| format!("`paved {c}`"))
+                .unwrap_or_else(|| "—".into()),
             op.python,
             op.node,
             defaults,
