@@ -6,12 +6,13 @@
 
 use std::sync::Arc;
 
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use futures::stream::BoxStream;
 use paved::{FacetCount, Page, QuerySpec};
 use pyo3::IntoPyObjectExt;
 use pyo3::exceptions::PyStopAsyncIteration;
 use pyo3::prelude::*;
+use pyo3::types::PyList;
 use serde_json::Value;
 
 use crate::convert;
@@ -198,6 +199,40 @@ impl PyAsyncQueryIterator {
                 Some(Ok(v)) => item(py, v, projected).map(Bound::unbind),
                 Some(Err(e)) => Err(crate::errors::to_py(py, e)),
                 None => Err(PyStopAsyncIteration::new_err(())),
+            })
+        })
+    }
+
+    /// The next matches, at most `limit` (awaitable): the first is waited
+    /// for, then whatever is already loaded (the rest of its page) is taken
+    /// without another round trip. An empty list means the end. The blocking
+    /// iterator reads through this, one loop hop per page, not per entity.
+    fn next_batch<'py>(&self, py: Python<'py>, limit: usize) -> PyResult<Bound<'py, PyAny>> {
+        let stream = self.stream.clone();
+        let projected = self.projected;
+        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+            let mut stream = stream.lock().await;
+            let mut batch = Vec::new();
+            if let Some(first) = stream.next().await {
+                batch.push(first);
+                // `now_or_never` takes only items that need no I/O; a page
+                // fetch left pending stays inside the stream for next time.
+                // An error ends the batch (and the stream) and is raised.
+                while batch.len() < limit && batch.last().is_some_and(Result::is_ok) {
+                    match stream.next().now_or_never() {
+                        Some(Some(item)) => batch.push(item),
+                        _ => break,
+                    }
+                }
+            }
+            drop(stream);
+            Python::attach(|py| {
+                let list = PyList::empty(py);
+                for next in batch {
+                    let value = next.map_err(|e| crate::errors::to_py(py, e))?;
+                    list.append(item(py, value, projected)?)?;
+                }
+                Ok(list.unbind())
             })
         })
     }

@@ -5,6 +5,7 @@ loop; arguments and defaults are the native method's)."""
 from __future__ import annotations
 
 import os
+from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Union, cast
 
@@ -17,21 +18,32 @@ Strings = Union[str, Sequence[str]]
 EntityArg = Union[Entity, Mapping[str, Any]]
 
 
+# Most matches one hop to the background loop brings back (a page is 100
+# by default; a batch never waits for more than the page at hand).
+BATCH = 10_000
+
+
 class QueryIterator:
     """Every match of a query: ``Entity`` objects (dicts when ``fields``
-    projects them), loading one page at a time."""
+    projects them), loading one page at a time: one call on the background
+    loop per page, not per entity."""
 
     def __init__(self, inner: _native.AsyncQueryIterator) -> None:
         self._inner = inner
+        self._ready: deque[Any] = deque()
+        self._done = False
 
     def __iter__(self) -> QueryIterator:
         return self
 
     def __next__(self) -> Any:
-        try:
-            return LOOP.run(self._inner.__anext__)
-        except StopAsyncIteration:
-            raise StopIteration from None
+        if not self._ready and not self._done:
+            batch = cast(list[Any], LOOP.run(self._inner.next_batch, BATCH))
+            self._ready.extend(batch)
+            self._done = not batch
+        if not self._ready:
+            raise StopIteration
+        return self._ready.popleft()
 
     def __repr__(self) -> str:
         return "<QueryIterator>"

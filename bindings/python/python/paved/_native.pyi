@@ -176,6 +176,12 @@ class AsyncQueryIterator:
     """`async for` over every matching entity, fetching pages as needed."""
     def __aiter__(self) -> Any: ...
     def __anext__(self) -> Any: ...
+    def next_batch(self, limit: Any) -> Any:
+        """The next matches, at most `limit` (awaitable): the first is waited
+        for, then whatever is already loaded (the rest of its page) is taken
+        without another round trip. An empty list means the end. The blocking
+        iterator reads through this, one loop hop per page, not per entity.
+        """
 
 class AsyncSubscription:
     """Events as they happen (asyncio API): `async for event in subscription`,
