@@ -167,16 +167,7 @@ pub fn check_plugin(
     promise(env, async move {
         let kind = match o.kind {
             Some(kind) => from_js(Value::String(kind), "kind")?,
-            // The facade's check_plugin takes a configured kind; ask the component.
-            None => paved::inspect_plugin(&PathBuf::from(&path), cache.clone())
-                .await?
-                .world
-                .ok_or_else(|| {
-                    Error::invalid(Diagnostic::error(
-                        "kind",
-                        format!("{path} exports neither world's API; it is not a paved plugin"),
-                    ))
-                })?,
+            None => paved::plugin_kind(&PathBuf::from(&path), cache.clone()).await?,
         };
         let config = plugin_config(path, kind, o.name, o.settings, o.grants, o.limits, "")?;
         to_js(&paved::check_plugin(config, cache).await?)

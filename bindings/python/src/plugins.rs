@@ -13,7 +13,7 @@
 use std::path::PathBuf;
 
 use paved::plugins::{
-    Change, FieldDiff, GuardrailInfo, Inspection, Plan, PluginConfig, PluginKind, ProviderInfo,
+    Change, FieldDiff, GuardrailInfo, Inspection, Plan, PluginConfig, ProviderInfo,
     ResourceTypeInfo, Review, Violation,
 };
 use paved::{PluginInfo, Plugins, WriteOptions};
@@ -304,15 +304,11 @@ fn check_plugin<'py>(
         let checked = async {
             let kind = match kind {
                 Some(k) => Value::String(k),
-                // The facade's check_plugin needs a kind; the component says which.
-                None => match paved::inspect_plugin(&path, plugin_cache.clone())
-                    .await?
-                    .world
-                {
-                    Some(PluginKind::Guardrail) => "guardrail".into(),
-                    Some(PluginKind::Provider) => "provider".into(),
-                    None => Value::Null,
-                },
+                None => Value::String(
+                    paved::plugin_kind(&path, plugin_cache.clone())
+                        .await?
+                        .to_string(),
+                ),
             };
             entry.insert("kind".into(), kind);
             let config = plugin_config(Value::Object(entry), "plugin")?;

@@ -6,8 +6,8 @@
 
 use std::sync::Arc;
 
-use futures::{FutureExt, StreamExt};
 use futures::stream::BoxStream;
+use futures::{FutureExt, StreamExt};
 use paved::{FacetCount, Page, QuerySpec};
 use pyo3::IntoPyObjectExt;
 use pyo3::exceptions::PyStopAsyncIteration;

@@ -28,7 +28,7 @@ pub mod surface;
 
 pub use config::{Config, CustomKind};
 pub use open::{DEFAULT_CONFIG, OpenOptions, open, validate};
-pub use plugin_tools::{check_plugin, inspect_plugin};
+pub use plugin_tools::{check_plugin, inspect_plugin, plugin_kind};
 
 // The platform and its handles.
 pub use paved_core::platform::{

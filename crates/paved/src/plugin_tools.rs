@@ -8,7 +8,7 @@ use std::sync::Arc;
 use paved_core::Result;
 use paved_core::platform::PluginInfo;
 use paved_plugins::inspect::{self, Inspection};
-use paved_plugins::{EnvSecrets, LoadedPlugin, PluginConfig, PluginHost};
+use paved_plugins::{EnvSecrets, LoadedPlugin, PluginConfig, PluginHost, PluginKind};
 
 fn host(cache: Option<PathBuf>) -> Result<PluginHost> {
     let mut builder = PluginHost::builder().secrets(Arc::new(EnvSecrets));
@@ -22,6 +22,13 @@ fn host(cache: Option<PathBuf>) -> Result<PluginHost> {
 /// settings check (`cache`: a directory for precompiled components).
 pub async fn inspect_plugin(path: &Path, cache: Option<PathBuf>) -> Result<Inspection> {
     Ok(inspect::inspect(&host(cache)?, path).await?)
+}
+
+/// Which world the component at `path` implements, read from its exports
+/// (for a plugin configured without a `kind`). A component that exports
+/// neither world's API is a `PLUGIN` error of kind `load` naming its exports.
+pub async fn plugin_kind(path: &Path, cache: Option<PathBuf>) -> Result<PluginKind> {
+    Ok(inspect::detect_kind(&host(cache)?, path).await?)
 }
 
 /// Load a plugin as configured (its settings validated, its grants applied)

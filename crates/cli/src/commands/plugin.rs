@@ -158,18 +158,7 @@ impl LoadArgs {
     /// The configuration of the component at `file`; its kind is read from
     /// the component itself.
     async fn config(&self, file: &Path, settings: Option<&str>) -> anyhow::Result<PluginConfig> {
-        let kind = paved::inspect_plugin(file, None)
-            .await?
-            .world
-            .ok_or_else(|| {
-                Error::invalid(Diagnostic::error(
-                    "plugin",
-                    format!(
-                        "{} is neither a paved guardrail nor a paved provider",
-                        file.display()
-                    ),
-                ))
-            })?;
+        let kind = paved::plugin_kind(file, None).await?;
         let mut grants = Grants::default();
         for g in &self.grants {
             parse_grant(g, &mut grants)
