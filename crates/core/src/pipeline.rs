@@ -371,24 +371,23 @@ pub(crate) async fn run(
             )
         }
     };
-    for check in ctx.checks {
-        check.check(&actor, &set).await?;
-    }
+    run_checks(ctx, &actor, &set).await?;
     if opts.dry_run {
         set.dry_run = true;
         return Ok(set);
     }
-    let result = store
-        .commit(ChangeBatch {
+    let outcomes = commit_and_publish(
+        ctx,
+        ChangeBatch {
             changes,
             records: Vec::new(),
             actor,
             origin: ctx.origin.to_string(),
             action: action.to_string(),
-        })
-        .await?;
-    set.changes = result
-        .outcomes
+        },
+    )
+    .await?;
+    set.changes = outcomes
         .iter()
         .map(|(r, outcome, etag)| PlannedChange {
             entity_ref: r.to_string(),
@@ -396,10 +395,27 @@ pub(crate) async fn run(
             etag: etag.clone(),
         })
         .collect();
+    Ok(set)
+}
+
+/// The checks, in order; the first refusal ends the request.
+async fn run_checks(ctx: &Context<'_>, actor: &str, set: &ChangeSet) -> Result<()> {
+    for check in ctx.checks {
+        check.check(actor, set).await?;
+    }
+    Ok(())
+}
+
+/// Commit one batch and publish its events; returns each change's outcome.
+async fn commit_and_publish(
+    ctx: &Context<'_>,
+    batch: ChangeBatch,
+) -> Result<Vec<(EntityRef, Outcome, Option<String>)>> {
+    let result = ctx.store.commit(batch).await?;
     for event in result.events {
         ctx.bus.publish(event);
     }
-    Ok(set)
+    Ok(result.outcomes)
 }
 
 /// Run a side effect done outside the store (a provider call) through the
@@ -432,9 +448,7 @@ where
         }],
         ..ChangeSet::default()
     };
-    for check in ctx.checks {
-        check.check(&actor, &set).await?;
-    }
+    run_checks(ctx, &actor, &set).await?;
     let outcome = effect.await;
     if let (serde_json::Value::Object(details), Err(e)) = (&mut record.details, &outcome) {
         details.insert(
@@ -442,19 +456,17 @@ where
             serde_json::json!({"code": e.code(), "message": e.to_string()}),
         );
     }
-    let result = ctx
-        .store
-        .commit(ChangeBatch {
+    commit_and_publish(
+        ctx,
+        ChangeBatch {
             changes: Vec::new(),
             records: vec![record],
             actor,
             origin: ctx.origin.to_string(),
             action: String::new(),
-        })
-        .await?;
-    for event in result.events {
-        ctx.bus.publish(event);
-    }
+        },
+    )
+    .await?;
     outcome
 }
 

@@ -85,11 +85,13 @@ impl Catalog {
                 map.remove(field);
             }
         }
-        let validated = self.validate_values(vec![entity]).into_validated()?;
-        let Some(first) = validated.entities.first() else {
+        let Validated {
+            entities, warnings, ..
+        } = self.validate_values(vec![entity]).into_validated()?;
+        let Some(first) = entities.into_iter().next() else {
             return Err(Error::invalid(Diagnostic::error("", "no entity given")));
         };
-        let entity: Entity = first.entity.clone();
+        let entity: Entity = first.entity;
         let mut set = self
             .inner
             .write(
@@ -100,7 +102,7 @@ impl Catalog {
                 opts,
             )
             .await?;
-        let mut warnings = validated.warnings;
+        let mut warnings = warnings;
         warnings.append(&mut set.warnings);
         set.warnings = warnings;
         Ok(set)

@@ -208,16 +208,29 @@ pub(crate) struct Inner {
 }
 
 impl Inner {
-    /// Run a request through the one pipeline.
-    pub(crate) async fn write(&self, request: Request, opts: &WriteOptions) -> Result<ChangeSet> {
-        let ctx = Context {
+    fn context(&self) -> Context<'_> {
+        Context {
             store: self.store.as_ref(),
             bus: &self.bus,
             origin: &self.origin,
             actor: &self.actor,
             checks: &self.checks,
-        };
-        pipeline::run(&ctx, request, opts).await
+        }
+    }
+
+    /// Run a request through the one pipeline.
+    pub(crate) async fn write(&self, request: Request, opts: &WriteOptions) -> Result<ChangeSet> {
+        pipeline::run(&self.context(), request, opts).await
+    }
+
+    /// Run a side effect (a provider call) through the one pipeline.
+    pub(crate) async fn effect<T>(
+        &self,
+        record: crate::store::AuditOnly,
+        opts: &WriteOptions,
+        call: impl std::future::Future<Output = Result<T>>,
+    ) -> Result<T> {
+        pipeline::run_effect(&self.context(), record, opts, call).await
     }
 }
 

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use super::Inner;
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result};
-use crate::pipeline::{self, Context, WriteOptions};
+use crate::pipeline::WriteOptions;
 use crate::plugin::{
     Applied, ApplyRequest, Change, Guardrail, GuardrailInfo, ImportRequest, Imported, Plan,
     PlanRequest, Provider, ProviderInfo, ResourceAddress, ResourceRequest, Review,
@@ -174,13 +174,6 @@ impl Plugins {
         call: impl std::future::Future<Output = Result<T>>,
     ) -> Result<T> {
         let inner = &self.inner;
-        let ctx = Context {
-            store: inner.store.as_ref(),
-            bus: &inner.bus,
-            origin: &inner.origin,
-            actor: &inner.actor,
-            checks: &inner.checks,
-        };
         let record = AuditOnly {
             action: format!("resource.{action}"),
             subject: subject(address),
@@ -194,7 +187,7 @@ impl Plugins {
             }),
             event: format!("resource.{action}"),
         };
-        pipeline::run_effect(&ctx, record, opts, call).await
+        inner.effect(record, opts, call).await
     }
 
     /// Bring a resource to the requested params (audited as `resource.apply`).
