@@ -63,6 +63,9 @@ enum Command {
     /// platform's guardrails and providers (provider writes are audited).
     #[command(subcommand)]
     Plugin(commands::plugin::PluginCommand),
+    /// The policy bindings: try a change on them, list and explain decisions.
+    #[command(subcommand)]
+    Policy(commands::policy::PolicyCommand),
 }
 
 fn main() -> ExitCode {
@@ -100,6 +103,7 @@ fn main() -> ExitCode {
             Command::Events(c) => commands::events::run(c, &ctx).await,
             Command::Schema(c) => commands::schema::run(c, &ctx).await,
             Command::Plugin(c) => commands::plugin::run(c, &ctx).await,
+            Command::Policy(c) => commands::policy::run(c, &ctx).await,
         }
     });
     match result {

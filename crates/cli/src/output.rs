@@ -150,6 +150,22 @@ pub fn fail(ctx: &Ctx, err: &anyhow::Error) -> ExitCode {
                     if diagnostics.len() == 1 { "" } else { "s" }
                 );
             }
+            Some(Error::Denied { decisions, .. }) if !decisions.is_empty() => {
+                for d in decisions.iter().filter(|d| d.blocking) {
+                    eprintln!("{}\n", paved::display::sanitize(&d.explain()));
+                }
+                let ids: Vec<String> = decisions
+                    .iter()
+                    .filter_map(|d| d.id.map(|i| i.to_string()))
+                    .collect();
+                eprintln!("error: denied by policy; nothing was written");
+                if let Some(id) = ids.first() {
+                    eprintln!(
+                        "(decisions {} recorded; `paved policy why {id}` explains one)",
+                        ids.join(", ")
+                    );
+                }
+            }
             Some(e) => eprintln!("error: {}", paved::display::sanitize(&e.chain())),
             None => {
                 eprintln!("error: {}", paved::display::sanitize(&err.to_string()));

@@ -50,7 +50,13 @@ pub enum Error {
     /// A check between plan and commit (an access rule or a guardrail)
     /// refused the change; nothing was written.
     #[error("denied by {by}: {message}")]
-    Denied { by: String, message: String },
+    Denied {
+        by: String,
+        message: String,
+        /// The policy decisions behind a denial by policies (each with its
+        /// violations; [`crate::policy::Decision::explain`] says what to fix).
+        decisions: Vec<crate::policy::Decision>,
+    },
 
     /// An event subscriber fell behind and this many events were dropped.
     #[error("the subscriber fell behind: {missed} events were dropped")]
@@ -128,7 +134,7 @@ impl Error {
     /// errors on as data: `{"diagnostics": [...]}` for `VALIDATION`,
     /// `{"what", "id"}` for `NOT_FOUND`, `{"entity", "expected", "found"}` for
     /// `CONFLICT`, `{"path"}` for `IO`, `{"plugin", "kind"}` for `PLUGIN`,
-    /// `{"by"}` for `DENIED`, `{"missed"}` for `LAGGED`, `{}` for `STORE`.
+    /// `{"by", "decisions"}` for `DENIED`, `{"missed"}` for `LAGGED`, `{}` for `STORE`.
     pub fn details(&self) -> serde_json::Value {
         use serde_json::json;
         match self {
@@ -142,7 +148,7 @@ impl Error {
             Self::Store { .. } => json!({}),
             Self::Io { path, .. } => json!({ "path": path }),
             Self::Plugin { plugin, kind, .. } => json!({ "plugin": plugin, "kind": kind }),
-            Self::Denied { by, .. } => json!({ "by": by }),
+            Self::Denied { by, decisions, .. } => json!({ "by": by, "decisions": decisions }),
             Self::Lagged { missed } => json!({ "missed": missed }),
         }
     }

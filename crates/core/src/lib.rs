@@ -18,6 +18,7 @@ pub(crate) mod parallel;
 pub mod pipeline;
 pub mod platform;
 pub mod plugin;
+pub mod policy;
 pub mod query;
 pub(crate) mod store;
 

@@ -6,10 +6,14 @@
 //!                                   ingest becomes a request; the actor is checked
 //!   -> plan: a ChangeSet             per entity: create / update / unchanged / delete,
 //!                                   warnings (dangling refs, orphans)
-//!   -> checks                        access and guardrail stages, in order (empty
-//!                                   until policies fill the list); any may refuse
+//!   -> checks                        access stages, in order; any may refuse
+//!   -> policies                      every item reviewed by the matching bindings
+//!                                   (crate::policy): patches applied and validated
+//!                                   again, an enforcing deny refuses (its decisions
+//!                                   recorded, nothing else written)
 //!   -> (dry run stops here)
-//!   -> commit                        one store transaction: etag checks, rows, audit records
+//!   -> commit                        one store transaction: etag checks, rows, audit
+//!                                   records (the write's and its policy decisions')
 //!   -> publish                       the commit's events, to this process's subscribers
 //! ```
 //!
@@ -26,8 +30,12 @@ use serde::{Deserialize, Serialize};
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result};
 use crate::events::EventBus;
-use crate::ingest::Validated;
+use crate::ingest::{self, Validated};
+use crate::model::relations::RelationType;
+use crate::model::schema::KindRegistry;
 use crate::model::{Entity, EntityRef, index, relations};
+use crate::plugin::{self, Verdict};
+use crate::policy::{self, DECISION_ACTION, Decision, Facets, Item, Point, PolicySet};
 pub use crate::store::Outcome;
 use crate::store::{AuditOnly, Change, ChangeBatch, PreparedEntity, Store};
 
@@ -124,8 +132,20 @@ pub struct ChangeSet {
     /// in the audit log when done.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub effects: Vec<Effect>,
+    /// The policy decisions that said more than a plain allow (warnings,
+    /// denials not enforced, failures, patches, audit-mode findings), in
+    /// review order. Plain allows are counted in `policy_reviews` only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub decisions: Vec<Decision>,
+    /// How many (binding, item) reviews the policies made.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub policy_reviews: usize,
     /// Whether this was a dry run (nothing written).
     pub dry_run: bool,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// A side effect outside the catalogue, as planned: what and on what.
@@ -186,34 +206,34 @@ async fn dangling_refs(store: &dyn Store, prepared: &[PreparedEntity]) -> Result
     Ok(warnings)
 }
 
-/// Plan outcomes without writing, by comparing content hashes with the store.
-async fn plan_outcomes(
+/// The stored entities among `prepared`'s refs, by key.
+async fn current_entities(
     store: &dyn Store,
     prepared: &[PreparedEntity],
-) -> Result<Vec<PlannedChange>> {
+) -> Result<HashMap<String, Entity>> {
     let refs: Vec<EntityRef> = prepared.iter().map(|p| p.entity.entity_ref()).collect();
-    let mut current: HashMap<String, Option<String>> = HashMap::new();
+    let mut current = HashMap::new();
     for chunk in refs.chunks(500) {
         for e in store.get_many(chunk).await? {
-            current.insert(e.entity_ref().key(), e.metadata.etag.clone());
+            current.insert(e.entity_ref().key(), e);
         }
     }
-    Ok(prepared
-        .iter()
-        .map(|p| {
-            let r = p.entity.entity_ref();
-            let outcome = match current.get(&r.key()) {
-                None => Outcome::Created,
-                Some(Some(etag)) if *etag == p.hash => Outcome::Unchanged,
-                Some(_) => Outcome::Updated,
-            };
-            PlannedChange {
-                entity_ref: r.to_string(),
-                outcome,
-                etag: Some(p.hash.clone()),
-            }
-        })
-        .collect())
+    Ok(current)
+}
+
+/// Plan one outcome without writing, by comparing content hashes.
+fn plan_outcome(p: &PreparedEntity, current: &HashMap<String, Entity>) -> PlannedChange {
+    let r = p.entity.entity_ref();
+    let outcome = match current.get(&r.key()).map(|e| e.metadata.etag.as_deref()) {
+        None => Outcome::Created,
+        Some(Some(etag)) if etag == p.hash => Outcome::Unchanged,
+        Some(_) => Outcome::Updated,
+    };
+    PlannedChange {
+        entity_ref: r.to_string(),
+        outcome,
+        etag: Some(p.hash.clone()),
+    }
 }
 
 /// A validated request the pipeline runs. Crate-private: only the
@@ -253,8 +273,12 @@ pub(crate) struct Context<'a> {
     pub origin: &'a str,
     /// The actor when the write names none.
     pub actor: &'a str,
-    /// Access and guardrail stages, in order.
+    /// Access stages, in order.
     pub checks: &'a [std::sync::Arc<dyn Check>],
+    /// The policy bindings.
+    pub policies: &'a PolicySet,
+    /// Kinds, to validate what a policy's patch made.
+    pub kinds: &'a KindRegistry,
 }
 
 /// Run a request: plan, checks, (dry run stops), commit, publish.
@@ -299,7 +323,9 @@ pub(crate) async fn run(
                     }
                 }
             }
-            set.changes = plan_outcomes(store, &prepared).await?;
+            let current = current_entities(store, &prepared).await?;
+            let mut prepared = prepared;
+            review_entities(ctx, &actor, &mut prepared, &current, &mut set).await?;
             let changes = prepared
                 .into_iter()
                 .map(|p| Change::Upsert {
@@ -313,17 +339,21 @@ pub(crate) async fn run(
             entity,
             expected_etag,
         } => {
-            let prepared = prepare(*entity, None);
-            let slice = std::slice::from_ref(&prepared);
+            let mut prepared = vec![prepare(*entity, None)];
             let mut set = ChangeSet {
-                warnings: dangling_refs(store, slice).await?,
+                warnings: dangling_refs(store, &prepared).await?,
                 ..ChangeSet::default()
             };
-            set.changes = plan_outcomes(store, slice).await?;
-            if let (Some(expected), Some(planned)) = (&expected_etag, set.changes.first()) {
-                check_etag_for_plan(store, &prepared.entity.entity_ref(), expected, planned)
+            let current = current_entities(store, &prepared).await?;
+            if let Some(expected) = &expected_etag {
+                let planned = plan_outcome(&prepared[0], &current);
+                check_etag_for_plan(store, &prepared[0].entity.entity_ref(), expected, &planned)
                     .await?;
             }
+            review_entities(ctx, &actor, &mut prepared, &current, &mut set).await?;
+            let Some(prepared) = prepared.pop() else {
+                return Err(Error::invalid(Diagnostic::error("", "no entity given")));
+            };
             (
                 vec![Change::Upsert {
                     entity: Box::new(prepared),
@@ -353,7 +383,7 @@ pub(crate) async fn run(
                     found: current.metadata.etag.clone(),
                 });
             }
-            let set = ChangeSet {
+            let mut set = ChangeSet {
                 changes: vec![PlannedChange {
                     entity_ref: current.entity_ref().to_string(),
                     outcome: Outcome::Deleted,
@@ -361,6 +391,8 @@ pub(crate) async fn run(
                 }],
                 ..ChangeSet::default()
             };
+            let item = entity_item(Point::EntityDelete, Some(&current), None, &actor);
+            review(ctx, &actor, vec![item], &mut set).await?;
             (
                 vec![Change::Delete {
                     entity_ref,
@@ -372,22 +404,26 @@ pub(crate) async fn run(
         }
     };
     run_checks(ctx, &actor, &set).await?;
+    refuse_if_blocked(ctx, &actor, &mut set, opts).await?;
     if opts.dry_run {
         set.dry_run = true;
         return Ok(set);
     }
-    let outcomes = commit_and_publish(
+    let records = decision_records(&set.decisions);
+    let committed = commit_and_publish(
         ctx,
         ChangeBatch {
             changes,
-            records: Vec::new(),
+            records,
             actor,
             origin: ctx.origin.to_string(),
             action: action.to_string(),
         },
     )
     .await?;
-    set.changes = outcomes
+    number_decisions(&mut set.decisions, &committed.audit);
+    set.changes = committed
+        .outcomes
         .iter()
         .map(|(r, outcome, etag)| PlannedChange {
             entity_ref: r.to_string(),
@@ -406,16 +442,258 @@ async fn run_checks(ctx: &Context<'_>, actor: &str, set: &ChangeSet) -> Result<(
     Ok(())
 }
 
-/// Commit one batch and publish its events; returns each change's outcome.
-async fn commit_and_publish(
-    ctx: &Context<'_>,
-    batch: ChangeBatch,
-) -> Result<Vec<(EntityRef, Outcome, Option<String>)>> {
+/// Commit one batch and publish its events; returns each change's outcome
+/// and the audit records written.
+async fn commit_and_publish(ctx: &Context<'_>, batch: ChangeBatch) -> Result<Committed> {
     let result = ctx.store.commit(batch).await?;
     for event in result.events {
         ctx.bus.publish(event);
     }
-    Ok(result.outcomes)
+    Ok(Committed {
+        outcomes: result.outcomes,
+        audit: result.audit,
+    })
+}
+
+/// What a commit did.
+struct Committed {
+    outcomes: Vec<(EntityRef, Outcome, Option<String>)>,
+    audit: Vec<crate::audit::AuditRecord>,
+}
+
+/// Plan every prepared entity, review those that change with the policies
+/// (applying their patches: a patched entity is validated and prepared
+/// again, and planned anew), and put the plan and the decisions in `set`.
+async fn review_entities(
+    ctx: &Context<'_>,
+    actor: &str,
+    prepared: &mut [PreparedEntity],
+    current: &HashMap<String, Entity>,
+    set: &mut ChangeSet,
+) -> Result<()> {
+    let planned: Vec<PlannedChange> = prepared.iter().map(|p| plan_outcome(p, current)).collect();
+    if ctx.policies.is_active() {
+        let mut items = Vec::new();
+        let mut at = Vec::new();
+        for (i, (p, plan)) in prepared.iter().zip(&planned).enumerate() {
+            let point = match plan.outcome {
+                Outcome::Created => Point::EntityCreate,
+                Outcome::Updated => Point::EntityUpdate,
+                _ => continue,
+            };
+            let before = current.get(&p.entity.entity_ref().key());
+            items.push(entity_item(point, before, Some(p), actor));
+            at.push(i);
+        }
+        let patched = review(ctx, actor, items, set).await?;
+        for (n, after) in patched {
+            let i = at[n];
+            let entity = revalidated(ctx.kinds, after)?;
+            let location = prepared[i].location.take();
+            prepared[i] = prepare(entity, location);
+        }
+    }
+    set.changes = if ctx.policies.is_active() {
+        prepared.iter().map(|p| plan_outcome(p, current)).collect()
+    } else {
+        planned
+    };
+    Ok(())
+}
+
+/// The entity a policy's patched document describes, validated as an
+/// upsert would validate it.
+fn revalidated(kinds: &KindRegistry, after: serde_json::Value) -> Result<Entity> {
+    let Validated { entities, .. } = ingest::load_values(vec![after], kinds).into_validated()?;
+    entities
+        .into_iter()
+        .next()
+        .map(|s| s.entity)
+        .ok_or_else(|| Error::invalid(Diagnostic::error("", "a policy's patch left no entity")))
+}
+
+/// A change to an entity, as guardrails see it.
+fn entity_item(
+    point: Point,
+    before: Option<&Entity>,
+    after: Option<&PreparedEntity>,
+    actor: &str,
+) -> Item {
+    let subject = after
+        .map(|p| p.entity.entity_ref())
+        .or_else(|| before.map(Entity::entity_ref))
+        .map(|r| r.to_string())
+        .unwrap_or_default();
+    let shown = after.map(|p| &p.entity).or(before);
+    let owner = match (after, shown) {
+        (Some(p), _) => p
+            .relations
+            .iter()
+            .find(|r| r.r#type == RelationType::OwnedBy)
+            .map(|r| r.target.key()),
+        (None, Some(e)) => relations::derive(e)
+            .0
+            .into_iter()
+            .find(|r| r.r#type == RelationType::OwnedBy)
+            .map(|r| r.target.key()),
+        (None, None) => None,
+    };
+    let facets = Facets {
+        kind: shown.map(|e| e.kind.clone()),
+        namespace: shown.map(|e| e.entity_ref().namespace),
+        labels: shown.map(|e| e.metadata.labels.clone()).unwrap_or_default(),
+        owner,
+        ..Facets::default()
+    };
+    let operation = match point {
+        Point::EntityCreate => plugin::Operation::Create,
+        Point::EntityDelete => plugin::Operation::Delete,
+        _ => plugin::Operation::Update,
+    };
+    Item {
+        point,
+        change: plugin::Change {
+            subject: plugin::Subject::Entity(subject.clone()),
+            operation,
+            before: before.map(Entity::to_value),
+            after: after.map(|p| p.entity.to_value()),
+            diff: Vec::new(),
+            monthly_cost: None,
+            actor: Some(actor.to_string()),
+        },
+        facets,
+        subject,
+    }
+}
+
+/// Review an entity with the policies as an upsert of it would be reviewed,
+/// and return every decision (plain allows too). Writes nothing.
+pub(crate) async fn evaluate(
+    ctx: &Context<'_>,
+    entity: serde_json::Value,
+    actor: &str,
+) -> Result<Vec<Decision>> {
+    let prepared = prepare(revalidated(ctx.kinds, entity)?, None);
+    let current = current_entities(ctx.store, std::slice::from_ref(&prepared)).await?;
+    let point = match plan_outcome(&prepared, &current).outcome {
+        Outcome::Created => Point::EntityCreate,
+        _ => Point::EntityUpdate,
+    };
+    let before = current.get(&prepared.entity.entity_ref().key());
+    let item = entity_item(point, before, Some(&prepared), actor);
+    let kinds = ctx.kinds;
+    let revalidate = |v: &serde_json::Value| revalidated(kinds, v.clone()).map(|_| ());
+    Ok(ctx
+        .policies
+        .review(&item, actor, &revalidate)
+        .await?
+        .decisions)
+}
+
+/// How many items the policies review at once.
+const REVIEWS_IN_FLIGHT: usize = 16;
+
+/// Review items with the policies; keeps in `set` every decision that says
+/// more than a plain allow. Returns the patched documents by item index.
+async fn review(
+    ctx: &Context<'_>,
+    actor: &str,
+    items: Vec<Item>,
+    set: &mut ChangeSet,
+) -> Result<Vec<(usize, serde_json::Value)>> {
+    if !ctx.policies.is_active() || items.is_empty() {
+        return Ok(Vec::new());
+    }
+    use futures::{StreamExt, TryStreamExt};
+    let kinds = ctx.kinds;
+    let revalidate = |v: &serde_json::Value| revalidated(kinds, v.clone()).map(|_| ());
+    let policies = ctx.policies;
+    let revalidate = &revalidate;
+    // Items are moved into their futures: a stream of futures that borrow
+    // the items trips the compiler's `Send` proof (higher-ranked lifetimes).
+    let reviewed: Vec<_> = futures::stream::iter(items)
+        .map(|item| async move { policies.review(&item, actor, revalidate).await })
+        .buffered(REVIEWS_IN_FLIGHT)
+        .try_collect()
+        .await?;
+    let mut patched = Vec::new();
+    for (n, r) in reviewed.into_iter().enumerate() {
+        set.policy_reviews += r.decisions.len();
+        set.decisions.extend(
+            r.decisions
+                .into_iter()
+                .filter(|d| d.verdict != Verdict::Allow || d.failure.is_some() || d.patched),
+        );
+        if let Some(after) = r.patched {
+            patched.push((n, after));
+        }
+    }
+    Ok(patched)
+}
+
+/// An enforcing deny refuses the request: its decisions are recorded (not
+/// in a dry run) and returned in a `DENIED` error; nothing else is written.
+async fn refuse_if_blocked(
+    ctx: &Context<'_>,
+    actor: &str,
+    set: &mut ChangeSet,
+    opts: &WriteOptions,
+) -> Result<()> {
+    if !set.decisions.iter().any(|d| d.blocking) {
+        return Ok(());
+    }
+    let mut decisions = std::mem::take(&mut set.decisions);
+    if !opts.dry_run {
+        let committed = commit_and_publish(
+            ctx,
+            ChangeBatch {
+                changes: Vec::new(),
+                records: decision_records(&decisions),
+                actor: actor.to_string(),
+                origin: ctx.origin.to_string(),
+                action: String::new(),
+            },
+        )
+        .await?;
+        number_decisions(&mut decisions, &committed.audit);
+    }
+    let by: Vec<&str> = decisions
+        .iter()
+        .filter(|d| d.blocking)
+        .map(|d| d.policy.as_str())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    Err(Error::Denied {
+        by: format!("policy {}", by.join(", ")),
+        message: policy::denial_message(&decisions),
+        decisions,
+    })
+}
+
+/// One audit record per decision.
+fn decision_records(decisions: &[Decision]) -> Vec<AuditOnly> {
+    decisions
+        .iter()
+        .map(|d| AuditOnly {
+            action: DECISION_ACTION.to_string(),
+            subject: d.subject.clone(),
+            details: serde_json::to_value(d).unwrap_or_default(),
+            event: "policy.decided".to_string(),
+        })
+        .collect()
+}
+
+/// Give each decision the seq of its audit record (written in order, after
+/// the changes' own records).
+fn number_decisions(decisions: &mut [Decision], audit: &[crate::audit::AuditRecord]) {
+    let seqs = audit
+        .iter()
+        .filter(|r| r.action == DECISION_ACTION)
+        .map(|r| r.seq);
+    for (d, seq) in decisions.iter_mut().zip(seqs) {
+        d.id = Some(seq);
+    }
 }
 
 /// Run a side effect done outside the store (a provider call) through the
@@ -425,6 +703,7 @@ async fn commit_and_publish(
 pub(crate) async fn run_effect<T, F>(
     ctx: &Context<'_>,
     mut record: AuditOnly,
+    item: Item,
     opts: &WriteOptions,
     effect: F,
 ) -> Result<T>
@@ -441,7 +720,7 @@ where
             ),
         )));
     }
-    let set = ChangeSet {
+    let mut set = ChangeSet {
         effects: vec![Effect {
             action: record.action.clone(),
             subject: record.subject.clone(),
@@ -449,6 +728,15 @@ where
         ..ChangeSet::default()
     };
     run_checks(ctx, &actor, &set).await?;
+    let mut item = item;
+    item.change.actor = Some(actor.clone());
+    if !review(ctx, &actor, vec![item], &mut set).await?.is_empty() {
+        return Err(Error::invalid(Diagnostic::error(
+            "patch",
+            "a policy patched a provider request; patches apply to catalogue entities only",
+        )));
+    }
+    refuse_if_blocked(ctx, &actor, &mut set, opts).await?;
     let outcome = effect.await;
     if let (serde_json::Value::Object(details), Err(e)) = (&mut record.details, &outcome) {
         details.insert(
@@ -456,11 +744,13 @@ where
             serde_json::json!({"code": e.code(), "message": e.to_string()}),
         );
     }
+    let mut records = vec![record];
+    records.extend(decision_records(&set.decisions));
     commit_and_publish(
         ctx,
         ChangeBatch {
             changes: Vec::new(),
-            records: vec![record],
+            records,
             actor,
             origin: ctx.origin.to_string(),
             action: String::new(),

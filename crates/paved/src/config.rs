@@ -15,6 +15,13 @@
 //!     settings: { allowedKinds: [group] }
 //!     grants: { catalogue: true }
 //!     limits: { timeoutMs: 500 }
+//! policies:                            # guardrails bound to the writes they review
+//!   - name: components-need-owners
+//!     guardrail: require-owner         # a plugin above, or:
+//!     # rego: { policies: [policies/owner.rego], data: [policies/data.json], query: main }
+//!     match: { operations: [entity.create, entity.update], kinds: [Component] }
+//!     mode: enforce                    # enforce | warn | audit | off
+//!     failure: closed                  # closed (a failing guardrail denies) | open
 //! ```
 //!
 //! The file is parsed with the same hardened YAML loader as catalogue files,
@@ -23,6 +30,7 @@
 use std::path::{Path, PathBuf};
 
 use paved_core::model::schema::KindRegistry;
+use paved_core::policy::Binding;
 use paved_core::{Diagnostic, Error, Result, SourceLocation, StoreSpec};
 use paved_plugins::PluginConfig;
 use serde::{Deserialize, Serialize};
@@ -50,6 +58,11 @@ pub struct Config {
     #[serde(default)]
     #[schemars(with = "Vec<serde_json::Value>")]
     pub plugins: Vec<PluginConfig>,
+    /// Policy bindings: which guardrail reviews which writes, in which
+    /// mode (see `paved_core::policy`).
+    #[serde(default)]
+    #[schemars(with = "Vec<serde_json::Value>")]
+    pub policies: Vec<Binding>,
     /// Where the file was read from (set by [`Config::load`]).
     #[serde(skip)]
     pub path: Option<PathBuf>,
@@ -153,6 +166,24 @@ impl Config {
                     dir.host = base.join(&dir.host);
                 }
                 p
+            })
+            .collect()
+    }
+
+    /// The policy bindings, with Rego paths resolved against this file's
+    /// directory.
+    pub fn policies(&self) -> Vec<Binding> {
+        let base = self.base_dir();
+        self.policies
+            .iter()
+            .cloned()
+            .map(|mut b| {
+                if let Some(rego) = &mut b.rego {
+                    for p in rego.policies.iter_mut().chain(rego.data.iter_mut()) {
+                        *p = base.join(&*p);
+                    }
+                }
+                b
             })
             .collect()
     }

@@ -24,6 +24,7 @@
 pub mod config;
 mod open;
 mod plugin_tools;
+mod rego;
 pub mod surface;
 
 pub use config::{Config, CustomKind};
@@ -32,7 +33,12 @@ pub use plugin_tools::{check_plugin, inspect_plugin, plugin_kind};
 
 // The platform and its handles.
 pub use paved_core::platform::{
-    Audit, Catalog, Platform, PluginInfo, PluginSummary, Plugins, StoreSpec,
+    Audit, Catalog, DecisionFilter, Explained, Platform, PluginInfo, PluginSummary, Plugins,
+    Policies, StoreSpec, parse_decision_id,
+};
+// Policies: bindings in, decisions out.
+pub use paved_core::policy::{
+    Binding, DECISION_ACTION, Decision, Failure, Match, Mode, Point, RegoSource,
 };
 // Writes: options in, change sets out.
 pub use paved_core::pipeline::{
@@ -76,7 +82,7 @@ pub mod plugins {
     pub use paved_plugins::{DirGrant, DirMode, Grants, Limits, PluginConfig, PluginKind};
 }
 
-/// Checks between plan and commit (the policies issue adds guardrail checks).
+/// Checks between plan and commit, before the policies (access rules).
 pub mod checks {
     pub use paved_core::pipeline::Check;
     pub use paved_core::platform::PlatformBuilder;

@@ -164,7 +164,13 @@ pub async fn open(options: OpenOptions) -> Result<Platform> {
             };
         }
     }
-    let platform = builder.build().await?;
+    let policies = config.policies();
+    for binding in &policies {
+        if let Some(rego) = &binding.rego {
+            builder = builder.guardrail(crate::rego::load(&binding.name, rego)?);
+        }
+    }
+    let platform = builder.policies(policies).build().await?;
     // Set once, right after the build: nothing else can have set it.
     let _ = catalogue.0.set(platform.catalogue_lookup());
     Ok(platform)

@@ -291,6 +291,40 @@ pub const OPERATIONS: &[Operation] = &[
         )
     },
     op(
+        "policies.list",
+        false,
+        Some("policy list"),
+        "policies.list",
+        "policies.list",
+    ),
+    Operation {
+        defaults: &[("actor", "the platform's actor")],
+        ..op(
+            "policies.evaluate",
+            false,
+            Some("policy eval"),
+            "policies.evaluate",
+            "policies.evaluate",
+        )
+    },
+    op(
+        "policies.why",
+        false,
+        Some("policy why"),
+        "policies.why",
+        "policies.why",
+    ),
+    Operation {
+        defaults: &[("limit", "100 (audit::DEFAULT_LIMIT)")],
+        ..op(
+            "policies.decisions",
+            false,
+            Some("policy decisions"),
+            "policies.decisions",
+            "policies.decisions",
+        )
+    },
+    op(
         "inspect_plugin",
         false,
         Some("plugin inspect"),

@@ -32,6 +32,7 @@ const ACCESSORS: &[&str] = &[
     "catalog",
     "audit",
     "plugins",
+    "policies",
     "kinds",
     "store_description",
     "origin",
@@ -83,6 +84,7 @@ fn every_public_method_of_the_handles_is_a_listed_operation() {
         ("catalog.rs", "Catalog", "catalog"),
         ("audit.rs", "Audit", "audit"),
         ("plugins.rs", "Plugins", "plugins"),
+        ("policies.rs", "Policies", "policies"),
     ] {
         methods.extend(public_methods(&core.join(file), handle, prefix));
     }
@@ -142,6 +144,7 @@ impl Check for Refuse {
         Err(Error::Denied {
             by: "test".into(),
             message: "nothing may change".into(),
+            decisions: Vec::new(),
         })
     }
 }
@@ -276,7 +279,7 @@ async fn platform(check: Arc<dyn Check>, provider: Arc<Recorder>) -> (Platform, 
 }
 
 async fn audit_len(p: &Platform) -> usize {
-    p.audit().list(0, Some(10_000)).await.unwrap().len()
+    p.audit().list(None, Some(10_000)).await.unwrap().len()
 }
 
 async fn entity_count(p: &Platform) -> u64 {
@@ -353,7 +356,7 @@ async fn allowed_writes_are_audited_under_the_actor_and_announced() {
             .unwrap_or_else(|e| panic!("{name}: {e}"));
     }
     assert_eq!(provider.0.load(Ordering::SeqCst), 3);
-    let records = p.audit().list(0, None).await.unwrap();
+    let records = p.audit().list(None, None).await.unwrap();
     assert_eq!(
         records[0].actor, "system",
         "the seed wrote as the default actor"
@@ -393,7 +396,7 @@ async fn an_actor_that_is_not_a_ref_is_refused_before_anything_is_written() {
         .upsert(component("b"), None, &WriteOptions::default())
         .await
         .unwrap();
-    let last = p.audit().list(0, None).await.unwrap().pop().unwrap();
+    let last = p.audit().list(None, None).await.unwrap().pop().unwrap();
     assert_eq!(
         last.actor, "user:default/tester",
         "the platform's actor when a write names none"

@@ -9,9 +9,9 @@ use crate::output::{Ctx, print_json, table};
 pub enum AuditCommand {
     /// List audit records, oldest first (`--entity`: one entity's, newest first).
     List {
-        /// Only records after this sequence number.
-        #[arg(long, default_value_t = 0)]
-        after: u64,
+        /// Only records after this sequence number [default: from the first].
+        #[arg(long)]
+        after: Option<u64>,
         /// At most this many [default: paved's audit limit, 100].
         #[arg(long)]
         limit: Option<usize>,

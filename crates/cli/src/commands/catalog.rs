@@ -158,7 +158,7 @@ pub async fn run(cmd: CatalogCommand, ctx: &Ctx) -> anyhow::Result<ExitCode> {
             })?;
             let validated = platform
                 .catalog()
-                .validate_text(&file.display().to_string(), &text)
+                .validate_text(&text, Some(&file.display().to_string()))
                 .into_validated()?;
             let [one] = validated.entities() else {
                 return Err(Error::invalid(Diagnostic::error(

@@ -5,4 +5,5 @@ pub mod audit;
 pub mod catalog;
 pub mod events;
 pub mod plugin;
+pub mod policy;
 pub mod schema;

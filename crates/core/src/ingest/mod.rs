@@ -40,6 +40,9 @@ pub use paved_yaml::Limits;
 /// The file name used for entities given as values (no file).
 pub const VALUES_SOURCE: &str = "<input>";
 
+/// The file name used for YAML text given without one.
+pub const TEXT_SOURCE: &str = "<inline>";
+
 /// A validated entity and where it came from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SourcedEntity {

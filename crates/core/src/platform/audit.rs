@@ -23,12 +23,12 @@ impl Audit {
         Self { inner }
     }
 
-    /// Records with `seq > after`, oldest first, at most `limit`
-    /// (default [`DEFAULT_LIMIT`]).
-    pub async fn list(&self, after: u64, limit: Option<usize>) -> Result<Vec<AuditRecord>> {
+    /// Records with `seq > after` (None: from the first), oldest first, at
+    /// most `limit` (default [`DEFAULT_LIMIT`]).
+    pub async fn list(&self, after: Option<u64>, limit: Option<usize>) -> Result<Vec<AuditRecord>> {
         self.inner
             .store
-            .audit_records(after, limit.unwrap_or(DEFAULT_LIMIT))
+            .audit_records(after.unwrap_or(0), limit.unwrap_or(DEFAULT_LIMIT))
             .await
     }
 

@@ -43,8 +43,10 @@ impl Catalog {
         ingest::load_paths(paths, &self.inner.kinds, &self.inner.limits)
     }
 
-    /// Validate YAML text as if it were the file `name` (no writes).
-    pub fn validate_text(&self, name: &str, text: &str) -> Loaded {
+    /// Validate YAML text as if it were the file `name` (default
+    /// [`ingest::TEXT_SOURCE`], `<inline>`) (no writes).
+    pub fn validate_text(&self, text: &str, name: Option<&str>) -> Loaded {
+        let name = name.unwrap_or(ingest::TEXT_SOURCE);
         ingest::load_text(name, text, &self.inner.kinds, &self.inner.limits)
     }
 

@@ -24,6 +24,7 @@
 mod audit;
 mod catalog;
 mod plugins;
+mod policies;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Weak};
@@ -33,6 +34,7 @@ use futures::StreamExt;
 pub use self::audit::Audit;
 pub use self::catalog::Catalog;
 pub use self::plugins::{PluginInfo, PluginSummary, Plugins};
+pub use self::policies::{DecisionFilter, Explained, Policies, parse_decision_id};
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result};
 use crate::events::{EventBus, Subscription};
@@ -41,6 +43,7 @@ use crate::model::schema::KindRegistry;
 use crate::pipeline::ChangeSet;
 use crate::pipeline::{self, Check, Context, DEFAULT_ACTOR, Request, WriteOptions};
 use crate::plugin::{CatalogueLookup, Guardrail, Provider};
+use crate::policy::{Binding, PolicySet};
 use crate::store::Store;
 use crate::store::postgres::PostgresStore;
 use crate::store::sqlite::SqliteStore;
@@ -106,6 +109,7 @@ pub struct PlatformBuilder {
     guardrails: Vec<Arc<dyn Guardrail>>,
     providers: Vec<Arc<dyn Provider>>,
     checks: Vec<Arc<dyn Check>>,
+    policies: Vec<Binding>,
 }
 
 impl std::fmt::Debug for PlatformBuilder {
@@ -156,10 +160,19 @@ impl PlatformBuilder {
         self
     }
 
+    /// Policy bindings every write is reviewed by, in this order (after
+    /// those added before). Each names one of the platform's guardrails;
+    /// its settings are validated when the platform is built.
+    pub fn policies(mut self, bindings: impl IntoIterator<Item = Binding>) -> Self {
+        self.policies.extend(bindings);
+        self
+    }
+
     /// Open the store and start the platform.
     pub async fn build(self) -> Result<Platform> {
         let actor = pipeline::check_actor(self.actor.as_deref().unwrap_or(DEFAULT_ACTOR))?;
         let plugins = plugins::Registry::new(self.guardrails, self.providers)?;
+        let policies = PolicySet::resolve(self.policies, |name| plugins.guardrail(name)).await?;
         let store: Arc<dyn Store> = match self.spec.unwrap_or_default() {
             StoreSpec::Sqlite(path) => Arc::new(SqliteStore::open(&path).await?),
             StoreSpec::Memory => Arc::new(SqliteStore::memory().await?),
@@ -187,6 +200,7 @@ impl PlatformBuilder {
                 origin,
                 actor,
                 checks: self.checks,
+                policies,
                 plugins,
                 remote,
             }),
@@ -201,8 +215,10 @@ pub(crate) struct Inner {
     bus: EventBus,
     origin: String,
     actor: String,
-    /// Access and guardrail stages of the pipeline, in order.
+    /// Access stages of the pipeline, in order.
     checks: Vec<Arc<dyn Check>>,
+    /// Policy bindings (the pipeline's guardrail stage).
+    policies: PolicySet,
     plugins: plugins::Registry,
     remote: Option<tokio::task::JoinHandle<()>>,
 }
@@ -215,6 +231,8 @@ impl Inner {
             origin: &self.origin,
             actor: &self.actor,
             checks: &self.checks,
+            policies: &self.policies,
+            kinds: &self.kinds,
         }
     }
 
@@ -227,10 +245,11 @@ impl Inner {
     pub(crate) async fn effect<T>(
         &self,
         record: crate::store::AuditOnly,
+        item: crate::policy::Item,
         opts: &WriteOptions,
         call: impl std::future::Future<Output = Result<T>>,
     ) -> Result<T> {
-        pipeline::run_effect(&self.context(), record, opts, call).await
+        pipeline::run_effect(&self.context(), record, item, opts, call).await
     }
 }
 
@@ -277,6 +296,11 @@ impl Platform {
     /// The plugins the platform was built with.
     pub fn plugins(&self) -> Plugins {
         Plugins::new(self.inner.clone())
+    }
+
+    /// The policy bindings, their decisions, and trying a change on them.
+    pub fn policies(&self) -> Policies {
+        Policies::new(self.inner.clone())
     }
 
     /// Subscribe to events: this process's, and on a shared store, other processes'.

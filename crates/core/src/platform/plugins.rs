@@ -3,8 +3,9 @@
 //! Reviews and provider reads (`describe`, `plan`, `read`) change nothing and
 //! go straight to the plugin. Provider calls with side effects (`apply`,
 //! `delete`, `import`) go through the pipeline (`pipeline::run_effect`):
-//! the actor is checked, the checks run, and the call is recorded in the
-//! audit log with its outcome, whoever made it and from whichever front.
+//! the actor is checked, the checks and the policies run, and the call is
+//! recorded in the audit log with its outcome, whoever made it and from
+//! whichever front.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -17,9 +18,10 @@ use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result};
 use crate::pipeline::WriteOptions;
 use crate::plugin::{
-    Applied, ApplyRequest, Change, Guardrail, GuardrailInfo, ImportRequest, Imported, Plan,
-    PlanRequest, Provider, ProviderInfo, ResourceAddress, ResourceRequest, Review,
+    Applied, ApplyRequest, Change, Guardrail, GuardrailInfo, ImportRequest, Imported, Operation,
+    Plan, PlanRequest, Provider, ProviderInfo, ResourceAddress, ResourceRequest, Review, Subject,
 };
+use crate::policy::{Facets, Item, Point, owner_key};
 use crate::store::AuditOnly;
 
 /// The plugins of a platform, by name.
@@ -51,6 +53,11 @@ impl Registry {
             guardrails,
             providers,
         })
+    }
+
+    /// The guardrail named `name`.
+    pub(super) fn guardrail(&self, name: &str) -> Option<Arc<dyn Guardrail>> {
+        self.guardrails.iter().find(|g| g.name() == name).cloned()
     }
 }
 
@@ -115,11 +122,10 @@ impl Plugins {
         guardrails.chain(providers).collect()
     }
 
-    fn guardrail(&self, name: &str) -> Result<&Arc<dyn Guardrail>> {
-        let r = &self.inner.plugins;
-        r.guardrails
-            .iter()
-            .find(|g| g.name() == name)
+    fn guardrail(&self, name: &str) -> Result<Arc<dyn Guardrail>> {
+        self.inner
+            .plugins
+            .guardrail(name)
             .ok_or_else(|| not_found("guardrail", name))
     }
 
@@ -165,15 +171,37 @@ impl Plugins {
         self.provider(name)?.read(request).await
     }
 
+    /// Run a provider call through the pipeline: reviewed by the policies
+    /// at `point` (the request's params as the change's `after`), audited.
     async fn effect<T>(
         &self,
         name: &str,
-        action: &str,
+        (action, point, operation): (&str, Point, Operation),
         address: &ResourceAddress,
+        params: Option<&Value>,
         opts: &WriteOptions,
         call: impl std::future::Future<Output = Result<T>>,
     ) -> Result<T> {
         let inner = &self.inner;
+        let item = Item {
+            point,
+            change: Change {
+                subject: Subject::Resource(address.clone()),
+                operation,
+                before: None,
+                after: params.cloned(),
+                diff: Vec::new(),
+                monthly_cost: None,
+                actor: None,
+            },
+            facets: Facets {
+                owner: address.owner.as_deref().map(owner_key),
+                resource_type: Some(address.resource_type.clone()),
+                environment: address.environment.clone(),
+                ..Facets::default()
+            },
+            subject: subject(address),
+        };
         let record = AuditOnly {
             action: format!("resource.{action}"),
             subject: subject(address),
@@ -187,7 +215,7 @@ impl Plugins {
             }),
             event: format!("resource.{action}"),
         };
-        inner.effect(record, opts, call).await
+        inner.effect(record, item, opts, call).await
     }
 
     /// Bring a resource to the requested params (audited as `resource.apply`).
@@ -198,10 +226,16 @@ impl Plugins {
         opts: &WriteOptions,
     ) -> Result<Applied> {
         let provider = self.provider(name)?;
+        let operation = if request.prior_state.is_some() {
+            Operation::Update
+        } else {
+            Operation::Create
+        };
         self.effect(
             name,
-            "apply",
+            ("apply", Point::ResourceApply, operation),
             &request.address,
+            Some(&request.params),
             opts,
             provider.apply(request),
         )
@@ -218,8 +252,9 @@ impl Plugins {
         let provider = self.provider(name)?;
         self.effect(
             name,
-            "delete",
+            ("delete", Point::ResourceDestroy, Operation::Delete),
             &request.address,
+            None,
             opts,
             provider.delete(request),
         )
@@ -236,8 +271,9 @@ impl Plugins {
         let provider = self.provider(name)?;
         self.effect(
             name,
-            "import",
+            ("import", Point::ResourceImport, Operation::Import),
             &request.address,
+            None,
             opts,
             provider.import(request),
         )

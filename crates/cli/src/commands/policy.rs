@@ -1,0 +1,211 @@
+//! `paved policy …`: the policy bindings, trying a change on them, and the
+//! decisions they made (with explanations).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use paved::plugins::Verdict;
+use paved::{Decision, DecisionFilter, Diagnostic, Error};
+
+use crate::output::{Ctx, print_json, table};
+
+/// `paved policy` subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum PolicyCommand {
+    /// The policy bindings, in review order.
+    List,
+    /// Review an entity file (one entity, YAML or JSON) with every matching
+    /// policy, as writing it would; writes nothing. Exit code 1 if a policy
+    /// would block it.
+    Eval {
+        /// The entity file.
+        file: PathBuf,
+    },
+    /// Explain one recorded decision: which policy, which fields, what would pass.
+    Why {
+        /// The decision's id (shown by `paved policy decisions` and in denials).
+        id: String,
+    },
+    /// Recorded decisions, newest first.
+    Decisions {
+        /// Only about this entity ref (or resource `type/name`).
+        #[arg(long)]
+        subject: Option<String>,
+        /// Only of this policy.
+        #[arg(long)]
+        policy: Option<String>,
+        /// Only on changes by this actor.
+        #[arg(long)]
+        by: Option<String>,
+        /// Only denials that blocked a change.
+        #[arg(long)]
+        blocking: bool,
+        /// At most this many [default: paved's audit limit, 100].
+        #[arg(long)]
+        limit: Option<usize>,
+    },
+}
+
+/// Run one `paved policy` subcommand.
+pub async fn run(cmd: PolicyCommand, ctx: &Ctx) -> anyhow::Result<ExitCode> {
+    let platform = ctx.platform().await?;
+    let policies = platform.policies();
+    match cmd {
+        PolicyCommand::List => {
+            let bindings = policies.list();
+            if ctx.json() {
+                print_json(&bindings);
+            } else {
+                println!(
+                    "{}",
+                    table(
+                        &[
+                            "policy",
+                            "guardrail",
+                            "mode",
+                            "failure",
+                            "operations",
+                            "kinds"
+                        ],
+                        bindings.iter().map(|b| vec![
+                            b.name.clone(),
+                            if b.rego.is_some() {
+                                "rego".to_string()
+                            } else {
+                                b.guardrail_name().to_string()
+                            },
+                            json_word(&b.mode),
+                            json_word(&b.failure),
+                            list_or_all(b.matches.operations.iter().map(|p| p.to_string())),
+                            list_or_all(b.matches.kinds.iter().cloned()),
+                        ])
+                    )
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        PolicyCommand::Eval { file } => {
+            let text = std::fs::read_to_string(&file).map_err(|source| Error::Io {
+                path: file.display().to_string(),
+                source,
+            })?;
+            let name = file.display().to_string();
+            let validated = platform
+                .catalog()
+                .validate_text(&text, Some(&name))
+                .into_validated()?;
+            let [one] = validated.entities() else {
+                return Err(Error::invalid(Diagnostic::error(
+                    "",
+                    format!(
+                        "{name}: expected exactly one entity, found {}",
+                        validated.entities().len()
+                    ),
+                ))
+                .into());
+            };
+            let decisions = policies
+                .evaluate(one.entity.to_value(), ctx.options.actor.as_deref())
+                .await?;
+            if ctx.json() {
+                print_json(&decisions);
+            } else if decisions.is_empty() {
+                println!("no policy reviews {}", one.entity.entity_ref());
+            } else {
+                for d in &decisions {
+                    println!("{}\n", paved::display::sanitize(&d.explain()));
+                }
+            }
+            Ok(if decisions.iter().any(|d| d.blocking) {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        PolicyCommand::Why { id } => {
+            let explained = policies.why(paved::parse_decision_id(&id)?).await?;
+            if ctx.json() {
+                print_json(&explained);
+            } else {
+                println!("{}", paved::display::sanitize(&explained.explanation));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        PolicyCommand::Decisions {
+            subject,
+            policy,
+            by,
+            blocking,
+            limit,
+        } => {
+            let decisions = policies
+                .decisions(&DecisionFilter {
+                    subject,
+                    policy,
+                    actor: by,
+                    blocking,
+                    limit,
+                })
+                .await?;
+            if ctx.json() {
+                print_json(&decisions);
+            } else {
+                println!("{}", decisions_table(&decisions));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn decisions_table(decisions: &[Decision]) -> impl std::fmt::Display {
+    table(
+        &[
+            "id",
+            "policy",
+            "verdict",
+            "mode",
+            "point",
+            "subject",
+            "actor",
+            "violations",
+        ],
+        decisions.iter().map(|d| {
+            vec![
+                d.id.map(|i| i.to_string()).unwrap_or_default(),
+                d.policy.clone(),
+                match (d.verdict, d.blocking) {
+                    (Verdict::Deny, true) => "deny (blocked)".to_string(),
+                    (v, _) => json_word(&v),
+                },
+                json_word(&d.mode),
+                d.point.to_string(),
+                d.subject.clone(),
+                d.actor.clone(),
+                d.failure.clone().unwrap_or_else(|| {
+                    d.violations
+                        .iter()
+                        .map(|v| v.message.as_str())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                }),
+            ]
+        }),
+    )
+}
+
+/// A serde enum as its configuration word (`enforce`, `closed`, `deny`).
+fn json_word(value: &impl serde::Serialize) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
+fn list_or_all(items: impl Iterator<Item = String>) -> String {
+    let items: Vec<String> = items.collect();
+    if items.is_empty() {
+        "(all)".to_string()
+    } else {
+        items.join(",")
+    }
+}

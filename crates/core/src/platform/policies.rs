@@ -1,0 +1,167 @@
+//! [`Policies`]: the bindings a platform reviews writes with, the decisions
+//! they made, and a way to try a change against them without writing.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::{Inner, parse_ref};
+use crate::audit::{AuditRecord, DEFAULT_LIMIT};
+use crate::diagnostic::Diagnostic;
+use crate::error::{Error, Result};
+use crate::policy::{Binding, DECISION_ACTION, Decision};
+
+/// The policies of a platform.
+#[derive(Clone)]
+pub struct Policies {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Policies {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Policies")
+    }
+}
+
+/// Which recorded decisions to list. Every field given must match.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DecisionFilter {
+    /// Decisions about this entity (a ref) or resource (`type/name`).
+    #[serde(default)]
+    pub subject: Option<String>,
+    /// Decisions of this policy (binding name).
+    #[serde(default)]
+    pub policy: Option<String>,
+    /// Decisions on changes asked for by this actor.
+    #[serde(default)]
+    pub actor: Option<String>,
+    /// Only denials that blocked a change.
+    #[serde(default)]
+    pub blocking: bool,
+    /// At most this many, newest first (default [`DEFAULT_LIMIT`]).
+    #[serde(default)]
+    pub limit: Option<usize>,
+}
+
+/// A decision and what it means, in words a developer can act on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Explained {
+    pub decision: Decision,
+    pub explanation: String,
+}
+
+/// Audit records read per page when scanning for decisions.
+const SCAN_PAGE: usize = 5000;
+
+/// The most records of one entity read when listing its decisions.
+const ENTITY_RECORDS: usize = 100_000;
+
+impl Policies {
+    pub(super) fn new(inner: Arc<Inner>) -> Self {
+        Self { inner }
+    }
+
+    /// The bindings, in review order.
+    pub fn list(&self) -> Vec<Binding> {
+        self.inner.policies.bindings().cloned().collect()
+    }
+
+    /// Review an entity (as an upsert would write it) with every matching
+    /// binding and return every decision, plain allows included. Writes
+    /// nothing and records nothing.
+    pub async fn evaluate(&self, entity: Value, actor: Option<&str>) -> Result<Vec<Decision>> {
+        let actor = crate::pipeline::check_actor(actor.unwrap_or(self.inner.actor.as_str()))?;
+        crate::pipeline::evaluate(&self.inner.context(), entity, &actor).await
+    }
+
+    /// One recorded decision, by id (its audit record's seq), with its
+    /// explanation ([`Decision::explain`]).
+    pub async fn why(&self, id: u64) -> Result<Explained> {
+        let not_found = || Error::NotFound {
+            what: "decision",
+            id: id.to_string(),
+        };
+        let record = self
+            .inner
+            .store
+            .audit_records(id.saturating_sub(1), 1)
+            .await?
+            .into_iter()
+            .next()
+            .filter(|r| r.seq == id && r.action == DECISION_ACTION)
+            .ok_or_else(not_found)?;
+        let decision = decision_of(&record).ok_or_else(not_found)?;
+        Ok(Explained {
+            explanation: decision.explain(),
+            decision,
+        })
+    }
+
+    /// Recorded decisions, newest first. With a `subject` that is an entity
+    /// ref, only that entity's records are read; otherwise the audit log is
+    /// scanned from the newest record back.
+    pub async fn decisions(&self, filter: &DecisionFilter) -> Result<Vec<Decision>> {
+        let limit = filter.limit.unwrap_or(DEFAULT_LIMIT);
+        let entity = match filter.subject.as_deref().filter(|s| s.contains(':')) {
+            Some(subject) => Some(parse_ref(subject)?),
+            None => None,
+        };
+        let subject = entity
+            .as_ref()
+            .map(ToString::to_string)
+            .or_else(|| filter.subject.clone());
+        let keep = |d: &Decision| {
+            subject.as_ref().is_none_or(|s| d.subject == *s)
+                && filter.policy.as_ref().is_none_or(|p| d.policy == *p)
+                && filter.actor.as_ref().is_none_or(|a| d.actor == *a)
+                && (!filter.blocking || d.blocking)
+        };
+        let mut found = Vec::new();
+        if let Some(entity) = entity {
+            let records = self.inner.store.audit_for(&entity, ENTITY_RECORDS).await?;
+            found.extend(
+                records
+                    .iter()
+                    .filter_map(decision_of)
+                    .filter(|d| keep(d))
+                    .take(limit),
+            );
+            return Ok(found);
+        }
+        // Oldest first in pages, keeping the newest `limit` matches.
+        let mut after = 0;
+        loop {
+            let page = self.inner.store.audit_records(after, SCAN_PAGE).await?;
+            let Some(last) = page.last() else { break };
+            after = last.seq;
+            found.extend(page.iter().filter_map(decision_of).filter(|d| keep(d)));
+            if found.len() > limit {
+                found.drain(..found.len() - limit);
+            }
+        }
+        found.reverse();
+        Ok(found)
+    }
+}
+
+/// The decision an audit record holds, with its id.
+fn decision_of(record: &AuditRecord) -> Option<Decision> {
+    if record.action != DECISION_ACTION {
+        return None;
+    }
+    let mut d: Decision = serde_json::from_value(record.details.clone()).ok()?;
+    d.id = Some(record.seq);
+    Some(d)
+}
+
+/// A bad decision id from a front.
+pub fn parse_decision_id(id: &str) -> Result<u64> {
+    id.trim().parse().map_err(|_| {
+        Error::invalid(Diagnostic::error(
+            "id",
+            format!("invalid decision id '{id}': expected a number (the `id` of a decision)"),
+        ))
+    })
+}

@@ -1,0 +1,287 @@
+//! Reviewing changes against the bindings: the pipeline's guardrail stage.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde_json::Value;
+
+use super::binding::{Binding, Facets, Failure, Mode, Point};
+use super::decision::Decision;
+use crate::diagnostic::Diagnostic;
+use crate::error::{Error, Result};
+use crate::plugin::{Change, Guardrail, Verdict, Violation};
+
+/// A binding with the guardrail it names, resolved when the platform opens.
+struct Bound {
+    binding: Binding,
+    guardrail: Arc<dyn Guardrail>,
+    version: String,
+}
+
+/// The platform's bindings, in the order they were declared.
+#[derive(Default)]
+pub(crate) struct PolicySet {
+    bound: Vec<Bound>,
+}
+
+/// One change under review: what the guardrails see, and what bindings
+/// match against.
+#[derive(Debug, Clone)]
+pub(crate) struct Item {
+    pub point: Point,
+    pub change: Change,
+    pub facets: Facets,
+    /// The subject as decisions name it.
+    pub subject: String,
+}
+
+/// What the bindings made of one item.
+#[derive(Debug, Default)]
+pub(crate) struct Reviewed {
+    pub decisions: Vec<Decision>,
+    /// `after`, patched by the guardrails (none: unchanged).
+    pub patched: Option<Value>,
+}
+
+impl PolicySet {
+    /// Resolve each binding's guardrail and validate its settings with the
+    /// guardrail's `validate-settings`. Errors name the binding.
+    pub(crate) async fn resolve(
+        bindings: Vec<Binding>,
+        find: impl Fn(&str) -> Option<Arc<dyn Guardrail>>,
+    ) -> Result<Self> {
+        let mut bound = Vec::with_capacity(bindings.len());
+        let mut problems = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for (i, binding) in bindings.into_iter().enumerate() {
+            let at = |field: &str| format!("policies[{i}].{field}");
+            if binding.name.trim().is_empty() {
+                problems.push(Diagnostic::error(at("name"), "a policy needs a name"));
+                continue;
+            }
+            if !seen.insert(binding.name.clone()) {
+                problems.push(Diagnostic::error(
+                    at("name"),
+                    format!("policy '{}' is declared twice", binding.name),
+                ));
+                continue;
+            }
+            match (&binding.guardrail, &binding.rego) {
+                (Some(_), Some(_)) => {
+                    problems.push(Diagnostic::error(
+                        at("rego"),
+                        format!(
+                            "policy '{}' gives both `guardrail` and `rego`; give one",
+                            binding.name
+                        ),
+                    ));
+                    continue;
+                }
+                (None, None) => {
+                    problems.push(Diagnostic::error(
+                        at("guardrail"),
+                        format!(
+                            "policy '{}' names no guardrail: give `guardrail` (a plugin under `plugins:`) or `rego` (policy files)",
+                            binding.name
+                        ),
+                    ));
+                    continue;
+                }
+                _ => {}
+            }
+            let Some(guardrail) = find(binding.guardrail_name()) else {
+                problems.push(Diagnostic::error(
+                    at("guardrail"),
+                    format!(
+                        "policy '{}' names guardrail '{}', which is not one of the platform's guardrails (declare it under `plugins:` with kind guardrail, or give the policy `rego:`)",
+                        binding.name,
+                        binding.guardrail_name()
+                    ),
+                ));
+                continue;
+            };
+            if let Some(settings) = &binding.settings
+                && let Err(e) = guardrail.validate_settings(settings).await
+            {
+                problems.push(Diagnostic::error(
+                    at("settings"),
+                    format!(
+                        "policy '{}': guardrail '{}' rejected its settings: {e}",
+                        binding.name,
+                        binding.guardrail_name()
+                    ),
+                ));
+                continue;
+            }
+            let version = match guardrail.describe().await {
+                Ok(info) => info.version,
+                Err(e) => {
+                    problems.push(Diagnostic::error(
+                        at("guardrail"),
+                        format!(
+                            "policy '{}': guardrail '{}' cannot describe itself: {e}",
+                            binding.name,
+                            binding.guardrail_name()
+                        ),
+                    ));
+                    continue;
+                }
+            };
+            bound.push(Bound {
+                binding,
+                guardrail,
+                version,
+            });
+        }
+        if problems.is_empty() {
+            Ok(Self { bound })
+        } else {
+            Err(Error::Invalid {
+                diagnostics: problems,
+            })
+        }
+    }
+
+    /// The bindings, as declared.
+    pub(crate) fn bindings(&self) -> impl Iterator<Item = &Binding> {
+        self.bound.iter().map(|b| &b.binding)
+    }
+
+    /// Whether any binding is switched on.
+    pub(crate) fn is_active(&self) -> bool {
+        self.bound.iter().any(|b| b.binding.mode != Mode::Off)
+    }
+
+    /// Review one item with every matching binding, in order. A patch from
+    /// an enforcing or warning binding is applied to `after` before the
+    /// next binding sees it; `revalidate` checks each patched document (an
+    /// invalid result is a `VALIDATION` error naming the policy).
+    pub(crate) async fn review(
+        &self,
+        item: &Item,
+        actor: &str,
+        revalidate: &(dyn Fn(&Value) -> Result<()> + Sync),
+    ) -> Result<Reviewed> {
+        let mut reviewed = Reviewed::default();
+        let mut change: Option<Change> = None;
+        for b in &self.bound {
+            let binding = &b.binding;
+            if binding.mode == Mode::Off || !binding.matches.matches(item.point, &item.facets) {
+                continue;
+            }
+            let current = change.as_ref().unwrap_or(&item.change);
+            let started = Instant::now();
+            let answer = b.guardrail.review(current, binding.settings.as_ref()).await;
+            let duration_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+            let (verdict, violations, failure, patch) = match answer {
+                Ok(review) => (review.verdict, review.violations, None, review.patch),
+                Err(e) => {
+                    let verdict = match binding.failure {
+                        Failure::Closed => Verdict::Deny,
+                        Failure::Open => Verdict::Allow,
+                    };
+                    (verdict, Vec::new(), Some(e.to_string()), None)
+                }
+            };
+            let mut patched = false;
+            if let Some(patch) = patch
+                && verdict != Verdict::Deny
+                && matches!(binding.mode, Mode::Enforce | Mode::Warn)
+            {
+                let next = apply_patch(current, &patch, &binding.name)?;
+                if let Some(after) = &next.after {
+                    revalidate(after).map_err(|e| patched_invalid(&binding.name, e))?;
+                }
+                patched = true;
+                change = Some(next);
+            }
+            reviewed.decisions.push(Decision {
+                id: None,
+                policy: binding.name.clone(),
+                guardrail: binding.guardrail_name().to_string(),
+                guardrail_version: b.version.clone(),
+                point: item.point,
+                subject: item.subject.clone(),
+                verdict,
+                mode: binding.mode,
+                blocking: verdict == Verdict::Deny && binding.mode == Mode::Enforce,
+                violations,
+                failure,
+                patched,
+                description: binding.description.clone(),
+                duration_us,
+                actor: actor.to_string(),
+            });
+        }
+        reviewed.patched = change.and_then(|c| c.after);
+        Ok(reviewed)
+    }
+}
+
+/// Apply a guardrail's JSON Patch (RFC 6902) to a change's `after`.
+fn apply_patch(change: &Change, patch: &Value, policy: &str) -> Result<Change> {
+    let invalid = |why: String| {
+        Error::invalid(Diagnostic::error(
+            "patch",
+            format!("policy '{policy}': the guardrail's patch cannot be applied: {why}"),
+        ))
+    };
+    let Some(after) = &change.after else {
+        return Err(invalid(
+            "the change has no document to patch (a delete)".into(),
+        ));
+    };
+    let ops: json_patch::Patch =
+        serde_json::from_value(patch.clone()).map_err(|e| invalid(e.to_string()))?;
+    let mut doc = after.clone();
+    json_patch::patch(&mut doc, &ops).map_err(|e| invalid(e.to_string()))?;
+    let mut next = change.clone();
+    next.after = Some(doc);
+    Ok(next)
+}
+
+/// A patched document that no longer validates.
+fn patched_invalid(policy: &str, e: Error) -> Error {
+    match e {
+        Error::Invalid { diagnostics } => Error::Invalid {
+            diagnostics: diagnostics
+                .into_iter()
+                .map(|mut d| {
+                    d.message = format!("after policy '{policy}' patched it: {}", d.message);
+                    d
+                })
+                .collect(),
+        },
+        other => other,
+    }
+}
+
+/// The violations of the blocking decisions, for a `DENIED` error's message.
+pub(crate) fn denial_message(decisions: &[Decision]) -> String {
+    let blocking: Vec<&Decision> = decisions.iter().filter(|d| d.blocking).collect();
+    let mut parts = Vec::new();
+    for d in &blocking {
+        let what: Vec<String> = if let Some(f) = &d.failure {
+            vec![format!("the guardrail failed: {f}")]
+        } else if d.violations.is_empty() {
+            vec!["denied".into()]
+        } else {
+            d.violations.iter().map(violation_text).collect()
+        };
+        parts.push(format!(
+            "{} on {}: {}",
+            d.policy,
+            d.subject,
+            what.join("; ")
+        ));
+    }
+    parts.join(" | ")
+}
+
+fn violation_text(v: &Violation) -> String {
+    if v.path.is_empty() {
+        v.message.clone()
+    } else {
+        format!("{}: {}", v.path, v.message)
+    }
+}

@@ -1,0 +1,18 @@
+//! Rego bindings: the built-in Rego guardrail (`paved-rego`) loaded for a
+//! binding that gives `rego:`, registered under the binding's name.
+
+use std::sync::Arc;
+
+use paved_core::Result;
+use paved_core::plugin::Guardrail;
+use paved_core::policy::RegoSource;
+
+/// Load the Rego guardrail of binding `name`.
+pub(crate) fn load(name: &str, source: &RegoSource) -> Result<Arc<dyn Guardrail>> {
+    let sources = paved_rego::RegoSources {
+        policies: source.policies.clone(),
+        data: source.data.clone(),
+        query: source.query.clone(),
+    };
+    Ok(Arc::new(paved_rego::RegoGuardrail::load(name, &sources)?))
+}

@@ -1,0 +1,675 @@
+//! Policy bindings in the one pipeline (`paved_core::policy`), with native
+//! guardrails so each behaviour is exact: every write operation is reviewed
+//! and an enforcing deny blocks it (nothing written but the decision), audit
+//! and warn modes record without blocking, a failing guardrail denies unless
+//! its binding fails open, patches are applied and validated again, bindings
+//! match by point, kind, owner and label, decisions are recorded with ids
+//! that `why` explains, and bad bindings are refused when the platform opens.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use paved::plugins::{
+    Applied, ApplyRequest, Change, Guardrail, GuardrailInfo, ImportRequest, Imported, Plan,
+    PlanRequest, Provider, ProviderInfo, ResourceAddress, ResourceRequest, Review, Verdict,
+    Violation,
+};
+use paved::{Binding, DecisionFilter, Error, Mode, Platform, QuerySpec, StoreSpec, WriteOptions};
+use serde_json::{Value, json};
+
+/// What a test guardrail answers.
+#[derive(Clone)]
+enum Answer {
+    /// Deny when `spec.owner` is missing or "nobody" (and any non-entity change).
+    RequireOwner,
+    Deny,
+    /// Fail as a broken plugin would.
+    Fail,
+    /// Allow, with a patch adding a label.
+    PatchLabel,
+    /// Allow, with a patch that breaks the entity.
+    PatchBreak,
+}
+
+struct Rule {
+    name: &'static str,
+    answer: Answer,
+    calls: AtomicUsize,
+}
+
+fn rule(name: &'static str, answer: Answer) -> Arc<Rule> {
+    Arc::new(Rule {
+        name,
+        answer,
+        calls: AtomicUsize::new(0),
+    })
+}
+
+fn deny(path: &str, message: &str) -> Review {
+    Review {
+        verdict: Verdict::Deny,
+        violations: vec![Violation {
+            path: path.into(),
+            message: message.into(),
+        }],
+        patch: None,
+    }
+}
+
+#[async_trait::async_trait]
+impl Guardrail for Rule {
+    fn name(&self) -> &str {
+        self.name
+    }
+    async fn describe(&self) -> paved::Result<GuardrailInfo> {
+        Ok(serde_json::from_value(json!({
+            "name": self.name, "version": "1.2.3", "description": "test rule",
+            "settingsSchema": {}, "capabilities": []
+        }))
+        .unwrap())
+    }
+    async fn validate_settings(&self, settings: &Value) -> paved::Result<()> {
+        if settings.get("bad").is_some() {
+            return Err(Error::Plugin {
+                plugin: self.name.into(),
+                kind: paved::PluginErrorKind::Settings,
+                message: "setting 'bad' is not allowed".into(),
+            });
+        }
+        Ok(())
+    }
+    async fn review(&self, change: &Change, _settings: Option<&Value>) -> paved::Result<Review> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        Ok(match self.answer {
+            Answer::Deny => deny("", "no changes today"),
+            Answer::Fail => {
+                return Err(Error::Plugin {
+                    plugin: self.name.into(),
+                    kind: paved::PluginErrorKind::Timeout,
+                    message: "deadline of 100 ms exceeded".into(),
+                });
+            }
+            Answer::RequireOwner => {
+                let owner = change
+                    .after
+                    .as_ref()
+                    .or(change.before.as_ref())
+                    .and_then(|d| d.pointer("/spec/owner"))
+                    .and_then(Value::as_str);
+                match owner {
+                    Some(o) if o != "nobody" => Review::allow(),
+                    _ => deny("spec.owner", "set spec.owner to the group that runs it"),
+                }
+            }
+            Answer::PatchLabel => Review {
+                verdict: Verdict::Allow,
+                violations: vec![],
+                patch: Some(json!([
+                    {"op": "add", "path": "/metadata/labels", "value": {"reviewed": "yes"}}
+                ])),
+            },
+            Answer::PatchBreak => Review {
+                verdict: Verdict::Allow,
+                violations: vec![],
+                patch: Some(json!([{"op": "remove", "path": "/metadata/name"}])),
+            },
+        })
+    }
+}
+
+/// A provider with no system behind it, counting side effects.
+#[derive(Default)]
+struct Recorder(AtomicUsize);
+
+#[async_trait::async_trait]
+impl Provider for Recorder {
+    fn name(&self) -> &str {
+        "recorder"
+    }
+    async fn describe(&self) -> paved::Result<ProviderInfo> {
+        Ok(serde_json::from_value(json!({
+            "name": "recorder", "version": "1", "description": "test",
+            "resourceTypes": [], "capabilities": [], "settingsSchema": {}
+        }))
+        .unwrap())
+    }
+    async fn plan(&self, _r: &PlanRequest) -> paved::Result<Plan> {
+        Ok(serde_json::from_value(json!({"operation": "create"})).unwrap())
+    }
+    async fn apply(&self, _r: &ApplyRequest) -> paved::Result<Applied> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Ok(Applied {
+            state: json!({}),
+            outputs: json!({}),
+            sensitive: vec![],
+        })
+    }
+    async fn read(&self, _r: &ResourceRequest) -> paved::Result<Option<Value>> {
+        Ok(None)
+    }
+    async fn delete(&self, _r: &ResourceRequest) -> paved::Result<()> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+    async fn import(&self, _r: &ImportRequest) -> paved::Result<Imported> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Ok(Imported {
+            params: json!({}),
+            applied: Applied {
+                state: json!({}),
+                outputs: json!({}),
+                sensitive: vec![],
+            },
+        })
+    }
+}
+
+fn binding(name: &str, guardrail: &str, mode: Mode) -> Binding {
+    serde_json::from_value(json!({"name": name, "guardrail": guardrail, "mode": mode})).unwrap()
+}
+
+fn component(name: &str, owner: &str) -> Value {
+    json!({"apiVersion": "backstage.io/v1alpha1", "kind": "Component",
+           "metadata": {"name": name},
+           "spec": {"type": "service", "lifecycle": "production", "owner": owner}})
+}
+
+fn address() -> ResourceAddress {
+    ResourceAddress {
+        resource_type: "test.thing".into(),
+        name: "orders".into(),
+        environment: Some("dev".into()),
+        owner: Some("team-a".into()),
+    }
+}
+
+/// A platform on a fresh SQLite file holding `component:default/existing`
+/// (written before any binding), with these guardrails and bindings.
+async fn platform(
+    rules: &[Arc<Rule>],
+    bindings: Vec<Binding>,
+    provider: Arc<Recorder>,
+) -> paved::Result<(Platform, tempfile::TempDir)> {
+    let dir = tempfile::tempdir().unwrap();
+    let store = StoreSpec::Sqlite(dir.path().join("paved.db"));
+    let seed = Platform::builder().store(store.clone()).build().await?;
+    seed.catalog()
+        .upsert(
+            component("existing", "team-a"),
+            None,
+            &WriteOptions::default(),
+        )
+        .await?;
+    drop(seed);
+    let mut builder = Platform::builder()
+        .store(store)
+        .provider(provider)
+        .actor("user:default/tester");
+    for r in rules {
+        builder = builder.guardrail(r.clone());
+    }
+    Ok((builder.policies(bindings).build().await?, dir))
+}
+
+/// Run the write operation `name` once.
+async fn write(platform: &Platform, name: &str, opts: &WriteOptions) -> paved::Result<()> {
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/catalog");
+    let plugins = platform.plugins();
+    match name {
+        "catalog.import" => platform.catalog().import(&[examples], opts).await.map(drop),
+        "catalog.upsert" => platform
+            .catalog()
+            .upsert(component("new-one", "team-a"), None, opts)
+            .await
+            .map(drop),
+        "catalog.delete" => platform
+            .catalog()
+            .delete("component:default/existing", None, opts)
+            .await
+            .map(drop),
+        "plugins.apply" => {
+            let request = ApplyRequest {
+                address: address(),
+                params: json!({"size": "small"}),
+                prior_state: None,
+            };
+            plugins.apply("recorder", &request, opts).await.map(drop)
+        }
+        "plugins.delete" => {
+            let request = ResourceRequest {
+                address: address(),
+                state: json!({}),
+            };
+            plugins.delete("recorder", &request, opts).await
+        }
+        "plugins.import" => {
+            let request = ImportRequest {
+                address: address(),
+                external_id: "ext-1".into(),
+            };
+            plugins.import("recorder", &request, opts).await.map(drop)
+        }
+        other => panic!("no probe for the write operation {other}: add one here"),
+    }
+}
+
+fn write_operations() -> Vec<&'static str> {
+    paved::surface::OPERATIONS
+        .iter()
+        .filter(|o| o.writes)
+        .map(|o| o.name)
+        .collect()
+}
+
+async fn entity_count(p: &Platform) -> u64 {
+    p.catalog()
+        .query(&QuerySpec::default())
+        .await
+        .unwrap()
+        .total
+}
+
+async fn actions(p: &Platform) -> Vec<String> {
+    p.audit()
+        .list(None, Some(10_000))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.action)
+        .collect()
+}
+
+#[tokio::test]
+async fn an_enforcing_deny_blocks_every_write_operation_and_only_its_decision_is_recorded() {
+    let no = rule("no", Answer::Deny);
+    let provider = Arc::new(Recorder::default());
+    let (p, _dir) = platform(
+        std::slice::from_ref(&no),
+        vec![binding("freeze", "no", Mode::Enforce)],
+        provider.clone(),
+    )
+    .await
+    .unwrap();
+    let writes = write_operations();
+    assert_eq!(writes.len(), 6, "{writes:?}");
+    let mut recorded = 0;
+    for name in &writes {
+        let err = write(&p, name, &WriteOptions::default())
+            .await
+            .expect_err(&format!("{name} passed an enforcing deny"));
+        let Error::Denied { by, decisions, .. } = &err else {
+            panic!("{name}: {err}");
+        };
+        assert_eq!(by, "policy freeze", "{name}");
+        assert!(!decisions.is_empty(), "{name}: no decisions in the error");
+        assert!(decisions.iter().all(|d| d.blocking && d.id.is_some()));
+        assert!(err.details()["decisions"].is_array(), "{name}");
+        recorded += decisions.len();
+        // A dry run is refused the same way and records nothing.
+        if !name.starts_with("plugins.") {
+            let err = write(&p, name, &WriteOptions::default().dry_run())
+                .await
+                .expect_err(name);
+            assert_eq!(err.code(), "DENIED", "{name} dry run: {err}");
+        }
+    }
+    assert_eq!(entity_count(&p).await, 1, "only the seeded entity");
+    assert_eq!(provider.0.load(Ordering::SeqCst), 0, "a side effect ran");
+    let acts = actions(&p).await;
+    assert_eq!(acts[0], "entity.create", "the seed");
+    assert!(
+        acts[1..].iter().all(|a| a == paved::DECISION_ACTION),
+        "{acts:?}"
+    );
+    assert_eq!(acts.len() - 1, recorded, "one record per decision");
+    assert!(p.audit().verify().await.unwrap().broken.is_none());
+}
+
+#[tokio::test]
+async fn audit_and_warn_modes_record_without_blocking() {
+    for mode in [Mode::Audit, Mode::Warn] {
+        let no = rule("no", Answer::Deny);
+        let provider = Arc::new(Recorder::default());
+        let (p, _dir) = platform(
+            std::slice::from_ref(&no),
+            vec![binding("freeze", "no", mode)],
+            provider.clone(),
+        )
+        .await
+        .unwrap();
+        for name in write_operations() {
+            write(&p, name, &WriteOptions::default())
+                .await
+                .unwrap_or_else(|e| panic!("{mode:?} {name}: {e}"));
+        }
+        assert_eq!(provider.0.load(Ordering::SeqCst), 3);
+        let decisions = p
+            .policies()
+            .decisions(&DecisionFilter {
+                policy: Some("freeze".into()),
+                limit: Some(10_000),
+                ..DecisionFilter::default()
+            })
+            .await
+            .unwrap();
+        assert!(decisions.len() >= 6, "{mode:?}: {}", decisions.len());
+        assert!(
+            decisions
+                .iter()
+                .all(|d| d.verdict == Verdict::Deny && !d.blocking)
+        );
+        // A dry run shows the decisions it would record.
+        let set = p
+            .catalog()
+            .upsert(
+                component("preview", "team-a"),
+                None,
+                &WriteOptions::default().dry_run(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(set.decisions.len(), 1, "{mode:?}");
+        assert_eq!(set.decisions[0].mode, mode);
+        assert!(set.decisions[0].id.is_none(), "a dry run records nothing");
+    }
+}
+
+#[tokio::test]
+async fn a_failing_guardrail_denies_unless_its_binding_fails_open() {
+    let broken = rule("broken", Answer::Fail);
+    let (p, _dir) = platform(
+        std::slice::from_ref(&broken),
+        vec![binding("strict", "broken", Mode::Enforce)],
+        Arc::default(),
+    )
+    .await
+    .unwrap();
+    let err = write(&p, "catalog.upsert", &WriteOptions::default())
+        .await
+        .unwrap_err();
+    let Error::Denied { decisions, .. } = &err else {
+        panic!("{err}")
+    };
+    assert!(
+        decisions[0]
+            .failure
+            .as_deref()
+            .unwrap()
+            .contains("deadline")
+    );
+    assert!(
+        decisions[0].explain().contains("fails closed"),
+        "{}",
+        decisions[0].explain()
+    );
+
+    let mut open = binding("lenient", "broken", Mode::Enforce);
+    open.failure = paved::Failure::Open;
+    let (p, _dir) = platform(&[broken], vec![open], Arc::default())
+        .await
+        .unwrap();
+    let set = p
+        .catalog()
+        .upsert(
+            component("new-one", "team-a"),
+            None,
+            &WriteOptions::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(set.decisions.len(), 1, "the failure is reported");
+    assert_eq!(set.decisions[0].verdict, Verdict::Allow);
+    assert!(set.decisions[0].id.is_some(), "and recorded");
+}
+
+#[tokio::test]
+async fn bindings_match_by_point_kind_owner_and_label() {
+    let owner = rule("owner", Answer::RequireOwner);
+    let bindings: Vec<Binding> = serde_json::from_value(json!([
+        {"name": "owned-components", "guardrail": "owner",
+         "match": {"operations": ["entity.create"], "kinds": ["component"], "owners": ["team-a"]}},
+        {"name": "prod-only", "guardrail": "owner",
+         "match": {"labels": {"tier": "prod"}}},
+    ]))
+    .unwrap();
+    let (p, _dir) = platform(std::slice::from_ref(&owner), bindings, Arc::default())
+        .await
+        .unwrap();
+    let c = p.catalog();
+    let opts = WriteOptions::default();
+    // Owned by team-a, created: reviewed by the first binding, allowed.
+    c.upsert(component("a", "team-a"), None, &opts)
+        .await
+        .unwrap();
+    assert_eq!(owner.calls.load(Ordering::SeqCst), 1);
+    // Owned by someone else: the first binding does not match.
+    c.upsert(component("b", "nobody"), None, &opts)
+        .await
+        .unwrap();
+    assert_eq!(owner.calls.load(Ordering::SeqCst), 1);
+    // An update does not match `entity.create`.
+    let mut a = component("a", "team-a");
+    a["metadata"]["description"] = json!("changed");
+    c.upsert(a, None, &opts).await.unwrap();
+    assert_eq!(owner.calls.load(Ordering::SeqCst), 1);
+    // The label brings in the second binding, which denies "nobody".
+    let mut prod = component("c", "nobody");
+    prod["metadata"]["labels"] = json!({"tier": "prod"});
+    let err = c.upsert(prod, None, &opts).await.unwrap_err();
+    assert_eq!(err.code(), "DENIED", "{err}");
+    assert!(err.to_string().contains("spec.owner"), "{err}");
+}
+
+#[tokio::test]
+async fn patches_are_applied_in_order_and_validated_again() {
+    let label = rule("label", Answer::PatchLabel);
+    let owner = rule("owner", Answer::RequireOwner);
+    let (p, _dir) = platform(
+        &[label.clone(), owner.clone()],
+        vec![
+            binding("add-label", "label", Mode::Enforce),
+            binding("owner", "owner", Mode::Enforce),
+        ],
+        Arc::default(),
+    )
+    .await
+    .unwrap();
+    let set = p
+        .catalog()
+        .upsert(
+            component("patched", "team-a"),
+            None,
+            &WriteOptions::default(),
+        )
+        .await
+        .unwrap();
+    assert!(
+        set.decisions
+            .iter()
+            .any(|d| d.patched && d.policy == "add-label")
+    );
+    let got = p.catalog().get("component:default/patched").await.unwrap();
+    assert_eq!(
+        got.metadata.labels.get("reviewed").map(String::as_str),
+        Some("yes")
+    );
+    assert_eq!(
+        got.metadata.etag, set.changes[0].etag,
+        "the etag is the patched entity's"
+    );
+
+    let breaker = rule("breaker", Answer::PatchBreak);
+    let (p, _dir) = platform(
+        std::slice::from_ref(&breaker),
+        vec![binding("breaks", "breaker", Mode::Enforce)],
+        Arc::default(),
+    )
+    .await
+    .unwrap();
+    let err = p
+        .catalog()
+        .upsert(component("x", "team-a"), None, &WriteOptions::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "VALIDATION", "{err}");
+    assert!(
+        err.to_string().contains("after policy 'breaks' patched it"),
+        "{err}"
+    );
+    assert_eq!(entity_count(&p).await, 1);
+}
+
+#[tokio::test]
+async fn decisions_are_recorded_queryable_and_explained() {
+    let owner = rule("owner", Answer::RequireOwner);
+    let (p, _dir) = platform(
+        std::slice::from_ref(&owner),
+        vec![binding("needs-owner", "owner", Mode::Enforce)],
+        Arc::default(),
+    )
+    .await
+    .unwrap();
+    let err = p
+        .catalog()
+        .upsert(
+            component("orphan", "nobody"),
+            None,
+            &WriteOptions::actor("user:default/jane"),
+        )
+        .await
+        .unwrap_err();
+    let Error::Denied { decisions, .. } = err else {
+        panic!()
+    };
+    let id = decisions[0].id.unwrap();
+    let why = p.policies().why(id).await.unwrap();
+    assert_eq!(why.decision.subject, "component:default/orphan");
+    assert_eq!(why.decision.actor, "user:default/jane");
+    assert_eq!(why.decision.guardrail_version, "1.2.3");
+    for part in [
+        "needs-owner",
+        "denied",
+        "component:default/orphan",
+        "spec.owner",
+        "set spec.owner",
+    ] {
+        assert!(
+            why.explanation.contains(part),
+            "{part} not in: {}",
+            why.explanation
+        );
+    }
+    let by_subject = p
+        .policies()
+        .decisions(&DecisionFilter {
+            subject: Some("component:orphan".into()),
+            ..DecisionFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(by_subject.len(), 1);
+    assert_eq!(by_subject[0].id, Some(id));
+    let by_actor = p
+        .policies()
+        .decisions(&DecisionFilter {
+            actor: Some("user:default/someone-else".into()),
+            ..DecisionFilter::default()
+        })
+        .await
+        .unwrap();
+    assert!(by_actor.is_empty());
+    // Not a decision: the seed's own record.
+    assert_eq!(p.policies().why(1).await.unwrap_err().code(), "NOT_FOUND");
+    // Evaluate reviews without writing, and shows plain allows too.
+    let all = p
+        .policies()
+        .evaluate(component("fine", "team-a"), None)
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].verdict, Verdict::Allow);
+    assert_eq!(entity_count(&p).await, 1);
+}
+
+#[tokio::test]
+async fn bad_bindings_are_refused_when_the_platform_opens() {
+    let owner = rule("owner", Answer::RequireOwner);
+    let cases = [
+        (
+            json!({"name": "x", "guardrail": "missing"}),
+            "policies[0].guardrail",
+            "not one of the platform's guardrails",
+        ),
+        (
+            json!({"name": "x"}),
+            "policies[0].guardrail",
+            "names no guardrail",
+        ),
+        (
+            json!({"name": "x", "guardrail": "owner", "settings": {"bad": 1}}),
+            "policies[0].settings",
+            "rejected its settings",
+        ),
+    ];
+    for (b, path, message) in cases {
+        let b: Binding = serde_json::from_value(b).unwrap();
+        let err = platform(std::slice::from_ref(&owner), vec![b], Arc::default())
+            .await
+            .map(drop)
+            .unwrap_err();
+        let Error::Invalid { diagnostics } = &err else {
+            panic!("{err}")
+        };
+        assert_eq!(diagnostics[0].path, path, "{err}");
+        assert!(diagnostics[0].message.contains(message), "{err}");
+    }
+    let twice = vec![
+        binding("x", "owner", Mode::Enforce),
+        binding("x", "owner", Mode::Audit),
+    ];
+    let err = platform(&[owner], twice, Arc::default())
+        .await
+        .map(drop)
+        .unwrap_err();
+    assert!(err.to_string().contains("declared twice"), "{err}");
+}
+
+#[tokio::test]
+async fn a_rego_binding_in_paved_yaml_reviews_writes_with_opa_policies_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/policies/rego");
+    let config = dir.path().join("paved.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "policies:\n  - name: catalog-rules\n    rego:\n      policies: [{0}/catalog]\n      data: [{0}/data/lifecycles.json]\n    match: {{ kinds: [Component] }}\n",
+            examples.display()
+        ),
+    )
+    .unwrap();
+    let p = paved::open(
+        paved::OpenOptions::default()
+            .store("sqlite::memory:")
+            .config(&config),
+    )
+    .await
+    .unwrap();
+    assert_eq!(p.policies().list()[0].name, "catalog-rules");
+    let mut bad = component("no-lifecycle", "team-a");
+    bad["spec"]["lifecycle"] = json!("someday");
+    let err = p
+        .catalog()
+        .upsert(bad, None, &WriteOptions::default())
+        .await
+        .unwrap_err();
+    let Error::Denied { decisions, .. } = &err else {
+        panic!("{err}")
+    };
+    assert_eq!(decisions[0].guardrail, "catalog-rules");
+    assert!(err.to_string().contains("someday"), "{err}");
+    p.catalog()
+        .upsert(component("fine", "team-a"), None, &WriteOptions::default())
+        .await
+        .unwrap();
+}
