@@ -20,13 +20,13 @@ impl PyAsyncAudit {
 
 #[pymethods]
 impl PyAsyncAudit {
-    /// Records with `seq > after`, oldest first, at most `limit` (default:
-    /// core's audit limit).
-    #[pyo3(signature = (*, after = 0, limit = None))]
+    /// Records with `seq > after` (None: from the first), oldest first, at
+    /// most `limit` (default: core's audit limit).
+    #[pyo3(signature = (*, after = None, limit = None))]
     fn list<'py>(
         &self,
         py: Python<'py>,
-        after: u64,
+        after: Option<u64>,
         limit: Option<usize>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let audit = self.inner.clone();

@@ -51,16 +51,17 @@ impl PyAsyncCatalog {
         blocking(py, move || catalog.validate(&paths))
     }
 
-    /// Validate YAML text; `name` is the file name used in diagnostics. Writes nothing.
-    #[pyo3(signature = (text, *, name = "<inline>".to_string()))]
+    /// Validate YAML text; `name` is the file name used in diagnostics
+    /// (default `<inline>`). Writes nothing.
+    #[pyo3(signature = (text, *, name = None))]
     fn validate_text<'py>(
         &self,
         py: Python<'py>,
         text: String,
-        name: String,
+        name: Option<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let catalog = self.inner.clone();
-        blocking(py, move || catalog.validate_text(&name, &text))
+        blocking(py, move || catalog.validate_text(&text, name.as_deref()))
     }
 
     /// Validate entities given as dicts (or `Entity` objects). Writes nothing.

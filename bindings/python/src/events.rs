@@ -9,6 +9,7 @@
 use std::sync::Arc;
 
 use paved::{Event, Subscription};
+use pyo3::IntoPyObjectExt;
 use pyo3::exceptions::PyStopAsyncIteration;
 use pyo3::prelude::*;
 use tokio::sync::Mutex;
@@ -110,14 +111,15 @@ impl PyAsyncSubscription {
 
     fn __anext__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let sub = self.sub.clone();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            let next = sub.lock().await.next().await;
-            match next {
-                Ok(Some(inner)) => Ok(PyEvent { inner }),
+        crate::spawn_with(
+            py,
+            async move { sub.lock().await.next().await },
+            |py, next| match next {
+                Ok(Some(inner)) => PyEvent { inner }.into_py_any(py),
                 Ok(None) => Err(PyStopAsyncIteration::new_err(())),
-                Err(e) => Err(Python::attach(|py| crate::errors::to_py(py, e))),
-            }
-        })
+                Err(e) => Err(crate::errors::to_py(py, e)),
+            },
+        )
     }
 
     fn __repr__(&self) -> &'static str {

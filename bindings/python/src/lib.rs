@@ -7,10 +7,11 @@
 //! JSON form, and [`paved::Error`] becomes one exception class ([`errors`]).
 //!
 //! The handles (`AsyncPlatform`, `AsyncCatalog`, `AsyncAudit`, `AsyncPlugins`,
-//! `AsyncSubscription`, `AsyncQueryIterator`) are asyncio only: every engine
-//! call is an awaitable made by [`spawn`]. The blocking API (`paved.Platform`,
-//! …) is plain Python over one background event loop (`paved/_loop.py`), so
-//! each class is defined once.
+//! `AsyncSubscription`, `AsyncQueryIterator`) are asyncio classes: every
+//! engine call is an awaitable made by [`runtime::spawn`]. The blocking API
+//! (`paved.Platform`, …) is plain Python over the same methods, each call
+//! made through `paved._native.blocking` and waited for on the calling
+//! thread (`paved/_blocking.py`, [`runtime`]), so each class is defined once.
 
 mod audit;
 mod catalog;
@@ -24,23 +25,13 @@ mod model;
 mod pipeline;
 mod platform;
 mod plugins;
+mod policies;
 mod query;
-
-use std::future::Future;
+mod runtime;
 
 use pyo3::prelude::*;
 
-/// Turn an engine future into a Python awaitable; map its error.
-pub(crate) fn spawn<'py, T, F>(py: Python<'py>, fut: F) -> PyResult<Bound<'py, PyAny>>
-where
-    F: Future<Output = paved::Result<T>> + Send + 'static,
-    T: for<'a> IntoPyObject<'a> + Send + 'static,
-{
-    pyo3_async_runtimes::tokio::future_into_py(py, async move {
-        fut.await
-            .map_err(|e| Python::attach(|py| errors::to_py(py, e)))
-    })
-}
+pub(crate) use runtime::{spawn, spawn_with};
 
 /// The operations of the facade and each front's name for them
 /// (`paved::surface::OPERATIONS`), as a list of dicts.
@@ -54,6 +45,7 @@ fn surface(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_function(wrap_pyfunction!(surface, m)?)?;
+    runtime::register(m)?;
     errors::register(m)?;
     diagnostic::register(m)?;
     model::register(m)?;
@@ -66,5 +58,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     events::register(m)?;
     platform::register(m)?;
     plugins::register(m)?;
+    policies::register(m)?;
     Ok(())
 }

@@ -19,6 +19,7 @@ use crate::catalog::PyAsyncCatalog;
 use crate::errors::PavedError;
 use crate::events::PyAsyncSubscription;
 use crate::plugins::{PyAsyncPlugins, plugin_configs};
+use crate::policies::PyAsyncPolicies;
 
 /// `store`: a store URL (str) or a SQLite file (os.PathLike).
 fn store_url(store: Option<&Bound<'_, PyAny>>) -> PyResult<Option<String>> {
@@ -103,6 +104,12 @@ impl PyAsyncPlatform {
         Ok(PyAsyncPlugins::new(live(&self.inner)?.plugins()))
     }
 
+    /// The policy bindings, their decisions, and trying an entity on them.
+    #[getter]
+    fn policies(&self) -> PyResult<PyAsyncPolicies> {
+        Ok(PyAsyncPolicies::new(live(&self.inner)?.policies()))
+    }
+
     /// Subscribe to events from now on (`async for event in platform.subscribe()`):
     /// this process's, and on a PostgreSQL store, other processes'.
     fn subscribe(&self) -> PyResult<PyAsyncSubscription> {
@@ -171,7 +178,7 @@ impl PyAsyncPlatform {
 /// An asyncio future of the running loop that already holds `value`
 /// (`__aenter__`/`__aexit__` have nothing to wait for).
 fn ready<'py>(py: Python<'py>, value: Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-    let future = pyo3_async_runtimes::tokio::get_current_loop(py)?.call_method0("create_future")?;
+    let future = crate::runtime::running_loop(py)?.call_method0("create_future")?;
     future.call_method1("set_result", (value,))?;
     Ok(future)
 }

@@ -74,10 +74,11 @@ pub(crate) fn plugin_configs(
 }
 
 /// A plugin's description, as the object of its world.
-fn info(py: Python<'_>, info: PluginInfo) -> PyResult<Py<PyAny>> {
+fn info(py: Python<'_>, info: paved::Result<PluginInfo>) -> PyResult<Py<PyAny>> {
     match info {
-        PluginInfo::Guardrail(inner) => PyGuardrailInfo { inner }.into_py_any(py),
-        PluginInfo::Provider(inner) => PyProviderInfo { inner }.into_py_any(py),
+        Ok(PluginInfo::Guardrail(inner)) => PyGuardrailInfo { inner }.into_py_any(py),
+        Ok(PluginInfo::Provider(inner)) => PyProviderInfo { inner }.into_py_any(py),
+        Err(e) => Err(crate::errors::to_py(py, e)),
     }
 }
 
@@ -126,13 +127,7 @@ impl PyAsyncPlugins {
     /// `ProviderInfo`.
     fn describe<'py>(&self, py: Python<'py>, name: String) -> PyResult<Bound<'py, PyAny>> {
         let plugins = self.inner.clone();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            let described = plugins.describe(&name).await;
-            Python::attach(|py| match described {
-                Ok(i) => info(py, i),
-                Err(e) => Err(crate::errors::to_py(py, e)),
-            })
-        })
+        crate::spawn_with(py, async move { plugins.describe(&name).await }, info)
     }
 
     /// Review one change (`{"operation": …, "kind": …, "before": …, "after": …}`)
@@ -300,26 +295,20 @@ fn check_plugin<'py>(
             entry.insert(key.into(), convert::to_json(v, key)?);
         }
     }
-    pyo3_async_runtimes::tokio::future_into_py(py, async move {
-        let checked = async {
-            let kind = match kind {
-                Some(k) => Value::String(k),
-                None => Value::String(
-                    paved::plugin_kind(&path, plugin_cache.clone())
-                        .await?
-                        .to_string(),
-                ),
-            };
-            entry.insert("kind".into(), kind);
-            let config = plugin_config(Value::Object(entry), "plugin")?;
-            paved::check_plugin(config, plugin_cache).await
-        }
-        .await;
-        Python::attach(|py| match checked {
-            Ok(i) => info(py, i),
-            Err(e) => Err(crate::errors::to_py(py, e)),
-        })
-    })
+    let checked = async move {
+        let kind = match kind {
+            Some(k) => Value::String(k),
+            None => Value::String(
+                paved::plugin_kind(&path, plugin_cache.clone())
+                    .await?
+                    .to_string(),
+            ),
+        };
+        entry.insert("kind".into(), kind);
+        let config = plugin_config(Value::Object(entry), "plugin")?;
+        paved::check_plugin(config, plugin_cache).await
+    };
+    crate::spawn_with(py, checked, info)
 }
 
 /// What a guardrail is: name, version, description, settings schema and the

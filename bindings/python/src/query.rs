@@ -193,14 +193,15 @@ impl PyAsyncQueryIterator {
     fn __anext__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let stream = self.stream.clone();
         let projected = self.projected;
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            let next = stream.lock().await.next().await;
-            Python::attach(|py| match next {
+        crate::spawn_with(
+            py,
+            async move { stream.lock().await.next().await },
+            move |py, next| match next {
                 Some(Ok(v)) => item(py, v, projected).map(Bound::unbind),
                 Some(Err(e)) => Err(crate::errors::to_py(py, e)),
                 None => Err(PyStopAsyncIteration::new_err(())),
-            })
-        })
+            },
+        )
     }
 
     /// The next matches, at most `limit` (awaitable): the first is waited
@@ -210,7 +211,7 @@ impl PyAsyncQueryIterator {
     fn next_batch<'py>(&self, py: Python<'py>, limit: usize) -> PyResult<Bound<'py, PyAny>> {
         let stream = self.stream.clone();
         let projected = self.projected;
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+        let read = async move {
             let mut stream = stream.lock().await;
             let mut batch = Vec::new();
             if let Some(first) = stream.next().await {
@@ -225,15 +226,15 @@ impl PyAsyncQueryIterator {
                     }
                 }
             }
-            drop(stream);
-            Python::attach(|py| {
-                let list = PyList::empty(py);
-                for next in batch {
-                    let value = next.map_err(|e| crate::errors::to_py(py, e))?;
-                    list.append(item(py, value, projected)?)?;
-                }
-                Ok(list.unbind())
-            })
+            batch
+        };
+        crate::spawn_with(py, read, move |py, batch| {
+            let list = PyList::empty(py);
+            for next in batch {
+                let value = next.map_err(|e| crate::errors::to_py(py, e))?;
+                list.append(item(py, value, projected)?)?;
+            }
+            Ok(list.into_any().unbind())
         })
     }
 

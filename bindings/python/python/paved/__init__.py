@@ -32,22 +32,25 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Union, cast
 
 from paved import _native
-from paved._loop import LOOP
+from paved._blocking import run
 from paved._native import (
     AsyncAudit,
     AsyncCatalog,
     AsyncPlatform,
     AsyncPlugins,
+    AsyncPolicies,
     AsyncQueryIterator,
     AsyncSubscription,
     AuditRecord,
     ChainBreak,
     ChangeSet,
     ConflictError,
+    Decision,
     DeniedError,
     Diagnostic,
     Entity,
     Event,
+    Explained,
     FacetCount,
     FieldDiff,
     Graph,
@@ -77,6 +80,7 @@ from paved._native import (
 from paved._audit import Audit
 from paved._catalog import Catalog, QueryIterator
 from paved._platform import EventStream, Platform, Plugins
+from paved._policies import Policies
 
 PathArg = Union[str, "os.PathLike[str]"]
 
@@ -86,7 +90,7 @@ def validate(
 ) -> ValidationReport:
     """Validate catalogue files or directories without a store; ``config``:
     a ``paved.yaml`` whose custom kinds count (default: as ``open`` finds it)."""
-    return cast(ValidationReport, LOOP.run(_native.validate, paths, config=config))
+    return cast(ValidationReport, run(_native.validate, paths, config=config))
 
 
 def inspect_plugin(
@@ -95,7 +99,7 @@ def inspect_plugin(
     """What a component is and asks for, without validating settings."""
     return cast(
         PluginInspection,
-        LOOP.run(_native.inspect_plugin, path, plugin_cache=plugin_cache),
+        run(_native.inspect_plugin, path, plugin_cache=plugin_cache),
     )
 
 
@@ -113,7 +117,7 @@ def check_plugin(
     return what it says of itself; ``kind`` defaults to the component's world."""
     return cast(
         "GuardrailInfo | ProviderInfo",
-        LOOP.run(
+        run(
             _native.check_plugin,
             path,
             name=name,
@@ -131,6 +135,7 @@ __all__ = [
     "AsyncCatalog",
     "AsyncPlatform",
     "AsyncPlugins",
+    "AsyncPolicies",
     "AsyncQueryIterator",
     "AsyncSubscription",
     "Audit",
@@ -139,11 +144,13 @@ __all__ = [
     "ChainBreak",
     "ChangeSet",
     "ConflictError",
+    "Decision",
     "DeniedError",
     "Diagnostic",
     "Entity",
     "Event",
     "EventStream",
+    "Explained",
     "FacetCount",
     "FieldDiff",
     "Graph",
@@ -161,6 +168,7 @@ __all__ = [
     "PluginError",
     "PluginInspection",
     "Plugins",
+    "Policies",
     "ProviderInfo",
     "QueryIterator",
     "Relation",

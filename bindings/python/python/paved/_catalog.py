@@ -10,7 +10,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Union, cast
 
 from paved import _native
-from paved._loop import LOOP
+from paved._blocking import run
 from paved._native import ChangeSet, Entity, FacetCount, Graph, Page, ValidationReport
 
 PathArg = Union[str, "os.PathLike[str]", Sequence[Union[str, "os.PathLike[str]"]]]
@@ -38,7 +38,7 @@ class QueryIterator:
 
     def __next__(self) -> Any:
         if not self._ready and not self._done:
-            batch = cast(list[Any], LOOP.run(self._inner.next_batch, BATCH))
+            batch = cast(list[Any], run(self._inner.next_batch, BATCH))
             self._ready.extend(batch)
             self._done = not batch
         if not self._ready:
@@ -57,17 +57,18 @@ class Catalog:
 
     def validate(self, paths: PathArg) -> ValidationReport:
         """Validate files or directories against this platform's kinds; writes nothing."""
-        return cast(ValidationReport, LOOP.run(self._inner.validate, paths))
+        return cast(ValidationReport, run(self._inner.validate, paths))
 
-    def validate_text(self, text: str, *, name: str = "<inline>") -> ValidationReport:
-        """Validate YAML text; ``name`` is the file name in diagnostics."""
-        return cast(ValidationReport, LOOP.run(self._inner.validate_text, text, name=name))
+    def validate_text(self, text: str, *, name: str | None = None) -> ValidationReport:
+        """Validate YAML text; ``name`` is the file name in diagnostics
+        (default ``<inline>``)."""
+        return cast(ValidationReport, run(self._inner.validate_text, text, name=name))
 
     def validate_values(
         self, entities: EntityArg | Sequence[EntityArg]
     ) -> ValidationReport:
         """Validate entities given as dicts or ``Entity`` objects."""
-        return cast(ValidationReport, LOOP.run(self._inner.validate_values, entities))
+        return cast(ValidationReport, run(self._inner.validate_values, entities))
 
     def import_files(
         self, paths: PathArg, *, actor: str | None = None, dry_run: bool = False
@@ -75,7 +76,7 @@ class Catalog:
         """Import files, directories and the locations they name, all or nothing."""
         return cast(
             ChangeSet,
-            LOOP.run(self._inner.import_files, paths, actor=actor, dry_run=dry_run),
+            run(self._inner.import_files, paths, actor=actor, dry_run=dry_run),
         )
 
     def upsert(
@@ -89,7 +90,7 @@ class Catalog:
         """Create or update one entity; ``etag`` guards against concurrent writes."""
         return cast(
             ChangeSet,
-            LOOP.run(self._inner.upsert, entity, etag=etag, actor=actor, dry_run=dry_run),
+            run(self._inner.upsert, entity, etag=etag, actor=actor, dry_run=dry_run),
         )
 
     def delete(
@@ -103,14 +104,14 @@ class Catalog:
         """Delete one entity by ref (its relations go with it)."""
         return cast(
             ChangeSet,
-            LOOP.run(
+            run(
                 self._inner.delete, entity_ref, etag=etag, actor=actor, dry_run=dry_run
             ),
         )
 
     def get(self, entity_ref: str) -> Entity:
         """One entity by ref; ``NotFoundError`` if missing."""
-        return cast(Entity, LOOP.run(self._inner.get, entity_ref))
+        return cast(Entity, run(self._inner.get, entity_ref))
 
     def query(
         self,
@@ -127,7 +128,7 @@ class Catalog:
         ``page.next_cursor`` as ``cursor`` for the next."""
         return cast(
             Page,
-            LOOP.run(
+            run(
                 self._inner.query,
                 filter,
                 predicate=predicate,
@@ -166,7 +167,7 @@ class Catalog:
 
     def search(self, text: str, *, limit: int | None = None) -> Page:
         """Full-text search over name, title, description and tags."""
-        return cast(Page, LOOP.run(self._inner.search, text, limit=limit))
+        return cast(Page, run(self._inner.search, text, limit=limit))
 
     def facets(
         self,
@@ -178,7 +179,7 @@ class Catalog:
         """How many entities have each value of ``field`` among the matches."""
         return cast(
             "list[FacetCount]",
-            LOOP.run(self._inner.facets, field, filter, predicate=predicate),
+            run(self._inner.facets, field, filter, predicate=predicate),
         )
 
     def graph(
@@ -186,7 +187,7 @@ class Catalog:
     ) -> Graph:
         """Follow relations from an entity (``traversal``: dependencies,
         dependents, owned, ancestry or all; ``depth`` hops)."""
-        return cast(Graph, LOOP.run(self._inner.graph, entity_ref, traversal, depth))
+        return cast(Graph, run(self._inner.graph, entity_ref, traversal, depth))
 
     def __repr__(self) -> str:
         return "<Catalog>"

@@ -5,6 +5,12 @@ from typing import Any
 
 __version__: str
 
+def blocking(call: Any, *args: Any, **kwargs: Any) -> Any:
+    """`paved._native.blocking(call, *args, **kwargs)`: make the engine call
+    `call(*args, **kwargs)` (a method of an Async* class) as a [`Pending`],
+    to be waited for with `.wait(timeout=None)`.
+    """
+
 def check_plugin(path: Any, *, name: Any = None, kind: Any = None, settings: Any = None, grants: Any = None, limits: Any = None, plugin_cache: Any = None) -> Any:
     """Load a plugin as configured (settings validated, grants applied) and
     return what it says of itself (awaitable): a `GuardrailInfo` or a
@@ -32,9 +38,9 @@ class AsyncAudit:
     """The append-only, hash-chained audit log (asyncio API)."""
     def for_entity(self, entity_ref: Any, *, limit: Any = None) -> Any:
         """Records about one entity, newest first, at most `limit`."""
-    def list(self, *, after: Any = 0, limit: Any = None) -> Any:
-        """Records with `seq > after`, oldest first, at most `limit` (default:
-        core's audit limit).
+    def list(self, *, after: Any = None, limit: Any = None) -> Any:
+        """Records with `seq > after` (None: from the first), oldest first, at
+        most `limit` (default: core's audit limit).
         """
     def verify(self) -> Any:
         """Check the whole hash chain; `.ok` is False and `.broken` says where if
@@ -85,8 +91,10 @@ class AsyncCatalog:
         """Validate catalogue files or directories (and the Location targets they
         name) against this platform's kinds. Writes nothing.
         """
-    def validate_text(self, text: Any, *, name: Any = ...) -> Any:
-        """Validate YAML text; `name` is the file name used in diagnostics. Writes nothing."""
+    def validate_text(self, text: Any, *, name: Any = None) -> Any:
+        """Validate YAML text; `name` is the file name used in diagnostics
+        (default `<inline>`). Writes nothing.
+        """
     def validate_values(self, entities: Any) -> Any:
         """Validate entities given as dicts (or `Entity` objects). Writes nothing."""
 
@@ -132,6 +140,9 @@ class AsyncPlatform:
     def plugins(self) -> Any:
         """The guardrails and providers the platform was opened with."""
     @property
+    def policies(self) -> Any:
+        """The policy bindings, their decisions, and trying an entity on them."""
+    @property
     def store(self) -> Any:
         """The store, e.g. `sqlite:.paved/paved.db`."""
     def subscribe(self) -> Any:
@@ -171,6 +182,21 @@ class AsyncPlugins:
         with a guardrail; `settings`: a policy's own settings (validated
         first), None: the configured ones.
         """
+
+class AsyncPolicies:
+    """The policy bindings of a platform (asyncio API)."""
+    def decisions(self, *, subject: Any = None, policy: Any = None, actor: Any = None, blocking: Any = False, limit: Any = None) -> Any:
+        """Recorded decisions, newest first (awaitable); every filter given
+        must match.
+        """
+    def evaluate(self, entity: Any, *, actor: Any = None) -> Any:
+        """Review an entity (dict) with every matching policy as writing it
+        would, without writing (awaitable): every decision, allows included.
+        """
+    def list(self) -> Any:
+        """The bindings, in review order, as dicts (as in `paved.yaml`)."""
+    def why(self, id: Any) -> Any:
+        """A recorded decision by id, with its explanation (awaitable)."""
 
 class AsyncQueryIterator:
     """`async for` over every matching entity, fetching pages as needed."""
@@ -255,6 +281,28 @@ class ChangeSet:
     @property
     def warnings(self) -> Any:
         """Problems that did not stop the change (refs to missing entities, orphans)."""
+
+class Decision:
+    """One policy decision on one change."""
+    @property
+    def blocking(self) -> Any:
+        """Whether it stopped the change (an enforcing deny)."""
+    def explain(self) -> Any:
+        """The decision in words a developer can act on."""
+    @property
+    def id(self) -> Any:
+        """The audit record's seq once recorded (None in a dry run or an evaluation)."""
+    @property
+    def policy(self) -> Any:
+        """The policy (binding) that decided."""
+    @property
+    def subject(self) -> Any:
+        """What the change is about: an entity ref or a resource address."""
+    def to_dict(self) -> Any:
+        """The decision as JSON (violations, mode, guardrail, duration, actor, …)."""
+    @property
+    def verdict(self) -> Any:
+        """`allow`, `warn` or `deny`."""
 
 class Diagnostic:
     """One problem found in input: where (file, line, column, document), the JSON
@@ -374,6 +422,15 @@ class Event:
     def to_dict(self) -> Any:
         """The event as JSON."""
 
+class Explained:
+    """A recorded decision and its explanation (`why`)."""
+    @property
+    def decision(self) -> Any:
+        """The decision."""
+    @property
+    def explanation(self) -> Any:
+        """What it means and what would pass."""
+
 class FacetCount:
     """A value and how many entities have it."""
     @property
@@ -492,6 +549,14 @@ class Page:
     @property
     def total(self) -> Any:
         """How many entities match in all."""
+
+class Pending:
+    """An engine call made through `paved._native.blocking`, not yet run."""
+    def wait(self, timeout: Any = None) -> Any:
+        """Run the call to its end on this thread (GIL released) and return its
+        result. `timeout` (seconds): raise `TimeoutError` after that long, the
+        call dropped. Ctrl-C drops the call and raises `KeyboardInterrupt`.
+        """
 
 class Plan:
     """What applying a resource would do."""

@@ -4,7 +4,6 @@ is the asyncio API itself)."""
 
 from __future__ import annotations
 
-import asyncio
 import builtins
 import os
 from collections.abc import Mapping, Sequence
@@ -12,17 +11,14 @@ from types import TracebackType
 from typing import Any, Union, cast
 
 from paved import _native
-from paved._loop import LOOP
+from paved._blocking import run, run_for
 from paved._native import Event, GuardrailInfo, Plan, ProviderInfo, Review
 from paved._audit import Audit
 from paved._catalog import Catalog
+from paved._policies import Policies
 
 StoreArg = Union[str, "os.PathLike[str]"]
 PluginEntry = Mapping[str, Any]
-
-
-async def _next(sub: _native.AsyncSubscription, timeout: float | None) -> Any:
-    return await asyncio.wait_for(sub.next(), timeout)
 
 
 class EventStream:
@@ -40,15 +36,15 @@ class EventStream:
         """The next event, waiting at most ``timeout`` seconds (None: until
         one comes); None on timeout or when the platform is closed."""
         try:
-            return cast("Event | None", LOOP.run(_next, self._inner, timeout))
-        except (TimeoutError, asyncio.TimeoutError):
+            return cast("Event | None", run_for(timeout, self._inner.next))
+        except TimeoutError:
             return None
 
     def __iter__(self) -> EventStream:
         return self
 
     def __next__(self) -> Event:
-        event = cast("Event | None", LOOP.run(self._inner.next))
+        event = cast("Event | None", run(self._inner.next))
         if event is None:
             raise StopIteration
         return event
@@ -71,7 +67,7 @@ class Plugins:
 
     def describe(self, name: str) -> GuardrailInfo | ProviderInfo:
         """What a plugin says of itself."""
-        return cast("GuardrailInfo | ProviderInfo", LOOP.run(self._inner.describe, name))
+        return cast("GuardrailInfo | ProviderInfo", run(self._inner.describe, name))
 
     def review(
         self,
@@ -81,15 +77,15 @@ class Plugins:
         settings: Mapping[str, Any] | None = None,
     ) -> Review:
         """Review one change with a guardrail (``settings``: a policy's own)."""
-        return cast(Review, LOOP.run(self._inner.review, name, change, settings=settings))
+        return cast(Review, run(self._inner.review, name, change, settings=settings))
 
     def plan(self, name: str, request: Mapping[str, Any]) -> Plan:
         """What applying a resource would do (changes nothing)."""
-        return cast(Plan, LOOP.run(self._inner.plan, name, request))
+        return cast(Plan, run(self._inner.plan, name, request))
 
     def read(self, name: str, request: Mapping[str, Any]) -> dict[str, Any] | None:
         """The resource as it is now; None when it is gone."""
-        return cast("dict[str, Any] | None", LOOP.run(self._inner.read, name, request))
+        return cast("dict[str, Any] | None", run(self._inner.read, name, request))
 
     def apply(
         self,
@@ -102,7 +98,7 @@ class Plugins:
         """Bring a resource to the requested params (audited)."""
         return cast(
             "dict[str, Any]",
-            LOOP.run(self._inner.apply, name, request, actor=actor, dry_run=dry_run),
+            run(self._inner.apply, name, request, actor=actor, dry_run=dry_run),
         )
 
     def delete(
@@ -114,7 +110,7 @@ class Plugins:
         dry_run: bool = False,
     ) -> None:
         """Remove a resource (audited)."""
-        LOOP.run(self._inner.delete, name, request, actor=actor, dry_run=dry_run)
+        run(self._inner.delete, name, request, actor=actor, dry_run=dry_run)
 
     def import_resource(
         self,
@@ -127,7 +123,7 @@ class Plugins:
         """Adopt a resource that exists outside paved (audited)."""
         return cast(
             "dict[str, Any]",
-            LOOP.run(
+            run(
                 self._inner.import_resource, name, request, actor=actor, dry_run=dry_run
             ),
         )
@@ -156,7 +152,7 @@ class Platform:
         """Open a platform; see ``paved.AsyncPlatform.open`` for the arguments.
         What is not given is resolved by the engine (``$PAVED_STORE``,
         ``$PAVED_CONFIG``, ``./paved.yaml``, ``$PAVED_ACTOR``, built-ins)."""
-        inner = LOOP.run(
+        inner = run(
             _native.AsyncPlatform.open,
             store,
             config=config,
@@ -181,6 +177,11 @@ class Platform:
     def plugins(self) -> Plugins:
         """The guardrails and providers."""
         return Plugins(self._inner.plugins)
+
+    @property
+    def policies(self) -> Policies:
+        """The policy bindings, their decisions, and trying an entity on them."""
+        return Policies(self._inner.policies)
 
     def subscribe(self) -> EventStream:
         """Events from now on: this process's, and on a PostgreSQL store,

@@ -1,0 +1,58 @@
+"""Policies, blocking API: ``Policies`` over ``paved._native.AsyncPolicies``."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Mapping
+from typing import Any, cast
+
+from paved import _native
+from paved._blocking import run
+from paved._native import Decision, Explained
+
+
+class Policies:
+    """The policy bindings every write is reviewed by, the decisions they
+    recorded, and trying an entity on them (blocking calls)."""
+
+    def __init__(self, inner: _native.AsyncPolicies) -> None:
+        self._inner = inner
+
+    def list(self) -> builtins.list[dict[str, Any]]:
+        """The bindings, in review order, as in ``paved.yaml``."""
+        return cast("builtins.list[dict[str, Any]]", self._inner.list())
+
+    def evaluate(self, entity: Mapping[str, Any], *, actor: str | None = None) -> builtins.list[Decision]:
+        """Review ``entity`` as writing it would, without writing: every
+        decision, plain allows included."""
+        return cast("builtins.list[Decision]", run(self._inner.evaluate, entity, actor=actor))
+
+    def why(self, id: int) -> Explained:
+        """A recorded decision and what it means (``.explanation``)."""
+        return cast(Explained, run(self._inner.why, id))
+
+    def decisions(
+        self,
+        *,
+        subject: str | None = None,
+        policy: str | None = None,
+        actor: str | None = None,
+        blocking: bool = False,
+        limit: int | None = None,
+    ) -> builtins.list[Decision]:
+        """Recorded decisions, newest first; every filter given must match
+        (``limit`` default: paved's audit limit, 100)."""
+        return cast(
+            "builtins.list[Decision]",
+            run(
+                self._inner.decisions,
+                subject=subject,
+                policy=policy,
+                actor=actor,
+                blocking=blocking,
+                limit=limit,
+            ),
+        )
+
+    def __repr__(self) -> str:
+        return "<Policies>"
