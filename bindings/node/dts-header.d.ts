@@ -250,3 +250,53 @@ export interface PluginInspection {
   /** Its `describe` answer. */
   describe: any
 }
+
+/** A policy binding: which guardrail reviews which writes, how (as in `paved.yaml`). */
+export interface PolicyBinding {
+  name: string
+  guardrail?: string
+  rego?: { policies: string[]; data?: string[]; query?: string }
+  match?: {
+    operations?: string[]
+    kinds?: string[]
+    namespaces?: string[]
+    labels?: Record<string, string>
+    owners?: string[]
+    resourceTypes?: string[]
+    environments?: string[]
+  }
+  settings?: Record<string, any>
+  mode: 'enforce' | 'warn' | 'audit' | 'off'
+  failure: 'closed' | 'open'
+  description?: string
+}
+
+/** One policy decision on one change. */
+export interface Decision {
+  /** The audit record's seq once recorded (absent in a dry run or an evaluation). */
+  id?: number
+  policy: string
+  guardrail: string
+  guardrailVersion: string
+  /** `entity.create`, `entity.update`, `entity.delete`, `resource.apply`, … */
+  point: string
+  /** An entity ref or a resource address. */
+  subject: string
+  verdict: 'allow' | 'warn' | 'deny'
+  mode: 'enforce' | 'warn' | 'audit' | 'off'
+  /** Whether it stopped the change (an enforcing deny). */
+  blocking: boolean
+  violations?: Violation[]
+  /** Why the guardrail could not answer, if it could not. */
+  failure?: string
+  patched?: boolean
+  description?: string
+  durationUs: number
+  actor: string
+}
+
+/** A recorded decision and what it means, in words a developer can act on. */
+export interface Explained {
+  decision: Decision
+  explanation: string
+}

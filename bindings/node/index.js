@@ -54,5 +54,6 @@ exports.Catalog = native.Catalog
 exports.QueryStream = native.QueryStream
 exports.Audit = native.Audit
 exports.Plugins = native.Plugins
+exports.Policies = native.Policies
 exports.Subscription = native.Subscription
 exports.PavedError = PavedError

@@ -52,7 +52,7 @@ fn records(list: Vec<paved::AuditRecord>) -> Vec<AuditRecord> {
 #[napi(object)]
 #[derive(Debug, Clone, Default)]
 pub struct AuditListOptions {
-    /// Only records with `seq` greater than this (default 0: from the start).
+    /// Only records with `seq` greater than this (default: from the first).
     pub after: Option<f64>,
     /// At most this many (default 100).
     pub limit: Option<f64>,
@@ -120,7 +120,7 @@ impl Audit {
         let audit = self.inner.clone();
         let options = options.unwrap_or_default();
         promise(env, async move {
-            let after = count("after", options.after)?.unwrap_or_default() as u64;
+            let after = count("after", options.after)?.map(|n| n as u64);
             let limit = count("limit", options.limit)?;
             Ok(records(audit.list(after, limit).await?))
         })

@@ -49,8 +49,9 @@ impl Catalog {
         name: Option<String>,
     ) -> Result<AsyncBlock<ValidationReport>> {
         let catalog = self.inner.clone();
-        let name = name.unwrap_or_else(|| "<inline>".to_string());
-        blocking(env, move || Ok(catalog.validate_text(&name, &text).into()))
+        blocking(env, move || {
+            Ok(catalog.validate_text(&text, name.as_deref()).into())
+        })
     }
 
     /// Check entities given as objects.

@@ -27,4 +27,5 @@ pub mod ingest;
 pub mod pipeline;
 pub mod platform;
 pub mod plugins;
+pub mod policies;
 pub mod query;

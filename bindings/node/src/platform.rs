@@ -18,6 +18,7 @@ use crate::error::{blocking, promise};
 use crate::events::Subscription;
 use crate::ingest::ValidationReport;
 use crate::plugins::{PluginOptions, Plugins};
+use crate::policies::Policies;
 
 /// Which platform to open. Every option is optional: `open()` reads
 /// `$PAVED_STORE`, `$PAVED_CONFIG`, `$PAVED_ACTOR` and `./paved.yaml`, and
@@ -139,6 +140,14 @@ impl Platform {
     pub fn plugins(&self) -> Plugins {
         Plugins {
             inner: self.inner.plugins(),
+        }
+    }
+
+    /// The policy bindings, their decisions, and trying an entity on them.
+    #[napi(getter)]
+    pub fn policies(&self) -> Policies {
+        Policies {
+            inner: self.inner.policies(),
         }
     }
 

@@ -1,0 +1,73 @@
+// Policies from Node: bindings in paved.yaml bind a wasm guardrail to
+// writes; an enforcing deny rejects with DENIED and its decisions and
+// writes nothing; decisions are listed and explained; evaluate() reviews
+// without writing.
+
+import assert from 'node:assert/strict'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { before, describe, it } from 'node:test'
+
+import { component, paved, pluginWasm, rejectsWith } from './helpers.mjs'
+
+describe('policies', () => {
+  let platform
+  before(async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'paved-node-policies-'))
+    const config = path.join(dir, 'paved.yaml')
+    writeFileSync(
+      config,
+      JSON.stringify({
+        plugins: [
+          {
+            name: 'naming',
+            path: pluginWasm('naming-convention'),
+            kind: 'guardrail',
+            settings: { patterns: { Component: '^[a-z][a-z0-9-]*$' } },
+          },
+        ],
+        policies: [
+          {
+            name: 'component-names',
+            guardrail: 'naming',
+            match: { kinds: ['Component'] },
+            description: 'Component names are lower-case words joined by dashes.',
+          },
+        ],
+      }),
+    )
+    platform = await paved.open({ store: 'sqlite::memory:', config })
+  })
+
+  it('list() shows the bindings as configured', () => {
+    const [b] = platform.policies.list()
+    assert.equal(b.name, 'component-names')
+    assert.equal(b.mode, 'enforce')
+    assert.equal(b.failure, 'closed')
+  })
+
+  it('an enforcing deny rejects with DENIED and its decisions; nothing is written', async () => {
+    const err = await rejectsWith(assert, platform.catalog.upsert(component('Bad_Name'), { actor: 'user:default/ada' }), 'DENIED')
+    const [d] = err.details.decisions
+    assert.equal(d.policy, 'component-names')
+    assert.equal(d.blocking, true)
+    assert.equal(typeof d.id, 'number')
+    await rejectsWith(assert, platform.catalog.get('component:default/Bad_Name'), 'NOT_FOUND')
+
+    const recorded = await platform.policies.decisions({ blocking: true })
+    assert.deepEqual(recorded.map((r) => r.id), [d.id])
+    const why = await platform.policies.why(d.id)
+    assert.match(why.explanation, /component-names/)
+    assert.match(why.explanation, /lower-case words/)
+    assert.equal(why.decision.actor, 'user:default/ada')
+  })
+
+  it('evaluate() reviews without writing and shows plain allows', async () => {
+    const [d] = await platform.policies.evaluate(component('good-name'))
+    assert.equal(d.verdict, 'allow')
+    assert.equal(d.id, undefined)
+    await rejectsWith(assert, platform.catalog.get('component:default/good-name'), 'NOT_FOUND')
+    await rejectsWith(assert, platform.policies.why(-1), 'VALIDATION')
+  })
+})

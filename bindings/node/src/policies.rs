@@ -1,0 +1,102 @@
+//! Policies ([`paved::Policies`]): `platform.policies`, its bindings, trying
+//! an entity on them, and recorded decisions with their explanations. Values
+//! are core's JSON (typed in the header: `PolicyBinding`, `Decision`,
+//! `Explained`).
+
+use napi::Env;
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use serde_json::Value;
+
+use crate::error::{count, promise};
+
+/// The policy bindings of a platform.
+#[napi]
+pub struct Policies {
+    pub(crate) inner: paved::Policies,
+}
+
+/// Which recorded decisions to list; every field given must match.
+#[napi(object)]
+#[derive(Debug, Clone, Default)]
+pub struct DecisionOptions {
+    /// About this entity ref (or resource `type/name`).
+    pub subject: Option<String>,
+    /// Of this policy.
+    pub policy: Option<String>,
+    /// On changes by this actor.
+    pub actor: Option<String>,
+    /// Only denials that blocked a change.
+    pub blocking: Option<bool>,
+    /// At most this many (default 100).
+    pub limit: Option<f64>,
+}
+
+/// Options of `evaluate`.
+#[napi(object)]
+#[derive(Debug, Clone, Default)]
+pub struct EvaluateOptions {
+    /// Who would write it (default: the platform's actor).
+    pub actor: Option<String>,
+}
+
+fn json<T: serde::Serialize>(value: T) -> paved::Result<Value> {
+    serde_json::to_value(value)
+        .map_err(|e| paved::Error::store_msg(format!("cannot convert a decision: {e}")))
+}
+
+#[napi]
+impl Policies {
+    /// The bindings, in review order.
+    #[napi(ts_return_type = "PolicyBinding[]")]
+    pub fn list(&self) -> Result<Value> {
+        json(self.inner.list()).map_err(|e| napi::Error::from_reason(e.to_string()))
+    }
+
+    /// Review an entity as writing it would, without writing: every
+    /// decision, plain allows included.
+    #[napi(ts_return_type = "Promise<Decision[]>")]
+    pub fn evaluate(
+        &self,
+        env: &Env,
+        #[napi(ts_arg_type = "Entity")] entity: Value,
+        options: Option<EvaluateOptions>,
+    ) -> Result<AsyncBlock<Value>> {
+        let policies = self.inner.clone();
+        let actor = options.and_then(|o| o.actor);
+        promise(env, async move {
+            json(policies.evaluate(entity, actor.as_deref()).await?)
+        })
+    }
+
+    /// A recorded decision by id, with its explanation.
+    #[napi(ts_return_type = "Promise<Explained>")]
+    pub fn why(&self, env: &Env, id: f64) -> Result<AsyncBlock<Value>> {
+        let policies = self.inner.clone();
+        promise(env, async move {
+            let id = count("id", Some(id))?.unwrap_or_default() as u64;
+            json(policies.why(id).await?)
+        })
+    }
+
+    /// Recorded decisions, newest first.
+    #[napi(ts_return_type = "Promise<Decision[]>")]
+    pub fn decisions(
+        &self,
+        env: &Env,
+        options: Option<DecisionOptions>,
+    ) -> Result<AsyncBlock<Value>> {
+        let policies = self.inner.clone();
+        let o = options.unwrap_or_default();
+        promise(env, async move {
+            let filter = paved::DecisionFilter {
+                subject: o.subject,
+                policy: o.policy,
+                actor: o.actor,
+                blocking: o.blocking.unwrap_or(false),
+                limit: count("limit", o.limit)?,
+            };
+            json(policies.decisions(&filter).await?)
+        })
+    }
+}
