@@ -94,6 +94,14 @@
 //! once. Evaluation is synchronous and short (microseconds for ordinary
 //! policies); it runs on the calling task.
 //!
+//! Measured (release, 2 loaded cores): cloning the template costs about
+//! 0.2 µs, against 5 µs to evaluate a one-rule `deny[msg]` policy, so a pool
+//! of reused engines (measured at the same cost within noise) would save
+//! nothing worth its lock. A whole review of that policy (converting the
+//! change to `input`, about 5 µs, included) has a median of about 17 µs.
+//! Each rule is evaluated on its own, so the cost grows with the number of
+//! rules (the four example rules in three packages: about 85 µs).
+//!
 //! # Limits
 //!
 //! Policies are trusted configuration; the input is user data. What bounds
@@ -103,10 +111,15 @@
 //!   review past it fails with [`PluginErrorKind::Timeout`]. The timer is
 //!   checked between evaluation steps, so a single builtin call is not
 //!   interrupted (e.g. `numbers.range(0, n)` materialises all `n` numbers).
-//! - **recursion**: Rego forbids recursive rules; regorus detects a rule that
+//! - **recursion**: Rego forbids recursion; regorus detects a rule that
 //!   depends on itself when it is evaluated and fails the review
 //!   ([`PluginErrorKind::Trap`]). Rego has no unbounded loops: iteration is
-//!   over values, which are finite.
+//!   over values, which are finite. **Not covered**: a recursive *function*
+//!   (`f(x) := f(x + 1)`), which OPA refuses at compile time, is neither
+//!   refused by regorus 0.14 at load nor caught when evaluated: it overflows
+//!   the stack and aborts the process. Such a policy is not valid Rego (so no
+//!   existing OPA policy has one), but check new policies with `opa check`
+//!   before deploying them.
 //! - **input depth**: inputs nested deeper than [`MAX_INPUT_DEPTH`] levels
 //!   are refused before evaluation ([`paved_core::Error::Invalid`]), so the
 //!   (recursive) conversion and evaluation of the input cannot exhaust the
@@ -122,7 +135,13 @@
 //! - **policy size**: regorus refuses policy files over 1 MiB, 20,000 lines
 //!   or 1,024 columns.
 //! - `http.send` is not available (the `http` builtins are not compiled in):
-//!   a policy calling it fails to load instead of silently never matching.
+//!   a policy calling it fails to load instead of silently never matching,
+//!   as does a call to any function that exists nowhere. The interpreter
+//!   only finds those when a review reaches the call, so at load regorus'
+//!   bytecode compiler resolves every call reachable from the rules; it
+//!   stops at the first `with` keyword (which it does not support yet), so
+//!   in a policy using `with` calls after it are found at review time only
+//!   ([`PluginErrorKind::Trap`]).
 //!
 //! [regorus]: https://crates.io/crates/regorus
 
