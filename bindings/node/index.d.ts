@@ -251,6 +251,56 @@ export interface PluginInspection {
   describe: any
 }
 
+/** A policy binding: which guardrail reviews which writes, how (as in `paved.yaml`). */
+export interface PolicyBinding {
+  name: string
+  guardrail?: string
+  rego?: { policies: string[]; data?: string[]; query?: string }
+  match?: {
+    operations?: string[]
+    kinds?: string[]
+    namespaces?: string[]
+    labels?: Record<string, string>
+    owners?: string[]
+    resourceTypes?: string[]
+    environments?: string[]
+  }
+  settings?: Record<string, any>
+  mode: 'enforce' | 'warn' | 'audit' | 'off'
+  failure: 'closed' | 'open'
+  description?: string
+}
+
+/** One policy decision on one change. */
+export interface Decision {
+  /** The audit record's seq once recorded (absent in a dry run or an evaluation). */
+  id?: number
+  policy: string
+  guardrail: string
+  guardrailVersion: string
+  /** `entity.create`, `entity.update`, `entity.delete`, `resource.apply`, … */
+  point: string
+  /** An entity ref or a resource address. */
+  subject: string
+  verdict: 'allow' | 'warn' | 'deny'
+  mode: 'enforce' | 'warn' | 'audit' | 'off'
+  /** Whether it stopped the change (an enforcing deny). */
+  blocking: boolean
+  violations?: Violation[]
+  /** Why the guardrail could not answer, if it could not. */
+  failure?: string
+  patched?: boolean
+  description?: string
+  durationUs: number
+  actor: string
+}
+
+/** A recorded decision and what it means, in words a developer can act on. */
+export interface Explained {
+  decision: Decision
+  explanation: string
+}
+
 /**
  * Which binding artifact the generated loader actually loaded: `'native'` for
  * a native addon, otherwise the `platformArchABI` of the WASI flavor. Every
@@ -335,6 +385,8 @@ export declare class Platform {
   get audit(): Audit
   /** The guardrails and providers the platform was opened with. */
   get plugins(): Plugins
+  /** The policy bindings, their decisions, and trying an entity on them. */
+  get policies(): Policies
   /**
    * Subscribe to events from now on: this process's and, on a PostgreSQL
    * store, every other process's too.
@@ -383,6 +435,21 @@ export declare class Plugins {
   import(name: string, request: ImportRequest, options?: WriteOptions | undefined | null): Promise<Imported>
 }
 
+/** The policy bindings of a platform. */
+export declare class Policies {
+  /** The bindings, in review order. */
+  list(): PolicyBinding[]
+  /**
+   * Review an entity as writing it would, without writing: every
+   * decision, plain allows included.
+   */
+  evaluate(entity: Entity, options?: EvaluateOptions | undefined | null): Promise<Decision[]>
+  /** A recorded decision by id, with its explanation. */
+  why(id: number): Promise<Explained>
+  /** Recorded decisions, newest first. */
+  decisions(options?: DecisionOptions | undefined | null): Promise<Decision[]>
+}
+
 /**
  * Every entity a query matches, across pages (`catalog.queryAll()`):
  * `for await (const entity of stream)`, or call `next()`.
@@ -416,7 +483,7 @@ export interface AuditLimitOptions {
 
 /** Which records to list. */
 export interface AuditListOptions {
-  /** Only records with `seq` greater than this (default 0: from the start). */
+  /** Only records with `seq` greater than this (default: from the first). */
   after?: number
   /** At most this many (default 100). */
   limit?: number
@@ -485,6 +552,20 @@ export interface CheckOptions {
  */
 export declare function checkPlugin(path: string, options?: CheckOptions | undefined | null): Promise<PluginInfo>
 
+/** Which recorded decisions to list; every field given must match. */
+export interface DecisionOptions {
+  /** About this entity ref (or resource `type/name`). */
+  subject?: string
+  /** Of this policy. */
+  policy?: string
+  /** On changes by this actor. */
+  actor?: string
+  /** Only denials that blocked a change. */
+  blocking?: boolean
+  /** At most this many (default 100). */
+  limit?: number
+}
+
 /** One problem found in input: what is wrong, and where. */
 export interface Diagnostic {
   /** `error` stops a write; `warning` does not. */
@@ -521,6 +602,12 @@ export interface EntityWriteOptions {
   actor?: string
   /** Plan only: return what would happen, write nothing. */
   dryRun?: boolean
+}
+
+/** Options of `evaluate`. */
+export interface EvaluateOptions {
+  /** Who would write it (default: the platform's actor). */
+  actor?: string
 }
 
 /** One change notification. */

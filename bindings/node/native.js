@@ -839,6 +839,7 @@ module.exports.Audit = nativeBinding.Audit
 module.exports.Catalog = nativeBinding.Catalog
 module.exports.Platform = nativeBinding.Platform
 module.exports.Plugins = nativeBinding.Plugins
+module.exports.Policies = nativeBinding.Policies
 module.exports.QueryStream = nativeBinding.QueryStream
 module.exports.Subscription = nativeBinding.Subscription
 module.exports.checkPlugin = nativeBinding.checkPlugin
