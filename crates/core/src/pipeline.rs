@@ -34,8 +34,8 @@ use crate::ingest::{self, Validated};
 use crate::model::relations::RelationType;
 use crate::model::schema::KindRegistry;
 use crate::model::{Entity, EntityRef, index, relations};
-use crate::plugin::{self, Verdict};
-use crate::policy::{self, DECISION_ACTION, Decision, Facets, Item, Point, PolicySet};
+use crate::plugin;
+use crate::policy::{self, DECISION_ACTION, Decision, Facets, Item, Patched, Point, PolicySet};
 pub use crate::store::Outcome;
 use crate::store::{AuditOnly, Change, ChangeBatch, PreparedEntity, Store};
 
@@ -339,21 +339,18 @@ pub(crate) async fn run(
             entity,
             expected_etag,
         } => {
-            let mut prepared = vec![prepare(*entity, None)];
+            let mut prepared = prepare(*entity, None);
+            let one = std::slice::from_mut(&mut prepared);
             let mut set = ChangeSet {
-                warnings: dangling_refs(store, &prepared).await?,
+                warnings: dangling_refs(store, one).await?,
                 ..ChangeSet::default()
             };
-            let current = current_entities(store, &prepared).await?;
+            let current = current_entities(store, one).await?;
             if let Some(expected) = &expected_etag {
-                let planned = plan_outcome(&prepared[0], &current);
-                check_etag_for_plan(store, &prepared[0].entity.entity_ref(), expected, &planned)
-                    .await?;
+                let planned = plan_outcome(&one[0], &current);
+                check_etag_for_plan(store, &one[0].entity.entity_ref(), expected, &planned).await?;
             }
-            review_entities(ctx, &actor, &mut prepared, &current, &mut set).await?;
-            let Some(prepared) = prepared.pop() else {
-                return Err(Error::invalid(Diagnostic::error("", "no entity given")));
-            };
+            review_entities(ctx, &actor, one, &current, &mut set).await?;
             (
                 vec![Change::Upsert {
                     entity: Box::new(prepared),
@@ -462,8 +459,8 @@ struct Committed {
 }
 
 /// Plan every prepared entity, review those that change with the policies
-/// (applying their patches: a patched entity is validated and prepared
-/// again, and planned anew), and put the plan and the decisions in `set`.
+/// (a patched entity is validated and prepared again, and planned anew),
+/// and put the plan and the decisions in `set`.
 async fn review_entities(
     ctx: &Context<'_>,
     actor: &str,
@@ -471,45 +468,45 @@ async fn review_entities(
     current: &HashMap<String, Entity>,
     set: &mut ChangeSet,
 ) -> Result<()> {
-    let planned: Vec<PlannedChange> = prepared.iter().map(|p| plan_outcome(p, current)).collect();
+    let mut planned: Vec<PlannedChange> =
+        prepared.iter().map(|p| plan_outcome(p, current)).collect();
     if ctx.policies.is_active() {
         let mut items = Vec::new();
         let mut at = Vec::new();
         for (i, (p, plan)) in prepared.iter().zip(&planned).enumerate() {
-            let point = match plan.outcome {
-                Outcome::Created => Point::EntityCreate,
-                Outcome::Updated => Point::EntityUpdate,
-                _ => continue,
+            let Some(point) = entity_point(plan.outcome) else {
+                continue;
             };
             let before = current.get(&p.entity.entity_ref().key());
             items.push(entity_item(point, before, Some(p), actor));
             at.push(i);
         }
-        let patched = review(ctx, actor, items, set).await?;
-        for (n, after) in patched {
+        for (n, patched) in review(ctx, actor, items, set).await? {
             let i = at[n];
-            let entity = revalidated(ctx.kinds, after)?;
-            let location = prepared[i].location.take();
-            prepared[i] = prepare(entity, location);
+            let entity = patched_entity(ctx.kinds, patched)?;
+            prepared[i] = prepare(entity, prepared[i].location.take());
+            planned[i] = plan_outcome(&prepared[i], current);
         }
     }
-    set.changes = if ctx.policies.is_active() {
-        prepared.iter().map(|p| plan_outcome(p, current)).collect()
-    } else {
-        planned
-    };
+    set.changes = planned;
     Ok(())
 }
 
-/// The entity a policy's patched document describes, validated as an
-/// upsert would validate it.
-fn revalidated(kinds: &KindRegistry, after: serde_json::Value) -> Result<Entity> {
-    let Validated { entities, .. } = ingest::load_values(vec![after], kinds).into_validated()?;
-    entities
-        .into_iter()
-        .next()
-        .map(|s| s.entity)
-        .ok_or_else(|| Error::invalid(Diagnostic::error("", "a policy's patch left no entity")))
+/// The decision point of a planned entity change (none: unchanged).
+fn entity_point(outcome: Outcome) -> Option<Point> {
+    match outcome {
+        Outcome::Created => Some(Point::EntityCreate),
+        Outcome::Updated => Some(Point::EntityUpdate),
+        _ => None,
+    }
+}
+
+/// The entity a policy-patched document describes, validated as an upsert
+/// would validate it (problems name the policies that patched it).
+fn patched_entity(kinds: &KindRegistry, patched: Patched) -> Result<Entity> {
+    ingest::load_one(patched.after.clone(), kinds)
+        .map(|(entity, _)| entity)
+        .map_err(|e| patched.invalid(e))
 }
 
 /// A change to an entity, as guardrails see it.
@@ -567,27 +564,25 @@ fn entity_item(
 }
 
 /// Review an entity with the policies as an upsert of it would be reviewed,
-/// and return every decision (plain allows too). Writes nothing.
+/// and return every decision (plain allows too). Writes nothing; a patched
+/// result that would not validate is the error the write would get.
 pub(crate) async fn evaluate(
     ctx: &Context<'_>,
     entity: serde_json::Value,
     actor: &str,
 ) -> Result<Vec<Decision>> {
-    let prepared = prepare(revalidated(ctx.kinds, entity)?, None);
+    let (entity, _) = ingest::load_one(entity, ctx.kinds)?;
+    let prepared = prepare(entity, None);
     let current = current_entities(ctx.store, std::slice::from_ref(&prepared)).await?;
-    let point = match plan_outcome(&prepared, &current).outcome {
-        Outcome::Created => Point::EntityCreate,
-        _ => Point::EntityUpdate,
-    };
+    let point =
+        entity_point(plan_outcome(&prepared, &current).outcome).unwrap_or(Point::EntityUpdate);
     let before = current.get(&prepared.entity.entity_ref().key());
     let item = entity_item(point, before, Some(&prepared), actor);
-    let kinds = ctx.kinds;
-    let revalidate = |v: &serde_json::Value| revalidated(kinds, v.clone()).map(|_| ());
-    Ok(ctx
-        .policies
-        .review(&item, actor, &revalidate)
-        .await?
-        .decisions)
+    let reviewed = ctx.policies.review(&item, actor).await?;
+    if let Some(patched) = reviewed.patched {
+        patched_entity(ctx.kinds, patched)?;
+    }
+    Ok(reviewed.decisions)
 }
 
 /// How many items the policies review at once.
@@ -600,32 +595,26 @@ async fn review(
     actor: &str,
     items: Vec<Item>,
     set: &mut ChangeSet,
-) -> Result<Vec<(usize, serde_json::Value)>> {
+) -> Result<Vec<(usize, Patched)>> {
     if !ctx.policies.is_active() || items.is_empty() {
         return Ok(Vec::new());
     }
     use futures::{StreamExt, TryStreamExt};
-    let kinds = ctx.kinds;
-    let revalidate = |v: &serde_json::Value| revalidated(kinds, v.clone()).map(|_| ());
     let policies = ctx.policies;
-    let revalidate = &revalidate;
     // Items are moved into their futures: a stream of futures that borrow
     // the items trips the compiler's `Send` proof (higher-ranked lifetimes).
     let reviewed: Vec<_> = futures::stream::iter(items)
-        .map(|item| async move { policies.review(&item, actor, revalidate).await })
+        .map(|item| async move { policies.review(&item, actor).await })
         .buffered(REVIEWS_IN_FLIGHT)
         .try_collect()
         .await?;
     let mut patched = Vec::new();
     for (n, r) in reviewed.into_iter().enumerate() {
         set.policy_reviews += r.decisions.len();
-        set.decisions.extend(
-            r.decisions
-                .into_iter()
-                .filter(|d| d.verdict != Verdict::Allow || d.failure.is_some() || d.patched),
-        );
-        if let Some(after) = r.patched {
-            patched.push((n, after));
+        set.decisions
+            .extend(r.decisions.into_iter().filter(|d| !d.is_plain_allow()));
+        if let Some(p) = r.patched {
+            patched.push((n, p));
         }
     }
     Ok(patched)

@@ -9,10 +9,5 @@ use paved_core::policy::RegoSource;
 
 /// Load the Rego guardrail of binding `name`.
 pub(crate) fn load(name: &str, source: &RegoSource) -> Result<Arc<dyn Guardrail>> {
-    let sources = paved_rego::RegoSources {
-        policies: source.policies.clone(),
-        data: source.data.clone(),
-        query: source.query.clone(),
-    };
-    Ok(Arc::new(paved_rego::RegoGuardrail::load(name, &sources)?))
+    Ok(Arc::new(paved_rego::RegoGuardrail::load(name, source)?))
 }

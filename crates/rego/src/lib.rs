@@ -7,7 +7,7 @@
 //!
 //! # Loading
 //!
-//! [`RegoGuardrail::load`] reads [`RegoSources`]:
+//! [`RegoGuardrail::load`] reads [`RegoSource`]:
 //!
 //! - **policies**: files or directories. A directory contributes its
 //!   `*.rego` files, recursively and in name order, except `*_test.rego`
@@ -151,7 +151,6 @@ mod sources;
 use std::collections::BTreeSet;
 use std::num::NonZeroU32;
 use std::panic::AssertUnwindSafe;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -167,19 +166,11 @@ use located::{Located, locate};
 /// depth 3): beyond it the review is refused.
 pub const MAX_INPUT_DEPTH: usize = 128;
 
-/// Where a Rego guardrail's policies and data come from.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RegoSources {
-    /// Policy files, or directories searched recursively for `*.rego`
-    /// (except `*_test.rego`).
-    pub policies: Vec<PathBuf>,
-    /// JSON or YAML data documents, or directories of them (see the crate
-    /// docs for where each lands under `data`).
-    pub data: Vec<PathBuf>,
-    /// The package to read rules from (`main`, `kubernetes.admission`);
-    /// `None`: every package that defines a `deny`, `warn` or `violation` rule.
-    pub query: Option<String>,
-}
+/// Where a Rego guardrail's policies and data come from: the `rego:` of a
+/// policy binding (core's type, so a binding is loaded as it is declared).
+/// Policy directories are searched recursively for `*.rego` (except
+/// `*_test.rego`); see the crate docs for where data files land under `data`.
+pub use paved_core::policy::RegoSource;
 
 /// How a rule's results count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -373,7 +364,7 @@ impl RegoGuardrail {
     pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1);
 
     /// Load policies and data from files (see the crate docs).
-    pub fn load(name: &str, sources: &RegoSources) -> Result<Self> {
+    pub fn load(name: &str, sources: &RegoSource) -> Result<Self> {
         let files = sources::policy_files(&sources.policies)?;
         let mut policies = Vec::with_capacity(files.len());
         for file in &files {

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use paved_core::plugin::{Change, Guardrail, Operation, Subject, Verdict};
 use paved_core::{Error, PluginErrorKind};
-use paved_rego::{RegoGuardrail, RegoSources};
+use paved_rego::{RegoGuardrail, RegoSource};
 use serde_json::{Value, json};
 
 fn component(spec: Value) -> Change {
@@ -100,7 +100,7 @@ fn invalid_rego_in_a_file_names_its_path() {
     .unwrap();
     let err = RegoGuardrail::load(
         "files",
-        &RegoSources {
+        &RegoSource {
             policies: vec![dir.path().to_path_buf()],
             ..Default::default()
         },
@@ -191,7 +191,7 @@ fn duplicate_file_names_and_conflicting_data_are_refused() {
     std::fs::write(dir.path().join("two.yaml"), "x: 2\n").unwrap();
     let err = RegoGuardrail::load(
         "conflict",
-        &RegoSources {
+        &RegoSource {
             policies: vec![dir.path().join("p.rego")],
             data: vec![dir.path().join("one.json"), dir.path().join("two.yaml")],
             query: None,
@@ -205,7 +205,7 @@ fn duplicate_file_names_and_conflicting_data_are_refused() {
     std::fs::write(dir.path().join("bad.json"), "{\n  \"x\": [1,\n}").unwrap();
     let err = RegoGuardrail::load(
         "bad-data",
-        &RegoSources {
+        &RegoSource {
             policies: vec![dir.path().join("p.rego")],
             data: vec![dir.path().join("bad.json")],
             query: None,

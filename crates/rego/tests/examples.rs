@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use paved_core::plugin::{
     Change, Guardrail, Operation, ResourceAddress, Subject, Verdict, Violation,
 };
-use paved_rego::{RegoGuardrail, RegoSources};
+use paved_rego::{RegoGuardrail, RegoSource};
 use serde_json::{Value, json};
 
 fn examples() -> PathBuf {
@@ -15,7 +15,7 @@ fn examples() -> PathBuf {
 fn load_all() -> RegoGuardrail {
     RegoGuardrail::load(
         "examples",
-        &RegoSources {
+        &RegoSource {
             policies: vec![examples()],
             data: vec![examples().join("data")],
             query: None,
@@ -243,7 +243,7 @@ async fn data_files_named_directly_land_at_the_root() {
     // The same documents, given as files instead of their directory.
     let g = RegoGuardrail::load(
         "files",
-        &RegoSources {
+        &RegoSource {
             policies: vec![examples().join("catalog/ownership.rego")],
             data: vec![examples().join("data/lifecycles.json")],
             query: Some("paved.catalog".into()),
@@ -287,7 +287,7 @@ deny contains sprintf("%v replicas > %v (%v)", [n, data.k8s.limits.maxReplicas, 
     .unwrap();
     let g = RegoGuardrail::load(
         "dirs",
-        &RegoSources {
+        &RegoSource {
             policies: vec![policy],
             data: vec![data],
             query: Some("main".into()),

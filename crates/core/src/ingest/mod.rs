@@ -170,6 +170,19 @@ pub fn load_text(name: &str, text: &str, kinds: &KindRegistry, limits: &Limits) 
     loader.finish()
 }
 
+/// Validate one entity given as a value: the entity and its warnings, or
+/// a `VALIDATION` error listing every problem.
+pub fn load_one(value: Value, kinds: &KindRegistry) -> crate::Result<(Entity, Vec<Diagnostic>)> {
+    let Validated {
+        entities, warnings, ..
+    } = load_values(vec![value], kinds).into_validated()?;
+    let entity = entities
+        .into_iter()
+        .next()
+        .ok_or_else(|| crate::Error::invalid(Diagnostic::error("", "no entity given")))?;
+    Ok((entity.entity, warnings))
+}
+
 /// Load entities given as values (e.g. dicts from Python). The source file is
 /// [`VALUES_SOURCE`] and the document index is the position in `values`;
 /// `null` values are skipped. Location entities are kept but not followed

@@ -87,13 +87,7 @@ impl Catalog {
                 map.remove(field);
             }
         }
-        let Validated {
-            entities, warnings, ..
-        } = self.validate_values(vec![entity]).into_validated()?;
-        let Some(first) = entities.into_iter().next() else {
-            return Err(Error::invalid(Diagnostic::error("", "no entity given")));
-        };
-        let entity: Entity = first.entity;
+        let (entity, mut warnings) = ingest::load_one(entity, &self.inner.kinds)?;
         let mut set = self
             .inner
             .write(
@@ -104,7 +98,6 @@ impl Catalog {
                 opts,
             )
             .await?;
-        let mut warnings = warnings;
         warnings.append(&mut set.warnings);
         set.warnings = warnings;
         Ok(set)

@@ -83,16 +83,15 @@ impl Policies {
             what: "decision",
             id: id.to_string(),
         };
-        let record = self
+        let decision = self
             .inner
             .store
             .audit_records(id.saturating_sub(1), 1)
             .await?
-            .into_iter()
-            .next()
-            .filter(|r| r.seq == id && r.action == DECISION_ACTION)
+            .first()
+            .filter(|r| r.seq == id)
+            .and_then(decision_of)
             .ok_or_else(not_found)?;
-        let decision = decision_of(&record).ok_or_else(not_found)?;
         Ok(Explained {
             explanation: decision.explain(),
             decision,
@@ -100,8 +99,8 @@ impl Policies {
     }
 
     /// Recorded decisions, newest first. With a `subject` that is an entity
-    /// ref, only that entity's records are read; otherwise the audit log is
-    /// scanned from the newest record back.
+    /// ref, only that entity's records are read; otherwise the whole audit
+    /// log is read, a page at a time, keeping the newest `limit` matches.
     pub async fn decisions(&self, filter: &DecisionFilter) -> Result<Vec<Decision>> {
         let limit = filter.limit.unwrap_or(DEFAULT_LIMIT);
         let entity = match filter.subject.as_deref().filter(|s| s.contains(':')) {
@@ -118,19 +117,16 @@ impl Policies {
                 && filter.actor.as_ref().is_none_or(|a| d.actor == *a)
                 && (!filter.blocking || d.blocking)
         };
-        let mut found = Vec::new();
         if let Some(entity) = entity {
             let records = self.inner.store.audit_for(&entity, ENTITY_RECORDS).await?;
-            found.extend(
-                records
-                    .iter()
-                    .filter_map(decision_of)
-                    .filter(|d| keep(d))
-                    .take(limit),
-            );
-            return Ok(found);
+            return Ok(records
+                .iter()
+                .filter_map(decision_of)
+                .filter(|d| keep(d))
+                .take(limit)
+                .collect());
         }
-        // Oldest first in pages, keeping the newest `limit` matches.
+        let mut found = Vec::new();
         let mut after = 0;
         loop {
             let page = self.inner.store.audit_records(after, SCAN_PAGE).await?;

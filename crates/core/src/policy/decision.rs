@@ -48,6 +48,12 @@ pub struct Decision {
 pub const DECISION_ACTION: &str = "policy.decision";
 
 impl Decision {
+    /// An allow with nothing to tell: no failure, no patch. Such decisions
+    /// are counted, not listed or recorded.
+    pub fn is_plain_allow(&self) -> bool {
+        self.verdict == Verdict::Allow && self.failure.is_none() && !self.patched
+    }
+
     /// The decision in words a developer can act on: what was decided, by
     /// which policy, on what, and each field to fix.
     pub fn explain(&self) -> String {

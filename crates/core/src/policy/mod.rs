@@ -29,4 +29,4 @@ mod review;
 pub use binding::{Binding, Failure, Match, Mode, Point, RegoSource};
 pub(crate) use binding::{Facets, owner_key};
 pub use decision::{DECISION_ACTION, Decision};
-pub(crate) use review::{Item, PolicySet, denial_message};
+pub(crate) use review::{Item, Patched, PolicySet, denial_message};

@@ -40,7 +40,35 @@ pub(crate) struct Item {
 pub(crate) struct Reviewed {
     pub decisions: Vec<Decision>,
     /// `after`, patched by the guardrails (none: unchanged).
-    pub patched: Option<Value>,
+    pub patched: Option<Patched>,
+}
+
+/// A document the guardrails patched, and which policies patched it. The
+/// pipeline validates it (once, after the last patch) before it is written.
+#[derive(Debug)]
+pub(crate) struct Patched {
+    pub after: Value,
+    pub by: Vec<String>,
+}
+
+impl Patched {
+    /// The error for a patched document that does not validate: each
+    /// problem says which policies patched it.
+    pub(crate) fn invalid(&self, e: Error) -> Error {
+        let by = self.by.join("', '");
+        match e {
+            Error::Invalid { diagnostics } => Error::Invalid {
+                diagnostics: diagnostics
+                    .into_iter()
+                    .map(|mut d| {
+                        d.message = format!("after policy '{by}' patched it: {}", d.message);
+                        d
+                    })
+                    .collect(),
+            },
+            other => other,
+        }
+    }
 }
 
 impl PolicySet {
@@ -154,16 +182,11 @@ impl PolicySet {
 
     /// Review one item with every matching binding, in order. A patch from
     /// an enforcing or warning binding is applied to `after` before the
-    /// next binding sees it; `revalidate` checks each patched document (an
-    /// invalid result is a `VALIDATION` error naming the policy).
-    pub(crate) async fn review(
-        &self,
-        item: &Item,
-        actor: &str,
-        revalidate: &(dyn Fn(&Value) -> Result<()> + Sync),
-    ) -> Result<Reviewed> {
+    /// next binding sees it; the caller validates the patched result.
+    pub(crate) async fn review(&self, item: &Item, actor: &str) -> Result<Reviewed> {
         let mut reviewed = Reviewed::default();
         let mut change: Option<Change> = None;
+        let mut patched_by = Vec::new();
         for b in &self.bound {
             let binding = &b.binding;
             if binding.mode == Mode::Off || !binding.matches.matches(item.point, &item.facets) {
@@ -188,12 +211,9 @@ impl PolicySet {
                 && verdict != Verdict::Deny
                 && matches!(binding.mode, Mode::Enforce | Mode::Warn)
             {
-                let next = apply_patch(current, &patch, &binding.name)?;
-                if let Some(after) = &next.after {
-                    revalidate(after).map_err(|e| patched_invalid(&binding.name, e))?;
-                }
+                change = Some(apply_patch(current, &patch, &binding.name)?);
+                patched_by.push(binding.name.clone());
                 patched = true;
-                change = Some(next);
             }
             reviewed.decisions.push(Decision {
                 id: None,
@@ -213,7 +233,10 @@ impl PolicySet {
                 actor: actor.to_string(),
             });
         }
-        reviewed.patched = change.and_then(|c| c.after);
+        reviewed.patched = change.and_then(|c| c.after).map(|after| Patched {
+            after,
+            by: patched_by,
+        });
         Ok(reviewed)
     }
 }
@@ -238,22 +261,6 @@ fn apply_patch(change: &Change, patch: &Value, policy: &str) -> Result<Change> {
     let mut next = change.clone();
     next.after = Some(doc);
     Ok(next)
-}
-
-/// A patched document that no longer validates.
-fn patched_invalid(policy: &str, e: Error) -> Error {
-    match e {
-        Error::Invalid { diagnostics } => Error::Invalid {
-            diagnostics: diagnostics
-                .into_iter()
-                .map(|mut d| {
-                    d.message = format!("after policy '{policy}' patched it: {}", d.message);
-                    d
-                })
-                .collect(),
-        },
-        other => other,
-    }
 }
 
 /// The violations of the blocking decisions, for a `DENIED` error's message.
