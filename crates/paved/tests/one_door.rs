@@ -12,18 +12,17 @@
 //! 3. With a check that allows, the same writes land, each with an audit
 //!    record under the actor given, and provider calls are audited.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use common::{Recorder, component, entity_count, write, write_operations};
 use paved::checks::Check;
-use paved::plugins::{
-    Applied, ApplyRequest, ImportRequest, Imported, Plan, PlanRequest, Provider, ProviderInfo,
-    ResourceAddress, ResourceRequest,
-};
-use paved::{ChangeSet, Error, Platform, QuerySpec, StoreSpec, WriteOptions};
-use serde_json::{Value, json};
+use paved::{ChangeSet, Error, Platform, StoreSpec, WriteOptions};
+use serde_json::json;
 
 /// Methods of the handles that are not operations: constructors and
 /// accessors that read nothing from the store and write nothing.
@@ -149,109 +148,6 @@ impl Check for Refuse {
     }
 }
 
-/// A provider with no system behind it, counting side effects.
-#[derive(Default)]
-struct Recorder(AtomicUsize);
-
-#[async_trait::async_trait]
-impl Provider for Recorder {
-    fn name(&self) -> &str {
-        "recorder"
-    }
-    async fn describe(&self) -> paved::Result<ProviderInfo> {
-        Ok(serde_json::from_value(json!({
-            "name": "recorder", "version": "1", "description": "test",
-            "resourceTypes": [], "capabilities": [], "settingsSchema": {}
-        }))
-        .unwrap())
-    }
-    async fn plan(&self, _r: &PlanRequest) -> paved::Result<Plan> {
-        Ok(serde_json::from_value(json!({"operation": "create"})).unwrap())
-    }
-    async fn apply(&self, _r: &ApplyRequest) -> paved::Result<Applied> {
-        self.0.fetch_add(1, Ordering::SeqCst);
-        Ok(Applied {
-            state: json!({}),
-            outputs: json!({}),
-            sensitive: vec![],
-        })
-    }
-    async fn read(&self, _r: &ResourceRequest) -> paved::Result<Option<Value>> {
-        Ok(None)
-    }
-    async fn delete(&self, _r: &ResourceRequest) -> paved::Result<()> {
-        self.0.fetch_add(1, Ordering::SeqCst);
-        Ok(())
-    }
-    async fn import(&self, _r: &ImportRequest) -> paved::Result<Imported> {
-        self.0.fetch_add(1, Ordering::SeqCst);
-        Ok(Imported {
-            params: json!({}),
-            applied: Applied {
-                state: json!({}),
-                outputs: json!({}),
-                sensitive: vec![],
-            },
-        })
-    }
-}
-
-fn address() -> ResourceAddress {
-    ResourceAddress {
-        resource_type: "test.thing".into(),
-        name: "orders".into(),
-        environment: Some("dev".into()),
-        owner: None,
-    }
-}
-
-fn component(name: &str) -> Value {
-    json!({"apiVersion": "backstage.io/v1alpha1", "kind": "Component",
-           "metadata": {"name": name}, "spec": {"type": "service", "lifecycle": "production", "owner": "team-a"}})
-}
-
-/// Run the write operation `name` once.
-async fn write(platform: &Platform, name: &str, opts: &WriteOptions) -> paved::Result<()> {
-    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/catalog");
-    let plugins = platform.plugins();
-    match name {
-        "catalog.import" => platform.catalog().import(&[examples], opts).await.map(drop),
-        "catalog.upsert" => platform
-            .catalog()
-            .upsert(component("new-one"), None, opts)
-            .await
-            .map(drop),
-        "catalog.delete" => platform
-            .catalog()
-            .delete("component:default/existing", None, opts)
-            .await
-            .map(drop),
-        "plugins.apply" => {
-            let request = ApplyRequest {
-                address: address(),
-                params: json!({}),
-                prior_state: None,
-            };
-            plugins.apply("recorder", &request, opts).await.map(drop)
-        }
-        "plugins.delete" => {
-            let request = ResourceRequest {
-                address: address(),
-                state: json!({}),
-            };
-            plugins.delete("recorder", &request, opts).await
-        }
-        "plugins.import" => {
-            let request = ImportRequest {
-                address: address(),
-                external_id: "ext-1".into(),
-            };
-            plugins.import("recorder", &request, opts).await.map(drop)
-        }
-        other => panic!("no probe for the write operation {other}: add one here"),
-    }
-}
-
 /// A platform on a fresh SQLite file that already holds
 /// `component:default/existing` (written before the check was installed).
 async fn platform(check: Arc<dyn Check>, provider: Arc<Recorder>) -> (Platform, tempfile::TempDir) {
@@ -263,7 +159,11 @@ async fn platform(check: Arc<dyn Check>, provider: Arc<Recorder>) -> (Platform, 
         .await
         .unwrap();
     seed.catalog()
-        .upsert(component("existing"), None, &WriteOptions::default())
+        .upsert(
+            component("existing", "team-a"),
+            None,
+            &WriteOptions::default(),
+        )
         .await
         .unwrap();
     drop(seed);
@@ -282,25 +182,13 @@ async fn audit_len(p: &Platform) -> usize {
     p.audit().list(None, Some(10_000)).await.unwrap().len()
 }
 
-async fn entity_count(p: &Platform) -> u64 {
-    p.catalog()
-        .query(&QuerySpec::default())
-        .await
-        .unwrap()
-        .total
-}
-
 #[tokio::test]
 async fn a_refusing_check_blocks_every_write_operation_and_nothing_is_written() {
     let refuse = Arc::new(Refuse(AtomicUsize::new(0)));
     let provider = Arc::new(Recorder::default());
     let (p, _dir) = platform(refuse.clone(), provider.clone()).await;
     let mut events = p.subscribe();
-    let writes: Vec<&str> = paved::surface::OPERATIONS
-        .iter()
-        .filter(|o| o.writes)
-        .map(|o| o.name)
-        .collect();
+    let writes = write_operations();
     assert_eq!(writes.len(), 6, "{writes:?}");
     for name in &writes {
         for dry_run in [false, true] {
@@ -346,11 +234,7 @@ async fn allowed_writes_are_audited_under_the_actor_and_announced() {
     let (p, _dir) = platform(Arc::new(Allow), provider.clone()).await;
     let mut events = p.subscribe();
     let opts = WriteOptions::actor("user:default/jane");
-    for name in paved::surface::OPERATIONS
-        .iter()
-        .filter(|o| o.writes)
-        .map(|o| o.name)
-    {
+    for name in write_operations() {
         write(&p, name, &opts)
             .await
             .unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -380,11 +264,7 @@ async fn allowed_writes_are_audited_under_the_actor_and_announced() {
 async fn an_actor_that_is_not_a_ref_is_refused_before_anything_is_written() {
     let provider = Arc::new(Recorder::default());
     let (p, _dir) = platform(Arc::new(Allow), provider.clone()).await;
-    for name in paved::surface::OPERATIONS
-        .iter()
-        .filter(|o| o.writes)
-        .map(|o| o.name)
-    {
+    for name in write_operations() {
         let err = write(&p, name, &WriteOptions::actor("jane; rm -rf"))
             .await
             .expect_err(name);
@@ -393,7 +273,7 @@ async fn an_actor_that_is_not_a_ref_is_refused_before_anything_is_written() {
     assert_eq!(audit_len(&p).await, 1, "only the seed's record");
     assert_eq!(provider.0.load(Ordering::SeqCst), 0);
     p.catalog()
-        .upsert(component("b"), None, &WriteOptions::default())
+        .upsert(component("b", "team-a"), None, &WriteOptions::default())
         .await
         .unwrap();
     let last = p.audit().list(None, None).await.unwrap().pop().unwrap();
@@ -407,7 +287,7 @@ async fn an_actor_that_is_not_a_ref_is_refused_before_anything_is_written() {
 async fn upsert_accepts_what_get_returned() {
     let (p, _dir) = platform(Arc::new(Allow), Arc::new(Recorder::default())).await;
     p.catalog()
-        .upsert(component("a"), None, &WriteOptions::default())
+        .upsert(component("a", "team-a"), None, &WriteOptions::default())
         .await
         .unwrap();
     let got = p.catalog().get("component:default/a").await.unwrap();

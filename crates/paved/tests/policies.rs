@@ -6,16 +6,15 @@
 //! match by point, kind, owner and label, decisions are recorded with ids
 //! that `why` explains, and bad bindings are refused when the platform opens.
 
+mod common;
+
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use paved::plugins::{
-    Applied, ApplyRequest, Change, Guardrail, GuardrailInfo, ImportRequest, Imported, Plan,
-    PlanRequest, Provider, ProviderInfo, ResourceAddress, ResourceRequest, Review, Verdict,
-    Violation,
-};
-use paved::{Binding, DecisionFilter, Error, Mode, Platform, QuerySpec, StoreSpec, WriteOptions};
+use common::{Recorder, component, entity_count, write, write_operations};
+use paved::plugins::{Change, Guardrail, GuardrailInfo, Review, Verdict, Violation};
+use paved::{Binding, DecisionFilter, Error, Mode, Platform, StoreSpec, WriteOptions};
 use serde_json::{Value, json};
 
 /// What a test guardrail answers.
@@ -118,70 +117,8 @@ impl Guardrail for Rule {
     }
 }
 
-/// A provider with no system behind it, counting side effects.
-#[derive(Default)]
-struct Recorder(AtomicUsize);
-
-#[async_trait::async_trait]
-impl Provider for Recorder {
-    fn name(&self) -> &str {
-        "recorder"
-    }
-    async fn describe(&self) -> paved::Result<ProviderInfo> {
-        Ok(serde_json::from_value(json!({
-            "name": "recorder", "version": "1", "description": "test",
-            "resourceTypes": [], "capabilities": [], "settingsSchema": {}
-        }))
-        .unwrap())
-    }
-    async fn plan(&self, _r: &PlanRequest) -> paved::Result<Plan> {
-        Ok(serde_json::from_value(json!({"operation": "create"})).unwrap())
-    }
-    async fn apply(&self, _r: &ApplyRequest) -> paved::Result<Applied> {
-        self.0.fetch_add(1, Ordering::SeqCst);
-        Ok(Applied {
-            state: json!({}),
-            outputs: json!({}),
-            sensitive: vec![],
-        })
-    }
-    async fn read(&self, _r: &ResourceRequest) -> paved::Result<Option<Value>> {
-        Ok(None)
-    }
-    async fn delete(&self, _r: &ResourceRequest) -> paved::Result<()> {
-        self.0.fetch_add(1, Ordering::SeqCst);
-        Ok(())
-    }
-    async fn import(&self, _r: &ImportRequest) -> paved::Result<Imported> {
-        self.0.fetch_add(1, Ordering::SeqCst);
-        Ok(Imported {
-            params: json!({}),
-            applied: Applied {
-                state: json!({}),
-                outputs: json!({}),
-                sensitive: vec![],
-            },
-        })
-    }
-}
-
 fn binding(name: &str, guardrail: &str, mode: Mode) -> Binding {
     serde_json::from_value(json!({"name": name, "guardrail": guardrail, "mode": mode})).unwrap()
-}
-
-fn component(name: &str, owner: &str) -> Value {
-    json!({"apiVersion": "backstage.io/v1alpha1", "kind": "Component",
-           "metadata": {"name": name},
-           "spec": {"type": "service", "lifecycle": "production", "owner": owner}})
-}
-
-fn address() -> ResourceAddress {
-    ResourceAddress {
-        resource_type: "test.thing".into(),
-        name: "orders".into(),
-        environment: Some("dev".into()),
-        owner: Some("team-a".into()),
-    }
 }
 
 /// A platform on a fresh SQLite file holding `component:default/existing`
@@ -210,64 +147,6 @@ async fn platform(
         builder = builder.guardrail(r.clone());
     }
     Ok((builder.policies(bindings).build().await?, dir))
-}
-
-/// Run the write operation `name` once.
-async fn write(platform: &Platform, name: &str, opts: &WriteOptions) -> paved::Result<()> {
-    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/catalog");
-    let plugins = platform.plugins();
-    match name {
-        "catalog.import" => platform.catalog().import(&[examples], opts).await.map(drop),
-        "catalog.upsert" => platform
-            .catalog()
-            .upsert(component("new-one", "team-a"), None, opts)
-            .await
-            .map(drop),
-        "catalog.delete" => platform
-            .catalog()
-            .delete("component:default/existing", None, opts)
-            .await
-            .map(drop),
-        "plugins.apply" => {
-            let request = ApplyRequest {
-                address: address(),
-                params: json!({"size": "small"}),
-                prior_state: None,
-            };
-            plugins.apply("recorder", &request, opts).await.map(drop)
-        }
-        "plugins.delete" => {
-            let request = ResourceRequest {
-                address: address(),
-                state: json!({}),
-            };
-            plugins.delete("recorder", &request, opts).await
-        }
-        "plugins.import" => {
-            let request = ImportRequest {
-                address: address(),
-                external_id: "ext-1".into(),
-            };
-            plugins.import("recorder", &request, opts).await.map(drop)
-        }
-        other => panic!("no probe for the write operation {other}: add one here"),
-    }
-}
-
-fn write_operations() -> Vec<&'static str> {
-    paved::surface::OPERATIONS
-        .iter()
-        .filter(|o| o.writes)
-        .map(|o| o.name)
-        .collect()
-}
-
-async fn entity_count(p: &Platform) -> u64 {
-    p.catalog()
-        .query(&QuerySpec::default())
-        .await
-        .unwrap()
-        .total
 }
 
 async fn actions(p: &Platform) -> Vec<String> {

@@ -1,0 +1,135 @@
+//! What the facade's integration tests share: a provider with no system
+//! behind it, the sample documents, and one probe per write operation of
+//! `paved::surface::OPERATIONS`.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use paved::plugins::{
+    Applied, ApplyRequest, ImportRequest, Imported, Plan, PlanRequest, Provider, ProviderInfo,
+    ResourceAddress, ResourceRequest,
+};
+use paved::{Platform, QuerySpec, WriteOptions};
+use serde_json::{Value, json};
+
+/// A provider with no system behind it, counting side effects.
+#[derive(Default)]
+pub struct Recorder(pub AtomicUsize);
+
+#[async_trait::async_trait]
+impl Provider for Recorder {
+    fn name(&self) -> &str {
+        "recorder"
+    }
+    async fn describe(&self) -> paved::Result<ProviderInfo> {
+        Ok(serde_json::from_value(json!({
+            "name": "recorder", "version": "1", "description": "test",
+            "resourceTypes": [], "capabilities": [], "settingsSchema": {}
+        }))
+        .unwrap())
+    }
+    async fn plan(&self, _r: &PlanRequest) -> paved::Result<Plan> {
+        Ok(serde_json::from_value(json!({"operation": "create"})).unwrap())
+    }
+    async fn apply(&self, _r: &ApplyRequest) -> paved::Result<Applied> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Ok(Applied {
+            state: json!({}),
+            outputs: json!({}),
+            sensitive: vec![],
+        })
+    }
+    async fn read(&self, _r: &ResourceRequest) -> paved::Result<Option<Value>> {
+        Ok(None)
+    }
+    async fn delete(&self, _r: &ResourceRequest) -> paved::Result<()> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+    async fn import(&self, _r: &ImportRequest) -> paved::Result<Imported> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Ok(Imported {
+            params: json!({}),
+            applied: Applied {
+                state: json!({}),
+                outputs: json!({}),
+                sensitive: vec![],
+            },
+        })
+    }
+}
+
+/// A Component owned by `owner`.
+pub fn component(name: &str, owner: &str) -> Value {
+    json!({"apiVersion": "backstage.io/v1alpha1", "kind": "Component",
+           "metadata": {"name": name},
+           "spec": {"type": "service", "lifecycle": "production", "owner": owner}})
+}
+
+pub fn address() -> ResourceAddress {
+    ResourceAddress {
+        resource_type: "test.thing".into(),
+        name: "orders".into(),
+        environment: Some("dev".into()),
+        owner: Some("team-a".into()),
+    }
+}
+
+/// Run the write operation `name` once.
+pub async fn write(platform: &Platform, name: &str, opts: &WriteOptions) -> paved::Result<()> {
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/catalog");
+    let plugins = platform.plugins();
+    match name {
+        "catalog.import" => platform.catalog().import(&[examples], opts).await.map(drop),
+        "catalog.upsert" => platform
+            .catalog()
+            .upsert(component("new-one", "team-a"), None, opts)
+            .await
+            .map(drop),
+        "catalog.delete" => platform
+            .catalog()
+            .delete("component:default/existing", None, opts)
+            .await
+            .map(drop),
+        "plugins.apply" => {
+            let request = ApplyRequest {
+                address: address(),
+                params: json!({"size": "small"}),
+                prior_state: None,
+            };
+            plugins.apply("recorder", &request, opts).await.map(drop)
+        }
+        "plugins.delete" => {
+            let request = ResourceRequest {
+                address: address(),
+                state: json!({}),
+            };
+            plugins.delete("recorder", &request, opts).await
+        }
+        "plugins.import" => {
+            let request = ImportRequest {
+                address: address(),
+                external_id: "ext-1".into(),
+            };
+            plugins.import("recorder", &request, opts).await.map(drop)
+        }
+        other => panic!("no probe for the write operation {other}: add one here"),
+    }
+}
+
+/// The operations the surface marks as writing.
+pub fn write_operations() -> Vec<&'static str> {
+    paved::surface::OPERATIONS
+        .iter()
+        .filter(|o| o.writes)
+        .map(|o| o.name)
+        .collect()
+}
+
+pub async fn entity_count(p: &Platform) -> u64 {
+    p.catalog()
+        .query(&QuerySpec::default())
+        .await
+        .unwrap()
+        .total
+}
