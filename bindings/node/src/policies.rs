@@ -8,7 +8,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use serde_json::Value;
 
-use crate::error::{count, promise};
+use crate::error::{count, promise, throw};
 
 /// The policy bindings of a platform.
 #[napi]
@@ -49,8 +49,8 @@ fn json<T: serde::Serialize>(value: T) -> paved::Result<Value> {
 impl Policies {
     /// The bindings, in review order.
     #[napi(ts_return_type = "PolicyBinding[]")]
-    pub fn list(&self) -> Result<Value> {
-        json(self.inner.list()).map_err(|e| napi::Error::from_reason(e.to_string()))
+    pub fn list(&self, env: &Env) -> Result<Value> {
+        throw(env, json(self.inner.list()))
     }
 
     /// Review an entity as writing it would, without writing: every
