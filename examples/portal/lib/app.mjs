@@ -4,6 +4,7 @@
 //
 //   GET /                               catalogue: search, filters, paging
 //   GET /catalog/:namespace/:kind/:name entity page (groups: what they own)
+//   GET /decisions/:id                  a policy decision and its explanation
 //   GET /changes                        recent changes
 //   GET /events                         the feed as server-sent events
 //   GET /static/*                       CSS and feed.js
@@ -17,7 +18,7 @@ import { fileURLToPath } from 'node:url'
 import { PavedError } from 'paved'
 
 import { catalogPage, loadCatalog, readState } from './catalog-page.mjs'
-import { entityPage, loadEntity } from './entity-page.mjs'
+import { decisionPage, entityPage, loadEntity } from './entity-page.mjs'
 import { Feed } from './feed.mjs'
 import { html } from './html.mjs'
 import { feedItem, layout } from './layout.mjs'
@@ -58,6 +59,8 @@ export function createPortal(platform, options = {}) {
       const data = await loadEntity(platform, `${kind}:${namespace}/${name}`, url)
       return page(res, 200, entityPage(data, url, feed.recent()))
     }
+    const d = /^\/decisions\/(\d+)\/?$/.exec(p)
+    if (d) return page(res, 200, decisionPage(await platform.policies.why(Number(d[1])), feed.recent()))
     if (p === '/changes') return page(res, 200, changesPage(feed.recent(100)))
     if (p === '/events') return feed.serve(req, res)
     if (p === '/healthz') return send(res, 200, 'text/plain; charset=utf-8', 'ok\n')
@@ -75,7 +78,8 @@ export function createPortal(platform, options = {}) {
       return
     }
     if (err instanceof PavedError && err.code === 'NOT_FOUND') {
-      return page(res, 404, notFoundPage(`${err.details.id || 'It'} is not in the catalogue.`))
+      const what = err.details.what === 'decision' ? `There is no policy decision #${err.details.id}.` : `${err.details.id || 'It'} is not in the catalogue.`
+      return page(res, 404, notFoundPage(what))
     }
     if (err instanceof PavedError && err.code === 'VALIDATION') {
       return page(res, 400, errorPage('That request is not valid', err.message))

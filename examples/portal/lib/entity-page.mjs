@@ -1,6 +1,7 @@
 // An entity's page: what it is, who owns it, its links, its relations in both
-// directions (each a link), recent audit entries, and for a group what it
-// owns and who is in it.
+// directions (each a link), recent audit entries, the policy decisions made
+// on it (each linking to its explanation), and for a group what it owns and
+// who is in it.
 
 import { html } from './html.mjs'
 import { actionLabel, layout, shortTime } from './layout.mjs'
@@ -14,6 +15,7 @@ export async function loadEntity(platform, ref, url) {
   const entity = await platform.catalog.get(ref)
   const fullRef = `${entity.kind.toLowerCase()}:${entity.metadata.namespace || 'default'}/${entity.metadata.name}`
   const audit = platform.audit.forEntity(fullRef, { limit: 10 })
+  const decisions = platform.policies.decisions({ subject: fullRef, limit: 10 })
   let owned = null
   if (entity.kind.toLowerCase() === 'group' || entity.kind.toLowerCase() === 'user') {
     owned = platform.catalog.query({
@@ -24,7 +26,7 @@ export async function loadEntity(platform, ref, url) {
       cursor: url.searchParams.get('owned') || undefined,
     })
   }
-  return { entity, ref: fullRef, audit: await audit, owned: owned && (await owned) }
+  return { entity, ref: fullRef, audit: await audit, decisions: await decisions, owned: owned && (await owned) }
 }
 
 function dl(rows) {
@@ -42,7 +44,7 @@ function refLink(ref) {
 }
 
 /** Render an entity page. */
-export function entityPage({ entity, ref, audit, owned }, url, feed) {
+export function entityPage({ entity, ref, audit, decisions, owned }, url, feed) {
   const md = entity.metadata
   const spec = entity.spec || {}
   const owners = relationsOf(entity, 'ownedBy')
@@ -136,8 +138,47 @@ ${audit.map((r) => html`<tr><td><time datetime="${r.at}">${shortTime(r.at)}</tim
 </tbody></table>`
     : html`<p>No recorded changes.</p>`
 }
+</section>
+
+<section aria-labelledby="decisions-title">
+<h2 id="decisions-title">Policy decisions</h2>
+${
+  decisions.length
+    ? html`<table class="decisions"><thead><tr><th scope="col">Decision</th><th scope="col">Policy</th><th scope="col">Verdict</th><th scope="col">What</th><th scope="col">Who</th></tr></thead><tbody>
+${decisions.map((d) => html`<tr><td><a href="/decisions/${d.id}">#${d.id}</a></td><td>${d.policy}</td><td>${verdictLabel(d)}</td><td>${d.point}</td><td>${d.actor}</td></tr>`)}
+</tbody></table>`
+    : html`<p>No policy has remarked on ${md.name}.</p>`
+}
 </section>`
   return layout({ title: md.title || md.name, current: 'catalogue', body, feed })
+}
+
+/** `deny (blocked)`, `deny (audit mode)`, `warn`, `allow`. */
+export function verdictLabel(d) {
+  if (d.verdict !== 'deny') return d.verdict
+  return d.blocking ? 'deny (blocked)' : `deny (${d.mode} mode)`
+}
+
+/** A decision and its explanation: which policy, which fields, what would pass. */
+export function decisionPage({ decision, explanation }, feed) {
+  const d = decision
+  const body = html`
+<nav aria-label="Breadcrumb" class="crumbs"><a href="/">Catalogue</a> › <span aria-current="page">Decision #${d.id}</span></nav>
+<h1>Policy decision #${d.id} <span class="badge">${verdictLabel(d)}</span></h1>
+<pre class="explanation">${explanation}</pre>
+<dl class="about">
+<dt>Policy</dt><dd>${d.policy} (guardrail ${d.guardrail} ${d.guardrailVersion}, mode ${d.mode})</dd>
+<dt>On</dt><dd>${d.subject.includes(':') ? refLink(d.subject) : d.subject} (${d.point})</dd>
+<dt>Asked by</dt><dd>${d.actor}</dd>
+</dl>
+${
+  d.violations && d.violations.length
+    ? html`<table class="violations"><thead><tr><th scope="col">Field</th><th scope="col">What to fix</th></tr></thead><tbody>
+${d.violations.map((v) => html`<tr><td><code>${v.path || '(the whole document)'}</code></td><td>${v.message}</td></tr>`)}
+</tbody></table>`
+    : ''
+}`
+  return layout({ title: `Policy decision #${d.id}`, body, feed })
 }
 
 /** Only http(s) and mailto links are rendered as links. */

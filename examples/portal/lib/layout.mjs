@@ -66,6 +66,7 @@ const ACTIONS = {
   'entity.create': 'created',
   'entity.update': 'updated',
   'entity.delete': 'deleted',
+  'policy.decision': 'reviewed by a policy',
 }
 
 /** `entity.create` -> `created`. */

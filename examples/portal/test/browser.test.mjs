@@ -4,10 +4,11 @@
 // first start. Screenshots go to target/portal-screenshots.
 
 import assert from 'node:assert/strict'
+import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 
-import { inAnotherProcess, launchBrowser, postgresDatabase, screenshot, startPortal, workDir } from './harness.mjs'
+import { REPO, inAnotherProcess, launchBrowser, postgresDatabase, screenshot, startPortal, workDir } from './harness.mjs'
 
 const LONG = 20000
 
@@ -18,6 +19,21 @@ describe('portal on the embedded default (SQLite)', () => {
   let page
   before(async () => {
     dir = workDir()
+    // The example Rego policies review the first import, as ./paved.yaml says:
+    // they warn about the deprecated component.
+    const rego = path.join(REPO, 'examples', 'policies', 'rego')
+    writeFileSync(
+      path.join(dir, 'paved.yaml'),
+      JSON.stringify({
+        policies: [
+          {
+            name: 'catalog-rules',
+            rego: { policies: [path.join(rego, 'catalog')], data: [path.join(rego, 'data', 'lifecycles.json')] },
+            match: { kinds: ['Component'] },
+          },
+        ],
+      }),
+    )
     portal = await startPortal(dir)
     browser = await launchBrowser()
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
@@ -124,6 +140,21 @@ await p.catalog.upsert({ apiVersion: 'backstage.io/v1alpha1', kind: 'Component',
     await screenshot(page, '5-feed')
     await item.getByRole('link', { name: 'made-elsewhere' }).click()
     assert.match(await page.locator('.lead').innerText(), /Written by another process/)
+  })
+
+  it("shows an entity's policy decisions and explains one", async () => {
+    await page.goto(`${portal.url}/catalog/default/component/stock-sync`)
+    const row = page.locator('table.decisions tbody tr', { hasText: 'catalog-rules' })
+    assert.match(await row.innerText(), /warn\s+entity\.create\s+component:default\/portal/)
+    await row.getByRole('link').click()
+    await page.waitForURL(/\/decisions\/\d+$/)
+    assert.match(await page.locator('h1').innerText(), /^Policy decision #\d+ warn/)
+    const explanation = await page.locator('pre.explanation').innerText()
+    assert.match(explanation, /Policy 'catalog-rules' warned about entity\.create of component:default\/stock-sync/)
+    assert.match(explanation, /Component stock-sync is deprecated/)
+    await screenshot(page, '6-decision')
+    await page.goto(`${portal.url}/catalog/default/component/fraud-detector`)
+    assert.match(await page.locator('main').innerText(), /No policy has remarked on fraud-detector/)
   })
 
   it('says clearly when an entity does not exist', async () => {
