@@ -300,3 +300,26 @@ export interface Explained {
   decision: Decision
   explanation: string
 }
+
+/** What `policies.test` found: each fixture case, passed or not. */
+export interface PolicyTestReport {
+  cases: PolicyCaseResult[]
+  passed: number
+  failed: number
+}
+
+/** One case of a policy test file (`*.test.yaml`) and what the policies made of it. */
+export interface PolicyCaseResult {
+  /** The test file, and the line the case starts on. */
+  file: string
+  line: number
+  name: string
+  expected: 'allow' | 'warn' | 'deny'
+  /** The strictest verdict of the decisions; absent when no policy reviewed the change. */
+  got?: 'allow' | 'warn' | 'deny'
+  passed: boolean
+  /** Why it failed, one sentence each (empty when it passed). */
+  problems: string[]
+  /** Every decision the bindings made, plain allows included. */
+  decisions: Decision[]
+}

@@ -301,6 +301,29 @@ export interface Explained {
   explanation: string
 }
 
+/** What `policies.test` found: each fixture case, passed or not. */
+export interface PolicyTestReport {
+  cases: PolicyCaseResult[]
+  passed: number
+  failed: number
+}
+
+/** One case of a policy test file (`*.test.yaml`) and what the policies made of it. */
+export interface PolicyCaseResult {
+  /** The test file, and the line the case starts on. */
+  file: string
+  line: number
+  name: string
+  expected: 'allow' | 'warn' | 'deny'
+  /** The strictest verdict of the decisions; absent when no policy reviewed the change. */
+  got?: 'allow' | 'warn' | 'deny'
+  passed: boolean
+  /** Why it failed, one sentence each (empty when it passed). */
+  problems: string[]
+  /** Every decision the bindings made, plain allows included. */
+  decisions: Decision[]
+}
+
 /**
  * Which binding artifact the generated loader actually loaded: `'native'` for
  * a native addon, otherwise the `platformArchABI` of the WASI flavor. Every
@@ -444,6 +467,12 @@ export declare class Policies {
    * decision, plain allows included.
    */
   evaluate(entity: Entity, options?: EvaluateOptions | undefined | null): Promise<Decision[]>
+  /**
+   * Run the policy test files under `path` (a directory of `*.test.yaml`
+   * files, or one file): each case is reviewed as a write would be,
+   * without writing. `VALIDATION` if a test file does not load.
+   */
+  test(path: string): Promise<PolicyTestReport>
   /** A recorded decision by id, with its explanation. */
   why(id: number): Promise<Explained>
   /** Recorded decisions, newest first. */

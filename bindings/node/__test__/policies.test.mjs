@@ -9,7 +9,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { before, describe, it } from 'node:test'
 
-import { component, paved, pluginWasm, rejectsWith } from './helpers.mjs'
+import { REPO, component, paved, pluginWasm, rejectsWith } from './helpers.mjs'
 
 describe('policies', () => {
   let platform
@@ -69,5 +69,23 @@ describe('policies', () => {
     assert.equal(d.id, undefined)
     await rejectsWith(assert, platform.catalog.get('component:default/good-name'), 'NOT_FOUND')
     await rejectsWith(assert, platform.policies.why(-1), 'VALIDATION')
+  })
+
+  it('test() runs policy fixture tests; a broken test file is VALIDATION', async () => {
+    const examples = path.join(REPO, 'examples', 'policies')
+    const p = await paved.open({ store: 'sqlite::memory:', config: path.join(examples, 'paved.yaml') })
+    const report = await p.policies.test(path.join(examples, 'tests'))
+    assert.deepEqual([report.passed, report.failed], [5, 0])
+    assert.deepEqual(report.cases.map((c) => c.got), ['allow', 'deny', 'warn', 'deny', 'allow'])
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'paved-node-policy-tests-'))
+    const wrong = path.join(dir, 'wrong.test.yaml')
+    writeFileSync(wrong, 'cases:\n  - name: not reviewed\n    after: {apiVersion: backstage.io/v1alpha1, kind: Group, metadata: {name: g}, spec: {type: team, children: []}}\n    expect: allow\n')
+    const failed = await p.policies.test(wrong)
+    assert.equal(failed.failed, 1)
+    assert.equal(failed.cases[0].got, undefined)
+    assert.match(failed.cases[0].problems[0], /no policy reviewed this change/)
+    writeFileSync(wrong, 'policy: nope\ncases: []\n')
+    const err = await rejectsWith(assert, p.policies.test(wrong), 'VALIDATION')
+    assert.match(err.message, /no policy binding named 'nope'/)
   })
 })

@@ -69,6 +69,17 @@ impl Policies {
         })
     }
 
+    /// Run the policy test files under `path` (a directory of `*.test.yaml`
+    /// files, or one file): each case is reviewed as a write would be,
+    /// without writing. `VALIDATION` if a test file does not load.
+    #[napi(ts_return_type = "Promise<PolicyTestReport>")]
+    pub fn test(&self, env: &Env, path: String) -> Result<AsyncBlock<Value>> {
+        let policies = self.inner.clone();
+        promise(env, async move {
+            json(policies.test(std::path::Path::new(&path)).await?)
+        })
+    }
+
     /// A recorded decision by id, with its explanation.
     #[napi(ts_return_type = "Promise<Explained>")]
     pub fn why(&self, env: &Env, id: f64) -> Result<AsyncBlock<Value>> {

@@ -1,8 +1,11 @@
 //! Policies: `paved._native.AsyncPolicies` wraps [`paved::Policies`] (the
 //! bindings, trying an entity on them, recorded decisions and their
-//! explanations); `paved.Decision` is one decision.
+//! explanations, fixture tests); `paved.Decision` is one decision,
+//! `paved.PolicyTestReport` what `test` found.
 
-use paved::{Decision, DecisionFilter, Explained, Policies};
+use std::path::PathBuf;
+
+use paved::{Decision, DecisionFilter, Explained, Policies, PolicyTestReport};
 use pyo3::prelude::*;
 
 use crate::convert;
@@ -96,6 +99,52 @@ impl PyExplained {
     }
 }
 
+/// What `policies.test` found: each fixture case, passed or not.
+#[pyclass(name = "PolicyTestReport", module = "paved", frozen)]
+pub(crate) struct PyPolicyTestReport {
+    inner: PolicyTestReport,
+}
+
+#[pymethods]
+impl PyPolicyTestReport {
+    /// Every case passed.
+    #[getter]
+    fn ok(&self) -> bool {
+        self.inner.ok()
+    }
+
+    /// How many cases passed.
+    #[getter]
+    fn passed(&self) -> usize {
+        self.inner.passed
+    }
+
+    /// How many cases failed.
+    #[getter]
+    fn failed(&self) -> usize {
+        self.inner.failed
+    }
+
+    /// Each case as a dict: `file`, `line`, `name`, `expected`, `got`,
+    /// `passed`, `problems`, `decisions`.
+    #[getter]
+    fn cases<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        convert::serde_to_py(py, &self.inner.cases)
+    }
+
+    /// The report as JSON.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        convert::serde_to_py(py, &self.inner)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "<PolicyTestReport {} passed, {} failed>",
+            self.inner.passed, self.inner.failed
+        )
+    }
+}
+
 /// The policy bindings of a platform (asyncio API).
 #[pyclass(name = "AsyncPolicies", module = "paved", frozen)]
 pub(crate) struct PyAsyncPolicies {
@@ -131,6 +180,19 @@ impl PyAsyncPolicies {
                 .evaluate(entity, actor.as_deref())
                 .await
                 .map(decisions)
+        })
+    }
+
+    /// Run the policy test files under `path` (a directory of
+    /// `*.test.yaml`, or one file): each case is reviewed as a write would
+    /// be, without writing (awaitable).
+    fn test<'py>(&self, py: Python<'py>, path: PathBuf) -> PyResult<Bound<'py, PyAny>> {
+        let policies = self.inner.clone();
+        crate::spawn(py, async move {
+            policies
+                .test(&path)
+                .await
+                .map(|inner| PyPolicyTestReport { inner })
         })
     }
 
@@ -175,5 +237,6 @@ impl PyAsyncPolicies {
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyDecision>()?;
     m.add_class::<PyExplained>()?;
+    m.add_class::<PyPolicyTestReport>()?;
     m.add_class::<PyAsyncPolicies>()
 }

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import component
+from conftest import ROOT, component
 from test_plugins import component as plugin_file
 from test_plugins import wasm  # noqa: F401  (the session fixture)
 
@@ -93,3 +93,35 @@ def test_an_unknown_guardrail_is_refused_when_the_platform_opens(tmp_path: Path)
     with pytest.raises(paved.ValidationError) as raised:
         paved.Platform.open("sqlite::memory:", config=path)
     assert raised.value.errors[0].path == "policies[0].guardrail"
+
+
+def test_policy_fixture_tests_run_blocking_and_asyncio(tmp_path: Path) -> None:
+    examples = ROOT / "examples" / "policies"
+    with paved.Platform.open("sqlite::memory:", config=examples / "paved.yaml") as p:
+        report = p.policies.test(examples / "tests")
+        assert report.ok and (report.passed, report.failed) == (5, 0)
+        assert [c["got"] for c in report.cases] == ["allow", "deny", "warn", "deny", "allow"]
+        assert repr(report) == "<PolicyTestReport 5 passed, 0 failed>"
+
+        wrong = tmp_path / "wrong.test.yaml"
+        wrong.write_text(
+            "cases:\n  - name: wrong\n    after: {apiVersion: backstage.io/v1alpha1, kind: Component,"
+            " metadata: {name: x}, spec: {type: service, lifecycle: retired, owner: team-a}}\n"
+            "    expect: allow\n"
+        )
+        failed = p.policies.test(str(wrong))
+        assert not failed.ok and failed.failed == 1
+        assert failed.cases[0]["problems"][0].startswith("expected allow, got deny")
+
+        wrong.write_text("policy: nope\ncases: []\n")
+        with pytest.raises(paved.ValidationError) as raised:
+            p.policies.test(wrong)
+        assert raised.value.errors[0].path == "policy"
+
+    async def main() -> None:
+        async with await paved.AsyncPlatform.open(
+            "sqlite::memory:", config=examples / "paved.yaml"
+        ) as p:
+            assert (await p.policies.test(examples / "tests")).passed == 5
+
+    asyncio.run(main())

@@ -572,13 +572,29 @@ pub(crate) async fn evaluate(
     actor: &str,
 ) -> Result<Vec<Decision>> {
     let (entity, _) = ingest::load_one(entity, ctx.kinds)?;
-    let prepared = prepare(entity, None);
-    let current = current_entities(ctx.store, std::slice::from_ref(&prepared)).await?;
-    let point =
-        entity_point(plan_outcome(&prepared, &current).outcome).unwrap_or(Point::EntityUpdate);
-    let before = current.get(&prepared.entity.entity_ref().key());
-    let item = entity_item(point, before, Some(&prepared), actor);
-    let reviewed = ctx.policies.review(&item, actor).await?;
+    let before = ctx.store.get(&entity.entity_ref()).await?;
+    let point = if before.is_some() {
+        Point::EntityUpdate
+    } else {
+        Point::EntityCreate
+    };
+    review_change(ctx, point, before.as_ref(), Some(entity), None, actor).await
+}
+
+/// Review one entity change given whole (`evaluate`, a policy test's case)
+/// as the pipeline reviews a write: every decision, plain allows included;
+/// a patched result is validated. `only`: that binding alone. Writes nothing.
+pub(crate) async fn review_change(
+    ctx: &Context<'_>,
+    point: Point,
+    before: Option<&Entity>,
+    after: Option<Entity>,
+    only: Option<&str>,
+    actor: &str,
+) -> Result<Vec<Decision>> {
+    let after = after.map(|e| prepare(e, None));
+    let item = entity_item(point, before, after.as_ref(), actor);
+    let reviewed = ctx.policies.review(&item, actor, only).await?;
     if let Some(patched) = reviewed.patched {
         patched_entity(ctx.kinds, patched)?;
     }
@@ -604,7 +620,7 @@ async fn review(
     // Items are moved into their futures: a stream of futures that borrow
     // the items trips the compiler's `Send` proof (higher-ranked lifetimes).
     let reviewed: Vec<_> = futures::stream::iter(items)
-        .map(|item| async move { policies.review(&item, actor).await })
+        .map(|item| async move { policies.review(&item, actor, None).await })
         .buffered(REVIEWS_IN_FLIGHT)
         .try_collect()
         .await?;

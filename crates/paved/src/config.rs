@@ -31,7 +31,7 @@ use std::path::{Path, PathBuf};
 
 use paved_core::model::schema::KindRegistry;
 use paved_core::policy::Binding;
-use paved_core::{Diagnostic, Error, Result, SourceLocation, StoreSpec};
+use paved_core::{Diagnostic, Error, Result, StoreSpec};
 use paved_plugins::PluginConfig;
 use serde::{Deserialize, Serialize};
 
@@ -86,30 +86,13 @@ impl Config {
             source,
         })?;
         let file = path.display().to_string();
-        let docs =
-            paved_yaml::parse_documents(&text, &paved_yaml::Limits::default()).map_err(|e| {
-                Error::invalid(Diagnostic::error("", e.message.clone()).at(SourceLocation {
-                    file: file.clone(),
-                    document: e.document,
-                    line: e.line,
-                    column: e.column,
-                }))
-            })?;
-        let Some(doc) = docs.into_iter().next() else {
+        let Some((mut config, _)) = paved_core::ingest::typed_document::<Config>(&text, &file)?
+        else {
             return Ok(Self {
                 path: Some(path.to_path_buf()),
                 ..Self::default()
             });
         };
-        let mut config: Config = serde_path_error(&doc.value).map_err(|(p, msg)| {
-            let (line, column) = doc.positions.locate(&p);
-            Error::invalid(Diagnostic::error(p, msg).at(SourceLocation {
-                file: file.clone(),
-                document: 0,
-                line,
-                column,
-            }))
-        })?;
         config.path = Some(path.to_path_buf());
         Ok(config)
     }
@@ -197,13 +180,4 @@ impl Config {
     pub fn store_spec(&self) -> Result<Option<StoreSpec>> {
         self.store.as_deref().map(StoreSpec::parse).transpose()
     }
-}
-
-/// Deserialize, keeping the path of the first error (`kinds[0].schema`).
-fn serde_path_error(value: &serde_json::Value) -> std::result::Result<Config, (String, String)> {
-    serde_path_to_error::deserialize::<_, Config>(value.clone()).map_err(|e| {
-        let path = e.path().to_string();
-        let path = if path == "." { String::new() } else { path };
-        (path, e.into_inner().to_string())
-    })
 }

@@ -38,7 +38,8 @@ pub use paved_core::platform::{
 };
 // Policies: bindings in, decisions out.
 pub use paved_core::policy::{
-    Binding, DECISION_ACTION, Decision, Failure, Match, Mode, Point, RegoSource,
+    Binding, DECISION_ACTION, Decision, Failure, Match, Mode, Point, PolicyCaseResult,
+    PolicyTestReport, RegoSource,
 };
 // Writes: options in, change sets out.
 pub use paved_core::pipeline::{

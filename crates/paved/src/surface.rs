@@ -308,6 +308,13 @@ pub const OPERATIONS: &[Operation] = &[
         )
     },
     op(
+        "policies.test",
+        false,
+        Some("policy test"),
+        "policies.test",
+        "policies.test",
+    ),
+    op(
         "policies.why",
         false,
         Some("policy why"),

@@ -552,3 +552,161 @@ async fn a_rego_binding_in_paved_yaml_reviews_writes_with_opa_policies_unchanged
         .await
         .unwrap();
 }
+
+/// The example policies (`examples/policies/paved.yaml`: the Rego
+/// `catalog-rules`) on an in-memory store.
+async fn example_policies() -> Platform {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/policies");
+    paved::open(
+        paved::OpenOptions::default()
+            .store("sqlite::memory:")
+            .config(root.join("paved.yaml")),
+    )
+    .await
+    .unwrap()
+}
+
+fn examples_dir(rel: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/policies")
+        .join(rel)
+}
+
+#[tokio::test]
+async fn the_example_policy_tests_pass_and_record_nothing() {
+    let p = example_policies().await;
+    let report = p.policies().test(&examples_dir("tests")).await.unwrap();
+    let failed: Vec<_> = report.cases.iter().filter(|c| !c.passed).collect();
+    assert!(report.ok(), "failed cases: {failed:#?}");
+    assert_eq!((report.passed, report.failed), (5, 0));
+    let got: Vec<_> = report.cases.iter().map(|c| c.got).collect();
+    use Verdict::{Allow, Deny, Warn};
+    assert_eq!(
+        got,
+        [Some(Allow), Some(Deny), Some(Warn), Some(Deny), Some(Allow)]
+    );
+    assert!(
+        report.cases[1].decisions[0].violations[0]
+            .message
+            .contains("\"retired\" is not one of")
+    );
+    assert!(report.cases[0].line > 0);
+    assert!(p.audit().list(None, None).await.unwrap().is_empty());
+}
+
+const ORDERS: &str = "{ apiVersion: backstage.io/v1alpha1, kind: Component, metadata: { name: orders }, spec: { type: service, lifecycle: LIFECYCLE, owner: team-a } }";
+
+#[tokio::test]
+async fn a_policy_test_fails_when_the_verdict_or_a_violation_differs() {
+    let p = example_policies().await;
+    let dir = tempfile::tempdir().unwrap();
+    let api = "{ apiVersion: backstage.io/v1alpha1, kind: API, metadata: { name: orders-api }, spec: { type: openapi, lifecycle: production, owner: team-a, definition: x } }";
+    std::fs::write(
+        dir.path().join("wrong.test.yaml"),
+        format!(
+            "policy: catalog-rules\ncases:\n  - name: wrong verdict\n    after: {}\n    expect: allow\n  - name: wrong violation\n    after: {}\n    expect: deny\n    violations: [no such text]\n  - name: not reviewed\n    after: {api}\n    expect: allow\n",
+            ORDERS.replace("LIFECYCLE", "retired"),
+            ORDERS.replace("LIFECYCLE", "retired"),
+        ),
+    )
+    .unwrap();
+    // Not a test file: ignored.
+    std::fs::write(dir.path().join("notes.yaml"), "cases: oops\n").unwrap();
+    let report = p.policies().test(dir.path()).await.unwrap();
+    assert_eq!((report.passed, report.failed), (0, 3), "{report:#?}");
+    let problems: Vec<_> = report
+        .cases
+        .iter()
+        .map(|c| c.problems.join(" | "))
+        .collect();
+    assert!(
+        problems[0].starts_with("expected allow, got deny"),
+        "{problems:?}"
+    );
+    assert!(
+        problems[0].contains("\"retired\" is not one of"),
+        "{problems:?}"
+    );
+    assert!(
+        problems[1].contains("no violation mentions 'no such text'"),
+        "{problems:?}"
+    );
+    assert!(
+        problems[2].contains("no policy reviewed this change"),
+        "{problems:?}"
+    );
+    assert_eq!(report.cases[0].line, 3);
+    assert_eq!(report.cases[2].got, None);
+}
+
+#[tokio::test]
+async fn a_broken_policy_test_file_is_refused_with_file_line_and_field() {
+    let p = example_policies().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("broken.test.yaml");
+    std::fs::write(
+        &file,
+        format!(
+            "policy: no-such-policy\ncases:\n  - name: bad entity\n    after: {}\n    expect: deny\n  - name: update without before\n    operation: entity.update\n    after: {}\n    expect: allow\n  - name: bad actor\n    actor: ada\n    after: {}\n    expect: allow\n",
+            ORDERS.replace("LIFECYCLE", "production").replace("orders", "Not A Name!"),
+            ORDERS.replace("LIFECYCLE", "production"),
+            ORDERS.replace("LIFECYCLE", "production"),
+        ),
+    )
+    .unwrap();
+    let Err(Error::Invalid { diagnostics }) = p.policies().test(&file).await else {
+        panic!("expected VALIDATION");
+    };
+    let shown: Vec<String> = diagnostics
+        .iter()
+        .map(|d| {
+            let l = d.location.as_ref().unwrap();
+            format!(
+                "{}:{} {}: {}",
+                l.file.rsplit('/').next().unwrap(),
+                l.line,
+                d.path,
+                d.message
+            )
+        })
+        .collect();
+    let has = |line: usize, path: &str, text: &str| {
+        shown
+            .iter()
+            .any(|s| s.starts_with(&format!("broken.test.yaml:{line} {path}:")) && s.contains(text))
+    };
+    assert!(
+        has(
+            1,
+            "policy",
+            "no policy binding named 'no-such-policy' (bindings: catalog-rules)"
+        ),
+        "{shown:#?}"
+    );
+    assert!(has(4, "cases[0].after.metadata.name", ""), "{shown:#?}");
+    assert!(
+        has(6, "cases[1].before", "entity.update needs `before`"),
+        "{shown:#?}"
+    );
+    assert!(
+        has(11, "cases[2].actor", "invalid actor 'ada'"),
+        "{shown:#?}"
+    );
+
+    // Unknown fields and a missing directory are refused too.
+    std::fs::write(&file, "cases:\n  - name: x\n    expect: maybe\n").unwrap();
+    let Err(Error::Invalid { diagnostics }) = p.policies().test(&file).await else {
+        panic!("expected VALIDATION");
+    };
+    assert_eq!(diagnostics[0].path, "cases[0].expect");
+    assert_eq!(diagnostics[0].location.as_ref().unwrap().line, 3);
+    let empty = tempfile::tempdir().unwrap();
+    let Err(Error::Invalid { diagnostics }) = p.policies().test(empty.path()).await else {
+        panic!("expected VALIDATION");
+    };
+    assert!(diagnostics[0].message.contains("no policy test files"));
+    assert!(matches!(
+        p.policies().test(&dir.path().join("missing")).await,
+        Err(Error::Io { .. })
+    ));
+}

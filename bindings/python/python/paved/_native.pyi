@@ -195,6 +195,11 @@ class AsyncPolicies:
         """
     def list(self) -> Any:
         """The bindings, in review order, as dicts (as in `paved.yaml`)."""
+    def test(self, path: Any) -> Any:
+        """Run the policy test files under `path` (a directory of
+        `*.test.yaml`, or one file): each case is reviewed as a write would
+        be, without writing (awaitable).
+        """
     def why(self, id: Any) -> Any:
         """A recorded decision by id, with its explanation (awaitable)."""
 
@@ -620,6 +625,25 @@ class PluginInspection:
     @property
     def world(self) -> Any:
         """"guardrail" or "provider"; None when it exports neither world's API."""
+
+class PolicyTestReport:
+    """What `policies.test` found: each fixture case, passed or not."""
+    @property
+    def cases(self) -> Any:
+        """Each case as a dict: `file`, `line`, `name`, `expected`, `got`,
+        `passed`, `problems`, `decisions`.
+        """
+    @property
+    def failed(self) -> Any:
+        """How many cases failed."""
+    @property
+    def ok(self) -> Any:
+        """Every case passed."""
+    @property
+    def passed(self) -> Any:
+        """How many cases passed."""
+    def to_dict(self) -> Any:
+        """The report as JSON."""
 
 class ProviderInfo:
     """What a provider is: name, version, resource types, settings schema, capabilities."""

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import builtins
+import os
 from collections.abc import Mapping
 from typing import Any, cast
 
 from paved import _native
 from paved._blocking import run
-from paved._native import Decision, Explained
+from paved._native import Decision, Explained, PolicyTestReport
 
 
 class Policies:
@@ -26,6 +27,12 @@ class Policies:
         """Review ``entity`` as writing it would, without writing: every
         decision, plain allows included."""
         return cast("builtins.list[Decision]", run(self._inner.evaluate, entity, actor=actor))
+
+    def test(self, path: str | os.PathLike[str]) -> PolicyTestReport:
+        """Run the policy test files under ``path`` (a directory of
+        ``*.test.yaml`` files, or one file): each case is reviewed as a
+        write would be, without writing; ``.ok`` says whether all passed."""
+        return cast(PolicyTestReport, run(self._inner.test, path))
 
     def why(self, id: int) -> Explained:
         """A recorded decision and what it means (``.explanation``)."""

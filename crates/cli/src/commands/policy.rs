@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use paved::plugins::Verdict;
-use paved::{Decision, DecisionFilter, Diagnostic, Error};
+use paved::{Decision, DecisionFilter, Diagnostic, Error, PolicyTestReport};
 
 use crate::output::{Ctx, print_json, table};
 
@@ -20,6 +20,13 @@ pub enum PolicyCommand {
     Eval {
         /// The entity file.
         file: PathBuf,
+    },
+    /// Run policy fixture tests: every `*.test.yaml` under PATH (or one
+    /// file) holds cases (a change and the verdict the policies must give
+    /// it). Writes nothing. Exit code 1 if a case fails.
+    Test {
+        /// A directory of `*.test.yaml` files, or one such file.
+        path: PathBuf,
     },
     /// Explain one recorded decision: which policy, which fields, what would pass.
     Why {
@@ -122,6 +129,31 @@ pub async fn run(cmd: PolicyCommand, ctx: &Ctx) -> anyhow::Result<ExitCode> {
                 ExitCode::SUCCESS
             })
         }
+        PolicyCommand::Test { path } => {
+            let report = policies.test(&path).await?;
+            if ctx.json() {
+                print_json(&report);
+            } else {
+                println!("{}", test_table(&report));
+                for case in report.cases.iter().filter(|c| !c.passed) {
+                    println!(
+                        "\nFAIL {}:{}: {}",
+                        case.file,
+                        case.line,
+                        paved::display::sanitize(&case.name)
+                    );
+                    for problem in &case.problems {
+                        println!("  {}", paved::display::sanitize(problem));
+                    }
+                }
+                println!("\n{} passed, {} failed", report.passed, report.failed);
+            }
+            Ok(if report.ok() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
         PolicyCommand::Why { id } => {
             let explained = policies.why(paved::parse_decision_id(&id)?).await?;
             if ctx.json() {
@@ -155,6 +187,22 @@ pub async fn run(cmd: PolicyCommand, ctx: &Ctx) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn test_table(report: &PolicyTestReport) -> impl std::fmt::Display {
+    let verdict = |v: Option<Verdict>| v.map(|v| json_word(&v)).unwrap_or_else(|| "(none)".into());
+    table(
+        &["result", "case", "expected", "got", "file"],
+        report.cases.iter().map(|c| {
+            vec![
+                if c.passed { "ok" } else { "FAIL" }.to_string(),
+                c.name.clone(),
+                json_word(&c.expected),
+                verdict(c.got),
+                format!("{}:{}", c.file, c.line),
+            ]
+        }),
+    )
 }
 
 fn decisions_table(decisions: &[Decision]) -> impl std::fmt::Display {

@@ -27,6 +27,7 @@ mod ahead;
 mod files;
 mod loader;
 mod placeholders;
+mod typed;
 
 use std::path::{Path, PathBuf};
 
@@ -35,7 +36,9 @@ use serde_json::Value;
 use crate::diagnostic::{Diagnostic, SourceLocation};
 use crate::model::Entity;
 use crate::model::schema::KindRegistry;
+pub(crate) use files::yaml_files;
 pub use paved_yaml::Limits;
+pub use typed::typed_document;
 
 /// The file name used for entities given as values (no file).
 pub const VALUES_SOURCE: &str = "<input>";

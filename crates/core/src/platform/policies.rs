@@ -1,6 +1,7 @@
 //! [`Policies`]: the bindings a platform reviews writes with, the decisions
 //! they made, and a way to try a change against them without writing.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -10,7 +11,7 @@ use super::{Inner, parse_ref};
 use crate::audit::{AuditRecord, DEFAULT_LIMIT};
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result};
-use crate::policy::{Binding, DECISION_ACTION, Decision};
+use crate::policy::{Binding, Case, DECISION_ACTION, Decision, PolicyTestReport};
 
 /// The policies of a platform.
 #[derive(Clone)]
@@ -74,6 +75,29 @@ impl Policies {
     pub async fn evaluate(&self, entity: Value, actor: Option<&str>) -> Result<Vec<Decision>> {
         let actor = crate::pipeline::check_actor(actor.unwrap_or(self.inner.actor.as_str()))?;
         crate::pipeline::evaluate(&self.inner.context(), entity, &actor).await
+    }
+
+    /// Run the policy test files under `path` (a directory of
+    /// `*.test.yaml` files, or one file): each case's change is reviewed by
+    /// the bindings as a write of it would be, and its verdict compared
+    /// with the one the case expects. Writes and records nothing. A test
+    /// file that does not load is a `VALIDATION` error naming its file,
+    /// line and field; a case that fails is in the report, not an error.
+    pub async fn test(&self, path: &Path) -> Result<PolicyTestReport> {
+        let ctx = self.inner.context();
+        let names: Vec<&str> = ctx.policies.bindings().map(|b| b.name.as_str()).collect();
+        let cases = crate::policy::fixtures_load(path, &names, ctx.kinds)?;
+        let mut results = Vec::with_capacity(cases.len());
+        for case in cases {
+            let reviewed = review_case(&ctx, &case, &self.inner.actor).await;
+            results.push(case.judge(reviewed));
+        }
+        let passed = results.iter().filter(|c| c.passed).count();
+        Ok(PolicyTestReport {
+            failed: results.len() - passed,
+            passed,
+            cases: results,
+        })
     }
 
     /// One recorded decision, by id (its audit record's seq), with its
@@ -140,6 +164,23 @@ impl Policies {
         found.reverse();
         Ok(found)
     }
+}
+
+/// The decisions the bindings make on one policy test case.
+async fn review_case(
+    ctx: &crate::pipeline::Context<'_>,
+    case: &Case,
+    actor: &str,
+) -> Result<Vec<Decision>> {
+    crate::pipeline::review_change(
+        ctx,
+        case.point,
+        case.before.as_ref(),
+        case.after.clone(),
+        case.policy.as_deref(),
+        case.actor.as_deref().unwrap_or(actor),
+    )
+    .await
 }
 
 /// The decision an audit record holds, with its id.

@@ -183,13 +183,22 @@ impl PolicySet {
     /// Review one item with every matching binding, in order. A patch from
     /// an enforcing or warning binding is applied to `after` before the
     /// next binding sees it; the caller validates the patched result.
-    pub(crate) async fn review(&self, item: &Item, actor: &str) -> Result<Reviewed> {
+    /// `only`: the binding of that name alone (a policy test's `policy`).
+    pub(crate) async fn review(
+        &self,
+        item: &Item,
+        actor: &str,
+        only: Option<&str>,
+    ) -> Result<Reviewed> {
         let mut reviewed = Reviewed::default();
         let mut change: Option<Change> = None;
         let mut patched_by = Vec::new();
         for b in &self.bound {
             let binding = &b.binding;
-            if binding.mode == Mode::Off || !binding.matches.matches(item.point, &item.facets) {
+            if binding.mode == Mode::Off
+                || only.is_some_and(|name| name != binding.name)
+                || !binding.matches.matches(item.point, &item.facets)
+            {
                 continue;
             }
             let current = change.as_ref().unwrap_or(&item.change);
