@@ -5,13 +5,18 @@
 //!
 //! ```text
 //! cargo run --release -p paved-bench --bin plugins [-- --calls N]
+//! cargo run --release -p paved-bench --bin plugins -- --deadlines
 //! ```
+//!
+//! `--deadlines` measures only how close to its deadline a guest that loops
+//! forever is stopped, on an idle machine and with every core kept busy.
 //!
 //! Builds `examples/plugins` for `wasm32-wasip2` first (a no-op when built).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
@@ -24,7 +29,7 @@ use paved_bench::{Latency, fmt_duration, median};
 // alone, the precompiled cache's outcome, epoch interruption off,
 // instantiate without a call, and a guardrail's review without the platform
 // around it (see Cargo.toml).
-use paved_plugins::{CacheOutcome, PluginHost, WasmGuardrail};
+use paved_plugins::{CacheOutcome, Limits, PluginHost, WasmGuardrail};
 use regex::Regex;
 use serde_json::{Value, json};
 
@@ -273,6 +278,9 @@ fn main() -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
+    if std::env::args().any(|a| a == "--deadlines") {
+        return deadline_figures(&rt, &dir);
+    }
     println!("command: `cargo run --release -p paved-bench --bin plugins -- --calls {calls}`\n");
 
     // ---- cold compile and cached load -------------------------------------
@@ -648,5 +656,73 @@ fn review_figures(
     println!("| 1 | {one:.0} |");
     println!("| 2 | {two:.0} |");
     println!("| **scaling 2 / 1** | **{:.2}×** |", two / one);
+    Ok(())
+}
+
+/// How long a call whose guest loops forever takes, against its deadline:
+/// on an idle machine, and with one busy-looping thread per core (a loaded
+/// machine: the epoch ticker and the deadline's timer compete for a core).
+fn deadline_figures(rt: &tokio::runtime::Runtime, dir: &Path) -> anyhow::Result<()> {
+    println!("command: `cargo run --release -p paved-bench --bin plugins -- --deadlines`\n");
+    println!("### Deadline accuracy: a guest that loops forever (hostile, mode loop)\n");
+    println!(
+        "| deadline | machine | calls | median elapsed | max elapsed | median overrun | max overrun |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let looping = json!({"mode": "loop"});
+    for (ms, calls) in [(100u64, 21usize), (1000, 7)] {
+        let rule = rt.block_on(async {
+            PluginHost::builder()
+                .build()?
+                .load_guardrail(
+                    PluginConfig::new("hostile", wasm(dir, "hostile"), PluginKind::Guardrail)
+                        .limits(Limits {
+                            timeout_ms: Some(ms),
+                            ..Default::default()
+                        }),
+                )
+                .await
+        })?;
+        for loaded in [false, true] {
+            let stop = Arc::new(AtomicBool::new(false));
+            let burners: Vec<_> = (0..if loaded { cores } else { 0 })
+                .map(|_| {
+                    let stop = stop.clone();
+                    std::thread::spawn(move || {
+                        let mut i: u64 = 0;
+                        while !stop.load(Ordering::Relaxed) {
+                            i = std::hint::black_box(i.wrapping_add(1));
+                        }
+                    })
+                })
+                .collect();
+            let mut elapsed = Vec::with_capacity(calls);
+            for _ in 0..calls {
+                let start = Instant::now();
+                let answer = rt.block_on(rule.review_change(&change(), Some(&looping)));
+                elapsed.push(start.elapsed().as_secs_f64() * 1e3);
+                anyhow::ensure!(answer.is_err(), "a guest that loops forever must time out");
+            }
+            stop.store(true, Ordering::Relaxed);
+            for b in burners {
+                let _ = b.join();
+            }
+            elapsed.sort_by(f64::total_cmp);
+            let med = elapsed[elapsed.len() / 2];
+            let max = elapsed[elapsed.len() - 1];
+            let over = |x: f64| (x / ms as f64 - 1.0) * 100.0;
+            println!(
+                "| {ms} ms | {} | {calls} | {med:.1} ms | {max:.1} ms | {:+.1}% | {:+.1}% |",
+                if loaded {
+                    format!("{cores} busy threads")
+                } else {
+                    "idle".to_string()
+                },
+                over(med),
+                over(max)
+            );
+        }
+    }
     Ok(())
 }
