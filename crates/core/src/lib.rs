@@ -7,6 +7,7 @@
 //! crate-private: nothing outside core can write to it. No wasmtime here:
 //! plugins reach core through the traits in [`plugin`].
 
+pub mod access;
 pub mod audit;
 pub mod diagnostic;
 pub mod error;

@@ -6,7 +6,11 @@
 //!                                   ingest becomes a request; the actor is checked
 //!   -> plan: a ChangeSet             per entity: create / update / unchanged / delete,
 //!                                   warnings (dangling refs, orphans)
-//!   -> checks                        access stages, in order; any may refuse
+//!   -> access                        the actor (a User and its groups, from the
+//!                                   catalogue) against the access rules
+//!                                   (crate::access): any item it may not make
+//!                                   refuses the request, naming the rule
+//!   -> checks                        embedder's stages, in order; any may refuse
 //!   -> policies                      every item reviewed by the matching bindings
 //!                                   (crate::policy): patches applied and validated
 //!                                   again, an enforcing deny refuses (its decisions
@@ -27,6 +31,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
+use crate::access::AccessControl;
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result};
 use crate::events::EventBus;
@@ -275,6 +280,8 @@ pub(crate) struct Context<'a> {
     pub actor: &'a str,
     /// Access stages, in order.
     pub checks: &'a [std::sync::Arc<dyn Check>],
+    /// Access rules (before the policies).
+    pub access: &'a AccessControl,
     /// The policy bindings.
     pub policies: &'a PolicySet,
     /// Kinds, to validate what a policy's patch made.
@@ -389,6 +396,9 @@ pub(crate) async fn run(
                 ..ChangeSet::default()
             };
             let item = entity_item(Point::EntityDelete, Some(&current), None, &actor);
+            ctx.access
+                .check(store, &actor, std::slice::from_ref(&item))
+                .await?;
             review(ctx, &actor, vec![item], &mut set).await?;
             (
                 vec![Change::Delete {
@@ -470,7 +480,7 @@ async fn review_entities(
 ) -> Result<()> {
     let mut planned: Vec<PlannedChange> =
         prepared.iter().map(|p| plan_outcome(p, current)).collect();
-    if ctx.policies.is_active() {
+    if ctx.access.is_active() || ctx.policies.is_active() {
         let mut items = Vec::new();
         let mut at = Vec::new();
         for (i, (p, plan)) in prepared.iter().zip(&planned).enumerate() {
@@ -481,6 +491,7 @@ async fn review_entities(
             items.push(entity_item(point, before, Some(p), actor));
             at.push(i);
         }
+        ctx.access.check(ctx.store, actor, &items).await?;
         for (n, patched) in review(ctx, actor, items, set).await? {
             let i = at[n];
             let entity = patched_entity(ctx.kinds, patched)?;
@@ -522,25 +533,14 @@ fn entity_item(
         .map(|r| r.to_string())
         .unwrap_or_default();
     let shown = after.map(|p| &p.entity).or(before);
-    let owner = match (after, shown) {
-        (Some(p), _) => p
-            .relations
-            .iter()
-            .find(|r| r.r#type == RelationType::OwnedBy)
-            .map(|r| r.target.key()),
-        (None, Some(e)) => relations::derive(e)
-            .0
-            .into_iter()
-            .find(|r| r.r#type == RelationType::OwnedBy)
-            .map(|r| r.target.key()),
-        (None, None) => None,
+    let facets = match (after, shown) {
+        (Some(p), _) => facets_of(&p.entity, &p.relations),
+        (None, Some(e)) => facets_of(e, &relations::derive(e).0),
+        (None, None) => Facets::default(),
     };
-    let facets = Facets {
-        kind: shown.map(|e| e.kind.clone()),
-        namespace: shown.map(|e| e.entity_ref().namespace),
-        labels: shown.map(|e| e.metadata.labels.clone()).unwrap_or_default(),
-        owner,
-        ..Facets::default()
+    let previous = match (before, after) {
+        (Some(e), Some(_)) => Some(facets_of(e, &relations::derive(e).0)),
+        _ => None,
     };
     let operation = match point {
         Point::EntityCreate => plugin::Operation::Create,
@@ -559,7 +559,22 @@ fn entity_item(
             actor: Some(actor.to_string()),
         },
         facets,
+        previous,
         subject,
+    }
+}
+
+/// What bindings and access rules match an entity by.
+fn facets_of(entity: &Entity, relations: &[relations::RelationRow]) -> Facets {
+    Facets {
+        kind: Some(entity.kind.clone()),
+        namespace: Some(entity.entity_ref().namespace),
+        labels: entity.metadata.labels.clone(),
+        owner: relations
+            .iter()
+            .find(|r| r.r#type == RelationType::OwnedBy)
+            .map(|r| r.target.key()),
+        ..Facets::default()
     }
 }
 
@@ -735,6 +750,9 @@ where
     run_checks(ctx, &actor, &set).await?;
     let mut item = item;
     item.change.actor = Some(actor.clone());
+    ctx.access
+        .check(ctx.store, &actor, std::slice::from_ref(&item))
+        .await?;
     if !review(ctx, &actor, vec![item], &mut set).await?.is_empty() {
         return Err(Error::invalid(Diagnostic::error(
             "patch",

@@ -22,6 +22,14 @@
 //!     match: { operations: [entity.create, entity.update], kinds: [Component] }
 //!     mode: enforce                    # enforce | warn | audit | off
 //!     failure: closed                  # closed (a failing guardrail denies) | open
+//! access:                              # who may make which change (before the policies)
+//!   unknown: deny                      # actors not in the catalogue: deny | allow
+//!   default: deny                      # changes no rule allows: deny | allow
+//!   rules:
+//!     - name: owners-change-what-they-own
+//!       actors: [owners]               # user/group refs, system, owners, *
+//!       match: { operations: [entity.update, entity.delete] }
+//!       effect: allow                  # allow | deny (deny rules win)
 //! ```
 //!
 //! The file is parsed with the same hardened YAML loader as catalogue files,
@@ -29,6 +37,7 @@
 
 use std::path::{Path, PathBuf};
 
+use paved_core::access::AccessRules;
 use paved_core::model::schema::KindRegistry;
 use paved_core::policy::Binding;
 use paved_core::{Diagnostic, Error, Result, StoreSpec};
@@ -63,6 +72,11 @@ pub struct Config {
     #[serde(default)]
     #[schemars(with = "Vec<serde_json::Value>")]
     pub policies: Vec<Binding>,
+    /// Access rules: who may make which change (see `paved_core::access`);
+    /// none: no access control.
+    #[serde(default)]
+    #[schemars(with = "Option<serde_json::Value>")]
+    pub access: Option<AccessRules>,
     /// Where the file was read from (set by [`Config::load`]).
     #[serde(skip)]
     pub path: Option<PathBuf>,

@@ -41,6 +41,8 @@ pub use paved_core::policy::{
     Binding, DECISION_ACTION, Decision, Failure, Match, Mode, Point, PolicyCaseResult,
     PolicyTestReport, RegoSource,
 };
+// Access control: who may make which change.
+pub use paved_core::access::{AccessEffect, AccessRules, Identity, Rule as AccessRule};
 // Writes: options in, change sets out.
 pub use paved_core::pipeline::{
     ChangeSet, DEFAULT_ACTOR, Effect, Outcome, PlannedChange, WriteOptions,

@@ -140,6 +140,9 @@ pub async fn open(options: OpenOptions) -> Result<Platform> {
     if let Some(actor) = actor {
         builder = builder.actor(actor);
     }
+    if let Some(access) = config.access.clone() {
+        builder = builder.access(access);
+    }
     let mut plugins = config.plugins();
     plugins.extend(options.plugins.iter().cloned());
     let catalogue = Arc::new(LateCatalogue::default());

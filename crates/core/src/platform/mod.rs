@@ -35,6 +35,7 @@ pub use self::audit::Audit;
 pub use self::catalog::Catalog;
 pub use self::plugins::{PluginInfo, PluginSummary, Plugins};
 pub use self::policies::{DecisionFilter, Explained, Policies, parse_decision_id};
+use crate::access::{AccessControl, AccessRules};
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result};
 use crate::events::{EventBus, Subscription};
@@ -110,6 +111,7 @@ pub struct PlatformBuilder {
     providers: Vec<Arc<dyn Provider>>,
     checks: Vec<Arc<dyn Check>>,
     policies: Vec<Binding>,
+    access: Option<AccessRules>,
 }
 
 impl std::fmt::Debug for PlatformBuilder {
@@ -168,9 +170,17 @@ impl PlatformBuilder {
         self
     }
 
+    /// Access rules every write's actor is checked against, before the
+    /// policies (none: no access control). Checked when the platform is built.
+    pub fn access(mut self, rules: AccessRules) -> Self {
+        self.access = Some(rules);
+        self
+    }
+
     /// Open the store and start the platform.
     pub async fn build(self) -> Result<Platform> {
         let actor = pipeline::check_actor(self.actor.as_deref().unwrap_or(DEFAULT_ACTOR))?;
+        let access = AccessControl::new(self.access)?;
         let plugins = plugins::Registry::new(self.guardrails, self.providers)?;
         let policies = PolicySet::resolve(self.policies, |name| plugins.guardrail(name)).await?;
         let store: Arc<dyn Store> = match self.spec.unwrap_or_default() {
@@ -200,6 +210,7 @@ impl PlatformBuilder {
                 origin,
                 actor,
                 checks: self.checks,
+                access,
                 policies,
                 plugins,
                 remote,
@@ -217,6 +228,8 @@ pub(crate) struct Inner {
     actor: String,
     /// Access stages of the pipeline, in order.
     checks: Vec<Arc<dyn Check>>,
+    /// Access rules (the pipeline's stage before the guardrails).
+    access: AccessControl,
     /// Policy bindings (the pipeline's guardrail stage).
     policies: PolicySet,
     plugins: plugins::Registry,
@@ -231,6 +244,7 @@ impl Inner {
             origin: &self.origin,
             actor: &self.actor,
             checks: &self.checks,
+            access: &self.access,
             policies: &self.policies,
             kinds: &self.kinds,
         }

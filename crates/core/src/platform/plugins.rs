@@ -200,6 +200,7 @@ impl Plugins {
                 environment: address.environment.clone(),
                 ..Facets::default()
             },
+            previous: None,
             subject: subject(address),
         };
         let record = AuditOnly {

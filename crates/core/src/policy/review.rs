@@ -31,6 +31,9 @@ pub(crate) struct Item {
     pub point: Point,
     pub change: Change,
     pub facets: Facets,
+    /// For an update, the facets of the entity as it is (`facets` are those
+    /// it will have): access rules must hold for both.
+    pub previous: Option<Facets>,
     /// The subject as decisions name it.
     pub subject: String,
 }

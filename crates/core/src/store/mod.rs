@@ -13,7 +13,7 @@
 //! without validation, checks, an audit record and events.
 
 #[cfg(test)]
-mod conformance;
+pub(crate) mod conformance;
 pub(crate) mod cursor;
 pub(crate) mod migrations;
 mod page;

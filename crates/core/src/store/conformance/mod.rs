@@ -5,7 +5,7 @@
 //! (errors on bad paths and URLs, several processes on one database,
 //! cross-process events) follows the shared suite.
 
-mod common;
+pub(crate) mod common;
 
 use std::collections::HashSet;
 use std::sync::Arc;
