@@ -27,7 +27,7 @@ def test_a_non_owner_is_refused_and_an_owner_passes(store_url: str) -> None:
         with pytest.raises(paved.DeniedError) as raised:
             p.catalog.delete(GATEWAY, actor="user:default/nobody", dry_run=True)
         assert raised.value.details["by"] == "access unknown"
-        assert p.catalog.get(GATEWAY).metadata.name == "payment-gateway"
+        assert p.catalog.get(GATEWAY).metadata["name"] == "payment-gateway"
         p.catalog.delete(GATEWAY, actor="user:default/diego.ramirez")
         with pytest.raises(paved.NotFoundError):
             p.catalog.get(GATEWAY)
