@@ -282,6 +282,8 @@ export interface Decision {
   point: string
   /** An entity ref or a resource address. */
   subject: string
+  /** The team (group ref) that owns the subject, if it has an owner. */
+  owner?: string
   verdict: 'allow' | 'warn' | 'deny'
   mode: 'enforce' | 'warn' | 'audit' | 'off'
   /** Whether it stopped the change (an enforcing deny). */
@@ -299,6 +301,62 @@ export interface Decision {
 export interface Explained {
   decision: Decision
   explanation: string
+}
+
+/** A scorecard: which entities it scores, and its levels of policies (as in `paved.yaml`). */
+export interface Scorecard {
+  name: string
+  description?: string
+  /** Catalogue filter strings (OR); absent: every entity. */
+  filter?: string[]
+  /** Lowest first; each rule names a policy binding. */
+  levels: { name: string; rules: string[] }[]
+}
+
+/** One rule of a scorecard on one entity. */
+export interface RuleScore {
+  level: string
+  policy: string
+  status: 'passed' | 'failed' | 'not-applicable'
+  /** What to fix (a failed rule), or the guardrail's remarks. */
+  violations?: Violation[]
+  failure?: string
+  description?: string
+}
+
+/** One entity on one scorecard. */
+export interface Score {
+  scorecard: string
+  entity: string
+  owner?: string
+  /** The highest level reached (null: not even the first). */
+  level: string | null
+  /** The level to work on next (null: the top one is reached). */
+  nextLevel: string | null
+  passed: number
+  applicable: number
+  percent: number
+  rules: RuleScore[]
+}
+
+/** The entities a team owns, on one scorecard. */
+export interface TeamScore {
+  scorecard: string
+  team: string
+  entities: number
+  /** Entities that reach no level. */
+  below: number
+  levels: { level: string; entities: number }[]
+  passed: number
+  applicable: number
+  percent: number
+  scores: { entity: string; level: string | null; passed: number; applicable: number }[]
+}
+
+/** A team's scores as recorded (absent `id`/`at`: a dry run). */
+export interface Snapshot extends TeamScore {
+  id?: number
+  at?: string
 }
 
 /** What `policies.test` found: each fixture case, passed or not. */

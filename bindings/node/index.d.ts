@@ -282,6 +282,8 @@ export interface Decision {
   point: string
   /** An entity ref or a resource address. */
   subject: string
+  /** The team (group ref) that owns the subject, if it has an owner. */
+  owner?: string
   verdict: 'allow' | 'warn' | 'deny'
   mode: 'enforce' | 'warn' | 'audit' | 'off'
   /** Whether it stopped the change (an enforcing deny). */
@@ -299,6 +301,62 @@ export interface Decision {
 export interface Explained {
   decision: Decision
   explanation: string
+}
+
+/** A scorecard: which entities it scores, and its levels of policies (as in `paved.yaml`). */
+export interface Scorecard {
+  name: string
+  description?: string
+  /** Catalogue filter strings (OR); absent: every entity. */
+  filter?: string[]
+  /** Lowest first; each rule names a policy binding. */
+  levels: { name: string; rules: string[] }[]
+}
+
+/** One rule of a scorecard on one entity. */
+export interface RuleScore {
+  level: string
+  policy: string
+  status: 'passed' | 'failed' | 'not-applicable'
+  /** What to fix (a failed rule), or the guardrail's remarks. */
+  violations?: Violation[]
+  failure?: string
+  description?: string
+}
+
+/** One entity on one scorecard. */
+export interface Score {
+  scorecard: string
+  entity: string
+  owner?: string
+  /** The highest level reached (null: not even the first). */
+  level: string | null
+  /** The level to work on next (null: the top one is reached). */
+  nextLevel: string | null
+  passed: number
+  applicable: number
+  percent: number
+  rules: RuleScore[]
+}
+
+/** The entities a team owns, on one scorecard. */
+export interface TeamScore {
+  scorecard: string
+  team: string
+  entities: number
+  /** Entities that reach no level. */
+  below: number
+  levels: { level: string; entities: number }[]
+  passed: number
+  applicable: number
+  percent: number
+  scores: { entity: string; level: string | null; passed: number; applicable: number }[]
+}
+
+/** A team's scores as recorded (absent `id`/`at`: a dry run). */
+export interface Snapshot extends TeamScore {
+  id?: number
+  at?: string
 }
 
 /** What `policies.test` found: each fixture case, passed or not. */
@@ -410,6 +468,8 @@ export declare class Platform {
   get plugins(): Plugins
   /** The policy bindings, their decisions, and trying an entity on them. */
   get policies(): Policies
+  /** The scorecards: entities and teams scored on the platform's levels. */
+  get scorecards(): Scorecards
   /**
    * Subscribe to events from now on: this process's and, on a PostgreSQL
    * store, every other process's too.
@@ -486,6 +546,26 @@ export declare class Policies {
 export declare class QueryStream {
   /** The next entity; `null` after the last one. */
   recv(): Promise<Entity | null>
+}
+
+/** The scorecards of a platform. */
+export declare class Scorecards {
+  /** The scorecards, as in `paved.yaml`. */
+  list(): Scorecard[]
+  /**
+   * One entity's scores on every scorecard that selects it (or the one
+   * named): its level, what to do next, and each rule.
+   */
+  score(entityRef: string, options?: ScorecardOptions | undefined | null): Promise<Score[]>
+  /** The scores of every entity a team (group ref) owns. */
+  team(team: string, options?: ScorecardOptions | undefined | null): Promise<TeamScore[]>
+  /**
+   * Score every entity and record each team's scores in the audit log
+   * (a write: the actor and the checks apply).
+   */
+  record(options?: RecordOptions | undefined | null): Promise<Snapshot[]>
+  /** A team's recorded scores, newest first. */
+  history(team: string, options?: HistoryOptions | undefined | null): Promise<Snapshot[]>
 }
 
 /**
@@ -589,6 +669,8 @@ export interface DecisionOptions {
   policy?: string
   /** On changes by this actor. */
   actor?: string
+  /** About what this team (a group ref) owns. */
+  team?: string
   /** Only denials that blocked a change. */
   blocking?: boolean
   /** At most this many (default 100). */
@@ -711,6 +793,14 @@ export interface GraphOptions {
   depth?: number
 }
 
+/** Options of `history`. */
+export interface HistoryOptions {
+  /** Only this scorecard (absent: every scorecard). */
+  scorecard?: string
+  /** At most this many (default 100). */
+  limit?: number
+}
+
 /** Options of `inspectPlugin()`. */
 export interface InspectOptions {
   /** Directory for precompiled plugin components. */
@@ -826,10 +916,25 @@ export interface QueryOptions {
   cursor?: string
 }
 
+/** Options of `record`: which scorecard, and the write's options. */
+export interface RecordOptions {
+  /** Only this scorecard (absent: every scorecard). */
+  scorecard?: string
+  /** Recorded in the audit log (absent: the platform's actor). */
+  actor?: string
+  /** Score and return the snapshots; record nothing. */
+  dryRun?: boolean
+}
+
 /** Options of a review. */
 export interface ReviewOptions {
   /** Settings for this call (validated first) instead of the configured ones. */
   settings?: Record<string, any>
+}
+
+/** Which scorecard: absent, every one (that selects the entity). */
+export interface ScorecardOptions {
+  scorecard?: string
 }
 
 /** Options of a full-text search. */

@@ -55,5 +55,6 @@ exports.QueryStream = native.QueryStream
 exports.Audit = native.Audit
 exports.Plugins = native.Plugins
 exports.Policies = native.Policies
+exports.Scorecards = native.Scorecards
 exports.Subscription = native.Subscription
 exports.PavedError = PavedError

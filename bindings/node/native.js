@@ -841,6 +841,7 @@ module.exports.Platform = nativeBinding.Platform
 module.exports.Plugins = nativeBinding.Plugins
 module.exports.Policies = nativeBinding.Policies
 module.exports.QueryStream = nativeBinding.QueryStream
+module.exports.Scorecards = nativeBinding.Scorecards
 module.exports.Subscription = nativeBinding.Subscription
 module.exports.checkPlugin = nativeBinding.checkPlugin
 module.exports.inspectPlugin = nativeBinding.inspectPlugin

@@ -10,7 +10,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 
-import { component, paved, pluginWasm, rejectsWith } from './helpers.mjs'
+import { REPO, component, paved, pluginWasm, rejectsWith } from './helpers.mjs'
 
 const ACTOR = 'user:default/parity'
 const ROWS = paved.surface()
@@ -25,8 +25,12 @@ function resolve(platform, dotted) {
 
 describe('parity with paved::surface::OPERATIONS', () => {
   let platform
+  // With the example scorecard and one scored component: a snapshot to record.
+  let scoring
   let dir
   before(async () => {
+    scoring = await paved.open({ store: 'sqlite::memory:', config: path.join(REPO, 'examples', 'policies', 'paved.yaml') })
+    await scoring.catalog.upsert(component('scored'))
     dir = mkdtempSync(path.join(os.tmpdir(), 'paved-node-parity-'))
     platform = await paved.open({
       store: 'sqlite::memory:',
@@ -73,6 +77,7 @@ describe('parity with paved::surface::OPERATIONS', () => {
     'plugins.apply': (p, o) => p.apply('local_directory', request, o),
     'plugins.import': (p, o) => p.import('local_directory', { address: request.address, externalId: 'parity' }, o),
     'plugins.delete': (p, o) => p.delete('local_directory', { address: request.address, state: {} }, o),
+    'scorecards.record': (s, o) => s.record(o),
   }
 
   it('every write row has a call here', () => {
@@ -82,11 +87,16 @@ describe('parity with paved::surface::OPERATIONS', () => {
   for (const row of writes) {
     it(`${row.node} takes actor and dryRun and passes them on`, async () => {
       const [handle] = row.node.split('.')
-      const call = (o) => CALLS[row.node](platform[handle], o)
+      const target = handle === 'scorecards' ? scoring : platform
+      const call = (o) => CALLS[row.node](target[handle], o)
       if (handle === 'catalog') {
         const plan = await call(DRY)
         assert.equal(plan.dryRun, true)
         assert.equal(plan.changes.length, 1)
+      } else if (handle === 'scorecards') {
+        const snapshots = await call(DRY)
+        assert.equal(snapshots.length, 1)
+        assert.equal(snapshots[0].id, undefined, 'a dry run records nothing')
       } else {
         // Core refuses to preview a provider call: the option reached it.
         const err = await rejectsWith(assert, call(DRY), 'VALIDATION')
@@ -94,9 +104,9 @@ describe('parity with paved::surface::OPERATIONS', () => {
       }
       // A real write is recorded under the given actor (or fails in the
       // provider after core recorded who tried).
-      const before = (await platform.audit.list({ limit: 10000 })).length
+      const before = (await target.audit.list({ limit: 10000 })).length
       await call({ actor: ACTOR }).catch(() => {})
-      const records = await platform.audit.list({ after: before, limit: 10000 })
+      const records = await target.audit.list({ after: before, limit: 10000 })
       assert.ok(records.length > 0, `${row.node} left no audit record`)
       assert.ok(records.every((r) => r.actor === ACTOR), JSON.stringify(records.map((r) => r.actor)))
     })

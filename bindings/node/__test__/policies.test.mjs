@@ -57,6 +57,9 @@ describe('policies', () => {
 
     const recorded = await platform.policies.decisions({ blocking: true })
     assert.deepEqual(recorded.map((r) => r.id), [d.id])
+    assert.equal(recorded[0].owner, 'group:default/team-payments')
+    assert.equal((await platform.policies.decisions({ team: 'team-payments' })).length, 1)
+    assert.deepEqual(await platform.policies.decisions({ team: 'group:default/team-other' }), [])
     const why = await platform.policies.why(d.id)
     assert.match(why.explanation, /component-names/)
     assert.match(why.explanation, /lower-case words/)
@@ -75,8 +78,9 @@ describe('policies', () => {
     const examples = path.join(REPO, 'examples', 'policies')
     const p = await paved.open({ store: 'sqlite::memory:', config: path.join(examples, 'paved.yaml') })
     const report = await p.policies.test(path.join(examples, 'tests'))
-    assert.deepEqual([report.passed, report.failed], [5, 0])
-    assert.deepEqual(report.cases.map((c) => c.got), ['allow', 'deny', 'warn', 'deny', 'allow'])
+    assert.deepEqual([report.passed, report.failed], [9, 0])
+    // catalog-rules, then the scorecard's rules (component-is-documented, -operable).
+    assert.deepEqual(report.cases.map((c) => c.got), ['allow', 'deny', 'warn', 'deny', 'allow', 'allow', 'deny', 'allow', 'deny'])
     const dir = mkdtempSync(path.join(os.tmpdir(), 'paved-node-policy-tests-'))
     const wrong = path.join(dir, 'wrong.test.yaml')
     writeFileSync(wrong, 'cases:\n  - name: not reviewed\n    after: {apiVersion: backstage.io/v1alpha1, kind: Group, metadata: {name: g}, spec: {type: team, children: []}}\n    expect: allow\n')

@@ -29,3 +29,4 @@ pub mod platform;
 pub mod plugins;
 pub mod policies;
 pub mod query;
+pub mod scorecards;

@@ -19,6 +19,7 @@ use crate::events::Subscription;
 use crate::ingest::ValidationReport;
 use crate::plugins::{PluginOptions, Plugins};
 use crate::policies::Policies;
+use crate::scorecards::Scorecards;
 
 /// Which platform to open. Every option is optional: `open()` reads
 /// `$PAVED_STORE`, `$PAVED_CONFIG`, `$PAVED_ACTOR` and `./paved.yaml`, and
@@ -148,6 +149,14 @@ impl Platform {
     pub fn policies(&self) -> Policies {
         Policies {
             inner: self.inner.policies(),
+        }
+    }
+
+    /// The scorecards: entities and teams scored on the platform's levels.
+    #[napi(getter)]
+    pub fn scorecards(&self) -> Scorecards {
+        Scorecards {
+            inner: self.inner.scorecards(),
         }
     }
 

@@ -26,6 +26,8 @@ pub struct DecisionOptions {
     pub policy: Option<String>,
     /// On changes by this actor.
     pub actor: Option<String>,
+    /// About what this team (a group ref) owns.
+    pub team: Option<String>,
     /// Only denials that blocked a change.
     pub blocking: Option<bool>,
     /// At most this many (default 100).
@@ -104,6 +106,7 @@ impl Policies {
                 subject: o.subject,
                 policy: o.policy,
                 actor: o.actor,
+                team: o.team,
                 blocking: o.blocking.unwrap_or(false),
                 limit: count("limit", o.limit)?,
             };

@@ -28,10 +28,11 @@ mod plugins;
 mod policies;
 mod query;
 mod runtime;
+mod scorecards;
 
 use pyo3::prelude::*;
 
-pub(crate) use runtime::{spawn, spawn_with};
+pub(crate) use runtime::{spawn, spawn_json, spawn_with};
 
 /// The operations of the facade and each front's name for them
 /// (`paved::surface::OPERATIONS`), as a list of dicts.
@@ -59,5 +60,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     platform::register(m)?;
     plugins::register(m)?;
     policies::register(m)?;
+    scorecards::register(m)?;
     Ok(())
 }

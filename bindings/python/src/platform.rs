@@ -20,6 +20,7 @@ use crate::errors::PavedError;
 use crate::events::PyAsyncSubscription;
 use crate::plugins::{PyAsyncPlugins, plugin_configs};
 use crate::policies::PyAsyncPolicies;
+use crate::scorecards::PyAsyncScorecards;
 
 /// `store`: a store URL (str) or a SQLite file (os.PathLike).
 fn store_url(store: Option<&Bound<'_, PyAny>>) -> PyResult<Option<String>> {
@@ -108,6 +109,12 @@ impl PyAsyncPlatform {
     #[getter]
     fn policies(&self) -> PyResult<PyAsyncPolicies> {
         Ok(PyAsyncPolicies::new(live(&self.inner)?.policies()))
+    }
+
+    /// The scorecards: entities and teams scored on the platform's levels.
+    #[getter]
+    fn scorecards(&self) -> PyResult<PyAsyncScorecards> {
+        Ok(PyAsyncScorecards::new(live(&self.inner)?.scorecards()))
     }
 
     /// Subscribe to events from now on (`async for event in platform.subscribe()`):

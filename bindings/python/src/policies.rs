@@ -206,13 +206,15 @@ impl PyAsyncPolicies {
 
     /// Recorded decisions, newest first (awaitable); every filter given
     /// must match.
-    #[pyo3(signature = (*, subject = None, policy = None, actor = None, blocking = false, limit = None))]
+    #[pyo3(signature = (*, subject = None, policy = None, actor = None, team = None, blocking = false, limit = None))]
+    #[allow(clippy::too_many_arguments)]
     fn decisions<'py>(
         &self,
         py: Python<'py>,
         subject: Option<String>,
         policy: Option<String>,
         actor: Option<String>,
+        team: Option<String>,
         blocking: bool,
         limit: Option<usize>,
     ) -> PyResult<Bound<'py, PyAny>> {
@@ -221,6 +223,7 @@ impl PyAsyncPolicies {
             subject,
             policy,
             actor,
+            team,
             blocking,
             limit,
         };

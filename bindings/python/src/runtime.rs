@@ -77,6 +77,19 @@ where
     })
 }
 
+/// Make an engine call whose result reaches Python as plain data (dicts
+/// and lists shaped as its JSON).
+pub(crate) fn spawn_json<'py, T, F>(py: Python<'py>, fut: F) -> PyResult<Bound<'py, PyAny>>
+where
+    F: Future<Output = paved::Result<T>> + Send + 'static,
+    T: serde::Serialize + Send + 'static,
+{
+    spawn_with(py, fut, |py, result| match result {
+        Ok(value) => crate::convert::serde_to_py(py, &value).map(Bound::unbind),
+        Err(e) => Err(crate::errors::to_py(py, e)),
+    })
+}
+
 /// Make an engine call: `fut` runs on the runtime, `convert` turns its
 /// output into Python on a thread that holds the GIL. Returns an
 /// `asyncio.Future` of the running loop, or a [`Pending`] inside

@@ -61,6 +61,8 @@ def test_an_enforcing_deny_raises_with_its_decisions_and_writes_nothing(
         recorded = p.policies.decisions(blocking=True)
         assert [d.id for d in recorded] == [decisions[0]["id"]]
         assert recorded[0].verdict == "deny" and recorded[0].subject == "component:default/Bad_Name"
+        assert len(p.policies.decisions(team="team-payments")) == 1
+        assert p.policies.decisions(team="group:default/team-other") == []
         why = p.policies.why(recorded[0].id)
         assert "component-names" in why.explanation
         assert "lower-case words" in why.explanation
@@ -99,9 +101,13 @@ def test_policy_fixture_tests_run_blocking_and_asyncio(tmp_path: Path) -> None:
     examples = ROOT / "examples" / "policies"
     with paved.Platform.open("sqlite::memory:", config=examples / "paved.yaml") as p:
         report = p.policies.test(examples / "tests")
-        assert report.ok and (report.passed, report.failed) == (5, 0)
-        assert [c["got"] for c in report.cases] == ["allow", "deny", "warn", "deny", "allow"]
-        assert repr(report) == "<PolicyTestReport 5 passed, 0 failed>"
+        assert report.ok and (report.passed, report.failed) == (9, 0)
+        # catalog-rules, then the scorecard's rules (component-is-documented, -operable).
+        assert [c["got"] for c in report.cases] == [
+            *["allow", "deny", "warn", "deny", "allow"],
+            *["allow", "deny", "allow", "deny"],
+        ]
+        assert repr(report) == "<PolicyTestReport 9 passed, 0 failed>"
 
         wrong = tmp_path / "wrong.test.yaml"
         wrong.write_text(
@@ -122,6 +128,6 @@ def test_policy_fixture_tests_run_blocking_and_asyncio(tmp_path: Path) -> None:
         async with await paved.AsyncPlatform.open(
             "sqlite::memory:", config=examples / "paved.yaml"
         ) as p:
-            assert (await p.policies.test(examples / "tests")).passed == 5
+            assert (await p.policies.test(examples / "tests")).passed == 9
 
     asyncio.run(main())

@@ -66,6 +66,10 @@ enum Command {
     /// The policy bindings: try a change on them, list and explain decisions.
     #[command(subcommand)]
     Policy(commands::policy::PolicyCommand),
+    /// Scorecards: an entity's or a team's scores on the platform's levels,
+    /// and the scores recorded over time.
+    #[command(subcommand)]
+    Scorecard(commands::scorecard::ScorecardCommand),
 }
 
 fn main() -> ExitCode {
@@ -104,6 +108,7 @@ fn main() -> ExitCode {
             Command::Schema(c) => commands::schema::run(c, &ctx).await,
             Command::Plugin(c) => commands::plugin::run(c, &ctx).await,
             Command::Policy(c) => commands::policy::run(c, &ctx).await,
+            Command::Scorecard(c) => commands::scorecard::run(c, &ctx).await,
         }
     });
     match result {

@@ -707,6 +707,80 @@ fn plugin_apply_through_the_platform_is_audited_with_the_actor() {
     ok(&paved(d, &["audit", "verify"]));
 }
 
+#[test]
+fn scorecards_show_an_entity_a_team_and_the_recorded_trend() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = root().join("examples/policies/paved.yaml");
+    let run = |args: &[&str]| {
+        let mut all = vec!["--config", s(&config)];
+        all.extend_from_slice(args);
+        paved(dir.path(), &all)
+    };
+    ok(&run(&["catalog", "import", s(&catalog())]));
+    let list = ok(&run(&["scorecard", "list"]));
+    assert!(
+        list.contains("bronze (catalog-rules) < silver (component-is-documented) < gold"),
+        "{list}"
+    );
+    let one = ok(&run(&[
+        "scorecard",
+        "show",
+        "component:default/checkout-service",
+    ]));
+    assert!(
+        one.contains(
+            "component:default/checkout-service on production-readiness: silver (2 of 3 rules pass, 66%); next: gold"
+        ),
+        "{one}"
+    );
+    assert!(
+        one.contains("  FAIL gold     component-is-operable"),
+        "{one}"
+    );
+    assert!(
+        one.contains("fix: Component checkout-service has no links"),
+        "{one}"
+    );
+    let team = ok(&run(&[
+        "scorecard",
+        "show",
+        "--team",
+        "group:default/team-payments",
+    ]));
+    assert!(
+        team.contains(
+            "group:default/team-payments on production-readiness: 4 entities (none 0, bronze 3, silver 1, gold 0); 5 of 12 rules pass, 41%"
+        ),
+        "{team}"
+    );
+    let dry = ok(&run(&["scorecard", "record", "--dry-run"]));
+    assert!(
+        dry.contains("dry run: would record 4 team snapshot(s)"),
+        "{dry}"
+    );
+    ok(&run(&["scorecard", "record", "--actor", "user:default/ci"]));
+    let history = ok(&run(&[
+        "scorecard",
+        "history",
+        "--team",
+        "group:default/team-payments",
+        "-o",
+        "json",
+    ]));
+    let history: serde_json::Value = serde_json::from_str(&history).unwrap();
+    assert_eq!(history.as_array().unwrap().len(), 1, "{history}");
+    assert_eq!(history[0]["below"], 0);
+    assert_eq!(history[0]["levels"][0]["entities"], 3);
+    let unknown = failed(&run(&[
+        "scorecard",
+        "show",
+        "component:default/web-shop",
+        "--scorecard",
+        "nope",
+    ]));
+    assert!(unknown.contains("scorecard 'nope' not found"), "{unknown}");
+}
+
 /// `paved::surface::OPERATIONS`, as the facade's `surface()` gives it.
 fn operations() -> Vec<serde_json::Value> {
     match paved::surface::surface() {

@@ -21,6 +21,7 @@ pub mod platform;
 pub mod plugin;
 pub mod policy;
 pub mod query;
+pub mod scorecard;
 pub(crate) mod store;
 
 pub use diagnostic::{Diagnostic, Severity, SourceLocation};

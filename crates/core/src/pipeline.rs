@@ -462,6 +462,26 @@ async fn commit_and_publish(ctx: &Context<'_>, batch: ChangeBatch) -> Result<Com
     })
 }
 
+/// Commit audit records that come with no catalogue change (decisions of a
+/// refused write, a provider call, observations) and publish their events.
+async fn commit_records(
+    ctx: &Context<'_>,
+    records: Vec<AuditOnly>,
+    actor: String,
+) -> Result<Committed> {
+    commit_and_publish(
+        ctx,
+        ChangeBatch {
+            changes: Vec::new(),
+            records,
+            actor,
+            origin: ctx.origin.to_string(),
+            action: String::new(),
+        },
+    )
+    .await
+}
+
 /// What a commit did.
 struct Committed {
     outcomes: Vec<(EntityRef, Outcome, Option<String>)>,
@@ -616,6 +636,46 @@ pub(crate) async fn review_change(
     Ok(reviewed.decisions)
 }
 
+/// Review an entity as it is with one binding (a scorecard's rule): as an
+/// `entity.update` that changes nothing. None: the binding does not match
+/// the entity (or is `off`). Writes nothing; patches are ignored. Returns
+/// the entity's owner with the decision.
+pub(crate) async fn review_as_is(
+    ctx: &Context<'_>,
+    entity: &Entity,
+    policy: &str,
+    actor: &str,
+) -> Result<(Option<String>, Option<Decision>)> {
+    let prepared = prepare(entity.clone(), None);
+    let item = entity_item(Point::EntityUpdate, Some(entity), Some(&prepared), actor);
+    let reviewed = ctx.policies.review(&item, actor, Some(policy)).await?;
+    Ok((item.facets.owner, reviewed.decisions.into_iter().next()))
+}
+
+/// Record what the platform observed (scorecard snapshots): audit records
+/// with no catalogue change. They pass the actor check and the checks
+/// (`effect` is what the checks see); nothing of the catalogue changes, so
+/// no access rule or policy reviews them. A dry run writes nothing and
+/// returns no records.
+pub(crate) async fn record(
+    ctx: &Context<'_>,
+    effect: Effect,
+    records: Vec<AuditOnly>,
+    opts: &WriteOptions,
+) -> Result<Vec<crate::audit::AuditRecord>> {
+    let actor = check_actor(opts.actor.as_deref().unwrap_or(ctx.actor))?;
+    let set = ChangeSet {
+        effects: vec![effect],
+        dry_run: opts.dry_run,
+        ..ChangeSet::default()
+    };
+    run_checks(ctx, &actor, &set).await?;
+    if opts.dry_run || records.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(commit_records(ctx, records, actor).await?.audit)
+}
+
 /// How many items the policies review at once.
 const REVIEWS_IN_FLIGHT: usize = 16;
 
@@ -664,17 +724,8 @@ async fn refuse_if_blocked(
     }
     let mut decisions = std::mem::take(&mut set.decisions);
     if !opts.dry_run {
-        let committed = commit_and_publish(
-            ctx,
-            ChangeBatch {
-                changes: Vec::new(),
-                records: decision_records(&decisions),
-                actor: actor.to_string(),
-                origin: ctx.origin.to_string(),
-                action: String::new(),
-            },
-        )
-        .await?;
+        let committed =
+            commit_records(ctx, decision_records(&decisions), actor.to_string()).await?;
         number_decisions(&mut decisions, &committed.audit);
     }
     let by: Vec<&str> = decisions
@@ -769,17 +820,7 @@ where
     }
     let mut records = vec![record];
     records.extend(decision_records(&set.decisions));
-    commit_and_publish(
-        ctx,
-        ChangeBatch {
-            changes: Vec::new(),
-            records,
-            actor,
-            origin: ctx.origin.to_string(),
-            action: String::new(),
-        },
-    )
-    .await?;
+    commit_records(ctx, records, actor).await?;
     outcome
 }
 

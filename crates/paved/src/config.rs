@@ -30,6 +30,11 @@
 //!       actors: [owners]               # user/group refs, system, owners, *
 //!       match: { operations: [entity.update, entity.delete] }
 //!       effect: allow                  # allow | deny (deny rules win)
+//! scorecards:                          # levels of policies entities are scored on
+//!   - name: production-readiness
+//!     filter: [kind=component]         # catalogue filter strings (OR); none: all
+//!     levels:                          # lowest first; rules name policies
+//!       - { name: bronze, rules: [components-need-owners] }
 //! ```
 //!
 //! The file is parsed with the same hardened YAML loader as catalogue files,
@@ -40,6 +45,7 @@ use std::path::{Path, PathBuf};
 use paved_core::access::AccessRules;
 use paved_core::model::schema::KindRegistry;
 use paved_core::policy::Binding;
+use paved_core::scorecard::Scorecard;
 use paved_core::{Diagnostic, Error, Result, StoreSpec};
 use paved_plugins::PluginConfig;
 use serde::{Deserialize, Serialize};
@@ -77,6 +83,11 @@ pub struct Config {
     #[serde(default)]
     #[schemars(with = "Option<serde_json::Value>")]
     pub access: Option<AccessRules>,
+    /// Scorecards: levels of policies entities are scored on (see
+    /// `paved_core::scorecard`).
+    #[serde(default)]
+    #[schemars(with = "Vec<serde_json::Value>")]
+    pub scorecards: Vec<Scorecard>,
     /// Where the file was read from (set by [`Config::load`]).
     #[serde(skip)]
     pub path: Option<PathBuf>,

@@ -34,12 +34,17 @@ pub use plugin_tools::{check_plugin, inspect_plugin, plugin_kind};
 // The platform and its handles.
 pub use paved_core::platform::{
     Audit, Catalog, DecisionFilter, Explained, Platform, PluginInfo, PluginSummary, Plugins,
-    Policies, StoreSpec, parse_decision_id,
+    Policies, Scorecards, StoreSpec, parse_decision_id,
 };
 // Policies: bindings in, decisions out.
 pub use paved_core::policy::{
     Binding, DECISION_ACTION, Decision, Failure, Match, Mode, Point, PolicyCaseResult,
     PolicyTestReport, RegoSource,
+};
+// Scorecards: levels of policies, scores of entities and teams over time.
+pub use paved_core::scorecard::{
+    EntityLevel, Level as ScorecardLevel, LevelCount, RuleScore, RuleStatus, SNAPSHOT_ACTION,
+    Score, Scorecard, Snapshot, TeamScore,
 };
 // Access control: who may make which change.
 pub use paved_core::access::{AccessEffect, AccessRules, Identity, Rule as AccessRule};

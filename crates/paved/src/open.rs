@@ -173,7 +173,11 @@ pub async fn open(options: OpenOptions) -> Result<Platform> {
             builder = builder.guardrail(crate::rego::load(&binding.name, rego)?);
         }
     }
-    let platform = builder.policies(policies).build().await?;
+    let platform = builder
+        .policies(policies)
+        .scorecards(config.scorecards.clone())
+        .build()
+        .await?;
     // Set once, right after the build: nothing else can have set it.
     let _ = catalogue.0.set(platform.catalogue_lookup());
     Ok(platform)

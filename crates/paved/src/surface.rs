@@ -332,6 +332,57 @@ pub const OPERATIONS: &[Operation] = &[
         )
     },
     op(
+        "scorecards.list",
+        false,
+        Some("scorecard list"),
+        "scorecards.list",
+        "scorecards.list",
+    ),
+    Operation {
+        defaults: &[("scorecard", "every scorecard that selects the entity")],
+        ..op(
+            "scorecards.score",
+            false,
+            Some("scorecard show"),
+            "scorecards.score",
+            "scorecards.score",
+        )
+    },
+    Operation {
+        defaults: &[("scorecard", "every scorecard")],
+        ..op(
+            "scorecards.team",
+            false,
+            Some("scorecard show --team"),
+            "scorecards.team",
+            "scorecards.team",
+        )
+    },
+    Operation {
+        defaults: &[
+            ("scorecard", "every scorecard"),
+            ("actor", "the platform's actor"),
+            ("dry_run", "false"),
+        ],
+        ..op(
+            "scorecards.record",
+            true,
+            Some("scorecard record"),
+            "scorecards.record",
+            "scorecards.record",
+        )
+    },
+    Operation {
+        defaults: &[("scorecard", "every scorecard"), ("limit", "100")],
+        ..op(
+            "scorecards.history",
+            false,
+            Some("scorecard history"),
+            "scorecards.history",
+            "scorecards.history",
+        )
+    },
+    op(
         "inspect_plugin",
         false,
         Some("plugin inspect"),

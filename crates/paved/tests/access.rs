@@ -8,7 +8,7 @@ mod common;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use common::{Recorder, component, entity_count, write, write_operations};
+use common::{Recorder, component, entity_count, reviewed_write_operations, write};
 use paved::{AccessRules, Error, Platform, StoreSpec, WriteOptions};
 use serde_json::json;
 
@@ -56,7 +56,7 @@ async fn an_actor_no_rule_allows_is_refused_by_every_write_operation() {
     let (p, _dir) = platform(provider.clone()).await;
     let audit_before = p.audit().list(None, Some(10_000)).await.unwrap().len();
     let bob = WriteOptions::actor("user:default/bob");
-    let writes = write_operations();
+    let writes = reviewed_write_operations();
     assert_eq!(writes.len(), 6, "{writes:?}");
     for name in &writes {
         let err = write(&p, name, &bob)

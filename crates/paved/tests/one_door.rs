@@ -19,7 +19,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use common::{Recorder, component, entity_count, write, write_operations};
+use common::{
+    Recorder, component, entity_count, reviewed_write_operations, write, write_operations,
+};
 use paved::checks::Check;
 use paved::{ChangeSet, Error, Platform, StoreSpec, WriteOptions};
 use serde_json::json;
@@ -32,6 +34,7 @@ const ACCESSORS: &[&str] = &[
     "audit",
     "plugins",
     "policies",
+    "scorecards",
     "kinds",
     "store_description",
     "origin",
@@ -84,6 +87,7 @@ fn every_public_method_of_the_handles_is_a_listed_operation() {
         ("audit.rs", "Audit", "audit"),
         ("plugins.rs", "Plugins", "plugins"),
         ("policies.rs", "Policies", "policies"),
+        ("scorecards.rs", "Scorecards", "scorecards"),
     ] {
         methods.extend(public_methods(&core.join(file), handle, prefix));
     }
@@ -189,7 +193,14 @@ async fn a_refusing_check_blocks_every_write_operation_and_nothing_is_written() 
     let (p, _dir) = platform(refuse.clone(), provider.clone()).await;
     let mut events = p.subscribe();
     let writes = write_operations();
-    assert_eq!(writes.len(), 6, "{writes:?}");
+    assert_eq!(writes.len(), 7, "{writes:?}");
+    // Access rules and policies review all but one: a scorecard snapshot
+    // changes nothing they govern; the checks govern it like any write.
+    let unreviewed: Vec<&&str> = writes
+        .iter()
+        .filter(|w| !reviewed_write_operations().contains(w))
+        .collect();
+    assert_eq!(unreviewed, [&"scorecards.record"]);
     for name in &writes {
         for dry_run in [false, true] {
             let opts = WriteOptions {

@@ -12,7 +12,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use common::{Recorder, component, entity_count, write, write_operations};
+use common::{Recorder, component, entity_count, reviewed_write_operations, write};
 use paved::plugins::{Change, Guardrail, GuardrailInfo, Review, Verdict, Violation};
 use paved::{Binding, DecisionFilter, Error, Mode, Platform, StoreSpec, WriteOptions};
 use serde_json::{Value, json};
@@ -170,7 +170,7 @@ async fn an_enforcing_deny_blocks_every_write_operation_and_only_its_decision_is
     )
     .await
     .unwrap();
-    let writes = write_operations();
+    let writes = reviewed_write_operations();
     assert_eq!(writes.len(), 6, "{writes:?}");
     let mut recorded = 0;
     for name in &writes {
@@ -217,7 +217,7 @@ async fn audit_and_warn_modes_record_without_blocking() {
         )
         .await
         .unwrap();
-        for name in write_operations() {
+        for name in reviewed_write_operations() {
             write(&p, name, &WriteOptions::default())
                 .await
                 .unwrap_or_else(|e| panic!("{mode:?} {name}: {e}"));
@@ -458,6 +458,19 @@ async fn decisions_are_recorded_queryable_and_explained() {
         .await
         .unwrap();
     assert!(by_actor.is_empty());
+    // By team: the owner of what the decision is about (a bare name is a group).
+    assert_eq!(why.decision.owner.as_deref(), Some("group:default/nobody"));
+    for (team, found) in [("nobody", 1), ("group:default/nobody", 1), ("team-a", 0)] {
+        let by_team = p
+            .policies()
+            .decisions(&DecisionFilter {
+                team: Some(team.into()),
+                ..DecisionFilter::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(by_team.len(), found, "team {team}");
+    }
     // Not a decision: the seed's own record.
     assert_eq!(p.policies().why(1).await.unwrap_err().code(), "NOT_FOUND");
     // Evaluate reviews without writing, and shows plain allows too.
@@ -554,7 +567,8 @@ async fn a_rego_binding_in_paved_yaml_reviews_writes_with_opa_policies_unchanged
 }
 
 /// The example policies (`examples/policies/paved.yaml`: the Rego
-/// `catalog-rules`) on an in-memory store.
+/// `catalog-rules` and the scorecard's audit-mode rules) on an in-memory
+/// store.
 async fn example_policies() -> Platform {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/policies");
     paved::open(
@@ -578,12 +592,24 @@ async fn the_example_policy_tests_pass_and_record_nothing() {
     let report = p.policies().test(&examples_dir("tests")).await.unwrap();
     let failed: Vec<_> = report.cases.iter().filter(|c| !c.passed).collect();
     assert!(report.ok(), "failed cases: {failed:#?}");
-    assert_eq!((report.passed, report.failed), (5, 0));
+    assert_eq!((report.passed, report.failed), (9, 0));
     let got: Vec<_> = report.cases.iter().map(|c| c.got).collect();
     use Verdict::{Allow, Deny, Warn};
     assert_eq!(
         got,
-        [Some(Allow), Some(Deny), Some(Warn), Some(Deny), Some(Allow)]
+        [
+            // catalog-rules
+            Some(Allow),
+            Some(Deny),
+            Some(Warn),
+            Some(Deny),
+            Some(Allow),
+            // the scorecard's rules: component-is-documented, -operable
+            Some(Allow),
+            Some(Deny),
+            Some(Allow),
+            Some(Deny),
+        ]
     );
     assert!(
         report.cases[1].decisions[0].violations[0]
@@ -679,7 +705,7 @@ async fn a_broken_policy_test_file_is_refused_with_file_line_and_field() {
         has(
             1,
             "policy",
-            "no policy binding named 'no-such-policy' (bindings: catalog-rules)"
+            "no policy binding named 'no-such-policy' (bindings: catalog-rules, component-is-documented, component-is-operable)"
         ),
         "{shown:#?}"
     );

@@ -1,7 +1,8 @@
-// An entity's page: what it is, who owns it, its links, its relations in both
-// directions (each a link), recent audit entries, the policy decisions made
-// on it (each linking to its explanation), and for a group what it owns and
-// who is in it.
+// An entity's page: what it is, who owns it, its links, its scorecards (its
+// level, the next one, and what to fix), its relations in both directions
+// (each a link), recent audit entries, the policy decisions made on it (each
+// linking to its explanation), and for a group what it owns, who is in it,
+// and the team's scores with their recorded trend.
 
 import { html } from './html.mjs'
 import { actionLabel, layout, shortTime } from './layout.mjs'
@@ -16,7 +17,12 @@ export async function loadEntity(platform, ref, url) {
   const fullRef = `${entity.kind.toLowerCase()}:${entity.metadata.namespace || 'default'}/${entity.metadata.name}`
   const audit = platform.audit.forEntity(fullRef, { limit: 10 })
   const decisions = platform.policies.decisions({ subject: fullRef, limit: 10 })
+  const scores = platform.scorecards.score(fullRef)
   let owned = null
+  let team = null
+  if (entity.kind.toLowerCase() === 'group') {
+    team = Promise.all([platform.scorecards.team(fullRef), platform.scorecards.history(fullRef, { limit: 10 })])
+  }
   if (entity.kind.toLowerCase() === 'group' || entity.kind.toLowerCase() === 'user') {
     owned = platform.catalog.query({
       filter: `relations.ownedBy=${fullRef}`,
@@ -26,7 +32,63 @@ export async function loadEntity(platform, ref, url) {
       cursor: url.searchParams.get('owned') || undefined,
     })
   }
-  return { entity, ref: fullRef, audit: await audit, decisions: await decisions, owned: owned && (await owned) }
+  return {
+    entity,
+    ref: fullRef,
+    audit: await audit,
+    decisions: await decisions,
+    scores: await scores,
+    team: team && (await team),
+    owned: owned && (await owned),
+  }
+}
+
+const RULE_STATUS = { passed: 'pass', failed: 'fail', 'not-applicable': 'does not apply' }
+
+/** An entity's scores: each scorecard's level, the next one, and each rule with what to fix. */
+function scorecardSection(scores) {
+  if (!scores.length) return ''
+  return html`<section aria-labelledby="scorecards-title">
+<h2 id="scorecards-title">Scorecards</h2>
+${scores.map(
+  (s) => html`<div class="scorecard" data-scorecard="${s.scorecard}">
+<h3>${s.scorecard}: <span class="level">${s.level || 'no level yet'}</span></h3>
+<p>${s.passed} of ${s.applicable} rules pass (${s.percent}%)${s.nextLevel ? html`. Next level: <strong>${s.nextLevel}</strong>.` : '. The top level: nothing left to do.'}</p>
+<table class="rules"><thead><tr><th scope="col">Level</th><th scope="col">Rule</th><th scope="col">Result</th><th scope="col">What to fix</th></tr></thead><tbody>
+${s.rules.map(
+  (r) => html`<tr class="${r.status}"><td>${r.level}</td><td>${r.policy}${r.description ? html`<br><span class="hint">${r.description}</span>` : ''}</td><td>${RULE_STATUS[r.status] || r.status}</td><td>${
+    r.status === 'failed'
+      ? html`<ul>${(r.violations || []).map((v) => html`<li>${v.path ? html`<code>${v.path}</code>: ` : ''}${v.message}</li>`)}${r.failure ? html`<li>the guardrail failed: ${r.failure}</li>` : ''}</ul>`
+      : ''
+  }</td></tr>`,
+)}
+</tbody></table>
+</div>`,
+)}
+</section>`
+}
+
+/** A team's scores now (entities per level) and as recorded over time. */
+function teamSection([scores, history]) {
+  if (!scores.length) return ''
+  return html`<section aria-labelledby="team-scores-title">
+<h2 id="team-scores-title">Team scorecards</h2>
+${scores.map(
+  (t) => html`<div class="team-scorecard" data-scorecard="${t.scorecard}">
+<h3>${t.scorecard}</h3>
+<p>${t.entities} entities: ${t.below} at no level yet, ${t.levels.map((l, i) => html`${i ? ', ' : ''}${l.entities} ${l.level}`)}; ${t.passed} of ${t.applicable} rules pass (${t.percent}%).</p>
+${
+  history.some((h) => h.scorecard === t.scorecard)
+    ? html`<table class="trend"><caption>Recorded scores, newest first</caption><thead><tr><th scope="col">When</th><th scope="col">No level</th>${t.levels.map((l) => html`<th scope="col">${l.level}</th>`)}<th scope="col">Rules passed</th></tr></thead><tbody>
+${history
+  .filter((h) => h.scorecard === t.scorecard)
+  .map((h) => html`<tr><td><time datetime="${h.at}">${shortTime(h.at)}</time></td><td>${h.below}</td>${h.levels.map((l) => html`<td>${l.entities}</td>`)}<td>${h.percent}%</td></tr>`)}
+</tbody></table>`
+    : html`<p>No scores recorded yet (<code>paved scorecard record</code> records them).</p>`
+}
+</div>`,
+)}
+</section>`
 }
 
 function dl(rows) {
@@ -44,7 +106,7 @@ function refLink(ref) {
 }
 
 /** Render an entity page. */
-export function entityPage({ entity, ref, audit, decisions, owned }, url, feed) {
+export function entityPage({ entity, ref, audit, decisions, scores, team, owned }, url, feed) {
   const md = entity.metadata
   const spec = entity.spec || {}
   const owners = relationsOf(entity, 'ownedBy')
@@ -76,6 +138,10 @@ ${dl([
   ['Email', spec.profile && spec.profile.email ? html`<a href="mailto:${spec.profile.email}">${spec.profile.email}</a>` : undefined],
 ])}
 </section>
+
+${scorecardSection(scores)}
+
+${team ? teamSection(team) : ''}
 
 ${
   (md.links || []).length

@@ -67,6 +67,7 @@ const ACTIONS = {
   'entity.update': 'updated',
   'entity.delete': 'deleted',
   'policy.decision': 'reviewed by a policy',
+  'scorecard.snapshot': 'scores recorded',
 }
 
 /** `entity.create` -> `created`. */

@@ -20,8 +20,12 @@ describe('portal on the embedded default (SQLite)', () => {
   before(async () => {
     dir = workDir()
     // The example Rego policies review the first import, as ./paved.yaml says:
-    // they warn about the deprecated component.
-    const rego = path.join(REPO, 'examples', 'policies', 'rego')
+    // they warn about the deprecated component, and the scorecard's rules
+    // (audit mode) record what they find. As examples/policies/paved.yaml,
+    // with absolute paths.
+    const examples = path.join(REPO, 'examples', 'policies')
+    const rego = path.join(examples, 'rego')
+    const audit = (name, file) => ({ name, rego: { policies: [path.join(examples, 'scorecard', file)] }, match: { kinds: ['Component'] }, mode: 'audit' })
     writeFileSync(
       path.join(dir, 'paved.yaml'),
       JSON.stringify({
@@ -30,6 +34,19 @@ describe('portal on the embedded default (SQLite)', () => {
             name: 'catalog-rules',
             rego: { policies: [path.join(rego, 'catalog')], data: [path.join(rego, 'data', 'lifecycles.json')] },
             match: { kinds: ['Component'] },
+          },
+          audit('component-is-documented', 'documented.rego'),
+          audit('component-is-operable', 'operable.rego'),
+        ],
+        scorecards: [
+          {
+            name: 'production-readiness',
+            filter: ['kind=component'],
+            levels: [
+              { name: 'bronze', rules: ['catalog-rules'] },
+              { name: 'silver', rules: ['component-is-documented'] },
+              { name: 'gold', rules: ['component-is-operable'] },
+            ],
           },
         ],
       }),
@@ -153,8 +170,35 @@ await p.catalog.upsert({ apiVersion: 'backstage.io/v1alpha1', kind: 'Component',
     assert.match(explanation, /Policy 'catalog-rules' warned about entity\.create of component:default\/stock-sync/)
     assert.match(explanation, /Component stock-sync is deprecated/)
     await screenshot(page, '6-decision')
-    await page.goto(`${portal.url}/catalog/default/component/fraud-detector`)
-    assert.match(await page.locator('main').innerText(), /No policy has remarked on fraud-detector/)
+    await page.goto(`${portal.url}/catalog/default/component/web-shop`)
+    assert.match(await page.locator('main').innerText(), /No policy has remarked on web-shop/)
+  })
+
+  it("shows an entity's scorecard and a team's recorded trend", async () => {
+    await page.goto(`${portal.url}/catalog/default/component/checkout-service`)
+    const card = page.locator('.scorecard[data-scorecard="production-readiness"]')
+    assert.equal(await card.locator('h3').innerText(), 'production-readiness: silver')
+    assert.match(await card.innerText(), /2 of 3 rules pass \(66%\)\. Next level: gold\./)
+    const failed = card.locator('table.rules tr.failed')
+    assert.equal(await failed.count(), 1)
+    assert.match(await failed.innerText(), /gold\s+component-is-operable[\s\S]*fail[\s\S]*has no links/)
+    await screenshot(page, '7-scorecard')
+
+    const team = `${portal.url}/catalog/default/group/team-payments`
+    await page.goto(team)
+    const summary = page.locator('.team-scorecard[data-scorecard="production-readiness"]')
+    assert.match(await summary.innerText(), /4 entities: 0 at no level yet, 3 bronze, 1 silver, 0 gold/)
+    assert.match(await summary.innerText(), /No scores recorded yet/)
+    await inAnotherProcess(
+      `sqlite:${path.join(dir, '.paved', 'paved.db')}`,
+      `const p = await open({ store, config: ${JSON.stringify(path.join(dir, 'paved.yaml'))} })
+await p.scorecards.record({ actor: 'user:default/ci-bot' })`,
+    )
+    await page.goto(team)
+    const trend = summary.locator('table.trend tbody tr')
+    assert.equal(await trend.count(), 1)
+    assert.match(await trend.innerText(), /\s0\s+3\s+1\s+0\s+41%/)
+    await screenshot(page, '8-team-scorecard')
   })
 
   it('says clearly when an entity does not exist', async () => {

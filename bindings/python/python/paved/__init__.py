@@ -40,6 +40,7 @@ from paved._native import (
     AsyncPlugins,
     AsyncPolicies,
     AsyncQueryIterator,
+    AsyncScorecards,
     AsyncSubscription,
     AuditRecord,
     ChainBreak,
@@ -82,6 +83,7 @@ from paved._audit import Audit
 from paved._catalog import Catalog, QueryIterator
 from paved._platform import EventStream, Platform, Plugins
 from paved._policies import Policies
+from paved._scorecards import Score, Scorecards, Snapshot, TeamScore
 
 PathArg = Union[str, "os.PathLike[str]"]
 
@@ -138,6 +140,7 @@ __all__ = [
     "AsyncPlugins",
     "AsyncPolicies",
     "AsyncQueryIterator",
+    "AsyncScorecards",
     "AsyncSubscription",
     "Audit",
     "AuditRecord",
@@ -176,7 +179,11 @@ __all__ = [
     "Relation",
     "ResourceTypeInfo",
     "Review",
+    "Score",
+    "Scorecards",
+    "Snapshot",
     "StoreError",
+    "TeamScore",
     "ValidationError",
     "ValidationReport",
     "VerifyReport",

@@ -143,6 +143,9 @@ class AsyncPlatform:
     def policies(self) -> Any:
         """The policy bindings, their decisions, and trying an entity on them."""
     @property
+    def scorecards(self) -> Any:
+        """The scorecards: entities and teams scored on the platform's levels."""
+    @property
     def store(self) -> Any:
         """The store, e.g. `sqlite:.paved/paved.db`."""
     def subscribe(self) -> Any:
@@ -185,7 +188,7 @@ class AsyncPlugins:
 
 class AsyncPolicies:
     """The policy bindings of a platform (asyncio API)."""
-    def decisions(self, *, subject: Any = None, policy: Any = None, actor: Any = None, blocking: Any = False, limit: Any = None) -> Any:
+    def decisions(self, *, subject: Any = None, policy: Any = None, actor: Any = None, team: Any = None, blocking: Any = False, limit: Any = None) -> Any:
         """Recorded decisions, newest first (awaitable); every filter given
         must match.
         """
@@ -213,6 +216,21 @@ class AsyncQueryIterator:
         without another round trip. An empty list means the end. The blocking
         iterator reads through this, one loop hop per page, not per entity.
         """
+
+class AsyncScorecards:
+    """The scorecards of a platform (asyncio API)."""
+    def history(self, team: Any, *, scorecard: Any = None, limit: Any = None) -> Any:
+        """A team's recorded scores, newest first (awaitable)."""
+    def list(self) -> Any:
+        """The scorecards, as dicts (as in `paved.yaml`)."""
+    def record(self, *, scorecard: Any = None, actor: Any = None, dry_run: Any = False) -> Any:
+        """Score every entity and record each team's scores (awaitable)."""
+    def score(self, entity_ref: Any, *, scorecard: Any = None) -> Any:
+        """One entity's scores on every scorecard that selects it, or on the
+        one named (awaitable).
+        """
+    def team(self, team: Any, *, scorecard: Any = None) -> Any:
+        """The scores of every entity a team owns (awaitable)."""
 
 class AsyncSubscription:
     """Events as they happen (asyncio API): `async for event in subscription`,

@@ -16,6 +16,7 @@ from paved._native import Event, GuardrailInfo, Plan, ProviderInfo, Review
 from paved._audit import Audit
 from paved._catalog import Catalog
 from paved._policies import Policies
+from paved._scorecards import Scorecards
 
 StoreArg = Union[str, "os.PathLike[str]"]
 PluginEntry = Mapping[str, Any]
@@ -182,6 +183,11 @@ class Platform:
     def policies(self) -> Policies:
         """The policy bindings, their decisions, and trying an entity on them."""
         return Policies(self._inner.policies)
+
+    @property
+    def scorecards(self) -> Scorecards:
+        """The scorecards: entities and teams scored on the platform's levels."""
+        return Scorecards(self._inner.scorecards)
 
     def subscribe(self) -> EventStream:
         """Events from now on: this process's, and on a PostgreSQL store,

@@ -44,11 +44,13 @@ class Policies:
         subject: str | None = None,
         policy: str | None = None,
         actor: str | None = None,
+        team: str | None = None,
         blocking: bool = False,
         limit: int | None = None,
     ) -> builtins.list[Decision]:
         """Recorded decisions, newest first; every filter given must match
-        (``limit`` default: paved's audit limit, 100)."""
+        (``team``: about what that group owns; ``limit`` default: paved's
+        audit limit, 100)."""
         return cast(
             "builtins.list[Decision]",
             run(
@@ -56,6 +58,7 @@ class Policies:
                 subject=subject,
                 policy=policy,
                 actor=actor,
+                team=team,
                 blocking=blocking,
                 limit=limit,
             ),

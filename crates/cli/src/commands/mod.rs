@@ -7,3 +7,4 @@ pub mod events;
 pub mod plugin;
 pub mod policy;
 pub mod schema;
+pub mod scorecard;

@@ -44,6 +44,9 @@ pub enum PolicyCommand {
         /// Only on changes by this actor.
         #[arg(long)]
         by: Option<String>,
+        /// Only about what this team (a group) owns.
+        #[arg(long)]
+        team: Option<String>,
         /// Only denials that blocked a change.
         #[arg(long)]
         blocking: bool,
@@ -167,6 +170,7 @@ pub async fn run(cmd: PolicyCommand, ctx: &Ctx) -> anyhow::Result<ExitCode> {
             subject,
             policy,
             by,
+            team,
             blocking,
             limit,
         } => {
@@ -175,6 +179,7 @@ pub async fn run(cmd: PolicyCommand, ctx: &Ctx) -> anyhow::Result<ExitCode> {
                     subject,
                     policy,
                     actor: by,
+                    team,
                     blocking,
                     limit,
                 })

@@ -4,8 +4,9 @@
 //! (so a shared store does not echo a process's own events back to it), the
 //! actor it writes as by default, and the plugins it was built with.
 //! Capabilities are grouped in handles: [`Platform::catalog`],
-//! [`Platform::audit`], [`Platform::plugins`]; later capabilities (resources,
-//! golden paths, policies) add their own. Every write a handle makes goes
+//! [`Platform::audit`], [`Platform::plugins`], [`Platform::policies`],
+//! [`Platform::scorecards`]; later capabilities (resources, golden paths)
+//! add their own. Every write a handle makes goes
 //! through `pipeline::run`; the store is never handed out.
 //!
 //! ```no_run
@@ -25,6 +26,7 @@ mod audit;
 mod catalog;
 mod plugins;
 mod policies;
+mod scorecards;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Weak};
@@ -35,6 +37,7 @@ pub use self::audit::Audit;
 pub use self::catalog::Catalog;
 pub use self::plugins::{PluginInfo, PluginSummary, Plugins};
 pub use self::policies::{DecisionFilter, Explained, Policies, parse_decision_id};
+pub use self::scorecards::Scorecards;
 use crate::access::{AccessControl, AccessRules};
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result};
@@ -45,6 +48,7 @@ use crate::pipeline::ChangeSet;
 use crate::pipeline::{self, Check, Context, DEFAULT_ACTOR, Request, WriteOptions};
 use crate::plugin::{CatalogueLookup, Guardrail, Provider};
 use crate::policy::{Binding, PolicySet};
+use crate::scorecard::Scorecard;
 use crate::store::Store;
 use crate::store::postgres::PostgresStore;
 use crate::store::sqlite::SqliteStore;
@@ -112,6 +116,7 @@ pub struct PlatformBuilder {
     checks: Vec<Arc<dyn Check>>,
     policies: Vec<Binding>,
     access: Option<AccessRules>,
+    scorecards: Vec<Scorecard>,
 }
 
 impl std::fmt::Debug for PlatformBuilder {
@@ -177,12 +182,21 @@ impl PlatformBuilder {
         self
     }
 
+    /// Scorecards that score entities with the policies (after those added
+    /// before). Each rule names a policy; checked when the platform is built.
+    pub fn scorecards(mut self, scorecards: impl IntoIterator<Item = Scorecard>) -> Self {
+        self.scorecards.extend(scorecards);
+        self
+    }
+
     /// Open the store and start the platform.
     pub async fn build(self) -> Result<Platform> {
         let actor = pipeline::check_actor(self.actor.as_deref().unwrap_or(DEFAULT_ACTOR))?;
         let access = AccessControl::new(self.access)?;
         let plugins = plugins::Registry::new(self.guardrails, self.providers)?;
         let policies = PolicySet::resolve(self.policies, |name| plugins.guardrail(name)).await?;
+        let names: Vec<&str> = policies.bindings().map(|b| b.name.as_str()).collect();
+        crate::scorecard::check(&self.scorecards, &names)?;
         let store: Arc<dyn Store> = match self.spec.unwrap_or_default() {
             StoreSpec::Sqlite(path) => Arc::new(SqliteStore::open(&path).await?),
             StoreSpec::Memory => Arc::new(SqliteStore::memory().await?),
@@ -212,6 +226,7 @@ impl PlatformBuilder {
                 checks: self.checks,
                 access,
                 policies,
+                scorecards: self.scorecards,
                 plugins,
                 remote,
             }),
@@ -232,6 +247,8 @@ pub(crate) struct Inner {
     access: AccessControl,
     /// Policy bindings (the pipeline's guardrail stage).
     policies: PolicySet,
+    /// Scorecards (their rules name policies).
+    scorecards: Vec<Scorecard>,
     plugins: plugins::Registry,
     remote: Option<tokio::task::JoinHandle<()>>,
 }
@@ -315,6 +332,12 @@ impl Platform {
     /// The policy bindings, their decisions, and trying a change on them.
     pub fn policies(&self) -> Policies {
         Policies::new(self.inner.clone())
+    }
+
+    /// The scorecards: entities and teams scored with the policies, and
+    /// their scores over time.
+    pub fn scorecards(&self) -> Scorecards {
+        Scorecards::new(self.inner.clone())
     }
 
     /// Subscribe to events: this process's, and on a shared store, other processes'.

@@ -38,6 +38,10 @@ pub struct DecisionFilter {
     /// Decisions on changes asked for by this actor.
     #[serde(default)]
     pub actor: Option<String>,
+    /// Decisions about what this team owns (a group ref; a bare name is a
+    /// group in the default namespace).
+    #[serde(default)]
+    pub team: Option<String>,
     /// Only denials that blocked a change.
     #[serde(default)]
     pub blocking: bool,
@@ -135,10 +139,13 @@ impl Policies {
             .as_ref()
             .map(ToString::to_string)
             .or_else(|| filter.subject.clone());
+        // As relations key owners: a bare name is a group in the default namespace.
+        let team = filter.team.as_deref().map(crate::policy::owner_key);
         let keep = |d: &Decision| {
             subject.as_ref().is_none_or(|s| d.subject == *s)
                 && filter.policy.as_ref().is_none_or(|p| d.policy == *p)
                 && filter.actor.as_ref().is_none_or(|a| d.actor == *a)
+                && team.as_ref().is_none_or(|t| d.owner.as_ref() == Some(t))
                 && (!filter.blocking || d.blocking)
         };
         if let Some(entity) = entity {

@@ -22,6 +22,10 @@ pub struct Decision {
     pub point: Point,
     /// What the change is about: an entity ref or a resource address.
     pub subject: String,
+    /// The team (group ref) that owns the subject, if it has an owner: the
+    /// entity's owner, or the resource's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
     /// What the guardrail answered (`deny` when it failed and the binding
     /// fails closed).
     pub verdict: Verdict,

@@ -234,6 +234,7 @@ impl PolicySet {
                 guardrail_version: b.version.clone(),
                 point: item.point,
                 subject: item.subject.clone(),
+                owner: item.facets.owner.clone(),
                 verdict,
                 mode: binding.mode,
                 blocking: verdict == Verdict::Deny && binding.mode == Mode::Enforce,

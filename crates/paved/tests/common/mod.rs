@@ -113,11 +113,22 @@ pub async fn write(platform: &Platform, name: &str, opts: &WriteOptions) -> pave
             };
             plugins.import("recorder", &request, opts).await.map(drop)
         }
+        "scorecards.record" => platform.scorecards().record(None, opts).await.map(drop),
         other => panic!("no probe for the write operation {other}: add one here"),
     }
 }
 
 /// The operations the surface marks as writing.
+/// The writes access rules and policies review: every write but recording
+/// scorecard snapshots, which records what the policies found and changes
+/// nothing of the catalogue or the world (the checks still govern it).
+pub fn reviewed_write_operations() -> Vec<&'static str> {
+    write_operations()
+        .into_iter()
+        .filter(|name| *name != "scorecards.record")
+        .collect()
+}
+
 pub fn write_operations() -> Vec<&'static str> {
     paved::surface::OPERATIONS
         .iter()
