@@ -101,13 +101,14 @@ def test_policy_fixture_tests_run_blocking_and_asyncio(tmp_path: Path) -> None:
     examples = ROOT / "examples" / "policies"
     with paved.Platform.open("sqlite::memory:", config=examples / "paved.yaml") as p:
         report = p.policies.test(examples / "tests")
-        assert report.ok and (report.passed, report.failed) == (9, 0)
-        # catalog-rules, then the scorecard's rules (component-is-documented, -operable).
+        assert report.ok and (report.passed, report.failed) == (11, 0)
+        # catalog-rules, the scorecard's rules (component-is-documented, -operable),
         assert [c["got"] for c in report.cases] == [
             *["allow", "deny", "warn", "deny", "allow"],
             *["allow", "deny", "allow", "deny"],
+            *["allow", "deny"],  # resources-carry-cost-center
         ]
-        assert repr(report) == "<PolicyTestReport 9 passed, 0 failed>"
+        assert repr(report) == "<PolicyTestReport 11 passed, 0 failed>"
 
         wrong = tmp_path / "wrong.test.yaml"
         wrong.write_text(
@@ -128,6 +129,6 @@ def test_policy_fixture_tests_run_blocking_and_asyncio(tmp_path: Path) -> None:
         async with await paved.AsyncPlatform.open(
             "sqlite::memory:", config=examples / "paved.yaml"
         ) as p:
-            assert (await p.policies.test(examples / "tests")).passed == 9
+            assert (await p.policies.test(examples / "tests")).passed == 11
 
     asyncio.run(main())

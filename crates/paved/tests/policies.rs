@@ -567,7 +567,8 @@ async fn a_rego_binding_in_paved_yaml_reviews_writes_with_opa_policies_unchanged
 }
 
 /// The example policies (`examples/policies/paved.yaml`: the Rego
-/// `catalog-rules` and the scorecard's audit-mode rules) on an in-memory
+/// `catalog-rules`, `resources-carry-cost-center` and the scorecard's
+/// audit-mode rules) on an in-memory
 /// store.
 async fn example_policies() -> Platform {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/policies");
@@ -592,7 +593,7 @@ async fn the_example_policy_tests_pass_and_record_nothing() {
     let report = p.policies().test(&examples_dir("tests")).await.unwrap();
     let failed: Vec<_> = report.cases.iter().filter(|c| !c.passed).collect();
     assert!(report.ok(), "failed cases: {failed:#?}");
-    assert_eq!((report.passed, report.failed), (9, 0));
+    assert_eq!((report.passed, report.failed), (11, 0));
     let got: Vec<_> = report.cases.iter().map(|c| c.got).collect();
     use Verdict::{Allow, Deny, Warn};
     assert_eq!(
@@ -607,6 +608,9 @@ async fn the_example_policy_tests_pass_and_record_nothing() {
             // the scorecard's rules: component-is-documented, -operable
             Some(Allow),
             Some(Deny),
+            Some(Allow),
+            Some(Deny),
+            // resources-carry-cost-center
             Some(Allow),
             Some(Deny),
         ]
@@ -705,7 +709,7 @@ async fn a_broken_policy_test_file_is_refused_with_file_line_and_field() {
         has(
             1,
             "policy",
-            "no policy binding named 'no-such-policy' (bindings: catalog-rules, component-is-documented, component-is-operable)"
+            "no policy binding named 'no-such-policy' (bindings: catalog-rules, resources-carry-cost-center, component-is-documented, component-is-operable)"
         ),
         "{shown:#?}"
     );
