@@ -91,3 +91,40 @@ impl ScratchDb {
         Ok(())
     }
 }
+
+/// The Component of about 1 KB (997 bytes as JSON for `payments-gateway`)
+/// that the plugin and policy benchmarks review, named `name`.
+pub fn component_1kb(name: &str) -> serde_json::Value {
+    serde_json::json!({
+        "apiVersion": "backstage.io/v1alpha1",
+        "kind": "Component",
+        "metadata": {
+            "name": name,
+            "namespace": "default",
+            "title": "Payments gateway",
+            "description": "Accepts card payments from the web shop and the mobile apps, \
+                talks to the card processors and records every attempt for the ledger.",
+            "labels": {"tier": "critical", "pci": "in-scope", "language": "rust"},
+            "annotations": {
+                "github.com/project-slug": "acme/payments-gateway",
+                "backstage.io/techdocs-ref": "dir:.",
+                "pagerduty.com/service-id": "P9X2K4L",
+                "sonarqube.org/project-key": "acme_payments-gateway"
+            },
+            "tags": ["payments", "pci", "rust", "grpc"],
+            "links": [
+                {"url": "https://grafana.acme.dev/d/payments", "title": "Dashboard"},
+                {"url": "https://runbooks.acme.dev/payments-gateway", "title": "Runbook"}
+            ]
+        },
+        "spec": {
+            "type": "service",
+            "lifecycle": "production",
+            "owner": "group:default/team-payments",
+            "system": "payments",
+            "providesApis": ["payments-api"],
+            "consumesApis": ["ledger-api", "fraud-api"],
+            "dependsOn": ["resource:default/payments-db", "resource:default/payments-queue"]
+        }
+    })
+}

@@ -71,48 +71,12 @@ fn wasm(dir: &Path, name: &str) -> PathBuf {
     dir.join(format!("{}.wasm", name.replace('-', "_")))
 }
 
-/// A Component entity of about 1 KB.
-fn entity() -> Value {
-    json!({
-        "apiVersion": "backstage.io/v1alpha1",
-        "kind": "Component",
-        "metadata": {
-            "name": "payments-gateway",
-            "namespace": "default",
-            "title": "Payments gateway",
-            "description": "Accepts card payments from the web shop and the mobile apps, \
-                talks to the card processors and records every attempt for the ledger.",
-            "labels": {"tier": "critical", "pci": "in-scope", "language": "rust"},
-            "annotations": {
-                "github.com/project-slug": "acme/payments-gateway",
-                "backstage.io/techdocs-ref": "dir:.",
-                "pagerduty.com/service-id": "P9X2K4L",
-                "sonarqube.org/project-key": "acme_payments-gateway"
-            },
-            "tags": ["payments", "pci", "rust", "grpc"],
-            "links": [
-                {"url": "https://grafana.acme.dev/d/payments", "title": "Dashboard"},
-                {"url": "https://runbooks.acme.dev/payments-gateway", "title": "Runbook"}
-            ]
-        },
-        "spec": {
-            "type": "service",
-            "lifecycle": "production",
-            "owner": "group:default/team-payments",
-            "system": "payments",
-            "providesApis": ["payments-api"],
-            "consumesApis": ["ledger-api", "fraud-api"],
-            "dependsOn": ["resource:default/payments-db", "resource:default/payments-queue"]
-        }
-    })
-}
-
 fn change() -> Change {
     Change {
         subject: Subject::Entity("component:default/payments-gateway".into()),
         operation: Operation::Create,
         before: None,
-        after: Some(entity()),
+        after: Some(paved_bench::component_1kb("payments-gateway")),
         diff: Vec::new(),
         monthly_cost: None,
         actor: Some("user:default/ada".into()),
@@ -434,7 +398,7 @@ fn extism_runner(calls: usize) -> anyhow::Result<impl Fn() -> anyhow::Result<(f6
         &input,
         serde_json::to_vec(&json!({
             "settings": naming_settings(),
-            "change": {"operation": "create", "after": entity()},
+            "change": {"operation": "create", "after": paved_bench::component_1kb("payments-gateway")},
         }))?,
     )?;
     Ok(move || {

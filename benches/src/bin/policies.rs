@@ -102,43 +102,6 @@ fn naming_settings() -> Value {
     json!({"patterns": {"Component": PATTERN}})
 }
 
-/// A Component entity of about 1 KB (the one `plugins.rs` reviews), named
-/// `name`.
-fn entity(name: &str) -> Value {
-    json!({
-        "apiVersion": "backstage.io/v1alpha1",
-        "kind": "Component",
-        "metadata": {
-            "name": name,
-            "namespace": "default",
-            "title": "Payments gateway",
-            "description": "Accepts card payments from the web shop and the mobile apps, \
-                talks to the card processors and records every attempt for the ledger.",
-            "labels": {"tier": "critical", "pci": "in-scope", "language": "rust"},
-            "annotations": {
-                "github.com/project-slug": "acme/payments-gateway",
-                "backstage.io/techdocs-ref": "dir:.",
-                "pagerduty.com/service-id": "P9X2K4L",
-                "sonarqube.org/project-key": "acme_payments-gateway"
-            },
-            "tags": ["payments", "pci", "rust", "grpc"],
-            "links": [
-                {"url": "https://grafana.acme.dev/d/payments", "title": "Dashboard"},
-                {"url": "https://runbooks.acme.dev/payments-gateway", "title": "Runbook"}
-            ]
-        },
-        "spec": {
-            "type": "service",
-            "lifecycle": "production",
-            "owner": "group:default/team-payments",
-            "system": "payments",
-            "providesApis": ["payments-api"],
-            "consumesApis": ["ledger-api", "fraud-api"],
-            "dependsOn": ["resource:default/payments-db", "resource:default/payments-queue"]
-        }
-    })
-}
-
 /// The rule as a native guardrail: the regex compiled once.
 struct NativeNaming {
     re: Regex,
@@ -390,7 +353,7 @@ fn signed(s: f64) -> String {
 const LATENCY_ROUNDS: usize = 10;
 
 async fn latency_figures(setup: &Setup, calls: usize) -> anyhow::Result<()> {
-    let entity = entity("payments-gateway");
+    let entity = paved_bench::component_1kb("payments-gateway");
     let rows: [Option<Rule>; 5] = [
         None,
         Some(Rule::Native),
@@ -520,7 +483,7 @@ async fn throughput(
 }
 
 async fn throughput_figures(setup: &Setup, span: Duration) -> anyhow::Result<()> {
-    let entity = entity("payments-gateway");
+    let entity = paved_bench::component_1kb("payments-gateway");
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let callers = cores * 2;
     let mut rows = Vec::new();
