@@ -128,3 +128,31 @@ pub fn component_1kb(name: &str) -> serde_json::Value {
         }
     })
 }
+
+/// The repository's root (the benchmarks' crate is one level below it).
+pub fn repo_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// `$CARGO_TARGET_DIR`, or `target/` in the repository.
+pub fn target_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("target"))
+}
+
+/// Build `examples/plugins` for `wasm32-wasip2` (cargo makes this a no-op
+/// when they are current) and return the directory of their components.
+pub fn build_example_plugins() -> anyhow::Result<std::path::PathBuf> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = std::process::Command::new(cargo)
+        .args(["build", "--target", "wasm32-wasip2", "--release", "--quiet"])
+        .arg("--manifest-path")
+        .arg(repo_root().join("examples/plugins/Cargo.toml"))
+        .env("CARGO_TARGET_DIR", target_dir())
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .status()?;
+    anyhow::ensure!(status.success(), "building examples/plugins failed");
+    Ok(target_dir().join("wasm32-wasip2/release"))
+}

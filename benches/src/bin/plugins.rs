@@ -24,7 +24,7 @@ use paved::plugins::{
     CatalogueLookup, Change, Grants, Guardrail, GuardrailInfo, Operation, PluginConfig, PluginKind,
     Review, Subject, Verdict, Violation,
 };
-use paved_bench::{Latency, fmt_duration, median};
+use paved_bench::{Latency, build_example_plugins, fmt_duration, median, repo_root, target_dir};
 // The plugin host's internals, which the facade does not expose: compile
 // alone, the precompiled cache's outcome, epoch interruption off,
 // instantiate without a call, and a guardrail's review without the platform
@@ -41,31 +41,6 @@ const EXAMPLES: &[&str] = &[
     "local-directory",
     "paved-plugin-template",
 ];
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join("target"))
-}
-
-/// Build the example plugins (cargo makes this a no-op when they are current).
-fn build_examples() -> anyhow::Result<PathBuf> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .args(["build", "--target", "wasm32-wasip2", "--release", "--quiet"])
-        .arg("--manifest-path")
-        .arg(repo_root().join("examples/plugins/Cargo.toml"))
-        .env("CARGO_TARGET_DIR", target_dir())
-        .env_remove("RUSTFLAGS")
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .status()?;
-    anyhow::ensure!(status.success(), "building examples/plugins failed");
-    Ok(target_dir().join("wasm32-wasip2/release"))
-}
 
 fn wasm(dir: &Path, name: &str) -> PathBuf {
     dir.join(format!("{}.wasm", name.replace('-', "_")))
@@ -238,7 +213,7 @@ fn main() -> anyhow::Result<()> {
         .map(|s| s.parse())
         .transpose()?
         .unwrap_or(20_000);
-    let dir = build_examples()?;
+    let dir = build_example_plugins()?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;

@@ -27,7 +27,6 @@
 //! Builds `examples/plugins` for `wasm32-wasip2` first (a no-op when built).
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -49,6 +48,15 @@ const WASM_NAME: &str = "naming-convention";
 /// The native guardrail's name.
 const NATIVE_NAME: &str = "native-naming";
 
+/// The rows of the latency and import figures: no bindings, then each engine.
+const ROWS: [Option<Rule>; 5] = [
+    None,
+    Some(Rule::Native),
+    Some(Rule::Rego),
+    Some(Rule::Wasm),
+    Some(Rule::WasmUnprepared),
+];
+
 /// Bindings in the latency and import figures.
 const BINDINGS: usize = 10;
 
@@ -69,30 +77,9 @@ deny contains msg if {
 }
 "#;
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join("target"))
-}
-
-/// Build the example plugins as `plugins.rs` does (cargo makes this a no-op
-/// when they are current) and return `naming-convention`'s component.
+/// `naming-convention`'s component, built with the other example plugins.
 fn build_naming_convention() -> anyhow::Result<PathBuf> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .args(["build", "--target", "wasm32-wasip2", "--release", "--quiet"])
-        .arg("--manifest-path")
-        .arg(repo_root().join("examples/plugins/Cargo.toml"))
-        .env("CARGO_TARGET_DIR", target_dir())
-        .env_remove("RUSTFLAGS")
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .status()?;
-    anyhow::ensure!(status.success(), "building examples/plugins failed");
-    let path = target_dir().join("wasm32-wasip2/release/naming_convention.wasm");
+    let path = paved_bench::build_example_plugins()?.join("naming_convention.wasm");
     anyhow::ensure!(path.exists(), "{} is missing", path.display());
     Ok(path)
 }
@@ -354,13 +341,7 @@ const LATENCY_ROUNDS: usize = 10;
 
 async fn latency_figures(setup: &Setup, calls: usize) -> anyhow::Result<()> {
     let entity = paved_bench::component_1kb("payments-gateway");
-    let rows: [Option<Rule>; 5] = [
-        None,
-        Some(Rule::Native),
-        Some(Rule::Rego),
-        Some(Rule::Wasm),
-        Some(Rule::WasmUnprepared),
-    ];
+    let rows = ROWS;
     let mut platforms = Vec::new();
     for rule in rows {
         let n = if rule.is_some() { BINDINGS } else { 0 };
@@ -583,13 +564,7 @@ async fn import_figures(setup: &Setup, total: usize, rounds: usize) -> anyhow::R
     let files = write_catalog(&catalog, total, 1000)?;
     let shape = Shape::for_total(total);
     let db = setup.dir.join("import.db");
-    let rows: [Option<Rule>; 5] = [
-        None,
-        Some(Rule::Native),
-        Some(Rule::Rego),
-        Some(Rule::Wasm),
-        Some(Rule::WasmUnprepared),
-    ];
+    let rows = ROWS;
     let mut times: Vec<(Vec<f64>, Vec<f64>, usize)> =
         rows.iter().map(|_| (Vec::new(), Vec::new(), 0)).collect();
     for _ in 0..rounds {

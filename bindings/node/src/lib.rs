@@ -25,6 +25,7 @@ pub mod events;
 pub mod graph;
 pub mod ingest;
 pub mod pipeline;
+pub mod plain;
 pub mod platform;
 pub mod plugins;
 pub mod policies;

@@ -18,12 +18,12 @@ use paved::plugins::{
     ApplyRequest, Change, ImportRequest, PlanRequest, PluginConfig, PluginKind, ResourceRequest,
 };
 use paved::{Diagnostic, Error};
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::error::promise;
 use crate::pipeline::WriteOptions;
+use crate::plain::plain;
 
 /// A request object to a plugin-contract type; an error names the JSON path
 /// under `what` (`change.subject`).
@@ -37,11 +37,6 @@ fn from_js<T: DeserializeOwned>(value: Value, what: &str) -> paved::Result<T> {
         };
         Error::invalid(Diagnostic::error(path, e.into_inner().to_string()))
     })
-}
-
-/// A plugin-contract answer as a plain object.
-fn to_js(value: &impl Serialize) -> paved::Result<Value> {
-    serde_json::to_value(value).map_err(|e| Error::store("an answer did not serialize", e))
 }
 
 /// One plugin to load (the shape of an entry of `plugins:` in `paved.yaml`).
@@ -127,7 +122,7 @@ pub fn inspect_plugin(
 ) -> Result<AsyncBlock<Value>> {
     let cache = options.and_then(|o| o.plugin_cache).map(PathBuf::from);
     promise(env, async move {
-        to_js(&paved::inspect_plugin(&PathBuf::from(path), cache).await?)
+        plain(&paved::inspect_plugin(&PathBuf::from(path), cache).await?)
     })
 }
 
@@ -170,7 +165,7 @@ pub fn check_plugin(
             None => paved::plugin_kind(&PathBuf::from(&path), cache.clone()).await?,
         };
         let config = plugin_config(path, kind, o.name, o.settings, o.grants, o.limits, "")?;
-        to_js(&paved::check_plugin(config, cache).await?)
+        plain(&paved::check_plugin(config, cache).await?)
     })
 }
 
@@ -218,7 +213,7 @@ impl Plugins {
     #[napi(ts_return_type = "Promise<PluginInfo>")]
     pub fn describe(&self, env: &Env, name: String) -> Result<AsyncBlock<Value>> {
         let plugins = self.inner.clone();
-        promise(env, async move { to_js(&plugins.describe(&name).await?) })
+        promise(env, async move { plain(&plugins.describe(&name).await?) })
     }
 
     /// Review one change with a guardrail.
@@ -241,7 +236,7 @@ impl Plugins {
         let settings = options.and_then(|o| o.settings);
         promise(env, async move {
             let change: Change = from_js(change, "change")?;
-            to_js(&plugins.review(&name, &change, settings.as_ref()).await?)
+            plain(&plugins.review(&name, &change, settings.as_ref()).await?)
         })
     }
 
@@ -256,7 +251,7 @@ impl Plugins {
         let plugins = self.inner.clone();
         promise(env, async move {
             let request: PlanRequest = from_js(request, "request")?;
-            to_js(&plugins.plan(&name, &request).await?)
+            plain(&plugins.plan(&name, &request).await?)
         })
     }
 
@@ -289,7 +284,7 @@ impl Plugins {
         let opts = WriteOptions::core(options);
         promise(env, async move {
             let request: ApplyRequest = from_js(request, "request")?;
-            to_js(&plugins.apply(&name, &request, &opts).await?)
+            plain(&plugins.apply(&name, &request, &opts).await?)
         })
     }
 
@@ -323,7 +318,7 @@ impl Plugins {
         let opts = WriteOptions::core(options);
         promise(env, async move {
             let request: ImportRequest = from_js(request, "request")?;
-            to_js(&plugins.import(&name, &request, &opts).await?)
+            plain(&plugins.import(&name, &request, &opts).await?)
         })
     }
 }

@@ -9,6 +9,7 @@ use napi_derive::napi;
 use serde_json::Value;
 
 use crate::error::{count, promise, throw};
+use crate::plain::plain;
 
 /// The policy bindings of a platform.
 #[napi]
@@ -42,17 +43,12 @@ pub struct EvaluateOptions {
     pub actor: Option<String>,
 }
 
-fn json<T: serde::Serialize>(value: T) -> paved::Result<Value> {
-    serde_json::to_value(value)
-        .map_err(|e| paved::Error::store_msg(format!("cannot convert a decision: {e}")))
-}
-
 #[napi]
 impl Policies {
     /// The bindings, in review order.
     #[napi(ts_return_type = "PolicyBinding[]")]
     pub fn list(&self, env: &Env) -> Result<Value> {
-        throw(env, json(self.inner.list()))
+        throw(env, plain(&self.inner.list()))
     }
 
     /// Review an entity as writing it would, without writing: every
@@ -67,7 +63,7 @@ impl Policies {
         let policies = self.inner.clone();
         let actor = options.and_then(|o| o.actor);
         promise(env, async move {
-            json(policies.evaluate(entity, actor.as_deref()).await?)
+            plain(&policies.evaluate(entity, actor.as_deref()).await?)
         })
     }
 
@@ -78,7 +74,7 @@ impl Policies {
     pub fn test(&self, env: &Env, path: String) -> Result<AsyncBlock<Value>> {
         let policies = self.inner.clone();
         promise(env, async move {
-            json(policies.test(std::path::Path::new(&path)).await?)
+            plain(&policies.test(std::path::Path::new(&path)).await?)
         })
     }
 
@@ -88,7 +84,7 @@ impl Policies {
         let policies = self.inner.clone();
         promise(env, async move {
             let id = count("id", Some(id))?.unwrap_or_default() as u64;
-            json(policies.why(id).await?)
+            plain(&policies.why(id).await?)
         })
     }
 
@@ -110,7 +106,7 @@ impl Policies {
                 blocking: o.blocking.unwrap_or(false),
                 limit: count("limit", o.limit)?,
             };
-            json(policies.decisions(&filter).await?)
+            plain(&policies.decisions(&filter).await?)
         })
     }
 }

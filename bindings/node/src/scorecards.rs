@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use crate::error::{count, promise, throw};
 use crate::pipeline::WriteOptions;
+use crate::plain::plain;
 
 /// The scorecards of a platform.
 #[napi]
@@ -45,17 +46,12 @@ pub struct HistoryOptions {
     pub limit: Option<f64>,
 }
 
-fn json<T: serde::Serialize>(value: T) -> paved::Result<Value> {
-    serde_json::to_value(value)
-        .map_err(|e| paved::Error::store_msg(format!("cannot convert a score: {e}")))
-}
-
 #[napi]
 impl Scorecards {
     /// The scorecards, as in `paved.yaml`.
     #[napi(ts_return_type = "Scorecard[]")]
     pub fn list(&self, env: &Env) -> Result<Value> {
-        throw(env, json(self.inner.list()))
+        throw(env, plain(&self.inner.list()))
     }
 
     /// One entity's scores on every scorecard that selects it (or the one
@@ -70,7 +66,7 @@ impl Scorecards {
         let scorecards = self.inner.clone();
         let scorecard = options.and_then(|o| o.scorecard);
         promise(env, async move {
-            json(scorecards.score(&entity_ref, scorecard.as_deref()).await?)
+            plain(&scorecards.score(&entity_ref, scorecard.as_deref()).await?)
         })
     }
 
@@ -85,7 +81,7 @@ impl Scorecards {
         let scorecards = self.inner.clone();
         let scorecard = options.and_then(|o| o.scorecard);
         promise(env, async move {
-            json(scorecards.team(&team, scorecard.as_deref()).await?)
+            plain(&scorecards.team(&team, scorecard.as_deref()).await?)
         })
     }
 
@@ -100,7 +96,7 @@ impl Scorecards {
             dry_run: o.dry_run,
         }));
         promise(env, async move {
-            json(scorecards.record(o.scorecard.as_deref(), &opts).await?)
+            plain(&scorecards.record(o.scorecard.as_deref(), &opts).await?)
         })
     }
 
@@ -116,8 +112,8 @@ impl Scorecards {
         let o = options.unwrap_or_default();
         promise(env, async move {
             let limit = count("limit", o.limit)?;
-            json(
-                scorecards
+            plain(
+                &scorecards
                     .history(&team, o.scorecard.as_deref(), limit)
                     .await?,
             )

@@ -118,3 +118,24 @@ impl std::fmt::Display for Diagnostic {
         write!(f, "{}", self.message)
     }
 }
+
+/// The problem with a configuration entry's name, if any: empty, or already
+/// used by an earlier entry of the same list (`seen`). `what` names the
+/// entry (`policy`, `rule`, `scorecard`, `level`); `path` is the name's field.
+pub(crate) fn name_problem(
+    seen: &mut std::collections::HashSet<String>,
+    name: &str,
+    path: String,
+    what: &str,
+) -> Option<Diagnostic> {
+    if name.trim().is_empty() {
+        Some(Diagnostic::error(path, format!("a {what} needs a name")))
+    } else if !seen.insert(name.to_string()) {
+        Some(Diagnostic::error(
+            path,
+            format!("{what} '{name}' is declared twice; names must be unique"),
+        ))
+    } else {
+        None
+    }
+}

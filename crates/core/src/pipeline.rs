@@ -636,20 +636,11 @@ pub(crate) async fn review_change(
     Ok(reviewed.decisions)
 }
 
-/// Review an entity as it is with one binding (a scorecard's rule): as an
-/// `entity.update` that changes nothing. None: the binding does not match
-/// the entity (or is `off`). Writes nothing; patches are ignored. Returns
-/// the entity's owner with the decision.
-pub(crate) async fn review_as_is(
-    ctx: &Context<'_>,
-    entity: &Entity,
-    policy: &str,
-    actor: &str,
-) -> Result<(Option<String>, Option<Decision>)> {
+/// An entity as it is, as a change the bindings review (an `entity.update`
+/// that changes nothing): what a scorecard's rules are reviewed with.
+pub(crate) fn item_as_is(entity: &Entity, actor: &str) -> Item {
     let prepared = prepare(entity.clone(), None);
-    let item = entity_item(Point::EntityUpdate, Some(entity), Some(&prepared), actor);
-    let reviewed = ctx.policies.review(&item, actor, Some(policy)).await?;
-    Ok((item.facets.owner, reviewed.decisions.into_iter().next()))
+    entity_item(Point::EntityUpdate, Some(entity), Some(&prepared), actor)
 }
 
 /// Record what the platform observed (scorecard snapshots): audit records

@@ -47,7 +47,7 @@ pub use paved_core::scorecard::{
     Score, Scorecard, Snapshot, TeamScore,
 };
 // Access control: who may make which change.
-pub use paved_core::access::{AccessEffect, AccessRules, Identity, Rule as AccessRule};
+pub use paved_core::access::{AccessEffect, AccessRules, Rule as AccessRule};
 // Writes: options in, change sets out.
 pub use paved_core::pipeline::{
     ChangeSet, DEFAULT_ACTOR, Effect, Outcome, PlannedChange, WriteOptions,

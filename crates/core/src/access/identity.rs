@@ -14,7 +14,7 @@ const MAX_GROUP_DEPTH: usize = 64;
 
 /// An actor as access rules see it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Identity {
+pub(crate) struct Identity {
     /// The actor, as recorded (`user:default/jane`, `system`).
     pub actor: String,
     /// Whether the catalogue holds the actor (`system` always counts).

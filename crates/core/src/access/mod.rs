@@ -39,7 +39,6 @@ mod identity;
 mod rules;
 
 pub(crate) use decide::AccessControl;
-pub use identity::Identity;
 pub use rules::{AccessEffect, AccessRules, Rule};
 
 #[cfg(test)]

@@ -22,14 +22,6 @@ impl AccessEffect {
     fn allow() -> Self {
         AccessEffect::Allow
     }
-
-    /// `allow` or `deny`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AccessEffect::Allow => "allow",
-            AccessEffect::Deny => "deny",
-        }
-    }
 }
 
 /// One permission rule: which actors, which changes, allow or deny.
@@ -103,20 +95,12 @@ impl AccessRules {
         let mut parsed = Vec::new();
         for (i, rule) in self.rules.iter().enumerate() {
             let at = format!("access.rules[{i}]");
-            if rule.name.trim().is_empty() {
-                problems.push(Diagnostic::error(
-                    format!("{at}.name"),
-                    "a rule needs a name",
-                ));
-            } else if !names.insert(rule.name.as_str()) {
-                problems.push(Diagnostic::error(
-                    format!("{at}.name"),
-                    format!(
-                        "there are two rules named '{}'; names must be unique",
-                        rule.name
-                    ),
-                ));
-            }
+            problems.extend(crate::diagnostic::name_problem(
+                &mut names,
+                &rule.name,
+                format!("{at}.name"),
+                "rule",
+            ));
             if rule.actors.is_empty() {
                 problems.push(Diagnostic::error(
                     format!("{at}.actors"),

@@ -304,7 +304,7 @@ async fn bad_rules_are_refused_when_the_platform_opens() {
         .unwrap_err();
     let text = format!("{err:?}");
     assert!(
-        text.contains("access.rules[1].name") && text.contains("two rules named 'a'"),
+        text.contains("access.rules[1].name") && text.contains("rule 'a' is declared twice"),
         "{text}"
     );
     assert!(text.contains("access.rules[1].actors"), "{text}");

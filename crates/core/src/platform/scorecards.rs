@@ -281,14 +281,19 @@ fn filter_text(card: &Scorecard) -> String {
 
 /// One entity on one scorecard: each rule reviewed as the entity is.
 async fn score_entity(inner: &Inner, card: &Scorecard, entity: &Entity) -> Result<Score> {
-    let ctx = inner.context();
     let actor = inner.actor.as_str();
-    let mut owner = None;
+    // Built once: every rule reviews the same item.
+    let item = crate::pipeline::item_as_is(entity, actor);
     let mut rules = Vec::new();
     for level in &card.levels {
         for policy in &level.rules {
-            let (o, decision) = crate::pipeline::review_as_is(&ctx, entity, policy, actor).await?;
-            owner = o;
+            let decision = inner
+                .policies
+                .review(&item, actor, Some(policy))
+                .await?
+                .decisions
+                .into_iter()
+                .next();
             rules.push(match decision {
                 None => RuleScore {
                     level: level.name.clone(),
@@ -316,7 +321,7 @@ async fn score_entity(inner: &Inner, card: &Scorecard, entity: &Entity) -> Resul
     Ok(Score::new(
         card,
         entity.entity_ref().to_string(),
-        owner,
+        item.facets.owner,
         rules,
     ))
 }

@@ -86,15 +86,10 @@ impl PolicySet {
         let mut seen = std::collections::HashSet::new();
         for (i, binding) in bindings.into_iter().enumerate() {
             let at = |field: &str| format!("policies[{i}].{field}");
-            if binding.name.trim().is_empty() {
-                problems.push(Diagnostic::error(at("name"), "a policy needs a name"));
-                continue;
-            }
-            if !seen.insert(binding.name.clone()) {
-                problems.push(Diagnostic::error(
-                    at("name"),
-                    format!("policy '{}' is declared twice", binding.name),
-                ));
+            if let Some(problem) =
+                crate::diagnostic::name_problem(&mut seen, &binding.name, at("name"), "policy")
+            {
+                problems.push(problem);
                 continue;
             }
             match (&binding.guardrail, &binding.rego) {

@@ -39,7 +39,7 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, name_problem};
 use crate::error::{Error, Result};
 use crate::query::{Predicate, parse_filters};
 
@@ -93,17 +93,12 @@ pub(crate) fn check(cards: &[Scorecard], policies: &[&str]) -> Result<()> {
     };
     for (i, card) in cards.iter().enumerate() {
         let at = format!("scorecards[{i}]");
-        if card.name.trim().is_empty() {
-            problems.push(Diagnostic::error(
-                format!("{at}.name"),
-                "a scorecard needs a name",
-            ));
-        } else if !names.insert(card.name.as_str()) {
-            problems.push(Diagnostic::error(
-                format!("{at}.name"),
-                format!("scorecard '{}' is declared twice", card.name),
-            ));
-        }
+        problems.extend(name_problem(
+            &mut names,
+            &card.name,
+            format!("{at}.name"),
+            "scorecard",
+        ));
         if let Err(mut d) = parse_filters(&card.filter) {
             d.path = format!("{at}.filter");
             problems.push(d);
@@ -120,20 +115,12 @@ pub(crate) fn check(cards: &[Scorecard], policies: &[&str]) -> Result<()> {
         let mut level_names = HashSet::new();
         for (j, level) in card.levels.iter().enumerate() {
             let at = format!("{at}.levels[{j}]");
-            if level.name.trim().is_empty() {
-                problems.push(Diagnostic::error(
-                    format!("{at}.name"),
-                    "a level needs a name",
-                ));
-            } else if !level_names.insert(level.name.as_str()) {
-                problems.push(Diagnostic::error(
-                    format!("{at}.name"),
-                    format!(
-                        "level '{}' appears twice in scorecard '{}'",
-                        level.name, card.name
-                    ),
-                ));
-            }
+            problems.extend(name_problem(
+                &mut level_names,
+                &level.name,
+                format!("{at}.name"),
+                "level",
+            ));
             if level.rules.is_empty() {
                 problems.push(Diagnostic::error(
                     format!("{at}.rules"),
