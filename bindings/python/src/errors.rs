@@ -13,6 +13,7 @@
 //! IO         -> IoError
 //! PLUGIN     -> PluginError      .kind (timeout, trap, capability-denied, …)
 //! DENIED     -> DeniedError
+//! PENDING_APPROVAL -> PendingApprovalError (a DeniedError)  .approval
 //! LAGGED     -> LaggedError      .missed
 //! ```
 
@@ -27,7 +28,7 @@ create_exception!(
     paved,
     PavedError,
     PyException,
-    "Base class of every error raised by paved: `.code` (VALIDATION, NOT_FOUND, CONFLICT, STORE, IO, PLUGIN, DENIED, LAGGED) and `.details` (a dict of the error's fields)."
+    "Base class of every error raised by paved: `.code` (VALIDATION, NOT_FOUND, CONFLICT, STORE, IO, PLUGIN, DENIED, PENDING_APPROVAL, LAGGED) and `.details` (a dict of the error's fields)."
 );
 create_exception!(
     paved,
@@ -73,6 +74,12 @@ create_exception!(
 );
 create_exception!(
     paved,
+    PendingApprovalError,
+    DeniedError,
+    "A policy that asks for approval denied the change: it is held as a pending request, `.approval` its id (None in a dry run); `.details` has `approvers` and `expiresAt`. Nothing else was written; `platform.approvals.approve(id)` by an approver writes it."
+);
+create_exception!(
+    paved,
     LaggedError,
     PavedError,
     "An event subscriber was too slow and `.missed` events were dropped; the stream goes on with newer events."
@@ -89,6 +96,10 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("IoError", py.get_type::<IoError>())?;
     m.add("PluginError", py.get_type::<PluginError>())?;
     m.add("DeniedError", py.get_type::<DeniedError>())?;
+    m.add(
+        "PendingApprovalError",
+        py.get_type::<PendingApprovalError>(),
+    )?;
     m.add("LaggedError", py.get_type::<LaggedError>())?;
     Ok(())
 }
@@ -116,6 +127,7 @@ fn build(py: Python<'_>, err: &paved::Error) -> PyResult<PyErr> {
         "IO" => new_err::<IoError>(py, message),
         "PLUGIN" => new_err::<PluginError>(py, message),
         "DENIED" => new_err::<DeniedError>(py, message),
+        "PENDING_APPROVAL" => new_err::<PendingApprovalError>(py, message),
         "LAGGED" => new_err::<LaggedError>(py, message),
         _ => new_err::<PavedError>(py, message),
     };
@@ -127,7 +139,7 @@ fn build(py: Python<'_>, err: &paved::Error) -> PyResult<PyErr> {
         value.setattr("errors", errors.into_bound_py_any(py)?)?;
     }
     set_causes(py, &exc, err);
-    for key in ["kind", "missed"] {
+    for key in ["kind", "missed", "approval"] {
         if let Some(v) = details.get(key) {
             value.setattr(key, crate::convert::to_py(py, v)?)?;
         }

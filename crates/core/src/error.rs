@@ -58,6 +58,22 @@ pub enum Error {
         decisions: Vec<crate::policy::Decision>,
     },
 
+    /// An enforcing policy that asks for approval denied the change: it is
+    /// held as a pending request (none in a dry run) and nothing else was
+    /// written. Approving it writes exactly the change that was reviewed.
+    #[error("held for approval: {message}")]
+    PendingApproval {
+        /// The request's id (`paved approval approve ID`); none in a dry run.
+        approval: Option<String>,
+        /// The groups whose members may approve it.
+        approvers: Vec<String>,
+        /// When the request lapses (RFC 3339).
+        expires_at: String,
+        message: String,
+        /// The decisions that held it.
+        decisions: Vec<crate::policy::Decision>,
+    },
+
     /// An event subscriber fell behind and this many events were dropped.
     #[error("the subscriber fell behind: {missed} events were dropped")]
     Lagged { missed: u64 },
@@ -112,6 +128,7 @@ pub const ERROR_CODES: &[&str] = &[
     "IO",
     "PLUGIN",
     "DENIED",
+    "PENDING_APPROVAL",
     "LAGGED",
 ];
 
@@ -126,6 +143,7 @@ impl Error {
             Self::Io { .. } => "IO",
             Self::Plugin { .. } => "PLUGIN",
             Self::Denied { .. } => "DENIED",
+            Self::PendingApproval { .. } => "PENDING_APPROVAL",
             Self::Lagged { .. } => "LAGGED",
         }
     }
@@ -134,7 +152,9 @@ impl Error {
     /// errors on as data: `{"diagnostics": [...]}` for `VALIDATION`,
     /// `{"what", "id"}` for `NOT_FOUND`, `{"entity", "expected", "found"}` for
     /// `CONFLICT`, `{"path"}` for `IO`, `{"plugin", "kind"}` for `PLUGIN`,
-    /// `{"by", "decisions"}` for `DENIED`, `{"missed"}` for `LAGGED`, `{}` for `STORE`.
+    /// `{"by", "decisions"}` for `DENIED`, `{"approval", "approvers",
+    /// "expiresAt", "decisions"}` for `PENDING_APPROVAL`, `{"missed"}` for
+    /// `LAGGED`, `{}` for `STORE`.
     pub fn details(&self) -> serde_json::Value {
         use serde_json::json;
         match self {
@@ -149,6 +169,18 @@ impl Error {
             Self::Io { path, .. } => json!({ "path": path }),
             Self::Plugin { plugin, kind, .. } => json!({ "plugin": plugin, "kind": kind }),
             Self::Denied { by, decisions, .. } => json!({ "by": by, "decisions": decisions }),
+            Self::PendingApproval {
+                approval,
+                approvers,
+                expires_at,
+                decisions,
+                ..
+            } => json!({
+                "approval": approval,
+                "approvers": approvers,
+                "expiresAt": expires_at,
+                "decisions": decisions,
+            }),
             Self::Lagged { missed } => json!({ "missed": missed }),
         }
     }

@@ -8,6 +8,7 @@
 //! plugins reach core through the traits in [`plugin`].
 
 pub mod access;
+pub mod approval;
 pub mod audit;
 pub mod diagnostic;
 pub mod error;

@@ -14,7 +14,10 @@
 //!   -> policies                      every item reviewed by the matching bindings
 //!                                   (crate::policy): patches applied and validated
 //!                                   again, an enforcing deny refuses (its decisions
-//!                                   recorded, nothing else written)
+//!                                   recorded, nothing else written), or, when every
+//!                                   deny comes from a policy that asks for approval,
+//!                                   holds the ChangeSet as a pending request
+//!                                   (crate::approval; `decide` commits it later)
 //!   -> (dry run stops here)
 //!   -> commit                        one store transaction: etag checks, rows, audit
 //!                                   records (the write's and its policy decisions')
@@ -32,6 +35,7 @@ use std::collections::{HashMap, HashSet};
 use serde::{Deserialize, Serialize};
 
 use crate::access::AccessControl;
+use crate::approval;
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result};
 use crate::events::EventBus;
@@ -296,6 +300,9 @@ pub(crate) async fn run(
 ) -> Result<ChangeSet> {
     let actor = check_actor(opts.actor.as_deref().unwrap_or(ctx.actor))?;
     let store = ctx.store;
+    // The etag of each entity as reviewed (by key; absent: it did not
+    // exist), which a held change must still find when it is approved.
+    let mut reviewed_etags: HashMap<String, String> = HashMap::new();
     let (changes, mut set, action) = match request {
         Request::Import(validated) => {
             let Validated {
@@ -331,6 +338,7 @@ pub(crate) async fn run(
                 }
             }
             let current = current_entities(store, &prepared).await?;
+            reviewed_etags.extend(etags_of(&current));
             let mut prepared = prepared;
             review_entities(ctx, &actor, &mut prepared, &current, &mut set).await?;
             let changes = prepared
@@ -353,6 +361,7 @@ pub(crate) async fn run(
                 ..ChangeSet::default()
             };
             let current = current_entities(store, one).await?;
+            reviewed_etags.extend(etags_of(&current));
             if let Some(expected) = &expected_etag {
                 let planned = plan_outcome(&one[0], &current);
                 check_etag_for_plan(store, &one[0].entity.entity_ref(), expected, &planned).await?;
@@ -387,6 +396,9 @@ pub(crate) async fn run(
                     found: current.metadata.etag.clone(),
                 });
             }
+            if let Some(etag) = &current.metadata.etag {
+                reviewed_etags.insert(entity_ref.key(), etag.clone());
+            }
             let mut set = ChangeSet {
                 changes: vec![PlannedChange {
                     entity_ref: current.entity_ref().to_string(),
@@ -411,6 +423,10 @@ pub(crate) async fn run(
         }
     };
     run_checks(ctx, &actor, &set).await?;
+    if let Some((required, ttl)) = ctx.policies.approval_for(&set.decisions) {
+        let held = held_changes(&changes, &set, &reviewed_etags);
+        return Err(hold(ctx, &actor, set, held, action, required, ttl, opts).await?);
+    }
     refuse_if_blocked(ctx, &actor, &mut set, opts).await?;
     if opts.dry_run {
         set.dry_run = true;
@@ -425,6 +441,7 @@ pub(crate) async fn run(
             actor,
             origin: ctx.origin.to_string(),
             action: action.to_string(),
+            unless_recorded: None,
         },
     )
     .await?;
@@ -477,6 +494,7 @@ async fn commit_records(
             actor,
             origin: ctx.origin.to_string(),
             action: String::new(),
+            unless_recorded: None,
         },
     )
     .await
@@ -813,6 +831,160 @@ where
     records.extend(decision_records(&set.decisions));
     commit_records(ctx, records, actor).await?;
     outcome
+}
+
+/// The etags of stored entities, by key.
+fn etags_of(current: &HashMap<String, Entity>) -> impl Iterator<Item = (String, String)> + '_ {
+    current
+        .iter()
+        .filter_map(|(k, e)| Some((k.clone(), e.metadata.etag.clone()?)))
+}
+
+/// The changes a request would commit, as a held ChangeSet keeps them:
+/// unchanged entities left out, each other one with the etag it was
+/// reviewed against (the caller's own expected etag when it gave one).
+fn held_changes(
+    changes: &[Change],
+    set: &ChangeSet,
+    reviewed_etags: &HashMap<String, String>,
+) -> Vec<approval::HeldChange> {
+    let reviewed = |key: &str, given: &Option<String>| {
+        given
+            .clone()
+            .or_else(|| reviewed_etags.get(key).cloned())
+            .unwrap_or_default()
+    };
+    changes
+        .iter()
+        .zip(&set.changes)
+        .filter(|(_, planned)| planned.outcome != Outcome::Unchanged)
+        .map(|(change, _)| match change {
+            Change::Upsert {
+                entity,
+                expected_etag,
+            } => approval::HeldChange::Upsert {
+                entity: entity.entity.to_value(),
+                location: entity.location.clone(),
+                expected_etag: reviewed(&entity.entity.entity_ref().key(), expected_etag),
+            },
+            Change::Delete {
+                entity_ref,
+                expected_etag,
+            } => approval::HeldChange::Delete {
+                entity_ref: entity_ref.to_string(),
+                expected_etag: reviewed(&entity_ref.key(), expected_etag),
+            },
+        })
+        .collect()
+}
+
+/// Hold a request the approval-asking policies denied: record its
+/// decisions and an `approval.requested` record holding `held` (not in a
+/// dry run), write nothing else, and return the `PENDING_APPROVAL` error.
+#[allow(clippy::too_many_arguments)]
+async fn hold(
+    ctx: &Context<'_>,
+    actor: &str,
+    set: ChangeSet,
+    held: Vec<approval::HeldChange>,
+    action: &str,
+    required: Vec<approval::Required>,
+    ttl: chrono::Duration,
+    opts: &WriteOptions,
+) -> Result<Error> {
+    let id = uuid::Uuid::new_v4().simple().to_string()[..12].to_string();
+    let expires_at = (chrono::Utc::now() + ttl)
+        .format("%Y-%m-%dT%H:%M:%S%.6fZ")
+        .to_string();
+    let mut decisions = set.decisions;
+    let mut approvers: Vec<String> = required
+        .iter()
+        .flat_map(|r| r.approvers.iter().cloned())
+        .collect();
+    approvers.sort();
+    approvers.dedup();
+    let reason = policy::denial_message(&decisions);
+    let requested = approval::Requested {
+        id: id.clone(),
+        action: action.to_string(),
+        expires_at: expires_at.clone(),
+        required,
+        changes: set.changes,
+        decisions: decisions.clone(),
+        held,
+    };
+    let who = approvers.join(" or ");
+    if opts.dry_run {
+        return Ok(Error::PendingApproval {
+            approval: None,
+            message: format!(
+                "{reason}; this change would be held until a member of {who} approves it (a dry run: nothing was held)"
+            ),
+            approvers,
+            expires_at,
+            decisions,
+        });
+    }
+    let mut records = decision_records(&decisions);
+    records.push(approval::hold_record(&requested));
+    let committed = commit_records(ctx, records, actor.to_string()).await?;
+    number_decisions(&mut decisions, &committed.audit);
+    Ok(Error::PendingApproval {
+        message: format!(
+            "{reason}; held as approval {id} until a member of {who} approves it (by {expires_at}): `paved approval approve {id}`"
+        ),
+        approval: Some(id),
+        approvers,
+        expires_at,
+        decisions,
+    })
+}
+
+/// Commit a step of an approval (crate::approval): the actor check and the
+/// checks (`effect` is what they see), then `changes` (the held ChangeSet:
+/// reviewed when it was held, so not reviewed again) with `records`, in one
+/// transaction, refused if `guard` finds the request decided meanwhile. A
+/// dry run stops before the commit. Returns what was done to each entity.
+pub(crate) async fn decide(
+    ctx: &Context<'_>,
+    effect: Effect,
+    changes: Vec<Change>,
+    records: Vec<AuditOnly>,
+    action: &str,
+    guard: crate::store::Guard,
+    opts: &WriteOptions,
+) -> Result<Vec<PlannedChange>> {
+    let actor = check_actor(opts.actor.as_deref().unwrap_or(ctx.actor))?;
+    let set = ChangeSet {
+        effects: vec![effect],
+        dry_run: opts.dry_run,
+        ..ChangeSet::default()
+    };
+    run_checks(ctx, &actor, &set).await?;
+    if opts.dry_run {
+        return Ok(Vec::new());
+    }
+    let committed = commit_and_publish(
+        ctx,
+        ChangeBatch {
+            changes,
+            records,
+            actor,
+            origin: ctx.origin.to_string(),
+            action: action.to_string(),
+            unless_recorded: Some(guard),
+        },
+    )
+    .await?;
+    Ok(committed
+        .outcomes
+        .iter()
+        .map(|(r, outcome, etag)| PlannedChange {
+            entity_ref: r.to_string(),
+            outcome: *outcome,
+            etag: etag.clone(),
+        })
+        .collect())
 }
 
 /// A dry run must report the conflict a real run would hit.

@@ -33,9 +33,11 @@ pub use plugin_tools::{check_plugin, inspect_plugin, plugin_kind};
 
 // The platform and its handles.
 pub use paved_core::platform::{
-    Audit, Catalog, DecisionFilter, Explained, Platform, PluginInfo, PluginSummary, Plugins,
-    Policies, Scorecards, StoreSpec, parse_decision_id,
+    ApprovalFilter, Approvals, Audit, Catalog, DecisionFilter, Explained, Platform, PluginInfo,
+    PluginSummary, Plugins, Policies, Scorecards, StoreSpec, parse_decision_id,
 };
+// Approvals: changes held by the policies that ask for them.
+pub use paved_core::approval::{Approval, ApprovalRule, ApprovalStatus, Requirement};
 // Policies: bindings in, decisions out.
 pub use paved_core::policy::{
     Binding, DECISION_ACTION, Decision, Failure, Match, Mode, Point, PolicyCaseResult,
@@ -66,10 +68,12 @@ pub use paved_core::{ERROR_CODES, Error, PluginErrorKind, Result};
 
 /// Defaults core applies when a caller leaves a parameter out.
 pub mod defaults {
+    pub use paved_core::approval::DEFAULT_TTL as APPROVAL_TTL;
     pub use paved_core::audit::DEFAULT_LIMIT as AUDIT_LIMIT;
     pub use paved_core::graph::DEFAULT_DEPTH as GRAPH_DEPTH;
     pub use paved_core::graph::MAX_DEPTH as GRAPH_MAX_DEPTH;
     pub use paved_core::pipeline::DEFAULT_ACTOR as ACTOR;
+    pub use paved_core::platform::DEFAULT_APPROVALS as APPROVALS_LIMIT;
     pub use paved_core::query::{DEFAULT_LIMIT as QUERY_LIMIT, MAX_LIMIT as QUERY_MAX_LIMIT};
 }
 

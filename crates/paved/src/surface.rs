@@ -331,6 +331,46 @@ pub const OPERATIONS: &[Operation] = &[
             "policies.decisions",
         )
     },
+    Operation {
+        defaults: &[
+            ("status", "every status"),
+            ("limit", "50 (platform::DEFAULT_APPROVALS)"),
+        ],
+        ..op(
+            "approvals.list",
+            false,
+            Some("approval list"),
+            "approvals.list",
+            "approvals.list",
+        )
+    },
+    op(
+        "approvals.get",
+        false,
+        Some("approval show"),
+        "approvals.get",
+        "approvals.get",
+    ),
+    Operation {
+        defaults: WRITE_DEFAULTS,
+        ..op(
+            "approvals.approve",
+            true,
+            Some("approval approve"),
+            "approvals.approve",
+            "approvals.approve",
+        )
+    },
+    Operation {
+        defaults: WRITE_DEFAULTS,
+        ..op(
+            "approvals.reject",
+            true,
+            Some("approval reject"),
+            "approvals.reject",
+            "approvals.reject",
+        )
+    },
     op(
         "scorecards.list",
         false,

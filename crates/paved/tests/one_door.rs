@@ -20,7 +20,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::{
-    Recorder, component, entity_count, reviewed_write_operations, write, write_operations,
+    APPROVAL_STEPS, Recorder, component, entity_count, probed_write_operations,
+    reviewed_write_operations, write, write_operations,
 };
 use paved::checks::Check;
 use paved::{ChangeSet, Error, Platform, StoreSpec, WriteOptions};
@@ -35,6 +36,7 @@ const ACCESSORS: &[&str] = &[
     "plugins",
     "policies",
     "scorecards",
+    "approvals",
     "kinds",
     "store_description",
     "origin",
@@ -88,6 +90,7 @@ fn every_public_method_of_the_handles_is_a_listed_operation() {
         ("plugins.rs", "Plugins", "plugins"),
         ("policies.rs", "Policies", "policies"),
         ("scorecards.rs", "Scorecards", "scorecards"),
+        ("approvals.rs", "Approvals", "approvals"),
     ] {
         methods.extend(public_methods(&core.join(file), handle, prefix));
     }
@@ -192,8 +195,14 @@ async fn a_refusing_check_blocks_every_write_operation_and_nothing_is_written() 
     let provider = Arc::new(Recorder::default());
     let (p, _dir) = platform(refuse.clone(), provider.clone()).await;
     let mut events = p.subscribe();
-    let writes = write_operations();
+    let writes = probed_write_operations();
     assert_eq!(writes.len(), 7, "{writes:?}");
+    // The approval steps are proven in tests/approvals.rs (they need a held change).
+    let steps: Vec<&str> = write_operations()
+        .into_iter()
+        .filter(|w| !writes.contains(w))
+        .collect();
+    assert_eq!(steps, APPROVAL_STEPS);
     // Access rules and policies review all but one: a scorecard snapshot
     // changes nothing they govern; the checks govern it like any write.
     let unreviewed: Vec<&&str> = writes
@@ -245,7 +254,7 @@ async fn allowed_writes_are_audited_under_the_actor_and_announced() {
     let (p, _dir) = platform(Arc::new(Allow), provider.clone()).await;
     let mut events = p.subscribe();
     let opts = WriteOptions::actor("user:default/jane");
-    for name in write_operations() {
+    for name in probed_write_operations() {
         write(&p, name, &opts)
             .await
             .unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -275,7 +284,7 @@ async fn allowed_writes_are_audited_under_the_actor_and_announced() {
 async fn an_actor_that_is_not_a_ref_is_refused_before_anything_is_written() {
     let provider = Arc::new(Recorder::default());
     let (p, _dir) = platform(Arc::new(Allow), provider.clone()).await;
-    for name in write_operations() {
+    for name in probed_write_operations() {
         let err = write(&p, name, &WriteOptions::actor("jane; rm -rf"))
             .await
             .expect_err(name);

@@ -5,7 +5,7 @@
 //! actor it writes as by default, and the plugins it was built with.
 //! Capabilities are grouped in handles: [`Platform::catalog`],
 //! [`Platform::audit`], [`Platform::plugins`], [`Platform::policies`],
-//! [`Platform::scorecards`]; later capabilities (resources, golden paths)
+//! [`Platform::scorecards`], [`Platform::approvals`]; later capabilities (resources, golden paths)
 //! add their own. Every write a handle makes goes
 //! through `pipeline::run`; the store is never handed out.
 //!
@@ -22,6 +22,7 @@
 //! # Ok(()) }
 //! ```
 
+mod approvals;
 mod audit;
 mod catalog;
 mod plugins;
@@ -33,6 +34,7 @@ use std::sync::{Arc, Weak};
 
 use futures::StreamExt;
 
+pub use self::approvals::{ApprovalFilter, Approvals, DEFAULT_APPROVALS};
 pub use self::audit::Audit;
 pub use self::catalog::Catalog;
 pub use self::plugins::{PluginInfo, PluginSummary, Plugins};
@@ -338,6 +340,12 @@ impl Platform {
     /// their scores over time.
     pub fn scorecards(&self) -> Scorecards {
         Scorecards::new(self.inner.clone())
+    }
+
+    /// Changes held for approval by the policies that ask for it, and
+    /// approving or rejecting them.
+    pub fn approvals(&self) -> Approvals {
+        Approvals::new(self.inner.clone())
     }
 
     /// Subscribe to events: this process's, and on a shared store, other processes'.

@@ -143,6 +143,10 @@ pub struct Binding {
     /// Free text shown with its decisions (what the rule is for, whom to ask).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// A change this (enforcing) binding denies is held for approval by
+    /// these groups instead of refused (see [`crate::approval`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<crate::approval::ApprovalRule>,
 }
 
 /// Where a Rego binding's policies and data are. Loaded by the facade

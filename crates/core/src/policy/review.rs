@@ -5,10 +5,12 @@ use std::time::Instant;
 
 use serde_json::Value;
 
-use super::binding::{Binding, Facets, Failure, Mode, Point};
+use super::binding::{Binding, Facets, Failure, Mode, Point, owner_key};
 use super::decision::Decision;
+use crate::approval::{ApprovalRule, DEFAULT_TTL, Required, parse_ttl};
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result};
+use crate::model::EntityRef;
 use crate::plugin::{Change, Guardrail, Verdict, Violation};
 
 /// A binding with the guardrail it names, resolved when the platform opens.
@@ -126,6 +128,13 @@ impl PolicySet {
                 ));
                 continue;
             };
+            if let Some(rule) = &binding.approval {
+                let found = approval_problems(&binding, rule, &at("approval"));
+                if !found.is_empty() {
+                    problems.extend(found);
+                    continue;
+                }
+            }
             if let Some(settings) = &binding.settings
                 && let Err(e) = guardrail.validate_settings(settings).await
             {
@@ -171,6 +180,32 @@ impl PolicySet {
     /// The bindings, as declared.
     pub(crate) fn bindings(&self) -> impl Iterator<Item = &Binding> {
         self.bound.iter().map(|b| &b.binding)
+    }
+
+    /// What it takes to approve a change these decisions block: one
+    /// requirement per blocking binding, and how long the change may wait
+    /// (the shortest time-to-live among them). None when nothing blocks, or
+    /// when a blocking binding has no `approval` (the change is refused).
+    pub(crate) fn approval_for(
+        &self,
+        decisions: &[Decision],
+    ) -> Option<(Vec<Required>, chrono::Duration)> {
+        let mut required: Vec<Required> = Vec::new();
+        let mut ttl: Option<chrono::Duration> = None;
+        for d in decisions.iter().filter(|d| d.blocking) {
+            let binding = self.bindings().find(|b| b.name == d.policy)?;
+            let rule = binding.approval.as_ref()?;
+            if required.iter().any(|r| r.policy == binding.name) {
+                continue;
+            }
+            let wait = parse_ttl(rule.ttl.as_deref().unwrap_or(DEFAULT_TTL)).ok()?;
+            ttl = Some(ttl.map_or(wait, |t| t.min(wait)));
+            required.push(Required {
+                policy: binding.name.clone(),
+                approvers: rule.approvers.iter().map(|a| owner_key(a)).collect(),
+            });
+        }
+        Some((required, ttl?))
     }
 
     /// Whether any binding is switched on.
@@ -247,6 +282,49 @@ impl PolicySet {
         });
         Ok(reviewed)
     }
+}
+
+/// What is wrong with a binding's `approval` (empty: nothing).
+fn approval_problems(binding: &Binding, rule: &ApprovalRule, at: &str) -> Vec<Diagnostic> {
+    let mut problems = Vec::new();
+    let name = &binding.name;
+    if binding.mode != Mode::Enforce {
+        problems.push(Diagnostic::error(
+            at,
+            format!(
+                "policy '{name}' asks for approval but its mode is {}: only an enforcing policy holds changes (set `mode: enforce` or drop `approval`)",
+                serde_json::to_value(binding.mode).unwrap_or_default().as_str().unwrap_or("?")
+            ),
+        ));
+    }
+    if rule.approvers.is_empty() {
+        problems.push(Diagnostic::error(
+            format!("{at}.approvers"),
+            format!("policy '{name}' asks for approval but names no approvers: give at least one group, e.g. group:default/platform-leads"),
+        ));
+    }
+    for (i, a) in rule.approvers.iter().enumerate() {
+        match EntityRef::parse_with(a, Some("group"), crate::model::refs::DEFAULT_NAMESPACE) {
+            Ok(r) if r.kind.eq_ignore_ascii_case("group") => {}
+            Ok(r) => problems.push(Diagnostic::error(
+                format!("{at}.approvers[{i}]"),
+                format!("policy '{name}': approver '{a}' is a {}, expected a group (its members approve)", r.kind),
+            )),
+            Err(e) => problems.push(Diagnostic::error(
+                format!("{at}.approvers[{i}]"),
+                format!("policy '{name}': approver '{a}' is not a group ref: {e}"),
+            )),
+        }
+    }
+    if let Some(ttl) = &rule.ttl
+        && let Err(why) = parse_ttl(ttl)
+    {
+        problems.push(Diagnostic::error(
+            format!("{at}.ttl"),
+            format!("policy '{name}': ttl {why}"),
+        ));
+    }
+    problems
 }
 
 /// Apply a guardrail's JSON Patch (RFC 6902) to a change's `after`.

@@ -16,7 +16,8 @@
 //! the source index of the reverse type.
 
 /// SQLite migrations, oldest first.
-pub const SQLITE: &[&str] = &[r#"
+pub const SQLITE: &[&str] = &[
+    r#"
 CREATE TABLE entities (
     id          INTEGER PRIMARY KEY,
     key         TEXT NOT NULL UNIQUE,
@@ -68,12 +69,15 @@ CREATE TABLE audit (
     hash        TEXT NOT NULL
 );
 CREATE INDEX audit_subject ON audit (lower(subject), seq);
-"#];
+"#,
+    AUDIT_BY_ACTION,
+];
 
 /// PostgreSQL migrations, oldest first. Text that is compared or ordered is
 /// `COLLATE "C"` (bytewise, like SQLite), so both stores sort the same way
 /// and prefix ranges use the indexes.
-pub const POSTGRES: &[&str] = &[r#"
+pub const POSTGRES: &[&str] = &[
+    r#"
 CREATE TABLE entities (
     id          BIGSERIAL PRIMARY KEY,
     key         TEXT COLLATE "C" NOT NULL UNIQUE,
@@ -132,7 +136,13 @@ CREATE TABLE audit (
     hash        TEXT NOT NULL
 );
 CREATE INDEX audit_subject ON audit (lower(subject), seq);
-"#];
+"#,
+    AUDIT_BY_ACTION,
+];
+
+/// Migration 2, both dialects: audit records by action (pending approvals,
+/// decisions) without reading the whole log.
+const AUDIT_BY_ACTION: &str = "CREATE INDEX audit_action ON audit (action, seq);";
 
 /// Creates the version table; run before reading the version.
 pub const VERSION_TABLE: &str =

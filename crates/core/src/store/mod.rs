@@ -91,6 +91,31 @@ pub struct ChangeBatch {
     pub origin: String,
     /// Audit action for upserts, e.g. `entity.upsert` or `catalog.import`.
     pub action: String,
+    /// Commit only if the audit log holds no record about this subject with
+    /// one of these actions yet (checked under the store's write lock, so
+    /// of two writers racing to decide the same thing, one wins).
+    pub unless_recorded: Option<Guard>,
+}
+
+/// A precondition on the audit log: see [`ChangeBatch::unless_recorded`].
+#[derive(Debug, Clone)]
+pub struct Guard {
+    /// The subject's key, lower-case (as `audit_about` takes it).
+    pub subject: String,
+    /// Actions that must not have been recorded about it.
+    pub actions: Vec<String>,
+    /// What the refusal says; the action found is appended.
+    pub refusal: String,
+}
+
+impl Guard {
+    /// The error of a guard that found `action` recorded.
+    pub(crate) fn refused(&self, action: &str) -> crate::Error {
+        crate::Error::invalid(crate::Diagnostic::error(
+            "",
+            format!("{} (found {action}); nothing was written", self.refusal),
+        ))
+    }
 }
 
 /// What happened to one change.
@@ -151,7 +176,22 @@ pub trait Store: Send + Sync + 'static {
     async fn audit_records(&self, after: u64, limit: usize) -> Result<Vec<AuditRecord>>;
 
     /// Audit records about one entity, newest first.
-    async fn audit_for(&self, entity_ref: &EntityRef, limit: usize) -> Result<Vec<AuditRecord>>;
+    async fn audit_for(&self, entity_ref: &EntityRef, limit: usize) -> Result<Vec<AuditRecord>> {
+        self.audit_about(&entity_ref.key(), limit).await
+    }
+
+    /// Audit records whose subject, lower-cased, is `subject` (give it
+    /// lower-case), newest first.
+    async fn audit_about(&self, subject: &str, limit: usize) -> Result<Vec<AuditRecord>>;
+
+    /// Audit records with this action and `seq < before` (none: from the
+    /// newest), newest first, at most `limit`.
+    async fn audit_by_action(
+        &self,
+        action: &str,
+        before: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<AuditRecord>>;
 
     /// Events committed by other processes sharing this store, as they happen.
     /// `None` when the store is not shared (SQLite).

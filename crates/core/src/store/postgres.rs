@@ -586,6 +586,18 @@ impl Store for PostgresStore {
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])
             .await
             .map_err(&err)?;
+        if let Some(guard) = &batch.unless_recorded {
+            let found = tx
+                .query_opt(
+                    "SELECT action FROM audit WHERE lower(subject) = $1 AND action = ANY($2) LIMIT 1",
+                    &[&guard.subject, &guard.actions],
+                )
+                .await
+                .map_err(&err)?;
+            if let Some(row) = found {
+                return Err(guard.refused(&row.get::<_, String>(0)));
+            }
+        }
         let keys = plan::keys(&batch);
         let rows = tx
             .query(
@@ -784,14 +796,34 @@ impl Store for PostgresStore {
         audit_records(&rows, &self.target)
     }
 
-    async fn audit_for(&self, entity_ref: &EntityRef, limit: usize) -> Result<Vec<AuditRecord>> {
+    async fn audit_about(&self, subject: &str, limit: usize) -> Result<Vec<AuditRecord>> {
         let client = self.client().await?;
         let rows = client
             .query(
                 &format!(
                     "SELECT {AUDIT_COLUMNS} FROM audit WHERE lower(subject) = $1 ORDER BY seq DESC LIMIT $2"
                 ),
-                &[&entity_ref.key(), &(limit as i64)],
+                &[&subject, &(limit as i64)],
+            )
+            .await
+            .map_err(self.err("cannot read the audit log"))?;
+        audit_records(&rows, &self.target)
+    }
+
+    async fn audit_by_action(
+        &self,
+        action: &str,
+        before: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<AuditRecord>> {
+        let client = self.client().await?;
+        let before = before.map_or(i64::MAX, |b| b as i64);
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT {AUDIT_COLUMNS} FROM audit WHERE action = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3"
+                ),
+                &[&action, &before, &(limit as i64)],
             )
             .await
             .map_err(self.err("cannot read the audit log"))?;

@@ -481,6 +481,22 @@ fn commit_in_transaction(
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(err)?;
+    if let Some(guard) = &batch.unless_recorded {
+        let found: Option<String> = tx
+            .query_row(
+                &format!(
+                    "SELECT action FROM audit WHERE lower(subject) = ?1 AND action IN ({}) LIMIT 1",
+                    placeholders(guard.actions.len(), 2)
+                ),
+                params_from_iter(std::iter::once(&guard.subject).chain(guard.actions.iter())),
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(err)?;
+        if let Some(action) = found {
+            return Err(guard.refused(&action));
+        }
+    }
     let current = read_current(&tx, &plan::keys(&batch)).map_err(err)?;
     // A conflict returns here; dropping `tx` rolls back (nothing was written).
     let planned = plan::plan(&batch, &current)?;
@@ -915,14 +931,40 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn audit_for(&self, entity_ref: &EntityRef, limit: usize) -> Result<Vec<AuditRecord>> {
-        let key = entity_ref.key();
+    async fn audit_about(&self, subject: &str, limit: usize) -> Result<Vec<AuditRecord>> {
+        let subject = subject.to_string();
         self.read(move |conn, label| {
             let sql = Sql {
                 text: format!(
                     "SELECT {AUDIT_COLUMNS} FROM audit WHERE lower(subject) = ?1 ORDER BY seq DESC LIMIT ?2"
                 ),
-                params: vec![Param::Text(key), Param::Int(limit as i64)],
+                params: vec![Param::Text(subject), Param::Int(limit as i64)],
+            };
+            let rows = query_rows(conn, &sql, audit_row)
+                .map_err(|e| sqlite_error(label, "cannot read the audit log", e))?;
+            with_details(label, rows)
+        })
+        .await
+    }
+
+    async fn audit_by_action(
+        &self,
+        action: &str,
+        before: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<AuditRecord>> {
+        let action = action.to_string();
+        let before = before.map_or(i64::MAX, |b| b as i64);
+        self.read(move |conn, label| {
+            let sql = Sql {
+                text: format!(
+                    "SELECT {AUDIT_COLUMNS} FROM audit WHERE action = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3"
+                ),
+                params: vec![
+                    Param::Text(action),
+                    Param::Int(before),
+                    Param::Int(limit as i64),
+                ],
             };
             let rows = query_rows(conn, &sql, audit_row)
                 .map_err(|e| sqlite_error(label, "cannot read the audit log", e))?;

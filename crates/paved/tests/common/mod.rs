@@ -1,6 +1,9 @@
 //! What the facade's integration tests share: a provider with no system
-//! behind it, the sample documents, and one probe per write operation of
-//! `paved::surface::OPERATIONS`.
+//! behind it, the sample documents, one probe per write operation of
+//! `paved::surface::OPERATIONS`, and a PostgreSQL database per test.
+
+// Each test crate uses its part of this module.
+#![allow(dead_code)]
 
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -119,11 +122,25 @@ pub async fn write(platform: &Platform, name: &str, opts: &WriteOptions) -> pave
 }
 
 /// The operations the surface marks as writing.
+/// Decisions on held changes: they need a change held by an
+/// approval-asking policy, which the generic probes' platforms do not have,
+/// so `tests/approvals.rs` proves for them what the probes prove for the
+/// rest (checks and the actor check govern them; nothing else is written).
+pub const APPROVAL_STEPS: [&str; 2] = ["approvals.approve", "approvals.reject"];
+
+/// The write operations the generic probes reach: all but [`APPROVAL_STEPS`].
+pub fn probed_write_operations() -> Vec<&'static str> {
+    write_operations()
+        .into_iter()
+        .filter(|name| !APPROVAL_STEPS.contains(name))
+        .collect()
+}
+
 /// The writes access rules and policies review: every write but recording
 /// scorecard snapshots, which records what the policies found and changes
 /// nothing of the catalogue or the world (the checks still govern it).
 pub fn reviewed_write_operations() -> Vec<&'static str> {
-    write_operations()
+    probed_write_operations()
         .into_iter()
         .filter(|name| *name != "scorecards.record")
         .collect()
@@ -143,4 +160,55 @@ pub async fn entity_count(p: &Platform) -> u64 {
         .await
         .unwrap()
         .total
+}
+
+/// A fresh PostgreSQL database on 127.0.0.1:5432, dropped with the value.
+pub struct PgDb {
+    name: String,
+}
+
+const PG_ADMIN: &str = "host=127.0.0.1 port=5432 user=postgres dbname=postgres";
+
+/// Run admin SQL on a thread of its own (a test's runtime cannot block).
+fn pg_admin(sql: String) {
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let (client, conn) = tokio_postgres::connect(PG_ADMIN, tokio_postgres::NoTls)
+                .await
+                .expect("PostgreSQL must be running on 127.0.0.1:5432 (scripts/ensure-postgres)");
+            tokio::spawn(conn);
+            client.batch_execute(&sql).await.unwrap();
+        });
+    })
+    .join()
+    .expect("the admin statement ran");
+}
+
+impl PgDb {
+    pub async fn create() -> Self {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        let name = format!("paved_facade_{}_{nanos}", std::process::id());
+        pg_admin(format!("CREATE DATABASE {name}"));
+        Self { name }
+    }
+
+    pub fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:5432/{}", self.name)
+    }
+}
+
+impl Drop for PgDb {
+    fn drop(&mut self) {
+        pg_admin(format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        ));
+    }
 }

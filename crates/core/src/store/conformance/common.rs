@@ -30,6 +30,7 @@ pub fn batch(changes: Vec<Change>, origin: &str) -> ChangeBatch {
         actor: "user:default/tester".into(),
         origin: origin.into(),
         action: "entity.upsert".into(),
+        unless_recorded: None,
     }
 }
 

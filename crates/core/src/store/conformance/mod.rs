@@ -16,7 +16,7 @@ use crate::audit;
 use crate::query::{FacetCount, Order, Query, parse_filters, parse_predicate};
 use crate::store::postgres::PostgresStore;
 use crate::store::sqlite::SqliteStore;
-use crate::store::{Outcome, Store};
+use crate::store::{AuditOnly, ChangeBatch, Guard, Outcome, Store};
 use common::*;
 use futures::StreamExt;
 use serde_json::{Value, json};
@@ -71,6 +71,7 @@ conformance!(
     full_text_search,
     projection,
     audit_chain_across_batches,
+    audit_by_action_and_guards,
     events_match_audit_records,
     locations_and_lookups,
     bulk_batches,
@@ -1172,6 +1173,75 @@ async fn audit_chain_across_batches(store: &dyn Store) {
     let mut tampered = records.clone();
     tampered[4].details["etag"] = json!("forged");
     assert_eq!(audit::verify(&tampered).broken.map(|b| b.seq), Some(5));
+}
+
+/// Records read by action and by subject, and a batch refused because the
+/// log already holds a record its guard names.
+async fn audit_by_action_and_guards(store: &dyn Store) {
+    let record = |action: &str, subject: &str| AuditOnly {
+        action: action.into(),
+        subject: subject.into(),
+        details: json!({}),
+        event: action.into(),
+    };
+    let guarded = |records: Vec<AuditOnly>| ChangeBatch {
+        records,
+        unless_recorded: Some(Guard {
+            subject: "approval:abc".into(),
+            actions: vec!["approval.applied".into(), "approval.rejected".into()],
+            refusal: "approval abc was decided meanwhile".into(),
+        }),
+        ..batch(Vec::new(), "here")
+    };
+    for n in 0..3 {
+        let subject = format!("approval:n{n}");
+        store
+            .commit(ChangeBatch {
+                records: vec![record("approval.requested", &subject)],
+                ..batch(Vec::new(), "here")
+            })
+            .await
+            .unwrap();
+    }
+    store
+        .commit(guarded(vec![record("approval.approved", "approval:abc")]))
+        .await
+        .expect("nothing decided yet: the guard lets it through");
+    store
+        .commit(guarded(vec![record("approval.applied", "Approval:ABC")]))
+        .await
+        .unwrap();
+    let refused = store
+        .commit(guarded(vec![record("approval.rejected", "approval:abc")]))
+        .await
+        .expect_err("decided: the guard refuses");
+    assert_eq!(refused.code(), "VALIDATION");
+    assert!(
+        refused
+            .to_string()
+            .contains("approval abc was decided meanwhile (found approval.applied)"),
+        "{refused}"
+    );
+
+    let requested = store
+        .audit_by_action("approval.requested", None, 10)
+        .await
+        .unwrap();
+    let subjects: Vec<&str> = requested.iter().map(|r| r.subject.as_str()).collect();
+    assert_eq!(subjects, ["approval:n2", "approval:n1", "approval:n0"]);
+    let older = store
+        .audit_by_action("approval.requested", Some(requested[0].seq), 1)
+        .await
+        .unwrap();
+    assert_eq!(older[0].subject, "approval:n1");
+    let about: Vec<String> = store
+        .audit_about("approval:abc", 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.action)
+        .collect();
+    assert_eq!(about, ["approval.applied", "approval.approved"]);
 }
 
 async fn events_match_audit_records(store: &dyn Store) {

@@ -1,0 +1,495 @@
+//! Approvals (`paved_core::approval`), on SQLite and on PostgreSQL: a change
+//! an approval-asking policy denies is held (nothing but its decisions and
+//! the request written), an approver who is not the requester applies
+//! exactly the reviewed ChangeSet, a rejection or an expiry writes nothing,
+//! a change made meanwhile makes the request stale, two bindings need two
+//! approvals, and bad `approval` settings are refused when the platform
+//! opens. Like every write, approving and rejecting pass the checks and the
+//! actor check (the generic probes of `one_door.rs` cannot reach them: they
+//! need a held change).
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use common::{PgDb, component};
+use paved::checks::Check;
+use paved::plugins::{Change, Guardrail, GuardrailInfo, Review, Verdict, Violation};
+use paved::{
+    ApprovalFilter, ApprovalStatus, Binding, ChangeSet, Error, Platform, StoreSpec, WriteOptions,
+};
+use serde_json::{Value, json};
+
+/// Denies every change it reviews: the bindings' `match` decides which.
+struct Hold;
+
+#[async_trait::async_trait]
+impl Guardrail for Hold {
+    fn name(&self) -> &str {
+        "hold"
+    }
+    async fn describe(&self) -> paved::Result<GuardrailInfo> {
+        Ok(serde_json::from_value(json!({
+            "name": "hold", "version": "1.0.0", "description": "denies what it is bound to",
+            "settingsSchema": {}, "capabilities": []
+        }))
+        .unwrap())
+    }
+    async fn validate_settings(&self, _settings: &Value) -> paved::Result<()> {
+        Ok(())
+    }
+    async fn review(&self, _change: &Change, _settings: Option<&Value>) -> paved::Result<Review> {
+        Ok(Review {
+            verdict: Verdict::Deny,
+            violations: vec![Violation {
+                path: "metadata.labels".into(),
+                message: "this needs a second pair of eyes".into(),
+            }],
+            patch: None,
+        })
+    }
+}
+
+/// A check that counts what it sees and refuses approval steps when told.
+#[derive(Default)]
+struct Gate {
+    refuse_approvals: std::sync::atomic::AtomicBool,
+    seen: AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl Check for Gate {
+    async fn check(&self, _actor: &str, set: &ChangeSet) -> paved::Result<()> {
+        self.seen.fetch_add(1, Ordering::SeqCst);
+        let approval_step = set
+            .effects
+            .iter()
+            .any(|e| e.action.starts_with("approval."));
+        if approval_step && self.refuse_approvals.load(Ordering::SeqCst) {
+            return Err(Error::Denied {
+                by: "gate".into(),
+                message: "approvals are frozen".into(),
+                decisions: Vec::new(),
+            });
+        }
+        Ok(())
+    }
+}
+
+fn binding(name: &str, label: &str, approvers: &[&str], ttl: &str) -> Binding {
+    serde_json::from_value(json!({
+        "name": name, "guardrail": "hold",
+        "match": {"labels": {label: "yes"}},
+        "approval": {"approvers": approvers, "ttl": ttl}
+    }))
+    .unwrap()
+}
+
+const SEED: &[(&str, &str, &[&str])] = &[
+    ("Group", "leads", &["lead", "other-lead"]),
+    ("Group", "finance", &["cfo"]),
+    ("Group", "team-a", &["jane"]),
+];
+
+/// A platform on `store` with the org (jane in team-a; lead and other-lead
+/// in leads; cfo in finance; bob in nothing), `component:default/existing`,
+/// and two approval-asking bindings: label `critical` (leads approve) and
+/// label `costly` (finance approves).
+async fn platform(store: StoreSpec, gate: Arc<Gate>, ttl: &str) -> Platform {
+    let seed = Platform::builder()
+        .store(store.clone())
+        .build()
+        .await
+        .unwrap();
+    let mut entities = vec![component("existing", "team-a")];
+    for (kind, name, members) in SEED {
+        entities.push(json!({"apiVersion": "backstage.io/v1alpha1", "kind": kind,
+            "metadata": {"name": name}, "spec": {"type": "team", "children": [], "members": members}}));
+    }
+    for user in ["jane", "lead", "other-lead", "cfo", "bob"] {
+        entities.push(
+            json!({"apiVersion": "backstage.io/v1alpha1", "kind": "User",
+            "metadata": {"name": user}, "spec": {"memberOf": []}}),
+        );
+    }
+    for e in entities {
+        seed.catalog()
+            .upsert(e, None, &WriteOptions::default())
+            .await
+            .unwrap();
+    }
+    drop(seed);
+    Platform::builder()
+        .store(store)
+        .guardrail(Arc::new(Hold))
+        .check(gate)
+        .policies([
+            binding("critical-needs-a-lead", "critical", &["group:leads"], ttl),
+            binding("costly-needs-finance", "costly", &["finance"], ttl),
+        ])
+        .build()
+        .await
+        .unwrap()
+}
+
+fn labelled(name: &str, labels: &[&str]) -> Value {
+    let mut c = component(name, "team-a");
+    let labels: serde_json::Map<String, Value> = labels
+        .iter()
+        .map(|l| (l.to_string(), json!("yes")))
+        .collect();
+    c["metadata"]["labels"] = Value::Object(labels);
+    c
+}
+
+fn as_(who: &str) -> WriteOptions {
+    WriteOptions::actor(format!("user:default/{who}"))
+}
+
+/// Upsert as jane, which must be held; returns the request's id.
+async fn held(p: &Platform, entity: Value) -> String {
+    let err = p
+        .catalog()
+        .upsert(entity, None, &as_("jane"))
+        .await
+        .expect_err("an approval-asking policy denies it");
+    let Error::PendingApproval {
+        approval: Some(id),
+        decisions,
+        ..
+    } = &err
+    else {
+        panic!("not held: {err}");
+    };
+    assert_eq!(err.code(), "PENDING_APPROVAL");
+    assert!(decisions.iter().all(|d| d.blocking && d.id.is_some()));
+    assert!(
+        err.to_string()
+            .contains(&format!("`paved approval approve {id}`")),
+        "{err}"
+    );
+    id.clone()
+}
+
+async fn exists(p: &Platform, r: &str) -> bool {
+    p.catalog().get(r).await.is_ok()
+}
+
+async fn audit_len(p: &Platform) -> usize {
+    p.audit().list(None, Some(100_000)).await.unwrap().len()
+}
+
+async fn stores() -> Vec<(StoreSpec, Option<PgDb>, tempfile::TempDir)> {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = StoreSpec::Sqlite(dir.path().join("paved.db"));
+    let pg = PgDb::create().await;
+    vec![
+        (sqlite, None, dir),
+        (
+            StoreSpec::Postgres(pg.url()),
+            Some(pg),
+            tempfile::tempdir().unwrap(),
+        ),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_held_change_is_written_as_reviewed_once_an_approver_approves() {
+    for (store, _pg, _dir) in stores().await {
+        let gate = Arc::new(Gate::default());
+        let p = platform(store, gate.clone(), "24h").await;
+        let before = audit_len(&p).await;
+
+        // A dry run says it would be held, and holds nothing.
+        let err = p
+            .catalog()
+            .upsert(
+                labelled("orders", &["critical"]),
+                None,
+                &as_("jane").dry_run(),
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::PendingApproval { approval: None, approvers, .. } if approvers == &["group:default/leads"]),
+            "{err}"
+        );
+        assert_eq!(audit_len(&p).await, before);
+
+        let id = held(&p, labelled("orders", &["critical"])).await;
+        assert!(!exists(&p, "component:default/orders").await);
+        let acts: Vec<String> = p
+            .audit()
+            .list(Some(before as u64), None)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.action)
+            .collect();
+        assert_eq!(acts, ["policy.decision", "approval.requested"]);
+
+        let pending = p
+            .approvals()
+            .list(&ApprovalFilter {
+                status: Some(ApprovalStatus::Pending),
+                limit: None,
+            })
+            .await
+            .unwrap();
+        assert_eq!(pending.len(), 1);
+        let a = &pending[0];
+        assert_eq!(
+            (a.id.as_str(), a.requested_by.as_str()),
+            (id.as_str(), "user:default/jane")
+        );
+        assert_eq!(a.changes[0].entity_ref, "component:default/orders");
+        assert_eq!(a.required[0].policy, "critical-needs-a-lead");
+        assert_eq!(a.decisions[0].violations[0].path, "metadata.labels");
+
+        // Neither the requester nor a non-member may approve.
+        for who in ["jane", "bob", "cfo"] {
+            let err = p
+                .approvals()
+                .approve(&id, None, &as_(who))
+                .await
+                .unwrap_err();
+            assert_eq!(err.code(), "DENIED", "{who}: {err}");
+            assert!(err.to_string().contains("group:default/leads"), "{err}");
+        }
+        // The embedder's checks see approval steps like any write.
+        gate.refuse_approvals.store(true, Ordering::SeqCst);
+        let err = p
+            .approvals()
+            .approve(&id, None, &as_("lead"))
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("approvals are frozen"), "{err}");
+        gate.refuse_approvals.store(false, Ordering::SeqCst);
+        let err = p
+            .approvals()
+            .approve(&id, None, &WriteOptions::actor("lead"))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.code(),
+            "VALIDATION",
+            "an actor that is not a ref: {err}"
+        );
+        // A dry run by an approver writes nothing.
+        p.approvals()
+            .approve(&id, None, &as_("lead").dry_run())
+            .await
+            .unwrap();
+        assert!(!exists(&p, "component:default/orders").await);
+
+        let done = p
+            .approvals()
+            .approve(&id, Some("looks right"), &as_("lead"))
+            .await
+            .unwrap();
+        assert_eq!(done.status, ApprovalStatus::Applied);
+        assert_eq!(done.decided_by.as_deref(), Some("user:default/lead"));
+        assert_eq!(done.comment.as_deref(), Some("looks right"));
+        let written = p.catalog().get("component:default/orders").await.unwrap();
+        assert_eq!(written.metadata.labels["critical"], "yes");
+        let last: Vec<(String, String)> = p
+            .audit()
+            .list(None, Some(100_000))
+            .await
+            .unwrap()
+            .into_iter()
+            .rev()
+            .take(3)
+            .map(|r| (r.action, r.actor))
+            .collect();
+        assert_eq!(
+            last,
+            [
+                ("approval.applied".into(), "user:default/lead".into()),
+                ("approval.approved".into(), "user:default/lead".into()),
+                ("entity.create".into(), "user:default/lead".into()),
+            ]
+        );
+        // Decided: no second approval, no rejection.
+        for err in [
+            p.approvals()
+                .approve(&id, None, &as_("other-lead"))
+                .await
+                .unwrap_err(),
+            p.approvals()
+                .reject(&id, None, &as_("other-lead"))
+                .await
+                .unwrap_err(),
+        ] {
+            assert!(err.to_string().contains("is applied"), "{err}");
+        }
+        assert!(p.audit().verify().await.unwrap().broken.is_none());
+        let err = p.approvals().get("0123456789ab").await.unwrap_err();
+        assert_eq!(err.code(), "NOT_FOUND");
+        let err = p.approvals().get("../etc").await.unwrap_err();
+        assert_eq!(err.code(), "VALIDATION");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rejection_expiry_and_a_change_made_meanwhile_write_nothing() {
+    for (store, _pg, _dir) in stores().await {
+        let p = platform(store.clone(), Arc::new(Gate::default()), "24h").await;
+
+        // A rejection by an approver: the held update is not written.
+        p.catalog()
+            .upsert(labelled("ledger", &[]), None, &WriteOptions::default())
+            .await
+            .unwrap();
+        let ledger = p.catalog().get("component:default/ledger").await.unwrap();
+        let id = held(&p, labelled("ledger", &["critical"])).await;
+        let err = p
+            .approvals()
+            .reject(&id, None, &as_("bob"))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "DENIED", "{err}");
+        let r = p
+            .approvals()
+            .reject(&id, Some("not before the audit"), &as_("lead"))
+            .await
+            .unwrap();
+        assert_eq!(r.status, ApprovalStatus::Rejected);
+        assert_eq!(r.comment.as_deref(), Some("not before the audit"));
+        assert_eq!(
+            p.catalog()
+                .get("component:default/ledger")
+                .await
+                .unwrap()
+                .metadata
+                .etag,
+            ledger.metadata.etag
+        );
+
+        // Stale: the entity changes after the review; approving writes nothing.
+        let id = held(&p, labelled("ledger", &["critical"])).await;
+        let mut changed = labelled("ledger", &[]);
+        changed["metadata"]["description"] = json!("changed meanwhile");
+        p.catalog()
+            .upsert(changed, None, &WriteOptions::default())
+            .await
+            .unwrap();
+        let err = p
+            .approvals()
+            .approve(&id, None, &as_("lead"))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "CONFLICT", "{err}");
+        let a = p.approvals().get(&id).await.unwrap();
+        assert_eq!(a.status, ApprovalStatus::Stale);
+        assert!(a.comment.unwrap().contains("nothing was written"));
+        let now = p.catalog().get("component:default/ledger").await.unwrap();
+        assert!(!now.metadata.labels.contains_key("critical"));
+
+        // The requester may withdraw.
+        let id = held(&p, labelled("withdrawn", &["critical"])).await;
+        let r = p.approvals().reject(&id, None, &as_("jane")).await.unwrap();
+        assert_eq!(r.status, ApprovalStatus::Rejected);
+
+        // Expiry: a request past its time-to-live cannot be approved.
+        let short = platform(store, Arc::new(Gate::default()), "1s").await;
+        let id = held(&short, labelled("late", &["critical"])).await;
+        tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+        let a = short.approvals().get(&id).await.unwrap();
+        assert_eq!(a.status, ApprovalStatus::Expired);
+        let err = short
+            .approvals()
+            .approve(&id, None, &as_("lead"))
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("is expired"), "{err}");
+        assert!(!exists(&short, "component:default/late").await);
+        let expired = short
+            .approvals()
+            .list(&ApprovalFilter {
+                status: Some(ApprovalStatus::Expired),
+                limit: None,
+            })
+            .await
+            .unwrap();
+        assert_eq!(expired.len(), 1);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_two_policies_hold_needs_both_approvals() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = platform(
+        StoreSpec::Sqlite(dir.path().join("paved.db")),
+        Arc::new(Gate::default()),
+        "24h",
+    )
+    .await;
+    let id = held(&p, labelled("pricey", &["critical", "costly"])).await;
+    let a = p
+        .approvals()
+        .approve(&id, None, &as_("lead"))
+        .await
+        .unwrap();
+    assert_eq!(a.status, ApprovalStatus::Pending);
+    assert_eq!(
+        a.waiting().map(|r| r.policy.as_str()).collect::<Vec<_>>(),
+        ["costly-needs-finance"]
+    );
+    // The same group cannot approve twice for the other.
+    let err = p
+        .approvals()
+        .approve(&id, None, &as_("other-lead"))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("group:default/finance"), "{err}");
+    assert!(!exists(&p, "component:default/pricey").await);
+    let a = p.approvals().approve(&id, None, &as_("cfo")).await.unwrap();
+    assert_eq!(a.status, ApprovalStatus::Applied);
+    assert!(exists(&p, "component:default/pricey").await);
+}
+
+#[tokio::test]
+async fn bad_approval_settings_are_refused_when_the_platform_opens() {
+    let cases = [
+        (
+            json!({"mode": "warn", "approval": {"approvers": ["leads"]}}),
+            "policies[0].approval",
+            "only an enforcing policy holds changes",
+        ),
+        (
+            json!({"approval": {"approvers": []}}),
+            "policies[0].approval.approvers",
+            "names no approvers",
+        ),
+        (
+            json!({"approval": {"approvers": ["user:default/jane"]}}),
+            "policies[0].approval.approvers[0]",
+            "is a user, expected a group",
+        ),
+        (
+            json!({"approval": {"approvers": ["leads"], "ttl": "forever"}}),
+            "policies[0].approval.ttl",
+            "expected a whole number and a unit",
+        ),
+    ];
+    for (extra, path, message) in cases {
+        let mut b = json!({"name": "p", "guardrail": "hold"});
+        b.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        let err = Platform::builder()
+            .store(StoreSpec::Memory)
+            .guardrail(Arc::new(Hold))
+            .policies([serde_json::from_value::<Binding>(b).unwrap()])
+            .build()
+            .await
+            .unwrap_err();
+        let Error::Invalid { diagnostics } = &err else {
+            panic!("{err}");
+        };
+        assert_eq!(diagnostics[0].path, path, "{err}");
+        assert!(diagnostics[0].message.contains(message), "{err}");
+    }
+}
