@@ -6,11 +6,13 @@
 /**
  * Every failure of the engine, thrown by every method (defined in index.js,
  * constructed by the native module). `code` is stable (`VALIDATION`,
- * `NOT_FOUND`, `CONFLICT`, `STORE`, `IO`, `PLUGIN`, `DENIED`, `LAGGED`: core's
- * `ERROR_CODES`); `details` is core's `Error::details()`, e.g.
- * `{ diagnostics: Diagnostic[] }` for `VALIDATION`, `{ what, id }` for
- * `NOT_FOUND`, `{ entity, expected, found }` for `CONFLICT`, `{ missed }` for
- * `LAGGED`; the message carries the cause chain.
+ * `NOT_FOUND`, `CONFLICT`, `STORE`, `IO`, `PLUGIN`, `DENIED`,
+ * `PENDING_APPROVAL`, `LAGGED`: core's `ERROR_CODES`); `details` is core's
+ * `Error::details()`, e.g. `{ diagnostics: Diagnostic[] }` for `VALIDATION`,
+ * `{ what, id }` for `NOT_FOUND`, `{ entity, expected, found }` for
+ * `CONFLICT`, `{ approval, approvers, expiresAt, decisions }` for
+ * `PENDING_APPROVAL` (`approval` is the held request's id, null in a dry
+ * run), `{ missed }` for `LAGGED`; the message carries the cause chain.
  */
 export declare class PavedError extends Error {
   readonly name: 'PavedError'
@@ -357,6 +359,29 @@ export interface TeamScore {
 export interface Snapshot extends TeamScore {
   id?: number
   at?: string
+}
+
+/** A change held by policies that ask for approval, and where it stands. */
+export interface Approval {
+  id: string
+  status: 'pending' | 'applied' | 'rejected' | 'expired' | 'stale'
+  requestedBy: string
+  requestedAt: string
+  expiresAt: string
+  /** The write it holds: `entity.upsert`, `entity.delete` or `catalog.import`. */
+  action: string
+  /** What it writes once approved. */
+  changes: { entityRef: string; outcome: 'created' | 'updated' | 'unchanged' | 'deleted'; etag: string | null }[]
+  /** One per policy that held it: who may approve it, and who did. */
+  required: { policy: string; approvers: string[]; approvedBy?: string; approvedAt?: string }[]
+  /** The decisions that held it. */
+  decisions: Decision[]
+  decidedBy?: string
+  decidedAt?: string
+  /** An approval's comment, a rejection's reason, or a stale request's conflict. */
+  comment?: string
+  /** The audit record that holds the change. */
+  seq: number
 }
 
 /** What `policies.test` found: each fixture case, passed or not. */

@@ -3,6 +3,7 @@
 //
 //   node server.mjs [--port 3000] [--host 127.0.0.1] [--store URL | --config paved.yaml]
 //                   [--import PATH | --no-import] [--poll-ms 1000]
+//                   [--user-header x-forwarded-user]
 //
 // With no --store/--config, open() resolves them as every front does
 // ($PAVED_STORE, $PAVED_CONFIG, ./paved.yaml, else the SQLite file
@@ -29,13 +30,15 @@ const { values: args } = parseArgs({
     import: { type: 'string', default: path.join(HERE, '..', 'catalog') },
     'no-import': { type: 'boolean', default: false },
     'poll-ms': { type: 'string' },
+    'user-header': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 })
 
 if (args.help) {
   console.log(`usage: node server.mjs [--port 3000] [--host 127.0.0.1] [--store URL | --config paved.yaml]
-                        [--import PATH | --no-import] [--poll-ms 1000]`)
+                        [--import PATH | --no-import] [--poll-ms 1000]
+                        [--user-header x-forwarded-user]`)
   process.exit(0)
 }
 
@@ -48,7 +51,10 @@ if (!args['no-import']) {
   }
 }
 
-const portal = createPortal(platform, args['poll-ms'] === undefined ? {} : { pollMs: Number(args['poll-ms']) })
+const portal = createPortal(platform, {
+  ...(args['poll-ms'] === undefined ? {} : { pollMs: Number(args['poll-ms']) }),
+  ...(args['user-header'] === undefined ? {} : { userHeader: args['user-header'] }),
+})
 const { host, port } = await portal.start(Number(args.port), args.host)
 console.log(`paved portal listening on http://${host}:${port}/ (store ${platform.storeDescription})`)
 

@@ -1,6 +1,7 @@
 // Access control from Node: the rules of examples/access/paved.yaml on the
 // sample organisation. A refused write rejects with DENIED naming the rule
-// and the actor and writes nothing; an owner's write passes.
+// and the actor and writes nothing; an owner's write passes (an API: deleting
+// a production component is held for approval, approvals.test.mjs).
 
 import assert from 'node:assert/strict'
 import path from 'node:path'
@@ -9,6 +10,7 @@ import { before, describe, it } from 'node:test'
 import { REPO, paved, rejectsWith } from './helpers.mjs'
 
 const GATEWAY = 'component:default/payment-gateway'
+const PAYMENTS_API = 'api:default/payments-api'
 
 describe('access control', () => {
   let platform
@@ -28,7 +30,7 @@ describe('access control', () => {
   })
 
   it('lets a member of the owning team make the change', async () => {
-    await platform.catalog.delete(GATEWAY, { actor: 'user:default/diego.ramirez' })
-    await rejectsWith(assert, platform.catalog.get(GATEWAY), 'NOT_FOUND')
+    await platform.catalog.delete(PAYMENTS_API, { actor: 'user:default/diego.ramirez' })
+    await rejectsWith(assert, platform.catalog.get(PAYMENTS_API), 'NOT_FOUND')
   })
 })

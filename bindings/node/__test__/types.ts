@@ -44,6 +44,14 @@ export async function example(): Promise<void> {
   // @ts-expect-error: not an operation
   await platform.plugins.review('naming', { subject: { entity: 'x' }, operation: 'explode' })
 
+  const pending = await platform.approvals.list({ status: 'pending', limit: 5 })
+  const waitingFor: string[] | undefined = pending[0]?.required[0]?.approvers
+  const approved = await platform.approvals.approve('4f1c2a9b7e01', { actor: 'user:default/lead', comment: 'ok' })
+  const rejected = await platform.approvals.reject('4f1c2a9b7e01', { reason: 'not now' })
+  void [waitingFor, approved.status === 'applied', rejected.comment]
+  // @ts-expect-error: not a status
+  await platform.approvals.list({ status: 'maybe' })
+
   // @ts-expect-error: entityRef must be a string
   await platform.catalog.get(42)
   // @ts-expect-error: not a traversal

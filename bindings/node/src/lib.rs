@@ -17,6 +17,7 @@
 // hand-written unsafe code lives in this crate.
 #![allow(unsafe_code)]
 
+pub mod approvals;
 pub mod audit;
 pub mod catalog;
 pub mod diagnostic;

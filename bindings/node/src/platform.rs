@@ -19,6 +19,7 @@ use crate::events::Subscription;
 use crate::ingest::ValidationReport;
 use crate::plugins::{PluginOptions, Plugins};
 use crate::policies::Policies;
+use crate::approvals::Approvals;
 use crate::scorecards::Scorecards;
 
 /// Which platform to open. Every option is optional: `open()` reads
@@ -157,6 +158,14 @@ impl Platform {
     pub fn scorecards(&self) -> Scorecards {
         Scorecards {
             inner: self.inner.scorecards(),
+        }
+    }
+
+    /// Changes held by policies that ask for approval: list, approve, reject.
+    #[napi(getter)]
+    pub fn approvals(&self) -> Approvals {
+        Approvals {
+            inner: self.inner.approvals(),
         }
     }
 

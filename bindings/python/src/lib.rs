@@ -13,6 +13,7 @@
 //! made through `paved._native.blocking` and waited for on the calling
 //! thread (`paved/_blocking.py`, [`runtime`]), so each class is defined once.
 
+mod approvals;
 mod audit;
 mod catalog;
 mod convert;
@@ -61,5 +62,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     plugins::register(m)?;
     policies::register(m)?;
     scorecards::register(m)?;
+    approvals::register(m)?;
     Ok(())
 }

@@ -20,6 +20,7 @@ use crate::errors::PavedError;
 use crate::events::PyAsyncSubscription;
 use crate::plugins::{PyAsyncPlugins, plugin_configs};
 use crate::policies::PyAsyncPolicies;
+use crate::approvals::PyAsyncApprovals;
 use crate::scorecards::PyAsyncScorecards;
 
 /// `store`: a store URL (str) or a SQLite file (os.PathLike).
@@ -115,6 +116,12 @@ impl PyAsyncPlatform {
     #[getter]
     fn scorecards(&self) -> PyResult<PyAsyncScorecards> {
         Ok(PyAsyncScorecards::new(live(&self.inner)?.scorecards()))
+    }
+
+    /// Changes held by policies that ask for approval: list, approve, reject.
+    #[getter]
+    fn approvals(&self) -> PyResult<PyAsyncApprovals> {
+        Ok(PyAsyncApprovals::new(live(&self.inner)?.approvals()))
     }
 
     /// Subscribe to events from now on (`async for event in platform.subscribe()`):

@@ -1,7 +1,8 @@
 """Access control from Python: the rules of examples/access/paved.yaml on
 the sample organisation, on SQLite and PostgreSQL. A refused write raises
 DeniedError naming the rule and the actor and writes nothing; an owner's
-write passes; the asyncio API answers the same."""
+write passes (an API: deleting a production component is held for approval,
+tests/test_approvals.py); the asyncio API answers the same."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import paved
 
 CONFIG = ROOT / "examples" / "access" / "paved.yaml"
 GATEWAY = "component:default/payment-gateway"
+PAYMENTS_API = "api:default/payments-api"
 
 
 def test_a_non_owner_is_refused_and_an_owner_passes(store_url: str) -> None:
@@ -28,9 +30,9 @@ def test_a_non_owner_is_refused_and_an_owner_passes(store_url: str) -> None:
             p.catalog.delete(GATEWAY, actor="user:default/nobody", dry_run=True)
         assert raised.value.details["by"] == "access unknown"
         assert p.catalog.get(GATEWAY).metadata["name"] == "payment-gateway"
-        p.catalog.delete(GATEWAY, actor="user:default/diego.ramirez")
+        p.catalog.delete(PAYMENTS_API, actor="user:default/diego.ramirez")
         with pytest.raises(paved.NotFoundError):
-            p.catalog.get(GATEWAY)
+            p.catalog.get(PAYMENTS_API)
 
 
 def test_asyncio_refuses_the_same(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -42,6 +44,6 @@ def test_asyncio_refuses_the_same(tmp_path) -> None:  # type: ignore[no-untyped-
             with pytest.raises(paved.DeniedError) as raised:
                 await p.catalog.delete(GATEWAY, actor="user:default/hana.sato")
             assert raised.value.details["by"] == "access default"
-            await p.catalog.delete(GATEWAY, actor="user:default/ivan.petrov")
+            await p.catalog.delete(PAYMENTS_API, actor="user:default/ivan.petrov")
 
     asyncio.run(main())

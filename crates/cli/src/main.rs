@@ -70,6 +70,10 @@ enum Command {
     /// and the scores recorded over time.
     #[command(subcommand)]
     Scorecard(commands::scorecard::ScorecardCommand),
+    /// Changes held by policies that ask for approval: list them, see why,
+    /// approve or reject them.
+    #[command(subcommand)]
+    Approval(commands::approval::ApprovalCommand),
 }
 
 fn main() -> ExitCode {
@@ -109,6 +113,7 @@ fn main() -> ExitCode {
             Command::Plugin(c) => commands::plugin::run(c, &ctx).await,
             Command::Policy(c) => commands::policy::run(c, &ctx).await,
             Command::Scorecard(c) => commands::scorecard::run(c, &ctx).await,
+            Command::Approval(c) => commands::approval::run(c, &ctx).await,
         }
     });
     match result {

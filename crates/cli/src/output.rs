@@ -166,6 +166,26 @@ pub fn fail(ctx: &Ctx, err: &anyhow::Error) -> ExitCode {
                     );
                 }
             }
+            Some(Error::PendingApproval {
+                approval,
+                approvers,
+                expires_at,
+                decisions,
+                ..
+            }) => {
+                for d in decisions.iter().filter(|d| d.blocking) {
+                    eprintln!("{}\n", paved::display::sanitize(&d.explain()));
+                }
+                let who = approvers.join(" or ");
+                match approval {
+                    Some(id) => eprintln!(
+                        "held for approval {id}: nothing was written until a member of {who} approves it (by {expires_at}): `paved approval approve {id}`"
+                    ),
+                    None => eprintln!(
+                        "dry run: this change would be held until a member of {who} approves it; nothing was held"
+                    ),
+                }
+            }
             Some(e) => eprintln!("error: {}", paved::display::sanitize(&e.chain())),
             None => {
                 eprintln!("error: {}", paved::display::sanitize(&err.to_string()));

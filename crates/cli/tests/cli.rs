@@ -781,6 +781,137 @@ fn scorecards_show_an_entity_a_team_and_the_recorded_trend() {
     assert!(unknown.contains("scorecard 'nope' not found"), "{unknown}");
 }
 
+/// A delete held for approval in one process, listed and approved from
+/// others, on one PostgreSQL: two approvers racing in two processes write
+/// it exactly once.
+#[test]
+fn approvals_across_processes_on_postgres_apply_a_held_change_once() {
+    let db = PgDb::create();
+    let url = db.url();
+    let dir = tempfile::tempdir().unwrap();
+    let config = root().join("examples/access/paved.yaml");
+    let args = |extra: &[&str]| {
+        let mut all: Vec<String> = ["--config", s(&config), "--store", &url]
+            .iter()
+            .map(|a| a.to_string())
+            .collect();
+        all.extend(extra.iter().map(|a| a.to_string()));
+        all
+    };
+    let run = |extra: &[&str]| {
+        let all = args(extra);
+        let all: Vec<&str> = all.iter().map(String::as_str).collect();
+        paved(dir.path(), &all)
+    };
+    let gateway = "component:default/payment-gateway";
+    ok(&run(&["catalog", "import", s(&catalog())]));
+    let held = failed(&run(&[
+        "catalog",
+        "delete",
+        gateway,
+        "--actor",
+        "user:default/diego.ramirez",
+        "-o",
+        "json",
+    ]));
+    let held: serde_json::Value = serde_json::from_str(&held).unwrap();
+    assert_eq!(held["error"]["code"], "PENDING_APPROVAL", "{held}");
+    let id = held["error"]["details"]["approval"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let text = failed(&run(&[
+        "catalog",
+        "delete",
+        gateway,
+        "--actor",
+        "user:default/diego.ramirez",
+        "--dry-run",
+    ]));
+    assert!(
+        text.contains("payment-gateway runs in production")
+            && text.contains("would be held until a member of group:default/team-platform"),
+        "{text}"
+    );
+
+    let pending = ok(&run(&["approval", "list", "--status", "pending"]));
+    assert!(
+        pending.contains(&id) && pending.contains("deleted component:default/payment-gateway"),
+        "{pending}"
+    );
+    let own = failed(&run(&[
+        "approval",
+        "approve",
+        &id,
+        "--actor",
+        "user:default/diego.ramirez",
+    ]));
+    assert!(
+        own.contains("asked for this change and cannot approve it"),
+        "{own}"
+    );
+    let outsider = failed(&run(&[
+        "approval",
+        "approve",
+        &id,
+        "--actor",
+        "user:default/gustav.lind",
+    ]));
+    assert!(
+        outsider.contains("is not a member of group:default/team-platform"),
+        "{outsider}"
+    );
+    ok(&run(&["catalog", "get", gateway]));
+
+    // Two platform-team members approve at once, each in its own process.
+    let racers: Vec<std::process::Child> = ["ivan.petrov", "julia.novak"]
+        .iter()
+        .map(|who| {
+            let actor = format!("user:default/{who}");
+            Command::new(env!("CARGO_BIN_EXE_paved"))
+                .current_dir(dir.path())
+                .args(args(&["approval", "approve", &id, "--actor", &actor]))
+                .env_remove("PAVED_STORE")
+                .env_remove("PAVED_CONFIG")
+                .env_remove("PAVED_ACTOR")
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let outputs: Vec<Output> = racers
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect();
+    let won: Vec<&Output> = outputs.iter().filter(|o| o.status.success()).collect();
+    assert_eq!(won.len(), 1, "exactly one approval applies: {outputs:?}");
+    let lost = outputs.iter().find(|o| !o.status.success()).unwrap();
+    let lost = failed(lost);
+    assert!(
+        lost.contains("was decided meanwhile") || lost.contains("is applied"),
+        "{lost}"
+    );
+    assert!(ok(won[0]).contains(&format!("approval {id}: applied")));
+
+    let gone = failed(&run(&["catalog", "get", gateway]));
+    assert!(gone.contains("not found"), "{gone}");
+    let shown = ok(&run(&["approval", "show", &id, "-o", "json"]));
+    let shown: serde_json::Value = serde_json::from_str(&shown).unwrap();
+    assert_eq!(shown["status"], "applied");
+    assert_eq!(shown["requestedBy"], "user:default/diego.ramirez");
+    let deletes = ok(&run(&["audit", "list", "-o", "json", "--limit", "1000"]));
+    let deletes: serde_json::Value = serde_json::from_str(&deletes).unwrap();
+    let count = deletes
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["action"] == "entity.delete")
+        .count();
+    assert_eq!(count, 1, "the held delete was written once");
+    ok(&run(&["audit", "verify"]));
+}
+
 /// `paved::surface::OPERATIONS`, as the facade's `surface()` gives it.
 fn operations() -> Vec<serde_json::Value> {
     match paved::surface::surface() {

@@ -161,9 +161,17 @@ async fn the_example_rules_hold_on_the_sample_organisation() {
                 .await
         }
     };
-    // Owned by team-payments: its members, and the platform team, may.
-    delete("user:default/diego.ramirez").await.unwrap();
-    delete("user:default/ivan.petrov").await.unwrap();
+    // Owned by team-payments: its members, and the platform team, may; it
+    // runs in production, so the delete is held for the platform team's
+    // approval (the example's approval-asking policy).
+    for actor in ["user:default/diego.ramirez", "user:default/ivan.petrov"] {
+        let err = delete(actor).await.unwrap_err();
+        assert_eq!(err.code(), "PENDING_APPROVAL", "{actor}: {err}");
+        assert_eq!(
+            err.details()["approvers"],
+            json!(["group:default/team-platform"])
+        );
+    }
     // A logistics engineer may not; an unknown actor may not.
     let err = delete("user:default/gustav.lind").await.unwrap_err();
     let text = err.to_string();

@@ -5,6 +5,9 @@
 //   GET /                               catalogue: search, filters, paging
 //   GET /catalog/:namespace/:kind/:name entity page (groups: what they own)
 //   GET /decisions/:id                  a policy decision and its explanation
+//   GET /approvals[?status=]            changes held for approval
+//   GET /approvals/:id                  one request: why, who may approve
+//   POST /approvals/:id/approve|reject  decide it as the signed-in user
 //   GET /changes                        recent changes
 //   GET /events                         the feed as server-sent events
 //   GET /static/*                       CSS and feed.js
@@ -17,6 +20,7 @@ import { fileURLToPath } from 'node:url'
 
 import { PavedError } from 'paved'
 
+import { approvalPage, approvalsPage, readStatus } from './approvals-page.mjs'
 import { catalogPage, loadCatalog, readState } from './catalog-page.mjs'
 import { decisionPage, entityPage, loadEntity } from './entity-page.mjs'
 import { Feed } from './feed.mjs'
@@ -29,13 +33,24 @@ const STATIC = {
   'feed.js': 'text/javascript; charset=utf-8',
 }
 
+/** Form bodies larger than this are refused. */
+const MAX_FORM = 4096
+
 /**
  * A portal on an open platform. `start()` resolves with the bound address.
+ *
+ * Who is using it comes from the sign-in proxy in front of it (oauth2-proxy,
+ * a company SSO gateway): the `userHeader` request header (default
+ * `x-forwarded-user`) names the user, as a ref or a bare name in the default
+ * namespace. The portal only acts as that user for approvals, and the engine
+ * decides whether the user may; bind the portal where only the proxy can
+ * reach it.
  * @param {import('paved').Platform} platform
- * @param {{ pollMs?: number }} [options] see Feed
+ * @param {{ pollMs?: number, userHeader?: string }} [options] pollMs: see Feed
  */
 export function createPortal(platform, options = {}) {
   const feed = new Feed(platform, options)
+  const userHeader = (options.userHeader || 'x-forwarded-user').toLowerCase()
   const server = http.createServer((req, res) => {
     res.startedAt = process.hrtime.bigint()
     handle(req, res).catch((err) => fail(res, err))
@@ -44,10 +59,12 @@ export function createPortal(platform, options = {}) {
 
   async function handle(req, res) {
     const url = new URL(req.url, 'http://portal.invalid')
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      return send(res, 405, 'text/plain; charset=utf-8', 'Only GET is supported.\n', { allow: 'GET, HEAD' })
-    }
     const p = url.pathname
+    const decide = /^\/approvals\/([0-9a-z]+)\/(approve|reject)$/.exec(p)
+    if (req.method === 'POST' && decide) return decideApproval(req, res, decide[1], decide[2])
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      return send(res, 405, 'text/plain; charset=utf-8', 'Only GET is supported here.\n', { allow: 'GET, HEAD' })
+    }
     if (p === '/') {
       const state = readState(url)
       const data = await loadCatalog(platform, state)
@@ -61,6 +78,17 @@ export function createPortal(platform, options = {}) {
     }
     const d = /^\/decisions\/(\d+)\/?$/.exec(p)
     if (d) return page(res, 200, decisionPage(await platform.policies.why(Number(d[1])), feed.recent()))
+    if (p === '/approvals') {
+      const status = readStatus(url)
+      const list = await platform.approvals.list(status ? { status } : {})
+      return page(res, 200, approvalsPage(list, status, userOf(req), feed.recent()))
+    }
+    const a = /^\/approvals\/([0-9a-z]+)\/?$/.exec(p)
+    if (a) {
+      const done = url.searchParams.get('done')
+      const notice = done === 'approved' || done === 'rejected' ? { ok: true, text: `You ${done} this request.` } : null
+      return page(res, 200, approvalPage(await platform.approvals.get(a[1]), userOf(req), notice, feed.recent()))
+    }
     if (p === '/changes') return page(res, 200, changesPage(feed.recent(100)))
     if (p === '/events') return feed.serve(req, res)
     if (p === '/healthz') return send(res, 200, 'text/plain; charset=utf-8', 'ok\n')
@@ -72,13 +100,47 @@ export function createPortal(platform, options = {}) {
     return page(res, 404, notFoundPage('There is no page at this address.'))
   }
 
+  /** The signed-in user, as an actor ref (none: not signed in). */
+  function userOf(req) {
+    const name = String(req.headers[userHeader] || '').trim()
+    if (!name) return null
+    return name.includes(':') ? name : `user:default/${name}`
+  }
+
+  /**
+   * POST /approvals/:id/approve|reject from the request's page: the
+   * signed-in user decides; the engine's answer is shown on the page.
+   */
+  async function decideApproval(req, res, id, verb) {
+    const user = userOf(req)
+    if (!sameOrigin(req)) return send(res, 403, 'text/plain; charset=utf-8', 'Cross-site form posts are refused.\n')
+    if (!user) return page(res, 401, errorPage('Sign in first', 'Approving and rejecting need to know who you are: sign in through your portal\'s proxy.'))
+    const form = await readForm(req)
+    const note = (form.get(verb === 'approve' ? 'comment' : 'reason') || '').trim() || undefined
+    try {
+      if (verb === 'approve') await platform.approvals.approve(id, { actor: user, comment: note })
+      else await platform.approvals.reject(id, { actor: user, reason: note })
+    } catch (err) {
+      if (!(err instanceof PavedError) || !['DENIED', 'VALIDATION', 'CONFLICT'].includes(err.code)) throw err
+      const status = { DENIED: 403, VALIDATION: 409, CONFLICT: 409 }[err.code]
+      return page(res, status, approvalPage(await platform.approvals.get(id), user, { ok: false, text: err.message }, feed.recent()))
+    }
+    res.writeHead(303, { location: `/approvals/${id}?done=${verb === 'approve' ? 'approved' : 'rejected'}` })
+    res.end()
+  }
+
   function fail(res, err) {
     if (res.headersSent) {
       res.destroy(err)
       return
     }
     if (err instanceof PavedError && err.code === 'NOT_FOUND') {
-      const what = err.details.what === 'decision' ? `There is no policy decision #${err.details.id}.` : `${err.details.id || 'It'} is not in the catalogue.`
+      const what =
+        err.details.what === 'decision'
+          ? `There is no policy decision #${err.details.id}.`
+          : err.details.what === 'approval'
+            ? `There is no request ${err.details.id}.`
+            : `${err.details.id || 'It'} is not in the catalogue.`
       return page(res, 404, notFoundPage(what))
     }
     if (err instanceof PavedError && err.code === 'VALIDATION') {
@@ -108,6 +170,24 @@ export function createPortal(platform, options = {}) {
       await new Promise((resolve) => server.close(resolve))
     },
   }
+}
+
+/** A form post from one of the portal's own pages (the browser says so). */
+function sameOrigin(req) {
+  const site = req.headers['sec-fetch-site']
+  if (site) return site === 'same-origin'
+  const origin = req.headers.origin
+  return !origin || origin === `http://${req.headers.host}` || origin === `https://${req.headers.host}`
+}
+
+/** An urlencoded form body, at most MAX_FORM bytes. */
+async function readForm(req) {
+  let body = ''
+  for await (const chunk of req) {
+    body += chunk
+    if (body.length > MAX_FORM) throw new PavedError(`the form is larger than ${MAX_FORM} bytes`, 'VALIDATION', {})
+  }
+  return new URLSearchParams(body)
 }
 
 function send(res, status, type, body, headers = {}) {

@@ -12,6 +12,9 @@
 
 import { PavedError } from 'paved'
 
+import { actionLabel } from './layout.mjs'
+import { subjectLink } from './refs.mjs'
+
 /** How many items the feed keeps in memory (and shows on /changes). */
 export const KEEP = 100
 
@@ -161,14 +164,22 @@ export class Feed {
   }
 }
 
-/** What the feed shows of an audit record. */
+/**
+ * What the feed shows of an audit record: the page and the browser's
+ * feed.js render it as given (`label`, `href` (null: nothing to link to),
+ * `verb`), so the words and links are made in one place.
+ */
 export function toItem(record) {
+  const { label, href } = subjectLink(record.subject, record.action)
   return {
     seq: record.seq,
     at: record.at,
     actor: record.actor,
     action: record.action,
     subject: record.subject,
+    label,
+    href,
+    verb: actionLabel(record.action),
     origin: record.details && record.details.origin,
   }
 }

@@ -2,12 +2,12 @@
 // navigation, main content, and the live "recent changes" aside.
 
 import { html } from './html.mjs'
-import { entityPath, refLabel } from './refs.mjs'
 
 /** Render a whole page. `current` marks the navigation entry of this page. */
 export function layout({ title, current, body, feed }) {
   const nav = [
     ['/', 'Catalogue', 'catalogue'],
+    ['/approvals', 'Approvals', 'approvals'],
     ['/changes', 'Recent changes', 'changes'],
   ]
   return html`<!doctype html>
@@ -53,11 +53,9 @@ function feedAside(items) {
 
 /** One feed entry (feed.js builds the same markup for live entries). */
 export function feedItem(item) {
-  const verb = actionLabel(item.action)
-  const deleted = item.action === 'entity.delete'
   return html`<li data-seq="${item.seq}">
-  ${deleted ? html`<span class="subject">${refLabel(item.subject)}</span>` : html`<a class="subject" href="${entityPath(item.subject)}">${refLabel(item.subject)}</a>`}
-  <span class="verb">${verb}</span> by <span class="actor">${item.actor}</span>
+  ${item.href ? html`<a class="subject" href="${item.href}">${item.label}</a>` : html`<span class="subject">${item.label}</span>`}
+  <span class="verb">${item.verb}</span> by <span class="actor">${item.actor}</span>
   <time datetime="${item.at}">${shortTime(item.at)}</time>
 </li>`
 }
@@ -68,6 +66,11 @@ const ACTIONS = {
   'entity.delete': 'deleted',
   'policy.decision': 'reviewed by a policy',
   'scorecard.snapshot': 'scores recorded',
+  'approval.requested': 'held for approval',
+  'approval.approved': 'approved',
+  'approval.applied': 'applied after approval',
+  'approval.rejected': 'rejected',
+  'approval.stale': 'not applied: changed meanwhile',
 }
 
 /** `entity.create` -> `created`. */

@@ -31,6 +31,17 @@ export function refLabel(ref) {
   return p.namespace === 'default' ? p.name : `${p.namespace}/${p.name}`
 }
 
+/**
+ * What an audit record's subject links to: an entity's page, an approval's
+ * page (`approval:<id>`), or nothing (an entity the record deleted).
+ */
+export function subjectLink(subject, action) {
+  const approval = /^approval:([0-9a-z]+)$/.exec(subject)
+  if (approval) return { label: `approval ${approval[1]}`, href: `/approvals/${approval[1]}` }
+  const label = refLabel(subject)
+  return { label, href: action === 'entity.delete' || !parseRef(subject) ? null : entityPath(subject) }
+}
+
 const RELATION_LABELS = {
   ownedBy: 'Owned by',
   ownerOf: 'Owner of',

@@ -6,22 +6,6 @@
   var list = document.getElementById('feed')
   if (!list || !window.EventSource) return
   var MAX = list.classList.contains('changes') ? 100 : 20
-  var VERBS = { 'entity.create': 'created', 'entity.update': 'updated', 'entity.delete': 'deleted' }
-
-  function parts(ref) {
-    var m = /^([^:]+):(?:([^/]+)\/)?(.+)$/.exec(ref)
-    return m ? { kind: m[1], namespace: m[2] || 'default', name: m[3] } : null
-  }
-  function label(ref) {
-    var p = parts(ref)
-    if (!p) return ref
-    return p.namespace === 'default' ? p.name : p.namespace + '/' + p.name
-  }
-  function href(ref) {
-    var p = parts(ref)
-    if (!p) return '/'
-    return '/catalog/' + encodeURIComponent(p.namespace) + '/' + encodeURIComponent(p.kind.toLowerCase()) + '/' + encodeURIComponent(p.name)
-  }
   function time(at) {
     var m = /^(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)/.exec(at || '')
     return m ? m[1] + ' ' + m[2] + ' UTC' : at
@@ -38,16 +22,12 @@
     var li = document.createElement('li')
     li.setAttribute('data-seq', String(item.seq))
     li.className = 'new'
-    var subject
-    if (item.action === 'entity.delete') {
-      subject = text('span', 'subject', label(item.subject))
-    } else {
-      subject = text('a', 'subject', label(item.subject))
-      subject.href = href(item.subject)
-    }
+    // The server says what to show and where it links (lib/feed.mjs toItem).
+    var subject = text(item.href ? 'a' : 'span', 'subject', item.label)
+    if (item.href) subject.href = item.href
     li.appendChild(subject)
     li.appendChild(document.createTextNode(' '))
-    li.appendChild(text('span', 'verb', VERBS[item.action] || item.action))
+    li.appendChild(text('span', 'verb', item.verb))
     li.appendChild(document.createTextNode(' by '))
     li.appendChild(text('span', 'actor', item.actor))
     li.appendChild(document.createTextNode(' '))

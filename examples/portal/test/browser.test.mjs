@@ -37,6 +37,14 @@ describe('portal on the embedded default (SQLite)', () => {
           },
           audit('component-is-documented', 'documented.rego'),
           audit('component-is-operable', 'operable.rego'),
+          // As examples/access/paved.yaml: deleting a production component
+          // is held until a platform-team member approves it.
+          {
+            name: 'production-deletes-need-approval',
+            rego: { policies: [path.join(REPO, 'examples', 'access', 'rego', 'production_deletes.rego')] },
+            match: { operations: ['entity.delete'], kinds: ['Component'] },
+            approval: { approvers: ['group:team-platform'], ttl: '24h' },
+          },
         ],
         scorecards: [
           {
@@ -199,6 +207,58 @@ await p.scorecards.record({ actor: 'user:default/ci-bot' })`,
     assert.equal(await trend.count(), 1)
     assert.match(await trend.innerText(), /\s0\s+3\s+1\s+0\s+41%/)
     await screenshot(page, '8-team-scorecard')
+  })
+
+  it('lets a platform-team member approve a held delete, and not its requester', async () => {
+    const out = await inAnotherProcess(
+      `sqlite:${path.join(dir, '.paved', 'paved.db')}`,
+      `const p = await open({ store, config: ${JSON.stringify(path.join(dir, 'paved.yaml'))} })
+try {
+  await p.catalog.delete('component:default/payment-gateway', { actor: 'user:default/diego.ramirez' })
+} catch (e) {
+  if (e.code !== 'PENDING_APPROVAL') throw e
+  process.stdout.write(e.details.approval)
+}`,
+    )
+    const id = out.trim()
+    assert.match(id, /^[0-9a-f]{12}$/, `not held: ${out}`)
+
+    // The requester sees the request, and cannot approve it.
+    const diego = await browser.newContext({ extraHTTPHeaders: { 'x-forwarded-user': 'diego.ramirez' }, viewport: { width: 1280, height: 900 } })
+    const mine = await diego.newPage()
+    mine.setDefaultTimeout(LONG)
+    await mine.goto(`${portal.url}/`)
+    await mine.getByRole('link', { name: 'Approvals' }).click()
+    const row = mine.locator(`tr[data-approval="${id}"]`)
+    assert.match(await row.innerText(), /payment-gateway deleted\s+user:default\/diego\.ramirez\s+waiting for approval\s+group:default\/team-platform/)
+    await row.getByRole('link', { name: id }).click()
+    await mine.waitForURL(new RegExp(`/approvals/${id}$`))
+    assert.match(await mine.locator('table.required').innerText(), /production-deletes-need-approval[\s\S]*payment-gateway runs in production/)
+    await mine.getByRole('button', { name: 'Approve' }).click()
+    const refused = mine.locator('.notice.refused')
+    await refused.waitFor()
+    assert.match(await refused.innerText(), /asked for this change and cannot approve it/)
+    await screenshot(mine, '9-approval-refused')
+    await diego.close()
+
+    // A member of the platform team approves: the delete is written.
+    const ivan = await browser.newContext({ extraHTTPHeaders: { 'x-forwarded-user': 'ivan.petrov' }, viewport: { width: 1280, height: 900 } })
+    const theirs = await ivan.newPage()
+    theirs.setDefaultTimeout(LONG)
+    await theirs.goto(`${portal.url}/approvals/${id}`)
+    assert.match(await theirs.locator('.hint').first().innerText(), /Signed in as user:default\/ivan\.petrov/)
+    await theirs.getByLabel('Comment (optional)').fill('retired in CHG-1234')
+    await theirs.getByRole('button', { name: 'Approve' }).click()
+    await theirs.waitForURL(new RegExp(`/approvals/${id}\\?done=approved$`))
+    assert.match(await theirs.locator('.notice.ok').innerText(), /You approved this request/)
+    assert.match(await theirs.locator('h1').innerText(), /approved and applied/)
+    assert.match(await theirs.locator('.comment').innerText(), /retired in CHG-1234/)
+    await screenshot(theirs, '10-approval-applied')
+    const gone = await theirs.goto(`${portal.url}/catalog/default/component/payment-gateway`)
+    assert.equal(gone.status(), 404)
+    await theirs.goto(`${portal.url}/approvals`)
+    assert.match(await theirs.locator('main').innerText(), /No pending requests/)
+    await ivan.close()
   })
 
   it('says clearly when an entity does not exist', async () => {

@@ -34,6 +34,7 @@ from typing import Any, Union, cast
 from paved import _native
 from paved._blocking import run
 from paved._native import (
+    AsyncApprovals,
     AsyncAudit,
     AsyncCatalog,
     AsyncPlatform,
@@ -48,7 +49,6 @@ from paved._native import (
     ConflictError,
     Decision,
     DeniedError,
-    PendingApprovalError,
     Diagnostic,
     Entity,
     Event,
@@ -64,6 +64,7 @@ from paved._native import (
     NotFoundError,
     Page,
     PavedError,
+    PendingApprovalError,
     Plan,
     PlannedChange,
     PluginError,
@@ -84,6 +85,7 @@ from paved._audit import Audit
 from paved._catalog import Catalog, QueryIterator
 from paved._platform import EventStream, Platform, Plugins
 from paved._policies import Policies
+from paved._approvals import Approval, Approvals, Requirement
 from paved._scorecards import Score, Scorecards, Snapshot, TeamScore
 
 PathArg = Union[str, "os.PathLike[str]"]
@@ -135,6 +137,9 @@ def check_plugin(
 
 
 __all__ = [
+    "Approval",
+    "Approvals",
+    "AsyncApprovals",
     "AsyncAudit",
     "AsyncCatalog",
     "AsyncPlatform",
@@ -151,7 +156,6 @@ __all__ = [
     "ConflictError",
     "Decision",
     "DeniedError",
-    "PendingApprovalError",
     "Diagnostic",
     "Entity",
     "Event",
@@ -168,6 +172,7 @@ __all__ = [
     "NotFoundError",
     "Page",
     "PavedError",
+    "PendingApprovalError",
     "Plan",
     "PlannedChange",
     "Platform",
@@ -179,6 +184,7 @@ __all__ = [
     "ProviderInfo",
     "QueryIterator",
     "Relation",
+    "Requirement",
     "ResourceTypeInfo",
     "Review",
     "Score",

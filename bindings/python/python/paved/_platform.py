@@ -14,6 +14,7 @@ from paved import _native
 from paved._blocking import run, run_for
 from paved._native import Event, GuardrailInfo, Plan, ProviderInfo, Review
 from paved._audit import Audit
+from paved._approvals import Approvals
 from paved._catalog import Catalog
 from paved._policies import Policies
 from paved._scorecards import Scorecards
@@ -188,6 +189,11 @@ class Platform:
     def scorecards(self) -> Scorecards:
         """The scorecards: entities and teams scored on the platform's levels."""
         return Scorecards(self._inner.scorecards)
+
+    @property
+    def approvals(self) -> Approvals:
+        """Changes held by policies that ask for approval: list, approve, reject."""
+        return Approvals(self._inner.approvals)
 
     def subscribe(self) -> EventStream:
         """Events from now on: this process's, and on a PostgreSQL store,

@@ -48,6 +48,9 @@ pub enum CatalogCommand {
         /// Only delete if the stored etag is this one.
         #[arg(long)]
         etag: Option<String>,
+        /// Check access rules and policies; delete nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Show one entity with its relations.
     Get {
@@ -178,11 +181,15 @@ pub async fn run(cmd: CatalogCommand, ctx: &Ctx) -> anyhow::Result<ExitCode> {
             print_change_set(ctx, &set);
             Ok(ExitCode::SUCCESS)
         }
-        CatalogCommand::Delete { entity_ref, etag } => {
+        CatalogCommand::Delete {
+            entity_ref,
+            etag,
+            dry_run,
+        } => {
             let platform = ctx.platform().await?;
             let set = platform
                 .catalog()
-                .delete(&entity_ref, etag, &ctx.write_options(false))
+                .delete(&entity_ref, etag, &ctx.write_options(dry_run))
                 .await?;
             print_change_set(ctx, &set);
             Ok(ExitCode::SUCCESS)

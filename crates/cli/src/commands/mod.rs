@@ -1,6 +1,7 @@
 //! One module per command group; each parses its arguments with clap and
 //! calls the engine.
 
+pub mod approval;
 pub mod audit;
 pub mod catalog;
 pub mod events;
