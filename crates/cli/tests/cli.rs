@@ -373,6 +373,25 @@ fn unusable_stores_give_errors_a_person_can_act_on() {
 }
 
 #[test]
+fn a_bad_paved_yaml_names_the_file_line_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("paved.yaml"),
+        "store: memory\npolicies:\n  - name: a\n    guardrail: missing\n",
+    )
+    .unwrap();
+    // `./paved.yaml`, read because it exists, is named as it was found.
+    let msg = failed(&paved(d, &["catalog", "query"]));
+    assert!(
+        msg.lines().any(|l| l.starts_with(
+            "paved.yaml:4:5: policies[0].guardrail: policy 'a' names guardrail 'missing'"
+        )),
+        "{msg}"
+    );
+}
+
+#[test]
 fn schema_export_writes_schemas_for_kinds_and_config() {
     let dir = tempfile::tempdir().unwrap();
     ok(&paved(dir.path(), &["schema", "export", "schemas"]));

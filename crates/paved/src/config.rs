@@ -38,15 +38,20 @@
 //! ```
 //!
 //! The file is parsed with the same hardened YAML loader as catalogue files,
-//! and every error names the file, the line and the field.
+//! and every error names the file, the line and the field: the shape errors
+//! of parsing, and the checks [`crate::open`] runs on what the file names
+//! (unknown guardrails, bad actors, duplicate names, a scorecard rule naming
+//! no policy, a bad custom kind…), whose diagnostics `Config::locate`
+//! points at the line of their field — `paved.yaml:14:5: policies[2].guardrail: …`.
 
 use std::path::{Path, PathBuf};
 
 use paved_core::access::AccessRules;
+use paved_core::ingest::Positions;
 use paved_core::model::schema::KindRegistry;
 use paved_core::policy::Binding;
 use paved_core::scorecard::Scorecard;
-use paved_core::{Diagnostic, Error, Result, StoreSpec};
+use paved_core::{Diagnostic, Error, Result, SourceLocation, StoreSpec};
 use paved_plugins::PluginConfig;
 use serde::{Deserialize, Serialize};
 
@@ -91,6 +96,11 @@ pub struct Config {
     /// Where the file was read from (set by [`Config::load`]).
     #[serde(skip)]
     pub path: Option<PathBuf>,
+    /// Where each of the file's values is (set by [`Config::load`]), for
+    /// `Config::locate`.
+    #[serde(skip)]
+    #[schemars(skip)]
+    positions: Positions,
 }
 
 /// A custom kind and the JSON Schema its `spec` must match.
@@ -111,7 +121,8 @@ impl Config {
             source,
         })?;
         let file = path.display().to_string();
-        let Some((mut config, _)) = paved_core::ingest::typed_document::<Config>(&text, &file)?
+        let Some((mut config, positions)) =
+            paved_core::ingest::typed_document::<Config>(&text, &file)?
         else {
             return Ok(Self {
                 path: Some(path.to_path_buf()),
@@ -119,7 +130,40 @@ impl Config {
             });
         };
         config.path = Some(path.to_path_buf());
+        config.positions = positions;
         Ok(config)
+    }
+
+    /// `e` pointed at this file: each of its diagnostics that has no
+    /// location yet and whose path lies under one of `sections` (top-level
+    /// fields of this file, e.g. `policies`) gets this file and the line and
+    /// column of the field its path names, or of the nearest enclosing one
+    /// present (a missing field points at the entry that lacks it). The
+    /// code, paths and messages stay as they are.
+    ///
+    /// `sections` says which diagnostics are about this file: a check may
+    /// also see values from elsewhere (an actor or a store from options or
+    /// the environment), whose paths must not be read against the file.
+    /// A configuration not read from a file returns `e` unchanged.
+    pub(crate) fn locate(&self, e: Error, sections: &[&str]) -> Error {
+        let Some(file) = &self.path else { return e };
+        let Error::Invalid { mut diagnostics } = e else {
+            return e;
+        };
+        let file = file.display().to_string();
+        for d in &mut diagnostics {
+            let section = d.path.split(['.', '[']).next().unwrap_or_default();
+            if d.location.is_none() && sections.contains(&section) {
+                let (line, column) = self.positions.locate(&d.path);
+                d.location = Some(SourceLocation {
+                    file: file.clone(),
+                    document: 0,
+                    line,
+                    column,
+                });
+            }
+        }
+        Error::Invalid { diagnostics }
     }
 
     /// The JSON Schema of this file, for editors.
@@ -136,6 +180,7 @@ impl Config {
     }
 
     /// The kind registry: built-in kinds plus this file's custom kinds.
+    /// Errors name the kind's field in this file (`kinds[1].apiVersions[0]`).
     pub fn kinds(&self) -> Result<KindRegistry> {
         let mut kinds = KindRegistry::builtin();
         for (i, k) in self.kinds.iter().enumerate() {
@@ -151,12 +196,18 @@ impl Config {
                             format!("kinds[{i}].schema"),
                             format!("{} is not valid JSON: {e}", p.display()),
                         ))
-                    })?
+                    })
                 }
-                inline => inline.clone(),
+                inline => Ok(inline.clone()),
             };
             let versions: Vec<&str> = k.api_versions.iter().map(String::as_str).collect();
-            kinds.register(&k.kind, &versions, schema)?;
+            schema
+                .and_then(|schema| {
+                    kinds
+                        .register(&k.kind, &versions, schema)
+                        .map_err(|e| in_kind(e, i))
+                })
+                .map_err(|e| self.locate(e, &["kinds"]))?;
         }
         Ok(kinds)
     }
@@ -203,6 +254,79 @@ impl Config {
 
     /// The store this file names, if any.
     pub fn store_spec(&self) -> Result<Option<StoreSpec>> {
-        self.store.as_deref().map(StoreSpec::parse).transpose()
+        self.store
+            .as_deref()
+            .map(StoreSpec::parse)
+            .transpose()
+            .map_err(|e| self.locate(e, &["store"]))
     }
+
+    /// The actor this file names, if any, checked (`system` or an entity
+    /// ref, written as [`paved_core::pipeline::check_actor`] returns it).
+    pub(crate) fn checked_actor(&self) -> Result<Option<String>> {
+        self.actor
+            .as_deref()
+            .map(paved_core::pipeline::check_actor)
+            .transpose()
+            .map_err(|e| self.locate(e, &["actor"]))
+    }
+
+    /// Refuse, before anything loads, the names the platform would refuse
+    /// without knowing which entry of this file is at fault: two plugins
+    /// with one name, and a Rego policy named like a plugin (its guardrail
+    /// takes the policy's name). Duplicate policy names are the platform's
+    /// to report.
+    pub(crate) fn check_plugin_names(&self) -> Result<()> {
+        let refuse = |path: String, message: String| {
+            Err(self.locate(
+                Error::invalid(Diagnostic::error(path, message)),
+                &["plugins", "policies"],
+            ))
+        };
+        let mut seen = std::collections::HashSet::new();
+        for (i, p) in self.plugins.iter().enumerate() {
+            if !seen.insert(p.name.as_str()) {
+                return refuse(
+                    format!("plugins[{i}].name"),
+                    format!(
+                        "two plugins are named '{}'; give each plugin its own name",
+                        p.name
+                    ),
+                );
+            }
+        }
+        for (i, b) in self.policies.iter().enumerate() {
+            if b.rego.is_some() && seen.contains(b.name.as_str()) {
+                return refuse(
+                    format!("policies[{i}].name"),
+                    format!(
+                        "policy '{0}' gives `rego:`, so its guardrail is named '{0}', like a plugin; rename one",
+                        b.name
+                    ),
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `e` with its diagnostics, which name the fields of one kind as
+/// [`KindRegistry::register`] does (`kind`, `apiVersion[1]`, `schema…`),
+/// moved to entry `i` of `kinds` (whose versions field is `apiVersions`).
+fn in_kind(e: Error, i: usize) -> Error {
+    let Error::Invalid { mut diagnostics } = e else {
+        return e;
+    };
+    for d in &mut diagnostics {
+        let field = match d.path.strip_prefix("apiVersion") {
+            Some(rest) => format!("apiVersions{rest}"),
+            None => std::mem::take(&mut d.path),
+        };
+        d.path = if field.is_empty() {
+            format!("kinds[{i}]")
+        } else {
+            format!("kinds[{i}].{field}")
+        };
+    }
+    Error::Invalid { diagnostics }
 }

@@ -131,11 +131,11 @@ pub async fn open(options: OpenOptions) -> Result<Platform> {
         Some(s) => StoreSpec::parse(&s)?,
         None => config.store_spec()?.unwrap_or_default(),
     };
-    let actor = options
-        .actor
-        .clone()
-        .or_else(|| env("PAVED_ACTOR"))
-        .or_else(|| config.actor.clone());
+    let actor = match options.actor.clone().or_else(|| env("PAVED_ACTOR")) {
+        Some(actor) => Some(actor),
+        // Checked here, where its line is known (the builder checks any actor).
+        None => config.checked_actor()?,
+    };
     let mut builder = Platform::builder().store(store).kinds(config.kinds()?);
     if let Some(actor) = actor {
         builder = builder.actor(actor);
@@ -143,6 +143,7 @@ pub async fn open(options: OpenOptions) -> Result<Platform> {
     if let Some(access) = config.access.clone() {
         builder = builder.access(access);
     }
+    config.check_plugin_names()?;
     let mut plugins = config.plugins();
     plugins.extend(options.plugins.iter().cloned());
     let catalogue = Arc::new(LateCatalogue::default());
@@ -168,8 +169,13 @@ pub async fn open(options: OpenOptions) -> Result<Platform> {
         }
     }
     let policies = config.policies();
+    let mut rego_names = std::collections::HashSet::new();
     for binding in &policies {
-        if let Some(rego) = &binding.rego {
+        if let Some(rego) = &binding.rego
+            // A second policy of one name is refused by name when the
+            // platform is built, not as a second guardrail of that name.
+            && rego_names.insert(binding.name.as_str())
+        {
             builder = builder.guardrail(crate::rego::load(&binding.name, rego)?);
         }
     }
@@ -177,7 +183,11 @@ pub async fn open(options: OpenOptions) -> Result<Platform> {
         .policies(policies)
         .scorecards(config.scorecards.clone())
         .build()
-        .await?;
+        .await
+        // Of what the builder checks, these sections come from the file
+        // alone (the actor and the plugins may come from elsewhere, and the
+        // builder cannot tell which plugin entry of the file is which).
+        .map_err(|e| config.locate(e, &["policies", "access", "scorecards"]))?;
     // Set once, right after the build: nothing else can have set it.
     let _ = catalogue.0.set(platform.catalogue_lookup());
     Ok(platform)

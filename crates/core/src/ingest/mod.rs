@@ -37,7 +37,7 @@ use crate::diagnostic::{Diagnostic, SourceLocation};
 use crate::model::Entity;
 use crate::model::schema::KindRegistry;
 pub(crate) use files::yaml_files;
-pub use paved_yaml::Limits;
+pub use paved_yaml::{Limits, Positions};
 pub use typed::typed_document;
 
 /// The file name used for entities given as values (no file).
