@@ -371,7 +371,7 @@ export interface Approval {
   /** The write it holds: `entity.upsert`, `entity.delete` or `catalog.import`. */
   action: string
   /** What it writes once approved. */
-  changes: { entityRef: string; outcome: 'created' | 'updated' | 'unchanged' | 'deleted'; etag: string | null }[]
+  changes: { entityRef: string; outcome: 'created' | 'updated' | 'deleted' }[]
   /** One per policy that held it: who may approve it, and who did. */
   required: { policy: string; approvers: string[]; approvedBy?: string; approvedAt?: string }[]
   /** The decisions that held it. */

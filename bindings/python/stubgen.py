@@ -27,6 +27,7 @@ EXCEPTION_ATTRS: dict[str, list[tuple[str, str]]] = {
     "ValidationError": [("errors", "list[Diagnostic]")],
     "PluginError": [("kind", "str")],
     "LaggedError": [("missed", "int")],
+    "PendingApprovalError": [("approval", "str | None")],
 }
 
 # Dunder methods worth declaring (the rest are object's).

@@ -909,7 +909,15 @@ async fn hold(
         action: action.to_string(),
         expires_at: expires_at.clone(),
         required,
-        changes: set.changes,
+        changes: set
+            .changes
+            .iter()
+            .filter(|c| c.outcome != Outcome::Unchanged)
+            .map(|c| approval::ApprovalChange {
+                entity_ref: c.entity_ref.clone(),
+                outcome: c.outcome,
+            })
+            .collect(),
         decisions: decisions.clone(),
         held,
     };

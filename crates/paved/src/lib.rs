@@ -37,7 +37,9 @@ pub use paved_core::platform::{
     PluginSummary, Plugins, Policies, Scorecards, StoreSpec, parse_decision_id,
 };
 // Approvals: changes held by the policies that ask for them.
-pub use paved_core::approval::{Approval, ApprovalRule, ApprovalStatus, Requirement};
+pub use paved_core::approval::{
+    Approval, ApprovalChange, ApprovalRule, ApprovalStatus, Requirement,
+};
 // Policies: bindings in, decisions out.
 pub use paved_core::policy::{
     Binding, DECISION_ACTION, Decision, Failure, Match, Mode, Point, PolicyCaseResult,

@@ -5,16 +5,15 @@ prints them)."""
 from __future__ import annotations
 
 import builtins
-from typing import Any, Optional, TypedDict, cast
+from typing import Any, TypedDict, cast
 
 from paved import _native
 from paved._blocking import run
 
 
-class ApprovalChange(TypedDict, total=False):
+class ApprovalChange(TypedDict):
     entityRef: str
-    outcome: str  # "created" | "updated" | "unchanged" | "deleted"
-    etag: Optional[str]
+    outcome: str  # "created" | "updated" | "deleted"
 
 
 class Requirement(TypedDict, total=False):

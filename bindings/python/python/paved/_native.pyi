@@ -34,6 +34,17 @@ def validate(paths: Any, *, config: Any = None) -> Any:
     kinds count (default: resolved as `open` does).
     """
 
+class AsyncApprovals:
+    """The held changes of a platform (asyncio API)."""
+    def approve(self, id: Any, *, comment: Any = None, actor: Any = None, dry_run: Any = False) -> Any:
+        """Approve a request as `actor` (awaitable)."""
+    def get(self, id: Any) -> Any:
+        """One request (awaitable)."""
+    def list(self, *, status: Any = None, limit: Any = None) -> Any:
+        """Requests, newest first (awaitable)."""
+    def reject(self, id: Any, *, reason: Any = None, actor: Any = None, dry_run: Any = False) -> Any:
+        """Reject a request as `actor` (awaitable)."""
+
 class AsyncAudit:
     """The append-only, hash-chained audit log (asyncio API)."""
     def for_entity(self, entity_ref: Any, *, limit: Any = None) -> Any:
@@ -109,6 +120,9 @@ class AsyncPlatform:
     @property
     def actor(self) -> Any:
         """The actor writes are recorded under when they name none."""
+    @property
+    def approvals(self) -> Any:
+        """Changes held by policies that ask for approval: list, approve, reject."""
     @property
     def audit(self) -> Any:
         """The audit log."""
@@ -791,7 +805,7 @@ class Violation:
         """`{"path": …, "message": …}`."""
 
 class PavedError(Exception):
-    """Base class of every error raised by paved: `.code` (VALIDATION, NOT_FOUND, CONFLICT, STORE, IO, PLUGIN, DENIED, LAGGED) and `.details` (a dict of the error's fields)."""
+    """Base class of every error raised by paved: `.code` (VALIDATION, NOT_FOUND, CONFLICT, STORE, IO, PLUGIN, DENIED, PENDING_APPROVAL, LAGGED) and `.details` (a dict of the error's fields)."""
     code: str
     details: dict[str, Any]
 
@@ -821,3 +835,7 @@ class StoreError(PavedError):
 class ValidationError(PavedError):
     """Input was rejected; `.errors` lists every problem (file, line, JSON path, message). Nothing was written."""
     errors: list[Diagnostic]
+
+class PendingApprovalError(DeniedError):
+    """A policy that asks for approval denied the change: it is held as a pending request, `.approval` its id (None in a dry run); `.details` has `approvers` and `expiresAt`. Nothing else was written; `platform.approvals.approve(id)` by an approver writes it."""
+    approval: str | None

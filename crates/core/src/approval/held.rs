@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::state::{REQUESTED, subject_of};
-use crate::pipeline::PlannedChange;
+use super::state::ApprovalChange;
 use crate::policy::Decision;
 use crate::store::AuditOnly;
 
@@ -48,7 +48,7 @@ pub(crate) struct Requested {
     pub expires_at: String,
     pub required: Vec<Required>,
     /// What would be written, as the dry run planned it.
-    pub changes: Vec<PlannedChange>,
+    pub changes: Vec<ApprovalChange>,
     /// The decisions that held it (and any others worth telling).
     pub decisions: Vec<Decision>,
     pub held: Vec<HeldChange>,

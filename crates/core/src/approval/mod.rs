@@ -38,7 +38,7 @@ mod ttl;
 
 pub(crate) use held::{HeldChange, Requested, Required, hold_record};
 pub(crate) use state::{APPLIED, APPROVED, REJECTED, REQUESTED, STALE, TERMINAL, read, subject_of};
-pub use state::{Approval, ApprovalStatus, Requirement};
+pub use state::{Approval, ApprovalChange, ApprovalStatus, Requirement};
 pub(crate) use ttl::parse_ttl;
 
 use serde::{Deserialize, Serialize};

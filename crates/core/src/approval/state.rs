@@ -4,8 +4,8 @@ use serde::{Deserialize, Serialize};
 
 use super::held::{HeldChange, Requested};
 use crate::audit::AuditRecord;
-use crate::pipeline::PlannedChange;
 use crate::policy::Decision;
+use crate::store::Outcome;
 
 /// The audit actions of an approval's records, in the order they happen.
 pub(crate) const REQUESTED: &str = "approval.requested";
@@ -70,6 +70,14 @@ impl std::fmt::Display for ApprovalStatus {
     }
 }
 
+/// One change a request holds: which entity, and what happens to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApprovalChange {
+    pub entity_ref: String,
+    pub outcome: Outcome,
+}
+
 /// One binding that held a change: who may approve it, and who did.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -98,7 +106,7 @@ pub struct Approval {
     /// The write it holds (`entity.upsert`, `entity.delete`, `catalog.import`).
     pub action: String,
     /// What it writes once approved.
-    pub changes: Vec<PlannedChange>,
+    pub changes: Vec<ApprovalChange>,
     /// One per binding that held it.
     pub required: Vec<Requirement>,
     /// The decisions made when it was reviewed (the denials that held it).
