@@ -654,6 +654,71 @@ pub(crate) async fn review_change(
     Ok(reviewed.decisions)
 }
 
+/// A provider call on a resource, as a change the bindings review (the
+/// platform's apply, delete and import, and a policy test's resource case):
+/// `after` is the params asked for, `before` the params it has, when known.
+pub(crate) fn resource_item(
+    point: Point,
+    operation: plugin::Operation,
+    address: &plugin::ResourceAddress,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) -> Item {
+    Item {
+        point,
+        change: plugin::Change {
+            subject: plugin::Subject::Resource(address.clone()),
+            operation,
+            before,
+            after,
+            diff: Vec::new(),
+            monthly_cost: None,
+            actor: None,
+        },
+        facets: Facets {
+            owner: address.owner.as_deref().map(policy::owner_key),
+            resource_type: Some(address.resource_type.clone()),
+            environment: address.environment.clone(),
+            ..Facets::default()
+        },
+        previous: None,
+        subject: resource_subject(address),
+    }
+}
+
+/// A resource as decisions and audit records name it: `type/name@env`.
+pub(crate) fn resource_subject(address: &plugin::ResourceAddress) -> String {
+    match &address.environment {
+        Some(env) => format!("{}/{}@{env}", address.resource_type, address.name),
+        None => format!("{}/{}", address.resource_type, address.name),
+    }
+}
+
+/// Review one resource change given whole (a policy test's resource case)
+/// as [`run_effect`] reviews a provider call: every decision, plain allows
+/// included; a patch is the error the call would get. Writes nothing.
+pub(crate) async fn review_resource(
+    ctx: &Context<'_>,
+    mut item: Item,
+    only: Option<&str>,
+    actor: &str,
+) -> Result<Vec<Decision>> {
+    item.change.actor = Some(actor.to_string());
+    let reviewed = ctx.policies.review(&item, actor, only).await?;
+    if reviewed.patched.is_some() {
+        return Err(provider_request_patched());
+    }
+    Ok(reviewed.decisions)
+}
+
+/// Patches apply to catalogue entities, never to a provider's request.
+fn provider_request_patched() -> Error {
+    Error::invalid(Diagnostic::error(
+        "patch",
+        "a policy patched a provider request; patches apply to catalogue entities only",
+    ))
+}
+
 /// An entity as it is, as a change the bindings review (an `entity.update`
 /// that changes nothing): what a scorecard's rules are reviewed with.
 pub(crate) fn item_as_is(entity: &Entity, actor: &str) -> Item {
@@ -814,10 +879,7 @@ where
         .check(ctx.store, &actor, std::slice::from_ref(&item))
         .await?;
     if !review(ctx, &actor, vec![item], &mut set).await?.is_empty() {
-        return Err(Error::invalid(Diagnostic::error(
-            "patch",
-            "a policy patched a provider request; patches apply to catalogue entities only",
-        )));
+        return Err(provider_request_patched());
     }
     refuse_if_blocked(ctx, &actor, &mut set, opts).await?;
     let outcome = effect.await;

@@ -16,12 +16,12 @@ use serde_json::{Value, json};
 use super::Inner;
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result};
-use crate::pipeline::WriteOptions;
+use crate::pipeline::{WriteOptions, resource_item, resource_subject};
 use crate::plugin::{
     Applied, ApplyRequest, Change, Guardrail, GuardrailInfo, ImportRequest, Imported, Operation,
-    Plan, PlanRequest, Provider, ProviderInfo, ResourceAddress, ResourceRequest, Review, Subject,
+    Plan, PlanRequest, Provider, ProviderInfo, ResourceAddress, ResourceRequest, Review,
 };
-use crate::policy::{Facets, Item, Point, owner_key};
+use crate::policy::Point;
 use crate::store::AuditOnly;
 
 /// The plugins of a platform, by name.
@@ -93,13 +93,6 @@ fn not_found(what: &'static str, name: &str) -> Error {
     Error::NotFound {
         what,
         id: name.to_string(),
-    }
-}
-
-fn subject(address: &ResourceAddress) -> String {
-    match &address.environment {
-        Some(env) => format!("{}/{}@{env}", address.resource_type, address.name),
-        None => format!("{}/{}", address.resource_type, address.name),
     }
 }
 
@@ -183,29 +176,10 @@ impl Plugins {
         call: impl std::future::Future<Output = Result<T>>,
     ) -> Result<T> {
         let inner = &self.inner;
-        let item = Item {
-            point,
-            change: Change {
-                subject: Subject::Resource(address.clone()),
-                operation,
-                before: None,
-                after: params.cloned(),
-                diff: Vec::new(),
-                monthly_cost: None,
-                actor: None,
-            },
-            facets: Facets {
-                owner: address.owner.as_deref().map(owner_key),
-                resource_type: Some(address.resource_type.clone()),
-                environment: address.environment.clone(),
-                ..Facets::default()
-            },
-            previous: None,
-            subject: subject(address),
-        };
+        let item = resource_item(point, operation, address, None, params.cloned());
         let record = AuditOnly {
             action: format!("resource.{action}"),
-            subject: subject(address),
+            subject: resource_subject(address),
             details: json!({
                 "plugin": name,
                 "resource_type": address.resource_type,

@@ -11,7 +11,10 @@ use super::{Inner, parse_ref};
 use crate::audit::{AuditRecord, DEFAULT_LIMIT};
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result};
-use crate::policy::{Binding, Case, DECISION_ACTION, Decision, PolicyTestReport};
+use crate::plugin::Operation;
+use crate::policy::{
+    Binding, Case, CaseChange, DECISION_ACTION, Decision, Point, PolicyTestReport,
+};
 
 /// The policies of a platform.
 #[derive(Clone)]
@@ -173,21 +176,50 @@ impl Policies {
     }
 }
 
-/// The decisions the bindings make on one policy test case.
+/// The decisions the bindings make on one policy test case: an entity case
+/// as a write of it, a resource case as the provider call.
 async fn review_case(
     ctx: &crate::pipeline::Context<'_>,
     case: &Case,
     actor: &str,
 ) -> Result<Vec<Decision>> {
-    crate::pipeline::review_change(
-        ctx,
-        case.point,
-        case.before.as_ref(),
-        case.after.clone(),
-        case.policy.as_deref(),
-        case.actor.as_deref().unwrap_or(actor),
-    )
-    .await
+    let only = case.policy.as_deref();
+    let actor = case.actor.as_deref().unwrap_or(actor);
+    match &case.change {
+        CaseChange::Entity { before, after } => {
+            crate::pipeline::review_change(
+                ctx,
+                case.point,
+                before.as_deref(),
+                after.as_deref().cloned(),
+                only,
+                actor,
+            )
+            .await
+        }
+        CaseChange::Resource {
+            address,
+            before,
+            after,
+            monthly_cost,
+        } => {
+            let operation = match case.point {
+                Point::ResourceDestroy => Operation::Delete,
+                Point::ResourceImport => Operation::Import,
+                _ if before.is_some() => Operation::Update,
+                _ => Operation::Create,
+            };
+            let mut item = crate::pipeline::resource_item(
+                case.point,
+                operation,
+                address,
+                before.clone(),
+                after.clone(),
+            );
+            item.change.monthly_cost = *monthly_cost;
+            crate::pipeline::review_resource(ctx, item, only, actor).await
+        }
+    }
 }
 
 /// The decision an audit record holds, with its id.

@@ -11,7 +11,19 @@
 //!     after: { apiVersion: backstage.io/v1alpha1, kind: Component, ... }
 //!     expect: deny               # allow | warn | deny
 //!     violations: [spec.owner]   # optional: each appears in a violation
+//!   - name: a production database without backups is refused
+//!     operation: resource.apply  # resource.destroy and resource.import too
+//!     resource: { resourceType: postgres.database, name: orders, environment: prod,
+//!                 owner: group:default/team-payments }
+//!     after: { backup: { enabled: false } }   # the params asked for
+//!     monthlyCost: 120           # optional: the provider's estimate
+//!     expect: deny
 //! ```
+//!
+//! A resource case is the change a provider call (`paved plugin apply`,
+//! `delete`, `import`) puts to the bindings: the resource's address, and for
+//! `resource.apply` its params (`after`; with `before`, the params it has
+//! now, the change is an update).
 //!
 //! A case's verdict is the strictest of the decisions the bindings made,
 //! whatever their mode, so an `audit` binding is tested like an enforcing
@@ -28,7 +40,7 @@ use crate::diagnostic::{Diagnostic, SourceLocation};
 use crate::error::{Error, Result};
 use crate::model::Entity;
 use crate::model::schema::KindRegistry;
-use crate::plugin::Verdict;
+use crate::plugin::{ResourceAddress, Verdict};
 
 /// What `paved policy test` found: each case, passed or not.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -83,10 +95,16 @@ struct CaseSpec {
     operation: Point,
     #[serde(default)]
     actor: Option<String>,
+    /// The provider-managed resource of a `resource.*` case.
+    #[serde(default)]
+    resource: Option<ResourceAddress>,
     #[serde(default)]
     before: Option<Value>,
     #[serde(default)]
     after: Option<Value>,
+    /// The provider's estimate of the resource's monthly cost.
+    #[serde(default, rename = "monthlyCost")]
+    monthly_cost: Option<f64>,
     expect: Verdict,
     #[serde(default)]
     violations: Vec<String>,
@@ -106,10 +124,36 @@ pub(crate) struct Case {
     pub policy: Option<String>,
     pub point: Point,
     pub actor: Option<String>,
-    pub before: Option<Entity>,
-    pub after: Option<Entity>,
+    pub change: CaseChange,
     pub expected: Verdict,
     pub violations: Vec<String>,
+}
+
+/// What a case changes.
+#[derive(Debug)]
+pub(crate) enum CaseChange {
+    /// A catalogue entity (`entity.*` points).
+    Entity {
+        before: Option<Box<Entity>>,
+        after: Option<Box<Entity>>,
+    },
+    /// A provider-managed resource (`resource.*` points): its address, the
+    /// params it has (`before`) and is asked for (`after`), and the
+    /// provider's cost estimate.
+    Resource {
+        address: Box<ResourceAddress>,
+        before: Option<Value>,
+        after: Option<Value>,
+        monthly_cost: Option<f64>,
+    },
+}
+
+/// Whether a case must, may or must not give a field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Need {
+    Required,
+    Optional,
+    Refused,
 }
 
 impl Case {
@@ -124,9 +168,13 @@ impl Case {
         if problems.is_empty() {
             match got {
                 None => problems.push(format!(
-                    "expected {}, but no policy reviewed this change (does a binding match {} of this entity?)",
+                    "expected {}, but no policy reviewed this change (does a binding match {} of this {}?)",
                     word(self.expected),
-                    self.point
+                    self.point,
+                    match self.change {
+                        CaseChange::Entity { .. } => "entity",
+                        CaseChange::Resource { .. } => "resource",
+                    }
                 )),
                 Some(v) if v != self.expected => problems.push(format!(
                     "expected {}, got {}{}",
@@ -285,21 +333,24 @@ fn load_file(path: &Path, bindings: &[&str], kinds: &KindRegistry) -> Result<Vec
     let mut cases = Vec::new();
     for (i, case) in spec.cases.into_iter().enumerate() {
         let base = format!("cases[{i}]");
-        let needs = match case.operation {
-            Point::EntityCreate => (false, true),
-            Point::EntityUpdate => (true, true),
-            Point::EntityDelete => (true, false),
-            other => {
-                problems.push(
-                    Diagnostic::error(
-                        format!("{base}.operation"),
-                        format!(
-                            "policy tests cover entity.create, entity.update and entity.delete, not {other}"
-                        ),
-                    )
-                    .at(locate(&format!("{base}.operation"))),
-                );
-                continue;
+        let operation = case.operation;
+        let resource_point = matches!(
+            operation,
+            Point::ResourceApply | Point::ResourceDestroy | Point::ResourceImport
+        );
+        // before, after, resource, monthlyCost.
+        let needs = match operation {
+            Point::EntityCreate => [Need::Refused, Need::Required, Need::Refused, Need::Refused],
+            Point::EntityUpdate => [Need::Required, Need::Required, Need::Refused, Need::Refused],
+            Point::EntityDelete => [Need::Required, Need::Refused, Need::Refused, Need::Refused],
+            Point::ResourceApply => [
+                Need::Optional,
+                Need::Required,
+                Need::Required,
+                Need::Optional,
+            ],
+            Point::ResourceDestroy | Point::ResourceImport => {
+                [Need::Refused, Need::Refused, Need::Required, Need::Optional]
             }
         };
         let actor = match case.actor.as_deref().map(crate::pipeline::check_actor) {
@@ -311,11 +362,70 @@ fn load_file(path: &Path, bindings: &[&str], kinds: &KindRegistry) -> Result<Vec
             Some(Ok(a)) => Some(a),
             None => None,
         };
-        let mut entity = |field: &str, value: Option<Value>, needed: bool| {
+        // Whether a field is as the operation needs it (else a problem): a
+        // required one given, a refused one not.
+        let mut given = |field: &str, present: bool, need: Need, what: &str| {
             let path = format!("{base}.{field}");
-            match (value, needed) {
-                (Some(v), true) => match crate::ingest::load_one(v, kinds) {
-                    Ok((e, _)) => Some(e),
+            match (present, need) {
+                (false, Need::Required) => {
+                    problems.push(
+                        Diagnostic::error(path, format!("{operation} needs `{field}` ({what})"))
+                            .at(locate(&base)),
+                    );
+                    false
+                }
+                (true, Need::Refused) => {
+                    let why = if !resource_point && matches!(field, "resource" | "monthlyCost") {
+                        " (a resource case's operation is resource.apply, resource.destroy or resource.import)"
+                    } else {
+                        ""
+                    };
+                    problems.push(
+                        Diagnostic::error(
+                            path.clone(),
+                            format!("{operation} has no `{field}`{why}"),
+                        )
+                        .at(locate(&path)),
+                    );
+                    false
+                }
+                (present, _) => present,
+            }
+        };
+        let document = if resource_point {
+            "the resource's params"
+        } else {
+            "an entity"
+        };
+        let resource_what = "the resource's resourceType, name, environment and owner";
+        let keep = [
+            given("before", case.before.is_some(), needs[0], document),
+            given("after", case.after.is_some(), needs[1], document),
+            given("resource", case.resource.is_some(), needs[2], resource_what),
+            given(
+                "monthlyCost",
+                case.monthly_cost.is_some(),
+                needs[3],
+                "a number",
+            ),
+        ];
+        let before = case.before.filter(|_| keep[0]);
+        let after = case.after.filter(|_| keep[1]);
+        let resource = case.resource.filter(|_| keep[2]);
+        let monthly_cost = case.monthly_cost.filter(|_| keep[3]);
+        let change = if resource_point {
+            let Some(address) = resource else { continue };
+            CaseChange::Resource {
+                address: Box::new(address),
+                before,
+                after,
+                monthly_cost,
+            }
+        } else {
+            let mut entity = |field: &str, value: Option<Value>| {
+                let path = format!("{base}.{field}");
+                match crate::ingest::load_one(value?, kinds) {
+                    Ok((e, _)) => Some(Box::new(e)),
                     Err(Error::Invalid { diagnostics }) => {
                         problems.extend(diagnostics.into_iter().map(|mut d| {
                             d.path = join(&path, &d.path);
@@ -329,41 +439,21 @@ fn load_file(path: &Path, bindings: &[&str], kinds: &KindRegistry) -> Result<Vec
                             .push(Diagnostic::error(path.clone(), e.to_string()).at(locate(&path)));
                         None
                     }
-                },
-                (None, true) => {
-                    problems.push(
-                        Diagnostic::error(
-                            path.clone(),
-                            format!("{} needs `{field}` (an entity)", case.operation),
-                        )
-                        .at(locate(&base)),
-                    );
-                    None
                 }
-                (Some(_), false) => {
-                    problems.push(
-                        Diagnostic::error(
-                            path.clone(),
-                            format!("{} has no `{field}`", case.operation),
-                        )
-                        .at(locate(&path)),
-                    );
-                    None
-                }
-                (None, false) => None,
+            };
+            CaseChange::Entity {
+                before: entity("before", before),
+                after: entity("after", after),
             }
         };
-        let before = entity("before", case.before, needs.0);
-        let after = entity("after", case.after, needs.1);
         cases.push(Case {
             file: file.clone(),
             line: positions.locate(&base).0,
             name: case.name,
             policy: spec.policy.clone(),
-            point: case.operation,
+            point: operation,
             actor,
-            before,
-            after,
+            change,
             expected: case.expect,
             violations: case.violations,
         });
@@ -393,5 +483,127 @@ fn at(file: &str, (line, column): (usize, usize)) -> SourceLocation {
         document: 0,
         line,
         column,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_text(text: &str) -> Result<Vec<Case>> {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("r.test.yaml");
+        std::fs::write(&file, text).unwrap();
+        load_file(&file, &["backups"], &KindRegistry::builtin())
+    }
+
+    /// Each problem as `line path: message`.
+    fn problems(text: &str) -> Vec<String> {
+        match load_text(text) {
+            Err(Error::Invalid { diagnostics }) => diagnostics
+                .iter()
+                .map(|d| {
+                    let line = d.location.as_ref().map_or(0, |l| l.line);
+                    format!("{line} {}: {}", d.path, d.message)
+                })
+                .collect(),
+            other => panic!("expected VALIDATION, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_resource_case_is_the_address_its_params_and_the_cost() {
+        let cases = load_text(
+            "policy: backups
+cases:
+  - name: apply
+    operation: resource.apply
+    resource: { resourceType: postgres.database, name: orders, environment: prod, owner: team-a }
+    before: { backup: { enabled: true } }
+    after: { backup: { enabled: false } }
+    monthlyCost: 120.5
+    expect: deny
+  - name: destroy
+    operation: resource.destroy
+    resource: { resourceType: postgres.database, name: orders }
+    expect: allow
+",
+        )
+        .unwrap();
+        assert_eq!(cases.len(), 2);
+        assert_eq!(cases[0].point, Point::ResourceApply);
+        let CaseChange::Resource {
+            address,
+            before,
+            after,
+            monthly_cost,
+        } = &cases[0].change
+        else {
+            panic!("{:?}", cases[0].change)
+        };
+        assert_eq!(address.resource_type, "postgres.database");
+        assert_eq!(address.environment.as_deref(), Some("prod"));
+        assert_eq!(address.owner.as_deref(), Some("team-a"));
+        assert_eq!(before.as_ref().unwrap()["backup"]["enabled"], true);
+        assert_eq!(after.as_ref().unwrap()["backup"]["enabled"], false);
+        assert_eq!(*monthly_cost, Some(120.5));
+        let CaseChange::Resource {
+            before,
+            after,
+            monthly_cost,
+            ..
+        } = &cases[1].change
+        else {
+            panic!("{:?}", cases[1].change)
+        };
+        assert_eq!((before, after, monthly_cost), (&None, &None, &None));
+    }
+
+    #[test]
+    fn a_resource_case_gives_what_its_operation_needs_and_nothing_else() {
+        let shown = problems(
+            "cases:
+  - name: no resource
+    operation: resource.apply
+    after: {}
+    expect: allow
+  - name: no params
+    operation: resource.apply
+    resource: { resourceType: t, name: n }
+    expect: allow
+  - name: params on destroy
+    operation: resource.destroy
+    resource: { resourceType: t, name: n }
+    after: {}
+    expect: allow
+  - name: a resource on an entity case
+    after: { apiVersion: backstage.io/v1alpha1, kind: Group, metadata: { name: g }, spec: { type: team, children: [] } }
+    resource: { resourceType: t, name: n }
+    monthlyCost: 3
+    expect: allow
+",
+        );
+        let via =
+            " (a resource case's operation is resource.apply, resource.destroy or resource.import)";
+        assert_eq!(
+            shown,
+            [
+                "2 cases[0].resource: resource.apply needs `resource` (the resource's resourceType, name, environment and owner)".to_string(),
+                "6 cases[1].after: resource.apply needs `after` (the resource's params)".into(),
+                "13 cases[2].after: resource.destroy has no `after`".into(),
+                format!("17 cases[3].resource: entity.create has no `resource`{via}"),
+                format!("18 cases[3].monthlyCost: entity.create has no `monthlyCost`{via}"),
+            ]
+        );
+        // The address is checked as a provider call's is.
+        let shown = problems(
+            "cases:
+  - name: x
+    operation: resource.import
+    resource: { type: t, name: n }
+    expect: allow
+",
+        );
+        assert!(shown[0].starts_with("4 cases[0].resource"), "{shown:?}");
     }
 }

@@ -30,6 +30,6 @@ mod review;
 pub use binding::{Binding, Failure, Match, Mode, Point, RegoSource};
 pub(crate) use binding::{Facets, owner_key};
 pub use decision::{DECISION_ACTION, Decision};
-pub(crate) use fixtures::{Case, load as fixtures_load};
+pub(crate) use fixtures::{Case, CaseChange, load as fixtures_load};
 pub use fixtures::{PolicyCaseResult, PolicyTestReport};
 pub(crate) use review::{Item, Patched, PolicySet, denial_message};
