@@ -78,9 +78,10 @@ describe('policies', () => {
     const examples = path.join(REPO, 'examples', 'policies')
     const p = await paved.open({ store: 'sqlite::memory:', config: path.join(examples, 'paved.yaml') })
     const report = await p.policies.test(path.join(examples, 'tests'))
-    assert.deepEqual([report.passed, report.failed], [11, 0])
-    // catalog-rules, the scorecard's rules (component-is-documented, -operable), resources-carry-cost-center.
-    assert.deepEqual(report.cases.map((c) => c.got), ['allow', 'deny', 'warn', 'deny', 'allow', 'allow', 'deny', 'allow', 'deny', 'allow', 'deny'])
+    assert.deepEqual([report.passed, report.failed], [15, 0])
+    // catalog-rules, the scorecard's rules (component-is-documented, -operable),
+    // production-databases-have-backups, resources-carry-cost-center.
+    assert.deepEqual(report.cases.map((c) => c.got), ['allow', 'deny', 'warn', 'deny', 'allow', 'allow', 'deny', 'allow', 'deny', 'allow', 'deny', 'deny', 'deny', 'allow', 'deny'])
     const dir = mkdtempSync(path.join(os.tmpdir(), 'paved-node-policy-tests-'))
     const wrong = path.join(dir, 'wrong.test.yaml')
     writeFileSync(wrong, 'cases:\n  - name: not reviewed\n    after: {apiVersion: backstage.io/v1alpha1, kind: Group, metadata: {name: g}, spec: {type: team, children: []}}\n    expect: allow\n')

@@ -101,14 +101,15 @@ def test_policy_fixture_tests_run_blocking_and_asyncio(tmp_path: Path) -> None:
     examples = ROOT / "examples" / "policies"
     with paved.Platform.open("sqlite::memory:", config=examples / "paved.yaml") as p:
         report = p.policies.test(examples / "tests")
-        assert report.ok and (report.passed, report.failed) == (11, 0)
+        assert report.ok and (report.passed, report.failed) == (15, 0)
         # catalog-rules, the scorecard's rules (component-is-documented, -operable),
         assert [c["got"] for c in report.cases] == [
             *["allow", "deny", "warn", "deny", "allow"],
             *["allow", "deny", "allow", "deny"],
+            *["allow", "deny", "deny", "deny"],  # production-databases-have-backups
             *["allow", "deny"],  # resources-carry-cost-center
         ]
-        assert repr(report) == "<PolicyTestReport 11 passed, 0 failed>"
+        assert repr(report) == "<PolicyTestReport 15 passed, 0 failed>"
 
         wrong = tmp_path / "wrong.test.yaml"
         wrong.write_text(
@@ -129,6 +130,6 @@ def test_policy_fixture_tests_run_blocking_and_asyncio(tmp_path: Path) -> None:
         async with await paved.AsyncPlatform.open(
             "sqlite::memory:", config=examples / "paved.yaml"
         ) as p:
-            assert (await p.policies.test(examples / "tests")).passed == 11
+            assert (await p.policies.test(examples / "tests")).passed == 15
 
     asyncio.run(main())

@@ -567,9 +567,9 @@ async fn a_rego_binding_in_paved_yaml_reviews_writes_with_opa_policies_unchanged
 }
 
 /// The example policies (`examples/policies/paved.yaml`: the Rego
-/// `catalog-rules`, `resources-carry-cost-center` and the scorecard's
-/// audit-mode rules) on an in-memory
-/// store.
+/// `catalog-rules`, `resources-carry-cost-center`,
+/// `production-databases-have-backups` and the scorecard's audit-mode rules)
+/// on an in-memory store.
 async fn example_policies() -> Platform {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/policies");
     paved::open(
@@ -593,7 +593,7 @@ async fn the_example_policy_tests_pass_and_record_nothing() {
     let report = p.policies().test(&examples_dir("tests")).await.unwrap();
     let failed: Vec<_> = report.cases.iter().filter(|c| !c.passed).collect();
     assert!(report.ok(), "failed cases: {failed:#?}");
-    assert_eq!((report.passed, report.failed), (11, 0));
+    assert_eq!((report.passed, report.failed), (15, 0));
     let got: Vec<_> = report.cases.iter().map(|c| c.got).collect();
     use Verdict::{Allow, Deny, Warn};
     assert_eq!(
@@ -610,10 +610,23 @@ async fn the_example_policy_tests_pass_and_record_nothing() {
             Some(Deny),
             Some(Allow),
             Some(Deny),
+            // production-databases-have-backups (resource cases)
+            Some(Allow),
+            Some(Deny),
+            Some(Deny),
+            Some(Deny),
             // resources-carry-cost-center
             Some(Allow),
             Some(Deny),
         ]
+    );
+    assert_eq!(
+        report.cases[10].decisions[0].subject,
+        "postgres.database/orders@prod"
+    );
+    assert_eq!(
+        report.cases[10].decisions[0].violations[0].path,
+        "backup.enabled"
     );
     assert!(
         report.cases[1].decisions[0].violations[0]
@@ -709,7 +722,7 @@ async fn a_broken_policy_test_file_is_refused_with_file_line_and_field() {
         has(
             1,
             "policy",
-            "no policy binding named 'no-such-policy' (bindings: catalog-rules, resources-carry-cost-center, component-is-documented, component-is-operable)"
+            "no policy binding named 'no-such-policy' (bindings: catalog-rules, resources-carry-cost-center, production-databases-have-backups, component-is-documented, component-is-operable)"
         ),
         "{shown:#?}"
     );
@@ -739,4 +752,142 @@ async fn a_broken_policy_test_file_is_refused_with_file_line_and_field() {
         p.policies().test(&dir.path().join("missing")).await,
         Err(Error::Io { .. })
     ));
+}
+
+/// `$CARGO_TARGET_DIR` (relative to the repository), or the repository's
+/// `target/`.
+fn target_dir() -> std::path::PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .map(|p| if p.is_absolute() { p } else { root.join(p) })
+        .unwrap_or_else(|| root.join("target"))
+}
+
+/// Build the example plugins (wasm32-wasip2) as the plugin host's and the
+/// CLI's tests do (`PAVED_PLUGINS_PREBUILT=1` skips the build); returns the
+/// directory of their components.
+fn example_plugins() -> std::path::PathBuf {
+    let target = target_dir();
+    if std::env::var_os("PAVED_PLUGINS_PREBUILT").is_none() {
+        let status =
+            std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+                .args(["build", "--quiet", "--release", "--target", "wasm32-wasip2"])
+                .arg("--manifest-path")
+                .arg(
+                    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/plugins/Cargo.toml"),
+                )
+                .env("CARGO_TARGET_DIR", &target)
+                .env_remove("RUSTFLAGS")
+                .env_remove("CARGO_ENCODED_RUSTFLAGS")
+                .status()
+                .expect("run cargo build for the example plugins");
+        assert!(status.success(), "building examples/plugins failed");
+    }
+    target.join("wasm32-wasip2/release")
+}
+
+/// `examples/policies/plugins.yaml` (the wasm guardrails' bindings) on a
+/// SQLite file holding the sample catalogue (imported before the bindings
+/// apply). The file names the components where a build into the
+/// repository's `target/` puts them; this reads it with that directory
+/// replaced by where `example_plugins` built them, as its comments say.
+async fn example_plugin_policies() -> (Platform, tempfile::TempDir) {
+    const BUILT: &str = "../../target/wasm32-wasip2/release/";
+    let text = std::fs::read_to_string(examples_dir("plugins.yaml")).unwrap();
+    assert_eq!(text.matches(&format!("path: {BUILT}")).count(), 3);
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("plugins.yaml");
+    let built = format!("{}/", example_plugins().display());
+    std::fs::write(&config, text.replace(BUILT, &built)).unwrap();
+    let store = format!("sqlite:{}", dir.path().join("paved.db").display());
+    let seed = paved::open(paved::OpenOptions::default().store(&store))
+        .await
+        .unwrap();
+    let catalog = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/catalog");
+    seed.catalog()
+        .import(&[catalog], &WriteOptions::default())
+        .await
+        .unwrap();
+    drop(seed);
+    let p = paved::open(paved::OpenOptions::default().store(store).config(config))
+        .await
+        .unwrap();
+    (p, dir)
+}
+
+#[tokio::test]
+async fn the_example_plugin_bindings_pass_their_fixture_tests_and_review_writes() {
+    let (p, _dir) = example_plugin_policies().await;
+    let names: Vec<_> = p.policies().list().into_iter().map(|b| b.name).collect();
+    assert_eq!(
+        names,
+        ["owners-exist", "names-follow-convention", "team-budgets"]
+    );
+    let records = p.audit().list(None, Some(10_000)).await.unwrap().len();
+    let report = p
+        .policies()
+        .test(&examples_dir("plugin-tests"))
+        .await
+        .unwrap();
+    let failed: Vec<_> = report.cases.iter().filter(|c| !c.passed).collect();
+    assert!(report.ok(), "failed cases: {failed:#?}");
+    assert_eq!((report.passed, report.failed), (17, 0));
+    use Verdict::{Allow, Deny, Warn};
+    let got: Vec<_> = report.cases.iter().map(|c| c.got).collect();
+    assert_eq!(
+        got,
+        [
+            // names-follow-convention
+            Some(Allow),
+            Some(Deny),
+            Some(Allow),
+            Some(Allow),
+            Some(Deny),
+            // owners-exist
+            Some(Allow),
+            Some(Deny),
+            Some(Deny),
+            Some(Deny),
+            Some(Allow),
+            Some(Allow),
+            Some(Deny),
+            // team-budgets
+            Some(Allow),
+            Some(Warn),
+            Some(Deny),
+            Some(Deny),
+            Some(Allow),
+        ]
+    );
+    assert_eq!(report.cases[1].decisions[0].guardrail, "naming-convention");
+    // Nothing recorded by the tests.
+    assert_eq!(
+        p.audit().list(None, Some(10_000)).await.unwrap().len(),
+        records
+    );
+
+    // A write gets what its fixture says.
+    let err = p
+        .catalog()
+        .upsert(
+            component("refunds", "team-ghost"),
+            None,
+            &WriteOptions::default(),
+        )
+        .await
+        .unwrap_err();
+    let Error::Denied { decisions, .. } = &err else {
+        panic!("{err}")
+    };
+    assert_eq!(decisions[0].policy, "owners-exist");
+    assert!(err.to_string().contains("team-ghost"), "{err}");
+    p.catalog()
+        .upsert(
+            component("refunds", "team-payments"),
+            None,
+            &WriteOptions::default(),
+        )
+        .await
+        .unwrap();
 }
