@@ -12,6 +12,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use serde_json::Value;
 
+use crate::approvals::Approvals;
 use crate::audit::Audit;
 use crate::catalog::Catalog;
 use crate::error::{blocking, promise};
@@ -19,7 +20,6 @@ use crate::events::Subscription;
 use crate::ingest::ValidationReport;
 use crate::plugins::{PluginOptions, Plugins};
 use crate::policies::Policies;
-use crate::approvals::Approvals;
 use crate::scorecards::Scorecards;
 
 /// Which platform to open. Every option is optional: `open()` reads

@@ -14,13 +14,13 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::PyString;
 
+use crate::approvals::PyAsyncApprovals;
 use crate::audit::PyAsyncAudit;
 use crate::catalog::PyAsyncCatalog;
 use crate::errors::PavedError;
 use crate::events::PyAsyncSubscription;
 use crate::plugins::{PyAsyncPlugins, plugin_configs};
 use crate::policies::PyAsyncPolicies;
-use crate::approvals::PyAsyncApprovals;
 use crate::scorecards::PyAsyncScorecards;
 
 /// `store`: a store URL (str) or a SQLite file (os.PathLike).

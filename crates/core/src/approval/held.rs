@@ -3,8 +3,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::state::{REQUESTED, subject_of};
 use super::state::ApprovalChange;
+use super::state::{REQUESTED, subject_of};
 use crate::policy::Decision;
 use crate::store::AuditOnly;
 
