@@ -6,11 +6,13 @@
 /**
  * Every failure of the engine, thrown by every method (defined in index.js,
  * constructed by the native module). `code` is stable (`VALIDATION`,
- * `NOT_FOUND`, `CONFLICT`, `STORE`, `IO`, `PLUGIN`, `DENIED`, `LAGGED`: core's
- * `ERROR_CODES`); `details` is core's `Error::details()`, e.g.
- * `{ diagnostics: Diagnostic[] }` for `VALIDATION`, `{ what, id }` for
- * `NOT_FOUND`, `{ entity, expected, found }` for `CONFLICT`, `{ missed }` for
- * `LAGGED`; the message carries the cause chain.
+ * `NOT_FOUND`, `CONFLICT`, `STORE`, `IO`, `PLUGIN`, `DENIED`,
+ * `PENDING_APPROVAL`, `LAGGED`: core's `ERROR_CODES`); `details` is core's
+ * `Error::details()`, e.g. `{ diagnostics: Diagnostic[] }` for `VALIDATION`,
+ * `{ what, id }` for `NOT_FOUND`, `{ entity, expected, found }` for
+ * `CONFLICT`, `{ approval, approvers, expiresAt, decisions }` for
+ * `PENDING_APPROVAL` (`approval` is the held request's id, null in a dry
+ * run), `{ missed }` for `LAGGED`; the message carries the cause chain.
  */
 export declare class PavedError extends Error {
   readonly name: 'PavedError'
@@ -359,6 +361,29 @@ export interface Snapshot extends TeamScore {
   at?: string
 }
 
+/** A change held by policies that ask for approval, and where it stands. */
+export interface Approval {
+  id: string
+  status: 'pending' | 'applied' | 'rejected' | 'expired' | 'stale'
+  requestedBy: string
+  requestedAt: string
+  expiresAt: string
+  /** The write it holds: `entity.upsert`, `entity.delete` or `catalog.import`. */
+  action: string
+  /** What it writes once approved. */
+  changes: { entityRef: string; outcome: 'created' | 'updated' | 'deleted' }[]
+  /** One per policy that held it: who may approve it, and who did. */
+  required: { policy: string; approvers: string[]; approvedBy?: string; approvedAt?: string }[]
+  /** The decisions that held it. */
+  decisions: Decision[]
+  decidedBy?: string
+  decidedAt?: string
+  /** An approval's comment, a rejection's reason, or a stale request's conflict. */
+  comment?: string
+  /** The audit record that holds the change. */
+  seq: number
+}
+
 /** What `policies.test` found: each fixture case, passed or not. */
 export interface PolicyTestReport {
   cases: PolicyCaseResult[]
@@ -389,6 +414,25 @@ export interface PolicyCaseResult {
  * can point the loader at a WASI artifact this package does not build itself.
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
+
+/** The held changes of a platform. */
+export declare class Approvals {
+  /** Requests, newest first. */
+  list(options?: ApprovalListOptions | undefined | null): Promise<Approval[]>
+  /** One request: what it changes, which policies hold it and why. */
+  get(id: string): Promise<Approval>
+  /**
+   * Approve as the actor (a member of an approving group, not the
+   * requester). Once every policy that held it is approved, exactly the
+   * reviewed change is written.
+   */
+  approve(id: string, options?: ApproveOptions | undefined | null): Promise<Approval>
+  /**
+   * Reject as the actor (an approver, or the requester withdrawing it).
+   * Nothing of the change is written.
+   */
+  reject(id: string, options?: RejectOptions | undefined | null): Promise<Approval>
+}
 
 /** The audit log of a platform (`platform.audit`). */
 export declare class Audit {
@@ -470,6 +514,8 @@ export declare class Platform {
   get policies(): Policies
   /** The scorecards: entities and teams scored on the platform's levels. */
   get scorecards(): Scorecards
+  /** Changes held by policies that ask for approval: list, approve, reject. */
+  get approvals(): Approvals
   /**
    * Subscribe to events from now on: this process's and, on a PostgreSQL
    * store, every other process's too.
@@ -582,6 +628,24 @@ export declare class Subscription {
   recv(): Promise<Event | null>
   /** Stop receiving: pending and later `recv()` calls resolve with `null`. */
   close(): void
+}
+
+/** Which requests `list` returns. */
+export interface ApprovalListOptions {
+  /** Only requests in this state (absent: every state). */
+  status?: 'pending' | 'applied' | 'rejected' | 'expired' | 'stale'
+  /** At most this many, newest first (default 50). */
+  limit?: number
+}
+
+/** Options of `approve`: a comment, and the write's options. */
+export interface ApproveOptions {
+  /** Why, for the audit log. */
+  comment?: string
+  /** Who approves (absent: the platform's actor). */
+  actor?: string
+  /** Check that the actor may approve; write nothing. */
+  dryRun?: boolean
 }
 
 /** How many records to return. */
@@ -923,6 +987,16 @@ export interface RecordOptions {
   /** Recorded in the audit log (absent: the platform's actor). */
   actor?: string
   /** Score and return the snapshots; record nothing. */
+  dryRun?: boolean
+}
+
+/** Options of `reject`: a reason, and the write's options. */
+export interface RejectOptions {
+  /** Why, for the requester and the audit log. */
+  reason?: string
+  /** Who rejects (absent: the platform's actor). */
+  actor?: string
+  /** Check that the actor may reject; write nothing. */
   dryRun?: boolean
 }
 

@@ -835,6 +835,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.Approvals = nativeBinding.Approvals
 module.exports.Audit = nativeBinding.Audit
 module.exports.Catalog = nativeBinding.Catalog
 module.exports.Platform = nativeBinding.Platform

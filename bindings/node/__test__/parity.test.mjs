@@ -28,10 +28,20 @@ describe('parity with paved::surface::OPERATIONS', () => {
   // With the example scorecard and one scored component: a snapshot to record.
   let scoring
   let dir
+  let holding
+  const heldIds = []
   before(async () => {
     scoring = await paved.open({ store: 'sqlite::memory:', config: path.join(REPO, 'examples', 'policies', 'paved.yaml') })
     await scoring.catalog.upsert(component('scored'))
     dir = mkdtempSync(path.join(os.tmpdir(), 'paved-node-parity-'))
+    // Two deletes held for approval (examples/access/paved.yaml), one to
+    // approve and one to reject.
+    holding = await paved.open({ store: 'sqlite::memory:', config: path.join(REPO, 'examples', 'access', 'paved.yaml') })
+    await holding.catalog.import([path.join(REPO, 'examples', 'catalog')])
+    for (const name of ['payment-gateway', 'checkout-service']) {
+      const held = await rejectsWith(assert, holding.catalog.delete(`component:default/${name}`, { actor: 'user:default/diego.ramirez' }), 'PENDING_APPROVAL')
+      heldIds.push(held.details.approval)
+    }
     platform = await paved.open({
       store: 'sqlite::memory:',
       plugins: [
@@ -78,7 +88,10 @@ describe('parity with paved::surface::OPERATIONS', () => {
     'plugins.import': (p, o) => p.import('local_directory', { address: request.address, externalId: 'parity' }, o),
     'plugins.delete': (p, o) => p.delete('local_directory', { address: request.address, state: {} }, o),
     'scorecards.record': (s, o) => s.record(o),
+    'approvals.approve': (a, o) => a.approve(heldIds[0], o),
+    'approvals.reject': (a, o) => a.reject(heldIds[1], o),
   }
+  const APPROVER = 'user:default/ivan.petrov'
 
   it('every write row has a call here', () => {
     assert.deepEqual(writes.map((r) => r.node).sort(), Object.keys(CALLS).sort())
@@ -87,8 +100,21 @@ describe('parity with paved::surface::OPERATIONS', () => {
   for (const row of writes) {
     it(`${row.node} takes actor and dryRun and passes them on`, async () => {
       const [handle] = row.node.split('.')
-      const target = handle === 'scorecards' ? scoring : platform
+      const target = handle === 'scorecards' ? scoring : handle === 'approvals' ? holding : platform
       const call = (o) => CALLS[row.node](target[handle], o)
+      if (handle === 'approvals') {
+        // The actor reaches core (which refuses a non-member, naming it);
+        // an approver's dry run writes nothing; a real one is recorded
+        // under the approver.
+        const err = await rejectsWith(assert, call(DRY), 'DENIED')
+        assert.ok(err.message.includes(ACTOR), err.message)
+        const before = (await holding.audit.list({ limit: 10000 })).length
+        await call({ actor: APPROVER, dryRun: true })
+        assert.equal((await holding.audit.list({ limit: 10000 })).length, before, 'a dry run wrote')
+        const decided = await call({ actor: APPROVER })
+        assert.equal(decided.decidedBy, APPROVER)
+        return
+      }
       if (handle === 'catalog') {
         const plan = await call(DRY)
         assert.equal(plan.dryRun, true)

@@ -446,15 +446,7 @@ pub(crate) async fn run(
     )
     .await?;
     number_decisions(&mut set.decisions, &committed.audit);
-    set.changes = committed
-        .outcomes
-        .iter()
-        .map(|(r, outcome, etag)| PlannedChange {
-            entity_ref: r.to_string(),
-            outcome: *outcome,
-            etag: etag.clone(),
-        })
-        .collect();
+    set.changes = committed.done();
     Ok(set)
 }
 
@@ -504,6 +496,20 @@ async fn commit_records(
 struct Committed {
     outcomes: Vec<(EntityRef, Outcome, Option<String>)>,
     audit: Vec<crate::audit::AuditRecord>,
+}
+
+impl Committed {
+    /// What was done to each entity, as a ChangeSet reports it.
+    fn done(&self) -> Vec<PlannedChange> {
+        self.outcomes
+            .iter()
+            .map(|(r, outcome, etag)| PlannedChange {
+                entity_ref: r.to_string(),
+                outcome: *outcome,
+                etag: etag.clone(),
+            })
+            .collect()
+    }
 }
 
 /// Plan every prepared entity, review those that change with the policies
@@ -1046,15 +1052,7 @@ pub(crate) async fn decide(
         },
     )
     .await?;
-    Ok(committed
-        .outcomes
-        .iter()
-        .map(|(r, outcome, etag)| PlannedChange {
-            entity_ref: r.to_string(),
-            outcome: *outcome,
-            etag: etag.clone(),
-        })
-        .collect())
+    Ok(committed.done())
 }
 
 /// A dry run must report the conflict a real run would hit.
