@@ -53,15 +53,7 @@ pub struct RejectOptions {
 }
 
 fn status(s: Option<String>) -> paved::Result<Option<paved::ApprovalStatus>> {
-    s.map(|s| {
-        paved::ApprovalStatus::parse(&s).ok_or_else(|| {
-            paved::Error::invalid(paved::Diagnostic::error(
-                "status",
-                format!("'{s}' is not a status: pending, applied, rejected, expired or stale"),
-            ))
-        })
-    })
-    .transpose()
+    s.map(|s| s.parse()).transpose()
 }
 
 fn write_options(actor: Option<String>, dry_run: Option<bool>) -> paved::WriteOptions {

@@ -19,15 +19,11 @@ impl PyAsyncApprovals {
     }
 }
 
+/// A status by name; a bad one is a `ValueError` with core's message.
 fn status(s: Option<String>) -> PyResult<Option<ApprovalStatus>> {
-    s.map(|s| {
-        ApprovalStatus::parse(&s).ok_or_else(|| {
-            PyValueError::new_err(format!(
-                "'{s}' is not a status: pending, applied, rejected, expired or stale"
-            ))
-        })
-    })
-    .transpose()
+    s.map(|s| s.parse())
+        .transpose()
+        .map_err(|e: paved::Error| PyValueError::new_err(e.to_string()))
 }
 
 #[pymethods]

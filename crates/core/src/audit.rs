@@ -45,9 +45,12 @@ pub struct AuditRecord {
 
 /// The current time in the form records use.
 pub fn now() -> String {
-    chrono::Utc::now()
-        .format("%Y-%m-%dT%H:%M:%S%.6fZ")
-        .to_string()
+    time(chrono::Utc::now())
+}
+
+/// A time in the form records use: RFC 3339 UTC with microseconds.
+pub fn time(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
 
 fn digest(seq: u64, at: &str, prev_hash: &str, d: &AuditDraft) -> String {

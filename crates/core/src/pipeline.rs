@@ -425,7 +425,17 @@ pub(crate) async fn run(
     run_checks(ctx, &actor, &set).await?;
     if let Some((required, ttl)) = ctx.policies.approval_for(&set.decisions) {
         let held = held_changes(&changes, &set, &reviewed_etags);
-        return Err(hold(ctx, &actor, set, held, action, required, ttl, opts).await?);
+        return Err(hold(
+            ctx,
+            &actor,
+            set.decisions,
+            held,
+            action,
+            required,
+            ttl,
+            opts,
+        )
+        .await?);
     }
     refuse_if_blocked(ctx, &actor, &mut set, opts).await?;
     if opts.dry_run {
@@ -446,7 +456,15 @@ pub(crate) async fn run(
     )
     .await?;
     number_decisions(&mut set.decisions, &committed.audit);
-    set.changes = committed.done();
+    set.changes = committed
+        .outcomes
+        .iter()
+        .map(|(r, outcome, etag)| PlannedChange {
+            entity_ref: r.to_string(),
+            outcome: *outcome,
+            etag: etag.clone(),
+        })
+        .collect();
     Ok(set)
 }
 
@@ -496,20 +514,6 @@ async fn commit_records(
 struct Committed {
     outcomes: Vec<(EntityRef, Outcome, Option<String>)>,
     audit: Vec<crate::audit::AuditRecord>,
-}
-
-impl Committed {
-    /// What was done to each entity, as a ChangeSet reports it.
-    fn done(&self) -> Vec<PlannedChange> {
-        self.outcomes
-            .iter()
-            .map(|(r, outcome, etag)| PlannedChange {
-                entity_ref: r.to_string(),
-                outcome: *outcome,
-                etag: etag.clone(),
-            })
-            .collect()
-    }
 }
 
 /// Plan every prepared entity, review those that change with the policies
@@ -953,39 +957,22 @@ fn held_changes(
 async fn hold(
     ctx: &Context<'_>,
     actor: &str,
-    set: ChangeSet,
+    mut decisions: Vec<Decision>,
     held: Vec<approval::HeldChange>,
     action: &str,
-    required: Vec<approval::Required>,
+    required: Vec<approval::Requirement>,
     ttl: chrono::Duration,
     opts: &WriteOptions,
 ) -> Result<Error> {
     let id = uuid::Uuid::new_v4().simple().to_string()[..12].to_string();
-    let expires_at = (chrono::Utc::now() + ttl)
-        .format("%Y-%m-%dT%H:%M:%S%.6fZ")
-        .to_string();
-    let mut decisions = set.decisions;
-    let mut approvers: Vec<String> = required
-        .iter()
-        .flat_map(|r| r.approvers.iter().cloned())
-        .collect();
-    approvers.sort();
-    approvers.dedup();
+    let expires_at = crate::audit::time(chrono::Utc::now() + ttl);
+    let approvers = approval::approvers_of(&required);
     let reason = policy::denial_message(&decisions);
     let requested = approval::Requested {
         id: id.clone(),
         action: action.to_string(),
         expires_at: expires_at.clone(),
         required,
-        changes: set
-            .changes
-            .iter()
-            .filter(|c| c.outcome != Outcome::Unchanged)
-            .map(|c| approval::ApprovalChange {
-                entity_ref: c.entity_ref.clone(),
-                outcome: c.outcome,
-            })
-            .collect(),
         decisions: decisions.clone(),
         held,
     };
@@ -1020,7 +1007,7 @@ async fn hold(
 /// checks (`effect` is what they see), then `changes` (the held ChangeSet:
 /// reviewed when it was held, so not reviewed again) with `records`, in one
 /// transaction, refused if `guard` finds the request decided meanwhile. A
-/// dry run stops before the commit. Returns what was done to each entity.
+/// dry run stops before the commit.
 pub(crate) async fn decide(
     ctx: &Context<'_>,
     effect: Effect,
@@ -1029,7 +1016,7 @@ pub(crate) async fn decide(
     action: &str,
     guard: crate::store::Guard,
     opts: &WriteOptions,
-) -> Result<Vec<PlannedChange>> {
+) -> Result<()> {
     let actor = check_actor(opts.actor.as_deref().unwrap_or(ctx.actor))?;
     let set = ChangeSet {
         effects: vec![effect],
@@ -1038,9 +1025,9 @@ pub(crate) async fn decide(
     };
     run_checks(ctx, &actor, &set).await?;
     if opts.dry_run {
-        return Ok(Vec::new());
+        return Ok(());
     }
-    let committed = commit_and_publish(
+    commit_and_publish(
         ctx,
         ChangeBatch {
             changes,
@@ -1052,7 +1039,7 @@ pub(crate) async fn decide(
         },
     )
     .await?;
-    Ok(committed.done())
+    Ok(())
 }
 
 /// A dry run must report the conflict a real run would hit.

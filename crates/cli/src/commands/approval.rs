@@ -52,9 +52,7 @@ pub enum ApprovalCommand {
 }
 
 fn parse_status(s: &str) -> Result<ApprovalStatus, String> {
-    ApprovalStatus::parse(s).ok_or_else(|| {
-        format!("'{s}' is not a status: pending, applied, rejected, expired or stale")
-    })
+    s.parse().map_err(|e: paved::Error| e.to_string())
 }
 
 /// Run one `paved approval` subcommand.

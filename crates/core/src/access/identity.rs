@@ -12,6 +12,14 @@ use crate::store::Store;
 /// are stopped by remembering the groups seen).
 const MAX_GROUP_DEPTH: usize = 64;
 
+/// An actor as refs compare: its ref's key (`user:default/jane`), or as
+/// written when it is no ref (`system`).
+pub(crate) fn actor_key(actor: &str) -> String {
+    EntityRef::parse(actor)
+        .map(|r| r.key())
+        .unwrap_or_else(|_| actor.to_string())
+}
+
 /// An actor as access rules see it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Identity {
@@ -31,9 +39,7 @@ impl Identity {
     }
 
     fn key(&self) -> String {
-        EntityRef::parse(&self.actor)
-            .map(|r| r.key())
-            .unwrap_or_else(|_| self.actor.clone())
+        actor_key(&self.actor)
     }
 
     /// Look an actor up in the catalogue, with its groups (`memberOf`, then

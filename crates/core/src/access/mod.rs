@@ -39,7 +39,7 @@ mod identity;
 mod rules;
 
 pub(crate) use decide::AccessControl;
-pub(crate) use identity::Identity;
+pub(crate) use identity::{Identity, actor_key};
 pub use rules::{AccessEffect, AccessRules, Rule};
 
 #[cfg(test)]

@@ -3,10 +3,11 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::state::ApprovalChange;
+use super::state::{ApprovalChange, Requirement};
 use super::state::{REQUESTED, subject_of};
 use crate::policy::Decision;
 use crate::store::AuditOnly;
+use crate::store::Outcome;
 
 /// One change of a held ChangeSet, as it will be committed: each carries
 /// the etag it was reviewed against (`""`: the entity did not exist).
@@ -29,13 +30,32 @@ pub(crate) enum HeldChange {
     },
 }
 
-/// One binding that held the change, and who may approve it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct Required {
-    pub policy: String,
-    /// Group ref keys.
-    pub approvers: Vec<String>,
+impl HeldChange {
+    /// The entity it changes, and how.
+    pub(crate) fn summary(&self) -> ApprovalChange {
+        match self {
+            HeldChange::Upsert {
+                entity,
+                expected_etag,
+                ..
+            } => ApprovalChange {
+                // Read back from the store: a document that is no entity
+                // shows no ref here, and fails validation when applied.
+                entity_ref: serde_json::from_value::<crate::Entity>(entity.clone())
+                    .map(|e| e.entity_ref().to_string())
+                    .unwrap_or_default(),
+                outcome: if expected_etag.is_empty() {
+                    Outcome::Created
+                } else {
+                    Outcome::Updated
+                },
+            },
+            HeldChange::Delete { entity_ref, .. } => ApprovalChange {
+                entity_ref: entity_ref.clone(),
+                outcome: Outcome::Deleted,
+            },
+        }
+    }
 }
 
 /// The details of an `approval.requested` record.
@@ -46,9 +66,8 @@ pub(crate) struct Requested {
     /// The write's audit action (`entity.upsert`, `catalog.import`, …).
     pub action: String,
     pub expires_at: String,
-    pub required: Vec<Required>,
-    /// What would be written, as the dry run planned it.
-    pub changes: Vec<ApprovalChange>,
+    /// One per binding that held it (none approved yet).
+    pub required: Vec<Requirement>,
     /// The decisions that held it (and any others worth telling).
     pub decisions: Vec<Decision>,
     pub held: Vec<HeldChange>,

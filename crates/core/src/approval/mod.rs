@@ -36,8 +36,10 @@ mod held;
 mod state;
 mod ttl;
 
-pub(crate) use held::{HeldChange, Requested, Required, hold_record};
-pub(crate) use state::{APPLIED, APPROVED, REJECTED, REQUESTED, STALE, TERMINAL, read, subject_of};
+pub(crate) use held::{HeldChange, Requested, hold_record};
+pub(crate) use state::{
+    APPLIED, APPROVED, REJECTED, REQUESTED, STALE, STEPS, TERMINAL, approvers_of, read, subject_of,
+};
 pub use state::{Approval, ApprovalChange, ApprovalStatus, Requirement};
 pub(crate) use ttl::parse_ttl;
 

@@ -17,6 +17,9 @@ pub(crate) const STALE: &str = "approval.stale";
 /// The actions that end a request: after one of them nothing more happens.
 pub(crate) const TERMINAL: [&str; 3] = [APPLIED, REJECTED, STALE];
 
+/// What happens to a request after it is made.
+pub(crate) const STEPS: [&str; 4] = [APPROVED, APPLIED, REJECTED, STALE];
+
 /// The audit subject of every record of approval `id`.
 pub(crate) fn subject_of(id: &str) -> String {
     format!("approval:{}", id.to_ascii_lowercase())
@@ -50,17 +53,30 @@ impl ApprovalStatus {
         }
     }
 
-    /// Parse a status name.
-    pub fn parse(s: &str) -> Option<Self> {
-        [
-            Self::Pending,
-            Self::Applied,
-            Self::Rejected,
-            Self::Expired,
-            Self::Stale,
-        ]
-        .into_iter()
-        .find(|x| x.as_str() == s)
+    /// Every status, in the order a request may go through them.
+    pub const ALL: [Self; 5] = [
+        Self::Pending,
+        Self::Applied,
+        Self::Rejected,
+        Self::Expired,
+        Self::Stale,
+    ];
+}
+
+impl std::str::FromStr for ApprovalStatus {
+    type Err = crate::Error;
+
+    /// A status by name; the error lists the names.
+    fn from_str(s: &str) -> crate::Result<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|x| x.as_str() == s)
+            .ok_or_else(|| {
+                crate::Error::invalid(crate::Diagnostic::error(
+                    "status",
+                    format!("'{s}' is not a status: pending, applied, rejected, expired or stale"),
+                ))
+            })
     }
 }
 
@@ -135,6 +151,17 @@ impl Approval {
     }
 }
 
+/// The groups of these requirements, sorted, each once.
+pub(crate) fn approvers_of<'a>(required: impl IntoIterator<Item = &'a Requirement>) -> Vec<String> {
+    let mut all: Vec<String> = required
+        .into_iter()
+        .flat_map(|r| r.approvers.iter().cloned())
+        .collect();
+    all.sort();
+    all.dedup();
+    all
+}
+
 /// An approval and the changes it holds, from its records (any order; the
 /// `approval.requested` one must be there). `now`: RFC 3339, for expiry.
 pub(crate) fn read(records: &[AuditRecord], now: &str) -> Option<(Approval, Vec<HeldChange>)> {
@@ -149,17 +176,8 @@ pub(crate) fn read(records: &[AuditRecord], now: &str) -> Option<(Approval, Vec<
         requested_at: first.at.clone(),
         expires_at: requested.expires_at.clone(),
         action: requested.action.clone(),
-        changes: requested.changes,
-        required: requested
-            .required
-            .into_iter()
-            .map(|r| Requirement {
-                policy: r.policy,
-                approvers: r.approvers,
-                approved_by: None,
-                approved_at: None,
-            })
-            .collect(),
+        changes: requested.held.iter().map(HeldChange::summary).collect(),
+        required: requested.required,
         decisions: requested.decisions,
         decided_by: None,
         decided_at: None,

@@ -49,16 +49,19 @@ fn requested() -> AuditRecord {
         action: "entity.delete".into(),
         expires_at: "2026-12-05T10:00:00.000000Z".into(),
         required: vec![
-            Required {
+            Requirement {
                 policy: "prod-deletes".into(),
                 approvers: vec!["group:default/leads".into()],
+                approved_by: None,
+                approved_at: None,
             },
-            Required {
+            Requirement {
                 policy: "costly".into(),
                 approvers: vec!["group:default/finance".into()],
+                approved_by: None,
+                approved_at: None,
             },
         ],
-        changes: Vec::new(),
         decisions: Vec::new(),
         held: vec![HeldChange::Delete {
             entity_ref: "component:default/orders".into(),
@@ -83,6 +86,18 @@ fn a_request_waits_for_every_binding_that_held_it() {
     assert_eq!(a.requested_by, "user:default/jane");
     assert_eq!(a.waiting().count(), 2);
     assert_eq!(held.len(), 1);
+    // What it changes is read from what it holds.
+    assert_eq!(
+        a.changes,
+        [ApprovalChange {
+            entity_ref: "component:default/orders".into(),
+            outcome: crate::store::Outcome::Deleted,
+        }]
+    );
+    assert_eq!(
+        approvers_of(&a.required),
+        ["group:default/finance", "group:default/leads"]
+    );
 
     let approved = record(
         9,

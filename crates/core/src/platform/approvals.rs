@@ -6,14 +6,16 @@ use std::sync::Arc;
 use serde_json::json;
 
 use super::Inner;
-use crate::access::Identity;
+use std::collections::HashMap;
+
+use crate::access::{Identity, actor_key};
 use crate::approval::{
     self, APPLIED, APPROVED, Approval, ApprovalStatus, HeldChange, REJECTED, REQUESTED, STALE,
-    TERMINAL,
+    STEPS, TERMINAL,
 };
+use crate::audit::AuditRecord;
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result};
-use crate::model::EntityRef;
 use crate::pipeline::{self, Effect, WriteOptions};
 use crate::store::{AuditOnly, Change, Guard};
 
@@ -55,9 +57,12 @@ impl Approvals {
     /// Requests, newest first.
     pub async fn list(&self, filter: &ApprovalFilter) -> Result<Vec<Approval>> {
         let limit = filter.limit.unwrap_or(DEFAULT_APPROVALS);
+        let now = crate::audit::now();
         let mut out = Vec::new();
         let mut before = None;
         while out.len() < limit {
+            // A page of requests, then every later step of those requests
+            // in one read: two reads a page, whatever its size.
             let page = self
                 .inner
                 .store
@@ -65,8 +70,20 @@ impl Approvals {
                 .await?;
             let Some(last) = page.last() else { break };
             before = Some(last.seq);
-            for record in &page {
-                let (approval, _) = self.load_subject(&record.subject).await?;
+            let subjects: Vec<String> = page.iter().map(|r| r.subject.to_lowercase()).collect();
+            let mut steps: HashMap<String, Vec<AuditRecord>> = HashMap::new();
+            for step in self.inner.store.audit_about_many(&subjects, &STEPS).await? {
+                steps
+                    .entry(step.subject.to_lowercase())
+                    .or_default()
+                    .push(step);
+            }
+            for (requested, subject) in page.into_iter().zip(subjects) {
+                let mut records = steps.remove(&subject).unwrap_or_default();
+                records.push(requested);
+                let Some((approval, _)) = approval::read(&records, &now) else {
+                    continue;
+                };
                 if filter.status.is_none_or(|s| s == approval.status) {
                     out.push(approval);
                     if out.len() == limit {
@@ -96,7 +113,7 @@ impl Approvals {
     ) -> Result<Approval> {
         let actor = pipeline::check_actor(opts.actor.as_deref().unwrap_or(&self.inner.actor))?;
         let (approval, held) = self.load_open(id).await?;
-        if same_actor(&actor, &approval.requested_by) {
+        if actor_key(&actor) == actor_key(&approval.requested_by) {
             return Err(refused(format!(
                 "{actor} asked for this change and cannot approve it; a member of {} can",
                 waiting_groups(&approval)
@@ -141,16 +158,7 @@ impl Approvals {
             .decide(effect.clone(), changes, records, action, &approval, opts)
             .await;
         match written {
-            Err(Error::Conflict {
-                entity,
-                expected,
-                found,
-            }) => {
-                let conflict = Error::Conflict {
-                    entity,
-                    expected,
-                    found,
-                };
+            Err(conflict @ Error::Conflict { .. }) => {
                 let stale = step(
                     STALE,
                     &approval.id,
@@ -166,7 +174,7 @@ impl Approvals {
             Err(e) => return Err(e),
             // The commit wrote exactly the reviewed plan (it fails otherwise),
             // so the request's `changes` say what was done.
-            Ok(_) => {}
+            Ok(()) => {}
         }
         self.get(&approval.id).await
     }
@@ -182,7 +190,7 @@ impl Approvals {
     ) -> Result<Approval> {
         let actor = pipeline::check_actor(opts.actor.as_deref().unwrap_or(&self.inner.actor))?;
         let (approval, _) = self.load_open(id).await?;
-        if !same_actor(&actor, &approval.requested_by) {
+        if actor_key(&actor) != actor_key(&approval.requested_by) {
             let me = Identity::resolve(self.inner.store.as_ref(), &actor).await?;
             let approver = approval
                 .required
@@ -220,7 +228,7 @@ impl Approvals {
         action: &str,
         approval: &Approval,
         opts: &WriteOptions,
-    ) -> Result<Vec<pipeline::PlannedChange>> {
+    ) -> Result<()> {
         let guard = Guard {
             subject: approval::subject_of(&approval.id),
             actions: TERMINAL.iter().map(|a| a.to_string()).collect(),
@@ -348,28 +356,10 @@ fn refused(message: String) -> Error {
     }
 }
 
-fn same_actor(a: &str, b: &str) -> bool {
-    let key = |s: &str| {
-        EntityRef::parse(s)
-            .map(|r| r.key())
-            .unwrap_or_else(|_| s.to_string())
-    };
-    key(a) == key(b)
-}
-
 fn waiting_groups(approval: &Approval) -> String {
-    groups(approval.waiting())
+    approval::approvers_of(approval.waiting()).join(" or ")
 }
 
 fn all_groups(approval: &Approval) -> String {
-    groups(approval.required.iter())
-}
-
-fn groups<'a>(reqs: impl Iterator<Item = &'a approval::Requirement>) -> String {
-    let mut all: Vec<&str> = reqs
-        .flat_map(|r| r.approvers.iter().map(String::as_str))
-        .collect();
-    all.sort();
-    all.dedup();
-    all.join(" or ")
+    approval::approvers_of(&approval.required).join(" or ")
 }

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::binding::{Binding, Facets, Failure, Mode, Point, owner_key};
 use super::decision::Decision;
-use crate::approval::{ApprovalRule, DEFAULT_TTL, Required, parse_ttl};
+use crate::approval::{ApprovalRule, DEFAULT_TTL, Requirement, parse_ttl};
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result};
 use crate::model::EntityRef;
@@ -189,8 +189,8 @@ impl PolicySet {
     pub(crate) fn approval_for(
         &self,
         decisions: &[Decision],
-    ) -> Option<(Vec<Required>, chrono::Duration)> {
-        let mut required: Vec<Required> = Vec::new();
+    ) -> Option<(Vec<Requirement>, chrono::Duration)> {
+        let mut required: Vec<Requirement> = Vec::new();
         let mut ttl: Option<chrono::Duration> = None;
         for d in decisions.iter().filter(|d| d.blocking) {
             let binding = self.bindings().find(|b| b.name == d.policy)?;
@@ -200,9 +200,11 @@ impl PolicySet {
             }
             let wait = parse_ttl(rule.ttl.as_deref().unwrap_or(DEFAULT_TTL)).ok()?;
             ttl = Some(ttl.map_or(wait, |t| t.min(wait)));
-            required.push(Required {
+            required.push(Requirement {
                 policy: binding.name.clone(),
                 approvers: rule.approvers.iter().map(|a| owner_key(a)).collect(),
+                approved_by: None,
+                approved_at: None,
             });
         }
         Some((required, ttl?))

@@ -184,6 +184,14 @@ pub trait Store: Send + Sync + 'static {
     /// lower-case), newest first.
     async fn audit_about(&self, subject: &str, limit: usize) -> Result<Vec<AuditRecord>>;
 
+    /// Audit records about any of these subjects (lower-cased keys, as for
+    /// `audit_about`) with one of these actions, oldest first.
+    async fn audit_about_many(
+        &self,
+        subjects: &[String],
+        actions: &[&str],
+    ) -> Result<Vec<AuditRecord>>;
+
     /// Audit records with this action and `seq < before` (none: from the
     /// newest), newest first, at most `limit`.
     async fn audit_by_action(

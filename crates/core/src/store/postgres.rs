@@ -810,6 +810,27 @@ impl Store for PostgresStore {
         audit_records(&rows, &self.target)
     }
 
+    async fn audit_about_many(
+        &self,
+        subjects: &[String],
+        actions: &[&str],
+    ) -> Result<Vec<AuditRecord>> {
+        if subjects.is_empty() || actions.is_empty() {
+            return Ok(Vec::new());
+        }
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT {AUDIT_COLUMNS} FROM audit WHERE lower(subject) = ANY($1) AND action = ANY($2) ORDER BY seq"
+                ),
+                &[&subjects, &actions],
+            )
+            .await
+            .map_err(self.err("cannot read the audit log"))?;
+        audit_records(&rows, &self.target)
+    }
+
     async fn audit_by_action(
         &self,
         action: &str,

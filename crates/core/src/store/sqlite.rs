@@ -947,6 +947,43 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn audit_about_many(
+        &self,
+        subjects: &[String],
+        actions: &[&str],
+    ) -> Result<Vec<AuditRecord>> {
+        if subjects.is_empty() || actions.is_empty() {
+            return Ok(Vec::new());
+        }
+        let subjects = subjects.to_vec();
+        let actions: Vec<String> = actions.iter().map(|a| a.to_string()).collect();
+        self.read(move |conn, label| {
+            let mut rows = Vec::new();
+            for chunk in subjects.chunks(CHUNK) {
+                let sql = Sql {
+                    text: format!(
+                        "SELECT {AUDIT_COLUMNS} FROM audit WHERE lower(subject) IN ({}) AND action IN ({}) ORDER BY seq",
+                        placeholders(chunk.len(), 1),
+                        placeholders(actions.len(), chunk.len() + 1)
+                    ),
+                    params: chunk
+                        .iter()
+                        .chain(&actions)
+                        .map(|t| Param::Text(t.clone()))
+                        .collect(),
+                };
+                rows.extend(
+                    query_rows(conn, &sql, audit_row)
+                        .map_err(|e| sqlite_error(label, "cannot read the audit log", e))?,
+                );
+            }
+            let mut records = with_details(label, rows)?;
+            records.sort_by_key(|r| r.seq);
+            Ok(records)
+        })
+        .await
+    }
+
     async fn audit_by_action(
         &self,
         action: &str,

@@ -1242,6 +1242,27 @@ async fn audit_by_action_and_guards(store: &dyn Store) {
         .map(|r| r.action)
         .collect();
     assert_eq!(about, ["approval.applied", "approval.approved"]);
+    let steps: Vec<(String, String)> = store
+        .audit_about_many(
+            &[
+                "approval:abc".into(),
+                "approval:n1".into(),
+                "approval:none".into(),
+            ],
+            &["approval.approved", "approval.requested"],
+        )
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.subject, r.action))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("approval:n1".into(), "approval.requested".into()),
+            ("approval:abc".into(), "approval.approved".into()),
+        ]
+    );
 }
 
 async fn events_match_audit_records(store: &dyn Store) {
