@@ -2,8 +2,8 @@
 # Builds and tests the Node package `paved` and the portal, idempotently:
 #
 #   1. Debian's Chromium (for the browser tests) and npm dependencies, if missing;
-#   2. the addon, dev profile, in the shared target dir (build.mjs: `cargo
-#      build -p paved-node`); index.d.ts and native.js are generated into a
+#   2. the addon, dev profile, in the shared target dir (build.mjs with
+#      `cargo build --workspace --all-targets`); index.d.ts and native.js are generated into a
 #      temporary directory and compared with the committed ones (drift fails
 #      the run);
 #   3. the TypeScript declarations type-check, with an example that uses them;
@@ -49,10 +49,12 @@ npm_deps "$HERE"
 step "build the addon (dev profile) and check generated files for drift"
 gen="$(mktemp -d)"
 trap 'rm -rf "$gen"' EXIT
-# Only this package (`cargo build -p paved-node`, build.mjs's default): it
-# depends on the facade alone, so it builds whatever state the other fronts
-# are in.
-node "$HERE/build.mjs" --out "$gen"
+# The whole workspace, as `cargo test --workspace` built it: cargo then
+# resolves every dependency's features alike and reuses what it compiled
+# (`-p paved-node`, build.mjs's default, resolves log, tokio, rustix,
+# serde_json… with other features, and so compiles wasmtime and most of the
+# tree a second time).
+node "$HERE/build.mjs" --out "$gen" -- build --workspace --all-targets --locked
 drift=0
 for f in index.d.ts native.js; do
   if ! diff -u "$HERE/$f" "$gen/$f" >"$gen/$f.diff"; then

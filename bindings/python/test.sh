@@ -9,7 +9,7 @@
 # Environment:
 #   CARGO_TARGET_DIR       shared target dir (default: <repo>/target); the
 #                          virtual environments and wheels go under it too
-#   PAVED_PY_BUILD         cargo (default: `cargo build -p paved-python`, in the
+#   PAVED_PY_BUILD         cargo (default: `cargo build --workspace --all-targets`, in the
 #                          shared target dir) or maturin
 #   PAVED_PY_PROFILE       cargo profile with PAVED_PY_BUILD=maturin (default dev)
 #   PAVED_TEST_POSTGRES    server URL without database
@@ -37,9 +37,13 @@ if ! "$tools/bin/python" -c 'import maturin, pytest, mypy' 2>/dev/null; then
 fi
 
 # --- the wheel ----------------------------------------------------------------
-# By default the extension is compiled by `cargo build -p paved-python` in the
-# shared target dir; wheel.py then packages it. PAVED_PY_BUILD=maturin builds
-# with maturin instead.
+# By default the extension is compiled by `cargo build --workspace
+# --all-targets` in the shared target dir: the whole workspace, so cargo
+# resolves every dependency's features as `cargo test --workspace` does and
+# reuses what it compiled (`-p paved-python` alone resolves log, tokio,
+# rustix, serde_json… with other features, and so compiles wasmtime and most
+# of the tree a second time). wheel.py then packages it. PAVED_PY_BUILD=maturin
+# builds with maturin instead.
 wheels="$CARGO_TARGET_DIR/python/wheels"
 rm -f "$wheels"/paved-*.whl
 if [ "${PAVED_PY_BUILD:-cargo}" = maturin ]; then
@@ -48,8 +52,8 @@ if [ "${PAVED_PY_BUILD:-cargo}" = maturin ]; then
     --manifest-path "$here/Cargo.toml" --out "$wheels"
 else
   [ "$profile" = dev ] || { echo "PAVED_PY_PROFILE=$profile needs PAVED_PY_BUILD=maturin" >&2; exit 2; }
-  step "cargo build -p paved-python --lib, then wheel.py"
-  (cd "$root" && PYO3_BUILD_EXTENSION_MODULE=1 cargo build --quiet --locked -p paved-python --lib)
+  step "cargo build --workspace --all-targets (the extension), then wheel.py"
+  (cd "$root" && PYO3_BUILD_EXTENSION_MODULE=1 cargo build --quiet --locked --workspace --all-targets)
   "$tools/bin/python" "$here/wheel.py" --lib "$CARGO_TARGET_DIR/debug/lib_native.so" --out "$wheels" >/dev/null
 fi
 wheel="$(ls "$wheels"/paved-*.whl)"
