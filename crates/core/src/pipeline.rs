@@ -300,10 +300,9 @@ pub(crate) async fn run(
 ) -> Result<ChangeSet> {
     let actor = check_actor(opts.actor.as_deref().unwrap_or(ctx.actor))?;
     let store = ctx.store;
-    // The etag of each entity as reviewed (by key; absent: it did not
-    // exist), which a held change must still find when it is approved.
-    let mut reviewed_etags: HashMap<String, String> = HashMap::new();
-    let (changes, mut set, action) = match request {
+    // `current`: each stored entity the request touches, by key, as it was
+    // reviewed (a held change must still find its etag when approved).
+    let (changes, mut set, action, current) = match request {
         Request::Import(validated) => {
             let Validated {
                 entities,
@@ -338,7 +337,6 @@ pub(crate) async fn run(
                 }
             }
             let current = current_entities(store, &prepared).await?;
-            reviewed_etags.extend(etags_of(&current));
             let mut prepared = prepared;
             review_entities(ctx, &actor, &mut prepared, &current, &mut set).await?;
             let changes = prepared
@@ -348,7 +346,7 @@ pub(crate) async fn run(
                     expected_etag: None,
                 })
                 .collect::<Vec<_>>();
-            (changes, set, "catalog.import")
+            (changes, set, "catalog.import", current)
         }
         Request::Upsert {
             entity,
@@ -361,7 +359,6 @@ pub(crate) async fn run(
                 ..ChangeSet::default()
             };
             let current = current_entities(store, one).await?;
-            reviewed_etags.extend(etags_of(&current));
             if let Some(expected) = &expected_etag {
                 let planned = plan_outcome(&one[0], &current);
                 check_etag_for_plan(store, &one[0].entity.entity_ref(), expected, &planned).await?;
@@ -374,6 +371,7 @@ pub(crate) async fn run(
                 }],
                 set,
                 "entity.upsert",
+                current,
             )
         }
         Request::Delete {
@@ -396,9 +394,6 @@ pub(crate) async fn run(
                     found: current.metadata.etag.clone(),
                 });
             }
-            if let Some(etag) = &current.metadata.etag {
-                reviewed_etags.insert(entity_ref.key(), etag.clone());
-            }
             let mut set = ChangeSet {
                 changes: vec![PlannedChange {
                     entity_ref: current.entity_ref().to_string(),
@@ -412,6 +407,7 @@ pub(crate) async fn run(
                 .check(store, &actor, std::slice::from_ref(&item))
                 .await?;
             review(ctx, &actor, vec![item], &mut set).await?;
+            let current = HashMap::from([(entity_ref.key(), current)]);
             (
                 vec![Change::Delete {
                     entity_ref,
@@ -419,12 +415,13 @@ pub(crate) async fn run(
                 }],
                 set,
                 "entity.delete",
+                current,
             )
         }
     };
     run_checks(ctx, &actor, &set).await?;
     if let Some((required, ttl)) = ctx.policies.approval_for(&set.decisions) {
-        let held = held_changes(&changes, &set, &reviewed_etags);
+        let held = held_changes(&changes, &set, &current);
         return Err(hold(
             ctx,
             &actor,
@@ -905,25 +902,18 @@ where
     outcome
 }
 
-/// The etags of stored entities, by key.
-fn etags_of(current: &HashMap<String, Entity>) -> impl Iterator<Item = (String, String)> + '_ {
-    current
-        .iter()
-        .filter_map(|(k, e)| Some((k.clone(), e.metadata.etag.clone()?)))
-}
-
 /// The changes a request would commit, as a held ChangeSet keeps them:
 /// unchanged entities left out, each other one with the etag it was
 /// reviewed against (the caller's own expected etag when it gave one).
 fn held_changes(
     changes: &[Change],
     set: &ChangeSet,
-    reviewed_etags: &HashMap<String, String>,
+    current: &HashMap<String, Entity>,
 ) -> Vec<approval::HeldChange> {
     let reviewed = |key: &str, given: &Option<String>| {
         given
             .clone()
-            .or_else(|| reviewed_etags.get(key).cloned())
+            .or_else(|| current.get(key)?.metadata.etag.clone())
             .unwrap_or_default()
     };
     changes
