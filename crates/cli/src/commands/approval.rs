@@ -136,7 +136,7 @@ pub async fn run(cmd: ApprovalCommand, ctx: &Ctx) -> anyhow::Result<ExitCode> {
 fn changes_text(a: &Approval) -> String {
     a.changes
         .iter()
-        .map(|c| format!("{:?} {}", c.outcome, c.entity_ref).to_lowercase())
+        .map(|c| format!("{} {}", c.outcome.as_str(), c.entity_ref))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -170,20 +170,9 @@ fn print_approval(a: &Approval) {
             ),
         }
     }
-    for d in &a.decisions {
-        for v in &d.violations {
-            let path = if v.path.is_empty() {
-                String::new()
-            } else {
-                format!("{}: ", v.path)
-            };
-            println!(
-                "  why: {} on {}: {path}{}",
-                d.policy,
-                d.subject,
-                paved::display::sanitize_line(&v.message)
-            );
-        }
+    for d in a.decisions.iter().filter(|d| d.blocking) {
+        println!();
+        println!("{}", paved::display::sanitize(&d.explain()));
     }
     if let (Some(by), Some(at)) = (&a.decided_by, &a.decided_at) {
         println!("  {} by {by} at {at}", a.status);

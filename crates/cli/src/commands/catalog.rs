@@ -406,15 +406,15 @@ fn print_change_set(ctx: &Ctx, set: &ChangeSet) {
     print_diagnostics(&set.warnings);
     let verb = if set.dry_run { "would be " } else { "" };
     let mut parts = Vec::new();
-    for (outcome, name) in [
-        (Outcome::Created, "created"),
-        (Outcome::Updated, "updated"),
-        (Outcome::Unchanged, "unchanged"),
-        (Outcome::Deleted, "deleted"),
+    for outcome in [
+        Outcome::Created,
+        Outcome::Updated,
+        Outcome::Unchanged,
+        Outcome::Deleted,
     ] {
         let n = set.count(outcome);
         if n > 0 {
-            parts.push(format!("{n} {verb}{name}"));
+            parts.push(format!("{n} {verb}{}", outcome.as_str()));
         }
     }
     if set.changes.len() <= 20 {

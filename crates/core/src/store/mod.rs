@@ -128,6 +128,18 @@ pub enum Outcome {
     Deleted,
 }
 
+impl Outcome {
+    /// The name every front shows (`created`, `updated`, …), as serialized.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Updated => "updated",
+            Self::Unchanged => "unchanged",
+            Self::Deleted => "deleted",
+        }
+    }
+}
+
 /// Result of a committed batch, in the order of the changes.
 #[derive(Debug, Clone)]
 pub struct CommitResult {
