@@ -253,11 +253,14 @@ export interface PluginInspection {
   describe: any
 }
 
-/** A policy binding: which guardrail reviews which writes, how (as in `paved.yaml`). */
+/**
+ * A policy binding: which guardrail reviews which writes, how (as in
+ * `paved.yaml`; a Policy entity's is named by its ref, its Rego inline).
+ */
 export interface PolicyBinding {
   name: string
   guardrail?: string
-  rego?: { policies: string[]; data?: string[]; query?: string }
+  rego?: { policies?: string[]; module?: string; data?: string[]; document?: Record<string, any>; query?: string }
   match?: {
     operations?: string[]
     kinds?: string[]
@@ -271,6 +274,7 @@ export interface PolicyBinding {
   mode: 'enforce' | 'warn' | 'audit' | 'off'
   failure: 'closed' | 'open'
   description?: string
+  approval?: { approvers: string[]; ttl?: string }
 }
 
 /** One policy decision on one change. */

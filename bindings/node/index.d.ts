@@ -253,11 +253,14 @@ export interface PluginInspection {
   describe: any
 }
 
-/** A policy binding: which guardrail reviews which writes, how (as in `paved.yaml`). */
+/**
+ * A policy binding: which guardrail reviews which writes, how (as in
+ * `paved.yaml`; a Policy entity's is named by its ref, its Rego inline).
+ */
 export interface PolicyBinding {
   name: string
   guardrail?: string
-  rego?: { policies: string[]; data?: string[]; query?: string }
+  rego?: { policies?: string[]; module?: string; data?: string[]; document?: Record<string, any>; query?: string }
   match?: {
     operations?: string[]
     kinds?: string[]
@@ -271,6 +274,7 @@ export interface PolicyBinding {
   mode: 'enforce' | 'warn' | 'audit' | 'off'
   failure: 'closed' | 'open'
   description?: string
+  approval?: { approvers: string[]; ttl?: string }
 }
 
 /** One policy decision on one change. */
@@ -566,8 +570,11 @@ export declare class Plugins {
 
 /** The policy bindings of a platform. */
 export declare class Policies {
-  /** The bindings, in review order. */
-  list(): PolicyBinding[]
+  /**
+   * The bindings in force, in review order: `paved.yaml`'s, then the
+   * catalogue's Policy entities (named by their refs).
+   */
+  list(): Promise<PolicyBinding[]>
   /**
    * Review an entity as writing it would, without writing: every
    * decision, plain allows included.

@@ -40,8 +40,8 @@ describe('policies', () => {
     platform = await paved.open({ store: 'sqlite::memory:', config })
   })
 
-  it('list() shows the bindings as configured', () => {
-    const [b] = platform.policies.list()
+  it('list() shows the bindings as configured', async () => {
+    const [b] = await platform.policies.list()
     assert.equal(b.name, 'component-names')
     assert.equal(b.mode, 'enforce')
     assert.equal(b.failure, 'closed')

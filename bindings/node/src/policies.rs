@@ -8,7 +8,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use serde_json::Value;
 
-use crate::error::{count, promise, throw};
+use crate::error::{count, promise};
 use crate::plain::plain;
 
 /// The policy bindings of a platform.
@@ -45,10 +45,12 @@ pub struct EvaluateOptions {
 
 #[napi]
 impl Policies {
-    /// The bindings, in review order.
-    #[napi(ts_return_type = "PolicyBinding[]")]
-    pub fn list(&self, env: &Env) -> Result<Value> {
-        throw(env, plain(&self.inner.list()))
+    /// The bindings in force, in review order: `paved.yaml`'s, then the
+    /// catalogue's Policy entities (named by their refs).
+    #[napi(ts_return_type = "Promise<PolicyBinding[]>")]
+    pub fn list(&self, env: &Env) -> Result<AsyncBlock<Value>> {
+        let policies = self.inner.clone();
+        promise(env, async move { plain(&policies.list().await?) })
     }
 
     /// Review an entity as writing it would, without writing: every

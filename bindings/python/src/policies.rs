@@ -159,9 +159,11 @@ impl PyAsyncPolicies {
 
 #[pymethods]
 impl PyAsyncPolicies {
-    /// The bindings, in review order, as dicts (as in `paved.yaml`).
+    /// The bindings in force, in review order, as dicts (as in
+    /// `paved.yaml`): `paved.yaml`'s, then the Policy entities' (awaitable).
     fn list<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        convert::serde_to_py(py, &self.inner.list())
+        let policies = self.inner.clone();
+        crate::spawn_json(py, async move { policies.list().await })
     }
 
     /// Review an entity (dict) with every matching policy as writing it

@@ -286,8 +286,10 @@ pub(crate) struct Context<'a> {
     pub checks: &'a [std::sync::Arc<dyn Check>],
     /// Access rules (before the policies).
     pub access: &'a AccessControl,
-    /// The policy bindings.
-    pub policies: &'a PolicySet,
+    /// The policy bindings in force.
+    pub policies: std::sync::Arc<PolicySet>,
+    /// Resolves a Policy entity's binding (to check one before it is written).
+    pub resolver: &'a policy::Resolver,
     /// Kinds, to validate what a policy's patch made.
     pub kinds: &'a KindRegistry,
 }
@@ -544,8 +546,36 @@ async fn review_entities(
             planned[i] = plan_outcome(&prepared[i], current);
         }
     }
+    check_policies(ctx, prepared, &planned).await?;
     set.changes = planned;
     Ok(())
+}
+
+/// Every Policy entity the request creates or changes must load as a
+/// binding (its guardrail exists and accepts its settings, its Rego
+/// compiles): one that would not is refused, naming the field.
+async fn check_policies(
+    ctx: &Context<'_>,
+    prepared: &[PreparedEntity],
+    planned: &[PlannedChange],
+) -> Result<()> {
+    let mut problems = Vec::new();
+    for (p, plan) in prepared.iter().zip(planned) {
+        if !policy::is_policy(&p.entity) || entity_point(plan.outcome).is_none() {
+            continue;
+        }
+        if let Err(found) = ctx.resolver.entity(&p.entity).await {
+            let at = p.entity.entity_ref().to_string();
+            problems.extend(found.into_iter().map(|d| d.for_entity(at.clone())));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Invalid {
+            diagnostics: problems,
+        })
+    }
 }
 
 /// The decision point of a planned entity change (none: unchanged).
@@ -772,7 +802,7 @@ async fn review(
         return Ok(Vec::new());
     }
     use futures::{StreamExt, TryStreamExt};
-    let policies = ctx.policies;
+    let policies = &ctx.policies;
     // Items are moved into their futures: a stream of futures that borrow
     // the items trips the compiler's `Send` proof (higher-ranked lifetimes).
     let reviewed: Vec<_> = futures::stream::iter(items)

@@ -42,8 +42,8 @@ pub use paved_core::approval::{
 };
 // Policies: bindings in, decisions out.
 pub use paved_core::policy::{
-    Binding, DECISION_ACTION, Decision, Failure, Match, Mode, Point, PolicyCaseResult,
-    PolicyTestReport, RegoSource,
+    Binding, DECISION_ACTION, Decision, Failure, InlineRego, Match, Mode, POLICY_API_VERSIONS,
+    POLICY_KIND, Point, PolicyCaseResult, PolicySpec, PolicyTestReport, RegoSource,
 };
 // Scorecards: levels of policies, scores of entities and teams over time.
 pub use paved_core::scorecard::{

@@ -136,7 +136,10 @@ pub async fn open(options: OpenOptions) -> Result<Platform> {
         // Checked here, where its line is known (the builder checks any actor).
         None => config.checked_actor()?,
     };
-    let mut builder = Platform::builder().store(store).kinds(config.kinds()?);
+    let mut builder = Platform::builder()
+        .store(store)
+        .kinds(config.kinds()?)
+        .rego_loader(Arc::new(crate::rego::Loader));
     if let Some(actor) = actor {
         builder = builder.actor(actor);
     }

@@ -547,7 +547,7 @@ async fn a_rego_binding_in_paved_yaml_reviews_writes_with_opa_policies_unchanged
     )
     .await
     .unwrap();
-    assert_eq!(p.policies().list()[0].name, "catalog-rules");
+    assert_eq!(p.policies().list().await.unwrap()[0].name, "catalog-rules");
     let mut bad = component("no-lifecycle", "team-a");
     bad["spec"]["lifecycle"] = json!("someday");
     let err = p
@@ -819,7 +819,14 @@ async fn example_plugin_policies() -> (Platform, tempfile::TempDir) {
 #[tokio::test]
 async fn the_example_plugin_bindings_pass_their_fixture_tests_and_review_writes() {
     let (p, _dir) = example_plugin_policies().await;
-    let names: Vec<_> = p.policies().list().into_iter().map(|b| b.name).collect();
+    let names: Vec<_> = p
+        .policies()
+        .list()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|b| b.name)
+        .collect();
     assert_eq!(
         names,
         ["owners-exist", "names-follow-convention", "team-budgets"]

@@ -363,17 +363,24 @@ impl RegoGuardrail {
     /// says otherwise (the same as a wasm guardrail's default deadline).
     pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1);
 
-    /// Load policies and data from files (see the crate docs).
+    /// Load policies and data from files and the inline module and data
+    /// document (see the crate docs).
     pub fn load(name: &str, sources: &RegoSource) -> Result<Self> {
         let files = sources::policy_files(&sources.policies)?;
         let mut policies = Vec::with_capacity(files.len());
         for file in &files {
             policies.push((file.display().to_string(), sources::read_text(file)?));
         }
+        if let Some(module) = &sources.module {
+            policies.push((format!("{name}.rego"), module.clone()));
+        }
         let mut data = Vec::new();
         for file in sources::data_files(&sources.data)? {
             let label = file.file.display().to_string();
             data.push((label, file.rooted()));
+        }
+        if let Some(document) = &sources.document {
+            data.push(("<data>".to_string(), document.clone()));
         }
         Self::build(name, policies, data, sources.query.as_deref())
     }

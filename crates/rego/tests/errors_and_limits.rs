@@ -195,6 +195,7 @@ fn duplicate_file_names_and_conflicting_data_are_refused() {
             policies: vec![dir.path().join("p.rego")],
             data: vec![dir.path().join("one.json"), dir.path().join("two.yaml")],
             query: None,
+            ..Default::default()
         },
     )
     .unwrap_err();
@@ -209,6 +210,7 @@ fn duplicate_file_names_and_conflicting_data_are_refused() {
             policies: vec![dir.path().join("p.rego")],
             data: vec![dir.path().join("bad.json")],
             query: None,
+            ..Default::default()
         },
     )
     .unwrap_err();

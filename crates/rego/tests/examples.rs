@@ -19,6 +19,7 @@ fn load_all() -> RegoGuardrail {
             policies: vec![examples()],
             data: vec![examples().join("data")],
             query: None,
+            ..Default::default()
         },
     )
     .unwrap_or_else(|e| panic!("{e}"))
@@ -247,6 +248,7 @@ async fn data_files_named_directly_land_at_the_root() {
             policies: vec![examples().join("catalog/ownership.rego")],
             data: vec![examples().join("data/lifecycles.json")],
             query: Some("paved.catalog".into()),
+            ..Default::default()
         },
     )
     .unwrap();
@@ -291,6 +293,7 @@ deny contains sprintf("%v replicas > %v (%v)", [n, data.k8s.limits.maxReplicas, 
             policies: vec![policy],
             data: vec![data],
             query: Some("main".into()),
+            ..Default::default()
         },
     )
     .unwrap();

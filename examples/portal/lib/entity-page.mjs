@@ -1,8 +1,9 @@
 // An entity's page: what it is, who owns it, its links, its scorecards (its
 // level, the next one, and what to fix), its relations in both directions
 // (each a link), recent audit entries, the policy decisions made on it (each
-// linking to its explanation), and for a group what it owns, who is in it,
-// and the team's scores with their recorded trend.
+// linking to its explanation, and to the policy when it is a Policy entity),
+// for a Policy the decisions it made, and for a group what it owns, who is
+// in it, and the team's scores with their recorded trend.
 
 import { html } from './html.mjs'
 import { actionLabel, layout, shortTime } from './layout.mjs'
@@ -18,6 +19,7 @@ export async function loadEntity(platform, ref, url) {
   const audit = platform.audit.forEntity(fullRef, { limit: 10 })
   const decisions = platform.policies.decisions({ subject: fullRef, limit: 10 })
   const scores = platform.scorecards.score(fullRef)
+  const made = entity.kind === 'Policy' ? platform.policies.decisions({ policy: fullRef, limit: 10 }) : null
   let owned = null
   let team = null
   if (entity.kind.toLowerCase() === 'group') {
@@ -37,6 +39,7 @@ export async function loadEntity(platform, ref, url) {
     ref: fullRef,
     audit: await audit,
     decisions: await decisions,
+    made: made && (await made),
     scores: await scores,
     team: team && (await team),
     owned: owned && (await owned),
@@ -106,7 +109,7 @@ function refLink(ref) {
 }
 
 /** Render an entity page. */
-export function entityPage({ entity, ref, audit, decisions, scores, team, owned }, url, feed) {
+export function entityPage({ entity, ref, audit, decisions, made, scores, team, owned }, url, feed) {
   const md = entity.metadata
   const spec = entity.spec || {}
   const owners = relationsOf(entity, 'ownedBy')
@@ -211,12 +214,32 @@ ${audit.map((r) => html`<tr><td><time datetime="${r.at}">${shortTime(r.at)}</tim
 ${
   decisions.length
     ? html`<table class="decisions"><thead><tr><th scope="col">Decision</th><th scope="col">Policy</th><th scope="col">Verdict</th><th scope="col">What</th><th scope="col">Who</th></tr></thead><tbody>
-${decisions.map((d) => html`<tr><td><a href="/decisions/${d.id}">#${d.id}</a></td><td>${d.policy}</td><td>${verdictLabel(d)}</td><td>${d.point}</td><td>${d.actor}</td></tr>`)}
+${decisions.map((d) => html`<tr><td><a href="/decisions/${d.id}">#${d.id}</a></td><td>${policyLink(d.policy)}</td><td>${verdictLabel(d)}</td><td>${d.point}</td><td>${d.actor}</td></tr>`)}
 </tbody></table>`
     : html`<p>No policy has remarked on ${md.name}.</p>`
 }
-</section>`
+</section>
+${made ? madeSection(made) : ''}`
   return layout({ title: md.title || md.name, current: 'catalogue', body, feed })
+}
+
+/** A policy's name; a Policy entity's (`policy:ns/name`) links to its page. */
+function policyLink(policy) {
+  return policy.startsWith('policy:') ? html`<a href="${entityPath(policy)}">${refLabel(policy)}</a>` : policy
+}
+
+/** A Policy entity's own decisions: what it said about which change. */
+function madeSection(made) {
+  return html`<section aria-labelledby="made-title">
+<h2 id="made-title">Decisions this policy made</h2>
+${
+  made.length
+    ? html`<table class="made"><thead><tr><th scope="col">Decision</th><th scope="col">About</th><th scope="col">Verdict</th><th scope="col">What</th><th scope="col">Who</th></tr></thead><tbody>
+${made.map((d) => html`<tr><td><a href="/decisions/${d.id}">#${d.id}</a></td><td><a href="${entityPath(d.subject)}">${refLabel(d.subject)}</a></td><td>${verdictLabel(d)}</td><td>${d.point}</td><td>${d.actor}</td></tr>`)}
+</tbody></table>`
+    : html`<p>This policy has not remarked on any change yet.</p>`
+}
+</section>`
 }
 
 /** `deny (blocked)`, `deny (audit mode)`, `warn`, `allow`. */

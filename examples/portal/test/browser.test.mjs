@@ -182,6 +182,34 @@ await p.catalog.upsert({ apiVersion: 'backstage.io/v1alpha1', kind: 'Component',
     assert.match(await page.locator('main').innerText(), /No policy has remarked on web-shop/)
   })
 
+  it("shows a Policy entity's decisions, linked both ways", async () => {
+    const examples = path.join(REPO, 'examples', 'policies', 'catalog')
+    await inAnotherProcess(
+      `sqlite:${path.join(dir, '.paved', 'paved.db')}`,
+      `const p = await open({ store })
+await p.catalog.import([${JSON.stringify(examples)}], { actor: 'user:default/ci-bot' })
+await p.catalog.upsert({ apiVersion: 'backstage.io/v1alpha1', kind: 'Component', metadata: { name: 'untiered' },
+  spec: { type: 'service', lifecycle: 'experimental', owner: 'team-platform' } }, { actor: 'user:default/ci-bot' })`,
+    )
+    await page.goto(`${portal.url}/catalog/default/component/untiered`)
+    const row = page.locator('table.decisions tbody tr', { hasText: 'components-have-a-tier' })
+    assert.match(await row.innerText(), /deny \(warn mode\)\s+entity\.create\s+user:default\/ci-bot/)
+    await row.getByRole('link', { name: 'components-have-a-tier' }).click()
+    await page.waitForURL(/\/catalog\/default\/policy\/components-have-a-tier$/)
+    assert.match(await page.locator('.lead').innerText(), /routed by tier/)
+    const made = page.locator('table.made tbody tr', { hasText: 'untiered' })
+    assert.match(await made.innerText(), /deny \(warn mode\)\s+entity\.create/)
+    await screenshot(page, '6b-policy-entity')
+    await made.getByRole('link', { name: 'untiered' }).click()
+    await page.waitForURL(/\/catalog\/default\/component\/untiered$/)
+    // The later tests' writes are not this policy's business.
+    await inAnotherProcess(
+      `sqlite:${path.join(dir, '.paved', 'paved.db')}`,
+      `const p = await open({ store })
+await p.catalog.delete('policy:default/components-have-a-tier', { actor: 'user:default/ci-bot' })`,
+    )
+  })
+
   it("shows an entity's scorecard and a team's recorded trend", async () => {
     await page.goto(`${portal.url}/catalog/default/component/checkout-service`)
     const card = page.locator('.scorecard[data-scorecard="production-readiness"]')

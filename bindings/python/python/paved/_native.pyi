@@ -211,7 +211,9 @@ class AsyncPolicies:
         would, without writing (awaitable): every decision, allows included.
         """
     def list(self) -> Any:
-        """The bindings, in review order, as dicts (as in `paved.yaml`)."""
+        """The bindings in force, in review order, as dicts (as in
+        `paved.yaml`): `paved.yaml`'s, then the Policy entities' (awaitable).
+        """
     def test(self, path: Any) -> Any:
         """Run the policy test files under `path` (a directory of
         `*.test.yaml`, or one file): each case is reviewed as a write would

@@ -20,8 +20,9 @@ class Policies:
         self._inner = inner
 
     def list(self) -> builtins.list[dict[str, Any]]:
-        """The bindings, in review order, as in ``paved.yaml``."""
-        return cast("builtins.list[dict[str, Any]]", self._inner.list())
+        """The bindings in force, in review order, as in ``paved.yaml``:
+        ``paved.yaml``'s, then the catalogue's Policy entities (named by ref)."""
+        return cast("builtins.list[dict[str, Any]]", run(self._inner.list))
 
     def evaluate(self, entity: Mapping[str, Any], *, actor: str | None = None) -> builtins.list[Decision]:
         """Review ``entity`` as writing it would, without writing: every

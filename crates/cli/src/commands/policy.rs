@@ -62,7 +62,7 @@ pub async fn run(cmd: PolicyCommand, ctx: &Ctx) -> anyhow::Result<ExitCode> {
     let policies = platform.policies();
     match cmd {
         PolicyCommand::List => {
-            let bindings = policies.list();
+            let bindings = policies.list().await?;
             if ctx.json() {
                 print_json(&bindings);
             } else {

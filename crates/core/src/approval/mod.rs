@@ -46,7 +46,7 @@ pub(crate) use ttl::parse_ttl;
 use serde::{Deserialize, Serialize};
 
 /// Who may approve a change a binding denies, and for how long it waits.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ApprovalRule {
     /// Groups whose members (directly or through child groups) may approve,

@@ -536,16 +536,18 @@ pub enum BuiltinKind {
     User,
     Location,
     Template,
+    Policy,
 }
 
 impl BuiltinKind {
     /// Every built-in kind.
-    pub const ALL: [BuiltinKind; 9] = [
+    pub const ALL: [BuiltinKind; 10] = [
         Self::Api,
         Self::Component,
         Self::Domain,
         Self::Group,
         Self::Location,
+        Self::Policy,
         Self::Resource,
         Self::System,
         Self::Template,
@@ -564,6 +566,7 @@ impl BuiltinKind {
             Self::User => "User",
             Self::Location => "Location",
             Self::Template => "Template",
+            Self::Policy => crate::policy::POLICY_KIND,
         }
     }
 
@@ -571,6 +574,7 @@ impl BuiltinKind {
     pub fn api_versions(self) -> &'static [&'static str] {
         match self {
             Self::Template => TEMPLATE_API_VERSIONS,
+            Self::Policy => crate::policy::POLICY_API_VERSIONS,
             _ => BACKSTAGE_API_VERSIONS,
         }
     }
@@ -597,6 +601,7 @@ impl BuiltinKind {
             Self::User => "A person.",
             Self::Location => "A pointer to more catalogue files.",
             Self::Template => "A golden path: parameters, steps that run actions, and outputs.",
+            Self::Policy => "A policy binding: which guardrail reviews which changes, and how.",
         }
     }
 
@@ -619,6 +624,7 @@ impl BuiltinKind {
             Self::User => generator.into_root_schema_for::<UserSpec>(),
             Self::Location => generator.into_root_schema_for::<LocationSpec>(),
             Self::Template => generator.into_root_schema_for::<TemplateSpec>(),
+            Self::Policy => generator.into_root_schema_for::<crate::policy::PolicySpec>(),
         };
         let mut value = schema.to_value();
         strip_null(&mut value);

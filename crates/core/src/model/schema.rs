@@ -796,12 +796,17 @@ mod tests {
                 "Domain",
                 "Group",
                 "Location",
+                "Policy",
                 "Resource",
                 "System",
                 "Template",
                 "User"
             ]
         );
+        assert!(matches!(
+            r.lookup("Policy", "paved.dev/v1alpha1"),
+            KindLookup::Found(_)
+        ));
         assert!(matches!(
             r.lookup("Component", "backstage.io/v1beta1"),
             KindLookup::Found(_)
@@ -949,7 +954,7 @@ mod tests {
             "{not_schema}"
         );
         // Nothing from the failed attempts was added.
-        assert_eq!(r.kind_names().len(), 10);
+        assert_eq!(r.kind_names().len(), 11);
     }
 
     fn validator(schema: &Value) -> jsonschema::Validator {

@@ -999,7 +999,7 @@ mod tests {
         assert_eq!(
             got,
             [
-                "kind: unknown kind 'Foo' (apiVersion backstage.io/v1alpha1): known kinds are API, Component, Domain, Group, Location, Resource, System, Template, User; register a JSON Schema for custom kinds"
+                "kind: unknown kind 'Foo' (apiVersion backstage.io/v1alpha1): known kinds are API, Component, Domain, Group, Location, Policy, Resource, System, Template, User; register a JSON Schema for custom kinds"
             ]
         );
         let got = problems(&with(&["kind"], json!("component")));

@@ -235,7 +235,7 @@ impl Approvals {
             refusal: format!("approval {} was decided meanwhile", approval.id),
         };
         pipeline::decide(
-            &self.inner.context(),
+            &self.inner.context().await?,
             effect,
             changes,
             records,

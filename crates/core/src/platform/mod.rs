@@ -49,7 +49,7 @@ use crate::model::schema::KindRegistry;
 use crate::pipeline::ChangeSet;
 use crate::pipeline::{self, Check, Context, DEFAULT_ACTOR, Request, WriteOptions};
 use crate::plugin::{CatalogueLookup, Guardrail, Provider};
-use crate::policy::{Binding, PolicySet};
+use crate::policy::{Binding, LivePolicies, PolicySet, RegoLoader, Resolver};
 use crate::scorecard::Scorecard;
 use crate::store::Store;
 use crate::store::postgres::PostgresStore;
@@ -117,6 +117,7 @@ pub struct PlatformBuilder {
     providers: Vec<Arc<dyn Provider>>,
     checks: Vec<Arc<dyn Check>>,
     policies: Vec<Binding>,
+    rego: Option<Arc<dyn RegoLoader>>,
     access: Option<AccessRules>,
     scorecards: Vec<Scorecard>,
 }
@@ -177,6 +178,14 @@ impl PlatformBuilder {
         self
     }
 
+    /// Compiles the Rego of `Policy` entities that carry it (the `paved`
+    /// facade gives one backed by `paved-rego`). Without one, a Policy
+    /// entity must name a guardrail plugin.
+    pub fn rego_loader(mut self, loader: Arc<dyn RegoLoader>) -> Self {
+        self.rego = Some(loader);
+        self
+    }
+
     /// Access rules every write's actor is checked against, before the
     /// policies (none: no access control). Checked when the platform is built.
     pub fn access(mut self, rules: AccessRules) -> Self {
@@ -196,14 +205,21 @@ impl PlatformBuilder {
         let actor = pipeline::check_actor(self.actor.as_deref().unwrap_or(DEFAULT_ACTOR))?;
         let access = AccessControl::new(self.access)?;
         let plugins = plugins::Registry::new(self.guardrails, self.providers)?;
-        let policies = PolicySet::resolve(self.policies, |name| plugins.guardrail(name)).await?;
-        let names: Vec<&str> = policies.bindings().map(|b| b.name.as_str()).collect();
-        crate::scorecard::check(&self.scorecards, &names)?;
+        let config = PolicySet::resolve(self.policies, |name| plugins.guardrail(name)).await?;
         let store: Arc<dyn Store> = match self.spec.unwrap_or_default() {
             StoreSpec::Sqlite(path) => Arc::new(SqliteStore::open(&path).await?),
             StoreSpec::Memory => Arc::new(SqliteStore::memory().await?),
             StoreSpec::Postgres(url) => Arc::new(PostgresStore::connect(&url).await?),
         };
+        let policies = LivePolicies::new(Resolver::new(plugins.guardrails(), self.rego), config);
+        let names: Vec<String> = policies
+            .current(store.as_ref())
+            .await?
+            .bindings()
+            .map(|b| b.name.clone())
+            .collect();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        crate::scorecard::check(&self.scorecards, &names)?;
         let origin = uuid::Uuid::new_v4().to_string();
         let bus = EventBus::new();
         let remote = match store.remote_events(&origin).await? {
@@ -247,8 +263,9 @@ pub(crate) struct Inner {
     checks: Vec<Arc<dyn Check>>,
     /// Access rules (the pipeline's stage before the guardrails).
     access: AccessControl,
-    /// Policy bindings (the pipeline's guardrail stage).
-    policies: PolicySet,
+    /// Policy bindings (the pipeline's guardrail stage): `paved.yaml`'s
+    /// and the catalogue's Policy entities.
+    policies: LivePolicies,
     /// Scorecards (their rules name policies).
     scorecards: Vec<Scorecard>,
     plugins: plugins::Registry,
@@ -256,22 +273,24 @@ pub(crate) struct Inner {
 }
 
 impl Inner {
-    fn context(&self) -> Context<'_> {
-        Context {
+    /// What the pipeline needs, with the policies in force now.
+    async fn context(&self) -> Result<Context<'_>> {
+        Ok(Context {
             store: self.store.as_ref(),
             bus: &self.bus,
             origin: &self.origin,
             actor: &self.actor,
             checks: &self.checks,
             access: &self.access,
-            policies: &self.policies,
+            policies: self.policies.current(self.store.as_ref()).await?,
+            resolver: self.policies.resolver(),
             kinds: &self.kinds,
-        }
+        })
     }
 
     /// Run a request through the one pipeline.
     pub(crate) async fn write(&self, request: Request, opts: &WriteOptions) -> Result<ChangeSet> {
-        pipeline::run(&self.context(), request, opts).await
+        pipeline::run(&self.context().await?, request, opts).await
     }
 
     /// Run a side effect (a provider call) through the one pipeline.
@@ -282,7 +301,7 @@ impl Inner {
         opts: &WriteOptions,
         call: impl std::future::Future<Output = Result<T>>,
     ) -> Result<T> {
-        pipeline::run_effect(&self.context(), record, item, opts, call).await
+        pipeline::run_effect(&self.context().await?, record, item, opts, call).await
     }
 }
 

@@ -59,6 +59,11 @@ impl Registry {
     pub(super) fn guardrail(&self, name: &str) -> Option<Arc<dyn Guardrail>> {
         self.guardrails.iter().find(|g| g.name() == name).cloned()
     }
+
+    /// Every guardrail.
+    pub(super) fn guardrails(&self) -> Vec<Arc<dyn Guardrail>> {
+        self.guardrails.clone()
+    }
 }
 
 /// A plugin the platform holds: its name and which world it implements.

@@ -71,9 +71,15 @@ impl Policies {
         Self { inner }
     }
 
-    /// The bindings, in review order.
-    pub fn list(&self) -> Vec<Binding> {
-        self.inner.policies.bindings().cloned().collect()
+    /// The bindings in force, in review order: `paved.yaml`'s, then the
+    /// catalogue's Policy entities (named by their refs).
+    pub async fn list(&self) -> Result<Vec<Binding>> {
+        let set = self
+            .inner
+            .policies
+            .current(self.inner.store.as_ref())
+            .await?;
+        Ok(set.bindings().cloned().collect())
     }
 
     /// Review an entity (as an upsert would write it) with every matching
@@ -81,7 +87,7 @@ impl Policies {
     /// nothing and records nothing.
     pub async fn evaluate(&self, entity: Value, actor: Option<&str>) -> Result<Vec<Decision>> {
         let actor = crate::pipeline::check_actor(actor.unwrap_or(self.inner.actor.as_str()))?;
-        crate::pipeline::evaluate(&self.inner.context(), entity, &actor).await
+        crate::pipeline::evaluate(&self.inner.context().await?, entity, &actor).await
     }
 
     /// Run the policy test files under `path` (a directory of
@@ -91,7 +97,7 @@ impl Policies {
     /// file that does not load is a `VALIDATION` error naming its file,
     /// line and field; a case that fails is in the report, not an error.
     pub async fn test(&self, path: &Path) -> Result<PolicyTestReport> {
-        let ctx = self.inner.context();
+        let ctx = self.inner.context().await?;
         let names: Vec<&str> = ctx.policies.bindings().map(|b| b.name.as_str()).collect();
         let cases = crate::policy::fixtures_load(path, &names, ctx.kinds)?;
         let mut results = Vec::with_capacity(cases.len());

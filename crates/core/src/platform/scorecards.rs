@@ -125,7 +125,8 @@ impl Scorecards {
             action: "scorecard.record".to_string(),
             subject: scorecard.unwrap_or("*").to_string(),
         };
-        let written = crate::pipeline::record(&self.inner.context(), effect, records, opts).await?;
+        let written =
+            crate::pipeline::record(&self.inner.context().await?, effect, records, opts).await?;
         let mut written = written.into_iter();
         Ok(teams
             .into_iter()
@@ -284,11 +285,11 @@ async fn score_entity(inner: &Inner, card: &Scorecard, entity: &Entity) -> Resul
     let actor = inner.actor.as_str();
     // Built once: every rule reviews the same item.
     let item = crate::pipeline::item_as_is(entity, actor);
+    let policies = inner.policies.current(inner.store.as_ref()).await?;
     let mut rules = Vec::new();
     for level in &card.levels {
         for policy in &level.rules {
-            let decision = inner
-                .policies
+            let decision = policies
                 .review(&item, actor, Some(policy))
                 .await?
                 .decisions

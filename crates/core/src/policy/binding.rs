@@ -3,11 +3,14 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// A decision point of the pipeline: where a binding can apply.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 pub enum Point {
     /// An entity that does not exist yet is written.
     #[serde(rename = "entity.create")]
@@ -60,7 +63,7 @@ impl std::fmt::Display for Point {
 }
 
 /// What a binding's verdicts do.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     /// A deny blocks the change (default); patches are applied.
@@ -75,7 +78,7 @@ pub enum Mode {
 }
 
 /// What a guardrail that fails (times out, traps, answers garbage) means.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Failure {
     /// The failure is a deny (default): a broken guardrail never lets a
@@ -88,7 +91,7 @@ pub enum Failure {
 
 /// Which changes a binding reviews. Every list that is given must match
 /// (an empty list matches everything); within a list any item matches.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Match {
     /// Decision points (empty: all of them).
@@ -151,14 +154,23 @@ pub struct Binding {
 
 /// Where a Rego binding's policies and data are. Loaded by the facade
 /// (`paved-rego`), which registers the guardrail under the binding's name.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RegoSource {
     /// `.rego` files or directories (relative to the configuration file).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub policies: Vec<PathBuf>,
+    /// One Rego module given inline, as text (beside or instead of
+    /// `policies`; a `Policy` entity carries its Rego this way).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub module: Option<String>,
     /// JSON or YAML data documents, merged into `data`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub data: Vec<PathBuf>,
+    /// A data document given inline (a mapping), merged into `data` with
+    /// the files'.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<Value>,
     /// The package whose `deny`, `warn` and `violation` rules count (default:
     /// every package that defines one).
     #[serde(default, skip_serializing_if = "Option::is_none")]

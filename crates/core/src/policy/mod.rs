@@ -4,7 +4,8 @@
 //! wrapped by the facade), what it [`Match`]es (decision [`Point`]s, entity
 //! kinds, namespaces, labels, owners, resource types, environments), its
 //! settings (validated once, when the platform opens), a [`Mode`] and a
-//! [`Failure`] policy. Bindings come from `paved.yaml` (`policies:`).
+//! [`Failure`] policy. Bindings come from `paved.yaml` (`policies:`) and from
+//! `Policy` entities in the catalogue ([`PolicySpec`]; see `entity.rs`).
 //!
 //! In the pipeline, between the access checks and the commit, every item of
 //! a planned ChangeSet (entities created, updated, deleted; provider side
@@ -24,12 +25,18 @@
 
 mod binding;
 mod decision;
+mod entity;
 mod fixtures;
+mod live;
 mod review;
 
 pub use binding::{Binding, Failure, Match, Mode, Point, RegoSource};
 pub(crate) use binding::{Facets, owner_key};
 pub use decision::{DECISION_ACTION, Decision};
+pub(crate) use entity::is_policy;
+pub use entity::{InlineRego, POLICY_API_VERSIONS, POLICY_KIND, PolicySpec};
 pub(crate) use fixtures::{Case, CaseChange, load as fixtures_load};
 pub use fixtures::{PolicyCaseResult, PolicyTestReport};
+pub use live::RegoLoader;
+pub(crate) use live::{LivePolicies, Resolver};
 pub(crate) use review::{Item, Patched, PolicySet, denial_message};

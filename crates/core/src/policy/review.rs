@@ -13,15 +13,154 @@ use crate::error::{Error, Result};
 use crate::model::EntityRef;
 use crate::plugin::{Change, Guardrail, Verdict, Violation};
 
-/// A binding with the guardrail it names, resolved when the platform opens.
-struct Bound {
+/// A binding with the guardrail it names, resolved when the platform opens
+/// (or, for a Policy entity, when it is loaded).
+#[derive(Clone)]
+pub(crate) struct Bound {
     binding: Binding,
     guardrail: Arc<dyn Guardrail>,
     version: String,
+    /// A Policy entity that no longer loads: its guardrail fails every
+    /// review (so its failure policy decides), except of its own entity,
+    /// which stays writable so it can be mended or deleted.
+    broken: bool,
+}
+
+impl Bound {
+    /// Check a binding (one guardrail source, approval rule, settings the
+    /// guardrail accepts) with `guardrail`, the one it names if the platform
+    /// has it. Problems are at `at` (`policies[2]`), e.g. `policies[2].settings`.
+    pub(crate) async fn new(
+        binding: Binding,
+        guardrail: Option<Arc<dyn Guardrail>>,
+        at: &str,
+    ) -> std::result::Result<Self, Vec<Diagnostic>> {
+        let at = |field: &str| format!("{at}.{field}");
+        let fail = |field: &str, message: String| vec![Diagnostic::error(at(field), message)];
+        match (&binding.guardrail, &binding.rego) {
+            (Some(_), Some(_)) => {
+                return Err(fail(
+                    "rego",
+                    format!(
+                        "policy '{}' gives both `guardrail` and `rego`; give one",
+                        binding.name
+                    ),
+                ));
+            }
+            (None, None) => {
+                return Err(fail(
+                    "guardrail",
+                    format!(
+                        "policy '{}' names no guardrail: give `guardrail` (a plugin under `plugins:`) or `rego` (policy files)",
+                        binding.name
+                    ),
+                ));
+            }
+            _ => {}
+        }
+        let Some(guardrail) = guardrail else {
+            return Err(fail(
+                "guardrail",
+                format!(
+                    "policy '{}' names guardrail '{}', which is not one of the platform's guardrails (declare it under `plugins:` with kind guardrail, or give the policy `rego:`)",
+                    binding.name,
+                    binding.guardrail_name()
+                ),
+            ));
+        };
+        if let Some(rule) = &binding.approval {
+            let found = approval_problems(&binding, rule, &at("approval"));
+            if !found.is_empty() {
+                return Err(found);
+            }
+        }
+        if let Some(settings) = &binding.settings
+            && let Err(e) = guardrail.validate_settings(settings).await
+        {
+            return Err(fail(
+                "settings",
+                format!(
+                    "policy '{}': guardrail '{}' rejected its settings: {e}",
+                    binding.name,
+                    binding.guardrail_name()
+                ),
+            ));
+        }
+        let version = match guardrail.describe().await {
+            Ok(info) => info.version,
+            Err(e) => {
+                return Err(fail(
+                    "guardrail",
+                    format!(
+                        "policy '{}': guardrail '{}' cannot describe itself: {e}",
+                        binding.name,
+                        binding.guardrail_name()
+                    ),
+                ));
+            }
+        };
+        Ok(Self {
+            binding,
+            guardrail,
+            version,
+            broken: false,
+        })
+    }
+
+    /// A binding that cannot review (`why`): every change it matches fails
+    /// its failure policy, so a stored Policy that stopped loading (its
+    /// plugin was removed from `paved.yaml`) never silently allows.
+    pub(crate) fn broken(binding: Binding, why: String) -> Self {
+        let guardrail: Arc<dyn Guardrail> = Arc::new(Broken {
+            name: binding.guardrail_name().to_string(),
+            why,
+        });
+        Self {
+            binding,
+            guardrail,
+            version: "unloaded".to_string(),
+            broken: true,
+        }
+    }
+}
+
+/// The guardrail of a binding that does not load.
+struct Broken {
+    name: String,
+    why: String,
+}
+
+#[async_trait::async_trait]
+impl Guardrail for Broken {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    async fn describe(&self) -> Result<crate::plugin::GuardrailInfo> {
+        Ok(crate::plugin::GuardrailInfo {
+            name: self.name.clone(),
+            version: "unloaded".to_string(),
+            description: format!("does not load: {}", self.why),
+            settings_schema: Value::Null,
+            capabilities: Vec::new(),
+        })
+    }
+
+    async fn validate_settings(&self, _: &Value) -> Result<()> {
+        Ok(())
+    }
+
+    async fn review(&self, _: &Change, _: Option<&Value>) -> Result<crate::plugin::Review> {
+        Err(Error::Plugin {
+            plugin: self.name.clone(),
+            kind: crate::PluginErrorKind::Load,
+            message: format!("the policy does not load: {}", self.why),
+        })
+    }
 }
 
 /// The platform's bindings, in the order they were declared.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub(crate) struct PolicySet {
     bound: Vec<Bound>,
 }
@@ -87,86 +226,21 @@ impl PolicySet {
         let mut problems = Vec::new();
         let mut seen = std::collections::HashSet::new();
         for (i, binding) in bindings.into_iter().enumerate() {
-            let at = |field: &str| format!("policies[{i}].{field}");
-            if let Some(problem) =
-                crate::diagnostic::name_problem(&mut seen, &binding.name, at("name"), "policy")
-            {
+            let at = format!("policies[{i}]");
+            if let Some(problem) = crate::diagnostic::name_problem(
+                &mut seen,
+                &binding.name,
+                format!("{at}.name"),
+                "policy",
+            ) {
                 problems.push(problem);
                 continue;
             }
-            match (&binding.guardrail, &binding.rego) {
-                (Some(_), Some(_)) => {
-                    problems.push(Diagnostic::error(
-                        at("rego"),
-                        format!(
-                            "policy '{}' gives both `guardrail` and `rego`; give one",
-                            binding.name
-                        ),
-                    ));
-                    continue;
-                }
-                (None, None) => {
-                    problems.push(Diagnostic::error(
-                        at("guardrail"),
-                        format!(
-                            "policy '{}' names no guardrail: give `guardrail` (a plugin under `plugins:`) or `rego` (policy files)",
-                            binding.name
-                        ),
-                    ));
-                    continue;
-                }
-                _ => {}
+            let guardrail = find(binding.guardrail_name());
+            match Bound::new(binding, guardrail, &at).await {
+                Ok(b) => bound.push(b),
+                Err(found) => problems.extend(found),
             }
-            let Some(guardrail) = find(binding.guardrail_name()) else {
-                problems.push(Diagnostic::error(
-                    at("guardrail"),
-                    format!(
-                        "policy '{}' names guardrail '{}', which is not one of the platform's guardrails (declare it under `plugins:` with kind guardrail, or give the policy `rego:`)",
-                        binding.name,
-                        binding.guardrail_name()
-                    ),
-                ));
-                continue;
-            };
-            if let Some(rule) = &binding.approval {
-                let found = approval_problems(&binding, rule, &at("approval"));
-                if !found.is_empty() {
-                    problems.extend(found);
-                    continue;
-                }
-            }
-            if let Some(settings) = &binding.settings
-                && let Err(e) = guardrail.validate_settings(settings).await
-            {
-                problems.push(Diagnostic::error(
-                    at("settings"),
-                    format!(
-                        "policy '{}': guardrail '{}' rejected its settings: {e}",
-                        binding.name,
-                        binding.guardrail_name()
-                    ),
-                ));
-                continue;
-            }
-            let version = match guardrail.describe().await {
-                Ok(info) => info.version,
-                Err(e) => {
-                    problems.push(Diagnostic::error(
-                        at("guardrail"),
-                        format!(
-                            "policy '{}': guardrail '{}' cannot describe itself: {e}",
-                            binding.name,
-                            binding.guardrail_name()
-                        ),
-                    ));
-                    continue;
-                }
-            };
-            bound.push(Bound {
-                binding,
-                guardrail,
-                version,
-            });
         }
         if problems.is_empty() {
             Ok(Self { bound })
@@ -175,6 +249,13 @@ impl PolicySet {
                 diagnostics: problems,
             })
         }
+    }
+
+    /// These bindings followed by `more` (the catalogue's Policy entities).
+    pub(crate) fn followed_by(&self, more: Vec<Bound>) -> Self {
+        let mut bound = self.bound.clone();
+        bound.extend(more);
+        Self { bound }
     }
 
     /// The bindings, as declared.
@@ -233,6 +314,7 @@ impl PolicySet {
             if binding.mode == Mode::Off
                 || only.is_some_and(|name| name != binding.name)
                 || !binding.matches.matches(item.point, &item.facets)
+                || (b.broken && item.subject.eq_ignore_ascii_case(&binding.name))
             {
                 continue;
             }

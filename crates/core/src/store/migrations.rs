@@ -71,6 +71,7 @@ CREATE TABLE audit (
 CREATE INDEX audit_subject ON audit (lower(subject), seq);
 "#,
     AUDIT_BY_ACTION,
+    POLICY_CHANGES,
 ];
 
 /// PostgreSQL migrations, oldest first. Text that is compared or ordered is
@@ -138,11 +139,23 @@ CREATE TABLE audit (
 CREATE INDEX audit_subject ON audit (lower(subject), seq);
 "#,
     AUDIT_BY_ACTION,
+    POLICY_CHANGES,
 ];
 
 /// Migration 2, both dialects: audit records by action (pending approvals,
 /// decisions) without reading the whole log.
 const AUDIT_BY_ACTION: &str = "CREATE INDEX audit_action ON audit (action, seq);";
+
+/// Migration 3, both dialects: the latest change to a `Policy` entity in one
+/// index lookup (every write asks, to review with the policies in force;
+/// see `policy::live`). The query repeats the predicate exactly, so both
+/// planners use this partial index.
+const POLICY_CHANGES: &str =
+    "CREATE INDEX audit_policy_changes ON audit (seq) WHERE lower(subject) LIKE 'policy:%';";
+
+/// The query the index above serves.
+pub const LATEST_POLICY_CHANGE: &str =
+    "SELECT COALESCE(MAX(seq), 0) FROM audit WHERE lower(subject) LIKE 'policy:%'";
 
 /// Creates the version table; run before reading the version.
 pub const VERSION_TABLE: &str =

@@ -213,6 +213,10 @@ pub trait Store: Send + Sync + 'static {
         limit: usize,
     ) -> Result<Vec<AuditRecord>>;
 
+    /// The seq of the latest audit record about a `policy:` subject (a
+    /// Policy entity written or deleted; 0: none), from one index lookup.
+    async fn latest_policy_change(&self) -> Result<u64>;
+
     /// Events committed by other processes sharing this store, as they happen.
     /// `None` when the store is not shared (SQLite).
     async fn remote_events(&self, origin: &str) -> Result<Option<BoxStream<'static, Event>>>;

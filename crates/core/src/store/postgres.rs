@@ -796,6 +796,19 @@ impl Store for PostgresStore {
         audit_records(&rows, &self.target)
     }
 
+    async fn latest_policy_change(&self) -> Result<u64> {
+        let client = self.client().await?;
+        let statement = client
+            .prepare_cached(super::migrations::LATEST_POLICY_CHANGE)
+            .await
+            .map_err(self.err("cannot read the audit log"))?;
+        let row = client
+            .query_one(&statement, &[])
+            .await
+            .map_err(self.err("cannot read the audit log"))?;
+        Ok(row.get::<_, i64>(0) as u64)
+    }
+
     async fn audit_about(&self, subject: &str, limit: usize) -> Result<Vec<AuditRecord>> {
         let client = self.client().await?;
         let rows = client

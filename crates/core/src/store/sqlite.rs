@@ -931,6 +931,16 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn latest_policy_change(&self) -> Result<u64> {
+        self.read(|conn, label| {
+            conn.prepare_cached(migrations::LATEST_POLICY_CHANGE)
+                .and_then(|mut st| st.query_row([], |row| row.get::<_, i64>(0)))
+                .map(|seq| seq as u64)
+                .map_err(|e| sqlite_error(label, "cannot read the audit log", e))
+        })
+        .await
+    }
+
     async fn audit_about(&self, subject: &str, limit: usize) -> Result<Vec<AuditRecord>> {
         let subject = subject.to_string();
         self.read(move |conn, label| {
