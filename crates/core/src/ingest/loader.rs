@@ -391,13 +391,7 @@ impl<'a> Loader<'a> {
                 line: doc.line,
                 column: doc.positions.get("").map_or(1, |(_, column)| column),
             };
-            let added = self.accept(
-                doc.checked,
-                Some(&doc.positions),
-                source.clone(),
-                key,
-                from,
-            );
+            let added = self.accept(doc.checked, Some(&doc.positions), source.clone(), key, from);
             if let (Some(index), Some(base)) = (added, base) {
                 self.follow(index, &doc.positions, &source, key, base, chain);
             }

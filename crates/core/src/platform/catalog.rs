@@ -75,9 +75,7 @@ impl Catalog {
         mode: Option<ImportMode>,
         opts: &WriteOptions,
     ) -> Result<ChangeSet> {
-        let validated = self
-            .validate(paths)
-            .into_import(mode.unwrap_or_default())?;
+        let validated = self.validate(paths).into_import(mode.unwrap_or_default())?;
         self.import_validated(validated, opts).await
     }
 

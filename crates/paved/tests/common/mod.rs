@@ -83,7 +83,11 @@ pub async fn write(platform: &Platform, name: &str, opts: &WriteOptions) -> pave
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/catalog");
     let plugins = platform.plugins();
     match name {
-        "catalog.import" => platform.catalog().import(&[examples], opts).await.map(drop),
+        "catalog.import" => platform
+            .catalog()
+            .import(&[examples], None, opts)
+            .await
+            .map(drop),
         "catalog.upsert" => platform
             .catalog()
             .upsert(component("new-one", "team-a"), None, opts)
