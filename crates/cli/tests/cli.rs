@@ -183,9 +183,8 @@ fn a_partial_import_stores_what_passes_reports_the_rest_and_exits_3() {
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(3), "{stdout}\n{stderr}");
     assert!(stdout.contains("9 created"), "{stdout}");
-    let payments = fixture("partial-import/systems/payments.yaml");
     assert!(
-        stderr.contains(&format!("{}:27:3 (YAML document 3): spec.lifecycle:", s(&payments))),
+        stderr.contains("partial-import/systems/payments.yaml:27:3 (YAML document 3): spec.lifecycle:"),
         "{stderr}"
     );
     assert!(stderr.contains("conflict: component:default/checkout"), "{stderr}");
