@@ -47,9 +47,15 @@ pub struct ImportOptions {
 
 impl ImportOptions {
     /// The mode (absent: core's default) and the engine's write options.
-    pub fn split(o: Option<Self>) -> paved::Result<(Option<paved::ImportMode>, paved::WriteOptions)> {
+    pub fn split(
+        o: Option<Self>,
+    ) -> paved::Result<(Option<paved::ImportMode>, paved::WriteOptions)> {
         let o = o.unwrap_or_default();
-        let mode = o.mode.as_deref().map(paved::ImportMode::parse).transpose()?;
+        let mode = o
+            .mode
+            .as_deref()
+            .map(paved::ImportMode::parse)
+            .transpose()?;
         let write = WriteOptions {
             actor: o.actor,
             dry_run: o.dry_run,

@@ -184,10 +184,15 @@ fn a_partial_import_stores_what_passes_reports_the_rest_and_exits_3() {
     assert_eq!(out.status.code(), Some(3), "{stdout}\n{stderr}");
     assert!(stdout.contains("9 created"), "{stdout}");
     assert!(
-        stderr.contains("partial-import/systems/payments.yaml:27:3 (YAML document 3): spec.lifecycle:"),
+        stderr.contains(
+            "partial-import/systems/payments.yaml:27:3 (YAML document 3): spec.lifecycle:"
+        ),
         "{stderr}"
     );
-    assert!(stderr.contains("conflict: component:default/checkout"), "{stderr}");
+    assert!(
+        stderr.contains("conflict: component:default/checkout"),
+        "{stderr}"
+    );
     assert!(
         stderr.contains("partial import: 2 refused, 1 in conflict"),
         "{stderr}"
@@ -204,7 +209,10 @@ fn a_partial_import_stores_what_passes_reports_the_rest_and_exits_3() {
         .iter()
         .map(|d| d["entity"].as_str().unwrap())
         .collect();
-    assert_eq!(refused, ["component:default/refunds", "api:default/rates-api"]);
+    assert_eq!(
+        refused,
+        ["component:default/refunds", "api:default/rates-api"]
+    );
     assert_eq!(set["conflicts"][0]["entity"], "component:default/checkout");
 
     let out = ok(&paved(
@@ -226,7 +234,10 @@ fn a_partial_import_stores_what_passes_reports_the_rest_and_exits_3() {
         fresh.path(),
         &["catalog", "import", "--mode", "all-or-nothing", s(&root)],
     ));
-    assert!(msg.contains("3 problems found; nothing was written"), "{msg}");
+    assert!(
+        msg.contains("3 problems found; nothing was written"),
+        "{msg}"
+    );
     // An unknown mode is a usage error (clap's exit 2) naming the modes.
     let out = paved(d, &["catalog", "import", "--mode", "some", s(&root)]);
     assert_eq!(out.status.code(), Some(2));

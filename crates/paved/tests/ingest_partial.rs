@@ -64,9 +64,13 @@ async fn a_location_tree_imports_entity_by_entity_and_all_or_nothing_writes_noth
         let p = open(store).await;
 
         // All or nothing: every problem, conflicts included; nothing written.
-        let err = import(&p, &[root.clone()], Some(ImportMode::AllOrNothing))
-            .await
-            .unwrap_err();
+        let err = import(
+            &p,
+            std::slice::from_ref(&root),
+            Some(ImportMode::AllOrNothing),
+        )
+        .await
+        .unwrap_err();
         let Error::Invalid { diagnostics } = &err else {
             panic!("expected VALIDATION, got {err}");
         };
@@ -74,7 +78,7 @@ async fn a_location_tree_imports_entity_by_entity_and_all_or_nothing_writes_noth
         assert_eq!(entity_count(&p).await, 0);
 
         // Per entity, the default: the 9 that pass are stored.
-        let set = import(&p, &[root.clone()], None).await.unwrap();
+        let set = import(&p, std::slice::from_ref(&root), None).await.unwrap();
         assert!(set.partial);
         assert_eq!(set.count(Outcome::Created), 9, "{set:?}");
         assert_eq!(
@@ -148,7 +152,7 @@ async fn a_location_tree_imports_entity_by_entity_and_all_or_nothing_writes_noth
         );
 
         // Again: nothing changes, still partial, no orphans.
-        let again = import(&p, &[root.clone()], None).await.unwrap();
+        let again = import(&p, std::slice::from_ref(&root), None).await.unwrap();
         assert_eq!(again.count(Outcome::Unchanged), 9);
         assert!(again.partial && again.orphans.is_empty(), "{again:?}");
     }
@@ -180,13 +184,19 @@ async fn the_first_location_keeps_a_ref_and_a_refused_entity_keeps_its_stored_ve
         write("production");
 
         // All or nothing: the conflict refuses the whole import.
-        let err = import(&p, &[other.clone()], Some(ImportMode::AllOrNothing))
-            .await
-            .unwrap_err();
+        let err = import(
+            &p,
+            std::slice::from_ref(&other),
+            Some(ImportMode::AllOrNothing),
+        )
+        .await
+        .unwrap_err();
         assert!(err.to_string().contains("conflict"), "{err}");
         assert!(p.catalog().get("component:default/billing").await.is_err());
 
-        let set = import(&p, &[other.clone()], None).await.unwrap();
+        let set = import(&p, std::slice::from_ref(&other), None)
+            .await
+            .unwrap();
         assert!(set.partial && set.refused.is_empty());
         assert_eq!(entities_of(&set.conflicts), ["component:default/checkout"]);
         assert!(
@@ -203,7 +213,9 @@ async fn the_first_location_keeps_a_ref_and_a_refused_entity_keeps_its_stored_ve
         // billing turns invalid: refused, its stored version kept, no orphan.
         write("[production]");
         let before = p.catalog().get("component:default/billing").await.unwrap();
-        let set = import(&p, &[other.clone()], None).await.unwrap();
+        let set = import(&p, std::slice::from_ref(&other), None)
+            .await
+            .unwrap();
         assert_eq!(entities_of(&set.refused), ["component:default/billing"]);
         assert!(set.orphans.is_empty(), "{:?}", set.orphans);
         let after = p.catalog().get("component:default/billing").await.unwrap();
