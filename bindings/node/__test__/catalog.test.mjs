@@ -296,18 +296,10 @@ for (const kind of STORES) {
 // The partial-import Location tree (crates/core/tests/fixtures): an invalid
 // spec, a `$text` to an https:// URL and a ref defined by a second location.
 for (const kind of STORES) {
-  describe(`per-entity import on ${kind.name}`, () => {
-    let store
-    let platform
-    let catalog
-    before(async () => {
-      store = kind.create()
-      platform = await paved.open({ store: store.url })
-      catalog = platform.catalog
-    })
-    after(() => store.drop())
-
-    it('import() per entity (the default) stores what passes and reports the rest', async () => {
+  it(`import() per entity (the default) stores what passes and reports the rest, on ${kind.name}`, async () => {
+    const store = kind.create()
+    try {
+      const { catalog } = await paved.open({ store: store.url })
       const root = path.join(PARTIAL_IMPORT, 'catalog-info.yaml')
       const done = await catalog.import([root], { dryRun: true })
       assert.equal(done.partial, true)
@@ -331,6 +323,8 @@ for (const kind of STORES) {
       assert.equal(ledger.metadata.annotations['backstage.io/managed-by-origin-location'], `file:${realpathSync(root)}`)
       assert.ok(ledger.relations.some((r) => r.type === 'consumesApi' && r.targetRef === 'api:default/rates-api'))
       await rejectsWith(assert, catalog.get('api:default/rates-api'), 'NOT_FOUND')
-    })
+    } finally {
+      store.drop()
+    }
   })
 }

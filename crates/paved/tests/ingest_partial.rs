@@ -11,7 +11,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{PgDb, entity_count};
+use common::{entity_count, stores};
 use paved::{
     ANNOTATION_LOCATION, ANNOTATION_ORIGIN_LOCATION, ChangeSet, Error, ImportMode, Outcome,
     Platform, StoreSpec, WriteOptions,
@@ -25,32 +25,23 @@ fn file_ref(path: &Path) -> String {
     format!("file:{}", path.canonicalize().unwrap().display())
 }
 
-async fn stores() -> Vec<(StoreSpec, Option<PgDb>, tempfile::TempDir)> {
-    let dir = tempfile::tempdir().unwrap();
-    let sqlite = StoreSpec::Sqlite(dir.path().join("paved.db"));
-    let pg = PgDb::create().await;
-    vec![
-        (sqlite, None, dir),
-        (
-            StoreSpec::Postgres(pg.url()),
-            Some(pg),
-            tempfile::tempdir().unwrap(),
-        ),
-    ]
-}
-
 async fn open(store: StoreSpec) -> Platform {
     Platform::builder().store(store).build().await.unwrap()
 }
 
-async fn import(
-    p: &Platform,
-    paths: &[PathBuf],
-    mode: Option<ImportMode>,
-) -> paved::Result<ChangeSet> {
+/// Import the tree rooted at `root` in `mode`.
+async fn import(p: &Platform, root: &Path, mode: Option<ImportMode>) -> paved::Result<ChangeSet> {
     p.catalog()
-        .import(paths, mode, &WriteOptions::default())
+        .import(&[root.to_path_buf()], mode, &WriteOptions::default())
         .await
+}
+
+/// Import `root` all or nothing, which must refuse it: every problem.
+async fn refused_whole(p: &Platform, root: &Path) -> Vec<paved::Diagnostic> {
+    match import(p, root, Some(ImportMode::AllOrNothing)).await {
+        Err(Error::Invalid { diagnostics }) => diagnostics,
+        other => panic!("expected VALIDATION, got {other:?}"),
+    }
 }
 
 fn entities_of(list: &[paved::Diagnostic]) -> Vec<&str> {
@@ -64,21 +55,12 @@ async fn a_location_tree_imports_entity_by_entity_and_all_or_nothing_writes_noth
         let p = open(store).await;
 
         // All or nothing: every problem, conflicts included; nothing written.
-        let err = import(
-            &p,
-            std::slice::from_ref(&root),
-            Some(ImportMode::AllOrNothing),
-        )
-        .await
-        .unwrap_err();
-        let Error::Invalid { diagnostics } = &err else {
-            panic!("expected VALIDATION, got {err}");
-        };
-        assert_eq!(diagnostics.len(), 3, "{err}");
+        let diagnostics = refused_whole(&p, &root).await;
+        assert_eq!(diagnostics.len(), 3, "{diagnostics:?}");
         assert_eq!(entity_count(&p).await, 0);
 
         // Per entity, the default: the 9 that pass are stored.
-        let set = import(&p, std::slice::from_ref(&root), None).await.unwrap();
+        let set = import(&p, &root, None).await.unwrap();
         assert!(set.partial);
         assert_eq!(set.count(Outcome::Created), 9, "{set:?}");
         assert_eq!(
@@ -152,7 +134,7 @@ async fn a_location_tree_imports_entity_by_entity_and_all_or_nothing_writes_noth
         );
 
         // Again: nothing changes, still partial, no orphans.
-        let again = import(&p, std::slice::from_ref(&root), None).await.unwrap();
+        let again = import(&p, &root, None).await.unwrap();
         assert_eq!(again.count(Outcome::Unchanged), 9);
         assert!(again.partial && again.orphans.is_empty(), "{again:?}");
     }
@@ -167,7 +149,7 @@ async fn the_first_location_keeps_a_ref_and_a_refused_entity_keeps_its_stored_ve
     for (store, _pg, dir) in stores().await {
         let p = open(store).await;
         let root = fixture().join("catalog-info.yaml");
-        import(&p, &[root], None).await.unwrap();
+        import(&p, &root, None).await.unwrap();
 
         let other = dir.path().join("other");
         std::fs::create_dir_all(&other).unwrap();
@@ -184,19 +166,14 @@ async fn the_first_location_keeps_a_ref_and_a_refused_entity_keeps_its_stored_ve
         write("production");
 
         // All or nothing: the conflict refuses the whole import.
-        let err = import(
-            &p,
-            std::slice::from_ref(&other),
-            Some(ImportMode::AllOrNothing),
-        )
-        .await
-        .unwrap_err();
-        assert!(err.to_string().contains("conflict"), "{err}");
+        let diagnostics = refused_whole(&p, &other).await;
+        assert!(
+            diagnostics[0].message.starts_with("conflict: "),
+            "{diagnostics:?}"
+        );
         assert!(p.catalog().get("component:default/billing").await.is_err());
 
-        let set = import(&p, std::slice::from_ref(&other), None)
-            .await
-            .unwrap();
+        let set = import(&p, &other, None).await.unwrap();
         assert!(set.partial && set.refused.is_empty());
         assert_eq!(entities_of(&set.conflicts), ["component:default/checkout"]);
         assert!(
@@ -213,9 +190,7 @@ async fn the_first_location_keeps_a_ref_and_a_refused_entity_keeps_its_stored_ve
         // billing turns invalid: refused, its stored version kept, no orphan.
         write("[production]");
         let before = p.catalog().get("component:default/billing").await.unwrap();
-        let set = import(&p, std::slice::from_ref(&other), None)
-            .await
-            .unwrap();
+        let set = import(&p, &other, None).await.unwrap();
         assert_eq!(entities_of(&set.refused), ["component:default/billing"]);
         assert!(set.orphans.is_empty(), "{:?}", set.orphans);
         let after = p.catalog().get("component:default/billing").await.unwrap();
