@@ -196,11 +196,22 @@ fn managed_by(entity: &Entity) -> Option<&str> {
         .map(String::as_str)
 }
 
+/// Whether the location an entity was read from may still provide it: a
+/// `file:` location whose file is gone does not (its checkout moved or was
+/// removed, as a Backstage location that was unregistered); any other
+/// location is assumed to.
+fn location_exists(location: &str) -> bool {
+    location
+        .strip_prefix("file:")
+        .is_none_or(|path| std::path::Path::new(path).exists())
+}
+
 /// Split off the entities another location already provides in the store:
 /// a stored entity whose `managed-by-location` names another location keeps
-/// it (Backstage's rule: the first location wins; a stored entity with no
-/// such annotation, e.g. written through `upsert`, is taken over). Returns a
-/// conflict diagnostic per entity kept out.
+/// it (Backstage's rule: the first location wins). A stored entity with no
+/// such annotation (e.g. written through `upsert`), or whose `file:`
+/// location no longer exists, is taken over. Returns a conflict diagnostic
+/// per entity kept out.
 fn store_conflicts(
     prepared: &mut Vec<PreparedEntity>,
     current: &HashMap<String, Entity>,
@@ -212,7 +223,8 @@ fn store_conflicts(
         let kept_by = current
             .get(&r.key())
             .and_then(managed_by)
-            .filter(|&stored| managed_by(&p.entity).is_some_and(|new| new != stored));
+            .filter(|&stored| managed_by(&p.entity).is_some_and(|new| new != stored))
+            .filter(|&stored| location_exists(stored));
         let Some(kept_by) = kept_by else {
             return true;
         };

@@ -143,7 +143,8 @@ async fn a_location_tree_imports_entity_by_entity_and_all_or_nothing_writes_noth
 /// A second root defining a ref another location already stored: a conflict
 /// (the first location keeps it), the rest of that root stored; a stored
 /// entity whose file turns invalid keeps its last good version and is not an
-/// orphan.
+/// orphan; once the first location's file is gone, another one takes its
+/// entities over.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_first_location_keeps_a_ref_and_a_refused_entity_keeps_its_stored_version() {
     for (store, _pg, dir) in stores().await {
@@ -196,5 +197,20 @@ async fn the_first_location_keeps_a_ref_and_a_refused_entity_keeps_its_stored_ve
         let after = p.catalog().get("component:default/billing").await.unwrap();
         assert_eq!(before.metadata.etag, after.metadata.etag);
         assert_eq!(set.count(Outcome::Unchanged), 1);
+
+        // The checkout of `other` moves: its old file is gone, so the new one
+        // takes its entities over; team-a's checkout, whose file is still
+        // there, stays with it.
+        let moved = dir.path().join("moved");
+        std::fs::rename(&other, &moved).unwrap();
+        let set = import(&p, &moved, None).await.unwrap();
+        assert_eq!(entities_of(&set.conflicts), ["component:default/checkout"]);
+        let invoices = p.catalog().get("component:default/invoices").await.unwrap();
+        assert_eq!(
+            invoices.metadata.annotations[ANNOTATION_LOCATION],
+            file_ref(&moved.join("catalog-info.yaml"))
+        );
+        let checkout = p.catalog().get("component:default/checkout").await.unwrap();
+        assert_eq!(checkout.spec.as_ref().unwrap()["owner"], "team-a");
     }
 }

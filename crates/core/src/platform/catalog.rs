@@ -60,7 +60,8 @@ impl Catalog {
     /// - per-entity: every entity that passes is stored whole with its
     ///   relations; every one that fails is kept out and reported in the
     ///   change set's `refused` (file, line, JSON path, reason), and an
-    ///   entity another location provides first in its `conflicts`
+    ///   entity another location provides first (whose file still exists)
+    ///   in its `conflicts`
     ///   (`partial` says either happened). Relations to entities kept out
     ///   are stored and stay unresolved until the target arrives, as in
     ///   Backstage. When no entity passes, `Error::Invalid` as below.
