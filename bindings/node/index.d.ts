@@ -463,10 +463,14 @@ export declare class Catalog {
   /** Check entities given as objects. */
   validateValues(values: Entity[]): Promise<ValidationReport>
   /**
-   * Import files, directories and the locations they name: all or nothing
-   * (any error, and a `VALIDATION` error lists every problem; nothing is written).
+   * Import files, directories and the locations they name. `mode`
+   * `per-entity` (default, Backstage's way): every entity that passes is
+   * stored, every one that fails is in `refused` (file, line, JSON path)
+   * or `conflicts` (another location keeps the ref), and `partial` is
+   * true; a `VALIDATION` error when none passes. `all-or-nothing`: any
+   * problem and a `VALIDATION` error lists them all; nothing is written.
    */
-  import(paths: Array<string>, options?: WriteOptions | undefined | null): Promise<ChangeSet>
+  import(paths: Array<string>, options?: ImportOptions | undefined | null): Promise<ChangeSet>
   /**
    * Create or update one entity. With `etag`, only if the stored entity has
    * that etag (`""`: only if it does not exist yet), else a `CONFLICT`
@@ -707,6 +711,21 @@ export interface ChangeSet {
   effects: Array<Effect>
   /** Whether this was a dry run (nothing written). */
   dryRun: boolean
+  /**
+   * Whether a per-entity import kept some entities out (`refused` or
+   * `conflicts` is not empty).
+   */
+  partial: boolean
+  /**
+   * Why each entity a per-entity import kept out was refused: file, line,
+   * JSON path, entity and reason.
+   */
+  refused: Array<Diagnostic>
+  /**
+   * Entities of a per-entity import another location already provides
+   * (the first location keeps them).
+   */
+  conflicts: Array<Diagnostic>
 }
 
 /** How to check a plugin (`checkPlugin()`). */
@@ -870,6 +889,27 @@ export interface HistoryOptions {
   scorecard?: string
   /** At most this many (default 100). */
   limit?: number
+}
+
+/**
+ * Options of an import: how to treat entities that cannot be stored, and
+ * who writes.
+ */
+export interface ImportOptions {
+  /**
+   * `per-entity` (default, Backstage's way): what passes is stored, the
+   * rest is in the result's `refused` and `conflicts` (`partial` is
+   * true). `all-or-nothing`: any problem and a `VALIDATION` error lists
+   * them all; nothing is written.
+   */
+  mode?: 'per-entity' | 'all-or-nothing'
+  /**
+   * Recorded in the audit log: an entity ref with its kind
+   * (`user:default/ada`) or `system`. Absent: the platform's actor.
+   */
+  actor?: string
+  /** Plan only: return what would happen, write nothing. */
+  dryRun?: boolean
 }
 
 /** Options of `inspectPlugin()`. */

@@ -80,7 +80,7 @@ async fn store_figures(label: &str, store: String, dir: &Path, shape: Shape) -> 
     let start = Instant::now();
     let set = platform
         .catalog()
-        .import(&[dir.to_path_buf()], &WriteOptions::default())
+        .import(&[dir.to_path_buf()], None, &WriteOptions::default())
         .await?;
     let import = start.elapsed();
     let catalog = platform.catalog();

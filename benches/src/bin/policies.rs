@@ -536,7 +536,7 @@ async fn import_once(
     let t = Instant::now();
     let set = p
         .catalog()
-        .import(&[catalog.to_path_buf()], &WriteOptions::default())
+        .import(&[catalog.to_path_buf()], None, &WriteOptions::default())
         .await?;
     let import = t.elapsed().as_secs_f64();
     // A large commit leaves ANALYZE and a WAL checkpoint running on the

@@ -3,12 +3,14 @@
 // facets, graph — and the errors each one raises.
 
 import assert from 'node:assert/strict'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, realpathSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 
-import { EXAMPLE_CATALOG, STORES, component, editable, paved, rejectsWith } from './helpers.mjs'
+import { EXAMPLE_CATALOG, REPO, STORES, component, editable, paved, rejectsWith } from './helpers.mjs'
+
+const PARTIAL_IMPORT = path.join(REPO, 'crates', 'core', 'tests', 'fixtures', 'partial-import')
 
 const BROKEN = `apiVersion: backstage.io/v1alpha1
 kind: Component
@@ -121,15 +123,16 @@ for (const kind of STORES) {
       assert.ok(again.changes.every((c) => c.outcome === 'unchanged'))
     })
 
-    it('import() of a file with an error writes nothing (VALIDATION with every problem)', async () => {
+    it("import() with mode 'all-or-nothing' of a file with an error writes nothing (VALIDATION with every problem)", async () => {
       const dir = mkdtempSync(path.join(os.tmpdir(), 'paved-node-import-'))
       writeFileSync(path.join(dir, 'broken.yaml'), BROKEN)
-      const err = await rejectsWith(assert, catalog.import([dir]), 'VALIDATION')
+      const err = await rejectsWith(assert, catalog.import([dir], { mode: 'all-or-nothing' }), 'VALIDATION')
       const [d] = err.details.diagnostics
       assert.equal(d.path, 'spec.lifecycle')
       assert.equal(d.location.line, 16)
       assert.match(d.location.file, /broken\.yaml$/)
       await rejectsWith(assert, catalog.get('component:default/good-one'), 'NOT_FOUND')
+      await rejectsWith(assert, catalog.import([dir], { mode: 'partial' }), 'VALIDATION')
     })
 
     it('get() returns the entity with relations both ways and an etag', async () => {
@@ -287,5 +290,41 @@ for (const kind of STORES) {
       const err = await rejectsWith(assert, catalog.graph('component:default/checkout-service', { traversal: 'sideways' }), 'VALIDATION')
       assert.equal(err.details.diagnostics[0].path, 'traversal')
     })
+  })
+}
+
+// The partial-import Location tree (crates/core/tests/fixtures): an invalid
+// spec, a `$text` to an https:// URL and a ref defined by a second location.
+for (const kind of STORES) {
+  it(`import() per entity (the default) stores what passes and reports the rest, on ${kind.name}`, async () => {
+    const store = kind.create()
+    try {
+      const { catalog } = await paved.open({ store: store.url })
+      const root = path.join(PARTIAL_IMPORT, 'catalog-info.yaml')
+      const done = await catalog.import([root], { dryRun: true })
+      assert.equal(done.partial, true)
+      assert.equal(done.changes.filter((c) => c.outcome === 'created').length, 9)
+      assert.deepEqual(
+        done.refused.map((d) => [d.entity, d.path, path.basename(d.location.file), d.location.line]),
+        [
+          ['component:default/refunds', 'spec.lifecycle', 'payments.yaml', 27],
+          ['api:default/rates-api', 'spec.definition', 'rates-api.yaml', 11],
+        ],
+      )
+      assert.deepEqual(done.conflicts.map((d) => d.entity), ['component:default/checkout'])
+      await rejectsWith(assert, catalog.get('component:default/ledger'), 'NOT_FOUND')
+      const full = await catalog.import([root])
+      assert.equal(full.partial, true)
+      const ledger = await catalog.get('component:default/ledger')
+      assert.equal(
+        ledger.metadata.annotations['backstage.io/managed-by-location'],
+        `file:${realpathSync(path.join(PARTIAL_IMPORT, 'team-b', 'components.yaml'))}`,
+      )
+      assert.equal(ledger.metadata.annotations['backstage.io/managed-by-origin-location'], `file:${realpathSync(root)}`)
+      assert.ok(ledger.relations.some((r) => r.type === 'consumesApi' && r.targetRef === 'api:default/rates-api'))
+      await rejectsWith(assert, catalog.get('api:default/rates-api'), 'NOT_FOUND')
+    } finally {
+      store.drop()
+    }
   })
 }

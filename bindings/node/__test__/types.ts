@@ -6,6 +6,11 @@ export async function example(): Promise<void> {
   const platform = await open({ store: 'sqlite::memory:', actor: 'user:default/ada', plugins: [{ path: 'naming.wasm', kind: 'guardrail', settings: { patterns: {} }, grants: { catalogue: true }, limits: { timeoutMs: 500 } }] })
   const set: ChangeSet = await platform.catalog.import(['examples/catalog'], { dryRun: true, actor: 'user:default/ada' })
   const created: number = set.changes.filter((c) => c.outcome === 'created').length
+  const partial = await platform.catalog.import(['examples/catalog'], { mode: 'per-entity' })
+  const refused: Array<string | undefined> = partial.partial ? [...partial.refused, ...partial.conflicts].map((d) => d.entity) : []
+  void refused
+  // @ts-expect-error: the modes are 'per-entity' and 'all-or-nothing'
+  await platform.catalog.import(['examples/catalog'], { mode: 'partial' })
   const page: Page = await platform.catalog.query({ filter: 'kind=component', fields: ['metadata.name'], limit: 10 })
   const first: Entity | undefined = page.items[0]
   const name: string | undefined = first?.metadata.name

@@ -22,7 +22,7 @@ async fn main() -> paved::Result<()> {
     let platform = paved::open(paved::OpenOptions::default().store("sqlite::memory:")).await?;
     platform
         .catalog()
-        .import(&[catalog_dir], &Default::default())
+        .import(&[catalog_dir], None, &Default::default())
         .await?;
 
     // A synchronous trivial call: the store's description.

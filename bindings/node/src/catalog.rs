@@ -15,7 +15,7 @@ use tokio::sync::Mutex;
 use crate::error::{blocking, count, promise};
 use crate::graph::{Graph, GraphOptions};
 use crate::ingest::ValidationReport;
-use crate::pipeline::{ChangeSet, EntityWriteOptions, WriteOptions};
+use crate::pipeline::{ChangeSet, EntityWriteOptions, ImportOptions};
 use crate::query::{FacetCount, FilterOptions, Page, QueryOptions, SearchOptions};
 
 /// The catalogue of a platform (`platform.catalog`).
@@ -65,20 +65,24 @@ impl Catalog {
         blocking(env, move || Ok(catalog.validate_values(values).into()))
     }
 
-    /// Import files, directories and the locations they name: all or nothing
-    /// (any error, and a `VALIDATION` error lists every problem; nothing is written).
+    /// Import files, directories and the locations they name. `mode`
+    /// `per-entity` (default, Backstage's way): every entity that passes is
+    /// stored, every one that fails is in `refused` (file, line, JSON path)
+    /// or `conflicts` (another location keeps the ref), and `partial` is
+    /// true; a `VALIDATION` error when none passes. `all-or-nothing`: any
+    /// problem and a `VALIDATION` error lists them all; nothing is written.
     #[napi]
     pub fn import(
         &self,
         env: &Env,
         paths: Vec<String>,
-        options: Option<WriteOptions>,
+        options: Option<ImportOptions>,
     ) -> Result<AsyncBlock<ChangeSet>> {
         let catalog = self.inner.clone();
         let paths = self::paths(paths);
-        let opts = WriteOptions::core(options);
         promise(env, async move {
-            Ok(catalog.import(&paths, &opts).await?.into())
+            let (mode, opts) = ImportOptions::split(options)?;
+            Ok(catalog.import(&paths, mode, &opts).await?.into())
         })
     }
 

@@ -27,6 +27,43 @@ impl WriteOptions {
     }
 }
 
+/// Options of an import: how to treat entities that cannot be stored, and
+/// who writes.
+#[napi(object)]
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    /// `per-entity` (default, Backstage's way): what passes is stored, the
+    /// rest is in the result's `refused` and `conflicts` (`partial` is
+    /// true). `all-or-nothing`: any problem and a `VALIDATION` error lists
+    /// them all; nothing is written.
+    #[napi(ts_type = "'per-entity' | 'all-or-nothing'")]
+    pub mode: Option<String>,
+    /// Recorded in the audit log: an entity ref with its kind
+    /// (`user:default/ada`) or `system`. Absent: the platform's actor.
+    pub actor: Option<String>,
+    /// Plan only: return what would happen, write nothing.
+    pub dry_run: Option<bool>,
+}
+
+impl ImportOptions {
+    /// The mode (absent: core's default) and the engine's write options.
+    pub fn split(
+        o: Option<Self>,
+    ) -> paved::Result<(Option<paved::ImportMode>, paved::WriteOptions)> {
+        let o = o.unwrap_or_default();
+        let mode = o
+            .mode
+            .as_deref()
+            .map(paved::ImportMode::parse)
+            .transpose()?;
+        let write = WriteOptions {
+            actor: o.actor,
+            dry_run: o.dry_run,
+        };
+        Ok((mode, WriteOptions::core(Some(write))))
+    }
+}
+
 /// Options of a write to one entity (upsert or delete).
 #[napi(object)]
 #[derive(Debug, Clone, Default)]
@@ -111,6 +148,15 @@ pub struct ChangeSet {
     pub effects: Vec<Effect>,
     /// Whether this was a dry run (nothing written).
     pub dry_run: bool,
+    /// Whether a per-entity import kept some entities out (`refused` or
+    /// `conflicts` is not empty).
+    pub partial: bool,
+    /// Why each entity a per-entity import kept out was refused: file, line,
+    /// JSON path, entity and reason.
+    pub refused: Vec<Diagnostic>,
+    /// Entities of a per-entity import another location already provides
+    /// (the first location keeps them).
+    pub conflicts: Vec<Diagnostic>,
 }
 
 impl From<paved::ChangeSet> for ChangeSet {
@@ -136,6 +182,9 @@ impl From<paved::ChangeSet> for ChangeSet {
                 })
                 .collect(),
             dry_run: s.dry_run,
+            partial: s.partial,
+            refused: diagnostic::list(&s.refused),
+            conflicts: diagnostic::list(&s.conflicts),
         }
     }
 }

@@ -2,7 +2,7 @@
 //! method converts its arguments while holding the GIL and returns an
 //! awaitable of the engine call (`query_all`: an async iterator).
 
-use paved::{Catalog, Traversal, WriteOptions};
+use paved::{Catalog, ImportMode, Traversal, WriteOptions};
 use pyo3::prelude::*;
 
 use crate::convert;
@@ -75,21 +75,35 @@ impl PyAsyncCatalog {
         blocking(py, move || catalog.validate_values(values))
     }
 
-    /// Import catalogue files, directories and the locations they name: all or
-    /// nothing (`ValidationError` lists every problem and nothing is written).
-    #[pyo3(signature = (paths, *, actor = None, dry_run = false))]
+    /// Import catalogue files, directories and the locations they name.
+    /// `mode` "per-entity" (the default, Backstage's way): every entity that
+    /// passes is stored, every one that fails is kept out and listed in the
+    /// change set's `refused` (or `conflicts`: another location keeps the
+    /// ref), and `partial` is true; `ValidationError` when none passes.
+    /// "all-or-nothing": any problem and `ValidationError` lists them all;
+    /// nothing is written.
+    #[pyo3(signature = (paths, *, mode = None, actor = None, dry_run = false))]
     fn import_files<'py>(
         &self,
         py: Python<'py>,
         paths: &Bound<'_, PyAny>,
+        mode: Option<String>,
         actor: Option<String>,
         dry_run: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         let paths = convert::paths(paths)?;
+        let mode = mode
+            .as_deref()
+            .map(ImportMode::parse)
+            .transpose()
+            .map_err(|e| crate::errors::to_py(py, e))?;
         let opts = WriteOptions { actor, dry_run };
         let catalog = self.inner.clone();
         crate::spawn(py, async move {
-            catalog.import(&paths, &opts).await.map(PyChangeSet::from)
+            catalog
+                .import(&paths, mode, &opts)
+                .await
+                .map(PyChangeSet::from)
         })
     }
 

@@ -20,6 +20,10 @@ impl From<ChangeSet> for PyChangeSet {
     }
 }
 
+fn diagnostics(list: &[paved::Diagnostic]) -> Vec<PyDiagnostic> {
+    list.iter().cloned().map(PyDiagnostic::from).collect()
+}
+
 #[pymethods]
 impl PyChangeSet {
     /// One entry per entity, in input order.
@@ -36,12 +40,7 @@ impl PyChangeSet {
     /// Problems that did not stop the change (refs to missing entities, orphans).
     #[getter]
     fn warnings(&self) -> Vec<PyDiagnostic> {
-        self.inner
-            .warnings
-            .iter()
-            .cloned()
-            .map(PyDiagnostic::from)
-            .collect()
+        diagnostics(&self.inner.warnings)
     }
 
     /// Refs of entities imported from the same locations before but no longer
@@ -55,6 +54,27 @@ impl PyChangeSet {
     #[getter]
     fn dry_run(&self) -> bool {
         self.inner.dry_run
+    }
+
+    /// Whether a per-entity import kept some entities out (`refused` or
+    /// `conflicts` is not empty).
+    #[getter]
+    fn partial(&self) -> bool {
+        self.inner.partial
+    }
+
+    /// Why each entity a per-entity import kept out was refused: file, line,
+    /// JSON path, entity and reason.
+    #[getter]
+    fn refused(&self) -> Vec<PyDiagnostic> {
+        diagnostics(&self.inner.refused)
+    }
+
+    /// Entities of a per-entity import another location already provides
+    /// (the first location keeps them).
+    #[getter]
+    fn conflicts(&self) -> Vec<PyDiagnostic> {
+        diagnostics(&self.inner.conflicts)
     }
 
     /// How many changes had this outcome: "created", "updated", "unchanged" or "deleted".
@@ -81,9 +101,10 @@ impl PyChangeSet {
             .map(|o| format!("{o}={}", self.count(o)))
             .collect();
         format!(
-            "<ChangeSet {}{}>",
+            "<ChangeSet {}{}{}>",
             parts.join(" "),
-            if self.inner.dry_run { " dry_run" } else { "" }
+            if self.inner.dry_run { " dry_run" } else { "" },
+            if self.inner.partial { " partial" } else { "" }
         )
     }
 }

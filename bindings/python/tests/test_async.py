@@ -76,7 +76,7 @@ def test_import_errors_are_raised_by_the_await(tmp_path: Any) -> None:
     async def main() -> None:
         p = await paved.AsyncPlatform.open("sqlite::memory:")
         with pytest.raises(paved.ValidationError) as info:
-            await p.catalog.import_files(DATA / "broken")
+            await p.catalog.import_files(DATA / "broken", mode="all-or-nothing")
         assert len(info.value.errors) == 3
         p.close()
         with pytest.raises(paved.PavedError, match="closed"):

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import DATA, EXAMPLE_CATALOG, component
+from conftest import DATA, EXAMPLE_CATALOG, ROOT, component
 
 import paved
 
+PARTIAL_IMPORT = ROOT / "crates" / "core" / "tests" / "fixtures" / "partial-import"
 
 def test_import_reports_changes_then_nothing_changes(platform: paved.Platform) -> None:
     first = platform.catalog.import_files(EXAMPLE_CATALOG, actor="user:default/jane")
@@ -29,8 +31,33 @@ def test_dry_run_writes_nothing(platform: paved.Platform) -> None:
 
 def test_import_is_all_or_nothing(platform: paved.Platform) -> None:
     with pytest.raises(paved.ValidationError):
-        platform.catalog.import_files([EXAMPLE_CATALOG, DATA / "broken"])
+        platform.catalog.import_files([EXAMPLE_CATALOG, DATA / "broken"], mode="all-or-nothing")
     assert platform.catalog.query().total == 0
+    with pytest.raises(paved.ValidationError, match="unknown import mode 'partial'"):
+        platform.catalog.import_files(EXAMPLE_CATALOG, mode="partial")  # type: ignore[arg-type]
+
+
+def test_import_per_entity_stores_what_passes(platform: paved.Platform) -> None:
+    """The partial-import Location tree (crates/core/tests/fixtures): the
+    default mode stores 9 entities, refuses 2 and reports 1 conflict."""
+    root = PARTIAL_IMPORT / "catalog-info.yaml"
+    done = platform.catalog.import_files(root)
+    assert done.partial and "partial" in repr(done)
+    assert done.count("created") == 9 == platform.catalog.query().total
+    refused = [(d.entity, d.path, Path(d.file or "").name, d.line) for d in done.refused]
+    assert refused == [
+        ("component:default/refunds", "spec.lifecycle", "payments.yaml", 27),
+        ("api:default/rates-api", "spec.definition", "rates-api.yaml", 11),
+    ]
+    assert [d.entity for d in done.conflicts] == ["component:default/checkout"]
+    assert done.to_dict()["partial"] is True
+    ledger = platform.catalog.get("component:default/ledger")
+    annotations = ledger.annotations
+    assert annotations["backstage.io/managed-by-location"] == (
+        f"file:{(PARTIAL_IMPORT / 'team-b' / 'components.yaml').resolve()}"
+    )
+    assert annotations["backstage.io/managed-by-origin-location"] == f"file:{root.resolve()}"
+    assert platform.catalog.get("component:default/checkout").spec["owner"] == "team-a"
 
 
 def test_upsert_get_and_etags(platform: paved.Platform) -> None:

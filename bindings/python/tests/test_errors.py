@@ -30,7 +30,7 @@ def test_every_error_class_is_a_paved_error() -> None:
 
 def test_validation_error_lists_every_problem(platform: paved.Platform) -> None:
     with pytest.raises(paved.ValidationError) as info:
-        platform.catalog.import_files(DATA / "broken")
+        platform.catalog.import_files(DATA / "broken", mode="all-or-nothing")
     errors = info.value.errors
     assert len(errors) == 3
     assert all(isinstance(d, paved.Diagnostic) for d in errors)

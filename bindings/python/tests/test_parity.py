@@ -58,6 +58,7 @@ def test_blocking_api_has_the_row(row: dict[str, Any], platform: paved.Platform)
     assert found is not None, row["python"]
     if row["writes"]:
         assert_write_options(found, row["python"])
+    assert_mode(found, row)
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[r["name"] for r in ROWS])
@@ -70,6 +71,18 @@ def test_async_api_has_the_row(row: dict[str, Any], platform: paved.Platform) ->
     assert found is not None, path
     if row["writes"]:
         assert_write_options(found, path)
+    assert_mode(found, row)
+
+
+def assert_mode(method: Any, row: dict[str, Any]) -> None:
+    """A row with a `mode` default (catalog.import) takes `mode`, keyword
+    only, and passes "not given" (None) through to core."""
+    if "mode" not in [key for key, _ in row["defaults"]]:
+        return
+    params = inspect.signature(method).parameters
+    assert "mode" in params, f"{row['python']} takes no mode"
+    assert params["mode"].default is None
+    assert params["mode"].kind is inspect.Parameter.KEYWORD_ONLY
 
 
 def assert_write_options(method: Any, path: str) -> None:

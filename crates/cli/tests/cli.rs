@@ -144,7 +144,10 @@ fn import_is_atomic_and_reimport_writes_nothing() {
         mixed.join("payments.yaml"),
     )
     .unwrap();
-    let msg = failed(&paved(d, &["catalog", "import", s(&mixed)]));
+    let msg = failed(&paved(
+        d,
+        &["catalog", "import", "--mode", "all-or-nothing", s(&mixed)],
+    ));
     assert!(msg.contains("nothing was written"), "{msg}");
     assert!(
         !d.join(".paved").exists(),
@@ -169,6 +172,76 @@ fn import_is_atomic_and_reimport_writes_nothing() {
     assert!(out.contains("55 unchanged"), "{out}");
     let out = ok(&paved(d, &["audit", "verify"]));
     assert!(out.contains("55 audit records verified"), "{out}");
+}
+
+#[test]
+fn a_partial_import_stores_what_passes_reports_the_rest_and_exits_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let root = fixture("partial-import").join("catalog-info.yaml");
+    let out = paved(d, &["catalog", "import", s(&root)]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(3), "{stdout}\n{stderr}");
+    assert!(stdout.contains("9 created"), "{stdout}");
+    assert!(
+        stderr.contains(
+            "partial-import/systems/payments.yaml:27:3 (YAML document 3): spec.lifecycle:"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("conflict: component:default/checkout"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("partial import: 2 refused, 1 in conflict"),
+        "{stderr}"
+    );
+
+    // Again, as JSON: nothing changes, and the import says it is partial.
+    let out = paved(d, &["catalog", "import", s(&root), "-o", "json"]);
+    assert_eq!(out.status.code(), Some(3));
+    let set: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(set["partial"], true, "{set}");
+    let refused: Vec<&str> = set["refused"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["entity"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        refused,
+        ["component:default/refunds", "api:default/rates-api"]
+    );
+    assert_eq!(set["conflicts"][0]["entity"], "component:default/checkout");
+
+    let out = ok(&paved(
+        d,
+        &["catalog", "get", "component:default/ledger", "-o", "json"],
+    ));
+    let ledger: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let location = fixture("partial-import/team-b/components.yaml")
+        .canonicalize()
+        .unwrap();
+    assert_eq!(
+        ledger["metadata"]["annotations"]["backstage.io/managed-by-location"],
+        format!("file:{}", location.display())
+    );
+
+    // All or nothing on a fresh store: exit 1, nothing written.
+    let fresh = tempfile::tempdir().unwrap();
+    let msg = failed(&paved(
+        fresh.path(),
+        &["catalog", "import", "--mode", "all-or-nothing", s(&root)],
+    ));
+    assert!(
+        msg.contains("3 problems found; nothing was written"),
+        "{msg}"
+    );
+    // An unknown mode is a usage error (clap's exit 2) naming the modes.
+    let out = paved(d, &["catalog", "import", "--mode", "some", s(&root)]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).1.contains("per-entity or all-or-nothing"));
 }
 
 #[test]

@@ -151,6 +151,20 @@ pub struct ChangeSet {
     pub policy_reviews: usize,
     /// Whether this was a dry run (nothing written).
     pub dry_run: bool,
+    /// Whether an import stored some entities and kept others out
+    /// (`refused` or `conflicts` is not empty; per-entity mode only).
+    #[serde(default)]
+    pub partial: bool,
+    /// The errors that kept entities out of a per-entity import, each with
+    /// its file, line, JSON path, entity and reason. Nothing of those
+    /// entities was written (a version stored before stays as it was).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refused: Vec<Diagnostic>,
+    /// Entities of a per-entity import that another location already
+    /// provides: the first location keeps them (Backstage's rule), this
+    /// definition was not written.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conflicts: Vec<Diagnostic>,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -171,6 +185,65 @@ impl ChangeSet {
     pub fn count(&self, outcome: Outcome) -> usize {
         self.changes.iter().filter(|c| c.outcome == outcome).count()
     }
+}
+
+/// The location an entity was read from (its `managed-by-location` annotation).
+fn managed_by(entity: &Entity) -> Option<&str> {
+    entity
+        .metadata
+        .annotations
+        .get(ingest::ANNOTATION_LOCATION)
+        .map(String::as_str)
+}
+
+/// Whether the location an entity was read from may still provide it: a
+/// `file:` location whose file is gone does not (its checkout moved or was
+/// removed, as a Backstage location that was unregistered); any other
+/// location is assumed to.
+fn location_exists(location: &str) -> bool {
+    location
+        .strip_prefix("file:")
+        .is_none_or(|path| std::path::Path::new(path).exists())
+}
+
+/// Split off the entities another location already provides in the store:
+/// a stored entity whose `managed-by-location` names another location keeps
+/// it (Backstage's rule: the first location wins). A stored entity with no
+/// such annotation (e.g. written through `upsert`), or whose `file:`
+/// location no longer exists, is taken over. Returns a conflict diagnostic
+/// per entity kept out.
+fn store_conflicts(
+    prepared: &mut Vec<PreparedEntity>,
+    current: &HashMap<String, Entity>,
+    sources: &HashMap<String, crate::diagnostic::SourceLocation>,
+) -> Vec<Diagnostic> {
+    let mut conflicts = Vec::new();
+    prepared.retain(|p| {
+        let r = p.entity.entity_ref();
+        let kept_by = current
+            .get(&r.key())
+            .and_then(managed_by)
+            .filter(|&stored| managed_by(&p.entity).is_some_and(|new| new != stored))
+            .filter(|&stored| location_exists(stored));
+        let Some(kept_by) = kept_by else {
+            return true;
+        };
+        let mut d = Diagnostic::error(
+            "metadata.name",
+            format!(
+                "conflict: {r} is already in the catalogue from another location, {kept_by}, \
+                 which keeps it (the first location wins, as in Backstage); this definition \
+                 was not imported (delete the entity first to move it here)"
+            ),
+        )
+        .for_entity(r.to_string());
+        if let Some(source) = sources.get(&r.key()) {
+            d = d.at(source.clone());
+        }
+        conflicts.push(d);
+        false
+    });
+    conflicts
 }
 
 /// Warn about relation targets that exist neither in the batch nor in the store.
@@ -309,18 +382,43 @@ pub(crate) async fn run(
             let Validated {
                 entities,
                 warnings,
+                refused,
+                conflicts,
                 roots,
+                mode,
             } = validated;
-            let prepared: Vec<PreparedEntity> =
+            let sources: HashMap<String, crate::diagnostic::SourceLocation> = entities
+                .iter()
+                .map(|s| (s.entity.entity_ref().key(), s.source.clone()))
+                .collect();
+            let mut prepared: Vec<PreparedEntity> =
                 crate::parallel::map(entities, |s| prepare(s.entity, Some(s.location_key)));
+            let current = current_entities(store, &prepared).await?;
             let mut set = ChangeSet {
                 warnings,
+                refused,
+                conflicts,
                 ..ChangeSet::default()
             };
+            let taken = store_conflicts(&mut prepared, &current, &sources);
+            if !taken.is_empty() && mode == ingest::ImportMode::AllOrNothing {
+                return Err(Error::Invalid { diagnostics: taken });
+            }
+            set.conflicts.extend(taken);
+            set.partial = !set.refused.is_empty() || !set.conflicts.is_empty();
             set.warnings.extend(dangling_refs(store, &prepared).await?);
+            // Entities kept out are still in their files: not orphans.
             let loaded: HashSet<String> = prepared
                 .iter()
                 .map(|p| p.entity.entity_ref().key())
+                .chain(
+                    set.refused
+                        .iter()
+                        .chain(&set.conflicts)
+                        .filter_map(|d| d.entity.as_deref())
+                        .filter_map(|e| EntityRef::parse(e).ok())
+                        .map(|r| r.key()),
+                )
                 .collect();
             for loc in &roots {
                 for r in store.entities_of_location(loc).await? {
@@ -338,8 +436,6 @@ pub(crate) async fn run(
                     }
                 }
             }
-            let current = current_entities(store, &prepared).await?;
-            let mut prepared = prepared;
             review_entities(ctx, &actor, &mut prepared, &current, &mut set).await?;
             let changes = prepared
                 .into_iter()

@@ -6,7 +6,10 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use paved_core::diagnostic::Diagnostic;
-use paved_core::ingest::{Limits, Loaded, load_paths, load_text, load_values, location_key};
+use paved_core::ingest::{
+    ANNOTATION_LOCATION, ANNOTATION_ORIGIN_LOCATION, ImportMode, Limits, Loaded, load_paths,
+    load_text, load_values, location_key,
+};
 use paved_core::model::relations;
 use paved_core::model::schema::KindRegistry;
 use serde_json::json;
@@ -292,6 +295,9 @@ fn duplicate_across_files_names_the_first() {
         file(fixture("duplicate/storefront.yaml"))
     );
     assert!(e.message.contains(&first), "{e}");
+    // Another file: a conflict (the first location keeps it), not a plain error.
+    assert_eq!(loaded.conflicts().collect::<Vec<_>>(), vec![e]);
+    assert!(e.message.starts_with("conflict: "), "{e}");
     // The first definition is kept, the second is not.
     let shops: Vec<_> = loaded
         .entities()
@@ -499,4 +505,172 @@ fn oversized_files_are_not_read() {
     );
     let e = the_error(&loaded);
     assert!(e.message.contains("2048 bytes"), "{e}");
+}
+
+/// The partial-import tree: what per-entity mode keeps, refuses and reports
+/// as a conflict, each with its file, line and JSON path; all-or-nothing
+/// keeps nothing.
+#[test]
+fn partial_import_tree_splits_into_entities_refusals_and_conflicts() {
+    let root = fixture("partial-import/catalog-info.yaml");
+    let loaded = load(std::slice::from_ref(&root));
+    let validated = loaded.clone().into_import(ImportMode::PerEntity).unwrap();
+    let mut stored: Vec<String> = validated
+        .entities()
+        .iter()
+        .map(|s| s.entity.entity_ref().to_string())
+        .collect();
+    stored.sort();
+    assert_eq!(
+        stored,
+        [
+            "api:default/checkout-api",
+            "component:default/checkout",
+            "component:default/ledger",
+            "group:default/team-a",
+            "group:default/team-b",
+            "location:default/partial-import",
+            "location:default/team-b",
+            "system:default/payments",
+            "user:default/alice",
+        ]
+    );
+    let refused: Vec<_> = validated
+        .refused()
+        .iter()
+        .map(|d| (d.entity.clone().unwrap(), d.path.clone(), place(d)))
+        .collect();
+    assert_eq!(
+        refused,
+        [
+            (
+                "component:default/refunds".to_string(),
+                "spec.lifecycle".to_string(),
+                (
+                    file(fixture("partial-import/systems/payments.yaml")),
+                    2,
+                    27,
+                    3
+                )
+            ),
+            (
+                "api:default/rates-api".to_string(),
+                "spec.definition".to_string(),
+                (
+                    file(fixture("partial-import/apis/rates-api.yaml")),
+                    0,
+                    11,
+                    3
+                )
+            ),
+        ],
+        "{}",
+        show(&loaded)
+    );
+    assert!(validated.refused()[1].message.contains("is a URL"));
+    let [conflict] = validated.conflicts() else {
+        panic!("one conflict expected:{}", show(&loaded));
+    };
+    assert_eq!(
+        conflict.entity.as_deref(),
+        Some("component:default/checkout")
+    );
+    assert_eq!(
+        place(conflict).0,
+        file(fixture("partial-import/team-b/components.yaml"))
+    );
+    // The first location keeps it: the checkout that was stored is team-a's.
+    let checkout = validated
+        .entities()
+        .iter()
+        .find(|s| s.entity.metadata.name == "checkout")
+        .unwrap();
+    assert_eq!(checkout.entity.spec.as_ref().unwrap()["owner"], "team-a");
+
+    // Backstage's annotations: the file each entity came from, and the root.
+    let canonical = |p: PathBuf| format!("file:{}", p.canonicalize().unwrap().display());
+    let ann = |name: &str, key: &str| {
+        validated
+            .entities()
+            .iter()
+            .find(|s| s.entity.metadata.name == name)
+            .unwrap()
+            .entity
+            .metadata
+            .annotations[key]
+            .clone()
+    };
+    assert_eq!(
+        ann("ledger", ANNOTATION_LOCATION),
+        canonical(fixture("partial-import/team-b/components.yaml"))
+    );
+    assert_eq!(
+        ann("ledger", ANNOTATION_ORIGIN_LOCATION),
+        canonical(root.clone())
+    );
+    assert_eq!(
+        ann("partial-import", ANNOTATION_LOCATION),
+        canonical(root.clone())
+    );
+    assert_eq!(
+        ann("partial-import", ANNOTATION_ORIGIN_LOCATION),
+        canonical(root)
+    );
+
+    // All or nothing: every error, conflicts included, and nothing to write.
+    let err = loaded.into_import(ImportMode::AllOrNothing).unwrap_err();
+    let paved_core::Error::Invalid { diagnostics } = err else {
+        panic!("expected Invalid, got {err:?}");
+    };
+    assert_eq!(diagnostics.len(), 3, "{diagnostics:?}");
+}
+
+#[test]
+fn annotations_a_document_sets_are_kept_and_text_gets_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.yaml");
+    std::fs::write(
+        &path,
+        "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata:\n  name: g\n  annotations:\n    backstage.io/managed-by-location: url:https://example.com/c.yaml\nspec: {type: team, children: []}\n",
+    )
+    .unwrap();
+    let loaded = load(std::slice::from_ref(&path));
+    let annotations = &loaded.entities()[0].entity.metadata.annotations;
+    assert_eq!(
+        annotations[ANNOTATION_LOCATION],
+        "url:https://example.com/c.yaml"
+    );
+    assert_eq!(
+        annotations[ANNOTATION_ORIGIN_LOCATION],
+        format!("file:{}", path.canonicalize().unwrap().display())
+    );
+    let text = std::fs::read_to_string(&path).unwrap();
+    let loaded = load_text(
+        "c.yaml",
+        &text,
+        &KindRegistry::builtin(),
+        &Limits::default(),
+    );
+    let annotations = &loaded.entities()[0].entity.metadata.annotations;
+    assert!(!annotations.contains_key(ANNOTATION_ORIGIN_LOCATION));
+}
+
+#[test]
+fn per_entity_with_nothing_valid_is_an_error() {
+    let loaded = load(&[fixture("invalid-name/payments.yaml")]);
+    assert!(loaded.has_errors());
+    let valid = loaded.entities().len();
+    let result = loaded.into_import(ImportMode::PerEntity);
+    if valid == 0 {
+        assert!(matches!(result, Err(paved_core::Error::Invalid { .. })));
+    } else {
+        assert!(!result.unwrap().refused().is_empty());
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.yaml");
+    std::fs::write(&path, "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata:\n  name: bad name\nspec: {type: team, children: []}\n").unwrap();
+    let err = load(&[path])
+        .into_import(ImportMode::PerEntity)
+        .unwrap_err();
+    assert!(matches!(err, paved_core::Error::Invalid { .. }), "{err:?}");
 }

@@ -12,7 +12,7 @@
 //! let platform = paved::open(paved::OpenOptions::default().store("sqlite::memory:")).await?;
 //! let set = platform
 //!     .catalog()
-//!     .import(&["examples/catalog".into()], &paved::WriteOptions::default())
+//!     .import(&["examples/catalog".into()], None, &paved::WriteOptions::default())
 //!     .await?;
 //! println!("{} entities imported", set.changes.len());
 //! # Ok(()) }
@@ -57,7 +57,9 @@ pub use paved_core::pipeline::{
     ChangeSet, DEFAULT_ACTOR, Effect, Outcome, PlannedChange, WriteOptions,
 };
 // Input, validation and where problems are.
-pub use paved_core::ingest::{Loaded, SourcedEntity, Validated};
+pub use paved_core::ingest::{
+    ANNOTATION_LOCATION, ANNOTATION_ORIGIN_LOCATION, ImportMode, Loaded, SourcedEntity, Validated,
+};
 pub use paved_core::model::{Entity, EntityRef};
 pub use paved_core::{Diagnostic, Severity, SourceLocation};
 // Reads.

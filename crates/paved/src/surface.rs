@@ -51,6 +51,13 @@ const fn op(
 
 const WRITE_DEFAULTS: &[(&str, &str)] = &[("actor", "the platform's actor"), ("dry_run", "false")];
 
+/// `catalog.import`'s defaults: the mode (`ingest::ImportMode::default`), then a write's.
+const IMPORT_DEFAULTS: &[(&str, &str)] = &[
+    ("mode", "per-entity (or all-or-nothing)"),
+    ("actor", "the platform's actor"),
+    ("dry_run", "false"),
+];
+
 /// Every operation, in the order the README lists them.
 pub const OPERATIONS: &[Operation] = &[
     Operation {
@@ -103,8 +110,10 @@ pub const OPERATIONS: &[Operation] = &[
         )
     },
     Operation {
-        defaults: WRITE_DEFAULTS,
-        why: Some("`import` is a Python keyword"),
+        defaults: IMPORT_DEFAULTS,
+        why: Some(
+            "`import` is a Python keyword; the CLI exits 3 when a per-entity import was partial",
+        ),
         ..op(
             "catalog.import",
             true,

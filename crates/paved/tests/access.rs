@@ -149,7 +149,11 @@ async fn the_example_rules_hold_on_the_sample_organisation() {
     .await
     .unwrap();
     p.catalog()
-        .import(&[root.join("examples/catalog")], &WriteOptions::default())
+        .import(
+            &[root.join("examples/catalog")],
+            None,
+            &WriteOptions::default(),
+        )
         .await
         .unwrap();
     let delete = |actor: &str| {

@@ -13,7 +13,7 @@ mod common;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use common::{PgDb, component};
+use common::{component, stores};
 use paved::checks::Check;
 use paved::plugins::{Change, Guardrail, GuardrailInfo, Review, Verdict, Violation};
 use paved::{
@@ -178,20 +178,6 @@ async fn exists(p: &Platform, r: &str) -> bool {
 
 async fn audit_len(p: &Platform) -> usize {
     p.audit().list(None, Some(100_000)).await.unwrap().len()
-}
-
-async fn stores() -> Vec<(StoreSpec, Option<PgDb>, tempfile::TempDir)> {
-    let dir = tempfile::tempdir().unwrap();
-    let sqlite = StoreSpec::Sqlite(dir.path().join("paved.db"));
-    let pg = PgDb::create().await;
-    vec![
-        (sqlite, None, dir),
-        (
-            StoreSpec::Postgres(pg.url()),
-            Some(pg),
-            tempfile::tempdir().unwrap(),
-        ),
-    ]
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -806,7 +806,7 @@ async fn example_plugin_policies() -> (Platform, tempfile::TempDir) {
         .unwrap();
     let catalog = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/catalog");
     seed.catalog()
-        .import(&[catalog], &WriteOptions::default())
+        .import(&[catalog], None, &WriteOptions::default())
         .await
         .unwrap();
     drop(seed);

@@ -7,13 +7,15 @@ from __future__ import annotations
 import os
 from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, Union, cast
+from typing import Any, Literal, Union, cast
 
 from paved import _native
 from paved._blocking import run
 from paved._native import ChangeSet, Entity, FacetCount, Graph, Page, ValidationReport
 
 PathArg = Union[str, "os.PathLike[str]", Sequence[Union[str, "os.PathLike[str]"]]]
+ImportMode = Literal["per-entity", "all-or-nothing"]
+"""How ``import_files`` treats entities it cannot store (default ``"per-entity"``)."""
 Strings = Union[str, Sequence[str]]
 EntityArg = Union[Entity, Mapping[str, Any]]
 
@@ -71,12 +73,27 @@ class Catalog:
         return cast(ValidationReport, run(self._inner.validate_values, entities))
 
     def import_files(
-        self, paths: PathArg, *, actor: str | None = None, dry_run: bool = False
+        self,
+        paths: PathArg,
+        *,
+        mode: ImportMode | None = None,
+        actor: str | None = None,
+        dry_run: bool = False,
     ) -> ChangeSet:
-        """Import files, directories and the locations they name, all or nothing."""
+        """Import files, directories and the locations they name. ``mode``
+        ``"per-entity"`` (default): what passes is stored, the rest is in the
+        result's ``refused`` and ``conflicts`` (``partial`` is true);
+        ``"all-or-nothing"``: any problem raises ``ValidationError`` and
+        nothing is written."""
         return cast(
             ChangeSet,
-            run(self._inner.import_files, paths, actor=actor, dry_run=dry_run),
+            run(
+                self._inner.import_files,
+                paths,
+                mode=mode,
+                actor=actor,
+                dry_run=dry_run,
+            ),
         )
 
     def upsert(

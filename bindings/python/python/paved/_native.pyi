@@ -74,9 +74,14 @@ class AsyncCatalog:
         """Follow relations from an entity: `traversal` is "dependencies",
         "dependents", "owned", "ancestry" or "all"; `depth` hops.
         """
-    def import_files(self, paths: Any, *, actor: Any = None, dry_run: Any = False) -> Any:
-        """Import catalogue files, directories and the locations they name: all or
-        nothing (`ValidationError` lists every problem and nothing is written).
+    def import_files(self, paths: Any, *, mode: Any = None, actor: Any = None, dry_run: Any = False) -> Any:
+        """Import catalogue files, directories and the locations they name.
+        `mode` "per-entity" (the default, Backstage's way): every entity that
+        passes is stored, every one that fails is kept out and listed in the
+        change set's `refused` (or `conflicts`: another location keeps the
+        ref), and `partial` is true; `ValidationError` when none passes.
+        "all-or-nothing": any problem and `ValidationError` lists them all;
+        nothing is written.
         """
     def query(self, filter: Any = None, *, predicate: Any = None, text: Any = None, fields: Any = None, order: Any = None, limit: Any = None, cursor: Any = None) -> Any:
         """One page of matches; pass `page.next_cursor` as `cursor` for the next.
@@ -305,6 +310,11 @@ class ChangeSet:
     @property
     def changes(self) -> Any:
         """One entry per entity, in input order."""
+    @property
+    def conflicts(self) -> Any:
+        """Entities of a per-entity import another location already provides
+        (the first location keeps them).
+        """
     def count(self, outcome: Any) -> Any:
         """How many changes had this outcome: "created", "updated", "unchanged" or "deleted"."""
     @property
@@ -314,6 +324,16 @@ class ChangeSet:
     def orphans(self) -> Any:
         """Refs of entities imported from the same locations before but no longer
         there (kept, not deleted).
+        """
+    @property
+    def partial(self) -> Any:
+        """Whether a per-entity import kept some entities out (`refused` or
+        `conflicts` is not empty).
+        """
+    @property
+    def refused(self) -> Any:
+        """Why each entity a per-entity import kept out was refused: file, line,
+        JSON path, entity and reason.
         """
     def to_dict(self) -> Any:
         """The change set as JSON, as `paved … --json` prints it."""

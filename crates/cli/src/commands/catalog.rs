@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use futures::StreamExt;
-use paved::{ChangeSet, Diagnostic, Error, Graph, Loaded, Outcome, Page, QuerySpec, Traversal};
+use paved::{
+    ChangeSet, Diagnostic, Error, Graph, ImportMode, Loaded, Outcome, Page, QuerySpec, Traversal,
+};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -21,7 +23,14 @@ pub enum CatalogCommand {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
-    /// Load catalogue files into the store: all or nothing.
+    /// Load catalogue files into the store.
+    ///
+    /// Per entity by default, as Backstage does: every entity that passes is
+    /// stored, every one that fails is reported (file, line, JSON path) and
+    /// kept out, and a ref another location defined first stays with it (a
+    /// conflict). Exit code 3 when the import was partial, 1 when nothing
+    /// could be imported. `--mode all-or-nothing` writes nothing on any
+    /// problem (exit 1), for CI gates.
     Import {
         /// Files, directories or Location files.
         #[arg(required = true)]
@@ -29,6 +38,9 @@ pub enum CatalogCommand {
         /// Show what would change; write nothing.
         #[arg(long)]
         dry_run: bool,
+        /// per-entity or all-or-nothing [default: paved's import mode, per-entity].
+        #[arg(long, value_parser = parse_mode)]
+        mode: Option<ImportMode>,
     },
     /// Create or update one entity from a YAML or JSON file.
     Upsert {
@@ -119,6 +131,14 @@ pub enum CatalogCommand {
     },
 }
 
+/// The exit code of an import that stored some entities and kept others out.
+pub const EXIT_PARTIAL: u8 = 3;
+
+/// `--mode`, by the names core gives the modes.
+fn parse_mode(name: &str) -> Result<ImportMode, String> {
+    ImportMode::parse(name).map_err(|e| e.to_string())
+}
+
 /// `--predicate` as JSON.
 fn predicate_json(predicate: Option<String>) -> paved::Result<Option<Value>> {
     predicate
@@ -137,17 +157,26 @@ fn predicate_json(predicate: Option<String>) -> paved::Result<Option<Value>> {
 pub async fn run(cmd: CatalogCommand, ctx: &Ctx) -> anyhow::Result<ExitCode> {
     match cmd {
         CatalogCommand::Validate { paths } => validate(ctx, &paths),
-        CatalogCommand::Import { paths, dry_run } => {
+        CatalogCommand::Import {
+            paths,
+            dry_run,
+            mode,
+        } => {
             // Validate before opening the store: a rejected import leaves
             // nothing behind, not even a new store file.
-            let validated = paved::validate(&paths, &ctx.options)?.into_validated()?;
+            let validated =
+                paved::validate(&paths, &ctx.options)?.into_import(mode.unwrap_or_default())?;
             let platform = ctx.platform().await?;
             let set = platform
                 .catalog()
                 .import_validated(validated, &ctx.write_options(dry_run))
                 .await?;
             print_change_set(ctx, &set);
-            Ok(ExitCode::SUCCESS)
+            Ok(if set.partial {
+                ExitCode::from(EXIT_PARTIAL)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         CatalogCommand::Upsert {
             file,
@@ -437,6 +466,21 @@ fn print_change_set(ctx: &Ctx, set: &ChangeSet) {
     );
     if !set.orphans.is_empty() {
         println!("{} orphaned entities (kept)", set.orphans.len());
+    }
+    if set.partial {
+        print_diagnostics(&set.refused);
+        print_diagnostics(&set.conflicts);
+        eprintln!(
+            "partial import: {} refused, {} in conflict (another location keeps them); \
+             those {} written",
+            set.refused.len(),
+            set.conflicts.len(),
+            if set.dry_run {
+                "would not be"
+            } else {
+                "were not"
+            }
+        );
     }
 }
 

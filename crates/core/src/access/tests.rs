@@ -244,7 +244,7 @@ async fn an_import_is_refused_whole_and_the_defaults_can_allow() {
     .unwrap();
     let (by, message) = denied(
         p.catalog()
-            .import(&[dir.path().to_path_buf()], &as_("user:default/jane"))
+            .import(&[dir.path().to_path_buf()], None, &as_("user:default/jane"))
             .await,
     );
     assert_eq!(by, "access default");

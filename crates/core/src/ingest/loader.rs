@@ -10,7 +10,10 @@ use serde_json::Value;
 
 use super::files::{glob, is_glob, tidy, yaml_files};
 use super::placeholders;
-use super::{Loaded, SourcedEntity, VALUES_SOURCE, location_key};
+use super::{
+    ANNOTATION_LOCATION, ANNOTATION_ORIGIN_LOCATION, Loaded, SourcedEntity, VALUES_SOURCE,
+    location_key,
+};
 use crate::diagnostic::{Diagnostic, SourceLocation};
 use crate::model::relations::json_type;
 use crate::model::schema::KindRegistry;
@@ -72,6 +75,25 @@ fn locate(positions: Option<&Positions>, path: &str, source: &SourceLocation) ->
         },
         _ => source.clone(),
     }
+}
+
+/// The location ref of a file, as Backstage writes it: `file:/abs/path`.
+fn file_ref(path: &Path) -> String {
+    format!("file:{}", path.display())
+}
+
+/// Set Backstage's location annotations on an entity read from the file
+/// `from` (a location ref) during a load that started at the root `key`
+/// (its canonical path). As in Backstage, values the document sets itself
+/// are kept.
+fn annotate(entity: &mut Entity, from: &str, key: &str) {
+    let annotations = &mut entity.metadata.annotations;
+    annotations
+        .entry(ANNOTATION_LOCATION.to_string())
+        .or_insert_with(|| from.to_string());
+    annotations
+        .entry(ANNOTATION_ORIGIN_LOCATION.to_string())
+        .or_insert_with(|| file_ref(Path::new(key)));
 }
 
 /// The ref of a raw (maybe invalid) entity, for labelling its diagnostics.
@@ -267,12 +289,13 @@ impl<'a> Loader<'a> {
         }
         self.out.files.push(display.clone());
         let base = path.parent();
+        let from = Some(file_ref(&canonical));
         if let Some(documents) = parsed {
             chain.push(Link {
                 canonical,
                 display: display.clone(),
             });
-            self.load_source(&display, documents, key, base, chain);
+            self.load_source(&display, documents, key, from.as_deref(), base, chain);
             chain.pop();
             return;
         }
@@ -297,7 +320,7 @@ impl<'a> Loader<'a> {
             display: display.clone(),
         });
         let documents = parse_and_check(&text, base, self.limits, self.kinds);
-        self.load_source(&display, documents, key, base, chain);
+        self.load_source(&display, documents, key, from.as_deref(), base, chain);
         chain.pop();
     }
 
@@ -317,7 +340,7 @@ impl<'a> Loader<'a> {
             self.out.roots.push(key.clone());
         }
         let documents = parse_and_check(text, None, self.limits, self.kinds);
-        self.load_source(name, documents, &key, path.parent(), &mut chain);
+        self.load_source(name, documents, &key, None, path.parent(), &mut chain);
     }
 
     /// Values with no file.
@@ -331,17 +354,20 @@ impl<'a> Loader<'a> {
                 document,
                 ..SourceLocation::default()
             };
-            self.add(value, None, source, VALUES_SOURCE, None);
+            self.add(value, None, source, VALUES_SOURCE);
         }
     }
 
     /// Load each document parsed and checked from `file`. Location targets
-    /// resolve against `base`.
+    /// resolve against `base`; `from` is the file's location ref
+    /// (`file:/abs/path`) when it was read from disk, which its entities are
+    /// annotated with.
     fn load_source(
         &mut self,
         file: &str,
         documents: Parsed,
         key: &str,
+        from: Option<&str>,
         base: Option<&Path>,
         chain: &mut Vec<Link>,
     ) {
@@ -365,7 +391,7 @@ impl<'a> Loader<'a> {
                 line: doc.line,
                 column: doc.positions.get("").map_or(1, |(_, column)| column),
             };
-            let added = self.accept(doc.checked, Some(&doc.positions), source.clone(), key);
+            let added = self.accept(doc.checked, Some(&doc.positions), source.clone(), key, from);
             if let (Some(index), Some(base)) = (added, base) {
                 self.follow(index, &doc.positions, &source, key, base, chain);
             }
@@ -380,20 +406,21 @@ impl<'a> Loader<'a> {
         positions: Option<&Positions>,
         source: SourceLocation,
         key: &str,
-        placeholder_base: Option<&Path>,
     ) -> Option<usize> {
-        let checked = check(value, placeholder_base, self.limits, self.kinds);
-        self.accept(checked, positions, source, key)
+        let checked = check(value, None, self.limits, self.kinds);
+        self.accept(checked, positions, source, key, None)
     }
 
     /// Report what checking a document found, and keep it if it is a new,
-    /// valid entity. Returns its index in `out.entities`.
+    /// valid entity (annotated with the location it came `from`, if read
+    /// from a file). Returns its index in `out.entities`.
     fn accept(
         &mut self,
         checked: Checked,
         positions: Option<&Positions>,
         source: SourceLocation,
         key: &str,
+        from: Option<&str>,
     ) -> Option<usize> {
         let Checked {
             value,
@@ -419,19 +446,35 @@ impl<'a> Loader<'a> {
             }
             Outcome::Entity(entity) => *entity,
         };
+        let mut entity = entity;
+        if let Some(from) = from {
+            annotate(&mut entity, from, key);
+        }
         let entity_ref = entity.entity_ref();
         if let Some(first) = self.first_seen.get(&entity_ref.key()) {
-            let mut message = format!(
-                "duplicate entity {entity_ref}: it is already defined at {}:{}",
-                first.file, first.line
-            );
+            let mut at = format!("{}:{}", first.file, first.line);
             if first.document > 0 {
-                message.push_str(&format!(" (document {})", first.document));
+                at.push_str(&format!(" (document {})", first.document));
             }
-            message.push_str("; kind, namespace and name must be unique (ignoring case)");
+            let conflict = first.file != source.file;
+            let message = if conflict {
+                format!(
+                    "conflict: {entity_ref} is already defined by another location, {at}, \
+                     which keeps it (the first location wins, as in Backstage); \
+                     this definition was not imported"
+                )
+            } else {
+                format!(
+                    "duplicate entity {entity_ref}: it is already defined at {at}; \
+                     kind, namespace and name must be unique (ignoring case)"
+                )
+            };
             let d = Diagnostic::error("metadata.name", message)
                 .at(locate(positions, "metadata.name", &source))
                 .for_entity(entity_ref.to_string());
+            if conflict {
+                self.out.conflicts.push(self.out.diagnostics.len());
+            }
             self.push(d);
             return None;
         }

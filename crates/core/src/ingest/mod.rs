@@ -11,7 +11,13 @@
 //!                                                          paths located via Positions
 //!      (for the files of a directory, the steps so far run on worker threads,
 //!      `ahead`, and the results are taken in file order)
-//!   -> duplicate check (kind + namespace + name, ignoring case, across the whole load)
+//!   -> entities read from a file get Backstage's `backstage.io/managed-by-location`
+//!      (`file:<the file>`) and `backstage.io/managed-by-origin-location`
+//!      (`file:<the root path the load started from>`) annotations, unless
+//!      the document sets them itself (Backstage's `AnnotateLocationEntityProcessor`)
+//!   -> duplicate check (kind + namespace + name, ignoring case, across the whole load):
+//!      a second definition in the same file is an error; one in another file
+//!      is a conflict (the first location keeps the entity, as in Backstage)
 //!   -> Location entities (type `file`): targets relative to the naming file
 //!      (a file, a directory, or a glob such as `./systems/*.yaml`), followed
 //!      depth first; a target already on the chain is a cycle; other types
@@ -20,8 +26,11 @@
 //! ```
 //!
 //! Nothing here writes anything. The write path takes only a [`Validated`],
-//! which [`Loaded::into_validated`] makes when the load has no errors, so an
-//! import is all or nothing and nothing unvalidated reaches a store.
+//! which [`Loaded::into_import`] makes for an [`ImportMode`]:
+//! `all-or-nothing` only when the load has no errors, `per-entity` (the
+//! default, Backstage's way) from the entities that passed, with every error
+//! kept as a refusal or a conflict. Either way only whole, validated
+//! entities reach a store.
 
 mod ahead;
 mod files;
@@ -31,6 +40,7 @@ mod typed;
 
 use std::path::{Path, PathBuf};
 
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::diagnostic::{Diagnostic, SourceLocation};
@@ -45,6 +55,61 @@ pub const VALUES_SOURCE: &str = "<input>";
 
 /// The file name used for YAML text given without one.
 pub const TEXT_SOURCE: &str = "<inline>";
+
+/// The annotation naming the location an entity was read from
+/// (`file:/abs/path/catalog-info.yaml`), as Backstage sets it.
+pub const ANNOTATION_LOCATION: &str = "backstage.io/managed-by-location";
+
+/// The annotation naming the root location an import started from, which
+/// led to the entity, as Backstage sets it.
+pub const ANNOTATION_ORIGIN_LOCATION: &str = "backstage.io/managed-by-origin-location";
+
+/// How an import treats entities that cannot be stored (invalid, unreadable,
+/// or defined by another location first).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ImportMode {
+    /// Backstage's way: every entity that passes is stored, every one that
+    /// fails is reported (in the change set's `refused` and `conflicts`) and
+    /// kept out. When no entity passes, the import fails as all-or-nothing does.
+    #[default]
+    PerEntity,
+    /// Any error and nothing is written (`Error::Invalid` lists every
+    /// problem): for CI gates and scripts that want one answer.
+    AllOrNothing,
+}
+
+impl ImportMode {
+    /// Every mode, as named in every front.
+    pub const ALL: [ImportMode; 2] = [ImportMode::PerEntity, ImportMode::AllOrNothing];
+
+    /// The name every front uses: `per-entity` or `all-or-nothing`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImportMode::PerEntity => "per-entity",
+            ImportMode::AllOrNothing => "all-or-nothing",
+        }
+    }
+
+    /// A mode by its name; a `VALIDATION` error naming the modes otherwise.
+    pub fn parse(name: &str) -> crate::Result<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|m| m.as_str() == name)
+            .ok_or_else(|| {
+                crate::Error::invalid(Diagnostic::error(
+                    "mode",
+                    format!("unknown import mode '{name}'; expected per-entity or all-or-nothing"),
+                ))
+            })
+    }
+}
+
+impl std::fmt::Display for ImportMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// A validated entity and where it came from.
 #[derive(Debug, Clone, PartialEq)]
@@ -66,6 +131,9 @@ pub struct SourcedEntity {
 pub struct Loaded {
     entities: Vec<SourcedEntity>,
     diagnostics: Vec<Diagnostic>,
+    /// Indexes into `diagnostics` of the errors that are conflicts (an
+    /// entity another file defined first).
+    conflicts: Vec<usize>,
     files: Vec<String>,
     roots: Vec<String>,
 }
@@ -103,11 +171,30 @@ impl Loaded {
         self.diagnostics.iter().filter(|d| d.is_error()).count()
     }
 
+    /// The errors that are conflicts: an entity another file of the load
+    /// defined first, which keeps it.
+    pub fn conflicts(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.conflicts.iter().map(|&i| &self.diagnostics[i])
+    }
+
     /// The load, ready for the write path, when it has no errors; otherwise
     /// the `Invalid` error listing them, which an import fails with before
-    /// touching a store.
+    /// touching a store. The same as `into_import(ImportMode::AllOrNothing)`.
     pub fn into_validated(self) -> crate::Result<Validated> {
-        if self.has_errors() {
+        self.into_import(ImportMode::AllOrNothing)
+    }
+
+    /// The load, ready for the write path, in `mode`:
+    /// - `AllOrNothing`: only when the load has no errors;
+    /// - `PerEntity`: the entities that passed, with every error kept as a
+    ///   refusal (or a conflict) for the change set; when no entity passed
+    ///   and there are errors, the `Invalid` error as `AllOrNothing` gives.
+    pub fn into_import(self, mode: ImportMode) -> crate::Result<Validated> {
+        let stop = match mode {
+            ImportMode::AllOrNothing => self.has_errors(),
+            ImportMode::PerEntity => self.has_errors() && self.entities.is_empty(),
+        };
+        if stop {
             return Err(crate::Error::Invalid {
                 diagnostics: self
                     .diagnostics
@@ -116,10 +203,25 @@ impl Loaded {
                     .collect(),
             });
         }
+        let mut warnings = Vec::new();
+        let mut refused = Vec::new();
+        let mut conflicts = Vec::new();
+        for (i, d) in self.diagnostics.into_iter().enumerate() {
+            if !d.is_error() {
+                warnings.push(d);
+            } else if self.conflicts.contains(&i) {
+                conflicts.push(d);
+            } else {
+                refused.push(d);
+            }
+        }
         Ok(Validated {
             entities: self.entities,
-            warnings: self.diagnostics,
+            warnings,
+            refused,
+            conflicts,
             roots: self.roots,
+            mode,
         })
     }
 }
@@ -131,7 +233,12 @@ impl Loaded {
 pub struct Validated {
     pub(crate) entities: Vec<SourcedEntity>,
     pub(crate) warnings: Vec<Diagnostic>,
+    /// Errors that kept entities out (per-entity mode only).
+    pub(crate) refused: Vec<Diagnostic>,
+    /// Entities another file of the load defined first (per-entity mode only).
+    pub(crate) conflicts: Vec<Diagnostic>,
     pub(crate) roots: Vec<String>,
+    pub(crate) mode: ImportMode,
 }
 
 impl Validated {
@@ -143,6 +250,21 @@ impl Validated {
     /// Warnings found while loading.
     pub fn warnings(&self) -> &[Diagnostic] {
         &self.warnings
+    }
+
+    /// Errors that kept entities out of the import (per-entity mode).
+    pub fn refused(&self) -> &[Diagnostic] {
+        &self.refused
+    }
+
+    /// Definitions of entities another file defined first (per-entity mode).
+    pub fn conflicts(&self) -> &[Diagnostic] {
+        &self.conflicts
+    }
+
+    /// The mode this load was made ready in.
+    pub fn mode(&self) -> ImportMode {
+        self.mode
     }
 }
 

@@ -11,7 +11,7 @@ use super::{Inner, parse_ref, upgrade};
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result};
 use crate::graph::{self, Graph, Traversal};
-use crate::ingest::{self, Loaded, Validated};
+use crate::ingest::{self, ImportMode, Loaded, Validated};
 use crate::model::Entity;
 use crate::pipeline::{ChangeSet, Request, WriteOptions};
 use crate::query::{FacetCount, Page, QuerySpec};
@@ -55,15 +55,33 @@ impl Catalog {
         ingest::load_values(values, &self.inner.kinds)
     }
 
-    /// Import files, directories and the locations they name. Atomic: any
-    /// error and nothing is written (`Error::Invalid` lists every problem).
-    pub async fn import(&self, paths: &[PathBuf], opts: &WriteOptions) -> Result<ChangeSet> {
-        let validated = self.validate(paths).into_validated()?;
+    /// Import files, directories and the locations they name, in `mode`
+    /// (default [`ImportMode::PerEntity`], Backstage's way):
+    /// - per-entity: every entity that passes is stored whole with its
+    ///   relations; every one that fails is kept out and reported in the
+    ///   change set's `refused` (file, line, JSON path, reason), and an
+    ///   entity another location provides first (whose file still exists)
+    ///   in its `conflicts`
+    ///   (`partial` says either happened). Relations to entities kept out
+    ///   are stored and stay unresolved until the target arrives, as in
+    ///   Backstage. When no entity passes, `Error::Invalid` as below.
+    /// - all-or-nothing: any error and nothing is written (`Error::Invalid`
+    ///   lists every problem).
+    ///
+    /// Entities read from files carry `backstage.io/managed-by-location`
+    /// and `backstage.io/managed-by-origin-location`.
+    pub async fn import(
+        &self,
+        paths: &[PathBuf],
+        mode: Option<ImportMode>,
+        opts: &WriteOptions,
+    ) -> Result<ChangeSet> {
+        let validated = self.validate(paths).into_import(mode.unwrap_or_default())?;
         self.import_validated(validated, opts).await
     }
 
-    /// Import a load that passed validation ([`Loaded::into_validated`]), e.g.
-    /// to validate before opening a store.
+    /// Import a load made ready for the write path ([`Loaded::into_import`]),
+    /// e.g. to validate before opening a store.
     pub async fn import_validated(
         &self,
         validated: Validated,

@@ -17,7 +17,7 @@
 //!     .store(StoreSpec::parse("sqlite:.paved/paved.db")?)
 //!     .build()
 //!     .await?;
-//! let report = platform.catalog().import(&["examples/catalog".into()], &WriteOptions::default()).await?;
+//! let report = platform.catalog().import(&["examples/catalog".into()], None, &WriteOptions::default()).await?;
 //! println!("{} created", report.count(Outcome::Created));
 //! # Ok(()) }
 //! ```

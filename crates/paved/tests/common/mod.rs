@@ -12,7 +12,7 @@ use paved::plugins::{
     Applied, ApplyRequest, ImportRequest, Imported, Plan, PlanRequest, Provider, ProviderInfo,
     ResourceAddress, ResourceRequest,
 };
-use paved::{Platform, QuerySpec, WriteOptions};
+use paved::{Platform, QuerySpec, StoreSpec, WriteOptions};
 use serde_json::{Value, json};
 
 /// A provider with no system behind it, counting side effects.
@@ -83,7 +83,11 @@ pub async fn write(platform: &Platform, name: &str, opts: &WriteOptions) -> pave
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/catalog");
     let plugins = platform.plugins();
     match name {
-        "catalog.import" => platform.catalog().import(&[examples], opts).await.map(drop),
+        "catalog.import" => platform
+            .catalog()
+            .import(&[examples], None, opts)
+            .await
+            .map(drop),
         "catalog.upsert" => platform
             .catalog()
             .upsert(component("new-one", "team-a"), None, opts)
@@ -160,6 +164,23 @@ pub async fn entity_count(p: &Platform) -> u64 {
         .await
         .unwrap()
         .total
+}
+
+/// A fresh store of each kind: a SQLite file in a temporary directory, and a
+/// PostgreSQL database of its own (dropped with the `PgDb`); each with a
+/// temporary directory a test may use.
+pub async fn stores() -> Vec<(StoreSpec, Option<PgDb>, tempfile::TempDir)> {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = StoreSpec::Sqlite(dir.path().join("paved.db"));
+    let pg = PgDb::create().await;
+    vec![
+        (sqlite, None, dir),
+        (
+            StoreSpec::Postgres(pg.url()),
+            Some(pg),
+            tempfile::tempdir().unwrap(),
+        ),
+    ]
 }
 
 /// A fresh PostgreSQL database on 127.0.0.1:5432, dropped with the value.
