@@ -405,6 +405,27 @@ pub(crate) async fn run(
                 return Err(Error::Invalid { diagnostics: taken });
             }
             set.conflicts.extend(taken);
+            if mode == ingest::ImportMode::PerEntity {
+                // A Policy that would not load is refused like any invalid
+                // entity of a per-entity import (all-or-nothing: below, with
+                // the rest of the request).
+                let bad = policy_problems(ctx, prepared.iter()).await;
+                if !bad.is_empty() {
+                    prepared.retain(|p| !bad.contains_key(&p.entity.entity_ref().key()));
+                    for (key, problems) in bad {
+                        set.refused
+                            .extend(problems.into_iter().map(|d| match sources.get(&key) {
+                                Some(source) => d.at(source.clone()),
+                                None => d,
+                            }));
+                    }
+                    if prepared.is_empty() {
+                        return Err(Error::Invalid {
+                            diagnostics: std::mem::take(&mut set.refused),
+                        });
+                    }
+                }
+            }
             set.partial = !set.refused.is_empty() || !set.conflicts.is_empty();
             set.warnings.extend(dangling_refs(store, &prepared).await?);
             // Entities kept out are still in their files: not orphans.
@@ -655,16 +676,16 @@ async fn check_policies(
     prepared: &[PreparedEntity],
     planned: &[PlannedChange],
 ) -> Result<()> {
-    let mut problems = Vec::new();
-    for (p, plan) in prepared.iter().zip(planned) {
-        if !policy::is_policy(&p.entity) || entity_point(plan.outcome).is_none() {
-            continue;
-        }
-        if let Err(found) = ctx.resolver.entity(&p.entity).await {
-            let at = p.entity.entity_ref().to_string();
-            problems.extend(found.into_iter().map(|d| d.for_entity(at.clone())));
-        }
-    }
+    let changing = prepared
+        .iter()
+        .zip(planned)
+        .filter(|(_, plan)| entity_point(plan.outcome).is_some())
+        .map(|(p, _)| p);
+    let problems: Vec<Diagnostic> = policy_problems(ctx, changing)
+        .await
+        .into_values()
+        .flatten()
+        .collect();
     if problems.is_empty() {
         Ok(())
     } else {
@@ -672,6 +693,29 @@ async fn check_policies(
             diagnostics: problems,
         })
     }
+}
+
+/// The Policy entities among `prepared` that would not load, by key, each
+/// with its problems (naming the entity and the field).
+async fn policy_problems(
+    ctx: &Context<'_>,
+    prepared: impl Iterator<Item = &PreparedEntity>,
+) -> HashMap<String, Vec<Diagnostic>> {
+    let mut bad = HashMap::new();
+    for p in prepared.filter(|p| policy::is_policy(&p.entity)) {
+        if let Err(found) = ctx.resolver.entity(&p.entity).await {
+            let r = p.entity.entity_ref();
+            let at = r.to_string();
+            bad.insert(
+                r.key(),
+                found
+                    .into_iter()
+                    .map(|d| d.for_entity(at.clone()))
+                    .collect(),
+            );
+        }
+    }
+    bad
 }
 
 /// The decision point of a planned entity change (none: unchanged).

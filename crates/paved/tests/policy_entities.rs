@@ -284,3 +284,42 @@ async fn a_stored_policy_whose_guardrail_is_gone_fails_closed_but_can_be_mended(
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn a_per_entity_import_refuses_only_the_policy_that_would_not_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("catalog-info.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: paved.dev/v1alpha1\nkind: Policy\nmetadata: { name: broken }\n\
+         spec:\n  owner: team-platform\n  guardrail: no-such-plugin\n---\n\
+         apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: { name: fine }\n\
+         spec: { type: service, lifecycle: production, owner: team-a }\n",
+    )
+    .unwrap();
+    let p = open("sqlite::memory:").await;
+    let set = p
+        .catalog()
+        .import(std::slice::from_ref(&file), None, &WriteOptions::default())
+        .await
+        .unwrap();
+    assert!(set.partial, "{set:?}");
+    let refused = &set.refused[0];
+    assert_eq!(refused.path, "spec.guardrail");
+    assert_eq!(refused.entity.as_deref(), Some("policy:default/broken"));
+    assert_eq!(refused.location.as_ref().map(|l| l.line), Some(1));
+    p.catalog().get("component:default/fine").await.unwrap();
+    assert!(p.policies().list().await.unwrap().is_empty());
+
+    // All or nothing: the bad Policy refuses the whole import.
+    let err = p
+        .catalog()
+        .import(
+            std::slice::from_ref(&file),
+            Some(paved::ImportMode::AllOrNothing),
+            &WriteOptions::default(),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Invalid { .. }), "{err}");
+}
