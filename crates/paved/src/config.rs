@@ -166,6 +166,28 @@ impl Config {
         Error::Invalid { diagnostics }
     }
 
+    /// A plugin error of the file's `plugins[i]` (it does not load, or
+    /// its settings are refused), with where that entry is: `file:line:col:
+    /// plugins[i]: …`. The error keeps its code (`PLUGIN`) and kind.
+    pub(crate) fn locate_plugin(&self, e: Error, i: usize) -> Error {
+        let Some(file) = &self.path else { return e };
+        let Error::Plugin {
+            plugin,
+            kind,
+            message,
+        } = e
+        else {
+            return e;
+        };
+        let path = format!("plugins[{i}]");
+        let (line, column) = self.positions.locate(&path);
+        Error::Plugin {
+            plugin,
+            kind,
+            message: format!("{}:{line}:{column}: {path}: {message}", file.display()),
+        }
+    }
+
     /// The JSON Schema of this file, for editors.
     pub fn json_schema() -> serde_json::Value {
         serde_json::to_value(schemars::schema_for!(Config)).unwrap_or_default()

@@ -148,6 +148,7 @@ pub async fn open(options: OpenOptions) -> Result<Platform> {
     }
     config.check_plugin_names()?;
     let mut plugins = config.plugins();
+    let from_file = plugins.len();
     plugins.extend(options.plugins.iter().cloned());
     let catalogue = Arc::new(LateCatalogue::default());
     if !plugins.is_empty() {
@@ -164,8 +165,16 @@ pub async fn open(options: OpenOptions) -> Result<Platform> {
             host = host.cache_dir(dir);
         }
         let host = host.build()?;
-        for plugin in plugins {
-            builder = match host.load(plugin).await? {
+        for (i, plugin) in plugins.into_iter().enumerate() {
+            let loaded = host.load(plugin).await.map_err(|e| {
+                let e = Error::from(e);
+                if i < from_file {
+                    config.locate_plugin(e, i)
+                } else {
+                    e
+                }
+            })?;
+            builder = match loaded {
                 LoadedPlugin::Guardrail(g) => builder.guardrail(Arc::new(g)),
                 LoadedPlugin::Provider(p) => builder.provider(Arc::new(p)),
             };

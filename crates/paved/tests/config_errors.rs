@@ -156,3 +156,23 @@ async fn the_files_actor_and_store_point_at_their_lines_but_not_those_of_options
     assert_eq!(diagnostics[0].path, "store");
     assert_eq!(diagnostics[0].location, None, "{err}");
 }
+
+#[tokio::test]
+async fn a_plugin_that_does_not_load_points_at_its_entry_and_stays_a_plugin_error() {
+    let yaml =
+        "store: memory\nplugins:\n  - { name: ok-name, path: missing.wasm, kind: guardrail }\n";
+    let (err, file) = open_err(yaml, OpenOptions::default()).await;
+    let Error::Plugin { plugin, kind, .. } = &err else {
+        panic!("expected PLUGIN, got {} ({err})", err.code())
+    };
+    assert_eq!(
+        (plugin.as_str(), *kind),
+        ("ok-name", paved::PluginErrorKind::Load)
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains(&format!("{file}:3:5: plugins[0]: ")),
+        "{text}"
+    );
+    assert!(text.contains("missing.wasm"), "{text}");
+}
