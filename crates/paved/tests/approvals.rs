@@ -13,42 +13,20 @@ mod common;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use common::{component, stores};
+use common::{Fixed, component, stores};
 use paved::checks::Check;
-use paved::plugins::{Change, Guardrail, GuardrailInfo, Review, Verdict, Violation};
 use paved::{
     ApprovalFilter, ApprovalStatus, Binding, ChangeSet, Error, Platform, StoreSpec, WriteOptions,
 };
 use serde_json::{Value, json};
 
 /// Denies every change it reviews: the bindings' `match` decides which.
-struct Hold;
-
-#[async_trait::async_trait]
-impl Guardrail for Hold {
-    fn name(&self) -> &str {
-        "hold"
-    }
-    async fn describe(&self) -> paved::Result<GuardrailInfo> {
-        Ok(serde_json::from_value(json!({
-            "name": "hold", "version": "1.0.0", "description": "denies what it is bound to",
-            "settingsSchema": {}, "capabilities": []
-        }))
-        .unwrap())
-    }
-    async fn validate_settings(&self, _settings: &Value) -> paved::Result<()> {
-        Ok(())
-    }
-    async fn review(&self, _change: &Change, _settings: Option<&Value>) -> paved::Result<Review> {
-        Ok(Review {
-            verdict: Verdict::Deny,
-            violations: vec![Violation {
-                path: "metadata.labels".into(),
-                message: "this needs a second pair of eyes".into(),
-            }],
-            patch: None,
-        })
-    }
+fn hold() -> Fixed {
+    Fixed::deny(
+        "hold",
+        "metadata.labels",
+        "this needs a second pair of eyes",
+    )
 }
 
 /// A check that counts what it sees and refuses approval steps when told.
@@ -122,7 +100,7 @@ async fn platform(store: StoreSpec, gate: Arc<Gate>, ttl: &str) -> Platform {
     drop(seed);
     Platform::builder()
         .store(store)
-        .guardrail(Arc::new(Hold))
+        .guardrail(Arc::new(hold()))
         .check(gate)
         .policies([
             binding("critical-needs-a-lead", "critical", &["group:leads"], ttl),
@@ -467,7 +445,7 @@ async fn bad_approval_settings_are_refused_when_the_platform_opens() {
             .extend(extra.as_object().unwrap().clone());
         let err = Platform::builder()
             .store(StoreSpec::Memory)
-            .guardrail(Arc::new(Hold))
+            .guardrail(Arc::new(hold()))
             .policies([serde_json::from_value::<Binding>(b).unwrap()])
             .build()
             .await

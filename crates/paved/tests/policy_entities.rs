@@ -10,8 +10,8 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{PgDb, component, entity_count};
-use paved::plugins::{Change, Guardrail, GuardrailInfo, Review, Verdict};
+use common::{Fixed, PgDb, component, entity_count};
+use paved::plugins::Verdict;
 use paved::{Error, Platform, QuerySpec, StoreSpec, WriteOptions};
 use serde_json::{Value, json};
 
@@ -209,41 +209,13 @@ async fn a_policy_that_would_not_load_is_refused_naming_the_field() {
     }
 }
 
-/// Allows everything; the platform that stored a Policy naming it has it,
-/// the one opened later does not.
-struct Lenient;
-
-#[async_trait::async_trait]
-impl Guardrail for Lenient {
-    fn name(&self) -> &str {
-        "lenient"
-    }
-    async fn describe(&self) -> paved::Result<GuardrailInfo> {
-        Ok(serde_json::from_value(json!({
-            "name": "lenient", "version": "1.0.0", "description": "allows",
-            "settingsSchema": {}, "capabilities": []
-        }))
-        .unwrap())
-    }
-    async fn validate_settings(&self, _settings: &Value) -> paved::Result<()> {
-        Ok(())
-    }
-    async fn review(&self, _change: &Change, _settings: Option<&Value>) -> paved::Result<Review> {
-        Ok(Review {
-            verdict: Verdict::Allow,
-            violations: Vec::new(),
-            patch: None,
-        })
-    }
-}
-
 #[tokio::test]
 async fn a_stored_policy_whose_guardrail_is_gone_fails_closed_but_can_be_mended() {
     let dir = tempfile::tempdir().unwrap();
     let spec = StoreSpec::Sqlite(dir.path().join("paved.db"));
     let with = Platform::builder()
         .store(spec.clone())
-        .guardrail(Arc::new(Lenient))
+        .guardrail(Arc::new(Fixed::allow("lenient")))
         .build()
         .await
         .unwrap();

@@ -233,3 +233,63 @@ impl Drop for PgDb {
         ));
     }
 }
+
+/// A guardrail that gives every change it reviews the same answer (the
+/// bindings' `match` decides which changes).
+pub struct Fixed {
+    pub name: &'static str,
+    pub answer: paved::plugins::Review,
+}
+
+impl Fixed {
+    /// Allows everything.
+    pub fn allow(name: &'static str) -> Self {
+        Self {
+            name,
+            answer: paved::plugins::Review {
+                verdict: paved::plugins::Verdict::Allow,
+                violations: Vec::new(),
+                patch: None,
+            },
+        }
+    }
+
+    /// Denies everything, with one violation.
+    pub fn deny(name: &'static str, path: &str, message: &str) -> Self {
+        Self {
+            name,
+            answer: paved::plugins::Review {
+                verdict: paved::plugins::Verdict::Deny,
+                violations: vec![paved::plugins::Violation {
+                    path: path.into(),
+                    message: message.into(),
+                }],
+                patch: None,
+            },
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl paved::plugins::Guardrail for Fixed {
+    fn name(&self) -> &str {
+        self.name
+    }
+    async fn describe(&self) -> paved::Result<paved::plugins::GuardrailInfo> {
+        Ok(serde_json::from_value(json!({
+            "name": self.name, "version": "1.0.0", "description": "answers the same to every change",
+            "settingsSchema": {}, "capabilities": []
+        }))
+        .unwrap())
+    }
+    async fn validate_settings(&self, _settings: &Value) -> paved::Result<()> {
+        Ok(())
+    }
+    async fn review(
+        &self,
+        _change: &paved::plugins::Change,
+        _settings: Option<&Value>,
+    ) -> paved::Result<paved::plugins::Review> {
+        Ok(self.answer.clone())
+    }
+}
