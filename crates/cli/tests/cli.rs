@@ -1045,3 +1045,33 @@ fn every_operation_of_the_surface_has_its_cli_command() {
     }
     assert!(checked >= 20, "only {checked} rows name a CLI command");
 }
+
+#[test]
+fn a_policy_entity_reviews_the_next_write_and_its_finding_is_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let policies = root().join("examples/policies/catalog");
+    ok(&paved(dir.path(), &["catalog", "import", s(&policies)]));
+    let listed = ok(&paved(dir.path(), &["policy", "list"]));
+    assert!(
+        listed.contains("policy:default/components-have-a-tier"),
+        "{listed}"
+    );
+    let file = dir.path().join("untiered.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: { name: untiered }\n\
+         spec: { type: service, lifecycle: experimental, owner: team-a }\n",
+    )
+    .unwrap();
+    let out = paved(dir.path(), &["catalog", "upsert", s(&file)]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(stdout.contains("1 created"), "{stdout}");
+    assert!(
+        stderr.contains(
+            "Policy 'policy:default/components-have-a-tier' would deny (warn mode, not enforced)"
+        ) && stderr.contains("metadata.labels.tier: give the component a tier")
+            && stderr.contains("`paved policy why "),
+        "{stderr}"
+    );
+}

@@ -467,6 +467,7 @@ fn print_change_set(ctx: &Ctx, set: &ChangeSet) {
     if !set.orphans.is_empty() {
         println!("{} orphaned entities (kept)", set.orphans.len());
     }
+    print_findings(set);
     if set.partial {
         print_diagnostics(&set.refused);
         print_diagnostics(&set.conflicts);
@@ -480,6 +481,27 @@ fn print_change_set(ctx: &Ctx, set: &ChangeSet) {
             } else {
                 "were not"
             }
+        );
+    }
+}
+
+/// How many policy findings a write prints in full; the rest are counted.
+const FINDINGS_SHOWN: usize = 10;
+
+/// What the policies said of a write that went through (warnings, denials
+/// not enforced, audit findings, patches, failures), each as `paved policy
+/// why` explains it, on stderr.
+fn print_findings(set: &ChangeSet) {
+    for d in set.decisions.iter().take(FINDINGS_SHOWN) {
+        eprintln!("{}", d.explain());
+        if let Some(id) = d.id {
+            eprintln!("(decision {id}; `paved policy why {id}` explains it again)");
+        }
+    }
+    if set.decisions.len() > FINDINGS_SHOWN {
+        eprintln!(
+            "… and {} more policy findings (`paved policy decisions` lists them)",
+            set.decisions.len() - FINDINGS_SHOWN
         );
     }
 }
