@@ -1,4 +1,5 @@
-// An entity's page: what it is, who owns it, its links, its scorecards (its
+// An entity's page: what it is, who owns it, where it was read from (its
+// managed-by-location), its links, its scorecards (its
 // level, the next one, and what to fix), its relations in both directions
 // (each a link), recent audit entries, the policy decisions made on it (each
 // linking to its explanation, and to the policy when it is a Policy entity),
@@ -137,6 +138,7 @@ ${dl([
   ['Part of', relationsOf(entity, 'partOf').length ? relationsOf(entity, 'partOf').map((o, i) => html`${i ? ', ' : ''}${refLink(o)}`) : undefined],
   ['Tags', (md.tags || []).length ? (md.tags || []).map((t) => html`<a class="tag" href="/?tag=${encodeURIComponent(t)}">${t}</a> `) : undefined],
   ['Labels', listKeyValues(md.labels)],
+  ['Source', sourceOf(md.annotations || {})],
   ['Annotations', listKeyValues(md.annotations)],
   ['Email', spec.profile && spec.profile.email ? html`<a href="mailto:${spec.profile.email}">${spec.profile.email}</a>` : undefined],
 ])}
@@ -221,6 +223,17 @@ ${decisions.map((d) => html`<tr><td><a href="/decisions/${d.id}">#${d.id}</a></t
 </section>
 ${made ? madeSection(made) : ''}`
   return layout({ title: md.title || md.name, current: 'catalogue', body, feed })
+}
+
+/**
+ * Where an imported entity is read from (Backstage's managed-by-location
+ * annotation), and the location its import started from when that differs.
+ */
+function sourceOf(annotations) {
+  const at = annotations['backstage.io/managed-by-location']
+  if (!at) return undefined
+  const origin = annotations['backstage.io/managed-by-origin-location']
+  return html`<code class="source">${at}</code>${origin && origin !== at ? html` <span class="hint">(imported from <code>${origin}</code>)</span>` : ''}`
 }
 
 /** A policy's name; a Policy entity's (`policy:ns/name`) links to its page. */

@@ -88,6 +88,9 @@ describe('portal on the embedded default (SQLite)', () => {
     assert.match(await page.locator('.lead').innerText(), /fraud risk/)
     // owner, metadata, relations and recent audit entries are on the page
     assert.equal(await page.locator('dl.about dt', { hasText: 'Owner' }).count(), 1)
+    // where it was read from: its file, and the location the import started from
+    const source = await page.locator('dl.about dd', { has: page.locator('code.source') }).innerText()
+    assert.match(source, /^file:\/.+\/examples\/catalog\/systems\/payments\.yaml \(imported from file:\/.+\/examples\/catalog\/?\)$/)
     assert.ok((await page.locator('table.relations tbody tr').count()) >= 3)
     assert.match(await page.locator('table.history').innerText(), /created\s+component:default\/portal/)
     await screenshot(page, '2-entity')
