@@ -1,13 +1,15 @@
 // An entity's page: what it is, who owns it, where it was read from (its
 // managed-by-location), its links, its scorecards (its
 // level, the next one, and what to fix), its relations in both directions
-// (each a link), recent audit entries, the policy decisions made on it (each
+// (each a link) and drawn as a graph (graph-picture.mjs), recent audit
+// entries, the policy decisions made on it (each
 // linking to its explanation, and to the policy when it is a Policy entity),
 // for a Policy the decisions it made, and for a group what it owns, who is
 // in it, and the team's scores with their recorded trend.
 
 import { html } from './html.mjs'
 import { actionLabel, layout, shortTime } from './layout.mjs'
+import { graphOptions, graphSection } from './graph-picture.mjs'
 import { entityPath, refLabel, relationLabel } from './refs.mjs'
 
 /** How many owned entities a group page lists per page. */
@@ -20,6 +22,7 @@ export async function loadEntity(platform, ref, url) {
   const audit = platform.audit.forEntity(fullRef, { limit: 10 })
   const decisions = platform.policies.decisions({ subject: fullRef, limit: 10 })
   const scores = platform.scorecards.score(fullRef)
+  const graph = platform.catalog.graph(fullRef, graphOptions(url))
   const made = entity.kind === 'Policy' ? platform.policies.decisions({ policy: fullRef, limit: 10 }) : null
   let owned = null
   let team = null
@@ -41,6 +44,7 @@ export async function loadEntity(platform, ref, url) {
     audit: await audit,
     decisions: await decisions,
     made: made && (await made),
+    graph: await graph,
     scores: await scores,
     team: team && (await team),
     owned: owned && (await owned),
@@ -110,7 +114,7 @@ function refLink(ref) {
 }
 
 /** Render an entity page. */
-export function entityPage({ entity, ref, audit, decisions, made, scores, team, owned }, url, feed) {
+export function entityPage({ entity, ref, audit, decisions, made, graph, scores, team, owned }, url, feed) {
   const md = entity.metadata
   const spec = entity.spec || {}
   const owners = relationsOf(entity, 'ownedBy')
@@ -188,6 +192,8 @@ ${
 </section>`
     : ''
 }
+
+${graphSection(graph, url)}
 
 <section aria-labelledby="relations-title">
 <h2 id="relations-title">Relations</h2>

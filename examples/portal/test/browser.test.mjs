@@ -170,6 +170,25 @@ await p.catalog.upsert({ apiVersion: 'backstage.io/v1alpha1', kind: 'Component',
     assert.match(await page.locator('.lead').innerText(), /Written by another process/)
   })
 
+  it("draws an entity's neighbourhood as a graph, each node a link", async () => {
+    await page.goto(`${portal.url}/catalog/default/component/fraud-detector`)
+    const graph = page.locator('svg.graph')
+    assert.equal(await graph.locator('.node.root[data-ref="component:default/fraud-detector"]').count(), 1)
+    const oneHop = await graph.locator('.node').count()
+    assert.ok(oneHop >= 3, `${oneHop} nodes`)
+    assert.ok((await graph.locator('line').count()) >= oneHop - 1)
+    await screenshot(page, '2b-graph')
+    // Two hops reach further.
+    await page.locator('.graph-options select[name="depth"]').selectOption('2')
+    await page.locator('.graph-options button').click()
+    await page.waitForURL(/depth=2/)
+    assert.ok((await page.locator('svg.graph .node').count()) > oneHop)
+    // A node is a link to its entity.
+    await page.locator('svg.graph a[aria-label="team-payments"]').click()
+    await page.waitForURL(/\/catalog\/default\/group\/team-payments/)
+    assert.equal(await page.locator('svg.graph .node.root[data-ref="group:default/team-payments"]').count(), 1)
+  })
+
   it("shows an entity's policy decisions and explains one", async () => {
     await page.goto(`${portal.url}/catalog/default/component/stock-sync`)
     const row = page.locator('table.decisions tbody tr', { hasText: 'catalog-rules' })
