@@ -38,7 +38,7 @@ export class Feed {
   /** Load the newest records, then follow events (and the poll timer). */
   async start() {
     const newest = await this.newestRecords(KEEP)
-    this.items = newest
+    this.items = newest.map(toItem)
     this.lastSeq = newest.length ? newest[newest.length - 1].seq : 0
     this.subscription = this.platform.subscribe()
     this.follow = this.followEvents()

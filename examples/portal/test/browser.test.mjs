@@ -76,6 +76,10 @@ describe('portal on the embedded default (SQLite)', () => {
 
   it('search for an entity and open it', async () => {
     await page.goto(`${portal.url}/`)
+    // The feed as first drawn says what happened to what, each item a link.
+    const first = page.locator('#feed li').first()
+    assert.match(await first.innerText(), /^\S+ (created|updated|reviewed by a policy) by component:default\/portal/)
+    assert.equal(await first.locator('a.subject').count(), 1)
     await page.getByLabel('Search', { exact: true }).fill('fraud')
     await page.keyboard.press('Enter')
     await page.waitForURL(/\?q=fraud/)
