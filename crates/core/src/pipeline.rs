@@ -405,25 +405,29 @@ pub(crate) async fn run(
                 return Err(Error::Invalid { diagnostics: taken });
             }
             set.conflicts.extend(taken);
-            if mode == ingest::ImportMode::PerEntity {
-                // A Policy that would not load is refused like any invalid
-                // entity of a per-entity import (all-or-nothing: below, with
-                // the rest of the request).
-                let bad = policy_problems(ctx, prepared.iter()).await;
-                if !bad.is_empty() {
-                    prepared.retain(|p| !bad.contains_key(&p.entity.entity_ref().key()));
-                    for (key, problems) in bad {
-                        set.refused
-                            .extend(problems.into_iter().map(|d| match sources.get(&key) {
-                                Some(source) => d.at(source.clone()),
-                                None => d,
-                            }));
-                    }
-                    if prepared.is_empty() {
-                        return Err(Error::Invalid {
-                            diagnostics: std::mem::take(&mut set.refused),
-                        });
-                    }
+            // A Policy that would not load is refused like any invalid entity
+            // of a per-entity import, with its file and line (all or nothing:
+            // the whole import).
+            let bad = bad_policies(ctx, &prepared, &current).await;
+            if !bad.is_empty() {
+                prepared.retain(|p| !bad.contains_key(&p.entity.entity_ref().key()));
+                let located = bad.into_iter().flat_map(|(key, problems)| {
+                    let source = sources.get(&key);
+                    problems.into_iter().map(move |d| match source {
+                        Some(source) => d.at(source.clone()),
+                        None => d,
+                    })
+                });
+                if mode == ingest::ImportMode::AllOrNothing {
+                    return Err(Error::Invalid {
+                        diagnostics: located.collect(),
+                    });
+                }
+                set.refused.extend(located);
+                if prepared.is_empty() {
+                    return Err(Error::Invalid {
+                        diagnostics: std::mem::take(&mut set.refused),
+                    });
                 }
             }
             set.partial = !set.refused.is_empty() || !set.conflicts.is_empty();
@@ -481,6 +485,12 @@ pub(crate) async fn run(
             if let Some(expected) = &expected_etag {
                 let planned = plan_outcome(&one[0], &current);
                 check_etag_for_plan(store, &one[0].entity.entity_ref(), expected, &planned).await?;
+            }
+            let bad = bad_policies(ctx, one, &current).await;
+            if !bad.is_empty() {
+                return Err(Error::Invalid {
+                    diagnostics: bad.into_values().flatten().collect(),
+                });
             }
             review_entities(ctx, &actor, one, &current, &mut set).await?;
             (
@@ -656,43 +666,45 @@ async fn review_entities(
             at.push(i);
         }
         ctx.access.check(ctx.store, actor, &items).await?;
+        let mut patched_at = Vec::new();
         for (n, patched) in review(ctx, actor, items, set).await? {
             let i = at[n];
             let entity = patched_entity(ctx.kinds, patched)?;
             prepared[i] = prepare(entity, prepared[i].location.take());
             planned[i] = plan_outcome(&prepared[i], current);
+            patched_at.push(i);
+        }
+        // A Policy was checked before the review (`bad_policies`); one a
+        // guardrail patched must still load as patched.
+        let problems: Vec<Diagnostic> =
+            policy_problems(ctx, patched_at.iter().map(|&i| &prepared[i]))
+                .await
+                .into_values()
+                .flatten()
+                .collect();
+        if !problems.is_empty() {
+            return Err(Error::Invalid {
+                diagnostics: problems,
+            });
         }
     }
-    check_policies(ctx, prepared, &planned).await?;
     set.changes = planned;
     Ok(())
 }
 
 /// Every Policy entity the request creates or changes must load as a
 /// binding (its guardrail exists and accepts its settings, its Rego
-/// compiles): one that would not is refused, naming the field.
-async fn check_policies(
+/// compiles): those that would not, by key, each problem naming the field.
+/// Unchanged Policies are not compiled again.
+async fn bad_policies(
     ctx: &Context<'_>,
     prepared: &[PreparedEntity],
-    planned: &[PlannedChange],
-) -> Result<()> {
-    let changing = prepared
-        .iter()
-        .zip(planned)
-        .filter(|(_, plan)| entity_point(plan.outcome).is_some())
-        .map(|(p, _)| p);
-    let problems: Vec<Diagnostic> = policy_problems(ctx, changing)
-        .await
-        .into_values()
-        .flatten()
-        .collect();
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::Invalid {
-            diagnostics: problems,
-        })
-    }
+    current: &HashMap<String, Entity>,
+) -> HashMap<String, Vec<Diagnostic>> {
+    let changing = prepared.iter().filter(|p| {
+        policy::is_policy(&p.entity) && entity_point(plan_outcome(p, current).outcome).is_some()
+    });
+    policy_problems(ctx, changing).await
 }
 
 /// The Policy entities among `prepared` that would not load, by key, each

@@ -293,5 +293,13 @@ async fn a_per_entity_import_refuses_only_the_policy_that_would_not_load() {
         )
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::Invalid { .. }), "{err}");
+    let Error::Invalid { diagnostics } = &err else {
+        panic!("expected VALIDATION, got {err}")
+    };
+    assert_eq!(diagnostics[0].path, "spec.guardrail");
+    assert_eq!(
+        diagnostics[0].location.as_ref().map(|l| l.line),
+        Some(1),
+        "the file and line, as in a per-entity import: {err}"
+    );
 }
