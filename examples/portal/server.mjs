@@ -48,6 +48,11 @@ if (!args['no-import']) {
   if (total === 0 && existsSync(args.import)) {
     const set = await platform.catalog.import([args.import], { actor: 'component:default/portal' })
     console.log(`imported ${set.changes.length} entities from ${args.import}`)
+    // Per entity, as Backstage: what could not be stored is said, not dropped.
+    for (const d of [...(set.refused || []), ...(set.conflicts || [])]) {
+      const at = d.location ? `${d.location.file}:${d.location.line}:${d.location.column}: ` : ''
+      console.error(`not imported: ${at}${d.path ? `${d.path}: ` : ''}${d.message}`)
+    }
   }
 }
 
