@@ -28,6 +28,7 @@ EXCEPTION_ATTRS: dict[str, list[tuple[str, str]]] = {
     "PluginError": [("kind", "str")],
     "LaggedError": [("missed", "int")],
     "PendingApprovalError": [("approval", "str | None")],
+    "LockedError": [("resource", "str"), ("holder", "str"), ("operation", "str"), ("expires_at", "str")],
 }
 
 # Dunder methods worth declaring (the rest are object's).

@@ -15,6 +15,7 @@
 //! DENIED     -> DeniedError
 //! PENDING_APPROVAL -> PendingApprovalError (a DeniedError)  .approval
 //! LAGGED     -> LaggedError      .missed
+//! LOCKED     -> LockedError      .resource .holder .operation .expires_at
 //! ```
 
 use pyo3::create_exception;
@@ -28,7 +29,7 @@ create_exception!(
     paved,
     PavedError,
     PyException,
-    "Base class of every error raised by paved: `.code` (VALIDATION, NOT_FOUND, CONFLICT, STORE, IO, PLUGIN, DENIED, PENDING_APPROVAL, LAGGED) and `.details` (a dict of the error's fields)."
+    "Base class of every error raised by paved: `.code` (VALIDATION, NOT_FOUND, CONFLICT, STORE, IO, PLUGIN, DENIED, PENDING_APPROVAL, LAGGED, LOCKED) and `.details` (a dict of the error's fields)."
 );
 create_exception!(
     paved,
@@ -84,6 +85,12 @@ create_exception!(
     PavedError,
     "An event subscriber was too slow and `.missed` events were dropped; the stream goes on with newer events."
 );
+create_exception!(
+    paved,
+    LockedError,
+    PavedError,
+    "Another holder works on the resource: nothing was done. `.resource`, `.holder`, `.operation` and `.expires_at` (RFC 3339) say who and until when; retry when it has finished (a stopped holder's lease is taken over once expired, or released with `platform.resources.unlock(ref)`)."
+);
 
 /// Add the exception classes to the module.
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -101,6 +108,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         py.get_type::<PendingApprovalError>(),
     )?;
     m.add("LaggedError", py.get_type::<LaggedError>())?;
+    m.add("LockedError", py.get_type::<LockedError>())?;
     Ok(())
 }
 
@@ -129,6 +137,7 @@ fn build(py: Python<'_>, err: &paved::Error) -> PyResult<PyErr> {
         "DENIED" => new_err::<DeniedError>(py, message),
         "PENDING_APPROVAL" => new_err::<PendingApprovalError>(py, message),
         "LAGGED" => new_err::<LaggedError>(py, message),
+        "LOCKED" => new_err::<LockedError>(py, message),
         _ => new_err::<PavedError>(py, message),
     };
     let value = exc.value(py);
@@ -143,6 +152,18 @@ fn build(py: Python<'_>, err: &paved::Error) -> PyResult<PyErr> {
         if let Some(v) = details.get(key) {
             value.setattr(key, crate::convert::to_py(py, v)?)?;
         }
+    }
+    if let paved::Error::Locked {
+        resource,
+        holder,
+        operation,
+        expires_at,
+    } = err
+    {
+        value.setattr("resource", resource)?;
+        value.setattr("holder", holder)?;
+        value.setattr("operation", operation)?;
+        value.setattr("expires_at", expires_at)?;
     }
     Ok(exc)
 }

@@ -28,6 +28,7 @@ mod platform;
 mod plugins;
 mod policies;
 mod query;
+mod resources;
 mod runtime;
 mod scorecards;
 
@@ -63,5 +64,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     policies::register(m)?;
     scorecards::register(m)?;
     approvals::register(m)?;
+    resources::register(m)?;
     Ok(())
 }

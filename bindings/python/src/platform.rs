@@ -21,6 +21,7 @@ use crate::errors::PavedError;
 use crate::events::PyAsyncSubscription;
 use crate::plugins::{PyAsyncPlugins, plugin_configs};
 use crate::policies::PyAsyncPolicies;
+use crate::resources::PyAsyncResources;
 use crate::scorecards::PyAsyncScorecards;
 
 /// `store`: a store URL (str) or a SQLite file (os.PathLike).
@@ -122,6 +123,13 @@ impl PyAsyncPlatform {
     #[getter]
     fn approvals(&self) -> PyResult<PyAsyncApprovals> {
         Ok(PyAsyncApprovals::new(live(&self.inner)?.approvals()))
+    }
+
+    /// The resources: plan, apply, drift, destroy and import them through
+    /// their providers; their state, history, outputs and leases.
+    #[getter]
+    fn resources(&self) -> PyResult<PyAsyncResources> {
+        Ok(PyAsyncResources::new(live(&self.inner)?.resources()))
     }
 
     /// Subscribe to events from now on (`async for event in platform.subscribe()`):

@@ -22,6 +22,8 @@ ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE_CATALOG = ROOT / "examples" / "catalog"
 DATA = Path(__file__).resolve().parent / "data"
 POSTGRES = os.environ.get("PAVED_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432")
+TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+PLUGINS = {"require-owner", "naming-convention", "cost-budget", "local-directory", "hostile"}
 
 
 def psql(sql: str, database: str = "postgres") -> str:
@@ -55,6 +57,27 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield f"sqlite:{tmp_path / 'paved.db'}"
     else:
         yield request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture(scope="session")
+def wasm() -> Iterator[Path]:
+    """The folder of the built example plugins (examples/plugins, built for
+    wasm32-wasip2 into the shared target directory if any is missing)."""
+    out = TARGET / "wasm32-wasip2" / "release"
+    if not all((out / f"{n.replace('-', '_')}.wasm").exists() for n in PLUGINS):
+        env = {k: v for k, v in os.environ.items() if k not in ("RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS")}
+        subprocess.run(
+            ["cargo", "build", "--target", "wasm32-wasip2", "--release", "--manifest-path",
+             str(ROOT / "examples" / "plugins" / "Cargo.toml")],
+            check=True, env={**env, "CARGO_TARGET_DIR": str(TARGET)},
+        )
+    yield out
+
+
+@pytest.fixture(scope="session")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A plugin cache shared by the session: each component is compiled once."""
+    return tmp_path_factory.mktemp("plugin-cache")
 
 
 @pytest.fixture

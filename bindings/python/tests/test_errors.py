@@ -19,6 +19,7 @@ def test_every_error_class_is_a_paved_error() -> None:
         paved.IoError,
         paved.PluginError,
         paved.LaggedError,
+        paved.LockedError,
     ]
     for cls in classes:
         assert issubclass(cls, paved.PavedError), cls

@@ -1,7 +1,9 @@
 """Every operation of the facade (`paved._native.surface()`, the table
 `paved::surface::OPERATIONS`) exists in Python under the name its row gives,
-on the blocking and on the asyncio API; write rows take `actor` and `dry_run`
-and pass "not given" through (None / False), so core applies the default."""
+on the blocking and on the asyncio API; write rows take `actor`, and every
+option a row lists a default for (`actor`, `dry_run`, `parallelism`,
+`reveal`, `mode`) is keyword-only and passes "not given" through (None /
+False), so core applies the default."""
 
 from __future__ import annotations
 
@@ -56,9 +58,7 @@ def test_the_table_is_not_empty() -> None:
 def test_blocking_api_has_the_row(row: dict[str, Any], platform: paved.Platform) -> None:
     found = lookup(row["python"], platform, paved)
     assert found is not None, row["python"]
-    if row["writes"]:
-        assert_write_options(found, row["python"])
-    assert_mode(found, row)
+    assert_options(found, row, row["python"])
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[r["name"] for r in ROWS])
@@ -69,35 +69,49 @@ def test_async_api_has_the_row(row: dict[str, Any], platform: paved.Platform) ->
     module = _native if path.split(".")[0] in ("validate", "inspect_plugin", "check_plugin") else paved
     found = lookup(path, platform.to_async(), module)
     assert found is not None, path
-    if row["writes"]:
-        assert_write_options(found, path)
-    assert_mode(found, row)
+    assert_options(found, row, path)
 
 
-def assert_mode(method: Any, row: dict[str, Any]) -> None:
-    """A row with a `mode` default (catalog.import) takes `mode`, keyword
-    only, and passes "not given" (None) through to core."""
-    if "mode" not in [key for key, _ in row["defaults"]]:
+# Options a row may list defaults for, and the "not given" each front passes.
+NOT_GIVEN: dict[str, Any] = {
+    "actor": None,
+    "dry_run": False,
+    "parallelism": None,
+    "reveal": False,
+    "mode": None,
+}
+
+
+def assert_options(method: Any, row: dict[str, Any], path: str) -> None:
+    """A write row takes `actor`; each option the row lists a default for
+    (catalog.import's `mode`, a write's `dry_run`, resources' `parallelism`)
+    is keyword-only and passes "not given" through to core."""
+    listed = {key for key, _ in row["defaults"]}
+    wanted = [name for name in NOT_GIVEN if name in listed or (name == "actor" and row["writes"])]
+    if not wanted:
         return
     params = inspect.signature(method).parameters
-    assert "mode" in params, f"{row['python']} takes no mode"
-    assert params["mode"].default is None
-    assert params["mode"].kind is inspect.Parameter.KEYWORD_ONLY
+    for name in wanted:
+        assert name in params, f"{path} takes no {name}"
+        assert params[name].default is NOT_GIVEN[name], (
+            f"{path}: {name} defaults to {params[name].default!r}"
+        )
+        assert params[name].kind is inspect.Parameter.KEYWORD_ONLY, f"{path}: {name} is not keyword-only"
 
 
-def assert_write_options(method: Any, path: str) -> None:
-    params = inspect.signature(method).parameters
-    assert "actor" in params and "dry_run" in params, f"{path} takes no actor/dry_run"
-    assert params["actor"].default is None, f"{path}: actor defaults to {params['actor'].default!r}"
-    assert params["dry_run"].default is False, f"{path}: dry_run defaults to {params['dry_run'].default!r}"
-    assert params["actor"].kind is inspect.Parameter.KEYWORD_ONLY
-    assert params["dry_run"].kind is inspect.Parameter.KEYWORD_ONLY
+def test_write_rows_with_dry_run_in_their_defaults() -> None:
+    """The table says which writes can be previewed; the ones that cannot
+    (a drift check, an import, revealing outputs) say so by leaving
+    `dry_run` out, and the checks above follow it."""
+    previewed = {r["name"] for r in ROWS if r["writes"] and "dry_run" in [k for k, _ in r["defaults"]]}
+    assert {"catalog.upsert", "catalog.delete", "plugins.apply", "resources.apply", "resources.destroy"} <= previewed
 
 
 def test_every_error_code_has_a_class() -> None:
     classes = [
         paved.ValidationError, paved.NotFoundError, paved.ConflictError, paved.StoreError,
         paved.IoError, paved.PluginError, paved.DeniedError, paved.LaggedError,
+        paved.PendingApprovalError, paved.LockedError,
     ]
     assert all(issubclass(c, paved.PavedError) for c in classes)
     try:

@@ -4,15 +4,13 @@ inspect and check components without a store; every failure kind as a
 PluginError.
 
 The example plugins (examples/plugins) are built for wasm32-wasip2 into the
-shared target directory, as the plugin host's own tests build them.
+shared target directory, as the plugin host's own tests build them (the
+`wasm` and `cache` fixtures of conftest.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,23 +18,6 @@ import pytest
 from conftest import ROOT
 
 import paved
-
-TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
-NAMES = {"require-owner", "naming-convention", "cost-budget", "local-directory", "hostile"}
-
-
-@pytest.fixture(scope="session")
-def wasm() -> Iterator[Path]:
-    """The folder of the built example components (built if any is missing)."""
-    out = TARGET / "wasm32-wasip2" / "release"
-    if not all((out / f"{n.replace('-', '_')}.wasm").exists() for n in NAMES):
-        env = {k: v for k, v in os.environ.items() if k not in ("RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS")}
-        subprocess.run(
-            ["cargo", "build", "--target", "wasm32-wasip2", "--release", "--manifest-path",
-             str(ROOT / "examples" / "plugins" / "Cargo.toml")],
-            check=True, env={**env, "CARGO_TARGET_DIR": str(TARGET)},
-        )
-    yield out
 
 
 def component(wasm: Path, name: str) -> Path:
@@ -59,11 +40,6 @@ def doc(name: str) -> dict[str, Any]:
         "metadata": {"name": name},
         "spec": {"type": "service", "lifecycle": "production", "owner": "team-payments"},
     }
-
-
-@pytest.fixture(scope="session")
-def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("plugin-cache")
 
 
 def open_with(cache: Path, *plugins: dict[str, Any], **options: Any) -> paved.Platform:

@@ -12,13 +12,12 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, component
 from test_plugins import component as plugin_file
-from test_plugins import wasm  # noqa: F401  (the session fixture)
 
 import paved
 
 
 @pytest.fixture
-def config(tmp_path: Path, wasm: Path) -> Path:  # noqa: F811
+def config(tmp_path: Path, wasm: Path) -> Path:
     path = tmp_path / "paved.yaml"
     path.write_text(
         json.dumps(

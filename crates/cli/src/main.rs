@@ -74,6 +74,10 @@ enum Command {
     /// approve or reject them.
     #[command(subcommand)]
     Approval(commands::approval::ApprovalCommand),
+    /// Resources through their providers: plan, apply, drift, destroy,
+    /// import; state, history, outputs, leases.
+    #[command(subcommand)]
+    Resource(commands::resource::ResourceCommand),
 }
 
 fn main() -> ExitCode {
@@ -114,6 +118,7 @@ fn main() -> ExitCode {
             Command::Policy(c) => commands::policy::run(c, &ctx).await,
             Command::Scorecard(c) => commands::scorecard::run(c, &ctx).await,
             Command::Approval(c) => commands::approval::run(c, &ctx).await,
+            Command::Resource(c) => commands::resource::run(c, &ctx).await,
         }
     });
     match result {

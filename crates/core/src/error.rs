@@ -74,6 +74,21 @@ pub enum Error {
         decisions: Vec<crate::policy::Decision>,
     },
 
+    /// Another holder works on the resource: nothing was done. Its lease
+    /// is released when it finishes, or taken over once it has expired (a
+    /// holder that crashed stops renewing it).
+    #[error(
+        "{resource} is locked by {holder} ({operation}) until {expires_at}; retry when it has \
+         finished (a stopped holder's lease is taken over after that time, or released \
+         with `paved resource unlock {resource}`)"
+    )]
+    Locked {
+        resource: String,
+        holder: String,
+        operation: String,
+        expires_at: String,
+    },
+
     /// An event subscriber fell behind and this many events were dropped.
     #[error("the subscriber fell behind: {missed} events were dropped")]
     Lagged { missed: u64 },
@@ -130,6 +145,7 @@ pub const ERROR_CODES: &[&str] = &[
     "DENIED",
     "PENDING_APPROVAL",
     "LAGGED",
+    "LOCKED",
 ];
 
 impl Error {
@@ -145,6 +161,7 @@ impl Error {
             Self::Denied { .. } => "DENIED",
             Self::PendingApproval { .. } => "PENDING_APPROVAL",
             Self::Lagged { .. } => "LAGGED",
+            Self::Locked { .. } => "LOCKED",
         }
     }
 
@@ -154,7 +171,8 @@ impl Error {
     /// `CONFLICT`, `{"path"}` for `IO`, `{"plugin", "kind"}` for `PLUGIN`,
     /// `{"by", "decisions"}` for `DENIED`, `{"approval", "approvers",
     /// "expiresAt", "decisions"}` for `PENDING_APPROVAL`, `{"missed"}` for
-    /// `LAGGED`, `{}` for `STORE`.
+    /// `LAGGED`, `{"resource", "holder", "operation", "expiresAt"}` for
+    /// `LOCKED`, `{}` for `STORE`.
     pub fn details(&self) -> serde_json::Value {
         use serde_json::json;
         match self {
@@ -182,6 +200,17 @@ impl Error {
                 "decisions": decisions,
             }),
             Self::Lagged { missed } => json!({ "missed": missed }),
+            Self::Locked {
+                resource,
+                holder,
+                operation,
+                expires_at,
+            } => json!({
+                "resource": resource,
+                "holder": holder,
+                "operation": operation,
+                "expiresAt": expires_at,
+            }),
         }
     }
 

@@ -22,6 +22,7 @@ pub mod platform;
 pub mod plugin;
 pub mod policy;
 pub mod query;
+pub mod resource;
 pub mod scorecard;
 pub(crate) mod store;
 

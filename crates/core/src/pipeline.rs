@@ -1018,6 +1018,94 @@ fn decision_records(decisions: &[Decision]) -> Vec<AuditOnly> {
         .collect()
 }
 
+/// Review a resource plan's changes as their provider calls will be
+/// reviewed (the actor, the checks, the access rules, then the policies), writing
+/// nothing: the decisions that say more than a plain allow, blocking ones
+/// included, in item order.
+pub(crate) async fn preview_resources(
+    ctx: &Context<'_>,
+    items: Vec<Item>,
+    opts: &WriteOptions,
+) -> Result<Vec<Decision>> {
+    let actor = check_actor(opts.actor.as_deref().unwrap_or(ctx.actor))?;
+    let mut items = items;
+    for item in &mut items {
+        item.change.actor = Some(actor.clone());
+    }
+    let mut set = ChangeSet {
+        effects: items
+            .iter()
+            .map(|i| Effect {
+                action: i.point.as_str().to_string(),
+                subject: i.subject.clone(),
+            })
+            .collect(),
+        dry_run: true,
+        ..ChangeSet::default()
+    };
+    run_checks(ctx, &actor, &set).await?;
+    ctx.access.check(ctx.store, &actor, &items).await?;
+    set.effects.clear();
+    if !review(ctx, &actor, items, &mut set).await?.is_empty() {
+        return Err(provider_request_patched());
+    }
+    Ok(set.decisions)
+}
+
+/// Refuse a resource plan an enforcing policy blocks: its decisions are
+/// recorded and returned in a `DENIED` error (nothing else is done).
+pub(crate) async fn refuse_blocked(
+    ctx: &Context<'_>,
+    decisions: Vec<Decision>,
+    opts: &WriteOptions,
+) -> Result<()> {
+    let actor = check_actor(opts.actor.as_deref().unwrap_or(ctx.actor))?;
+    let mut set = ChangeSet {
+        decisions,
+        ..ChangeSet::default()
+    };
+    refuse_if_blocked(ctx, &actor, &mut set, opts).await
+}
+
+/// The actor of an effect with no entity change (a drift check, a revealed
+/// output, a released lease), once the checks have let these records
+/// through. Dry runs are checked too.
+pub(crate) async fn permit_effects(
+    ctx: &Context<'_>,
+    records: &[AuditOnly],
+    opts: &WriteOptions,
+) -> Result<String> {
+    let actor = check_actor(opts.actor.as_deref().unwrap_or(ctx.actor))?;
+    let set = ChangeSet {
+        effects: records
+            .iter()
+            .map(|r| Effect {
+                action: r.action.clone(),
+                subject: r.subject.clone(),
+            })
+            .collect(),
+        dry_run: opts.dry_run,
+        ..ChangeSet::default()
+    };
+    run_checks(ctx, &actor, &set).await?;
+    Ok(actor)
+}
+
+/// Record audit records with no entity change under the acting actor, once
+/// the checks have let them through ([`permit_effects`]), and announce
+/// them; a dry run records nothing.
+pub(crate) async fn record_effects(
+    ctx: &Context<'_>,
+    records: Vec<AuditOnly>,
+    opts: &WriteOptions,
+) -> Result<()> {
+    let actor = permit_effects(ctx, &records, opts).await?;
+    if opts.dry_run {
+        return Ok(());
+    }
+    commit_records(ctx, records, actor).await.map(|_| ())
+}
+
 /// Give each decision the seq of its audit record (written in order, after
 /// the changes' own records).
 fn number_decisions(decisions: &mut [Decision], audit: &[crate::audit::AuditRecord]) {

@@ -30,6 +30,10 @@
 //!       actors: [owners]               # user/group refs, system, owners, *
 //!       match: { operations: [entity.update, entity.delete] }
 //!       effect: allow                  # allow | deny (deny rules win)
+//! resources:                           # how resources are applied
+//!   parallelism: 8                     # independent resources at once
+//!   leaseTtl: 30s                      # a crashed holder's lease lapses after this
+//!   stateKey: { env: PAVED_STATE_KEY } # or { file: state.key }: seals outputs
 //! scorecards:                          # levels of policies entities are scored on
 //!   - name: production-readiness
 //!     filter: [kind=component]         # catalogue filter strings (OR); none: all
@@ -50,6 +54,7 @@ use paved_core::access::AccessRules;
 use paved_core::ingest::Positions;
 use paved_core::model::schema::KindRegistry;
 use paved_core::policy::Binding;
+use paved_core::resource::{ResourceConfig, ResourceSettings};
 use paved_core::scorecard::Scorecard;
 use paved_core::{Diagnostic, Error, Result, SourceLocation, StoreSpec};
 use paved_plugins::PluginConfig;
@@ -93,6 +98,11 @@ pub struct Config {
     #[serde(default)]
     #[schemars(with = "Vec<serde_json::Value>")]
     pub scorecards: Vec<Scorecard>,
+    /// How resources are applied: parallelism, lease lifetime, state key
+    /// (see `paved_core::resource::ResourceConfig`).
+    #[serde(default)]
+    #[schemars(with = "Option<serde_json::Value>")]
+    pub resources: Option<ResourceConfig>,
     /// Where the file was read from (set by [`Config::load`]).
     #[serde(skip)]
     pub path: Option<PathBuf>,
@@ -267,6 +277,17 @@ impl Config {
                 b
             })
             .collect()
+    }
+
+    /// How resources are applied (defaults where the file says nothing).
+    /// Errors name the field and its line (`resources.leaseTtl`).
+    pub fn resource_settings(&self) -> Result<ResourceSettings> {
+        match &self.resources {
+            Some(r) => r
+                .settings(&self.base_dir())
+                .map_err(|e| self.locate(e, &["resources"])),
+            None => Ok(ResourceSettings::default()),
+        }
     }
 
     /// The plugin cache directory, resolved against this file's directory.

@@ -34,7 +34,14 @@ pub use plugin_tools::{check_plugin, inspect_plugin, plugin_kind};
 // The platform and its handles.
 pub use paved_core::platform::{
     ApprovalFilter, Approvals, Audit, Catalog, DecisionFilter, Explained, Platform, PluginInfo,
-    PluginSummary, Plugins, Policies, Scorecards, StoreSpec, parse_decision_id,
+    PluginSummary, Plugins, Policies, Resources, Scorecards, StoreSpec, parse_decision_id,
+};
+// Resources: requests in the catalogue, plans, state, leases, journal.
+pub use paved_core::resource::state::{LeaseInfo, SENSITIVE};
+pub use paved_core::resource::{
+    Action, ApplyReport, DeletionPolicy, DriftItem, DriftReport, ImportReport, PlannedResource,
+    Recovered, ResourceOptions, ResourcePlan, ResourceResult, ResourceSettings, ResourceState,
+    ResourceSummary, ResultStatus, StateStatus,
 };
 // Approvals: changes held by the policies that ask for them.
 pub use paved_core::approval::{
@@ -78,7 +85,13 @@ pub mod defaults {
     pub use paved_core::graph::MAX_DEPTH as GRAPH_MAX_DEPTH;
     pub use paved_core::pipeline::DEFAULT_ACTOR as ACTOR;
     pub use paved_core::platform::DEFAULT_APPROVALS as APPROVALS_LIMIT;
+    pub use paved_core::platform::DEFAULT_HISTORY as RESOURCE_HISTORY;
     pub use paved_core::query::{DEFAULT_LIMIT as QUERY_LIMIT, MAX_LIMIT as QUERY_MAX_LIMIT};
+    pub use paved_core::resource::journal::{CRASH_ENV, CRASH_POINTS};
+    pub use paved_core::resource::seal::KEY_ENV as STATE_KEY_ENV;
+    pub use paved_core::resource::{
+        DEFAULT_LEASE_TTL as RESOURCE_LEASE_TTL, DEFAULT_PARALLELISM as RESOURCE_PARALLELISM,
+    };
 }
 
 /// The plugin contract's types (requests and answers of guardrails and

@@ -138,6 +138,7 @@ pub async fn open(options: OpenOptions) -> Result<Platform> {
     };
     let mut builder = Platform::builder()
         .store(store)
+        .resources(config.resource_settings()?)
         .kinds(config.kinds()?)
         .rego_loader(Arc::new(crate::rego::Loader));
     if let Some(actor) = actor {

@@ -51,6 +51,19 @@ const fn op(
 
 const WRITE_DEFAULTS: &[(&str, &str)] = &[("actor", "the platform's actor"), ("dry_run", "false")];
 
+/// Defaults of resource operations that change resources.
+const RESOURCE_DEFAULTS: &[(&str, &str)] = &[
+    ("actor", "the platform's actor"),
+    ("dry_run", "false"),
+    ("parallelism", "paved.yaml's resources.parallelism, 8"),
+];
+
+/// Defaults of resource operations that only read resources.
+const RESOURCE_READ_DEFAULTS: &[(&str, &str)] = &[
+    ("actor", "the platform's actor"),
+    ("parallelism", "paved.yaml's resources.parallelism, 8"),
+];
+
 /// `catalog.import`'s defaults: the mode (`ingest::ImportMode::default`), then a write's.
 const IMPORT_DEFAULTS: &[(&str, &str)] = &[
     ("mode", "per-entity (or all-or-nothing)"),
@@ -378,6 +391,101 @@ pub const OPERATIONS: &[Operation] = &[
             Some("approval reject"),
             "approvals.reject",
             "approvals.reject",
+        )
+    },
+    Operation {
+        defaults: RESOURCE_READ_DEFAULTS,
+        ..op(
+            "resources.plan",
+            false,
+            Some("resource plan"),
+            "resources.plan",
+            "resources.plan",
+        )
+    },
+    Operation {
+        defaults: RESOURCE_DEFAULTS,
+        ..op(
+            "resources.apply",
+            true,
+            Some("resource apply"),
+            "resources.apply",
+            "resources.apply",
+        )
+    },
+    Operation {
+        defaults: RESOURCE_READ_DEFAULTS,
+        ..op(
+            "resources.drift",
+            true,
+            Some("resource drift"),
+            "resources.drift",
+            "resources.drift",
+        )
+    },
+    Operation {
+        defaults: RESOURCE_DEFAULTS,
+        ..op(
+            "resources.destroy",
+            true,
+            Some("resource destroy"),
+            "resources.destroy",
+            "resources.destroy",
+        )
+    },
+    Operation {
+        defaults: &[("actor", "the platform's actor")],
+        why: Some("`import` is a Python keyword, so Python names it `import_`"),
+        ..op(
+            "resources.import",
+            true,
+            Some("resource import"),
+            "resources.import_",
+            "resources.import",
+        )
+    },
+    op(
+        "resources.list",
+        false,
+        Some("resource list"),
+        "resources.list",
+        "resources.list",
+    ),
+    op(
+        "resources.state",
+        false,
+        Some("resource state"),
+        "resources.state",
+        "resources.state",
+    ),
+    Operation {
+        defaults: &[("limit", "50 (platform::DEFAULT_HISTORY)")],
+        ..op(
+            "resources.history",
+            false,
+            Some("resource history"),
+            "resources.history",
+            "resources.history",
+        )
+    },
+    Operation {
+        defaults: &[("reveal", "false"), ("actor", "the platform's actor")],
+        ..op(
+            "resources.outputs",
+            true,
+            Some("resource outputs"),
+            "resources.outputs",
+            "resources.outputs",
+        )
+    },
+    Operation {
+        defaults: &[("actor", "the platform's actor")],
+        ..op(
+            "resources.unlock",
+            true,
+            Some("resource unlock"),
+            "resources.unlock",
+            "resources.unlock",
         )
     },
     op(

@@ -8,7 +8,7 @@ mod common;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use common::{Recorder, component, entity_count, reviewed_write_operations, write};
+use common::{Recorder, component, entity_count, reviewed_write_operations, seed_resources, write};
 use paved::{AccessRules, Error, Platform, StoreSpec, WriteOptions};
 use serde_json::json;
 
@@ -26,8 +26,10 @@ fn rules() -> AccessRules {
 /// (owned by team-a), jane (in team-a) and bob (in no group).
 async fn platform(provider: Arc<Recorder>) -> (Platform, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
+    let store = StoreSpec::Sqlite(dir.path().join("paved.db"));
+    seed_resources(&store).await;
     let p = Platform::builder()
-        .store(StoreSpec::Sqlite(dir.path().join("paved.db")))
+        .store(store)
         .provider(provider)
         .access(rules())
         .build()
@@ -57,7 +59,7 @@ async fn an_actor_no_rule_allows_is_refused_by_every_write_operation() {
     let audit_before = p.audit().list(None, Some(10_000)).await.unwrap().len();
     let bob = WriteOptions::actor("user:default/bob");
     let writes = reviewed_write_operations();
-    assert_eq!(writes.len(), 6, "{writes:?}");
+    assert_eq!(writes.len(), 9, "{writes:?}");
     for name in &writes {
         let err = write(&p, name, &bob)
             .await
@@ -77,7 +79,7 @@ async fn an_actor_no_rule_allows_is_refused_by_every_write_operation() {
             assert_eq!(err.code(), "DENIED", "{name} dry run: {err}");
         }
     }
-    assert_eq!(entity_count(&p).await, 4, "nothing written");
+    assert_eq!(entity_count(&p).await, 6, "nothing written");
     assert_eq!(provider.0.load(Ordering::SeqCst), 0, "a side effect ran");
     let audit_after = p.audit().list(None, Some(10_000)).await.unwrap().len();
     assert_eq!(

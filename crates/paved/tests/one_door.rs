@@ -20,8 +20,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::{
-    APPROVAL_STEPS, Recorder, component, entity_count, probed_write_operations,
-    reviewed_write_operations, write, write_operations,
+    APPROVAL_STEPS, Recorder, UNREVIEWED_WRITES, component, entity_count, probed_write_operations,
+    reviewed_write_operations, seed_resources, write, write_operations,
 };
 use paved::checks::Check;
 use paved::{ChangeSet, Error, Platform, StoreSpec, WriteOptions};
@@ -37,6 +37,7 @@ const ACCESSORS: &[&str] = &[
     "policies",
     "scorecards",
     "approvals",
+    "resources",
     "kinds",
     "store_description",
     "origin",
@@ -91,6 +92,7 @@ fn every_public_method_of_the_handles_is_a_listed_operation() {
         ("policies.rs", "Policies", "policies"),
         ("scorecards.rs", "Scorecards", "scorecards"),
         ("approvals.rs", "Approvals", "approvals"),
+        ("resources/mod.rs", "Resources", "resources"),
     ] {
         methods.extend(public_methods(&core.join(file), handle, prefix));
     }
@@ -174,6 +176,7 @@ async fn platform(check: Arc<dyn Check>, provider: Arc<Recorder>) -> (Platform, 
         .await
         .unwrap();
     drop(seed);
+    seed_resources(&store).await;
     let platform = Platform::builder()
         .store(store)
         .provider(provider)
@@ -194,9 +197,10 @@ async fn a_refusing_check_blocks_every_write_operation_and_nothing_is_written() 
     let refuse = Arc::new(Refuse(AtomicUsize::new(0)));
     let provider = Arc::new(Recorder::default());
     let (p, _dir) = platform(refuse.clone(), provider.clone()).await;
+    let seeded = audit_len(&p).await;
     let mut events = p.subscribe();
     let writes = probed_write_operations();
-    assert_eq!(writes.len(), 7, "{writes:?}");
+    assert_eq!(writes.len(), 13, "{writes:?}");
     // The approval steps are proven in tests/approvals.rs (they need a held change).
     let steps: Vec<&str> = write_operations()
         .into_iter()
@@ -209,7 +213,11 @@ async fn a_refusing_check_blocks_every_write_operation_and_nothing_is_written() 
         .iter()
         .filter(|w| !reviewed_write_operations().contains(w))
         .collect();
-    assert_eq!(unreviewed, [&"scorecards.record"]);
+    let mut expected: Vec<&&str> = UNREVIEWED_WRITES.iter().collect();
+    expected.sort();
+    let mut unreviewed = unreviewed;
+    unreviewed.sort();
+    assert_eq!(unreviewed, expected);
     for name in &writes {
         for dry_run in [false, true] {
             let opts = WriteOptions {
@@ -226,8 +234,8 @@ async fn a_refusing_check_blocks_every_write_operation_and_nothing_is_written() 
             );
         }
     }
-    assert_eq!(entity_count(&p).await, 1, "only the seeded entity");
-    assert_eq!(audit_len(&p).await, 1, "only the seed's record");
+    assert_eq!(entity_count(&p).await, 3, "only the seeded entities");
+    assert_eq!(audit_len(&p).await, seeded, "only the seed's records");
     assert_eq!(
         provider.0.load(Ordering::SeqCst),
         0,
@@ -259,21 +267,36 @@ async fn allowed_writes_are_audited_under_the_actor_and_announced() {
             .await
             .unwrap_or_else(|e| panic!("{name}: {e}"));
     }
-    assert_eq!(provider.0.load(Ordering::SeqCst), 3);
-    let records = p.audit().list(None, None).await.unwrap();
+    // plugins.apply, delete, import; resources.apply, destroy, import.
+    assert_eq!(provider.0.load(Ordering::SeqCst), 6);
+    let records = p.audit().list(None, Some(10_000)).await.unwrap();
     assert_eq!(
         records[0].actor, "system",
         "the seed wrote as the default actor"
     );
     let actions: Vec<&str> = records.iter().map(|r| r.action.as_str()).collect();
+    // The provider calls of `plugins.*` (the seed's apply was the system's).
     for action in ["resource.apply", "resource.delete", "resource.import"] {
         let r = records
             .iter()
-            .find(|r| r.action == action)
+            .find(|r| r.action == action && r.subject == "test.thing/orders@dev")
             .unwrap_or_else(|| panic!("no {action} in {actions:?}"));
         assert_eq!(r.actor, "user:default/jane");
-        assert_eq!(r.subject, "test.thing/orders@dev");
         assert_eq!(r.details["plugin"], "recorder");
+    }
+    // Those of `resources.*`, about the Resource entities.
+    for (action, subject) in [
+        ("resource.apply", "resource:default/orders"),
+        ("resource.destroy", "resource:default/orders"),
+        ("resource.import", "resource:default/adopted"),
+        ("resource.drift", "resource:default/orders"),
+    ] {
+        let r = records
+            .iter()
+            .rev()
+            .find(|r| r.action == action && r.subject == subject)
+            .unwrap_or_else(|| panic!("no {action} of {subject} in {actions:?}"));
+        assert_eq!(r.actor, "user:default/jane", "{action}");
     }
     assert!(p.audit().verify().await.unwrap().broken.is_none());
     let event = events.next().await.unwrap().unwrap();
@@ -284,13 +307,14 @@ async fn allowed_writes_are_audited_under_the_actor_and_announced() {
 async fn an_actor_that_is_not_a_ref_is_refused_before_anything_is_written() {
     let provider = Arc::new(Recorder::default());
     let (p, _dir) = platform(Arc::new(Allow), provider.clone()).await;
+    let seeded = audit_len(&p).await;
     for name in probed_write_operations() {
         let err = write(&p, name, &WriteOptions::actor("jane; rm -rf"))
             .await
             .expect_err(name);
         assert_eq!(err.code(), "VALIDATION", "{name}: {err}");
     }
-    assert_eq!(audit_len(&p).await, 1, "only the seed's record");
+    assert_eq!(audit_len(&p).await, seeded, "only the seed's records");
     assert_eq!(provider.0.load(Ordering::SeqCst), 0);
     p.catalog()
         .upsert(component("b", "team-a"), None, &WriteOptions::default())

@@ -12,7 +12,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use common::{Recorder, component, entity_count, reviewed_write_operations, write};
+use common::{Recorder, component, entity_count, reviewed_write_operations, seed_resources, write};
 use paved::plugins::{Change, Guardrail, GuardrailInfo, Review, Verdict, Violation};
 use paved::{Binding, DecisionFilter, Error, Mode, Platform, StoreSpec, WriteOptions};
 use serde_json::{Value, json};
@@ -139,6 +139,7 @@ async fn platform(
         )
         .await?;
     drop(seed);
+    seed_resources(&store).await;
     let mut builder = Platform::builder()
         .store(store)
         .provider(provider)
@@ -171,7 +172,8 @@ async fn an_enforcing_deny_blocks_every_write_operation_and_only_its_decision_is
     .await
     .unwrap();
     let writes = reviewed_write_operations();
-    assert_eq!(writes.len(), 6, "{writes:?}");
+    assert_eq!(writes.len(), 9, "{writes:?}");
+    let seeded = actions(&p).await.len();
     let mut recorded = 0;
     for name in &writes {
         let err = write(&p, name, &WriteOptions::default())
@@ -193,15 +195,15 @@ async fn an_enforcing_deny_blocks_every_write_operation_and_only_its_decision_is
             assert_eq!(err.code(), "DENIED", "{name} dry run: {err}");
         }
     }
-    assert_eq!(entity_count(&p).await, 1, "only the seeded entity");
+    assert_eq!(entity_count(&p).await, 3, "only the seeded entities");
     assert_eq!(provider.0.load(Ordering::SeqCst), 0, "a side effect ran");
     let acts = actions(&p).await;
     assert_eq!(acts[0], "entity.create", "the seed");
     assert!(
-        acts[1..].iter().all(|a| a == paved::DECISION_ACTION),
+        acts[seeded..].iter().all(|a| a == paved::DECISION_ACTION),
         "{acts:?}"
     );
-    assert_eq!(acts.len() - 1, recorded, "one record per decision");
+    assert_eq!(acts.len() - seeded, recorded, "one record per decision");
     assert!(p.audit().verify().await.unwrap().broken.is_none());
 }
 
@@ -222,7 +224,8 @@ async fn audit_and_warn_modes_record_without_blocking() {
                 .await
                 .unwrap_or_else(|e| panic!("{mode:?} {name}: {e}"));
         }
-        assert_eq!(provider.0.load(Ordering::SeqCst), 3);
+        // plugins.apply, delete, import; resources.apply, destroy, import.
+        assert_eq!(provider.0.load(Ordering::SeqCst), 6);
         let decisions = p
             .policies()
             .decisions(&DecisionFilter {
@@ -396,7 +399,7 @@ async fn patches_are_applied_in_order_and_validated_again() {
         err.to_string().contains("after policy 'breaks' patched it"),
         "{err}"
     );
-    assert_eq!(entity_count(&p).await, 1);
+    assert_eq!(entity_count(&p).await, 3);
 }
 
 #[tokio::test]
@@ -481,7 +484,7 @@ async fn decisions_are_recorded_queryable_and_explained() {
         .unwrap();
     assert_eq!(all.len(), 1);
     assert_eq!(all[0].verdict, Verdict::Allow);
-    assert_eq!(entity_count(&p).await, 1);
+    assert_eq!(entity_count(&p).await, 3);
 }
 
 #[tokio::test]

@@ -205,13 +205,22 @@ pub(crate) struct EmptyDir(PathBuf);
 impl EmptyDir {
     pub fn new() -> std::io::Result<Self> {
         static N: AtomicU32 = AtomicU32::new(0);
-        let path = std::env::temp_dir().join(format!(
-            "paved-plugins-outside-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir(&path)?;
-        Ok(Self(path))
+        // A process killed before its drop leaves its directory behind, and
+        // a later process may get the same pid: take the next free name.
+        let mut last = None;
+        for _ in 0..64 {
+            let path = std::env::temp_dir().join(format!(
+                "paved-plugins-outside-{}-{}",
+                std::process::id(),
+                N.fetch_add(1, Ordering::Relaxed)
+            ));
+            match std::fs::create_dir(&path) {
+                Ok(()) => return Ok(Self(path)),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(e),
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| std::io::Error::other("no free directory name")))
     }
 
     pub fn path(&self) -> &Path {

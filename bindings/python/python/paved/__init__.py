@@ -41,6 +41,7 @@ from paved._native import (
     AsyncPlugins,
     AsyncPolicies,
     AsyncQueryIterator,
+    AsyncResources,
     AsyncScorecards,
     AsyncSubscription,
     AuditRecord,
@@ -61,6 +62,7 @@ from paved._native import (
     GuardrailInfo,
     IoError,
     LaggedError,
+    LockedError,
     NotFoundError,
     Page,
     PavedError,
@@ -86,6 +88,20 @@ from paved._catalog import Catalog, QueryIterator
 from paved._platform import EventStream, Platform, Plugins
 from paved._policies import Policies
 from paved._approvals import Approval, Approvals, Requirement
+from paved._resources import (
+    ApplyReport,
+    DriftItem,
+    DriftReport,
+    ImportReport,
+    LeaseInfo,
+    PlannedResource,
+    Recovered,
+    ResourcePlan,
+    ResourceResult,
+    Resources,
+    ResourceState,
+    ResourceSummary,
+)
 from paved._scorecards import Score, Scorecards, Snapshot, TeamScore
 
 PathArg = Union[str, "os.PathLike[str]"]
@@ -137,6 +153,7 @@ def check_plugin(
 
 
 __all__ = [
+    "ApplyReport",
     "Approval",
     "Approvals",
     "AsyncApprovals",
@@ -146,6 +163,7 @@ __all__ = [
     "AsyncPlugins",
     "AsyncPolicies",
     "AsyncQueryIterator",
+    "AsyncResources",
     "AsyncScorecards",
     "AsyncSubscription",
     "Audit",
@@ -157,6 +175,8 @@ __all__ = [
     "Decision",
     "DeniedError",
     "Diagnostic",
+    "DriftItem",
+    "DriftReport",
     "Entity",
     "Event",
     "EventStream",
@@ -167,14 +187,18 @@ __all__ = [
     "GraphEdge",
     "GraphNode",
     "GuardrailInfo",
+    "ImportReport",
     "IoError",
     "LaggedError",
+    "LeaseInfo",
+    "LockedError",
     "NotFoundError",
     "Page",
     "PavedError",
     "PendingApprovalError",
     "Plan",
     "PlannedChange",
+    "PlannedResource",
     "Platform",
     "PluginError",
     "PluginInspection",
@@ -183,9 +207,15 @@ __all__ = [
     "PolicyTestReport",
     "ProviderInfo",
     "QueryIterator",
+    "Recovered",
     "Relation",
     "Requirement",
+    "ResourcePlan",
+    "ResourceResult",
+    "ResourceState",
+    "ResourceSummary",
     "ResourceTypeInfo",
+    "Resources",
     "Review",
     "Score",
     "Scorecards",

@@ -162,6 +162,11 @@ class AsyncPlatform:
     def policies(self) -> Any:
         """The policy bindings, their decisions, and trying an entity on them."""
     @property
+    def resources(self) -> Any:
+        """The resources: plan, apply, drift, destroy and import them through
+        their providers; their state, history, outputs and leases.
+        """
+    @property
     def scorecards(self) -> Any:
         """The scorecards: entities and teams scored on the platform's levels."""
     @property
@@ -236,6 +241,47 @@ class AsyncQueryIterator:
         for, then whatever is already loaded (the rest of its page) is taken
         without another round trip. An empty list means the end. The blocking
         iterator reads through this, one loop hop per page, not per entity.
+        """
+
+class AsyncResources:
+    """The resources of a platform (asyncio API)."""
+    def apply(self, refs: Any = None, *, actor: Any = None, dry_run: Any = False, parallelism: Any = None) -> Any:
+        """Bring `refs` (none: every resource) to what their Resources ask for;
+        a dry run returns the plan only (awaitable).
+        """
+    def destroy(self, refs: Any = None, *, actor: Any = None, dry_run: Any = False, parallelism: Any = None) -> Any:
+        """Delete `refs` (none: every resource) and what depends on them,
+        dependents first; a dry run returns the plan only (awaitable).
+        """
+    def drift(self, refs: Any = None, *, actor: Any = None, parallelism: Any = None) -> Any:
+        """Read `refs` (none: every resource with state) through their
+        providers and report what changed outside paved; each check is
+        recorded in the audit log (awaitable).
+        """
+    def history(self, ref: Any, *, limit: Any = None) -> Any:
+        """The versions of a resource's state, newest first (awaitable)."""
+    def import_(self, ref: Any, external_id: Any, *, actor: Any = None) -> Any:
+        """Adopt an existing thing (`external_id`, the provider's id of it) as
+        the Resource `ref` of the catalogue (awaitable).
+        """
+    def list(self) -> Any:
+        """Every resource: declared in the catalogue or with state (awaitable)."""
+    def outputs(self, ref: Any, *, reveal: Any = False, actor: Any = None) -> Any:
+        """A resource's outputs; sensitive ones are `(sensitive)` unless
+        `reveal`, which is recorded in the audit log (awaitable).
+        """
+    def plan(self, refs: Any = None, *, actor: Any = None, parallelism: Any = None) -> Any:
+        """What applying `refs` (and what they depend on) would do, with the
+        policy decisions; changes nothing (awaitable).
+        """
+    def state(self, ref: Any) -> Any:
+        """A resource's latest state, lease and last drift check (outputs
+        redacted) (awaitable).
+        """
+    def unlock(self, ref: Any, *, actor: Any = None, dry_run: Any = False) -> Any:
+        """Release a resource's lease whoever holds it; the lease released, or
+        None if it was free. A dry run returns the lease it would release
+        (awaitable).
         """
 
 class AsyncScorecards:
@@ -827,7 +873,7 @@ class Violation:
         """`{"path": …, "message": …}`."""
 
 class PavedError(Exception):
-    """Base class of every error raised by paved: `.code` (VALIDATION, NOT_FOUND, CONFLICT, STORE, IO, PLUGIN, DENIED, PENDING_APPROVAL, LAGGED) and `.details` (a dict of the error's fields)."""
+    """Base class of every error raised by paved: `.code` (VALIDATION, NOT_FOUND, CONFLICT, STORE, IO, PLUGIN, DENIED, PENDING_APPROVAL, LAGGED, LOCKED) and `.details` (a dict of the error's fields)."""
     code: str
     details: dict[str, Any]
 
@@ -843,6 +889,13 @@ class IoError(PavedError):
 class LaggedError(PavedError):
     """An event subscriber was too slow and `.missed` events were dropped; the stream goes on with newer events."""
     missed: int
+
+class LockedError(PavedError):
+    """Another holder works on the resource: nothing was done. `.resource`, `.holder`, `.operation` and `.expires_at` (RFC 3339) say who and until when; retry when it has finished (a stopped holder's lease is taken over once expired, or released with `platform.resources.unlock(ref)`)."""
+    resource: str
+    holder: str
+    operation: str
+    expires_at: str
 
 class NotFoundError(PavedError):
     """The thing asked for does not exist; `.details` has `what` and `id`."""

@@ -17,6 +17,7 @@ from paved._audit import Audit
 from paved._approvals import Approvals
 from paved._catalog import Catalog
 from paved._policies import Policies
+from paved._resources import Resources
 from paved._scorecards import Scorecards
 
 StoreArg = Union[str, "os.PathLike[str]"]
@@ -194,6 +195,12 @@ class Platform:
     def approvals(self) -> Approvals:
         """Changes held by policies that ask for approval: list, approve, reject."""
         return Approvals(self._inner.approvals)
+
+    @property
+    def resources(self) -> Resources:
+        """The resources: plan, apply, drift, destroy and import them through
+        their providers; their state, history, outputs and leases."""
+        return Resources(self._inner.resources)
 
     def subscribe(self) -> EventStream:
         """Events from now on: this process's, and on a PostgreSQL store,

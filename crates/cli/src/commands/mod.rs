@@ -7,5 +7,6 @@ pub mod catalog;
 pub mod events;
 pub mod plugin;
 pub mod policy;
+pub mod resource;
 pub mod schema;
 pub mod scorecard;

@@ -79,6 +79,31 @@ impl KindDef {
             .unwrap_or_default()
     }
 
+    /// A schema for a document that is not a kind's spec (a provider's
+    /// params schema); `name` appears in errors about the schema itself.
+    pub fn for_document(name: &str, schema: Value) -> Result<Self> {
+        let validator = compile(&schema, name)?;
+        Ok(Self {
+            kind: name.to_string(),
+            api_versions: Vec::new(),
+            spec_schema: Arc::new(schema),
+            validator: Arc::new(validator),
+            builtin: None,
+        })
+    }
+
+    /// Check a document against the schema; problems are appended to `out`
+    /// with paths under `root` (e.g. `spec.params`).
+    pub fn check_document(&self, document: &Value, root: &str, out: &mut Vec<Diagnostic>) {
+        let first = out.len();
+        self.check_spec(document, out);
+        for d in &mut out[first..] {
+            if let Some(rest) = d.path.strip_prefix("spec") {
+                d.path = format!("{root}{rest}");
+            }
+        }
+    }
+
     /// Check `spec` against the schema; problems are appended to `out` with
     /// paths under `spec`.
     pub fn check_spec(&self, spec: &Value, out: &mut Vec<Diagnostic>) {

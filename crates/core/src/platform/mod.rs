@@ -5,8 +5,8 @@
 //! actor it writes as by default, and the plugins it was built with.
 //! Capabilities are grouped in handles: [`Platform::catalog`],
 //! [`Platform::audit`], [`Platform::plugins`], [`Platform::policies`],
-//! [`Platform::scorecards`], [`Platform::approvals`]; later capabilities (resources, golden paths)
-//! add their own. Every write a handle makes goes
+//! [`Platform::scorecards`], [`Platform::approvals`], [`Platform::resources`];
+//! later capabilities (golden paths) add their own. Every write a handle makes goes
 //! through `pipeline::run`; the store is never handed out.
 //!
 //! ```no_run
@@ -27,6 +27,7 @@ mod audit;
 mod catalog;
 mod plugins;
 mod policies;
+mod resources;
 mod scorecards;
 
 use std::path::PathBuf;
@@ -39,6 +40,7 @@ pub use self::audit::Audit;
 pub use self::catalog::Catalog;
 pub use self::plugins::{PluginInfo, PluginSummary, Plugins};
 pub use self::policies::{DecisionFilter, Explained, Policies, parse_decision_id};
+pub use self::resources::{DEFAULT_HISTORY, Resources};
 pub use self::scorecards::Scorecards;
 use crate::access::{AccessControl, AccessRules};
 use crate::diagnostic::Diagnostic;
@@ -50,6 +52,8 @@ use crate::pipeline::ChangeSet;
 use crate::pipeline::{self, Check, Context, DEFAULT_ACTOR, Request, WriteOptions};
 use crate::plugin::{CatalogueLookup, Guardrail, Provider};
 use crate::policy::{Binding, LivePolicies, PolicySet, RegoLoader, Resolver};
+use crate::resource::ResourceSettings;
+use crate::resource::seal::Sealer;
 use crate::scorecard::Scorecard;
 use crate::store::Store;
 use crate::store::postgres::PostgresStore;
@@ -120,6 +124,7 @@ pub struct PlatformBuilder {
     rego: Option<Arc<dyn RegoLoader>>,
     access: Option<AccessRules>,
     scorecards: Vec<Scorecard>,
+    resources: ResourceSettings,
 }
 
 impl std::fmt::Debug for PlatformBuilder {
@@ -200,13 +205,22 @@ impl PlatformBuilder {
         self
     }
 
+    /// How resources are applied: parallelism, lease lifetime, the key
+    /// outputs are sealed with (see [`ResourceSettings`]).
+    pub fn resources(mut self, settings: ResourceSettings) -> Self {
+        self.resources = settings;
+        self
+    }
+
     /// Open the store and start the platform.
     pub async fn build(self) -> Result<Platform> {
         let actor = pipeline::check_actor(self.actor.as_deref().unwrap_or(DEFAULT_ACTOR))?;
         let access = AccessControl::new(self.access)?;
         let plugins = plugins::Registry::new(self.guardrails, self.providers)?;
         let config = PolicySet::resolve(self.policies, |name| plugins.guardrail(name)).await?;
-        let store: Arc<dyn Store> = match self.spec.unwrap_or_default() {
+        let spec = self.spec.unwrap_or_default();
+        let sealer = Sealer::for_store(self.resources.state_key, &spec)?;
+        let store: Arc<dyn Store> = match spec {
             StoreSpec::Sqlite(path) => Arc::new(SqliteStore::open(&path).await?),
             StoreSpec::Memory => Arc::new(SqliteStore::memory().await?),
             StoreSpec::Postgres(url) => Arc::new(PostgresStore::connect(&url).await?),
@@ -246,6 +260,8 @@ impl PlatformBuilder {
                 policies,
                 scorecards: self.scorecards,
                 plugins,
+                resources: self.resources,
+                sealer,
                 remote,
             }),
         })
@@ -269,6 +285,10 @@ pub(crate) struct Inner {
     /// Scorecards (their rules name policies).
     scorecards: Vec<Scorecard>,
     plugins: plugins::Registry,
+    /// How resources are applied.
+    resources: ResourceSettings,
+    /// Seals resource outputs at rest.
+    sealer: Sealer,
     remote: Option<tokio::task::JoinHandle<()>>,
 }
 
@@ -286,6 +306,11 @@ impl Inner {
             resolver: self.policies.resolver(),
             kinds: &self.kinds,
         })
+    }
+
+    /// The store, shared (for work that outlives a borrow: lease renewal).
+    pub(crate) fn store_arc(&self) -> Arc<dyn Store> {
+        self.store.clone()
     }
 
     /// Run a request through the one pipeline.
@@ -365,6 +390,12 @@ impl Platform {
     /// approving or rejecting them.
     pub fn approvals(&self) -> Approvals {
         Approvals::new(self.inner.clone())
+    }
+
+    /// Resources: plan, apply, drift, destroy and import through the
+    /// providers, with versioned state, leases and a journal.
+    pub fn resources(&self) -> Resources {
+        Resources::new(self.inner.clone())
     }
 
     /// Subscribe to events: this process's, and on a shared store, other processes'.

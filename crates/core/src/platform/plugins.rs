@@ -60,6 +60,11 @@ impl Registry {
         self.guardrails.iter().find(|g| g.name() == name).cloned()
     }
 
+    /// Every provider, in the order configured.
+    pub(super) fn providers(&self) -> &[Arc<dyn Provider>] {
+        &self.providers
+    }
+
     /// Every guardrail.
     pub(super) fn guardrails(&self) -> Vec<Arc<dyn Guardrail>> {
         self.guardrails.clone()

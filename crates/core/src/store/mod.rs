@@ -19,7 +19,10 @@ pub(crate) mod migrations;
 mod page;
 mod plan;
 pub(crate) mod postgres;
+mod postgres_resources;
+pub mod resources;
 pub(crate) mod sqlite;
+mod sqlite_resources;
 
 use async_trait::async_trait;
 use futures::stream::BoxStream;
@@ -31,6 +34,7 @@ use crate::model::index::SearchRow;
 use crate::model::relations::RelationRow;
 use crate::model::{Entity, EntityRef};
 use crate::query::{FacetCount, Page, Predicate, Query};
+pub use resources::{JournalEntry, Lease, ResourceStore, StateRow};
 
 /// An entity ready to be written, with everything derived from it.
 #[derive(Debug, Clone)]
@@ -150,9 +154,10 @@ pub struct CommitResult {
     pub events: Vec<Event>,
 }
 
-/// Where entities live.
+/// Where entities live (and, beside them, the state of provisioned
+/// resources: [`ResourceStore`]).
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: ResourceStore + Send + Sync + 'static {
     /// A short name for messages: `sqlite:PATH` or `postgres://host/db`.
     fn describe(&self) -> String;
 

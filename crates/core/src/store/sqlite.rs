@@ -55,7 +55,7 @@ impl std::fmt::Debug for SqliteStore {
 }
 
 /// A rusqlite error as a store error that says what failed and what to do.
-fn sqlite_error(label: &str, what: &str, e: rusqlite::Error) -> Error {
+pub(super) fn sqlite_error(label: &str, what: &str, e: rusqlite::Error) -> Error {
     let hint = match e.sqlite_error_code() {
         Some(ErrorCode::ReadOnly) => Some(
             "the database file or its directory is read-only; make both writable \
@@ -154,7 +154,7 @@ impl SqliteStore {
     }
 
     /// Run `f` with the writing connection on the blocking pool.
-    async fn write<T, F>(&self, f: F) -> Result<T>
+    pub(super) async fn write<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection, &str) -> Result<T> + Send + 'static,
@@ -163,7 +163,7 @@ impl SqliteStore {
     }
 
     /// Run `f` with the reading connection on the blocking pool.
-    async fn read<T, F>(&self, f: F) -> Result<T>
+    pub(super) async fn read<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection, &str) -> Result<T> + Send + 'static,

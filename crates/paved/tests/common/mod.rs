@@ -12,7 +12,7 @@ use paved::plugins::{
     Applied, ApplyRequest, ImportRequest, Imported, Plan, PlanRequest, Provider, ProviderInfo,
     ResourceAddress, ResourceRequest,
 };
-use paved::{Platform, QuerySpec, StoreSpec, WriteOptions};
+use paved::{Platform, QuerySpec, ResourceOptions, StoreSpec, WriteOptions};
 use serde_json::{Value, json};
 
 /// A provider with no system behind it, counting side effects.
@@ -27,7 +27,9 @@ impl Provider for Recorder {
     async fn describe(&self) -> paved::Result<ProviderInfo> {
         Ok(serde_json::from_value(json!({
             "name": "recorder", "version": "1", "description": "test",
-            "resourceTypes": [], "capabilities": [], "settingsSchema": {}
+            "resourceTypes": [{"name": "test.thing", "description": "nothing behind it",
+                               "paramsSchema": {"type": "object"}}],
+            "capabilities": [], "settingsSchema": {}
         }))
         .unwrap())
     }
@@ -38,12 +40,12 @@ impl Provider for Recorder {
         self.0.fetch_add(1, Ordering::SeqCst);
         Ok(Applied {
             state: json!({}),
-            outputs: json!({}),
-            sensitive: vec![],
+            outputs: json!({"password": "recorded-secret"}),
+            sensitive: vec!["password".into()],
         })
     }
     async fn read(&self, _r: &ResourceRequest) -> paved::Result<Option<Value>> {
-        Ok(None)
+        Ok(Some(json!({})))
     }
     async fn delete(&self, _r: &ResourceRequest) -> paved::Result<()> {
         self.0.fetch_add(1, Ordering::SeqCst);
@@ -75,6 +77,51 @@ pub fn address() -> ResourceAddress {
         name: "orders".into(),
         environment: Some("dev".into()),
         owner: Some("team-a".into()),
+    }
+}
+
+/// A Resource entity of the recorder's type (`params`: none, observed only).
+pub fn resource(name: &str, params: Option<Value>) -> Value {
+    let mut spec = json!({"type": "test.thing", "owner": "team-a", "environment": "dev"});
+    if let Some(p) = params {
+        spec["params"] = p;
+    }
+    json!({"apiVersion": "backstage.io/v1alpha1", "kind": "Resource",
+           "metadata": {"name": name}, "spec": spec})
+}
+
+/// Seed a store with what the resource probes act on: `resource:default/orders`
+/// applied (through a recorder of its own), and `resource:default/adopted`
+/// declared without params, not imported yet.
+pub async fn seed_resources(store: &StoreSpec) {
+    let seed = Platform::builder()
+        .store(store.clone())
+        .provider(std::sync::Arc::new(Recorder::default()))
+        .build()
+        .await
+        .unwrap();
+    for e in [
+        resource("orders", Some(json!({"size": "small"}))),
+        resource("adopted", None),
+    ] {
+        seed.catalog()
+            .upsert(e, None, &WriteOptions::default())
+            .await
+            .unwrap();
+    }
+    let report = seed
+        .resources()
+        .apply(&[], &ResourceOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(report.failed(), 0, "{report:?}");
+}
+
+fn resource_options(opts: &WriteOptions) -> ResourceOptions {
+    ResourceOptions {
+        actor: opts.actor.clone(),
+        dry_run: opts.dry_run,
+        parallelism: None,
     }
 }
 
@@ -121,6 +168,36 @@ pub async fn write(platform: &Platform, name: &str, opts: &WriteOptions) -> pave
             plugins.import("recorder", &request, opts).await.map(drop)
         }
         "scorecards.record" => platform.scorecards().record(None, opts).await.map(drop),
+        "resources.apply" => platform
+            .resources()
+            .apply(&["resource:default/orders".into()], &resource_options(opts))
+            .await
+            .map(drop),
+        "resources.destroy" => platform
+            .resources()
+            .destroy(&["resource:default/orders".into()], &resource_options(opts))
+            .await
+            .map(drop),
+        "resources.drift" => platform
+            .resources()
+            .drift(&[], &resource_options(opts))
+            .await
+            .map(drop),
+        "resources.import" => platform
+            .resources()
+            .import("resource:default/adopted", "ext-2", &resource_options(opts))
+            .await
+            .map(drop),
+        "resources.outputs" => platform
+            .resources()
+            .outputs("resource:default/orders", true, &resource_options(opts))
+            .await
+            .map(drop),
+        "resources.unlock" => platform
+            .resources()
+            .unlock("resource:default/orders", &resource_options(opts))
+            .await
+            .map(drop),
         other => panic!("no probe for the write operation {other}: add one here"),
     }
 }
@@ -140,13 +217,23 @@ pub fn probed_write_operations() -> Vec<&'static str> {
         .collect()
 }
 
-/// The writes access rules and policies review: every write but recording
-/// scorecard snapshots, which records what the policies found and changes
-/// nothing of the catalogue or the world (the checks still govern it).
+/// Writes the checks govern but access rules and policies do not review:
+/// recording scorecard snapshots (what the policies found), a drift check
+/// (reads the real thing), revealing outputs and releasing a lease: none
+/// changes the catalogue or the world.
+pub const UNREVIEWED_WRITES: [&str; 4] = [
+    "scorecards.record",
+    "resources.drift",
+    "resources.outputs",
+    "resources.unlock",
+];
+
+/// The writes access rules and policies review: every probed write but
+/// [`UNREVIEWED_WRITES`].
 pub fn reviewed_write_operations() -> Vec<&'static str> {
     probed_write_operations()
         .into_iter()
-        .filter(|name| *name != "scorecards.record")
+        .filter(|name| !UNREVIEWED_WRITES.contains(name))
         .collect()
 }
 

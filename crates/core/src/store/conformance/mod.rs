@@ -1732,3 +1732,5 @@ async fn postgres_instances_see_each_others_writes_and_events() {
         ("proc-b", "group:default/team-b")
     );
 }
+
+mod resources;

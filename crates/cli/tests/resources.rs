@@ -1,0 +1,522 @@
+//! `paved resource …` as a user runs it, with the real `local-directory`
+//! provider (a wasm component built from source): the lifecycle (plan,
+//! apply, drift after a hand edit, repair, outputs feeding params, destroy),
+//! a process killed with SIGKILL at each journal point and the next run
+//! converging with no manual step, and a held lease refusing a second
+//! process by its holder's name, on SQLite and PostgreSQL.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+mod common;
+
+use common::*;
+
+/// A platform directory: paved.yaml (the local-directory provider granted
+/// `data/` read-write, leases of `lease_ttl`, the store) and a catalogue
+/// of two Resources, `notes` and `site` (which uses `notes`'s output).
+fn platform(d: &Path, store: Option<&str>, lease_ttl: &str) -> PathBuf {
+    let data = d.join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let wasm = example_plugins().join("local_directory.wasm");
+    // A shared store needs a key to seal outputs with; SQLite makes its own.
+    let (store, key) = match store {
+        Some(url) => {
+            std::fs::write(
+                d.join("state.key"),
+                "c3RhdGUta2V5LWZvci10ZXN0cy0zMi1ieXRlcy1sb24=",
+            )
+            .unwrap();
+            (
+                format!("store: {url}\n"),
+                "  stateKey: { file: state.key }\n",
+            )
+        }
+        None => (String::new(), ""),
+    };
+    std::fs::write(
+        d.join("paved.yaml"),
+        format!(
+            "{store}pluginCache: plugin-cache\nplugins:\n  - name: local-directory\n    path: {}\n    kind: provider\n    \
+             grants: {{ dirs: [{{ host: {}, guest: /data, mode: rw }}] }}\n\
+             resources:\n  leaseTtl: {lease_ttl}\n{key}",
+            s(&wasm),
+            s(&data)
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("resources.yaml"),
+        r#"apiVersion: backstage.io/v1alpha1
+kind: Resource
+metadata: { name: notes }
+spec:
+  type: local.directory
+  owner: team-docs
+  params: { files: { README.md: hello } }
+---
+apiVersion: backstage.io/v1alpha1
+kind: Resource
+metadata: { name: site }
+spec:
+  type: local.directory
+  owner: team-docs
+  dependsOn: [resource:notes]
+  params:
+    files: { link.txt: "notes are in ${{ resources.notes.outputs.path }}" }
+"#,
+    )
+    .unwrap();
+    ok(&paved(d, &["catalog", "import", "resources.yaml"]));
+    data
+}
+
+fn code(out: &Output) -> Option<i32> {
+    out.status.code()
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+#[test]
+fn plan_apply_drift_repair_and_destroy_through_local_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let data = platform(d, None, "30s");
+
+    let plan = paved(d, &["resource", "plan", "--detailed-exitcode"]);
+    assert_eq!(code(&plan), Some(2), "changes: exit 2");
+    let shown = ok(&paved(d, &["resource", "plan"]));
+    assert!(shown.contains("2 to create"), "{shown}");
+    assert!(shown.contains("  + resource:default/notes"), "{shown}");
+    assert!(shown.contains("(known after apply)"), "{shown}");
+    // Dependencies come first.
+    let notes_at = shown.find("resource:default/notes").unwrap();
+    assert!(
+        notes_at < shown.find("resource:default/site").unwrap(),
+        "{shown}"
+    );
+
+    let applied = ok(&paved(d, &["resource", "apply"]));
+    assert!(
+        applied.contains("applied resource:default/site"),
+        "{applied}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(data.join("notes/README.md")).unwrap(),
+        "hello"
+    );
+    // notes's output fed site's params.
+    assert_eq!(
+        std::fs::read_to_string(data.join("site/link.txt")).unwrap(),
+        "notes are in /data/notes"
+    );
+    let again = paved(d, &["resource", "plan", "--detailed-exitcode"]);
+    assert_eq!(code(&again), Some(0), "{}", ok(&again));
+
+    // Changed by hand: drift finds it, apply puts it back.
+    std::fs::write(data.join("notes/README.md"), "edited by hand").unwrap();
+    let drift = paved(d, &["resource", "drift", "--detailed-exitcode"]);
+    assert_eq!(code(&drift), Some(2));
+    let report = String::from_utf8_lossy(&drift.stdout);
+    assert!(
+        report.contains("resource:default/notes drifted"),
+        "{report}"
+    );
+    assert!(report.contains("state.files.README.md"), "{report}");
+    let state = json(&paved(d, &["resource", "state", "notes", "-o", "json"]));
+    assert_eq!(state["lastDrift"]["status"], "drifted", "{state}");
+    ok(&paved(d, &["resource", "apply", "notes"]));
+    assert_eq!(
+        std::fs::read_to_string(data.join("notes/README.md")).unwrap(),
+        "hello"
+    );
+    assert_eq!(
+        code(&paved(d, &["resource", "drift", "--detailed-exitcode"])),
+        Some(0)
+    );
+
+    let outputs = json(&paved(d, &["resource", "outputs", "notes", "-o", "json"]));
+    assert_eq!(outputs["path"], "/data/notes");
+    let history = json(&paved(d, &["resource", "history", "notes", "-o", "json"]));
+    let versions: Vec<i64> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["version"].as_i64().unwrap())
+        .collect();
+    assert_eq!(versions, [2, 1]);
+    assert_eq!(history[0]["actor"], "system");
+    let list = json(&paved(d, &["resource", "list", "-o", "json"]));
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    assert_eq!(list[0]["status"], "managed");
+
+    // Destroying notes takes site (which depends on it) first.
+    let destroyed = ok(&paved(d, &["resource", "destroy", "notes"]));
+    let site_at = destroyed
+        .find("destroyed resource:default/site")
+        .expect(&destroyed);
+    assert!(site_at < destroyed.find("destroyed resource:default/notes").unwrap());
+    assert!(!data.join("notes").exists() && !data.join("site").exists());
+    let audit = ok(&paved(
+        d,
+        &["audit", "list", "-o", "json", "--limit", "200"],
+    ));
+    for action in ["resource.apply", "resource.drift", "resource.destroy"] {
+        assert!(audit.contains(action), "{action} not audited");
+    }
+}
+
+#[test]
+fn bad_params_unknown_types_and_cycles_are_clear_errors_and_nothing_is_applied() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let data = platform(d, None, "30s");
+    std::fs::write(
+        d.join("bad.yaml"),
+        r#"apiVersion: backstage.io/v1alpha1
+kind: Resource
+metadata: { name: broken }
+spec: { type: local.directory, owner: team-docs, params: { files: 3 } }
+---
+apiVersion: backstage.io/v1alpha1
+kind: Resource
+metadata: { name: bucket }
+spec: { type: s3.bucket, owner: team-docs, params: {} }
+"#,
+    )
+    .unwrap();
+    ok(&paved(d, &["catalog", "import", "bad.yaml"]));
+    let msg = failed(&paved(d, &["resource", "apply"]));
+    assert!(msg.contains("spec.params.files"), "{msg}");
+    assert!(msg.contains("unknown resource type 's3.bucket'"), "{msg}");
+    assert!(msg.contains("local.directory"), "{msg}");
+    assert!(
+        !data.join("notes").exists(),
+        "an apply with errors applied something"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    platform(d, None, "30s");
+    std::fs::write(
+        d.join("cycle.yaml"),
+        r#"apiVersion: backstage.io/v1alpha1
+kind: Resource
+metadata: { name: a }
+spec: { type: local.directory, owner: team-docs, dependsOn: [resource:b], params: {} }
+---
+apiVersion: backstage.io/v1alpha1
+kind: Resource
+metadata: { name: b }
+spec: { type: local.directory, owner: team-docs, dependsOn: [resource:a], params: {} }
+"#,
+    )
+    .unwrap();
+    ok(&paved(d, &["catalog", "import", "cycle.yaml"]));
+    let msg = failed(&paved(d, &["resource", "plan"]));
+    assert!(msg.contains("dependency cycle"), "{msg}");
+    assert!(
+        msg.contains("resource:default/a -> resource:default/b -> resource:default/a"),
+        "{msg}"
+    );
+}
+
+/// Run `paved resource apply` killed by SIGKILL at `point`.
+fn apply_killed_at(d: &Path, point: &str) -> Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_paved"))
+        .current_dir(d)
+        .args(["resource", "apply"])
+        .env_remove("PAVED_STORE")
+        .env_remove("PAVED_CONFIG")
+        .env_remove("PAVED_ACTOR")
+        .env(paved::defaults::CRASH_ENV, point)
+        .output()
+        .expect("run paved")
+}
+
+#[test]
+fn a_process_killed_at_each_journal_point_is_reconciled_by_the_next_run() {
+    for point in paved::defaults::CRASH_POINTS {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let data = platform(d, None, "1s");
+        let killed = apply_killed_at(d, point);
+        assert_eq!(code(&killed), None, "{point}: the apply was not killed");
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::ExitStatusExt;
+            assert_eq!(killed.status.signal(), Some(9), "{point}");
+        }
+        // The killed holder's lease lapses after its TTL (1s): no unlock.
+        std::thread::sleep(std::time::Duration::from_millis(1300));
+        let out = ok(&paved(d, &["resource", "apply"]));
+        if matches!(point, "after-intent" | "after-call") {
+            assert!(
+                out.contains("recovered: create of resource:default/notes"),
+                "{point}: the interrupted call was not reported\n{out}"
+            );
+        }
+        assert_eq!(
+            std::fs::read_to_string(data.join("notes/README.md")).unwrap(),
+            "hello",
+            "{point}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(data.join("site/link.txt")).unwrap(),
+            "notes are in /data/notes",
+            "{point}"
+        );
+        // Converged: nothing left to do, nothing held, one directory each.
+        let plan = paved(d, &["resource", "plan", "--detailed-exitcode"]);
+        assert_eq!(code(&plan), Some(0), "{point}: {}", ok(&plan));
+        let list = json(&paved(d, &["resource", "list", "-o", "json"]));
+        assert!(
+            list.as_array()
+                .unwrap()
+                .iter()
+                .all(|r| r.get("lease").is_none() && r["status"] == "managed"),
+            "{point}: {list}"
+        );
+        let dirs = std::fs::read_dir(&data).unwrap().count();
+        assert_eq!(dirs, 2, "{point}: a duplicate was made");
+    }
+}
+
+/// A holder that stopped while holding the lease: a second process is
+/// refused at once with the holder's name until the lease is released.
+fn held_lease_refuses_a_second_process(store: Option<&str>) {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let data = platform(d, store, "10m");
+    let killed = apply_killed_at(d, "after-lease");
+    assert_eq!(code(&killed), None);
+    let out = paved(d, &["resource", "apply", "-o", "json"]);
+    assert_eq!(code(&out), Some(1));
+    let err = json(&out);
+    assert_eq!(err["error"]["code"], "LOCKED", "{err}");
+    let holder = err["error"]["details"]["holder"].as_str().unwrap();
+    assert!(holder.starts_with("system (pid "), "{holder}");
+    assert!(err["error"]["message"].as_str().unwrap().contains(holder));
+    assert!(
+        !data.join("notes").exists(),
+        "the refused apply did something"
+    );
+    let state = paved(d, &["resource", "list", "-o", "json"]);
+    assert!(json(&state)[0]["lease"]["holder"].as_str().unwrap() == holder);
+    let unlocked = ok(&paved(d, &["resource", "unlock", "notes"]));
+    assert!(unlocked.contains(holder), "{unlocked}");
+    ok(&paved(d, &["resource", "unlock", "site"]));
+    ok(&paved(d, &["resource", "apply"]));
+    assert!(data.join("site/link.txt").exists());
+}
+
+#[test]
+fn a_held_lease_refuses_a_second_process_by_its_holders_name_on_sqlite() {
+    held_lease_refuses_a_second_process(None);
+}
+
+#[test]
+fn a_held_lease_refuses_a_second_process_by_its_holders_name_on_postgres() {
+    let db = PgDb::create();
+    held_lease_refuses_a_second_process(Some(&db.url()));
+}
+
+/// Run `psql` as the admin on the test server.
+fn psql(sql: &str) -> String {
+    let out = std::process::Command::new("psql")
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+            "-tAc",
+            sql,
+        ])
+        .output()
+        .expect("psql is installed with the PostgreSQL server");
+    assert!(
+        out.status.success(),
+        "{sql}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Every file under `dir`, as bytes (what paved wrote: store, logs, keys).
+fn everything_written(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push((p.clone(), std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn a_postgres_database_end_to_end_and_its_password_never_written_or_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let wasm = example_plugins().join("postgres.wasm");
+    let name = format!("paved_e2e_{}", std::process::id());
+    let imported = format!("paved_e2e_imp_{}", std::process::id());
+    std::fs::write(
+        d.join("paved.yaml"),
+        format!(
+            "pluginCache: plugin-cache\nplugins:\n  - name: postgres\n    path: {}\n    kind: provider\n    \
+             grants: {{ network: [\"127.0.0.1:5432\"] }}\n",
+            s(&wasm)
+        ),
+    )
+    .unwrap();
+    let resource = |n: &str, params: &str| {
+        format!(
+            "apiVersion: backstage.io/v1alpha1\nkind: Resource\nmetadata: {{ name: {n} }}\n\
+             spec: {{ type: postgres.database, owner: team-data{params} }}\n"
+        )
+    };
+    std::fs::write(
+        d.join("db.yaml"),
+        resource(&name, ", params: { connectionLimit: 10 }"),
+    )
+    .unwrap();
+    // Cleanup whatever happens.
+    struct Drop2(Vec<String>);
+    impl Drop for Drop2 {
+        fn drop(&mut self) {
+            for n in &self.0 {
+                let _ = std::process::Command::new("psql")
+                    .args([
+                        "-h",
+                        "127.0.0.1",
+                        "-U",
+                        "postgres",
+                        "-d",
+                        "postgres",
+                        "-tAc",
+                    ])
+                    .arg(format!(
+                        "DROP DATABASE IF EXISTS {n} WITH (FORCE); DROP ROLE IF EXISTS {n}"
+                    ))
+                    .output();
+            }
+        }
+    }
+    let _cleanup = Drop2(vec![name.clone(), imported.clone()]);
+    // Everything paved printed, to look for the password in.
+    let shown = std::cell::RefCell::new(String::new());
+    let run = |args: &[&str]| -> String {
+        let out = ok(&paved(d, args));
+        shown.borrow_mut().push_str(&out);
+        out
+    };
+    run(&["catalog", "import", "db.yaml"]);
+    let plan = run(&["resource", "plan"]);
+    assert!(
+        plan.contains(&format!("  + resource:default/{name}")),
+        "{plan}"
+    );
+    run(&["resource", "apply", "-o", "json"]);
+    assert_eq!(
+        psql(&format!(
+            "SELECT datconnlimit FROM pg_database WHERE datname = '{name}'"
+        )),
+        "10"
+    );
+    let outputs = json(&paved(d, &["resource", "outputs", &name, "-o", "json"]));
+    assert_eq!(outputs["password"], paved::SENSITIVE, "{outputs}");
+    assert_eq!(outputs["database"], name.as_str());
+
+    // Changed by hand: detected, repaired.
+    psql(&format!("ALTER DATABASE {name} CONNECTION LIMIT 3"));
+    let drift = paved(d, &["resource", "drift", "--detailed-exitcode"]);
+    assert_eq!(code(&drift), Some(2));
+    let report = String::from_utf8_lossy(&drift.stdout).into_owned();
+    assert!(report.contains("state.connectionLimit"), "{report}");
+    shown.borrow_mut().push_str(&report);
+    run(&["resource", "apply"]);
+    assert_eq!(
+        psql(&format!(
+            "SELECT datconnlimit FROM pg_database WHERE datname = '{name}'"
+        )),
+        "10"
+    );
+    run(&["resource", "state", &name, "-o", "json"]);
+    run(&["resource", "history", &name, "-o", "json"]);
+    run(&["audit", "list", "-o", "json", "--limit", "500"]);
+
+    // The password, revealed on purpose (and audited), is nowhere else.
+    let revealed = json(&paved(
+        d,
+        &["resource", "outputs", &name, "--reveal", "-o", "json"],
+    ));
+    let password = revealed["password"].as_str().unwrap().to_string();
+    assert!(password.len() >= 16, "{revealed}");
+    assert!(
+        !shown.borrow().contains(&password),
+        "the password was shown without --reveal"
+    );
+    for (path, bytes) in everything_written(d) {
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(
+            !text.contains(&password),
+            "the password is in {}",
+            path.display()
+        );
+    }
+    let audit = run(&["audit", "list", "-o", "json", "--limit", "500"]);
+    assert!(
+        audit.contains("resource.outputs.reveal"),
+        "the reveal was not audited"
+    );
+
+    // Destroy drops the database and its role.
+    run(&["resource", "destroy"]);
+    assert_eq!(
+        psql(&format!(
+            "SELECT count(*) FROM pg_database WHERE datname = '{name}'"
+        )),
+        "0"
+    );
+    assert_eq!(
+        psql(&format!(
+            "SELECT count(*) FROM pg_roles WHERE rolname = '{name}'"
+        )),
+        "0"
+    );
+
+    // Import adopts a database made by hand: observed only, then managed.
+    psql(&format!("CREATE DATABASE {imported}"));
+    std::fs::write(d.join("imported.yaml"), resource(&imported, "")).unwrap();
+    run(&["catalog", "import", "imported.yaml"]);
+    let adopted = run(&["resource", "import", &imported, &imported]);
+    assert!(adopted.contains("connectionLimit"), "{adopted}");
+    let list = json(&paved(d, &["resource", "list", "-o", "json"]));
+    let row = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["resource"] == format!("resource:default/{imported}"))
+        .unwrap()
+        .clone();
+    assert_eq!(row["status"], "observed", "{row}");
+    // Observed only: destroy lets it go and leaves the database.
+    run(&["resource", "destroy", &imported]);
+    assert_eq!(
+        psql(&format!(
+            "SELECT count(*) FROM pg_database WHERE datname = '{imported}'"
+        )),
+        "1"
+    );
+}
