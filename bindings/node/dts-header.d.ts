@@ -7,12 +7,15 @@
  * Every failure of the engine, thrown by every method (defined in index.js,
  * constructed by the native module). `code` is stable (`VALIDATION`,
  * `NOT_FOUND`, `CONFLICT`, `STORE`, `IO`, `PLUGIN`, `DENIED`,
- * `PENDING_APPROVAL`, `LAGGED`: core's `ERROR_CODES`); `details` is core's
- * `Error::details()`, e.g. `{ diagnostics: Diagnostic[] }` for `VALIDATION`,
- * `{ what, id }` for `NOT_FOUND`, `{ entity, expected, found }` for
- * `CONFLICT`, `{ approval, approvers, expiresAt, decisions }` for
+ * `PENDING_APPROVAL`, `LAGGED`, `LOCKED`: core's `ERROR_CODES`); `details`
+ * is core's `Error::details()`, e.g. `{ diagnostics: Diagnostic[] }` for
+ * `VALIDATION`, `{ what, id }` for `NOT_FOUND`, `{ entity, expected, found }`
+ * for `CONFLICT`, `{ approval, approvers, expiresAt, decisions }` for
  * `PENDING_APPROVAL` (`approval` is the held request's id, null in a dry
- * run), `{ missed }` for `LAGGED`; the message carries the cause chain.
+ * run), `{ missed }` for `LAGGED`, `{ resource, holder, operation, expiresAt }`
+ * for `LOCKED` (another holder works on the resource until `expiresAt`;
+ * nothing was done: retry, or `resources.unlock` a holder that will not come
+ * back); the message carries the cause chain.
  */
 export declare class PavedError extends Error {
   readonly name: 'PavedError'
@@ -409,4 +412,164 @@ export interface PolicyCaseResult {
   problems: string[]
   /** Every decision the bindings made, plain allows included. */
   decisions: Decision[]
+}
+
+// ---- resources (paved::Resources), as plain objects ------------------------
+
+/** Where a resource stands: `managed` (kept as its params say), `observed` (imported, only read), `destroyed`, `forgotten` (let go, the real thing stays). */
+export type StateStatus = 'managed' | 'observed' | 'destroyed' | 'forgotten'
+
+/** What a plan does to one resource; shown as `+`, `~`, `-/+`, `-`, `~-` and ` `. */
+export type Action = 'create' | 'update' | 'replace' | 'delete' | 'forget' | 'no-op'
+
+/** How one resource of an apply or destroy ended (`skipped`: something it depends on failed). */
+export type ResultStatus = 'done' | 'unchanged' | 'failed' | 'skipped'
+
+/** What happens to the real thing when its Resource goes: the provider deletes it, or paved forgets it. */
+export type DeletionPolicy = 'delete' | 'orphan'
+
+/** A resource's lease: who works on it now (its token stays in the store). */
+export interface LeaseInfo {
+  /** The resource's key, e.g. `resource:default/orders-db`. */
+  resource: string
+  holder: string
+  /** `apply`, `destroy`, `import`, … */
+  operation: string
+  acquiredAt: string
+  /** When it lapses unless renewed (RFC 3339). */
+  expiresAt: string
+}
+
+/** One resource in a plan. */
+export interface PlannedResource {
+  /** The Resource entity's ref. */
+  resource: string
+  address: ResourceAddress
+  provider: string
+  action: Action
+  /** Per-attribute differences (sensitive values as `(sensitive)`). */
+  diff: FieldDiff[]
+  /** Paths that force the replacement. */
+  replaceBecause?: string[]
+  monthlyCost?: number
+  notes?: string[]
+  dependsOn?: string[]
+  /** The state version planned against (0: none). */
+  priorVersion: number
+  /** Dependency level: 0 first; a level's resources go at once. */
+  level: number
+}
+
+/** A plan: every resource it touches, in dependency order, and the policy decisions about it. */
+export interface ResourcePlan {
+  id: string
+  resources: PlannedResource[]
+  /** Decisions of the policy bindings on the plan's changes. */
+  decisions?: Decision[]
+  /** Whether an enforcing policy denies part of it (apply would refuse). */
+  blocked: boolean
+}
+
+/** One resource of an apply or destroy. */
+export interface ResourceResult {
+  resource: string
+  action: Action
+  status: ResultStatus
+  /** The state version written. */
+  version?: number
+  /** Why it failed or was skipped. */
+  error?: { code: string; message: string }
+}
+
+/** An interrupted provider call found in the journal and finished before this operation. */
+export interface Recovered {
+  resource: string
+  operation: string
+  /** Who was doing it when it stopped. */
+  holder: string
+  startedAt: string
+  /** `finished`, `rolled-back`, or `failed: …`. */
+  outcome: string
+}
+
+/** What an apply or destroy did (a dry run: the plan only). */
+export interface ApplyReport {
+  plan: ResourcePlan
+  /** One per planned resource (none in a dry run). */
+  results: ResourceResult[]
+  recovered?: Recovered[]
+  dryRun: boolean
+}
+
+/** What drift detection found about one resource. */
+export interface DriftItem {
+  resource: string
+  address: ResourceAddress
+  status: 'in-sync' | 'drifted' | 'gone' | 'error'
+  /** What changed outside paved (before: recorded, after: found). */
+  changes?: FieldDiff[]
+  error?: { code: string; message: string }
+}
+
+/** Drift detection over resources. */
+export interface DriftReport {
+  resources: DriftItem[]
+  recovered?: Recovered[]
+}
+
+/** A resource's state (one version) as shown: sensitive outputs read `(sensitive)` unless revealed. */
+export interface ResourceState {
+  resource: string
+  version: number
+  /** When this version was written (RFC 3339). */
+  at: string
+  status: StateStatus
+  /** What produced this version: `create`, `update`, `replace`, `import`, `delete`, `forget`, `reconcile`. */
+  operation: string
+  address: ResourceAddress
+  provider: string
+  providerVersion: string
+  /** Params as declared (output references unresolved). */
+  params?: Record<string, any>
+  /** The provider's state. */
+  state?: any
+  outputs: Record<string, unknown>
+  /** Output names that are sensitive. */
+  sensitive: string[]
+  dependsOn: string[]
+  deletionPolicy: DeletionPolicy
+  /** The plan that made it. */
+  plan?: string
+  actor: string
+  /** Who works on it now (`state()` only). */
+  lease?: LeaseInfo
+  /** The last drift check (`state()` only): `changes` are the paths that changed. */
+  lastDrift?: { status: 'in-sync' | 'drifted' | 'gone' | 'error'; changes?: string[] | null; at: string }
+}
+
+/** What an import adopted. */
+export interface ImportReport {
+  state: ResourceState
+  /** Params that describe it as it is: put them in the Resource's `spec.params` to have paved manage it. */
+  params: Record<string, any>
+}
+
+/** One resource of `resources.list()`. */
+export interface ResourceSummary {
+  resource: string
+  resourceType: string
+  /** Group ref, e.g. `group:default/team-a`. */
+  owner?: string
+  environment?: string
+  system?: string
+  /** Absent: declared, never applied. */
+  status?: StateStatus
+  /** State version (0: none). */
+  version: number
+  updatedAt?: string
+  /** Whether its Resource entity is in the catalogue. */
+  declared: boolean
+  /** Whether the entity has params (paved keeps it as they say). */
+  managed: boolean
+  lease?: LeaseInfo
 }

@@ -7,12 +7,15 @@
  * Every failure of the engine, thrown by every method (defined in index.js,
  * constructed by the native module). `code` is stable (`VALIDATION`,
  * `NOT_FOUND`, `CONFLICT`, `STORE`, `IO`, `PLUGIN`, `DENIED`,
- * `PENDING_APPROVAL`, `LAGGED`: core's `ERROR_CODES`); `details` is core's
- * `Error::details()`, e.g. `{ diagnostics: Diagnostic[] }` for `VALIDATION`,
- * `{ what, id }` for `NOT_FOUND`, `{ entity, expected, found }` for
- * `CONFLICT`, `{ approval, approvers, expiresAt, decisions }` for
+ * `PENDING_APPROVAL`, `LAGGED`, `LOCKED`: core's `ERROR_CODES`); `details`
+ * is core's `Error::details()`, e.g. `{ diagnostics: Diagnostic[] }` for
+ * `VALIDATION`, `{ what, id }` for `NOT_FOUND`, `{ entity, expected, found }`
+ * for `CONFLICT`, `{ approval, approvers, expiresAt, decisions }` for
  * `PENDING_APPROVAL` (`approval` is the held request's id, null in a dry
- * run), `{ missed }` for `LAGGED`; the message carries the cause chain.
+ * run), `{ missed }` for `LAGGED`, `{ resource, holder, operation, expiresAt }`
+ * for `LOCKED` (another holder works on the resource until `expiresAt`;
+ * nothing was done: retry, or `resources.unlock` a holder that will not come
+ * back); the message carries the cause chain.
  */
 export declare class PavedError extends Error {
   readonly name: 'PavedError'
@@ -411,6 +414,166 @@ export interface PolicyCaseResult {
   decisions: Decision[]
 }
 
+// ---- resources (paved::Resources), as plain objects ------------------------
+
+/** Where a resource stands: `managed` (kept as its params say), `observed` (imported, only read), `destroyed`, `forgotten` (let go, the real thing stays). */
+export type StateStatus = 'managed' | 'observed' | 'destroyed' | 'forgotten'
+
+/** What a plan does to one resource; shown as `+`, `~`, `-/+`, `-`, `~-` and ` `. */
+export type Action = 'create' | 'update' | 'replace' | 'delete' | 'forget' | 'no-op'
+
+/** How one resource of an apply or destroy ended (`skipped`: something it depends on failed). */
+export type ResultStatus = 'done' | 'unchanged' | 'failed' | 'skipped'
+
+/** What happens to the real thing when its Resource goes: the provider deletes it, or paved forgets it. */
+export type DeletionPolicy = 'delete' | 'orphan'
+
+/** A resource's lease: who works on it now (its token stays in the store). */
+export interface LeaseInfo {
+  /** The resource's key, e.g. `resource:default/orders-db`. */
+  resource: string
+  holder: string
+  /** `apply`, `destroy`, `import`, … */
+  operation: string
+  acquiredAt: string
+  /** When it lapses unless renewed (RFC 3339). */
+  expiresAt: string
+}
+
+/** One resource in a plan. */
+export interface PlannedResource {
+  /** The Resource entity's ref. */
+  resource: string
+  address: ResourceAddress
+  provider: string
+  action: Action
+  /** Per-attribute differences (sensitive values as `(sensitive)`). */
+  diff: FieldDiff[]
+  /** Paths that force the replacement. */
+  replaceBecause?: string[]
+  monthlyCost?: number
+  notes?: string[]
+  dependsOn?: string[]
+  /** The state version planned against (0: none). */
+  priorVersion: number
+  /** Dependency level: 0 first; a level's resources go at once. */
+  level: number
+}
+
+/** A plan: every resource it touches, in dependency order, and the policy decisions about it. */
+export interface ResourcePlan {
+  id: string
+  resources: PlannedResource[]
+  /** Decisions of the policy bindings on the plan's changes. */
+  decisions?: Decision[]
+  /** Whether an enforcing policy denies part of it (apply would refuse). */
+  blocked: boolean
+}
+
+/** One resource of an apply or destroy. */
+export interface ResourceResult {
+  resource: string
+  action: Action
+  status: ResultStatus
+  /** The state version written. */
+  version?: number
+  /** Why it failed or was skipped. */
+  error?: { code: string; message: string }
+}
+
+/** An interrupted provider call found in the journal and finished before this operation. */
+export interface Recovered {
+  resource: string
+  operation: string
+  /** Who was doing it when it stopped. */
+  holder: string
+  startedAt: string
+  /** `finished`, `rolled-back`, or `failed: …`. */
+  outcome: string
+}
+
+/** What an apply or destroy did (a dry run: the plan only). */
+export interface ApplyReport {
+  plan: ResourcePlan
+  /** One per planned resource (none in a dry run). */
+  results: ResourceResult[]
+  recovered?: Recovered[]
+  dryRun: boolean
+}
+
+/** What drift detection found about one resource. */
+export interface DriftItem {
+  resource: string
+  address: ResourceAddress
+  status: 'in-sync' | 'drifted' | 'gone' | 'error'
+  /** What changed outside paved (before: recorded, after: found). */
+  changes?: FieldDiff[]
+  error?: { code: string; message: string }
+}
+
+/** Drift detection over resources. */
+export interface DriftReport {
+  resources: DriftItem[]
+  recovered?: Recovered[]
+}
+
+/** A resource's state (one version) as shown: sensitive outputs read `(sensitive)` unless revealed. */
+export interface ResourceState {
+  resource: string
+  version: number
+  /** When this version was written (RFC 3339). */
+  at: string
+  status: StateStatus
+  /** What produced this version: `create`, `update`, `replace`, `import`, `delete`, `forget`, `reconcile`. */
+  operation: string
+  address: ResourceAddress
+  provider: string
+  providerVersion: string
+  /** Params as declared (output references unresolved). */
+  params?: Record<string, any>
+  /** The provider's state. */
+  state?: any
+  outputs: Record<string, unknown>
+  /** Output names that are sensitive. */
+  sensitive: string[]
+  dependsOn: string[]
+  deletionPolicy: DeletionPolicy
+  /** The plan that made it. */
+  plan?: string
+  actor: string
+  /** Who works on it now (`state()` only). */
+  lease?: LeaseInfo
+  /** The last drift check (`state()` only): `changes` are the paths that changed. */
+  lastDrift?: { status: 'in-sync' | 'drifted' | 'gone' | 'error'; changes?: string[] | null; at: string }
+}
+
+/** What an import adopted. */
+export interface ImportReport {
+  state: ResourceState
+  /** Params that describe it as it is: put them in the Resource's `spec.params` to have paved manage it. */
+  params: Record<string, any>
+}
+
+/** One resource of `resources.list()`. */
+export interface ResourceSummary {
+  resource: string
+  resourceType: string
+  /** Group ref, e.g. `group:default/team-a`. */
+  owner?: string
+  environment?: string
+  system?: string
+  /** Absent: declared, never applied. */
+  status?: StateStatus
+  /** State version (0: none). */
+  version: number
+  updatedAt?: string
+  /** Whether its Resource entity is in the catalogue. */
+  declared: boolean
+  /** Whether the entity has params (paved keeps it as they say). */
+  managed: boolean
+  lease?: LeaseInfo
+}
+
 /**
  * Which binding artifact the generated loader actually loaded: `'native'` for
  * a native addon, otherwise the `platformArchABI` of the WASI flavor. Every
@@ -525,6 +688,11 @@ export declare class Platform {
   /** Changes held by policies that ask for approval: list, approve, reject. */
   get approvals(): Approvals
   /**
+   * Resources provisioned through the providers: plan, apply, destroy,
+   * drift, import; their state, history, outputs and leases.
+   */
+  get resources(): Resources
+  /**
    * Subscribe to events from now on: this process's and, on a PostgreSQL
    * store, every other process's too.
    */
@@ -603,6 +771,68 @@ export declare class Policies {
 export declare class QueryStream {
   /** The next entity; `null` after the last one. */
   recv(): Promise<Entity | null>
+}
+
+/** The resources of a platform. */
+export declare class Resources {
+  /**
+   * What `apply` would do to `refs` (Resource refs, and what they depend
+   * on; absent or empty: every resource): per resource its action, the
+   * attribute diffs, and the policy decisions. Changes nothing.
+   */
+  plan(refs?: Array<string> | undefined | null, options?: ResourceReadOptions | undefined | null): Promise<ResourcePlan>
+  /**
+   * Create, update, replace and delete resources so they are as their
+   * Resource entities ask (absent or empty `refs`: every resource), in
+   * dependency order. Refused as a whole when an enforcing policy denies
+   * part of the plan; a resource another holder works on is `LOCKED`.
+   */
+  apply(refs?: Array<string> | undefined | null, options?: ResourceOptions | undefined | null): Promise<ApplyReport>
+  /**
+   * Delete `refs` (absent or empty: every resource) and what depends on
+   * them, dependents first; a resource whose deletion policy is `orphan`,
+   * or observed only, is let go without deleting it.
+   */
+  destroy(refs?: Array<string> | undefined | null, options?: ResourceOptions | undefined | null): Promise<ApplyReport>
+  /**
+   * Read each resource (absent or empty `refs`: every one with state)
+   * through its provider and report what changed outside paved; each
+   * check is recorded in the audit log (`state().lastDrift` shows the last).
+   */
+  drift(refs?: Array<string> | undefined | null, options?: ResourceReadOptions | undefined | null): Promise<DriftReport>
+  /**
+   * Adopt an existing thing (`externalId`: the provider's id of it) as
+   * the Resource `resourceRef`, which must be in the catalogue: observed
+   * only while the Resource has no `spec.params`, managed once it has.
+   */
+  import(resourceRef: string, externalId: string, options?: ResourceImportOptions | undefined | null): Promise<ImportReport>
+  /**
+   * Every resource: declared in the catalogue or with state, with its
+   * status, state version and lease.
+   */
+  list(): Promise<ResourceSummary[]>
+  /**
+   * A resource's latest state (sensitive outputs as `(sensitive)`), its
+   * lease and its last drift check. `NOT_FOUND` when it has no state.
+   */
+  state(resourceRef: string): Promise<ResourceState>
+  /**
+   * The versions of a resource's state, newest first (sensitive outputs
+   * as `(sensitive)`).
+   */
+  history(resourceRef: string, options?: ResourceHistoryOptions | undefined | null): Promise<ResourceState[]>
+  /**
+   * A resource's outputs; sensitive ones read `(sensitive)` unless
+   * `reveal`, which is recorded in the audit log before anything is
+   * returned.
+   */
+  outputs(resourceRef: string, options?: OutputsOptions | undefined | null): Promise<Record<string, unknown>>
+  /**
+   * Release a resource's lease whoever holds it (a holder that will not
+   * come back), recorded in the audit log. Resolves with the lease
+   * released (a dry run: the one it would release), null if it was free.
+   */
+  unlock(resourceRef: string, options?: UnlockOptions | undefined | null): Promise<LeaseInfo | null>
 }
 
 /** The scorecards of a platform. */
@@ -962,6 +1192,17 @@ export interface OpenOptions {
 /** What happened (or would happen) to one entity. */
 export type Outcome = 'created' | 'updated' | 'unchanged' | 'deleted'
 
+/** Options of `outputs`. */
+export interface OutputsOptions {
+  /**
+   * Show sensitive outputs too (recorded in the audit log first);
+   * absent or false: they read `(sensitive)`.
+   */
+  reveal?: boolean
+  /** Who reveals them (absent: the platform's actor). */
+  actor?: string
+}
+
 /** One page of results. */
 export interface Page {
   /** Entities; only the asked-for fields when the query had `fields`. */
@@ -1047,6 +1288,45 @@ export interface RejectOptions {
   dryRun?: boolean
 }
 
+/** Options of `history`. */
+export interface ResourceHistoryOptions {
+  /** At most this many versions, newest first (default 50). */
+  limit?: number
+}
+
+/** Options of `import`. */
+export interface ResourceImportOptions {
+  /** Who imports, recorded in the audit log (absent: the platform's actor). */
+  actor?: string
+}
+
+/** Options of `apply` and `destroy`. */
+export interface ResourceOptions {
+  /** Who acts, recorded in the audit log (absent: the platform's actor). */
+  actor?: string
+  /** Return the plan and its policy decisions; change nothing. */
+  dryRun?: boolean
+  /**
+   * Independent resources worked on at once (absent: paved.yaml's
+   * `resources.parallelism`, 8).
+   */
+  parallelism?: number
+}
+
+/** Options of `plan` and `drift`. */
+export interface ResourceReadOptions {
+  /**
+   * Who asks (absent: the platform's actor); `drift` records its checks
+   * in the audit log under this actor.
+   */
+  actor?: string
+  /**
+   * Independent resources asked about at once (absent: paved.yaml's
+   * `resources.parallelism`, 8).
+   */
+  parallelism?: number
+}
+
 /** Options of a review. */
 export interface ReviewOptions {
   /** Settings for this call (validated first) instead of the configured ones. */
@@ -1081,6 +1361,17 @@ export interface SourceLocation {
  * (`paved::surface::OPERATIONS`): what the parity tests check.
  */
 export declare function surface(): Array<{ name: string; writes: boolean; cli: string | null; python: string; node: string; defaults: Array<[string, string]>; why: string | null }>
+
+/** Options of `unlock`. */
+export interface UnlockOptions {
+  /**
+   * Who releases the lease, recorded in the audit log (absent: the
+   * platform's actor).
+   */
+  actor?: string
+  /** Return the lease that would be released; release nothing. */
+  dryRun?: boolean
+}
 
 /**
  * Check catalogue files and directories (and the locations they name)

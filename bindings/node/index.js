@@ -56,5 +56,7 @@ exports.Audit = native.Audit
 exports.Plugins = native.Plugins
 exports.Policies = native.Policies
 exports.Scorecards = native.Scorecards
+exports.Approvals = native.Approvals
+exports.Resources = native.Resources
 exports.Subscription = native.Subscription
 exports.PavedError = PavedError

@@ -842,6 +842,7 @@ module.exports.Platform = nativeBinding.Platform
 module.exports.Plugins = nativeBinding.Plugins
 module.exports.Policies = nativeBinding.Policies
 module.exports.QueryStream = nativeBinding.QueryStream
+module.exports.Resources = nativeBinding.Resources
 module.exports.Scorecards = nativeBinding.Scorecards
 module.exports.Subscription = nativeBinding.Subscription
 module.exports.checkPlugin = nativeBinding.checkPlugin

@@ -73,6 +73,19 @@ export function component(name, spec = {}, metadata = {}) {
   }
 }
 
+/**
+ * A Resource entity of the local-directory provider's type, owned by
+ * team-a, asking for `params` (absent: observed only).
+ */
+export function resource(name, params, spec = {}) {
+  return {
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'Resource',
+    metadata: { name },
+    spec: { type: 'local.directory', owner: 'team-a', ...(params === undefined ? {} : { params }), ...spec },
+  }
+}
+
 /** An entity as returned by `get()`, made writable again: store-set fields dropped. */
 export function editable(entity) {
   const { relations: _relations, ...rest } = entity

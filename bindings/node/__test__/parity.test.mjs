@@ -3,14 +3,15 @@
 // or from a Platform, and every write takes `actor` and `dryRun` and hands
 // them to core as given (no default of its own): a dry run is one (or, for
 // provider calls, refused by core), and the actor is the audit record's.
+// Resource operations take the options their row's defaults name.
 
 import assert from 'node:assert/strict'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 
-import { REPO, component, paved, pluginWasm, rejectsWith } from './helpers.mjs'
+import { REPO, component, paved, pluginWasm, rejectsWith, resource } from './helpers.mjs'
 
 const ACTOR = 'user:default/parity'
 const ROWS = paved.surface()
@@ -48,6 +49,11 @@ describe('parity with paved::surface::OPERATIONS', () => {
         { path: pluginWasm('local-directory'), kind: 'provider', grants: { dirs: [{ host: dir, guest: '/data', mode: 'rw' }] } },
       ],
     })
+    // A resource to apply, destroy, check and read, and a directory to import.
+    await platform.catalog.upsert(resource('parity-dir', { files: { 'a.txt': 'a' } }))
+    await platform.catalog.upsert(resource('parity-found'))
+    mkdirSync(path.join(dir, 'parity-found'))
+    writeFileSync(path.join(dir, 'parity-found', 'b.txt'), 'b')
   })
 
   it('surface() lists the operations, each with a node name', () => {
@@ -70,6 +76,7 @@ describe('parity with paved::surface::OPERATIONS', () => {
   const writes = ROWS.filter((r) => r.writes)
   const DRY = { actor: ACTOR, dryRun: true }
   const request = { address: { resourceType: 'local.directory', name: 'parity' }, params: { files: { 'a.txt': 'a' } } }
+  const DIR = 'resource:default/parity-dir'
   // For each write row: a call with options, and what makes it a real write.
   let n = 0
   const CALLS = {
@@ -90,6 +97,27 @@ describe('parity with paved::surface::OPERATIONS', () => {
     'scorecards.record': (s, o) => s.record(o),
     'approvals.approve': (a, o) => a.approve(heldIds[0], o),
     'approvals.reject': (a, o) => a.reject(heldIds[1], o),
+    // Each resource call makes what it needs first, as the same actor (rows
+    // may come in any order): a change to apply, a resource to destroy,
+    // check or read.
+    'resources.apply': async (r, o) => {
+      await platform.catalog.upsert(resource('parity-dir', { files: { 'a.txt': `a${++n}` } }), { actor: o.actor })
+      return r.apply([DIR], o)
+    },
+    'resources.destroy': async (r, o) => {
+      await r.apply([DIR], { actor: o.actor })
+      return r.destroy([DIR], o)
+    },
+    'resources.drift': async (r, o) => {
+      await r.apply([DIR], { actor: o.actor })
+      return r.drift([DIR], o)
+    },
+    'resources.import': (r, o) => r.import('resource:default/parity-found', 'parity-found', o),
+    'resources.outputs': async (r, o) => {
+      await r.apply([DIR], { actor: o.actor })
+      return r.outputs(DIR, { ...o, reveal: true })
+    },
+    'resources.unlock': (r, o) => r.unlock(DIR, o),
   }
   const APPROVER = 'user:default/ivan.petrov'
 
@@ -97,8 +125,17 @@ describe('parity with paved::surface::OPERATIONS', () => {
     assert.deepEqual(writes.map((r) => r.node).sort(), Object.keys(CALLS).sort())
   })
 
+  /** The write options a row takes: actor and dryRun, or (resources) those its defaults name. */
+  const takes = (row) =>
+    row.node.startsWith('resources.')
+      ? row.defaults
+          .map(([name]) => ({ actor: 'actor', dry_run: 'dryRun' })[name])
+          .filter(Boolean)
+          .join(' and ')
+      : 'actor and dryRun'
+
   for (const row of writes) {
-    it(`${row.node} takes actor and dryRun and passes them on`, async () => {
+    it(`${row.node} takes ${takes(row)} and passes them on`, async () => {
       const [handle] = row.node.split('.')
       const target = handle === 'scorecards' ? scoring : handle === 'approvals' ? holding : platform
       const call = (o) => CALLS[row.node](target[handle], o)
@@ -115,7 +152,27 @@ describe('parity with paved::surface::OPERATIONS', () => {
         assert.equal(decided.decidedBy, APPROVER)
         return
       }
-      if (handle === 'catalog') {
+      if (handle === 'resources') {
+        const takes = new Set(row.defaults.map(([name]) => name))
+        if (takes.has('dry_run') && row.node !== 'resources.unlock') {
+          const report = await call(DRY)
+          assert.equal(report.dryRun, true)
+          assert.deepEqual(report.results, [], 'a dry run did something')
+        }
+        if (row.node === 'resources.outputs' || row.node === 'resources.unlock') {
+          // Neither records anything here (no sensitive output to reveal,
+          // no lease to release), so the actor shows only in core's check:
+          // unlock checks it always, outputs only when revealing a secret.
+          if (row.node === 'resources.unlock') {
+            assert.equal(await call({ actor: ACTOR, dryRun: true }), null)
+            const err = await rejectsWith(assert, call({ actor: 'nobody' }), 'VALIDATION')
+            assert.equal(err.details.diagnostics[0].path, 'actor')
+          } else {
+            assert.deepEqual(await call({ actor: ACTOR }), { path: '/data/parity-dir' })
+          }
+          return
+        }
+      } else if (handle === 'catalog') {
         const plan = await call(DRY)
         assert.equal(plan.dryRun, true)
         assert.equal(plan.changes.length, 1)
@@ -123,7 +180,7 @@ describe('parity with paved::surface::OPERATIONS', () => {
         const snapshots = await call(DRY)
         assert.equal(snapshots.length, 1)
         assert.equal(snapshots[0].id, undefined, 'a dry run records nothing')
-      } else {
+      } else if (handle === 'plugins') {
         // Core refuses to preview a provider call: the option reached it.
         const err = await rejectsWith(assert, call(DRY), 'VALIDATION')
         assert.equal(err.details.diagnostics[0].path, 'dry_run')

@@ -1,6 +1,6 @@
 // Compiled by `tsc --noEmit` in test.sh: the declarations are valid, and code
 // written against them the way the README shows type-checks (and misuse does not).
-import { open, validate, inspectPlugin, checkPlugin, surface, PavedError, type Entity, type Event, type ChangeSet, type Page, type Review } from '../index.js'
+import { open, validate, inspectPlugin, checkPlugin, surface, PavedError, type Entity, type Event, type ChangeSet, type Page, type Review, type Action, type ApplyReport, type LeaseInfo, type ResourcePlan, type ResourceState, type ResourceSummary } from '../index.js'
 
 export async function example(): Promise<void> {
   const platform = await open({ store: 'sqlite::memory:', actor: 'user:default/ada', plugins: [{ path: 'naming.wasm', kind: 'guardrail', settings: { patterns: {} }, grants: { catalogue: true }, limits: { timeoutMs: 500 } }] })
@@ -56,6 +56,33 @@ export async function example(): Promise<void> {
   void [waitingFor, approved.status === 'applied', rejected.comment]
   // @ts-expect-error: not a status
   await platform.approvals.list({ status: 'maybe' })
+
+  const plan: ResourcePlan = await platform.resources.plan(['resource:default/orders-db'], { actor: 'user:default/ada', parallelism: 4 })
+  const signs: Action[] = plan.resources.map((r) => r.action)
+  const applied: ApplyReport = await platform.resources.apply(undefined, { dryRun: true, parallelism: 2 })
+  const destroyed: ApplyReport = await platform.resources.destroy(['orders-db'], { actor: 'user:default/ada' })
+  const drifted = (await platform.resources.drift()).resources.filter((r) => r.status === 'drifted').map((r) => r.changes?.[0]?.path)
+  const state: ResourceState = await platform.resources.state('resource:default/orders-db')
+  const lastDrift: string | undefined = state.lastDrift?.status
+  const versions: number[] = (await platform.resources.history('orders-db', { limit: 5 })).map((h) => h.version)
+  const summaries: ResourceSummary[] = await platform.resources.list()
+  const outputs: Record<string, unknown> = await platform.resources.outputs('orders-db', { reveal: false, actor: 'user:default/ada' })
+  const imported = await platform.resources.import('orders-db', 'orders', { actor: 'user:default/ada' })
+  const released: LeaseInfo | null = await platform.resources.unlock('orders-db', { dryRun: true })
+  void [signs, applied.results[0]?.status, destroyed.dryRun, drifted, lastDrift, versions, summaries[0]?.lease?.holder, outputs, imported.state.status, released?.expiresAt]
+  try {
+    await platform.resources.apply()
+  } catch (err) {
+    if (err instanceof PavedError && err.code === 'LOCKED') {
+      const holder: unknown = err.details.holder
+      void holder
+    }
+  }
+  // @ts-expect-error: a plan changes nothing, so it takes no dryRun
+  await platform.resources.plan([], { dryRun: true })
+  // @ts-expect-error: not a resource status
+  const wrong: ResourceState['status'] = 'applied'
+  void wrong
 
   // @ts-expect-error: entityRef must be a string
   await platform.catalog.get(42)

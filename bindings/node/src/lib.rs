@@ -31,4 +31,5 @@ pub mod platform;
 pub mod plugins;
 pub mod policies;
 pub mod query;
+pub mod resources;
 pub mod scorecards;

@@ -1,5 +1,6 @@
 //! [`paved::Platform`] for JS: `open()`, store-less `validate()`, `surface()`,
-//! and the platform's handles `catalog`, `audit`, `plugins`, `subscribe()`.
+//! and the platform's handles `catalog`, `audit`, `plugins`, `policies`,
+//! `scorecards`, `approvals`, `resources`, `subscribe()`.
 //!
 //! Options cross as they are: a missing option is `None` for
 //! [`paved::open`], which resolves store, config, actor and plugins the
@@ -20,6 +21,7 @@ use crate::events::Subscription;
 use crate::ingest::ValidationReport;
 use crate::plugins::{PluginOptions, Plugins};
 use crate::policies::Policies;
+use crate::resources::Resources;
 use crate::scorecards::Scorecards;
 
 /// Which platform to open. Every option is optional: `open()` reads
@@ -166,6 +168,15 @@ impl Platform {
     pub fn approvals(&self) -> Approvals {
         Approvals {
             inner: self.inner.approvals(),
+        }
+    }
+
+    /// Resources provisioned through the providers: plan, apply, destroy,
+    /// drift, import; their state, history, outputs and leases.
+    #[napi(getter)]
+    pub fn resources(&self) -> Resources {
+        Resources {
+            inner: self.inner.resources(),
         }
     }
 

@@ -100,6 +100,7 @@ fn main() -> ExitCode {
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .max_blocking_threads(paved::defaults::BLOCKING_THREADS)
         .build()
     {
         Ok(rt) => rt,

@@ -1,5 +1,41 @@
 //! CPU-bound work spread over the machine's cores (scoped threads, no pool):
-//! used where a large batch does the same work per entity.
+//! used where a large batch does the same work per entity; and [`bounded`],
+//! async work on many items at most N at once.
+
+use std::future::Future;
+
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+
+/// The outputs of the futures `make` makes of `items`, at most `limit`
+/// running at once, in the order they finish. Each future is made only
+/// when a slot is free, so memory stays bounded by `limit` futures however
+/// many items there are (a stream of 10,000 ready-made futures holds them
+/// all).
+pub async fn bounded<T, Fut>(
+    items: impl IntoIterator<Item = T>,
+    limit: usize,
+    mut make: impl FnMut(T) -> Fut,
+) -> Vec<Fut::Output>
+where
+    Fut: Future,
+{
+    let mut items = items.into_iter();
+    let mut running = FuturesUnordered::new();
+    let mut out = Vec::new();
+    loop {
+        while running.len() < limit.max(1) {
+            match items.next() {
+                Some(item) => running.push(make(item)),
+                None => break,
+            }
+        }
+        match running.next().await {
+            Some(done) => out.push(done),
+            None => return out,
+        }
+    }
+}
 
 /// Below this many items a batch is mapped on the calling thread.
 const MIN_PER_THREAD: usize = 1000;
@@ -37,6 +73,26 @@ pub fn map<T: Send, U: Send>(items: Vec<T>, f: impl Fn(T) -> U + Sync) -> Vec<U>
 
 #[cfg(test)]
 mod tests {
+    #[tokio::test]
+    async fn bounded_runs_at_most_limit_at_once_and_returns_everything() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let (now, most) = (AtomicUsize::new(0), AtomicUsize::new(0));
+        let mut out = super::bounded(0..50u32, 4, |i| {
+            let (now, most) = (&now, &most);
+            async move {
+                let n = now.fetch_add(1, Ordering::SeqCst) + 1;
+                most.fetch_max(n, Ordering::SeqCst);
+                tokio::task::yield_now().await;
+                now.fetch_sub(1, Ordering::SeqCst);
+                i * 2
+            }
+        })
+        .await;
+        out.sort();
+        assert_eq!(out, (0..50).map(|i| i * 2).collect::<Vec<_>>());
+        assert_eq!(most.load(Ordering::SeqCst), 4);
+    }
+
     #[test]
     fn keeps_order_on_any_number_of_threads() {
         for n in [0, 1, 999, 1000, 2001, 10_007] {

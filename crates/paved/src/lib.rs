@@ -79,6 +79,15 @@ pub use paved_core::{ERROR_CODES, Error, PluginErrorKind, Result};
 
 /// Defaults core applies when a caller leaves a parameter out.
 pub mod defaults {
+    /// The blocking threads a front's tokio runtime should allow
+    /// (`max_blocking_threads`). The engine's blocking work is SQLite calls,
+    /// serialized on the store's two connections, so more threads only wait;
+    /// and each thread that allocates gets its own glibc arena: with tokio's
+    /// default (512) an apply of 10,000 resources peaked at 487 MiB RSS,
+    /// with 4 at 334 MiB, and ran faster (BENCHMARKS.md, Resources). The
+    /// CLI uses it; the Python binding keeps tokio's default, as it settles
+    /// asyncio futures on blocking threads that wait for the GIL.
+    pub const BLOCKING_THREADS: usize = 4;
     pub use paved_core::approval::DEFAULT_TTL as APPROVAL_TTL;
     pub use paved_core::audit::DEFAULT_LIMIT as AUDIT_LIMIT;
     pub use paved_core::graph::DEFAULT_DEPTH as GRAPH_DEPTH;

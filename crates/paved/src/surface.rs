@@ -479,7 +479,7 @@ pub const OPERATIONS: &[Operation] = &[
         )
     },
     Operation {
-        defaults: &[("actor", "the platform's actor")],
+        defaults: WRITE_DEFAULTS,
         ..op(
             "resources.unlock",
             true,

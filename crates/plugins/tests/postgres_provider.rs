@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::plugin_wasm;
 use paved_core::plugin::{
@@ -627,36 +627,6 @@ async fn connection_errors_name_the_server() {
     };
     assert_eq!(err.kind(), PluginErrorKind::Settings, "{err}");
     assert!(err.to_string().contains("sslmode"), "{err}");
-}
-
-#[tokio::test]
-async fn create_time_end_to_end() {
-    let cache = tempfile::tempdir().unwrap();
-    let pg = local(cache.path()).await;
-    let names: Vec<String> = (0..5).map(|_| unique("time")).collect();
-    let _cleanup = Cleanup(names.clone());
-    let mut times = Vec::new();
-    for name in &names {
-        let start = Instant::now();
-        let applied = pg.apply(name, json!({}), None).await;
-        times.push(start.elapsed());
-        assert_eq!(
-            psql(&format!(
-                "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = '{name}'"
-            )),
-            *name
-        );
-        pg.delete(name, &applied.state).await;
-    }
-    times.sort();
-    eprintln!(
-        "postgres provider: apply (create role + database) wall time over {} runs: \
-         median {:?}, min {:?}, max {:?}",
-        times.len(),
-        times[times.len() / 2],
-        times[0],
-        times[times.len() - 1]
-    );
 }
 
 // ------------------------------------------- password authentication

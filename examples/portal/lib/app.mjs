@@ -5,6 +5,7 @@
 //   GET /                               catalogue: search, filters, paging
 //   GET /catalog/:namespace/:kind/:name entity page (groups: what they own)
 //   GET /decisions/:id                  a policy decision and its explanation
+//   GET /resources[?owner=group ref]    resources per team: state, drift, lease
 //   GET /approvals[?status=]            changes held for approval
 //   GET /approvals/:id                  one request: why, who may approve
 //   POST /approvals/:id/approve|reject  decide it as the signed-in user
@@ -26,6 +27,7 @@ import { decisionPage, entityPage, loadEntity } from './entity-page.mjs'
 import { Feed } from './feed.mjs'
 import { html } from './html.mjs'
 import { feedItem, layout } from './layout.mjs'
+import { loadResources, readOwner, resourcesPage } from './resources-page.mjs'
 
 const PUBLIC = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'public')
 const STATIC = {
@@ -78,6 +80,10 @@ export function createPortal(platform, options = {}) {
     }
     const d = /^\/decisions\/(\d+)\/?$/.exec(p)
     if (d) return page(res, 200, decisionPage(await platform.policies.why(Number(d[1])), feed.recent()))
+    if (p === '/resources') {
+      const owner = readOwner(url)
+      return page(res, 200, resourcesPage(await loadResources(platform, owner), owner, feed.recent()))
+    }
     if (p === '/approvals') {
       const status = readStatus(url)
       const list = await platform.approvals.list(status ? { status } : {})

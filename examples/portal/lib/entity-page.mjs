@@ -4,13 +4,16 @@
 // (each a link) and drawn as a graph (graph-picture.mjs), recent audit
 // entries, the policy decisions made on it (each
 // linking to its explanation, and to the policy when it is a Policy entity),
-// for a Policy the decisions it made, and for a group what it owns, who is
-// in it, and the team's scores with their recorded trend.
+// for a Policy the decisions it made, for a group what it owns, who is
+// in it, and the team's scores with their recorded trend, and for a Resource
+// its provisioning: state, outputs (sensitive ones never revealed), history
+// and a plan preview (resources-page.mjs).
 
 import { html } from './html.mjs'
 import { actionLabel, layout, shortTime } from './layout.mjs'
 import { graphOptions, graphSection } from './graph-picture.mjs'
 import { entityPath, refLabel, relationLabel } from './refs.mjs'
+import { loadProvisioning, provisioningSection } from './resources-page.mjs'
 
 /** How many owned entities a group page lists per page. */
 export const OWNED_PAGE = 50
@@ -24,6 +27,7 @@ export async function loadEntity(platform, ref, url) {
   const scores = platform.scorecards.score(fullRef)
   const graph = platform.catalog.graph(fullRef, graphOptions(url))
   const made = entity.kind === 'Policy' ? platform.policies.decisions({ policy: fullRef, limit: 10 }) : null
+  const provisioning = entity.kind.toLowerCase() === 'resource' ? loadProvisioning(platform, fullRef) : null
   let owned = null
   let team = null
   if (entity.kind.toLowerCase() === 'group') {
@@ -44,6 +48,7 @@ export async function loadEntity(platform, ref, url) {
     audit: await audit,
     decisions: await decisions,
     made: made && (await made),
+    provisioning: provisioning && (await provisioning),
     graph: await graph,
     scores: await scores,
     team: team && (await team),
@@ -114,7 +119,7 @@ function refLink(ref) {
 }
 
 /** Render an entity page. */
-export function entityPage({ entity, ref, audit, decisions, made, graph, scores, team, owned }, url, feed) {
+export function entityPage({ entity, ref, audit, decisions, made, graph, scores, team, owned, provisioning }, url, feed) {
   const md = entity.metadata
   const spec = entity.spec || {}
   const owners = relationsOf(entity, 'ownedBy')
@@ -147,6 +152,8 @@ ${dl([
   ['Email', spec.profile && spec.profile.email ? html`<a href="mailto:${spec.profile.email}">${spec.profile.email}</a>` : undefined],
 ])}
 </section>
+
+${provisioning ? provisioningSection(provisioning) : ''}
 
 ${scorecardSection(scores)}
 

@@ -7,6 +7,7 @@ import { html } from './html.mjs'
 export function layout({ title, current, body, feed }) {
   const nav = [
     ['/', 'Catalogue', 'catalogue'],
+    ['/resources', 'Resources', 'resources'],
     ['/approvals', 'Approvals', 'approvals'],
     ['/changes', 'Recent changes', 'changes'],
   ]
@@ -71,6 +72,13 @@ const ACTIONS = {
   'approval.applied': 'applied after approval',
   'approval.rejected': 'rejected',
   'approval.stale': 'not applied: changed meanwhile',
+  'resource.apply': 'provisioned',
+  'resource.destroy': 'destroyed',
+  'resource.forget': 'let go (not deleted)',
+  'resource.import': 'imported',
+  'resource.drift': 'checked for drift',
+  'resource.unlock': 'unlocked',
+  'resource.outputs.reveal': 'secret outputs revealed',
 }
 
 /** `entity.create` -> `created`. */

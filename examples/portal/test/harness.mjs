@@ -3,7 +3,7 @@
 // the same store from yet another process, keep screenshots.
 
 import { execFileSync, spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -13,7 +13,8 @@ import { chromium } from 'playwright-core'
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 export const PORTAL_DIR = path.join(HERE, '..')
 export const REPO = path.join(PORTAL_DIR, '..', '..')
-export const SCREENSHOTS = path.join(process.env.CARGO_TARGET_DIR || path.join(REPO, 'target'), 'portal-screenshots')
+const TARGET = process.env.CARGO_TARGET_DIR ? path.resolve(REPO, process.env.CARGO_TARGET_DIR) : path.join(REPO, 'target')
+export const SCREENSHOTS = path.join(TARGET, 'portal-screenshots')
 export const CHROMIUM = process.env.PAVED_CHROMIUM || '/usr/bin/chromium'
 
 const CHROMIUM_ARGS = [
@@ -25,6 +26,13 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
   '--no-first-run',
 ]
+
+/** The built example plugin `name` (e.g. `local-directory`); bindings/node/test.sh builds examples/plugins. */
+export function pluginWasm(name) {
+  const file = path.join(TARGET, 'wasm32-wasip2', 'release', `${name.replace(/-/g, '_')}.wasm`)
+  if (!existsSync(file)) throw new Error(`${file} is not built: run bindings/node/test.sh (it builds examples/plugins)`)
+  return file
+}
 
 /** A fresh working directory: the portal's embedded default store goes in it. */
 export function workDir() {

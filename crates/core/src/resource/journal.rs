@@ -60,4 +60,8 @@ pub struct Intent {
     pub managed: bool,
     pub plan: String,
     pub actor: String,
+    /// The call's idempotency key when it repeats an interrupted call
+    /// (which keeps that call's key); none: a new one is made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<String>,
 }

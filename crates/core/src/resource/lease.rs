@@ -47,7 +47,8 @@ impl std::fmt::Debug for Leases {
 }
 
 impl Leases {
-    /// Take the lease of every resource in `keys` for `operation`, or none.
+    /// Take the lease of every resource in `keys` for `operation`, or none
+    /// (one transaction; in key order, so two takers cannot deadlock).
     pub async fn acquire(
         store: Arc<dyn Store>,
         keys: &[String],
@@ -55,42 +56,40 @@ impl Leases {
         operation: &str,
         ttl: Duration,
     ) -> Result<Self> {
-        let mut leases = Self {
-            store: store.clone(),
-            held: Vec::new(),
-            renewal: None,
-        };
         let acquired_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-        for key in keys {
-            let token = uuid::Uuid::new_v4().to_string();
-            let lease = Lease {
+        let mut keys = keys.to_vec();
+        keys.sort();
+        keys.dedup();
+        let now = now_ms();
+        let leases: Vec<Lease> = keys
+            .iter()
+            .map(|key| Lease {
                 resource: key.clone(),
                 holder: holder.to_string(),
                 operation: operation.to_string(),
-                token: token.clone(),
+                token: uuid::Uuid::new_v4().to_string(),
                 acquired_at: acquired_at.clone(),
-                expires_at_ms: now_ms() + ttl_ms(ttl),
-            };
-            match store.acquire_lease(&lease, now_ms()).await {
-                Ok(None) => leases.held.push((key.clone(), token)),
-                Ok(Some(other)) => {
-                    leases.release().await;
-                    let info = crate::resource::state::LeaseInfo::from(&other);
-                    return Err(Error::Locked {
-                        resource: other.resource,
-                        holder: other.holder,
-                        operation: other.operation,
-                        expires_at: info.expires_at,
-                    });
-                }
-                Err(e) => {
-                    leases.release().await;
-                    return Err(e);
-                }
-            }
+                expires_at_ms: now + ttl_ms(ttl),
+            })
+            .collect();
+        if let Some(other) = store.acquire_leases(&leases, now).await? {
+            let info = crate::resource::state::LeaseInfo::from(&other);
+            return Err(Error::Locked {
+                resource: other.resource,
+                holder: other.holder,
+                operation: other.operation,
+                expires_at: info.expires_at,
+            });
         }
-        leases.renewal = Some(tokio::spawn(renew(store, leases.held.clone(), ttl)));
-        Ok(leases)
+        let held: Vec<(String, String)> =
+            leases.into_iter().map(|l| (l.resource, l.token)).collect();
+        let renewal =
+            (!held.is_empty()).then(|| tokio::spawn(renew(store.clone(), held.clone(), ttl)));
+        Ok(Self {
+            store,
+            held,
+            renewal,
+        })
     }
 
     /// Release every lease still held.
@@ -98,10 +97,15 @@ impl Leases {
         if let Some(task) = self.renewal.take() {
             task.abort();
         }
-        for (key, token) in std::mem::take(&mut self.held) {
-            if let Err(e) = self.store.release_lease(&key, Some(&token)).await {
-                tracing::warn!(resource = %key, "the lease could not be released; it lapses at its expiry: {e}");
-            }
+        let held = std::mem::take(&mut self.held);
+        if held.is_empty() {
+            return;
+        }
+        if let Err(e) = self.store.release_leases(&held).await {
+            tracing::warn!(
+                "{} leases could not be released; they lapse at their expiry: {e}",
+                held.len()
+            );
         }
     }
 }
@@ -118,14 +122,14 @@ async fn renew(store: Arc<dyn Store>, held: Vec<(String, String)>, ttl: Duration
     let every = (ttl / 3).max(Duration::from_millis(50));
     loop {
         tokio::time::sleep(every).await;
-        for (key, token) in &held {
-            match store.renew_lease(key, token, now_ms() + ttl_ms(ttl)).await {
-                Ok(true) => {}
-                Ok(false) => {
-                    tracing::warn!(resource = %key, "the lease was lost (released by hand?)")
-                }
-                Err(e) => tracing::warn!(resource = %key, "the lease could not be renewed: {e}"),
-            }
+        match store.renew_leases(&held, now_ms() + ttl_ms(ttl)).await {
+            Ok(n) if n == held.len() => {}
+            Ok(n) => tracing::warn!(
+                "{} of {} leases were lost (released by hand?)",
+                held.len() - n,
+                held.len()
+            ),
+            Err(e) => tracing::warn!("the leases could not be renewed: {e}"),
         }
     }
 }

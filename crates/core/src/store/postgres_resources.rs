@@ -92,20 +92,24 @@ impl ResourceStore for PostgresStore {
         Ok(rows.iter().map(state_row).collect())
     }
 
-    async fn acquire_lease(&self, lease: &Lease, now_ms: i64) -> Result<Option<Lease>> {
-        let err = self.err("cannot take the resource lease");
-        let client = self.client().await?;
-        // A lease released between the two statements is taken on the next turn.
-        for _ in 0..3 {
-            let taken = client
+    async fn acquire_leases(&self, leases: &[Lease], now_ms: i64) -> Result<Option<Lease>> {
+        let err = self.err("cannot take the resource leases");
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(&err)?;
+        let take = tx
+            .prepare_cached(&format!(
+                "INSERT INTO resource_leases ({LEASE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6) \
+                 ON CONFLICT (resource) DO UPDATE SET holder = EXCLUDED.holder, \
+                 operation = EXCLUDED.operation, token = EXCLUDED.token, \
+                 acquired_at = EXCLUDED.acquired_at, expires_at = EXCLUDED.expires_at \
+                 WHERE resource_leases.expires_at <= $7 RETURNING token"
+            ))
+            .await
+            .map_err(&err)?;
+        for lease in leases {
+            let taken = tx
                 .query_opt(
-                    &format!(
-                        "INSERT INTO resource_leases ({LEASE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6) \
-                         ON CONFLICT (resource) DO UPDATE SET holder = EXCLUDED.holder, \
-                         operation = EXCLUDED.operation, token = EXCLUDED.token, \
-                         acquired_at = EXCLUDED.acquired_at, expires_at = EXCLUDED.expires_at \
-                         WHERE resource_leases.expires_at <= $7 RETURNING token"
-                    ),
+                    &take,
                     &[
                         &lease.resource,
                         &lease.holder,
@@ -118,37 +122,54 @@ impl ResourceStore for PostgresStore {
                 )
                 .await
                 .map_err(&err)?;
-            if taken.is_some() {
-                return Ok(None);
-            }
-            let held = client
-                .query_opt(
-                    &format!("SELECT {LEASE_COLUMNS} FROM resource_leases WHERE resource = $1"),
-                    &[&lease.resource],
-                )
-                .await
-                .map_err(&err)?;
-            if let Some(held) = held {
+            if taken.is_none() {
+                // Held: the row is locked by the INSERT's conflict check until
+                // this transaction ends, so the holder read is the current one.
+                let held = tx
+                    .query_one(
+                        &format!("SELECT {LEASE_COLUMNS} FROM resource_leases WHERE resource = $1"),
+                        &[&lease.resource],
+                    )
+                    .await
+                    .map_err(&err)?;
+                // Dropping the transaction rolls it back: nothing taken.
                 return Ok(Some(lease_row(&held)));
             }
         }
-        Err(crate::Error::store_msg(format!(
-            "{}: the lease of {} changed hands three times while being taken; retry",
-            super::Store::describe(self),
-            lease.resource
-        )))
+        tx.commit().await.map_err(&err)?;
+        Ok(None)
     }
 
-    async fn renew_lease(&self, resource: &str, token: &str, expires_at_ms: i64) -> Result<bool> {
+    async fn renew_leases(&self, held: &[(String, String)], expires_at_ms: i64) -> Result<usize> {
+        let (resources, tokens): (Vec<&str>, Vec<&str>) =
+            held.iter().map(|(r, t)| (r.as_str(), t.as_str())).unzip();
         let client = self.client().await?;
         let n = client
             .execute(
-                "UPDATE resource_leases SET expires_at = $3 WHERE resource = $1 AND token = $2",
-                &[&resource, &token, &expires_at_ms],
+                "UPDATE resource_leases SET expires_at = $3 FROM unnest($1::TEXT[], $2::TEXT[]) \
+                 AS h(resource, token) WHERE resource_leases.resource = h.resource \
+                 AND resource_leases.token = h.token",
+                &[&resources, &tokens, &expires_at_ms],
             )
             .await
-            .map_err(self.err("cannot renew the resource lease"))?;
-        Ok(n == 1)
+            .map_err(self.err("cannot renew the resource leases"))?;
+        Ok(n as usize)
+    }
+
+    async fn release_leases(&self, held: &[(String, String)]) -> Result<()> {
+        let (resources, tokens): (Vec<&str>, Vec<&str>) =
+            held.iter().map(|(r, t)| (r.as_str(), t.as_str())).unzip();
+        let client = self.client().await?;
+        client
+            .execute(
+                "DELETE FROM resource_leases USING unnest($1::TEXT[], $2::TEXT[]) \
+                 AS h(resource, token) WHERE resource_leases.resource = h.resource \
+                 AND resource_leases.token = h.token",
+                &[&resources, &tokens],
+            )
+            .await
+            .map_err(self.err("cannot release the resource leases"))?;
+        Ok(())
     }
 
     async fn release_lease(&self, resource: &str, token: Option<&str>) -> Result<Option<Lease>> {

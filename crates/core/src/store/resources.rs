@@ -74,12 +74,18 @@ pub trait ResourceStore: Send + Sync {
     /// Versions of a resource, newest first, at most `limit`.
     async fn resource_history(&self, resource: &str, limit: usize) -> Result<Vec<StateRow>>;
 
-    /// Take the lease if nobody holds it or the holder's has expired
-    /// (`now_ms`): `Ok(None)`. Otherwise the current lease, unchanged.
-    async fn acquire_lease(&self, lease: &Lease, now_ms: i64) -> Result<Option<Lease>>;
+    /// Take every lease, in one transaction, if nobody holds them or their
+    /// holders' have expired (`now_ms`): `Ok(None)`. Otherwise nothing is
+    /// taken and the first lease held is returned, unchanged.
+    async fn acquire_leases(&self, leases: &[Lease], now_ms: i64) -> Result<Option<Lease>>;
 
-    /// Extend a lease still held with `token`; false if it was lost.
-    async fn renew_lease(&self, resource: &str, token: &str, expires_at_ms: i64) -> Result<bool>;
+    /// Extend the leases still held with their tokens (resource, token), in
+    /// one transaction; returns how many were still held.
+    async fn renew_leases(&self, held: &[(String, String)], expires_at_ms: i64) -> Result<usize>;
+
+    /// Release the leases held with these tokens (resource, token), in one
+    /// transaction.
+    async fn release_leases(&self, held: &[(String, String)]) -> Result<()>;
 
     /// Release the lease held with `token` (none: whoever holds it, as
     /// `paved resource unlock` does). Returns the lease released.

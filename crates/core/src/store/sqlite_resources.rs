@@ -108,48 +108,91 @@ impl ResourceStore for SqliteStore {
         .await
     }
 
-    async fn acquire_lease(&self, lease: &Lease, now_ms: i64) -> Result<Option<Lease>> {
-        let lease = lease.clone();
+    async fn acquire_leases(&self, leases: &[Lease], now_ms: i64) -> Result<Option<Lease>> {
+        let leases = leases.to_vec();
         self.write(move |conn, label| {
-            let err = |e| sqlite_error(label, "cannot take the resource lease", e);
+            let err = |e| sqlite_error(label, "cannot take the resource leases", e);
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(err)?;
-            if let Some(held) = get_lease(&tx, &lease.resource).map_err(err)?
-                && held.expires_at_ms > now_ms
-            {
-                return Ok(Some(held));
+            for lease in &leases {
+                if let Some(held) = get_lease(&tx, &lease.resource).map_err(err)?
+                    && held.expires_at_ms > now_ms
+                {
+                    // Dropping the transaction rolls it back: nothing taken.
+                    return Ok(Some(held));
+                }
             }
-            tx.execute(
-                &format!(
-                    "INSERT OR REPLACE INTO resource_leases ({LEASE_COLUMNS}) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
-                ),
-                params![
-                    lease.resource,
-                    lease.holder,
-                    lease.operation,
-                    lease.token,
-                    lease.acquired_at,
-                    lease.expires_at_ms
-                ],
-            )
-            .map_err(err)?;
+            {
+                let mut insert = tx
+                    .prepare_cached(&format!(
+                        "INSERT OR REPLACE INTO resource_leases ({LEASE_COLUMNS}) \
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+                    ))
+                    .map_err(err)?;
+                for l in &leases {
+                    insert
+                        .execute(params![
+                            l.resource,
+                            l.holder,
+                            l.operation,
+                            l.token,
+                            l.acquired_at,
+                            l.expires_at_ms
+                        ])
+                        .map_err(err)?;
+                }
+            }
             tx.commit().map_err(err)?;
             Ok(None)
         })
         .await
     }
 
-    async fn renew_lease(&self, resource: &str, token: &str, expires_at_ms: i64) -> Result<bool> {
-        let (resource, token) = (resource.to_string(), token.to_string());
+    async fn renew_leases(&self, held: &[(String, String)], expires_at_ms: i64) -> Result<usize> {
+        let held = held.to_vec();
         self.write(move |conn, label| {
-            conn.execute(
-                "UPDATE resource_leases SET expires_at = ?3 WHERE resource = ?1 AND token = ?2",
-                params![resource, token, expires_at_ms],
-            )
-            .map(|n| n == 1)
-            .map_err(|e| sqlite_error(label, "cannot renew the resource lease", e))
+            let err = |e| sqlite_error(label, "cannot renew the resource leases", e);
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(err)?;
+            let mut renewed = 0;
+            {
+                let mut update = tx
+                    .prepare_cached(
+                        "UPDATE resource_leases SET expires_at = ?3 WHERE resource = ?1 AND token = ?2",
+                    )
+                    .map_err(err)?;
+                for (resource, token) in &held {
+                    renewed += update
+                        .execute(params![resource, token, expires_at_ms])
+                        .map_err(err)?;
+                }
+            }
+            tx.commit().map_err(err)?;
+            Ok(renewed)
+        })
+        .await
+    }
+
+    async fn release_leases(&self, held: &[(String, String)]) -> Result<()> {
+        let held = held.to_vec();
+        self.write(move |conn, label| {
+            let err = |e| sqlite_error(label, "cannot release the resource leases", e);
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(err)?;
+            {
+                let mut delete = tx
+                    .prepare_cached(
+                        "DELETE FROM resource_leases WHERE resource = ?1 AND token = ?2",
+                    )
+                    .map_err(err)?;
+                for (resource, token) in &held {
+                    delete.execute(params![resource, token]).map_err(err)?;
+                }
+            }
+            tx.commit().map_err(err)
         })
         .await
     }

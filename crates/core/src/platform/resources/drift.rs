@@ -6,7 +6,6 @@
 
 use std::sync::Arc;
 
-use futures::StreamExt;
 use serde_json::{Value, json};
 
 use super::Inner;
@@ -53,17 +52,13 @@ pub(super) async fn drift(
         .parallelism
         .unwrap_or(inner.resources.parallelism)
         .max(1);
-    // The futures are made in a loop, not by a closure given to the stream,
-    // so the whole operation's future is `Send` (fronts spawn it).
     let providers = &providers;
-    let checks: Vec<_> = keys
-        .iter()
-        .map(|key| check(providers, loaded.states[key].1.clone()))
-        .collect();
-    let items: Vec<DriftItem> = futures::stream::iter(checks)
-        .buffered(parallelism)
-        .collect()
-        .await;
+    let loaded = &loaded;
+    let mut items: Vec<DriftItem> = crate::parallel::bounded(keys, parallelism, |key| async move {
+        check(providers, loaded.states[&key].1.clone()).await
+    })
+    .await;
+    items.sort_by(|a, b| a.resource.cmp(&b.resource));
     let records = items
         .iter()
         .map(|i| AuditOnly {

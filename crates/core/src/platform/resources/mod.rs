@@ -74,14 +74,14 @@ impl Resources {
     /// for: create, update, replace, and delete resources whose Resource is
     /// gone. A dry run returns the plan and changes nothing.
     pub async fn apply(&self, targets: &[String], opts: &ResourceOptions) -> Result<ApplyReport> {
-        run::apply(&self.inner, targets, opts).await
+        run::run(&self.inner, run::Goal::Apply, targets, opts).await
     }
 
     /// Delete `targets` (none: every resource) and what depends on them,
     /// dependents first; a resource whose deletion policy is `orphan`, or
     /// observed only, is let go without deleting it.
     pub async fn destroy(&self, targets: &[String], opts: &ResourceOptions) -> Result<ApplyReport> {
-        run::destroy(&self.inner, targets, opts).await
+        run::run(&self.inner, run::Goal::Destroy, targets, opts).await
     }
 
     /// Read each resource (none: every one with state) through its provider

@@ -4,7 +4,6 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
-use futures::{StreamExt, TryStreamExt};
 use serde_json::Value;
 
 use super::Inner;
@@ -313,21 +312,28 @@ pub(super) async fn plan_apply(
         .parallelism
         .unwrap_or(inner.resources.parallelism)
         .max(1);
-    // Made in a loop, not by a closure given to the stream, so the whole
-    // operation's future is `Send` (fronts spawn it).
-    let mut calls = Vec::new();
-    for (key, level, resolved, secrets, prior, entry) in requests {
-        let d = managed[&key];
-        let sealer = &inner.sealer;
-        calls.push(async move {
-            let w = plan_one(d, level, resolved, secrets, prior, entry, sealer).await?;
+    let sealer = &inner.sealer;
+    let managed = &managed;
+    let planned: Vec<(String, Work)> = crate::parallel::bounded(
+        requests,
+        parallelism,
+        |(key, level, resolved, secrets, prior, entry)| async move {
+            let w = plan_one(
+                managed[&key],
+                level,
+                resolved,
+                secrets,
+                prior,
+                entry,
+                sealer,
+            )
+            .await?;
             Ok::<_, Error>((key, w))
-        });
-    }
-    let planned: Vec<(String, Work)> = futures::stream::iter(calls)
-        .buffered(parallelism)
-        .try_collect()
-        .await?;
+        },
+    )
+    .await
+    .into_iter()
+    .collect::<Result<_>>()?;
     work.extend(planned);
     finish(inner, work, levels, opts).await
 }

@@ -87,9 +87,11 @@ async fn reconcile(
     me: &str,
     opts: &ResourceOptions,
 ) -> Result<String> {
-    let intent: Intent = serde_json::from_str(&entry.intent).map_err(|e| {
+    let mut intent: Intent = serde_json::from_str(&entry.intent).map_err(|e| {
         Error::store_msg(format!("journal entry {} is not readable: {e}", entry.id))
     })?;
+    // The call made again is the same call: it keeps its idempotency key.
+    intent.idempotency_key = Some(entry.idempotency_key.clone());
     let key = entry.resource.clone();
     let row = inner.store.resource_state(&key).await?;
     let version = row.as_ref().map_or(0, |r| r.version);

@@ -7,7 +7,6 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
-use futures::StreamExt;
 use serde_json::{Value, json};
 
 use super::Inner;
@@ -37,23 +36,20 @@ fn error_value(e: &Error) -> Value {
     json!({"code": e.code(), "message": e.to_string()})
 }
 
-pub(super) async fn apply(
-    inner: &Arc<Inner>,
-    targets: &[String],
-    opts: &ResourceOptions,
-) -> Result<ApplyReport> {
-    let recovered = if opts.dry_run {
-        Vec::new()
-    } else {
-        recover(inner, opts).await?
-    };
-    let loaded = Loaded::read(inner).await?;
-    let planned = plan::plan_apply(inner, &loaded, targets, opts).await?;
-    execute(inner, planned, recovered, opts, "apply").await
+/// What an operation brings its resources to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Goal {
+    /// As their Resources ask.
+    Apply,
+    /// Gone.
+    Destroy,
 }
 
-pub(super) async fn destroy(
+/// Reconcile interrupted calls (not in a dry run), plan towards `goal`,
+/// then do it.
+pub(super) async fn run(
     inner: &Arc<Inner>,
+    goal: Goal,
     targets: &[String],
     opts: &ResourceOptions,
 ) -> Result<ApplyReport> {
@@ -63,8 +59,17 @@ pub(super) async fn destroy(
         recover(inner, opts).await?
     };
     let loaded = Loaded::read(inner).await?;
-    let planned = plan::plan_destroy(inner, &loaded, targets, opts).await?;
-    execute(inner, planned, recovered, opts, "destroy").await
+    let (planned, operation) = match goal {
+        Goal::Apply => (
+            plan::plan_apply(inner, &loaded, targets, opts).await?,
+            "apply",
+        ),
+        Goal::Destroy => (
+            plan::plan_destroy(inner, &loaded, targets, opts).await?,
+            "destroy",
+        ),
+    };
+    execute(inner, planned, recovered, opts, operation).await
 }
 
 async fn execute(
@@ -117,19 +122,22 @@ async fn execute(
     let mut failed: BTreeSet<String> = BTreeSet::new();
     let mut results: HashMap<String, ResourceResult> = HashMap::new();
     for level in &levels {
-        // Made in a loop, not by closures given to the stream, so the whole
-        // operation's future is `Send` (fronts spawn it).
-        let mut calls = Vec::new();
-        for key in level {
-            let Some(w) = work.get(key) else { continue };
-            let blocked_by = w
-                .planned
-                .depends_on
-                .iter()
-                .find(|d| failed.contains(*d))
-                .cloned();
-            let (plan_id, holder) = (&plan.id, &holder);
-            calls.push(async move {
+        let ready: Vec<(&String, &Work, Option<String>)> = level
+            .iter()
+            .filter_map(|key| {
+                let w = work.get(key)?;
+                let blocked_by = w
+                    .planned
+                    .depends_on
+                    .iter()
+                    .find(|d| failed.contains(*d))
+                    .cloned();
+                Some((key, w, blocked_by))
+            })
+            .collect();
+        let (plan_id, holder) = (&plan.id, &holder);
+        let done: Vec<(String, ResourceResult)> =
+            crate::parallel::bounded(ready, parallelism, |(key, w, blocked_by)| async move {
                 let result = match blocked_by {
                     Some(dep) => ResourceResult {
                         resource: w.planned.resource.clone(),
@@ -144,11 +152,7 @@ async fn execute(
                     None => run_one(inner, w, plan_id, opts, holder).await,
                 };
                 (key.clone(), result)
-            });
-        }
-        let done: Vec<(String, ResourceResult)> = futures::stream::iter(calls)
-            .buffer_unordered(parallelism)
-            .collect()
+            })
             .await;
         for (key, result) in done {
             if matches!(result.status, ResultStatus::Failed | ResultStatus::Skipped) {
@@ -298,7 +302,10 @@ where
     let entry = JournalEntry {
         id: 0,
         resource: key.to_string(),
-        idempotency_key: uuid::Uuid::new_v4().to_string(),
+        idempotency_key: intent
+            .idempotency_key
+            .clone()
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
         operation: intent.action.as_str().to_string(),
         holder: holder.to_string(),
         intent: serde_json::to_string(intent).unwrap_or_default(),
@@ -392,6 +399,7 @@ async fn apply_one(
         managed: true,
         plan: plan_id.to_string(),
         actor: crate::pipeline::check_actor(opts.actor.as_deref().unwrap_or(&inner.actor))?,
+        idempotency_key: None,
     };
     let prior_state = w
         .prior
@@ -514,6 +522,7 @@ async fn delete_one(
         managed: false,
         plan: plan_id.to_string(),
         actor: crate::pipeline::check_actor(opts.actor.as_deref().unwrap_or(&inner.actor))?,
+        idempotency_key: None,
     };
     let verb = if w.planned.action == Action::Forget {
         "forget"
@@ -652,6 +661,7 @@ pub(super) async fn import(
         managed: d.params.is_some(),
         plan: plan_id.clone(),
         actor,
+        idempotency_key: None,
     };
     let w = Work {
         planned: crate::resource::state::PlannedResource {

@@ -118,34 +118,36 @@ async fn leases_are_exclusive_and_lapse(store: &dyn Store) {
     let r = "resource:default/db";
     assert_eq!(
         store
-            .acquire_lease(&lease(r, "a", 2_000), 1_000)
+            .acquire_leases(&[lease(r, "a", 2_000)], 1_000)
             .await
             .unwrap(),
         None
     );
     let held = store
-        .acquire_lease(&lease(r, "b", 2_500), 1_500)
+        .acquire_leases(&[lease(r, "b", 2_500)], 1_500)
         .await
         .unwrap();
     assert_eq!(held.map(|l| l.holder), Some("a".to_string()));
-    assert!(store.renew_lease(r, "token-a", 3_000).await.unwrap());
-    assert!(!store.renew_lease(r, "token-b", 9_000).await.unwrap());
+    let own = |holder: &str| vec![(r.to_string(), format!("token-{holder}"))];
+    assert_eq!(store.renew_leases(&own("a"), 3_000).await.unwrap(), 1);
+    assert_eq!(store.renew_leases(&own("b"), 9_000).await.unwrap(), 0);
     // a stopped renewing; after its expiry b takes over.
     assert!(
         store
-            .acquire_lease(&lease(r, "b", 5_000), 2_999)
+            .acquire_leases(&[lease(r, "b", 5_000)], 2_999)
             .await
             .unwrap()
             .is_some()
     );
     assert_eq!(
         store
-            .acquire_lease(&lease(r, "b", 5_000), 3_000)
+            .acquire_leases(&[lease(r, "b", 5_000)], 3_000)
             .await
             .unwrap(),
         None
     );
     // a's token no longer releases anything; b's lease shows.
+    store.release_leases(&own("a")).await.unwrap();
     assert_eq!(store.release_lease(r, Some("token-a")).await.unwrap(), None);
     let leases = store.leases().await.unwrap();
     assert_eq!(leases.len(), 1);
@@ -157,11 +159,27 @@ async fn leases_are_exclusive_and_lapse(store: &dyn Store) {
     assert!(store.leases().await.unwrap().is_empty());
     assert_eq!(
         store
-            .acquire_lease(&lease(r, "c", 9_000), 4_000)
+            .acquire_leases(&[lease(r, "c", 9_000)], 4_000)
             .await
             .unwrap(),
         None
     );
+    // All or none: with one of two held, neither is taken.
+    let other = "resource:default/other";
+    let both = [lease(other, "d", 9_000), lease(r, "d", 9_000)];
+    let held = store.acquire_leases(&both, 4_000).await.unwrap().unwrap();
+    assert_eq!(held.holder, "c");
+    assert!(
+        store
+            .leases()
+            .await
+            .unwrap()
+            .iter()
+            .all(|l| l.resource != other)
+    );
+    store.release_leases(&own("c")).await.unwrap();
+    assert_eq!(store.acquire_leases(&both, 4_000).await.unwrap(), None);
+    assert_eq!(store.leases().await.unwrap().len(), 2);
 }
 
 async fn one_of_many_racers_gets_the_lease(store: Arc<dyn Store>) {
@@ -170,7 +188,10 @@ async fn one_of_many_racers_gets_the_lease(store: Arc<dyn Store>) {
             let store = store.clone();
             tokio::spawn(async move {
                 store
-                    .acquire_lease(&lease("resource:default/x", &format!("h{i}"), i64::MAX), 0)
+                    .acquire_leases(
+                        &[lease("resource:default/x", &format!("h{i}"), i64::MAX)],
+                        0,
+                    )
                     .await
                     .unwrap()
                     .is_none()
@@ -247,12 +268,12 @@ async fn sqlite_file_two_connections_race_for_one_lease() {
         let (ra, rb) = (r.clone(), r.clone());
         let (a2, b2) = (a.clone(), b.clone());
         let ta = tokio::spawn(async move {
-            a2.acquire_lease(&lease(&ra, "a", i64::MAX), 0)
+            a2.acquire_leases(&[lease(&ra, "a", i64::MAX)], 0)
                 .await
                 .unwrap()
         });
         let tb = tokio::spawn(async move {
-            b2.acquire_lease(&lease(&rb, "b", i64::MAX), 0)
+            b2.acquire_leases(&[lease(&rb, "b", i64::MAX)], 0)
                 .await
                 .unwrap()
         });
