@@ -257,8 +257,9 @@ await p.resources.apply()`,
     it('refuses bad params and bad options, naming the field', async () => {
       const bad = 'resource:default/bad-dir'
       await platform.catalog.upsert(resource('bad-dir', { files: 3 }))
-      for (const call of [platform.resources.plan([bad]), platform.resources.apply([bad])]) {
-        const err = await rejectsWith(assert, call, 'VALIDATION')
+      // One call at a time: a promise made before its turn would reject unhandled.
+      for (const call of [() => platform.resources.plan([bad]), () => platform.resources.apply([bad])]) {
+        const err = await rejectsWith(assert, call(), 'VALIDATION')
         const paths = err.details.diagnostics.map((d) => d.path)
         assert.ok(paths.includes('spec.params.files'), paths.join())
         assert.equal(err.details.diagnostics.find((d) => d.path === 'spec.params.files').entity, bad)
