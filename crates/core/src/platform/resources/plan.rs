@@ -236,44 +236,23 @@ pub(super) async fn plan_apply(
                 .get(key)
                 .map(|(row, doc)| (row.version, doc.clone()));
             if let Some(doc) = gone.get(key) {
-                let Some(entry) = providers.named(&doc.provider) else {
-                    problems.push(Diagnostic::error(
-                        "provider",
-                        format!(
-                            "{key} was made by provider '{}', which is not configured; \
-                             configure it to delete the resource, or forget it with deletionPolicy orphan",
-                            doc.provider
-                        ),
-                    ));
-                    continue;
-                };
-                let action = match doc.deletion_policy {
-                    crate::resource::DeletionPolicy::Delete => Action::Delete,
-                    crate::resource::DeletionPolicy::Orphan => Action::Forget,
-                };
-                work.insert(
-                    key.clone(),
-                    Work {
-                        planned: PlannedResource {
-                            resource: doc.resource.clone(),
-                            address: doc.address.clone(),
-                            provider: doc.provider.clone(),
-                            action,
-                            diff: Vec::new(),
-                            replace_because: Vec::new(),
-                            monthly_cost: None,
-                            notes: vec!["its Resource is no longer in the catalogue".into()],
-                            depends_on: doc.depends_on.clone(),
-                            prior_version: prior.as_ref().map_or(0, |p| p.0),
-                            level,
-                        },
-                        desired: None,
-                        prior: prior.map(|p| p.1),
-                        provider: entry.provider.clone(),
-                        provider_version: entry.info.version.clone(),
-                        schema: None,
-                    },
-                );
+                let version = prior.as_ref().map_or(0, |p| p.0);
+                match removal(
+                    &providers,
+                    doc,
+                    version,
+                    level,
+                    doc.depends_on.clone(),
+                    None,
+                ) {
+                    Ok(mut w) => {
+                        w.planned
+                            .notes
+                            .insert(0, "its Resource is no longer in the catalogue".into());
+                        work.insert(key.clone(), w);
+                    }
+                    Err(problem) => problems.push(*problem),
+                }
                 continue;
             }
             let d = managed[key];
@@ -526,58 +505,74 @@ pub(super) async fn plan_destroy(
     for (level, keys) in levels.iter().enumerate() {
         for key in keys {
             let (row, doc) = &loaded.states[key];
-            let Some(entry) = providers.named(&doc.provider) else {
-                problems.push(Diagnostic::error(
-                    "provider",
-                    format!(
-                        "{key} was made by provider '{}', which is not configured",
-                        doc.provider
-                    ),
-                ));
-                continue;
-            };
-            let observed = doc.status == StateStatus::Observed;
-            let action =
-                if observed || doc.deletion_policy == crate::resource::DeletionPolicy::Orphan {
-                    Action::Forget
-                } else {
-                    Action::Delete
-                };
-            let mut notes = Vec::new();
-            if observed {
-                notes.push("observed only: paved lets it go and does not delete it".into());
-            } else if action == Action::Forget {
-                notes.push("deletion policy orphan: the real thing stays".into());
+            let desired = loaded.desired.get(key).cloned();
+            match removal(&providers, doc, row.version, level, deps_of(key), desired) {
+                Ok(w) => {
+                    work.insert(key.clone(), w);
+                }
+                Err(problem) => problems.push(*problem),
             }
-            work.insert(
-                key.clone(),
-                Work {
-                    planned: PlannedResource {
-                        resource: doc.resource.clone(),
-                        address: doc.address.clone(),
-                        provider: doc.provider.clone(),
-                        action,
-                        diff: Vec::new(),
-                        replace_because: Vec::new(),
-                        monthly_cost: None,
-                        notes,
-                        depends_on: deps_of(key),
-                        prior_version: row.version,
-                        level,
-                    },
-                    desired: loaded.desired.get(key).cloned(),
-                    prior: Some(doc.clone()),
-                    provider: entry.provider.clone(),
-                    provider_version: entry.info.version.clone(),
-                    schema: None,
-                },
-            );
         }
     }
     if !problems.is_empty() {
         return Err(invalid(problems));
     }
     finish(inner, work, levels, opts).await
+}
+
+/// The work of removing a resource with state `doc`: deleted by its
+/// provider, or let go (forgotten) when its deletion policy is `orphan` or
+/// it is observed only.
+fn removal(
+    providers: &Providers,
+    doc: &StateDoc,
+    prior_version: i64,
+    level: usize,
+    depends_on: Vec<String>,
+    desired: Option<Desired>,
+) -> std::result::Result<Work, Box<Diagnostic>> {
+    let entry = providers.named(&doc.provider).ok_or_else(|| {
+        Box::new(Diagnostic::error(
+            "provider",
+            format!(
+                "{} was made by provider '{}', which is not configured; configure it to \
+                 delete the resource, or let it go with deletionPolicy orphan",
+                doc.resource, doc.provider
+            ),
+        ))
+    })?;
+    let observed = doc.status == StateStatus::Observed;
+    let orphan = doc.deletion_policy == crate::resource::DeletionPolicy::Orphan;
+    let mut notes = Vec::new();
+    if observed {
+        notes.push("observed only: paved lets it go and does not delete it".into());
+    } else if orphan {
+        notes.push("deletion policy orphan: the real thing stays".into());
+    }
+    Ok(Work {
+        planned: PlannedResource {
+            resource: doc.resource.clone(),
+            address: doc.address.clone(),
+            provider: doc.provider.clone(),
+            action: if observed || orphan {
+                Action::Forget
+            } else {
+                Action::Delete
+            },
+            diff: Vec::new(),
+            replace_because: Vec::new(),
+            monthly_cost: None,
+            notes,
+            depends_on,
+            prior_version,
+            level,
+        },
+        desired,
+        prior: Some(doc.clone()),
+        provider: entry.provider.clone(),
+        provider_version: entry.info.version.clone(),
+        schema: None,
+    })
 }
 
 /// Review the plan's changes and number it.

@@ -406,32 +406,15 @@ async fn apply_one(
         .as_ref()
         .filter(|p| p.status.exists())
         .and_then(|p| p.state.clone());
-    let record = effect_record(inner, w, "apply", plan_id);
-    let item = plan::item_of(w);
-    let call = async {
-        journaled(
-            inner,
-            &key,
-            holder,
-            &intent,
-            w.planned.prior_version,
-            async {
-                call_apply(
-                    inner,
-                    w,
-                    &key,
-                    &intent,
-                    resolved.params.clone(),
-                    prior_state,
-                )
-                .await
-            },
-        )
-        .await
-    };
-    inner
-        .effect(record, item, &opts.write_options(), call)
-        .await
+    let call = call_apply(
+        inner,
+        w,
+        &key,
+        &intent,
+        resolved.params.clone(),
+        prior_state,
+    );
+    journaled_effect(inner, w, "apply", (plan_id, holder), opts, &intent, call).await
 }
 
 /// The provider calls of an apply (a replace deletes first) and the state
@@ -529,21 +512,31 @@ async fn delete_one(
     } else {
         "destroy"
     };
+    let call = call_delete(w, &intent, prior);
+    journaled_effect(inner, w, verb, (plan_id, holder), opts, &intent, call).await
+}
+
+/// One provider call of a plan (`call`, which makes the state it leaves),
+/// journaled, as a pipeline effect: reviewed again and audited as
+/// `resource.{verb}` with its outcome.
+async fn journaled_effect<F>(
+    inner: &Arc<Inner>,
+    w: &Work,
+    verb: &str,
+    (plan_id, holder): (&str, &str),
+    opts: &ResourceOptions,
+    intent: &Intent,
+    call: F,
+) -> Result<i64>
+where
+    F: std::future::Future<Output = Result<StateDoc>>,
+{
+    let key = key_of(w);
     let record = effect_record(inner, w, verb, plan_id);
     let item = plan::item_of(w);
-    let call = async {
-        journaled(
-            inner,
-            &key,
-            holder,
-            &intent,
-            w.planned.prior_version,
-            async { call_delete(w, &intent, prior.clone()).await },
-        )
-        .await
-    };
+    let journaled_call = journaled(inner, &key, holder, intent, w.planned.prior_version, call);
     inner
-        .effect(record, item, &opts.write_options(), call)
+        .effect(record, item, &opts.write_options(), journaled_call)
         .await
 }
 
