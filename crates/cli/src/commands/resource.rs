@@ -270,6 +270,11 @@ pub async fn run(cmd: ResourceCommand, ctx: &Ctx) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// A diff's side: its JSON, or `(none)` when the field is absent on that side.
+fn shown(v: &Option<Value>) -> String {
+    v.as_ref().map_or("(none)".to_string(), Value::to_string)
+}
+
 fn text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
@@ -318,13 +323,11 @@ fn print_plan(plan: &ResourcePlan) {
             r.provider
         );
         for d in &r.diff {
-            let show =
-                |v: &Option<Value>| v.as_ref().map_or("(none)".to_string(), Value::to_string);
             println!(
                 "      {}: {} -> {}{}",
                 d.path,
-                sanitize(&show(&d.before)),
-                sanitize(&show(&d.after)),
+                sanitize(&shown(&d.before)),
+                sanitize(&shown(&d.after)),
                 if d.requires_replace {
                     " (forces replacement)"
                 } else {
@@ -402,13 +405,11 @@ fn print_drift(report: &DriftReport) {
     for r in &report.resources {
         println!("{} {}", r.resource, r.status);
         for c in &r.changes {
-            let show =
-                |v: &Option<Value>| v.as_ref().map_or("(none)".to_string(), Value::to_string);
             println!(
                 "      {}: recorded {}, found {}",
                 c.path,
-                sanitize(&show(&c.before)),
-                sanitize(&show(&c.after))
+                sanitize(&shown(&c.before)),
+                sanitize(&shown(&c.after))
             );
         }
         if let Some(e) = &r.error {

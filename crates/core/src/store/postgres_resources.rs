@@ -47,10 +47,6 @@ fn journal_row(r: &tokio_postgres::Row) -> JournalEntry {
     }
 }
 
-fn now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-}
-
 #[async_trait]
 impl ResourceStore for PostgresStore {
     async fn resource_state(&self, resource: &str) -> Result<Option<StateRow>> {
@@ -259,7 +255,7 @@ impl ResourceStore for PostgresStore {
         }
         tx.execute(
             "UPDATE resource_journal SET result = $2, finished_at = $3 WHERE id = $1",
-            &[&id, &result, &now()],
+            &[&id, &result, &crate::audit::now()],
         )
         .await
         .map_err(&err)?;

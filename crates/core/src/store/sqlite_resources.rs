@@ -46,10 +46,6 @@ fn journal_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<JournalEntry> {
     })
 }
 
-fn now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-}
-
 fn rows<T>(
     conn: &Connection,
     sql: &str,
@@ -290,7 +286,7 @@ impl ResourceStore for SqliteStore {
             }
             tx.execute(
                 "UPDATE resource_journal SET result = ?2, finished_at = ?3 WHERE id = ?1",
-                params![id, result, now()],
+                params![id, result, crate::audit::now()],
             )
             .map_err(err)?;
             tx.commit().map_err(err)?;

@@ -120,7 +120,7 @@ async fn check(providers: &Providers, doc: StateDoc) -> DriftItem {
         }
         Err(e) => {
             let mut i = item("error");
-            i.error = Some(json!({"code": e.code(), "message": e.to_string()}));
+            i.error = Some(super::run::error_value(&e));
             i
         }
     }

@@ -27,12 +27,8 @@ use crate::resource::state::{
 use crate::resource::{ResourceOptions, seal::Sealer};
 use crate::store::{AuditOnly, JournalEntry, StateRow, resources::state_conflict};
 
-fn now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-}
-
 /// The error of a failed resource as reports carry it.
-fn error_value(e: &Error) -> Value {
+pub(super) fn error_value(e: &Error) -> Value {
     json!({"code": e.code(), "message": e.to_string()})
 }
 
@@ -309,7 +305,7 @@ where
         operation: intent.action.as_str().to_string(),
         holder: holder.to_string(),
         intent: serde_json::to_string(intent).unwrap_or_default(),
-        started_at: now(),
+        started_at: crate::audit::now(),
         result: None,
         finished_at: None,
     };
@@ -332,7 +328,7 @@ where
     let row = StateRow {
         resource: key.to_string(),
         version: prior_version + 1,
-        at: now(),
+        at: crate::audit::now(),
         doc: serde_json::to_string(&produced).unwrap_or_default(),
     };
     let written = inner
