@@ -17,6 +17,7 @@ pub mod graph;
 pub mod ingest;
 pub mod model;
 pub(crate) mod parallel;
+pub mod path;
 pub mod pipeline;
 pub mod platform;
 pub mod plugin;

@@ -770,7 +770,7 @@ fn entity_item(
         _ => None,
     };
     let operation = match point {
-        Point::EntityCreate => plugin::Operation::Create,
+        Point::EntityCreate | Point::PathRun => plugin::Operation::Create,
         Point::EntityDelete => plugin::Operation::Delete,
         _ => plugin::Operation::Update,
     };
@@ -1027,6 +1027,49 @@ pub(crate) async fn preview_resources(
     items: Vec<Item>,
     opts: &WriteOptions,
 ) -> Result<Vec<Decision>> {
+    preview(ctx, items, opts, false).await
+}
+
+/// Review a golden path's changes (the run, the entities it registers) as
+/// they will be reviewed, writing nothing: the decisions that say more
+/// than a plain allow, blocking ones included. Patches are allowed: the
+/// writes apply them.
+pub(crate) async fn preview_changes(
+    ctx: &Context<'_>,
+    items: Vec<Item>,
+    opts: &WriteOptions,
+) -> Result<Vec<Decision>> {
+    preview(ctx, items, opts, true).await
+}
+
+/// A golden-path run as the bindings review it: the Template as `after`,
+/// with the run's `parameters` (secrets masked) beside its fields.
+pub(crate) fn run_item(template: &Entity, parameters: serde_json::Value, actor: &str) -> Item {
+    let prepared = prepare(template.clone(), None);
+    let mut item = entity_item(Point::PathRun, None, Some(&prepared), actor);
+    if let Some(serde_json::Value::Object(after)) = &mut item.change.after {
+        after.insert("parameters".into(), parameters);
+    }
+    item
+}
+
+/// An entity write as the bindings review it: created if `before` is none.
+pub(crate) fn upsert_item(entity: Entity, before: Option<&Entity>, actor: &str) -> Item {
+    let point = if before.is_some() {
+        Point::EntityUpdate
+    } else {
+        Point::EntityCreate
+    };
+    let prepared = prepare(entity, None);
+    entity_item(point, before, Some(&prepared), actor)
+}
+
+async fn preview(
+    ctx: &Context<'_>,
+    items: Vec<Item>,
+    opts: &WriteOptions,
+    patches: bool,
+) -> Result<Vec<Decision>> {
     let actor = check_actor(opts.actor.as_deref().unwrap_or(ctx.actor))?;
     let mut items = items;
     for item in &mut items {
@@ -1046,7 +1089,7 @@ pub(crate) async fn preview_resources(
     run_checks(ctx, &actor, &set).await?;
     ctx.access.check(ctx.store, &actor, &items).await?;
     set.effects.clear();
-    if !review(ctx, &actor, items, &mut set).await?.is_empty() {
+    if !review(ctx, &actor, items, &mut set).await?.is_empty() && !patches {
         return Err(provider_request_patched());
     }
     Ok(set.decisions)

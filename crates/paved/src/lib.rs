@@ -33,8 +33,14 @@ pub use plugin_tools::{check_plugin, inspect_plugin, plugin_kind};
 
 // The platform and its handles.
 pub use paved_core::platform::{
-    ApprovalFilter, Approvals, Audit, Catalog, DecisionFilter, Explained, Platform, PluginInfo,
-    PluginSummary, Plugins, Policies, Resources, Scorecards, StoreSpec, parse_decision_id,
+    ApprovalFilter, Approvals, Audit, Catalog, DecisionFilter, Explained, Metrics, MetricsOptions,
+    Paths, Platform, PluginInfo, PluginSummary, Plugins, Policies, Resources, Scorecards,
+    StoreSpec, parse_decision_id,
+};
+// Golden paths: Templates previewed, run, rolled back, resumed and measured.
+pub use paved_core::path::{
+    Effect, EntityChange, FileChange, PathOptions, PathPlan, PlannedStep, Progress, RunOutput,
+    RunRecord, RunStatus, RunSummary, SnapshotReport, StepRecord, StepStatus, TemplateSummary,
 };
 // Resources: requests in the catalogue, plans, state, leases, journal.
 pub use paved_core::resource::state::{LeaseInfo, SENSITIVE};
@@ -95,6 +101,7 @@ pub mod defaults {
     pub use paved_core::pipeline::DEFAULT_ACTOR as ACTOR;
     pub use paved_core::platform::DEFAULT_APPROVALS as APPROVALS_LIMIT;
     pub use paved_core::platform::DEFAULT_HISTORY as RESOURCE_HISTORY;
+    pub use paved_core::platform::DEFAULT_RUNS as PATH_RUNS;
     pub use paved_core::query::{DEFAULT_LIMIT as QUERY_LIMIT, MAX_LIMIT as QUERY_MAX_LIMIT};
     pub use paved_core::resource::journal::{CRASH_ENV, CRASH_POINTS};
     pub use paved_core::resource::seal::KEY_ENV as STATE_KEY_ENV;

@@ -64,6 +64,13 @@ const RESOURCE_READ_DEFAULTS: &[(&str, &str)] = &[
     ("parallelism", "paved.yaml's resources.parallelism, 8"),
 ];
 
+/// Defaults of a golden-path run and its dry run.
+const PATH_DEFAULTS: &[(&str, &str)] = &[
+    ("actor", "the platform's actor"),
+    ("workspace", ".paved/workspaces/RUN-ID"),
+    ("secrets", "none"),
+];
+
 /// `catalog.import`'s defaults: the mode (`ingest::ImportMode::default`), then a write's.
 const IMPORT_DEFAULTS: &[(&str, &str)] = &[
     ("mode", "per-entity (or all-or-nothing)"),
@@ -486,6 +493,87 @@ pub const OPERATIONS: &[Operation] = &[
             Some("resource unlock"),
             "resources.unlock",
             "resources.unlock",
+        )
+    },
+    op(
+        "paths.list",
+        false,
+        Some("path list"),
+        "paths.list",
+        "paths.list",
+    ),
+    op(
+        "paths.show",
+        false,
+        Some("path show"),
+        "paths.show",
+        "paths.show",
+    ),
+    Operation {
+        defaults: PATH_DEFAULTS,
+        ..op(
+            "paths.dry_run",
+            false,
+            Some("path dry-run"),
+            "paths.dry_run",
+            "paths.dryRun",
+        )
+    },
+    Operation {
+        defaults: PATH_DEFAULTS,
+        ..op(
+            "paths.run",
+            true,
+            Some("path run"),
+            "paths.run",
+            "paths.run",
+        )
+    },
+    Operation {
+        defaults: &[("actor", "the run's actor")],
+        ..op(
+            "paths.resume",
+            true,
+            Some("path resume"),
+            "paths.resume",
+            "paths.resume",
+        )
+    },
+    Operation {
+        defaults: &[("limit", "50 (platform::DEFAULT_RUNS)")],
+        ..op(
+            "paths.runs",
+            false,
+            Some("path runs"),
+            "paths.runs",
+            "paths.runs",
+        )
+    },
+    op(
+        "paths.run_info",
+        false,
+        Some("path run-info"),
+        "paths.run_info",
+        "paths.runInfo",
+    ),
+    Operation {
+        defaults: &[("update", "false")],
+        ..op(
+            "paths.test",
+            false,
+            Some("path test"),
+            "paths.test",
+            "paths.test",
+        )
+    },
+    Operation {
+        defaults: &[("since", "every run")],
+        ..op(
+            "paths.metrics",
+            false,
+            Some("metrics"),
+            "paths.metrics",
+            "paths.metrics",
         )
     },
     op(

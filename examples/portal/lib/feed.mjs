@@ -139,8 +139,12 @@ export class Feed {
       connection: 'keep-alive',
     })
     res.write('retry: 2000\n\n')
-    const after = Number(req.headers['last-event-id'] || 0)
-    if (after > 0) {
+    // A reconnect says where it stopped (Last-Event-ID); a page's first
+    // connection says which item it was drawn with (?after=), so nothing
+    // pushed between drawing the page and connecting is lost.
+    const drawnWith = new URL(req.url, 'http://portal').searchParams.get('after')
+    const after = Number(req.headers['last-event-id'] || drawnWith || 0)
+    if (after > 0 || drawnWith !== null) {
       for (const item of this.items.filter((i) => i.seq > after)) {
         res.write(`id: ${item.seq}\nevent: change\ndata: ${JSON.stringify(item)}\n\n`)
       }

@@ -38,7 +38,11 @@
     while (list.children.length > MAX) list.removeChild(list.lastChild)
   }
 
-  var source = new EventSource('/events')
+  // The newest item the page was drawn with: the stream starts after it.
+  var after = 0
+  var drawn = list.querySelectorAll('li[data-seq]')
+  for (var i = 0; i < drawn.length; i++) after = Math.max(after, Number(drawn[i].getAttribute('data-seq')) || 0)
+  var source = new EventSource('/events?after=' + after)
   source.addEventListener('change', function (e) {
     try {
       add(JSON.parse(e.data))

@@ -144,14 +144,31 @@ fn check(
     limits: &Limits,
     kinds: &KindRegistry,
 ) -> Checked {
-    let problems = placeholders::resolve(&mut value, placeholder_base, limits);
+    let mut problems = placeholders::resolve(&mut value, placeholder_base, limits);
     let outcome = if problems.iter().any(Diagnostic::is_error) {
         Outcome::Rejected
     } else if !value.is_object() {
         Outcome::NotAnEntity
     } else {
         match validate_entity(&value, kinds) {
-            Ok(entity) => Outcome::Entity(Box::new(entity)),
+            Ok(entity) => {
+                // What would keep a Template from running is said now, with
+                // its line, not when a run reaches the step.
+                if entity.kind == "Template" {
+                    problems.extend(
+                        crate::path::template::problems(&entity, crate::path::expressions())
+                            .into_iter()
+                            .map(|d| {
+                                Diagnostic::warning(
+                                    d.path,
+                                    format!("this template cannot run: {}", d.message),
+                                )
+                                .for_entity(entity.entity_ref().to_string())
+                            }),
+                    );
+                }
+                Outcome::Entity(Box::new(entity))
+            }
             Err(diagnostics) => Outcome::Invalid(diagnostics),
         }
     };

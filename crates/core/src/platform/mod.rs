@@ -5,8 +5,7 @@
 //! actor it writes as by default, and the plugins it was built with.
 //! Capabilities are grouped in handles: [`Platform::catalog`],
 //! [`Platform::audit`], [`Platform::plugins`], [`Platform::policies`],
-//! [`Platform::scorecards`], [`Platform::approvals`], [`Platform::resources`];
-//! later capabilities (golden paths) add their own. Every write a handle makes goes
+//! [`Platform::scorecards`], [`Platform::approvals`], [`Platform::resources`], [`Platform::paths`]. Every write a handle makes goes
 //! through `pipeline::run`; the store is never handed out.
 //!
 //! ```no_run
@@ -25,6 +24,7 @@
 mod approvals;
 mod audit;
 mod catalog;
+mod paths;
 mod plugins;
 mod policies;
 mod resources;
@@ -38,6 +38,7 @@ use futures::StreamExt;
 pub use self::approvals::{ApprovalFilter, Approvals, DEFAULT_APPROVALS};
 pub use self::audit::Audit;
 pub use self::catalog::Catalog;
+pub use self::paths::{DEFAULT_RUNS, Metrics, MetricsOptions, Paths};
 pub use self::plugins::{PluginInfo, PluginSummary, Plugins};
 pub use self::policies::{DecisionFilter, Explained, Policies, parse_decision_id};
 pub use self::resources::{DEFAULT_HISTORY, Resources};
@@ -396,6 +397,12 @@ impl Platform {
     /// providers, with versioned state, leases and a journal.
     pub fn resources(&self) -> Resources {
         Resources::new(self.inner.clone())
+    }
+
+    /// Golden paths: the catalogue's Templates, previewed, run (rolled
+    /// back when a step fails, resumed after a crash) and measured.
+    pub fn paths(&self) -> Paths {
+        Paths::new(self.inner.clone())
     }
 
     /// Subscribe to events: this process's, and on a shared store, other processes'.

@@ -30,17 +30,22 @@ pub enum Point {
     /// An existing resource is adopted.
     #[serde(rename = "resource.import")]
     ResourceImport,
+    /// A golden path is run (the run as a whole; what it writes and
+    /// provisions is reviewed at its own points).
+    #[serde(rename = "path.run")]
+    PathRun,
 }
 
 impl Point {
     /// Every point, in order.
-    pub const ALL: [Point; 6] = [
+    pub const ALL: [Point; 7] = [
         Point::EntityCreate,
         Point::EntityUpdate,
         Point::EntityDelete,
         Point::ResourceApply,
         Point::ResourceDestroy,
         Point::ResourceImport,
+        Point::PathRun,
     ];
 
     /// The name used in configuration, e.g. `entity.create`.
@@ -52,6 +57,7 @@ impl Point {
             Point::ResourceApply => "resource.apply",
             Point::ResourceDestroy => "resource.destroy",
             Point::ResourceImport => "resource.import",
+            Point::PathRun => "path.run",
         }
     }
 }

@@ -352,6 +352,8 @@ fn load_file(path: &Path, bindings: &[&str], kinds: &KindRegistry) -> Result<Vec
             Point::ResourceDestroy | Point::ResourceImport => {
                 [Need::Refused, Need::Refused, Need::Required, Need::Optional]
             }
+            // A run is reviewed with the Template as `after`.
+            Point::PathRun => [Need::Refused, Need::Required, Need::Refused, Need::Refused],
         };
         let actor = match case.actor.as_deref().map(crate::pipeline::check_actor) {
             Some(Err(e)) => {

@@ -73,6 +73,7 @@ CREATE INDEX audit_subject ON audit (lower(subject), seq);
     AUDIT_BY_ACTION,
     POLICY_CHANGES,
     super::resources::SQLITE_MIGRATION,
+    super::runs::SQLITE_MIGRATION,
 ];
 
 /// PostgreSQL migrations, oldest first. Text that is compared or ordered is
@@ -142,6 +143,7 @@ CREATE INDEX audit_subject ON audit (lower(subject), seq);
     AUDIT_BY_ACTION,
     POLICY_CHANGES,
     super::resources::POSTGRES_MIGRATION,
+    super::runs::POSTGRES_MIGRATION,
 ];
 
 /// Migration 2, both dialects: audit records by action (pending approvals,

@@ -20,9 +20,12 @@ mod page;
 mod plan;
 pub(crate) mod postgres;
 mod postgres_resources;
+mod postgres_runs;
 pub mod resources;
+pub mod runs;
 pub(crate) mod sqlite;
 mod sqlite_resources;
+mod sqlite_runs;
 
 use async_trait::async_trait;
 use futures::stream::BoxStream;
@@ -35,6 +38,7 @@ use crate::model::relations::RelationRow;
 use crate::model::{Entity, EntityRef};
 use crate::query::{FacetCount, Page, Predicate, Query};
 pub use resources::{JournalEntry, Lease, ResourceStore, StateRow};
+pub use runs::{RunFilter, RunRow, RunStore};
 
 /// An entity ready to be written, with everything derived from it.
 #[derive(Debug, Clone)]
@@ -157,7 +161,7 @@ pub struct CommitResult {
 /// Where entities live (and, beside them, the state of provisioned
 /// resources: [`ResourceStore`]).
 #[async_trait]
-pub trait Store: ResourceStore + Send + Sync + 'static {
+pub trait Store: ResourceStore + RunStore + Send + Sync + 'static {
     /// A short name for messages: `sqlite:PATH` or `postgres://host/db`.
     fn describe(&self) -> String;
 

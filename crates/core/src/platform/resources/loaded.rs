@@ -75,6 +75,19 @@ impl Loaded {
         })
     }
 
+    /// Read `entities` as if they were in the catalogue (replacing stored ones).
+    pub fn overlay(&mut self, entities: &[Entity]) {
+        for entity in entities {
+            match desired::from_entity(entity) {
+                Ok(Some(d)) => {
+                    self.desired.insert(d.key.clone(), d);
+                }
+                Ok(None) => {}
+                Err(problems) => self.invalid.extend(problems),
+            }
+        }
+    }
+
     /// The outputs (and sensitive keys) of each resource with state.
     pub fn outputs(&self, sealer: &Sealer) -> Result<HashMap<String, (Value, Vec<String>)>> {
         let mut out = HashMap::new();

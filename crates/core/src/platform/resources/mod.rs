@@ -70,6 +70,20 @@ impl Resources {
         Ok(planned.plan)
     }
 
+    /// The plan of `targets` as if the Resource entities `extra` were in
+    /// the catalogue: a golden path's preview of what it provisions.
+    pub(crate) async fn plan_with(
+        &self,
+        extra: &[crate::model::Entity],
+        targets: &[String],
+        opts: &ResourceOptions,
+    ) -> Result<ResourcePlan> {
+        let mut loaded = Loaded::read(&self.inner).await?;
+        loaded.overlay(extra);
+        let planned = plan::plan_apply(&self.inner, &loaded, targets, opts).await?;
+        Ok(planned.plan)
+    }
+
     /// Bring `targets` (none: every resource) to what their Resources ask
     /// for: create, update, replace, and delete resources whose Resource is
     /// gone. A dry run returns the plan and changes nothing.

@@ -1734,3 +1734,4 @@ async fn postgres_instances_see_each_others_writes_and_events() {
 }
 
 mod resources;
+mod runs;
