@@ -573,3 +573,227 @@ export interface ResourceSummary {
   managed: boolean
   lease?: LeaseInfo
 }
+
+// ---- golden paths (paved::Paths), as plain objects --------------------------
+
+/**
+ * A golden-path run (`paths.run()`, `paths.resume()`): `await` it (or use
+ * it as a promise) for its record, `for await` over it for its progress.
+ * It starts when first awaited or iterated.
+ */
+export interface PathRun extends AsyncIterable<Progress>, PromiseLike<RunRecord> {
+  /** Each step's progress as it happens (`started`, `done`, …), then `finished`; the loop ends with the run. */
+  [Symbol.asyncIterator](): AsyncIterator<Progress>
+  /** The run's record once it ends (as `record()`). */
+  then<R1 = RunRecord, R2 = never>(
+    onFulfilled?: ((record: RunRecord) => R1 | PromiseLike<R1>) | null,
+    onRejected?: ((reason: any) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2>
+  catch<R = never>(onRejected?: ((reason: any) => R | PromiseLike<R>) | null): Promise<RunRecord | R>
+  finally(onFinally?: (() => void) | null): Promise<RunRecord>
+}
+
+/** A Template of the catalogue, as `paths.list()` shows it. */
+export interface TemplateSummary {
+  /** Its ref, e.g. `template:default/deploy-web-service`. */
+  reference: string
+  name: string
+  title: string | null
+  description: string | null
+  type: string
+  owner: string | null
+  tags: string[]
+  /** Its content hash, short. */
+  version: string
+  /** The steps' actions, in order. */
+  actions: string[]
+  /** The form pages: JSON Schema with `ui:*` hints (`ui:widget: password` marks a secret). */
+  parameters: Array<Record<string, any>>
+  /** Problems that keep it from running (absent: it runs). */
+  problems?: Diagnostic[]
+}
+
+/** One side effect of a step, as planned and as done. */
+export type StepEffect =
+  | { type: 'writeFile'; path: string; content: string; binary?: boolean }
+  | { type: 'deleteFile'; path: string }
+  | { type: 'renameFile'; from: string; to: string }
+  | { type: 'register'; entity: Entity }
+  | { type: 'applyResource'; entity: Entity }
+  | { type: 'log'; message: string }
+  | { type: 'wait'; milliseconds: number }
+
+/** One step of a plan. */
+export interface PlannedStep {
+  id: string
+  name: string
+  action: string
+  /** Its `if` was false: it does nothing. */
+  skipped: boolean
+  effects: StepEffect[]
+  /** Its output as far as known before running. */
+  output: any
+  /** Whether its effects are undone when a later step fails. */
+  rollback: boolean
+  /** It uses what a provider tells only once it runs. */
+  provisional?: boolean
+}
+
+/** A file a run writes, changes or removes. */
+export interface FileChange {
+  /** Relative to the workspace, `/`-separated. */
+  path: string
+  action: 'create' | 'update' | 'delete'
+  /** The content after (UTF-8 text, or base64 when `binary`); absent when deleted. */
+  content?: string
+  binary?: boolean
+}
+
+/** An entity a run registers in the catalogue. */
+export interface EntityChange {
+  entityRef: string
+  outcome: 'created' | 'updated' | 'unchanged'
+  /** As it will be written, with the provenance annotations (`paved.dev/template`, `paved.dev/run`, …). */
+  entity: Entity
+  /** The step that registers it. */
+  step: string
+}
+
+/** A Template's `output`, evaluated. */
+export interface RunOutput {
+  links?: Array<Record<string, any>>
+  text?: Array<Record<string, any>>
+  values?: Record<string, any>
+}
+
+/** What running a golden path would do, before anything happens (`paths.dryRun()`). */
+export interface PathPlan {
+  template: string
+  templateVersion: string
+  /** With defaults applied and secrets masked (`***`). */
+  parameters: Record<string, any>
+  /** Where files go. */
+  workspace: string
+  steps: PlannedStep[]
+  /** Net file changes, with their content. */
+  files: FileChange[]
+  entities: EntityChange[]
+  /** The plan of the resources the run provisions. */
+  resources?: ResourcePlan
+  /** Every policy decision about the run that says more than a plain allow. */
+  decisions?: Decision[]
+  /** Whether an enforcing policy denies part of it (a run would be `DENIED`). */
+  blocked: boolean
+  output: RunOutput
+  /** Give it as `expectDigest` to run exactly what was previewed. */
+  digest: string
+}
+
+export type RunStatus = 'running' | 'succeeded' | 'rolled-back' | 'failed'
+
+export type StepStatus = 'pending' | 'skipped' | 'started' | 'done' | 'failed' | 'undone'
+
+/** One step of a run. */
+export interface StepRecord {
+  id: string
+  name: string
+  action: string
+  status: StepStatus
+  rollback: boolean
+  startedAt?: string
+  finishedAt?: string
+  /** What it did, each with what was there before (to undo it). */
+  effects?: Array<{ effect: StepEffect; prior: Record<string, any>; durationMs: number; done: boolean }>
+  /** Its output (secrets masked). */
+  output: any
+  error?: string
+}
+
+/** A run, as recorded (secrets masked everywhere). */
+export interface RunRecord {
+  id: string
+  template: string
+  templateVersion: string
+  actor: string
+  /** The team the run was for (its `owner` parameter, else the actor's first group). */
+  team?: string
+  status: RunStatus
+  startedAt: string
+  finishedAt?: string
+  parameters: Record<string, any>
+  workspace: string
+  steps: StepRecord[]
+  /** The plan the run executes. */
+  plan: PathPlan
+  output: RunOutput
+  log?: string[]
+  error?: string
+  /** What was undone after a failure, in order. */
+  undone?: string[]
+  /** What could not be undone, and why. */
+  notUndone?: string[]
+  /** The Template as it ran. */
+  templateEntity: Entity
+}
+
+/** A run as `paths.runs()` lists it. */
+export interface RunSummary {
+  id: string
+  template: string
+  actor: string
+  team?: string
+  status: RunStatus
+  /** Running, but no process works on it: `resume` it. */
+  interrupted: boolean
+  startedAt: string
+  finishedAt?: string
+  durationMs?: number
+  /** Steps done (or skipped) of all steps. */
+  stepsDone: number
+  steps: number
+  error?: string
+}
+
+/** One step's progress, as a run reports it while it works. */
+export interface Progress {
+  run: string
+  /** The step (absent: the run as a whole). */
+  step?: string
+  status: 'started' | 'done' | 'skipped' | 'failed' | 'undone' | 'log' | 'finished'
+  message: string
+}
+
+/** What comparing a dry run with its snapshot found (`paths.test()`). */
+export interface SnapshotReport {
+  snapshot: string
+  passed: boolean
+  updated: boolean
+  /** Each difference, e.g. `files/src/main.rs: content differs`. */
+  differences: string[]
+}
+
+/** Counts and durations of a group of runs. */
+export interface PathUsage {
+  runs: number
+  succeeded: number
+  /** Failed or rolled back. */
+  failed: number
+  running: number
+  successRate: number | null
+  p50Ms: number | null
+  p90Ms: number | null
+}
+
+/** The figures a platform team is judged by (`paths.metrics()`). */
+export interface PathMetrics {
+  since: string | null
+  total: PathUsage
+  byTemplate: Record<string, PathUsage>
+  byTeam: Record<string, PathUsage>
+  onboarding: Array<{ team: string; firstRun: string; firstProvisioned: string | null; timeToFirstProvisioningMs: number | null }>
+  components: number
+  componentsFromPaths: number
+  /** Share of components a golden path made (null without components). */
+  goldenPathShare: number | null
+  provisioning: Record<string, { resources: number; p50Ms: number | null; p90Ms: number | null }>
+}

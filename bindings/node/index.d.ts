@@ -574,6 +574,230 @@ export interface ResourceSummary {
   lease?: LeaseInfo
 }
 
+// ---- golden paths (paved::Paths), as plain objects --------------------------
+
+/**
+ * A golden-path run (`paths.run()`, `paths.resume()`): `await` it (or use
+ * it as a promise) for its record, `for await` over it for its progress.
+ * It starts when first awaited or iterated.
+ */
+export interface PathRun extends AsyncIterable<Progress>, PromiseLike<RunRecord> {
+  /** Each step's progress as it happens (`started`, `done`, …), then `finished`; the loop ends with the run. */
+  [Symbol.asyncIterator](): AsyncIterator<Progress>
+  /** The run's record once it ends (as `record()`). */
+  then<R1 = RunRecord, R2 = never>(
+    onFulfilled?: ((record: RunRecord) => R1 | PromiseLike<R1>) | null,
+    onRejected?: ((reason: any) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2>
+  catch<R = never>(onRejected?: ((reason: any) => R | PromiseLike<R>) | null): Promise<RunRecord | R>
+  finally(onFinally?: (() => void) | null): Promise<RunRecord>
+}
+
+/** A Template of the catalogue, as `paths.list()` shows it. */
+export interface TemplateSummary {
+  /** Its ref, e.g. `template:default/deploy-web-service`. */
+  reference: string
+  name: string
+  title: string | null
+  description: string | null
+  type: string
+  owner: string | null
+  tags: string[]
+  /** Its content hash, short. */
+  version: string
+  /** The steps' actions, in order. */
+  actions: string[]
+  /** The form pages: JSON Schema with `ui:*` hints (`ui:widget: password` marks a secret). */
+  parameters: Array<Record<string, any>>
+  /** Problems that keep it from running (absent: it runs). */
+  problems?: Diagnostic[]
+}
+
+/** One side effect of a step, as planned and as done. */
+export type StepEffect =
+  | { type: 'writeFile'; path: string; content: string; binary?: boolean }
+  | { type: 'deleteFile'; path: string }
+  | { type: 'renameFile'; from: string; to: string }
+  | { type: 'register'; entity: Entity }
+  | { type: 'applyResource'; entity: Entity }
+  | { type: 'log'; message: string }
+  | { type: 'wait'; milliseconds: number }
+
+/** One step of a plan. */
+export interface PlannedStep {
+  id: string
+  name: string
+  action: string
+  /** Its `if` was false: it does nothing. */
+  skipped: boolean
+  effects: StepEffect[]
+  /** Its output as far as known before running. */
+  output: any
+  /** Whether its effects are undone when a later step fails. */
+  rollback: boolean
+  /** It uses what a provider tells only once it runs. */
+  provisional?: boolean
+}
+
+/** A file a run writes, changes or removes. */
+export interface FileChange {
+  /** Relative to the workspace, `/`-separated. */
+  path: string
+  action: 'create' | 'update' | 'delete'
+  /** The content after (UTF-8 text, or base64 when `binary`); absent when deleted. */
+  content?: string
+  binary?: boolean
+}
+
+/** An entity a run registers in the catalogue. */
+export interface EntityChange {
+  entityRef: string
+  outcome: 'created' | 'updated' | 'unchanged'
+  /** As it will be written, with the provenance annotations (`paved.dev/template`, `paved.dev/run`, …). */
+  entity: Entity
+  /** The step that registers it. */
+  step: string
+}
+
+/** A Template's `output`, evaluated. */
+export interface RunOutput {
+  links?: Array<Record<string, any>>
+  text?: Array<Record<string, any>>
+  values?: Record<string, any>
+}
+
+/** What running a golden path would do, before anything happens (`paths.dryRun()`). */
+export interface PathPlan {
+  template: string
+  templateVersion: string
+  /** With defaults applied and secrets masked (`***`). */
+  parameters: Record<string, any>
+  /** Where files go. */
+  workspace: string
+  steps: PlannedStep[]
+  /** Net file changes, with their content. */
+  files: FileChange[]
+  entities: EntityChange[]
+  /** The plan of the resources the run provisions. */
+  resources?: ResourcePlan
+  /** Every policy decision about the run that says more than a plain allow. */
+  decisions?: Decision[]
+  /** Whether an enforcing policy denies part of it (a run would be `DENIED`). */
+  blocked: boolean
+  output: RunOutput
+  /** Give it as `expectDigest` to run exactly what was previewed. */
+  digest: string
+}
+
+export type RunStatus = 'running' | 'succeeded' | 'rolled-back' | 'failed'
+
+export type StepStatus = 'pending' | 'skipped' | 'started' | 'done' | 'failed' | 'undone'
+
+/** One step of a run. */
+export interface StepRecord {
+  id: string
+  name: string
+  action: string
+  status: StepStatus
+  rollback: boolean
+  startedAt?: string
+  finishedAt?: string
+  /** What it did, each with what was there before (to undo it). */
+  effects?: Array<{ effect: StepEffect; prior: Record<string, any>; durationMs: number; done: boolean }>
+  /** Its output (secrets masked). */
+  output: any
+  error?: string
+}
+
+/** A run, as recorded (secrets masked everywhere). */
+export interface RunRecord {
+  id: string
+  template: string
+  templateVersion: string
+  actor: string
+  /** The team the run was for (its `owner` parameter, else the actor's first group). */
+  team?: string
+  status: RunStatus
+  startedAt: string
+  finishedAt?: string
+  parameters: Record<string, any>
+  workspace: string
+  steps: StepRecord[]
+  /** The plan the run executes. */
+  plan: PathPlan
+  output: RunOutput
+  log?: string[]
+  error?: string
+  /** What was undone after a failure, in order. */
+  undone?: string[]
+  /** What could not be undone, and why. */
+  notUndone?: string[]
+  /** The Template as it ran. */
+  templateEntity: Entity
+}
+
+/** A run as `paths.runs()` lists it. */
+export interface RunSummary {
+  id: string
+  template: string
+  actor: string
+  team?: string
+  status: RunStatus
+  /** Running, but no process works on it: `resume` it. */
+  interrupted: boolean
+  startedAt: string
+  finishedAt?: string
+  durationMs?: number
+  /** Steps done (or skipped) of all steps. */
+  stepsDone: number
+  steps: number
+  error?: string
+}
+
+/** One step's progress, as a run reports it while it works. */
+export interface Progress {
+  run: string
+  /** The step (absent: the run as a whole). */
+  step?: string
+  status: 'started' | 'done' | 'skipped' | 'failed' | 'undone' | 'log' | 'finished'
+  message: string
+}
+
+/** What comparing a dry run with its snapshot found (`paths.test()`). */
+export interface SnapshotReport {
+  snapshot: string
+  passed: boolean
+  updated: boolean
+  /** Each difference, e.g. `files/src/main.rs: content differs`. */
+  differences: string[]
+}
+
+/** Counts and durations of a group of runs. */
+export interface PathUsage {
+  runs: number
+  succeeded: number
+  /** Failed or rolled back. */
+  failed: number
+  running: number
+  successRate: number | null
+  p50Ms: number | null
+  p90Ms: number | null
+}
+
+/** The figures a platform team is judged by (`paths.metrics()`). */
+export interface PathMetrics {
+  since: string | null
+  total: PathUsage
+  byTemplate: Record<string, PathUsage>
+  byTeam: Record<string, PathUsage>
+  onboarding: Array<{ team: string; firstRun: string; firstProvisioned: string | null; timeToFirstProvisioningMs: number | null }>
+  components: number
+  componentsFromPaths: number
+  /** Share of components a golden path made (null without components). */
+  goldenPathShare: number | null
+  provisioning: Record<string, { resources: number; p50Ms: number | null; p90Ms: number | null }>
+}
+
 /**
  * Which binding artifact the generated loader actually loaded: `'native'` for
  * a native addon, otherwise the `platformArchABI` of the WASI flavor. Every
@@ -671,6 +895,76 @@ export declare class Catalog {
 }
 
 /**
+ * A run, from `paths.run()` or `paths.resume()`: `await` it for its
+ * record, `for await (const p of run)` for its progress as it happens
+ * (the iteration ends when the run does; awaiting it afterwards still
+ * gives the record). The run starts when it is first awaited or iterated.
+ */
+export declare class PathRun {
+  /**
+   * The run's record once it ends. Rejects with what kept it from
+   * running: `VALIDATION` (bad parameters, naming `parameters.<field>`),
+   * `DENIED` (a policy blocks it), `LOCKED`, `NOT_FOUND`.
+   */
+  record(): Promise<RunRecord>
+  /**
+   * The next progress report; `null` once the run has ended (then
+   * rejects instead if the run did not run at all, as `record()` does).
+   */
+  recv(): Promise<Progress | null>
+}
+
+/** The golden paths of a platform. */
+export declare class Paths {
+  /**
+   * Every Template of the catalogue, with the problems that keep any
+   * from running.
+   */
+  list(): Promise<TemplateSummary[]>
+  /**
+   * One Template: a catalogue ref (`deploy-web-service`,
+   * `template:default/deploy-web-service`) or a file ending in
+   * `.yaml`/`.yml`/`.json`.
+   */
+  show(template: string): Promise<TemplateSummary>
+  /**
+   * What running `template` with `parameters` would do, changing
+   * nothing: the files with their content, the entities, the resource
+   * plans, every policy decision, and a `digest` to run exactly this
+   * plan (`expectDigest`). Bad parameters are a `VALIDATION` error
+   * naming `parameters.<field>`.
+   */
+  dryRun(template: string, parameters?: Record<string, unknown> | null, options?: PathOptions | undefined | null): Promise<PathPlan>
+  /**
+   * Run `template` with `parameters`: `await` the result for the run's
+   * record, `for await` over it for its progress. A failed step undoes
+   * what the run did: the record's status is `rolled-back` (`undone`
+   * says what), not an error; a run a policy blocks is `DENIED`.
+   */
+  run(template: string, parameters?: Record<string, unknown> | null, options?: PathRunOptions | undefined | null): PathRun
+  /**
+   * Continue an interrupted run from its last completed step; as `run`,
+   * `await` it for the record or iterate it for progress.
+   */
+  resume(runId: string, options?: ResumeOptions | undefined | null): PathRun
+  /** Runs, newest first: of one Template (a ref) when given. */
+  runs(template?: string | undefined | null, options?: RunsOptions | undefined | null): Promise<RunSummary[]>
+  /** One run's record, whole (`NOT_FOUND` for an unknown id). */
+  runInfo(runId: string): Promise<RunRecord>
+  /**
+   * Test a Template like code: its dry run with `parameters` compared
+   * with the snapshot directory `snapshot` (`update`: write it instead).
+   */
+  test(template: string, parameters: Record<string, unknown> | null, snapshot: string, options?: PathTestOptions | undefined | null): Promise<SnapshotReport>
+  /**
+   * Usage, success rate and durations per Template and team, each
+   * team's time to its first provisioning, the share of components a
+   * golden path made, provisioning time per resource type.
+   */
+  metrics(options?: MetricsOptions | undefined | null): Promise<PathMetrics>
+}
+
+/**
  * An open platform: a store, the kind registry, the event bus and the
  * plugins. Get one with `open()`.
  */
@@ -692,6 +986,11 @@ export declare class Platform {
    * drift, import; their state, history, outputs and leases.
    */
   get resources(): Resources
+  /**
+   * The golden paths: the catalogue's Templates listed, previewed
+   * (`dryRun`), run, resumed, tested against snapshots and measured.
+   */
+  get paths(): Paths
   /**
    * Subscribe to events from now on: this process's and, on a PostgreSQL
    * store, every other process's too.
@@ -1154,6 +1453,12 @@ export interface InspectOptions {
  */
 export declare function inspectPlugin(path: string, options?: InspectOptions | undefined | null): Promise<PluginInspection>
 
+/** Options of `metrics`. */
+export interface MetricsOptions {
+  /** Only runs started at or after this time (RFC 3339); absent: every run. */
+  since?: string
+}
+
 /**
  * Open a platform (creating the SQLite file and its schema if needed) and
  * load its plugins.
@@ -1211,6 +1516,61 @@ export interface Page {
   nextCursor?: string
   /** How many entities match in all. */
   total: number
+}
+
+/** Options of `dryRun` and `test`. */
+export interface PathOptions {
+  /**
+   * Who runs it (absent: the platform's actor); access rules and
+   * policies see this actor.
+   */
+  actor?: string
+  /**
+   * The directory the run writes files into (absent:
+   * `.paved/workspaces/RUN-ID` under the working directory).
+   */
+  workspace?: string
+  /**
+   * Secrets given to the run (`${{ secrets.x }}`): never recorded,
+   * masked wherever they would show.
+   */
+  secrets?: Record<string, string>
+}
+
+/** Options of `run`. */
+export interface PathRunOptions {
+  /**
+   * Who runs it, recorded in the run and the audit log (absent: the
+   * platform's actor).
+   */
+  actor?: string
+  /**
+   * The directory the run writes files into (absent:
+   * `.paved/workspaces/RUN-ID` under the working directory).
+   */
+  workspace?: string
+  /**
+   * Secrets given to the run (`${{ secrets.x }}`): never recorded,
+   * masked wherever they would show.
+   */
+  secrets?: Record<string, string>
+  /**
+   * Run only if the plan is still this one (a dry run's `digest`);
+   * else a `VALIDATION` error naming `expectDigest`.
+   */
+  expectDigest?: string
+}
+
+/** Options of `test`. */
+export interface PathTestOptions {
+  /** Write the snapshot (the dry run as it is now) instead of comparing. */
+  update?: boolean
+  /** Who the dry run is for (absent: the platform's actor). */
+  actor?: string
+  /** The workspace the dry run plans against. */
+  workspace?: string
+  /** Secrets given to the dry run. */
+  secrets?: Record<string, string>
 }
 
 /** One planned (or done) change. */
@@ -1327,10 +1687,22 @@ export interface ResourceReadOptions {
   parallelism?: number
 }
 
+/** Options of `resume`. */
+export interface ResumeOptions {
+  /** Who resumes it (absent: the run's actor). */
+  actor?: string
+}
+
 /** Options of a review. */
 export interface ReviewOptions {
   /** Settings for this call (validated first) instead of the configured ones. */
   settings?: Record<string, any>
+}
+
+/** Options of `runs`. */
+export interface RunsOptions {
+  /** At most this many runs, newest first (default 50). */
+  limit?: number
 }
 
 /** Which scorecard: absent, every one (that selects the entity). */

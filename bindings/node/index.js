@@ -1,7 +1,8 @@
 // paved for Node: the native addon (native.js, generated) plus the two things
 // N-API does not give: the PavedError class native errors are instances of,
-// and async iteration over subscriptions and queryAll() streams. Every method,
-// its docs and its types come from the Rust source (index.d.ts is generated).
+// and async iteration over subscriptions, queryAll() streams and golden-path
+// runs (which are thenables too). Every method, its docs and its types come
+// from the Rust source (index.d.ts is generated).
 'use strict'
 
 const native = require('./native.js')
@@ -41,6 +42,18 @@ function iterate() {
 }
 native.Subscription.prototype[Symbol.asyncIterator] = iterate
 native.QueryStream.prototype[Symbol.asyncIterator] = iterate
+// A golden-path run: `for await` over its progress; `await` it (or `then`,
+// `catch`, `finally`, as a promise) for its record.
+native.PathRun.prototype[Symbol.asyncIterator] = iterate
+native.PathRun.prototype.then = function then(onFulfilled, onRejected) {
+  return this.record().then(onFulfilled, onRejected)
+}
+native.PathRun.prototype.catch = function (onRejected) {
+  return this.record().catch(onRejected)
+}
+native.PathRun.prototype.finally = function (onFinally) {
+  return this.record().finally(onFinally)
+}
 
 // Explicit `exports.X =` assignments, so that ESM `import { open } from 'paved'`
 // sees every name (Node's CommonJS export detection reads them statically).
@@ -58,5 +71,7 @@ exports.Policies = native.Policies
 exports.Scorecards = native.Scorecards
 exports.Approvals = native.Approvals
 exports.Resources = native.Resources
+exports.Paths = native.Paths
+exports.PathRun = native.PathRun
 exports.Subscription = native.Subscription
 exports.PavedError = PavedError

@@ -35,6 +35,7 @@ EXCEPTION_ATTRS: dict[str, list[tuple[str, str]]] = {
 DUNDERS = {
     "__aiter__",
     "__anext__",
+    "__await__",
     "__aenter__",
     "__aexit__",
     "__iter__",

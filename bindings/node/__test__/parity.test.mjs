@@ -54,6 +54,8 @@ describe('parity with paved::surface::OPERATIONS', () => {
     await platform.catalog.upsert(resource('parity-found'))
     mkdirSync(path.join(dir, 'parity-found'))
     writeFileSync(path.join(dir, 'parity-found', 'b.txt'), 'b')
+    // A golden path to run.
+    await platform.catalog.import([path.join(REPO, 'bindings', 'node', '__test__', 'fixtures', 'paths', 'template.yaml')])
   })
 
   it('surface() lists the operations, each with a node name', () => {
@@ -118,6 +120,10 @@ describe('parity with paved::surface::OPERATIONS', () => {
       return r.outputs(DIR, { ...o, reveal: true })
     },
     'resources.unlock': (r, o) => r.unlock(DIR, o),
+    // A golden path run in a workspace of its own; resuming needs a run
+    // killed mid-way (paths.test.mjs kills one and resumes it).
+    'paths.run': (p, o) => p.run('create-service', { name: `parity-path-${++n}`, apiKey: 'k' }, { ...o, workspace: path.join(dir, `ws-${n}`) }),
+    'paths.resume': (p, o) => p.resume('no-such-run', o),
   }
   const APPROVER = 'user:default/ivan.petrov'
 
@@ -125,9 +131,9 @@ describe('parity with paved::surface::OPERATIONS', () => {
     assert.deepEqual(writes.map((r) => r.node).sort(), Object.keys(CALLS).sort())
   })
 
-  /** The write options a row takes: actor and dryRun, or (resources) those its defaults name. */
+  /** The write options a row takes: actor and dryRun, or (resources, paths) those its defaults name. */
   const takes = (row) =>
-    row.node.startsWith('resources.')
+    row.node.startsWith('resources.') || row.node.startsWith('paths.')
       ? row.defaults
           .map(([name]) => ({ actor: 'actor', dry_run: 'dryRun' })[name])
           .filter(Boolean)
@@ -150,6 +156,11 @@ describe('parity with paved::surface::OPERATIONS', () => {
         assert.equal((await holding.audit.list({ limit: 10000 })).length, before, 'a dry run wrote')
         const decided = await call({ actor: APPROVER })
         assert.equal(decided.decidedBy, APPROVER)
+        return
+      }
+      if (row.node === 'paths.resume') {
+        // The options reach core, which looks the run up first.
+        await rejectsWith(assert, call({ actor: ACTOR }), 'NOT_FOUND')
         return
       }
       if (handle === 'resources') {

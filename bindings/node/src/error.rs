@@ -35,7 +35,18 @@ pub fn set_error_class(
 
 /// The JS error for an engine error (on the JS thread).
 pub fn to_js(env: &Env, e: paved::Error) -> napi::Error {
-    let (message, code, details) = (e.chain(), e.code(), e.details());
+    let (message, code, details) = parts(&e);
+    from_parts(env, message, code, details)
+}
+
+/// What a `PavedError` is made of: message (the cause chain), code, details.
+/// Kept by a caller that throws the same engine error more than once.
+pub fn parts(e: &paved::Error) -> (String, &'static str, Value) {
+    (e.chain(), e.code(), e.details())
+}
+
+/// The JS error made of [`parts`] (on the JS thread).
+pub fn from_parts(env: &Env, message: String, code: &'static str, details: Value) -> napi::Error {
     let made = CLASS.with(|c| -> Result<Option<napi::Error>> {
         let class = c.borrow();
         let Some(class) = class.as_ref() else {

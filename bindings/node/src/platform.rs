@@ -1,6 +1,6 @@
 //! [`paved::Platform`] for JS: `open()`, store-less `validate()`, `surface()`,
 //! and the platform's handles `catalog`, `audit`, `plugins`, `policies`,
-//! `scorecards`, `approvals`, `resources`, `subscribe()`.
+//! `scorecards`, `approvals`, `resources`, `paths`, `subscribe()`.
 //!
 //! Options cross as they are: a missing option is `None` for
 //! [`paved::open`], which resolves store, config, actor and plugins the
@@ -19,6 +19,7 @@ use crate::catalog::Catalog;
 use crate::error::{blocking, promise};
 use crate::events::Subscription;
 use crate::ingest::ValidationReport;
+use crate::paths::Paths;
 use crate::plugins::{PluginOptions, Plugins};
 use crate::policies::Policies;
 use crate::resources::Resources;
@@ -177,6 +178,15 @@ impl Platform {
     pub fn resources(&self) -> Resources {
         Resources {
             inner: self.inner.resources(),
+        }
+    }
+
+    /// The golden paths: the catalogue's Templates listed, previewed
+    /// (`dryRun`), run, resumed, tested against snapshots and measured.
+    #[napi(getter)]
+    pub fn paths(&self) -> Paths {
+        Paths {
+            inner: self.inner.paths(),
         }
     }
 

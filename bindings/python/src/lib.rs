@@ -7,8 +7,9 @@
 //! JSON form, and [`paved::Error`] becomes one exception class ([`errors`]).
 //!
 //! The handles (`AsyncPlatform`, `AsyncCatalog`, `AsyncAudit`, `AsyncPlugins`,
-//! `AsyncSubscription`, `AsyncQueryIterator`) are asyncio classes: every
-//! engine call is an awaitable made by [`runtime::spawn`]. The blocking API
+//! `AsyncPaths`, `AsyncSubscription`, `AsyncQueryIterator`, `PathRun`) are
+//! asyncio classes: every engine call is an awaitable made by
+//! [`runtime::spawn`]. The blocking API
 //! (`paved.Platform`, …) is plain Python over the same methods, each call
 //! made through `paved._native.blocking` and waited for on the calling
 //! thread (`paved/_blocking.py`, [`runtime`]), so each class is defined once.
@@ -23,6 +24,7 @@ mod events;
 mod graph;
 mod ingest;
 mod model;
+mod paths;
 mod pipeline;
 mod platform;
 mod plugins;
@@ -65,5 +67,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     scorecards::register(m)?;
     approvals::register(m)?;
     resources::register(m)?;
+    paths::register(m)?;
     Ok(())
 }

@@ -19,6 +19,7 @@ use crate::audit::PyAsyncAudit;
 use crate::catalog::PyAsyncCatalog;
 use crate::errors::PavedError;
 use crate::events::PyAsyncSubscription;
+use crate::paths::PyAsyncPaths;
 use crate::plugins::{PyAsyncPlugins, plugin_configs};
 use crate::policies::PyAsyncPolicies;
 use crate::resources::PyAsyncResources;
@@ -130,6 +131,13 @@ impl PyAsyncPlatform {
     #[getter]
     fn resources(&self) -> PyResult<PyAsyncResources> {
         Ok(PyAsyncResources::new(live(&self.inner)?.resources()))
+    }
+
+    /// The golden paths: the catalogue's Templates, previewed, run, rolled
+    /// back, resumed, tested and measured.
+    #[getter]
+    fn paths(&self) -> PyResult<PyAsyncPaths> {
+        Ok(PyAsyncPaths::new(live(&self.inner)?.paths()))
     }
 
     /// Subscribe to events from now on (`async for event in platform.subscribe()`):

@@ -78,6 +78,13 @@ enum Command {
     /// import; state, history, outputs, leases.
     #[command(subcommand)]
     Resource(commands::resource::ResourceCommand),
+    /// Golden paths (Templates): list, show, preview (dry-run), run, resume
+    /// and test them; list and read their runs.
+    #[command(subcommand)]
+    Path(commands::path::PathCommand),
+    /// Golden-path figures: usage per template and team, success rate,
+    /// durations, onboarding, golden-path share, provisioning times.
+    Metrics(commands::metrics::MetricsArgs),
 }
 
 fn main() -> ExitCode {
@@ -120,6 +127,8 @@ fn main() -> ExitCode {
             Command::Scorecard(c) => commands::scorecard::run(c, &ctx).await,
             Command::Approval(c) => commands::approval::run(c, &ctx).await,
             Command::Resource(c) => commands::resource::run(c, &ctx).await,
+            Command::Path(c) => commands::path::run(c, &ctx).await,
+            Command::Metrics(c) => commands::metrics::run(c, &ctx).await,
         }
     });
     match result {

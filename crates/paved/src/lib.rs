@@ -39,8 +39,8 @@ pub use paved_core::platform::{
 };
 // Golden paths: Templates previewed, run, rolled back, resumed and measured.
 pub use paved_core::path::{
-    Effect, EntityChange, FileChange, PathOptions, PathPlan, PlannedStep, Progress, RunOutput,
-    RunRecord, RunStatus, RunSummary, SnapshotReport, StepRecord, StepStatus, TemplateSummary,
+    EntityChange, FileChange, PathOptions, PathPlan, PlannedStep, Progress, RunOutput, RunRecord,
+    RunStatus, RunSummary, SnapshotReport, StepEffect, StepRecord, StepStatus, TemplateSummary,
 };
 // Resources: requests in the catalogue, plans, state, leases, journal.
 pub use paved_core::resource::state::{LeaseInfo, SENSITIVE};
@@ -72,6 +72,7 @@ pub use paved_core::pipeline::{
 // Input, validation and where problems are.
 pub use paved_core::ingest::{
     ANNOTATION_LOCATION, ANNOTATION_ORIGIN_LOCATION, ImportMode, Loaded, SourcedEntity, Validated,
+    typed_document,
 };
 pub use paved_core::model::{Entity, EntityRef};
 pub use paved_core::{Diagnostic, Severity, SourceLocation};

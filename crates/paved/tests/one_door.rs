@@ -38,11 +38,15 @@ const ACCESSORS: &[&str] = &[
     "scorecards",
     "approvals",
     "resources",
+    "paths",
     "kinds",
     "store_description",
     "origin",
     "actor",
     "catalogue_lookup",
+    // `run` and `resume` reporting progress as they go: the same operations.
+    "paths.run_with_progress",
+    "paths.resume_with_progress",
     // `import` after validating first (the CLI validates before it opens a store).
     "catalog.import_validated",
 ];
@@ -93,6 +97,7 @@ fn every_public_method_of_the_handles_is_a_listed_operation() {
         ("scorecards.rs", "Scorecards", "scorecards"),
         ("approvals.rs", "Approvals", "approvals"),
         ("resources/mod.rs", "Resources", "resources"),
+        ("paths/mod.rs", "Paths", "paths"),
     ] {
         methods.extend(public_methods(&core.join(file), handle, prefix));
     }

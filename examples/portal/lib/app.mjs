@@ -1,6 +1,8 @@
 // The portal's HTTP server (node:http): routes to pages, static files and the
-// live feed. Everything is server-rendered HTML; the one script (feed.js)
-// only makes the "recent changes" list live.
+// live feed. Everything is server-rendered HTML; feed.js makes the "recent
+// changes" list live, and on the golden-path pages paths.js draws a
+// template's form with the form library (@json-editor/json-editor, served
+// from node_modules) and follows a run's progress.
 //
 //   GET /                               catalogue: search, filters, paging
 //   GET /catalog/:namespace/:kind/:name entity page (groups: what they own)
@@ -9,13 +11,21 @@
 //   GET /approvals[?status=]            changes held for approval
 //   GET /approvals/:id                  one request: why, who may approve
 //   POST /approvals/:id/approve|reject  decide it as the signed-in user
+//   GET /paths                          golden paths ("Create"): the templates
+//   GET /paths/:namespace/:name         a template's form (POST: the form again, with answers)
+//   POST /paths/:namespace/:name/preview  dry run: the ChangeSet, or the answers' problems
+//   POST /paths/:namespace/:name/run    run what was previewed, as the signed-in user
+//   GET /paths/runs                     recent runs
+//   GET /paths/runs/:id                 a run: live steps, then its outcome
+//   GET /paths/runs/:id/events          the run's progress as server-sent events
 //   GET /changes                        recent changes
 //   GET /events                         the feed as server-sent events
-//   GET /static/*                       CSS and feed.js
+//   GET /static/*                       CSS, feed.js, paths.js and the form library
 //   GET /healthz                        "ok" once the portal is ready
 
 import { readFile } from 'node:fs/promises'
 import http from 'node:http'
+import { createRequire } from 'node:module'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -27,16 +37,24 @@ import { decisionPage, entityPage, loadEntity } from './entity-page.mjs'
 import { Feed } from './feed.mjs'
 import { html } from './html.mjs'
 import { feedItem, layout } from './layout.mjs'
+import { LiveRuns } from './paths-live.mjs'
+import { deniedPage, previewPage, runPage, runPath, runsPage, templatePage, templatesPage } from './paths-page.mjs'
 import { loadResources, readOwner, resourcesPage } from './resources-page.mjs'
 
 const PUBLIC = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'public')
 const STATIC = {
   'portal.css': 'text/css; charset=utf-8',
   'feed.js': 'text/javascript; charset=utf-8',
+  'paths.js': 'text/javascript; charset=utf-8',
+}
+/** Static files served from npm packages: the form library's browser build. */
+const PACKAGED = {
+  'jsoneditor.js': createRequire(import.meta.url).resolve('@json-editor/json-editor'),
 }
 
-/** Form bodies larger than this are refused. */
+/** Form bodies larger than this are refused (approvals; golden-path answers may be larger). */
 const MAX_FORM = 4096
+const MAX_ANSWERS = 256 * 1024
 
 /**
  * A portal on an open platform. `start()` resolves with the bound address.
@@ -52,6 +70,7 @@ const MAX_FORM = 4096
  */
 export function createPortal(platform, options = {}) {
   const feed = new Feed(platform, options)
+  const live = new LiveRuns(platform)
   const userHeader = (options.userHeader || 'x-forwarded-user').toLowerCase()
   const server = http.createServer((req, res) => {
     res.startedAt = process.hrtime.bigint()
@@ -64,6 +83,11 @@ export function createPortal(platform, options = {}) {
     const p = url.pathname
     const decide = /^\/approvals\/([0-9a-z]+)\/(approve|reject)$/.exec(p)
     if (req.method === 'POST' && decide) return decideApproval(req, res, decide[1], decide[2])
+    const pathPost = /^\/paths\/([^/]+)\/([^/]+)(?:\/(preview|run))?\/?$/.exec(p)
+    if (req.method === 'POST' && pathPost && pathPost[1] !== 'runs') {
+      const [namespace, name] = pathPost.slice(1, 3).map(decodeURIComponent)
+      return postPath(req, res, `template:${namespace}/${name}`, pathPost[3] || 'edit')
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       return send(res, 405, 'text/plain; charset=utf-8', 'Only GET is supported here.\n', { allow: 'GET, HEAD' })
     }
@@ -95,6 +119,19 @@ export function createPortal(platform, options = {}) {
       const notice = done === 'approved' || done === 'rejected' ? { ok: true, text: `You ${done} this request.` } : null
       return page(res, 200, approvalPage(await platform.approvals.get(a[1]), userOf(req), notice, feed.recent()))
     }
+    if (p === '/paths' || p === '/paths/') return page(res, 200, templatesPage(await platform.paths.list(), feed.recent()))
+    if (p === '/paths/runs' || p === '/paths/runs/') {
+      return page(res, 200, runsPage(await platform.paths.runs(undefined, { limit: 50 }), feed.recent()))
+    }
+    const run = /^\/paths\/runs\/([0-9a-z]+)(\/events)?$/.exec(p)
+    if (run && run[2]) return live.serve(req, res, run[1])
+    if (run) return page(res, 200, runPage(await platform.paths.runInfo(run[1]), feed.recent()))
+    const template = /^\/paths\/([^/]+)\/([^/]+)\/?$/.exec(p)
+    if (template) {
+      const [namespace, name] = template.slice(1).map(decodeURIComponent)
+      const t = await platform.paths.show(`template:${namespace}/${name}`)
+      return page(res, 200, templatePage(t, { user: userOf(req) }, feed.recent()))
+    }
     if (p === '/changes') return page(res, 200, changesPage(feed.recent(100)))
     if (p === '/events') return feed.serve(req, res)
     if (p === '/healthz') return send(res, 200, 'text/plain; charset=utf-8', 'ok\n')
@@ -102,6 +139,10 @@ export function createPortal(platform, options = {}) {
     if (s && STATIC[s[1]]) {
       const body = await readFile(path.join(PUBLIC, s[1]))
       return send(res, 200, STATIC[s[1]], body, { 'cache-control': 'max-age=300' })
+    }
+    if (s && PACKAGED[s[1]]) {
+      const body = await readFile(PACKAGED[s[1]])
+      return send(res, 200, 'text/javascript; charset=utf-8', body, { 'cache-control': 'max-age=3600' })
     }
     return page(res, 404, notFoundPage('There is no page at this address.'))
   }
@@ -135,6 +176,59 @@ export function createPortal(platform, options = {}) {
     res.end()
   }
 
+  /**
+   * POST to a golden path: `edit` (the form again, with the answers given),
+   * `preview` (the dry run; the answers' problems beside their fields when
+   * the engine refuses them) or `run` (as the signed-in user, exactly what
+   * was previewed: the preview's digest goes with it).
+   */
+  async function postPath(req, res, ref, verb) {
+    if (!sameOrigin(req)) return send(res, 403, 'text/plain; charset=utf-8', 'Cross-site form posts are refused.\n')
+    const t = await platform.paths.show(ref)
+    const user = userOf(req)
+    const form = await readForm(req, MAX_ANSWERS)
+    let values
+    try {
+      values = JSON.parse(form.get('parameters') || '{}')
+      if (!values || typeof values !== 'object' || Array.isArray(values)) throw new Error('expected a mapping of parameter names to values')
+    } catch (err) {
+      const errors = [{ path: 'parameters', message: `the answers are not JSON: ${err.message}` }]
+      return page(res, 400, templatePage(t, { values: {}, errors, user }, feed.recent()))
+    }
+    if (verb === 'edit') return page(res, 200, templatePage(t, { values, user }, feed.recent()))
+    const options = { actor: user || undefined }
+    if (verb === 'preview') {
+      try {
+        const plan = await platform.paths.dryRun(ref, values, options)
+        return page(res, 200, previewPage(t, plan, values, user, feed.recent()))
+      } catch (err) {
+        if (!(err instanceof PavedError) || err.code !== 'VALIDATION') throw err
+        return page(res, 422, templatePage(t, { values, errors: err.details.diagnostics || [], user }, feed.recent()))
+      }
+    }
+    if (!user) return page(res, 401, errorPage('Sign in first', 'Running a golden path needs to know who you are: sign in through your portal\'s proxy.'))
+    try {
+      const id = await live.start(ref, values, { ...options, expectDigest: form.get('digest') || undefined })
+      res.writeHead(303, { location: runPath(id) })
+      return res.end()
+    } catch (err) {
+      if (!(err instanceof PavedError)) throw err
+      if (err.code === 'DENIED') return page(res, 403, deniedPage(t, err, feed.recent()))
+      if (err.code === 'VALIDATION') {
+        const diagnostics = err.details.diagnostics || []
+        if (diagnostics.length && diagnostics.every((d) => d.path === 'expectDigest')) {
+          // What it would do changed since the preview (the template, the
+          // catalogue): nothing ran; show what it would do now.
+          const plan = await platform.paths.dryRun(ref, values, options)
+          const notice = 'What this would do changed since you previewed it, so it was not run. This is what it would do now.'
+          return page(res, 409, previewPage(t, plan, values, user, feed.recent(), notice))
+        }
+        return page(res, 409, templatePage(t, { values, errors: diagnostics, user }, feed.recent()))
+      }
+      throw err
+    }
+  }
+
   function fail(res, err) {
     if (res.headersSent) {
       res.destroy(err)
@@ -146,7 +240,9 @@ export function createPortal(platform, options = {}) {
           ? `There is no policy decision #${err.details.id}.`
           : err.details.what === 'approval'
             ? `There is no request ${err.details.id}.`
-            : `${err.details.id || 'It'} is not in the catalogue.`
+            : err.details.what === 'run'
+              ? `There is no golden-path run ${err.details.id}.`
+              : `${err.details.id || 'It'} is not in the catalogue.`
       return page(res, 404, notFoundPage(what))
     }
     if (err instanceof PavedError && err.code === 'VALIDATION') {
@@ -172,6 +268,7 @@ export function createPortal(platform, options = {}) {
     /** Stop listening and close the feed. */
     async close() {
       await feed.close()
+      live.close()
       server.closeAllConnections()
       await new Promise((resolve) => server.close(resolve))
     },
@@ -186,12 +283,12 @@ function sameOrigin(req) {
   return !origin || origin === `http://${req.headers.host}` || origin === `https://${req.headers.host}`
 }
 
-/** An urlencoded form body, at most MAX_FORM bytes. */
-async function readForm(req) {
+/** An urlencoded form body, at most `max` bytes. */
+async function readForm(req, max = MAX_FORM) {
   let body = ''
   for await (const chunk of req) {
     body += chunk
-    if (body.length > MAX_FORM) throw new PavedError(`the form is larger than ${MAX_FORM} bytes`, 'VALIDATION', {})
+    if (body.length > max) throw new PavedError(`the form is larger than ${max} bytes`, 'VALIDATION', {})
   }
   return new URLSearchParams(body)
 }

@@ -12,7 +12,7 @@
 import { html } from './html.mjs'
 import { actionLabel, layout, shortTime } from './layout.mjs'
 import { graphOptions, graphSection } from './graph-picture.mjs'
-import { entityPath, refLabel, relationLabel } from './refs.mjs'
+import { entityPath, parseRef, refLabel, relationLabel } from './refs.mjs'
 import { loadProvisioning, provisioningSection } from './resources-page.mjs'
 
 /** How many owned entities a group page lists per page. */
@@ -148,6 +148,7 @@ ${dl([
   ['Tags', (md.tags || []).length ? (md.tags || []).map((t) => html`<a class="tag" href="/?tag=${encodeURIComponent(t)}">${t}</a> `) : undefined],
   ['Labels', listKeyValues(md.labels)],
   ['Source', sourceOf(md.annotations || {})],
+  ['Made by', madeBy(md.annotations || {})],
   ['Annotations', listKeyValues(md.annotations)],
   ['Email', spec.profile && spec.profile.email ? html`<a href="mailto:${spec.profile.email}">${spec.profile.email}</a>` : undefined],
 ])}
@@ -247,6 +248,20 @@ function sourceOf(annotations) {
   if (!at) return undefined
   const origin = annotations['backstage.io/managed-by-origin-location']
   return html`<code class="source">${at}</code>${origin && origin !== at ? html` <span class="hint">(imported from <code>${origin}</code>)</span>` : ''}`
+}
+
+/**
+ * The golden-path run that made the entity (its provenance annotations):
+ * the run's page, and the Template's.
+ */
+function madeBy(annotations) {
+  const run = annotations['paved.dev/run']
+  if (!run || !/^[0-9a-z]+$/.test(run)) return undefined
+  const template = annotations['paved.dev/template']
+  const t = template && parseRef(template)
+  return html`<a href="/paths/runs/${run}" class="made-by-run">run <code>${run}</code></a>${
+    t ? html` of the golden path <a href="/paths/${encodeURIComponent(t.namespace)}/${encodeURIComponent(t.name)}">${refLabel(template)}</a>` : ''
+  }`
 }
 
 /** A policy's name; a Policy entity's (`policy:ns/name`) links to its page. */

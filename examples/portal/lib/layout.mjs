@@ -3,10 +3,14 @@
 
 import { html } from './html.mjs'
 
-/** Render a whole page. `current` marks the navigation entry of this page. */
-export function layout({ title, current, body, feed }) {
+/**
+ * Render a whole page. `current` marks the navigation entry of this page;
+ * `scripts` are more scripts the page needs (deferred, in order).
+ */
+export function layout({ title, current, body, feed, scripts = [] }) {
   const nav = [
     ['/', 'Catalogue', 'catalogue'],
+    ['/paths', 'Create', 'create'],
     ['/resources', 'Resources', 'resources'],
     ['/approvals', 'Approvals', 'approvals'],
     ['/changes', 'Recent changes', 'changes'],
@@ -19,7 +23,8 @@ export function layout({ title, current, body, feed }) {
 <title>${title} · paved portal</title>
 <link rel="stylesheet" href="/static/portal.css">
 <script src="/static/feed.js" defer></script>
-</head>
+${scripts.map((src) => html`<script src="${src}" defer></script>
+`)}</head>
 <body>
 <a class="skip" href="#main">Skip to content</a>
 <header class="site">
@@ -79,6 +84,9 @@ const ACTIONS = {
   'resource.drift': 'checked for drift',
   'resource.unlock': 'unlocked',
   'resource.outputs.reveal': 'secret outputs revealed',
+  'path.run': 'golden path run started',
+  'path.finished': 'golden path run finished',
+  'path.resume': 'golden path run resumed',
 }
 
 /** `entity.create` -> `created`. */

@@ -114,6 +114,43 @@ class AsyncCatalog:
     def validate_values(self, entities: Any) -> Any:
         """Validate entities given as dicts (or `Entity` objects). Writes nothing."""
 
+class AsyncPaths:
+    """The golden paths of a platform (asyncio API)."""
+    def dry_run(self, template: Any, parameters: Any = None, *, actor: Any = None, workspace: Any = None, secrets: Any = None) -> Any:
+        """What running `template` with `parameters` would do, changing
+        nothing: the plan, with a `digest` to run exactly it (awaitable).
+        """
+    def list(self) -> Any:
+        """Every Template of the catalogue, with the problems that keep any
+        from running (awaitable).
+        """
+    def metrics(self, *, since: Any = None) -> Any:
+        """Usage, success rates, durations, onboarding and provisioning times
+        of the golden paths; `since`: runs started at or after this RFC 3339
+        time (awaitable).
+        """
+    def resume(self, run_id: Any, *, actor: Any = None) -> Any:
+        """Continue an interrupted run from its last completed step; as `run`,
+        await it for the record or iterate it for progress.
+        """
+    def run(self, template: Any, parameters: Any = None, *, actor: Any = None, workspace: Any = None, secrets: Any = None, expect_digest: Any = None) -> Any:
+        """Run `template` with `parameters`: awaiting the result gives the run's
+        record (a failed step rolls back: status `rolled-back`, not an
+        error); `async for` over it gives its progress.
+        """
+    def run_info(self, run_id: Any) -> Any:
+        """One run's record, whole (awaitable)."""
+    def runs(self, template: Any = None, *, limit: Any = None) -> Any:
+        """Runs, newest first: of one Template when given, at most `limit`
+        (default 50) (awaitable).
+        """
+    def show(self, template: Any) -> Any:
+        """One Template (a ref, or a file holding one) (awaitable)."""
+    def test(self, template: Any, parameters: Any, snapshot: Any, *, update: Any = False, actor: Any = None, workspace: Any = None, secrets: Any = None) -> Any:
+        """Compare the dry run of `template` with `parameters` with the
+        snapshot directory `snapshot` (`update`: write it instead) (awaitable).
+        """
+
 class AsyncPlatform:
     """An open platform (asyncio API; `paved.Platform` is the blocking one).
     Open it with `await AsyncPlatform.open(...)`; `async with` closes it.
@@ -155,6 +192,11 @@ class AsyncPlatform:
     @property
     def origin(self) -> Any:
         """This instance's id, carried by the events it makes."""
+    @property
+    def paths(self) -> Any:
+        """The golden paths: the catalogue's Templates, previewed, run, rolled
+        back, resumed, tested and measured.
+        """
     @property
     def plugins(self) -> Any:
         """The guardrails and providers the platform was opened with."""
@@ -654,6 +696,20 @@ class Page:
     @property
     def total(self) -> Any:
         """How many entities match in all."""
+
+class PathRun:
+    """A run under way: awaitable (its record) and async-iterable (its
+    progress). The engine call starts when it is first awaited or iterated.
+    """
+    def __aiter__(self) -> Any: ...
+    def __anext__(self) -> Any: ...
+    def __await__(self) -> Any: ...
+    def next(self) -> Any:
+        """The next progress report (awaitable); None once the run has ended."""
+    def record(self) -> Any:
+        """The run's record once it ends (awaitable); raises what kept it from
+        running (bad parameters, a policy's denial, …).
+        """
 
 class Pending:
     """An engine call made through `paved._native.blocking`, not yet run."""

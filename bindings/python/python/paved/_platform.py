@@ -16,6 +16,7 @@ from paved._native import Event, GuardrailInfo, Plan, ProviderInfo, Review
 from paved._audit import Audit
 from paved._approvals import Approvals
 from paved._catalog import Catalog
+from paved._paths import Paths
 from paved._policies import Policies
 from paved._resources import Resources
 from paved._scorecards import Scorecards
@@ -201,6 +202,12 @@ class Platform:
         """The resources: plan, apply, drift, destroy and import them through
         their providers; their state, history, outputs and leases."""
         return Resources(self._inner.resources)
+
+    @property
+    def paths(self) -> Paths:
+        """The golden paths: the catalogue's Templates previewed, run, rolled
+        back, resumed, tested and measured."""
+        return Paths(self._inner.paths)
 
     def subscribe(self) -> EventStream:
         """Events from now on: this process's, and on a PostgreSQL store,

@@ -5,6 +5,8 @@ pub mod approval;
 pub mod audit;
 pub mod catalog;
 pub mod events;
+pub mod metrics;
+pub mod path;
 pub mod plugin;
 pub mod policy;
 pub mod resource;

@@ -1,7 +1,7 @@
 //! The built-in actions a Template's steps run, and what each would do.
 //!
 //! Every action is planned before it runs: [`plan`] turns a step's
-//! evaluated input into [`Effect`]s (files, entities, resources, log lines)
+//! evaluated input into [`StepEffect`]s (files, entities, resources, log lines)
 //! against the run's [`Workspace`] as earlier steps left it, and into the
 //! step's output. A dry run stops there; a run performs the effects. Each
 //! action declares its input as a JSON Schema ([`ActionSpec::input`]),
@@ -14,7 +14,7 @@ use std::sync::LazyLock;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde_json::{Map, Value, json};
 
-use super::Effect;
+use super::StepEffect;
 use super::expr::Expressions;
 use super::workspace::{self, Workspace};
 use crate::diagnostic::Diagnostic;
@@ -300,11 +300,11 @@ pub struct StepContext<'a> {
 /// What a step would do: its effects and its output.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Planned {
-    pub effects: Vec<Effect>,
+    pub effects: Vec<StepEffect>,
     pub output: Value,
 }
 
-fn nothing(effects: Vec<Effect>) -> Planned {
+fn nothing(effects: Vec<StepEffect>) -> Planned {
     Planned {
         effects,
         output: json!({}),
@@ -345,7 +345,7 @@ pub fn plan(
                     "debug:wait waits at most 10 minutes, asked for {ms} ms"
                 ));
             }
-            Ok(nothing(vec![Effect::Wait { milliseconds: ms }]))
+            Ok(nothing(vec![StepEffect::Wait { milliseconds: ms }]))
         }
         other => Err(format!("unknown action '{other}'")),
     }
@@ -476,7 +476,7 @@ fn fetch(
             (_, Err(e)) => e.into_bytes(),
         };
         ws.put(&dest, bytes.clone())?;
-        effects.push(Effect::write(&dest, bytes));
+        effects.push(StepEffect::write(&dest, bytes));
     }
     Ok(nothing(effects))
 }
@@ -490,7 +490,7 @@ fn fetch_file(input: &Value, cx: &StepContext<'_>, ws: &mut Workspace) -> Result
     )?;
     let bytes = read_source(&file)?;
     ws.put(&dest, bytes.clone())?;
-    Ok(nothing(vec![Effect::write(&dest, bytes)]))
+    Ok(nothing(vec![StepEffect::write(&dest, bytes)]))
 }
 
 fn rename(input: &Value, ws: &mut Workspace) -> Result<Planned, String> {
@@ -513,7 +513,7 @@ fn rename(input: &Value, ws: &mut Workspace) -> Result<Planned, String> {
         }
         ws.delete(&from)?;
         ws.put(&to, content)?;
-        effects.push(Effect::RenameFile { from, to });
+        effects.push(StepEffect::RenameFile { from, to });
     }
     Ok(nothing(effects))
 }
@@ -533,7 +533,7 @@ fn delete(input: &Value, ws: &mut Workspace) -> Result<Planned, String> {
         for file in ws.files()? {
             if file == pattern || file.starts_with(&format!("{pattern}/")) || glob.is_match(&file) {
                 ws.delete(&file)?;
-                effects.push(Effect::DeleteFile { path: file });
+                effects.push(StepEffect::DeleteFile { path: file });
             }
         }
     }
@@ -553,7 +553,7 @@ fn catalog_write(
     cx.provenance.annotate(&mut entity);
     let text = yaml(&entity);
     ws.put(&path, text.clone().into_bytes())?;
-    Ok(nothing(vec![Effect::write(&path, text.into_bytes())]))
+    Ok(nothing(vec![StepEffect::write(&path, text.into_bytes())]))
 }
 
 fn catalog_register(
@@ -606,7 +606,7 @@ fn catalog_register(
         }
         .annotate(&mut entity);
         first.get_or_insert_with(|| sourced.entity.entity_ref().to_string());
-        effects.push(Effect::Register { entity });
+        effects.push(StepEffect::Register { entity });
     }
     if effects.is_empty() {
         return Err(format!("{path} holds no entity"));
@@ -648,7 +648,7 @@ fn resource_apply(input: &Value, cx: &StepContext<'_>) -> Result<Planned, String
     cx.provenance.annotate(&mut entity);
     let (checked, _) = ingest::load_one(entity.clone(), cx.kinds).map_err(|e| e.to_string())?;
     Ok(Planned {
-        effects: vec![Effect::ApplyResource { entity }],
+        effects: vec![StepEffect::ApplyResource { entity }],
         output: json!({
             "entityRef": checked.entity_ref().to_string(),
             "outputs": KNOWN_AFTER_APPLY,
@@ -659,7 +659,7 @@ fn resource_apply(input: &Value, cx: &StepContext<'_>) -> Result<Planned, String
 fn debug_log(input: &Value, ws: &Workspace) -> Result<Planned, String> {
     let mut effects = Vec::new();
     if let Some(m) = str_of(input, "message") {
-        effects.push(Effect::Log {
+        effects.push(StepEffect::Log {
             message: m.to_string(),
         });
     }
@@ -674,7 +674,7 @@ fn debug_log(input: &Value, ws: &Workspace) -> Result<Planned, String> {
                 (true, Some(bytes)) => format!("{f}:\n{}", String::from_utf8_lossy(&bytes)),
                 _ => f,
             };
-            effects.push(Effect::Log { message });
+            effects.push(StepEffect::Log { message });
         }
     }
     Ok(nothing(effects))

@@ -9,7 +9,7 @@
 //! and finding its problems before it runs ([`template`]), checking
 //! parameters ([`params`]), the workspace a run writes into and its path
 //! rules ([`workspace`]), and what each action would do ([`actions`]): a
-//! step is planned into [`Effect`]s (files written, entities registered,
+//! step is planned into [`StepEffect`]s (files written, entities registered,
 //! resources applied) before anything happens, so a dry run and a real run
 //! share one plan. Running, journaling, rolling back and resuming are
 //! `platform::paths`, reached by [`crate::Platform::paths`].
@@ -102,7 +102,7 @@ pub struct EntityChange {
 /// One side effect of a step, as planned and as done.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
-pub enum Effect {
+pub enum StepEffect {
     /// Write a file of the workspace: UTF-8 text, or base64 when `binary`.
     #[serde(rename_all = "camelCase")]
     WriteFile {
@@ -131,17 +131,17 @@ pub enum Effect {
     Wait { milliseconds: u64 },
 }
 
-impl Effect {
+impl StepEffect {
     /// Write `bytes` to `path`: as text when they are UTF-8.
     pub fn write(path: &str, bytes: Vec<u8>) -> Self {
         use base64::Engine;
         match String::from_utf8(bytes) {
-            Ok(content) => Effect::WriteFile {
+            Ok(content) => StepEffect::WriteFile {
                 path: path.to_string(),
                 content,
                 binary: false,
             },
-            Err(e) => Effect::WriteFile {
+            Err(e) => StepEffect::WriteFile {
                 path: path.to_string(),
                 content: base64::engine::general_purpose::STANDARD.encode(e.as_bytes()),
                 binary: true,
@@ -169,13 +169,13 @@ impl Effect {
                 .unwrap_or_else(|_| "an entity".into())
         };
         match self {
-            Effect::WriteFile { path, .. } => format!("write {path}"),
-            Effect::DeleteFile { path } => format!("delete {path}"),
-            Effect::RenameFile { from, to } => format!("rename {from} to {to}"),
-            Effect::Register { entity } => format!("register {}", entity_ref(entity)),
-            Effect::ApplyResource { entity } => format!("provision {}", entity_ref(entity)),
-            Effect::Log { message } => format!("log: {message}"),
-            Effect::Wait { milliseconds } => format!("wait {milliseconds} ms"),
+            StepEffect::WriteFile { path, .. } => format!("write {path}"),
+            StepEffect::DeleteFile { path } => format!("delete {path}"),
+            StepEffect::RenameFile { from, to } => format!("rename {from} to {to}"),
+            StepEffect::Register { entity } => format!("register {}", entity_ref(entity)),
+            StepEffect::ApplyResource { entity } => format!("provision {}", entity_ref(entity)),
+            StepEffect::Log { message } => format!("log: {message}"),
+            StepEffect::Wait { milliseconds } => format!("wait {milliseconds} ms"),
         }
     }
 }
@@ -190,7 +190,7 @@ pub struct PlannedStep {
     /// Its `if` was false: it does nothing.
     pub skipped: bool,
     /// What it does, in order.
-    pub effects: Vec<Effect>,
+    pub effects: Vec<StepEffect>,
     /// Its output as far as known before running (`(known after apply)`
     /// where a provider decides).
     pub output: Value,

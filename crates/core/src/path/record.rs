@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{Effect, PathPlan, RunOutput};
+use super::{PathPlan, RunOutput, StepEffect};
 
 /// Where a run stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,7 +75,7 @@ pub enum Prior {
 #[serde(rename_all = "camelCase")]
 pub struct DoneEffect {
     /// What it did (secrets masked).
-    pub effect: Effect,
+    pub effect: StepEffect,
     /// What was there before.
     pub prior: Prior,
     /// How long it took.

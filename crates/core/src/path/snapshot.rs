@@ -12,7 +12,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{Effect, PathPlan, workspace};
+use super::{PathPlan, StepEffect, workspace};
 
 /// What comparing a plan with its snapshot found.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -69,7 +69,7 @@ pub fn snapshot_of(plan: &PathPlan) -> (Value, BTreeMap<String, Vec<u8>>) {
     let mut files = BTreeMap::new();
     for f in &plan.files {
         if let Some(content) = &f.content {
-            files.insert(f.path.clone(), Effect::bytes(content, f.binary));
+            files.insert(f.path.clone(), StepEffect::bytes(content, f.binary));
         }
     }
     let mut value = serde_json::to_value(plan).unwrap_or_default();

@@ -117,10 +117,16 @@ fn prune_empty_parents(root: &Path, removed: &Path) {
     }
 }
 
-/// The content of a real file under `root`, or none if missing.
+/// The content of a real file under `root`, or none if missing. Anything
+/// else there (a directory) is an error: a run only writes files, and
+/// never takes what it cannot put back.
 pub fn read(root: &Path, rel: &str) -> Result<Option<Vec<u8>>, String> {
     let path = resolve(root, rel)?;
     match std::fs::symlink_metadata(&path) {
+        Ok(m) if m.is_dir() => Err(format!(
+            "'{rel}' is a directory in the workspace ({}): a run writes files only",
+            path.display()
+        )),
         Ok(m) if m.is_file() => {
             if m.len() as usize > MAX_FILE_BYTES {
                 return Err(format!(

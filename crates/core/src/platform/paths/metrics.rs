@@ -15,7 +15,7 @@ use super::Inner;
 use super::run::record_of;
 use crate::error::Result;
 use crate::path::record::between;
-use crate::path::{ANNOTATION_TEMPLATE, Effect, RunRecord, RunStatus};
+use crate::path::{ANNOTATION_TEMPLATE, RunRecord, RunStatus, StepEffect};
 use crate::query::{MAX_LIMIT, QuerySpec};
 use crate::store::RunFilter;
 
@@ -121,7 +121,7 @@ fn provisioned(r: &RunRecord) -> Vec<(String, i64)> {
         .flat_map(|s| &s.effects)
         .filter(|d| d.done)
         .filter_map(|d| match &d.effect {
-            Effect::ApplyResource { entity } => Some((
+            StepEffect::ApplyResource { entity } => Some((
                 entity
                     .pointer("/spec/type")
                     .and_then(Value::as_str)

@@ -80,7 +80,27 @@ impl Paths {
     /// One Template (a ref, or a file holding one), as a list shows it.
     pub async fn show(&self, template: &str) -> Result<TemplateSummary> {
         let entity = self.entity(template).await?;
-        Ok(Template::summary(&entity, expressions()))
+        let mut summary = Template::summary(&entity, expressions());
+        if !summary.problems.is_empty()
+            && let Some(located) = self.located(&entity)
+        {
+            summary.problems = located;
+        }
+        Ok(summary)
+    }
+
+    /// The problems of a Template with the file's lines, when its file is
+    /// still where it was read from.
+    fn located(&self, entity: &Entity) -> Option<Vec<Diagnostic>> {
+        entity
+            .metadata
+            .annotations
+            .get(ingest::ANNOTATION_LOCATION)
+            .and_then(|l| l.strip_prefix("file:"))
+            .filter(|f| std::path::Path::new(f).exists())
+            .and_then(|f| self.read_file(f).ok())
+            .map(|(_, p)| p)
+            .filter(|p| !p.is_empty())
     }
 
     /// The Template entity named by `template`: a catalogue ref
@@ -141,16 +161,7 @@ impl Paths {
     pub(crate) async fn template(&self, template: &str) -> Result<Template> {
         let entity = self.entity(template).await?;
         Template::from_entity(entity.clone(), expressions()).map_err(|problems| {
-            let located = entity
-                .metadata
-                .annotations
-                .get(ingest::ANNOTATION_LOCATION)
-                .and_then(|l| l.strip_prefix("file:"))
-                .filter(|f| std::path::Path::new(f).exists())
-                .and_then(|f| self.read_file(f).ok())
-                .map(|(_, p)| p)
-                .filter(|p| !p.is_empty());
-            let mut diagnostics = located.unwrap_or(problems);
+            let mut diagnostics = self.located(&entity).unwrap_or(problems);
             for d in &mut diagnostics {
                 d.severity = crate::diagnostic::Severity::Error;
             }

@@ -21,8 +21,8 @@ use crate::path::template::step_id;
 use crate::path::workspace::Workspace;
 use crate::path::{
     ANNOTATION_INPUTS, ANNOTATION_RUN, ANNOTATION_SOURCE_TEMPLATE, ANNOTATION_TEMPLATE,
-    ANNOTATION_TEMPLATE_VERSION, Effect, EntityChange, FileChange, MASK, PathOptions, PathPlan,
-    PlannedStep, RunOutput, Template, expressions, mask, params, unknown,
+    ANNOTATION_TEMPLATE_VERSION, EntityChange, FileChange, MASK, PathOptions, PathPlan,
+    PlannedStep, RunOutput, StepEffect, Template, expressions, mask, params, unknown,
 };
 use crate::pipeline::{self, WriteOptions};
 use crate::resource::ResourceOptions;
@@ -390,8 +390,8 @@ pub(super) fn entities_of(steps: &[PlannedStep]) -> Result<Vec<(String, Entity, 
     for step in steps {
         for effect in &step.effects {
             let (value, resource) = match effect {
-                Effect::Register { entity } => (entity, false),
-                Effect::ApplyResource { entity } => (entity, true),
+                StepEffect::Register { entity } => (entity, false),
+                StepEffect::ApplyResource { entity } => (entity, true),
                 _ => continue,
             };
             let entity: Entity = serde_json::from_value(value.clone()).map_err(|e| {
@@ -407,10 +407,15 @@ pub(super) fn entities_of(steps: &[PlannedStep]) -> Result<Vec<(String, Entity, 
 }
 
 /// Identifies a plan's effects (secrets masked): equal digests, same run.
-pub(super) fn digest(version: &str, steps: &[PlannedStep]) -> String {
+/// The run's own id (in provenance annotations and the default workspace)
+/// is left out, so a preview and the run that follows it agree.
+pub(super) fn digest(version: &str, steps: &[PlannedStep], run_id: &str) -> String {
+    let text = serde_json::to_string(steps)
+        .unwrap_or_default()
+        .replace(run_id, "<run>");
     let mut h = Sha256::new();
     h.update(version.as_bytes());
-    h.update(serde_json::to_vec(steps).unwrap_or_default());
+    h.update(text.as_bytes());
     hex::encode(&h.finalize()[..16])
 }
 
@@ -462,8 +467,8 @@ pub(super) async fn plan(
                 (Some(_), true) => "update",
                 (Some(_), false) => "create",
             };
-            let (content, binary) = match content.map(|c| Effect::write(&path, c)) {
-                Some(Effect::WriteFile {
+            let (content, binary) = match content.map(|c| StepEffect::write(&path, c)) {
+                Some(StepEffect::WriteFile {
                     content, binary, ..
                 }) => (Some(crate::path::mask_text(&content, &p.secrets)), binary),
                 _ => (None, false),
@@ -538,7 +543,7 @@ pub(super) async fn plan(
     };
     let blocked = decisions.iter().any(|d| d.blocking);
     let steps: Vec<PlannedStep> = planned.iter().map(|s| masked(s, &p.secrets)).collect();
-    let digest = digest(&p.template.version, &steps);
+    let digest = digest(&p.template.version, &steps, run_id);
     let plan = PathPlan {
         template: p.template.reference.clone(),
         template_version: p.template.version.clone(),

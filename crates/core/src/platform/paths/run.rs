@@ -26,8 +26,8 @@ use crate::model::Entity;
 use crate::path::record::{DoneEffect, Prior, Progress};
 use crate::path::workspace::{self, Workspace};
 use crate::path::{
-    Effect, PathOptions, RunRecord, RunStatus, StepRecord, StepStatus, Template, expressions, mask,
-    mask_text,
+    PathOptions, RunRecord, RunStatus, StepEffect, StepRecord, StepStatus, Template, expressions,
+    mask, mask_text,
 };
 use crate::pipeline;
 use crate::resource::journal::crash_point;
@@ -254,10 +254,23 @@ pub(super) async fn resume(
             ),
         )));
     }
+    let actor = opts.actor.clone().unwrap_or_else(|| record.actor.clone());
+    // Resuming is audited (the checks see it) before anything is done.
+    pipeline::record_effects(
+        &inner.context().await?,
+        vec![AuditOnly {
+            action: "path.resume".into(),
+            subject: record.template.clone(),
+            details: json!({"run": id}),
+            event: "path.resumed".into(),
+        }],
+        &pipeline::WriteOptions::actor(actor.clone()),
+    )
+    .await?;
     let lease = Leases::acquire(
         inner.store_arc(),
         &[lease_key(id)],
-        &holder(opts.actor.as_deref().unwrap_or(&record.actor)),
+        &holder(&actor),
         "path.resume",
         inner.resources.lease_ttl,
     )
@@ -321,7 +334,9 @@ async fn execute(run: &mut Execution<'_>) -> Result<RunRecord> {
             StepStatus::Done | StepStatus::Skipped => {
                 let s = &run.record.steps[index];
                 if s.status == StepStatus::Skipped {
-                    run.outputs.insert(s.id.clone(), json!({"output": {}}));
+                    let (id, name) = (s.id.clone(), s.name.clone());
+                    run.outputs.insert(id.clone(), json!({"output": {}}));
+                    run.tell(Some(&id), "skipped", format!("{name}: its `if` is false"));
                 }
                 continue;
             }
@@ -377,7 +392,7 @@ async fn finish(run: &mut Execution<'_>) -> Result<RunRecord> {
 }
 
 /// What is there now where `effect` acts, to undo it.
-async fn prior_of(run: &Execution<'_>, effect: &Effect) -> Result<Prior> {
+async fn prior_of(run: &Execution<'_>, effect: &StepEffect) -> Result<Prior> {
     use base64::Engine;
     let file = |path: &str| -> Result<Option<String>> {
         workspace::read(&root(run), path)
@@ -393,9 +408,9 @@ async fn prior_of(run: &Execution<'_>, effect: &Effect) -> Result<Prior> {
         })
     };
     Ok(match effect {
-        Effect::WriteFile { path, .. } | Effect::DeleteFile { path } => files(&[path])?,
-        Effect::RenameFile { from, to } => files(&[from, to])?,
-        Effect::Register { entity } | Effect::ApplyResource { entity } => {
+        StepEffect::WriteFile { path, .. } | StepEffect::DeleteFile { path } => files(&[path])?,
+        StepEffect::RenameFile { from, to } => files(&[from, to])?,
+        StepEffect::Register { entity } | StepEffect::ApplyResource { entity } => {
             let r = ref_of(entity)?;
             let before = match super::super::Catalog::new(run.inner.clone()).get(&r).await {
                 Ok(e) => Some(e.to_value()),
@@ -403,7 +418,7 @@ async fn prior_of(run: &Execution<'_>, effect: &Effect) -> Result<Prior> {
                 Err(e) => return Err(e),
             };
             let provisioned = match effect {
-                Effect::ApplyResource { .. } => run
+                StepEffect::ApplyResource { .. } => run
                     .inner
                     .store
                     .resource_state(&crate::platform::resources::resource_key(&r)?)
@@ -417,7 +432,7 @@ async fn prior_of(run: &Execution<'_>, effect: &Effect) -> Result<Prior> {
                 provisioned,
             }
         }
-        Effect::Log { .. } | Effect::Wait { .. } => Prior::None,
+        StepEffect::Log { .. } | StepEffect::Wait { .. } => Prior::None,
     })
 }
 
@@ -431,7 +446,7 @@ async fn step(run: &mut Execution<'_>, index: usize) -> Result<()> {
         for done in &run.record.steps[index].effects {
             if let Prior::Files { files } = &done.prior {
                 for (path, content) in files {
-                    ws.assume(path, content.as_deref().map(|c| Effect::bytes(c, true)));
+                    ws.assume(path, content.as_deref().map(|c| StepEffect::bytes(c, true)));
                 }
             }
         }
@@ -501,20 +516,22 @@ fn workspace_error(m: String) -> Error {
 }
 
 /// Perform one effect; a resource's outputs are returned.
-async fn perform(run: &mut Execution<'_>, effect: &Effect) -> Result<Option<Value>> {
+async fn perform(run: &mut Execution<'_>, effect: &StepEffect) -> Result<Option<Value>> {
     let root = root(run);
     let opts = run.p.write_options(false);
     match effect {
-        Effect::WriteFile {
+        StepEffect::WriteFile {
             path,
             content,
             binary,
         } => {
-            workspace::write(&root, path, &Effect::bytes(content, *binary))
+            workspace::write(&root, path, &StepEffect::bytes(content, *binary))
                 .map_err(workspace_error)?;
         }
-        Effect::DeleteFile { path } => workspace::remove(&root, path).map_err(workspace_error)?,
-        Effect::RenameFile { from, to } => {
+        StepEffect::DeleteFile { path } => {
+            workspace::remove(&root, path).map_err(workspace_error)?
+        }
+        StepEffect::RenameFile { from, to } => {
             let done = workspace::read(&root, from)
                 .map_err(workspace_error)?
                 .is_none()
@@ -525,12 +542,12 @@ async fn perform(run: &mut Execution<'_>, effect: &Effect) -> Result<Option<Valu
                 workspace::rename(&root, from, to).map_err(workspace_error)?;
             }
         }
-        Effect::Register { entity } => {
+        StepEffect::Register { entity } => {
             super::super::Catalog::new(run.inner.clone())
                 .upsert(entity.clone(), None, &opts)
                 .await?;
         }
-        Effect::ApplyResource { entity } => {
+        StepEffect::ApplyResource { entity } => {
             let r = ref_of(entity)?;
             super::super::Catalog::new(run.inner.clone())
                 .upsert(entity.clone(), None, &opts)
@@ -560,13 +577,13 @@ async fn perform(run: &mut Execution<'_>, effect: &Effect) -> Result<Option<Valu
                 .await?;
             return Ok(Some(outputs));
         }
-        Effect::Log { message } => {
+        StepEffect::Log { message } => {
             let line = mask_text(message, &run.p.secrets);
             tracing::info!(run = %run.record.id, "{line}");
             run.record.log.push(line.clone());
             run.tell(None, "log", line);
         }
-        Effect::Wait { milliseconds } => {
+        StepEffect::Wait { milliseconds } => {
             tokio::time::sleep(std::time::Duration::from_millis(*milliseconds)).await;
         }
     }
@@ -630,29 +647,31 @@ async fn undo_effect(run: &mut Execution<'_>, done: &DoneEffect) -> Result<Optio
     let opts = run.p.write_options(false);
     match (&done.effect, &done.prior) {
         (
-            Effect::WriteFile { .. } | Effect::DeleteFile { .. } | Effect::RenameFile { .. },
+            StepEffect::WriteFile { .. }
+            | StepEffect::DeleteFile { .. }
+            | StepEffect::RenameFile { .. },
             Prior::Files { files },
         ) => {
             for (path, content) in files.iter().rev() {
                 match content {
-                    Some(c) => workspace::write(&root, path, &Effect::bytes(c, true)),
+                    Some(c) => workspace::write(&root, path, &StepEffect::bytes(c, true)),
                     None => workspace::remove(&root, path),
                 }
                 .map_err(workspace_error)?;
             }
             let what = match &done.effect {
-                Effect::WriteFile { path, .. } => match files.first() {
+                StepEffect::WriteFile { path, .. } => match files.first() {
                     Some((_, None)) => format!("removed {path}"),
                     _ => format!("restored {path}"),
                 },
-                Effect::DeleteFile { path } => format!("restored {path}"),
-                Effect::RenameFile { from, to } => format!("renamed {to} back to {from}"),
+                StepEffect::DeleteFile { path } => format!("restored {path}"),
+                StepEffect::RenameFile { from, to } => format!("renamed {to} back to {from}"),
                 _ => done.effect.describe(),
             };
             Ok(Some(what))
         }
         (
-            Effect::Register { .. },
+            StepEffect::Register { .. },
             Prior::Entity {
                 entity_ref, entity, ..
             },
@@ -671,7 +690,7 @@ async fn undo_effect(run: &mut Execution<'_>, done: &DoneEffect) -> Result<Optio
             }
         }
         (
-            Effect::ApplyResource { .. },
+            StepEffect::ApplyResource { .. },
             Prior::Entity {
                 entity_ref,
                 entity,
