@@ -20,8 +20,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::{
-    APPROVAL_STEPS, Recorder, UNREVIEWED_WRITES, component, entity_count, probed_write_operations,
-    reviewed_write_operations, seed_resources, write, write_operations,
+    APPROVAL_STEPS, NEEDS_AN_INTERRUPTED_RUN, Recorder, UNREVIEWED_WRITES, component, entity_count,
+    probed_write_operations, reviewed_write_operations, seed_resources, write, write_operations,
 };
 use paved::checks::Check;
 use paved::{ChangeSet, Error, Platform, StoreSpec, WriteOptions};
@@ -205,13 +205,16 @@ async fn a_refusing_check_blocks_every_write_operation_and_nothing_is_written() 
     let seeded = audit_len(&p).await;
     let mut events = p.subscribe();
     let writes = probed_write_operations();
-    assert_eq!(writes.len(), 13, "{writes:?}");
-    // The approval steps are proven in tests/approvals.rs (they need a held change).
+    assert_eq!(writes.len(), 14, "{writes:?}");
+    // The approval steps are proven in tests/approvals.rs (they need a held
+    // change), resuming in tests/paths.rs (it needs an interrupted run).
     let steps: Vec<&str> = write_operations()
         .into_iter()
         .filter(|w| !writes.contains(w))
         .collect();
-    assert_eq!(steps, APPROVAL_STEPS);
+    let mut elsewhere = APPROVAL_STEPS.to_vec();
+    elsewhere.extend(NEEDS_AN_INTERRUPTED_RUN);
+    assert_eq!(steps, elsewhere);
     // Access rules and policies review all but one: a scorecard snapshot
     // changes nothing they govern; the checks govern it like any write.
     let unreviewed: Vec<&&str> = writes
@@ -239,7 +242,7 @@ async fn a_refusing_check_blocks_every_write_operation_and_nothing_is_written() 
             );
         }
     }
-    assert_eq!(entity_count(&p).await, 3, "only the seeded entities");
+    assert_eq!(entity_count(&p).await, 4, "only the seeded entities");
     assert_eq!(audit_len(&p).await, seeded, "only the seed's records");
     assert_eq!(
         provider.0.load(Ordering::SeqCst),
@@ -295,6 +298,8 @@ async fn allowed_writes_are_audited_under_the_actor_and_announced() {
         ("resource.destroy", "resource:default/orders"),
         ("resource.import", "resource:default/adopted"),
         ("resource.drift", "resource:default/orders"),
+        ("path.run", "template:default/hello"),
+        ("path.finished", "template:default/hello"),
     ] {
         let r = records
             .iter()

@@ -172,7 +172,7 @@ async fn an_enforcing_deny_blocks_every_write_operation_and_only_its_decision_is
     .await
     .unwrap();
     let writes = reviewed_write_operations();
-    assert_eq!(writes.len(), 9, "{writes:?}");
+    assert_eq!(writes.len(), 10, "{writes:?}");
     let seeded = actions(&p).await.len();
     let mut recorded = 0;
     for name in &writes {
@@ -187,15 +187,25 @@ async fn an_enforcing_deny_blocks_every_write_operation_and_only_its_decision_is
         assert!(decisions.iter().all(|d| d.blocking && d.id.is_some()));
         assert!(err.details()["decisions"].is_array(), "{name}");
         recorded += decisions.len();
+        // A golden path's preview is its dry run: blocked, with the
+        // decisions, rather than refused.
+        if *name == "paths.run" {
+            let plan = p
+                .paths()
+                .dry_run("hello", json!({}), &Default::default())
+                .await
+                .unwrap();
+            assert!(plan.blocked && plan.decisions.iter().all(|d| d.id.is_none()));
+        }
         // A dry run is refused the same way and records nothing.
-        if !name.starts_with("plugins.") {
+        if !name.starts_with("plugins.") && *name != "paths.run" {
             let err = write(&p, name, &WriteOptions::default().dry_run())
                 .await
                 .expect_err(name);
             assert_eq!(err.code(), "DENIED", "{name} dry run: {err}");
         }
     }
-    assert_eq!(entity_count(&p).await, 3, "only the seeded entities");
+    assert_eq!(entity_count(&p).await, 4, "only the seeded entities");
     assert_eq!(provider.0.load(Ordering::SeqCst), 0, "a side effect ran");
     let acts = actions(&p).await;
     assert_eq!(acts[0], "entity.create", "the seed");
@@ -399,7 +409,7 @@ async fn patches_are_applied_in_order_and_validated_again() {
         err.to_string().contains("after policy 'breaks' patched it"),
         "{err}"
     );
-    assert_eq!(entity_count(&p).await, 3);
+    assert_eq!(entity_count(&p).await, 4, "only the seeded entities");
 }
 
 #[tokio::test]
@@ -484,7 +494,7 @@ async fn decisions_are_recorded_queryable_and_explained() {
         .unwrap();
     assert_eq!(all.len(), 1);
     assert_eq!(all[0].verdict, Verdict::Allow);
-    assert_eq!(entity_count(&p).await, 3);
+    assert_eq!(entity_count(&p).await, 4, "only the seeded entities");
 }
 
 #[tokio::test]

@@ -181,7 +181,12 @@ impl Paths {
         let template = self.template(template).await?;
         let id = run::new_id();
         let (plan, _) = plan::plan(&self.inner, template, parameters, opts, &id).await?;
-        Ok(plan)
+        // The run gets its id when it runs: the preview says so where the
+        // id shows (the default workspace, provenance annotations).
+        let text = serde_json::to_string(&plan)
+            .unwrap_or_default()
+            .replace(&id, "RUN-ID");
+        Ok(serde_json::from_str(&text).unwrap_or(plan))
     }
 
     /// Run `template` with `parameters`: plan, refuse if a policy blocks,
