@@ -52,8 +52,8 @@ impl RunStore for PostgresStore {
         let client = self.client().await?;
         let updated = client
             .execute(
-                "UPDATE path_runs SET status = $2, finished_at = $3, revision = $4, doc = $5 \
-                 WHERE id = $1 AND revision = $4 - 1",
+                "UPDATE path_runs SET status = $2, finished_at = $3, revision = $4::BIGINT, doc = $5 \
+                 WHERE id = $1 AND revision = $4::BIGINT - 1",
                 &[
                     &row.id,
                     &row.status,
