@@ -800,7 +800,7 @@ fn bad_parameters_are_named_field_by_field_and_nothing_is_written() {
         &["path", "dry-run", "web-service", "--set", "name"],
     ));
     assert!(no_value.contains("'name' is not KEY=VALUE"), "{no_value}");
-    std::fs::write(d.join("params.json"), "{\"name\": \"shop\",\n  owner: 1}").unwrap();
+    std::fs::write(d.join("params.json"), "{\"name\": \"shop\",\n  owner: [1}").unwrap();
     let broken = failed(&paved(
         d,
         &["path", "dry-run", "web-service", "--input", "params.json"],

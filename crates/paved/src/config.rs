@@ -8,13 +8,16 @@
 //!     apiVersions: [acme.example/v1]
 //!     schema: schemas/service-level.json   # relative to this file
 //! pluginCache: .paved/plugin-cache     # precompiled components (relative to this file)
-//! plugins:                             # guardrails and providers (WebAssembly components)
+//! plugins:                             # guardrails, providers, actions (WebAssembly components)
 //!   - name: require-owner
 //!     path: plugins/require_owner.wasm # relative to this file
 //!     kind: guardrail
 //!     settings: { allowedKinds: [group] }
 //!     grants: { catalogue: true }
 //!     limits: { timeoutMs: 500 }
+//!   - name: service-files              # golden-path actions (e.g. acme:service-files)
+//!     path: plugins/service_files.wasm
+//!     kind: action
 //! policies:                            # guardrails bound to the writes they review
 //!   - name: components-need-owners
 //!     guardrail: require-owner         # a plugin above, or:

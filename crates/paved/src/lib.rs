@@ -111,12 +111,16 @@ pub mod defaults {
     };
 }
 
-/// The plugin contract's types (requests and answers of guardrails and
-/// providers) and the plugin configuration.
+/// The plugin contract's types (requests and answers of guardrails,
+/// providers and action plugins) and the plugin configuration.
 pub mod plugins {
     /// How a plugin reads a catalogue (the `catalogue` grant); implemented
     /// by `Platform::catalogue_lookup()`, and by benchmarks that host plugins.
     pub use paved_core::plugin::CatalogueLookup;
+    /// Golden-path actions a plugin provides.
+    pub use paved_core::plugin::{
+        ActionInfo, ActionPlugin, ActionRequest, ActionResult, GeneratedFile,
+    };
     pub use paved_core::plugin::{
         Applied, ApplyRequest, Capability, Change, FieldDiff, GuardrailInfo, ImportRequest,
         Imported, Operation, Plan, PlanRequest, ProviderInfo, ResourceAddress, ResourceRequest,

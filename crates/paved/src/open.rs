@@ -18,7 +18,7 @@ use std::sync::{Arc, OnceLock};
 
 use paved_core::plugin::CatalogueLookup;
 use paved_core::{Error, Platform, Result, StoreSpec};
-use paved_plugins::{EnvSecrets, LoadedPlugin, PluginConfig, PluginHost};
+use paved_plugins::{EnvSecrets, LoadedPlugin, PluginConfig, PluginHost, PluginKind};
 use serde_json::Value;
 
 use crate::config::Config;
@@ -167,15 +167,21 @@ pub async fn open(options: OpenOptions) -> Result<Platform> {
         }
         let host = host.build()?;
         for (i, plugin) in plugins.into_iter().enumerate() {
-            let loaded = host.load(plugin).await.map_err(|e| {
+            let locate = |e: paved_plugins::PluginError| {
                 let e = Error::from(e);
                 if i < from_file {
                     config.locate_plugin(e, i)
                 } else {
                     e
                 }
-            })?;
-            builder = match loaded {
+            };
+            // An action plugin provides golden-path actions (`kind: action`).
+            if plugin.kind == PluginKind::Action {
+                let action = host.load_action(plugin).await.map_err(locate)?;
+                builder = builder.action(Arc::new(action));
+                continue;
+            }
+            builder = match host.load(plugin).await.map_err(locate)? {
                 LoadedPlugin::Guardrail(g) => builder.guardrail(Arc::new(g)),
                 LoadedPlugin::Provider(p) => builder.provider(Arc::new(p)),
             };

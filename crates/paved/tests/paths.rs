@@ -113,7 +113,7 @@ async fn open(dir: &Path, config: Option<&str>) -> Platform {
     assert!(
         !set.warnings
             .iter()
-            .any(|w| w.message.contains("cannot run")),
+            .any(|w| w.message.contains("may not run")),
         "{:?}",
         set.warnings
     );

@@ -25,6 +25,7 @@ pub mod wit {
                 import paved:plugin/host@0.1.0;
                 import paved:plugin/provider-types@0.1.0;
                 import paved:plugin/guardrail-types@0.1.0;
+                import paved:plugin/action-types@0.1.0;
             }
         "#,
         path: "wit",
@@ -68,9 +69,28 @@ pub mod provider_world {
     });
 }
 
+/// The `action` world, likewise for `export_actions!`.
+#[allow(missing_docs, clippy::all, unsafe_code)]
+pub mod action_world {
+    wit_bindgen::generate!({
+        path: "wit",
+        world: "paved:plugin/action",
+        with: {
+            "paved:plugin/types@0.1.0": crate::__rt::wit::paved::plugin::types,
+            "paved:plugin/host@0.1.0": crate::__rt::wit::paved::plugin::host,
+            "paved:plugin/action-types@0.1.0": crate::__rt::wit::paved::plugin::action_types,
+        },
+        pub_export_macro: true,
+        export_macro_name: "__paved_export_action_world",
+        default_bindings_module: "::paved_plugin_sdk::__rt::action_world",
+    });
+}
+
 use crate::types as sdk;
 use crate::{Guardrail, Provider};
-use wit::paved::plugin::{guardrail_types as gt, host, provider_types as pt, types as t};
+use wit::paved::plugin::{
+    action_types as at, guardrail_types as gt, host, provider_types as pt, types as t,
+};
 
 // ---- decoding -------------------------------------------------------------
 
@@ -392,4 +412,41 @@ pub fn provider_import<P: Provider>(r: pt::ImportRequest) -> Result<pt::Imported
         })
     };
     run().map_err(error_out)
+}
+
+// ---- action -------------------------------------------------------------------
+
+pub fn action_info<A: crate::Action>() -> at::ActionInfo {
+    at::ActionInfo {
+        name: A::NAME.into(),
+        description: A::DESCRIPTION.into(),
+        input_schema: schema::<A::Input>(),
+        output_schema: Some(schema::<A::Output>()),
+    }
+}
+
+pub fn action_run<A: crate::Action>(
+    r: at::ActionRequest,
+) -> Result<at::ActionResult, t::PluginError> {
+    let run = || -> Result<at::ActionResult, sdk::Error> {
+        let input: A::Input = decode("input", &r.input)?;
+        let outcome = A::run(input, r.dry_run)?;
+        Ok(at::ActionResult {
+            files: outcome
+                .files
+                .into_iter()
+                .map(|f| at::GeneratedFile {
+                    path: f.path,
+                    content: f.content,
+                })
+                .collect(),
+            output: encode("output", &outcome.output)?,
+            log: outcome.log,
+        })
+    };
+    run().map_err(error_out)
+}
+
+pub fn action_unknown(action: &str) -> t::PluginError {
+    t::PluginError::Unsupported(format!("this plugin provides no action '{action}'"))
 }

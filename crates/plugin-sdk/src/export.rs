@@ -96,3 +96,44 @@ macro_rules! export_provider {
         type __PavedProvider = $ty;
     };
 }
+
+/// Export types implementing [`Action`](crate::Action) as the component's
+/// `paved:plugin/action` world (its `describe` lists them, its `run` calls
+/// the one named). Use it once, at the crate root:
+///
+/// ```ignore
+/// paved_plugin_sdk::export_actions!(ServiceFiles, Readme);
+/// ```
+#[macro_export]
+macro_rules! export_actions {
+    ($($ty:path),+ $(,)?) => {
+        #[doc(hidden)]
+        #[allow(clippy::all, unsafe_code, missing_docs)]
+        mod __paved_action_export {
+            #[allow(unused_imports)]
+            use super::*;
+            use ::paved_plugin_sdk::__rt::action_world::exports as __exports;
+            use ::paved_plugin_sdk::__rt::wit::paved::plugin::{action_types as __at, types as __t};
+
+            struct __Export;
+
+            impl __exports::paved::plugin::action_api::Guest for __Export {
+                fn describe() -> Result<Vec<__at::ActionInfo>, __t::PluginError> {
+                    Ok(vec![$(::paved_plugin_sdk::__rt::action_info::<$ty>()),+])
+                }
+                fn run(request: __at::ActionRequest) -> Result<__at::ActionResult, __t::PluginError> {
+                    $(
+                        if request.action == <$ty as ::paved_plugin_sdk::Action>::NAME {
+                            return ::paved_plugin_sdk::__rt::action_run::<$ty>(request);
+                        }
+                    )+
+                    Err(::paved_plugin_sdk::__rt::action_unknown(&request.action))
+                }
+            }
+
+            ::paved_plugin_sdk::__rt::action_world::__paved_export_action_world!(
+                __Export with_types_in ::paved_plugin_sdk::__rt::action_world
+            );
+        }
+    };
+}

@@ -1,4 +1,5 @@
-//! paved-plugin-sdk: write paved provider and guardrail plugins in Rust.
+//! paved-plugin-sdk: write paved provider, guardrail and golden-path action
+//! plugins in Rust (actions: [`Action`] and [`export_actions!`]).
 //!
 //! An author implements [`Guardrail`] or [`Provider`] with typed (serde)
 //! settings, params and state, and exports it with one macro:
@@ -32,6 +33,7 @@
 //! bad field), calls the trait, and encodes the answer back. Host imports
 //! (logging, catalogue, secrets) are wrapped in [`host`].
 
+mod action;
 mod document;
 mod guardrail;
 pub mod host;
@@ -41,6 +43,7 @@ mod types;
 #[doc(hidden)]
 pub mod __rt;
 
+pub use action::{Action, GeneratedFile, Outcome};
 pub use guardrail::Guardrail;
 pub use provider::{NoSettings, Provider};
 pub use types::{
@@ -53,8 +56,8 @@ pub use types::{
 pub mod prelude {
     pub use crate::host;
     pub use crate::{
-        Applied, ApplyRequest, Capability, Change, Document, Error, FieldDiff, Guardrail,
-        ImportRequest, Imported, NoSettings, Operation, Plan, PlanRequest, Provider,
+        Action, Applied, ApplyRequest, Capability, Change, Document, Error, FieldDiff, Guardrail,
+        ImportRequest, Imported, NoSettings, Operation, Outcome, Plan, PlanRequest, Provider,
         ResourceAddress, ResourceRequest, ResourceType, Review, Subject, Verdict, Violation,
     };
     pub use schemars::JsonSchema;

@@ -29,5 +29,20 @@ pub mod provider {
     });
 }
 
+/// The `action` world, likewise.
+pub mod action {
+    wasmtime::component::bindgen!({
+        path: "../../wit",
+        world: "paved:plugin/action",
+        imports: { default: async | trappable },
+        exports: { default: async },
+        with: {
+            "paved:plugin/types": super::guardrail::paved::plugin::types,
+            "paved:plugin/host": super::guardrail::paved::plugin::host,
+        },
+    });
+}
+
+pub use action::paved::plugin::action_types as at;
 pub use guardrail::paved::plugin::{guardrail_types as gt, host, types as t};
 pub use provider::paved::plugin::provider_types as pt;

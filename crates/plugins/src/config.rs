@@ -27,6 +27,8 @@ use serde_json::Value;
 pub enum PluginKind {
     Provider,
     Guardrail,
+    /// Provides golden-path actions (`paved:plugin/action`).
+    Action,
 }
 
 impl PluginKind {
@@ -35,6 +37,7 @@ impl PluginKind {
         match self {
             Self::Provider => "paved:plugin/provider",
             Self::Guardrail => "paved:plugin/guardrail",
+            Self::Action => "paved:plugin/action",
         }
     }
 }
@@ -44,6 +47,7 @@ impl std::fmt::Display for PluginKind {
         f.write_str(match self {
             Self::Provider => "provider",
             Self::Guardrail => "guardrail",
+            Self::Action => "action",
         })
     }
 }
@@ -150,14 +154,14 @@ pub enum DirMode {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Limits {
     /// Deadline of one call in milliseconds (default 1 s for guardrails,
-    /// 5 min for providers).
+    /// 10 s for actions, 5 min for providers).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_ms: Option<u64>,
     /// Linear-memory cap in MiB (default 64).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory_mib: Option<u64>,
     /// Cap on the bytes of one answer (default 1 MiB for guardrails, 16 MiB
-    /// for providers).
+    /// for providers and actions).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_output_bytes: Option<usize>,
     /// Cap on host calls (log, config, secrets, catalogue) per call (default 1000).
@@ -217,6 +221,7 @@ impl Limits {
         let (timeout, output) = match kind {
             PluginKind::Guardrail => (Duration::from_secs(1), 1 << 20),
             PluginKind::Provider => (Duration::from_secs(300), 16 << 20),
+            PluginKind::Action => (Duration::from_secs(10), 16 << 20),
         };
         ResolvedLimits {
             timeout: self

@@ -14,7 +14,7 @@
 use paved_core::plugin as core;
 use serde_json::Value;
 
-use crate::bindings::{gt, pt, t};
+use crate::bindings::{at, gt, pt, t};
 use crate::error::{PluginError, Result};
 
 // ---- into the guest ------------------------------------------------------------
@@ -92,6 +92,14 @@ pub fn resource_request(r: &core::ResourceRequest) -> pt::ResourceRequest {
     pt::ResourceRequest {
         address: address(&r.address),
         state: text(&r.state),
+    }
+}
+
+pub fn action_request(r: &core::ActionRequest) -> at::ActionRequest {
+    at::ActionRequest {
+        action: r.action.clone(),
+        input: text(&r.input),
+        dry_run: r.dry_run,
     }
 }
 
@@ -343,6 +351,47 @@ impl<'a> Out<'a> {
         Ok(core::Imported {
             params: self.json("imported.params", i.params)?,
             applied: self.applied(i.applied)?,
+        })
+    }
+
+    pub fn action_infos(&mut self, v: Vec<at::ActionInfo>) -> Result<Vec<core::ActionInfo>> {
+        v.into_iter()
+            .map(|i| {
+                let input_schema = self.json("describe.input-schema", i.input_schema)?;
+                if !input_schema.is_object() {
+                    return Err(PluginError::bad_output(
+                        self.plugin,
+                        format!(
+                            "describe: the input schema of '{}' must be a JSON object",
+                            i.name
+                        ),
+                    ));
+                }
+                Ok(core::ActionInfo {
+                    name: self.text("describe.name", i.name)?,
+                    description: self.text("describe.description", i.description)?,
+                    input_schema,
+                    output_schema: self.opt_json("describe.output-schema", i.output_schema)?,
+                })
+            })
+            .collect()
+    }
+
+    pub fn action_result(&mut self, r: at::ActionResult) -> Result<core::ActionResult> {
+        Ok(core::ActionResult {
+            files: r
+                .files
+                .into_iter()
+                .map(|f| {
+                    self.take("run.files.content", f.content.len())?;
+                    Ok(core::GeneratedFile {
+                        path: self.text("run.files.path", f.path)?,
+                        content: f.content,
+                    })
+                })
+                .collect::<Result<_>>()?,
+            output: self.json("run.output", r.output)?,
+            log: self.texts("run.log", r.log)?,
         })
     }
 }

@@ -11,6 +11,7 @@ use paved_core::plugin::{CatalogueLookup, NoCatalogue};
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
+use crate::action::WasmAction;
 use crate::cache::CacheOutcome;
 use crate::config::{PluginConfig, PluginKind};
 use crate::engine::{Runtime, RuntimeOptions};
@@ -169,11 +170,28 @@ impl PluginHost {
         .await
     }
 
-    /// Load either kind, as configured.
+    /// Load an action plugin: compile, link against the `action` world,
+    /// check its exports and describe its actions. It takes no settings
+    /// check (the world has none) and should be given no grants.
+    pub async fn load_action(&self, config: PluginConfig) -> Result<WasmAction> {
+        expect_kind(&config, PluginKind::Action)?;
+        let (component, outcome, _) = self.compile(&config).await?;
+        let plugin = Plugin::new(self.runtime.clone(), config, component, outcome)?;
+        WasmAction::open(plugin).await.map_err(at_load)
+    }
+
+    /// Load a guardrail or a provider, as configured (an action plugin is
+    /// loaded with [`PluginHost::load_action`]).
     pub async fn load(&self, config: PluginConfig) -> Result<LoadedPlugin> {
         Ok(match config.kind {
             PluginKind::Guardrail => LoadedPlugin::Guardrail(self.load_guardrail(config).await?),
             PluginKind::Provider => LoadedPlugin::Provider(self.load_provider(config).await?),
+            PluginKind::Action => {
+                return Err(PluginError::load(
+                    &config.name,
+                    "an action plugin is loaded with load_action",
+                ));
+            }
         })
     }
 

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use wasmtime::component::types::ComponentItem;
 
+use crate::action::WasmAction;
 use crate::config::{DirGrant, DirMode, Grants, PluginConfig, PluginKind};
 use crate::engine::Runtime;
 use crate::error::{PluginError, Result};
@@ -28,7 +29,7 @@ use crate::provider::WasmProvider;
 pub struct Inspection {
     pub path: PathBuf,
     pub size_bytes: u64,
-    /// `guardrail` or `provider`; `None` when it exports neither world's API.
+    /// `guardrail`, `provider` or `action`; `None` when it exports no world's API.
     pub world: Option<PluginKind>,
     /// Version of `paved:plugin` it was built against.
     pub version: Option<String>,
@@ -121,6 +122,7 @@ pub async fn inspect(host: &PluginHost, path: &Path) -> Result<Inspection> {
         for (api, kind) in [
             ("paved:plugin/guardrail-api", PluginKind::Guardrail),
             ("paved:plugin/provider-api", PluginKind::Provider),
+            ("paved:plugin/action-api", PluginKind::Action),
         ] {
             if let Some(rest) = export.strip_prefix(api) {
                 world = Some(kind);
@@ -168,6 +170,13 @@ pub async fn inspect(host: &PluginHost, path: &Path) -> Result<Inspection> {
                         p.info().capabilities.clone(),
                     )
                 }
+                PluginKind::Action => {
+                    let a = WasmAction::open(plugin).await?;
+                    (
+                        Some(serde_json::json!({"actions": a.actions()})),
+                        Vec::new(),
+                    )
+                }
             }
         }
     };
@@ -191,7 +200,7 @@ pub async fn detect_kind(host: &PluginHost, path: &Path) -> Result<PluginKind> {
         PluginError::load(
             &path.display().to_string(),
             format!(
-                "exports neither paved:plugin/guardrail-api nor paved:plugin/provider-api (it exports: {})",
+                "exports none of paved:plugin/guardrail-api, paved:plugin/provider-api, paved:plugin/action-api (it exports: {})",
                 i.exports.join(", ")
             ),
         )

@@ -1,5 +1,5 @@
-//! paved-plugins: the wasmtime host for paved's provider and guardrail
-//! plugins (WebAssembly components of the `paved:plugin` WIT package in `wit/`).
+//! paved-plugins: the wasmtime host for paved's provider, guardrail and
+//! action plugins (WebAssembly components of the `paved:plugin` WIT package in `wit/`).
 //!
 //! Data flow: [`PluginHost`] owns one wasmtime engine (pooling allocator,
 //! epoch interruption with a ticker thread) and a linker with WASI and the
@@ -25,6 +25,7 @@
 //! # Ok(()) }
 //! ```
 
+mod action;
 pub mod bindings;
 mod cache;
 pub mod config;
@@ -43,6 +44,7 @@ pub mod secrets;
 mod state;
 mod wasi_watch;
 
+pub use action::WasmAction;
 pub use cache::CacheOutcome;
 pub use config::{DirGrant, DirMode, Grants, Limits, PluginConfig, PluginKind, ResolvedLimits};
 pub use error::{PluginError, PluginErrorKind, Result};

@@ -161,7 +161,7 @@ fn check(
                             .map(|d| {
                                 Diagnostic::warning(
                                     d.path,
-                                    format!("this template cannot run: {}", d.message),
+                                    format!("this template may not run: {}", d.message),
                                 )
                                 .for_entity(entity.entity_ref().to_string())
                             }),

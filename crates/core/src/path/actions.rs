@@ -27,15 +27,22 @@ const MAX_SKELETON_FILES: usize = 10_000;
 /// The most a debug:wait may wait.
 const MAX_WAIT_MS: u64 = 10 * 60 * 1000;
 
-/// A built-in action: its name, what it does, its input schema and what it outputs.
+/// An action: its name, what it does, its input schema and what it
+/// outputs. Built in ([`builtin`]) or provided by a plugin
+/// ([`ActionSpec::provided`]).
 #[derive(Debug, Clone)]
 pub struct ActionSpec {
-    pub name: &'static str,
-    pub description: &'static str,
+    pub name: String,
+    pub description: String,
     /// JSON Schema of the input.
     pub input: Value,
     /// What the step's output holds, for people.
-    pub output: &'static str,
+    pub output: String,
+    /// The plugin that provides it; `None` when built in.
+    pub plugin: Option<String>,
+    /// Whether the host added `targetPath` to a plugin's input schema (it is
+    /// then the host's, and taken out of the input the plugin sees).
+    pub host_target: bool,
     validator: KindDef,
 }
 
@@ -48,10 +55,12 @@ fn spec(
     let validator = KindDef::for_document(name, input.clone())
         .unwrap_or_else(|e| panic!("the input schema of {name} is not valid: {e}"));
     ActionSpec {
-        name,
-        description,
+        name: name.into(),
+        description: description.into(),
         input,
-        output,
+        output: output.into(),
+        plugin: None,
+        host_target: false,
         validator,
     }
 }
@@ -187,6 +196,67 @@ pub fn find(name: &str) -> Option<&'static ActionSpec> {
     BUILTIN.iter().find(|a| a.name == name)
 }
 
+impl ActionSpec {
+    /// An action provided by plugin `plugin`, as its `describe` gave it.
+    /// Its input schema must be a valid JSON Schema of an object; unless it
+    /// declares `targetPath` itself, the host adds it (a relative directory
+    /// of the workspace the generated files go under).
+    pub fn provided(
+        plugin: &str,
+        name: &str,
+        description: &str,
+        input: &Value,
+        output: Option<&Value>,
+    ) -> Result<Self, String> {
+        if find(name).is_some() {
+            return Err(format!(
+                "plugin '{plugin}' provides action '{name}', which is built in; give it another name"
+            ));
+        }
+        if name.trim().is_empty() || name.chars().any(char::is_whitespace) {
+            return Err(format!(
+                "plugin '{plugin}' provides an action named '{name}': a name is one word, e.g. acme:service-files"
+            ));
+        }
+        let mut input = input.clone();
+        let Some(root) = input.as_object_mut() else {
+            return Err(format!(
+                "the input schema of action '{name}' (plugin '{plugin}') is not a JSON object"
+            ));
+        };
+        let mut host_target = false;
+        let props = root
+            .entry("properties")
+            .or_insert_with(|| json!({}))
+            .as_object_mut()
+            .ok_or_else(|| {
+                format!("the input schema of action '{name}' (plugin '{plugin}'): properties is not an object")
+            })?;
+        if !props.contains_key("targetPath") {
+            props.insert(
+                "targetPath".into(),
+                json!({"type": "string", "description": "Where in the workspace the generated files go (default: the workspace itself)."}),
+            );
+            host_target = true;
+        }
+        let validator = KindDef::for_document(name, input.clone()).map_err(|e| {
+            format!("the input schema of action '{name}' (plugin '{plugin}') is not valid: {e}")
+        })?;
+        Ok(Self {
+            name: name.to_string(),
+            description: description.to_string(),
+            input,
+            output: match output {
+                Some(schema) => format!("as the plugin's output schema says: {schema}"),
+                None => "what the plugin returns".into(),
+            },
+            plugin: Some(plugin.to_string()),
+            host_target,
+            validator,
+        })
+    }
+}
+
 /// Whether a value holds a `${{ … }}` expression anywhere.
 pub fn templated(value: &Value) -> bool {
     match value {
@@ -225,7 +295,8 @@ impl ActionSpec {
         for (key, value) in input {
             let at = format!("{path}.{key}");
             let Some(schema) = props.and_then(|p| p.get(key)) else {
-                if !key.contains("${{") {
+                let closed = self.input.get("additionalProperties") == Some(&Value::Bool(false));
+                if closed && !key.contains("${{") {
                     let known: Vec<&str> = props
                         .map(|p| p.keys().map(String::as_str).collect())
                         .unwrap_or_default();
@@ -247,7 +318,7 @@ impl ActionSpec {
             if templated(value) {
                 continue;
             }
-            if let Ok(def) = KindDef::for_document(self.name, schema.clone()) {
+            if let Ok(def) = KindDef::for_document(&self.name, schema.clone()) {
                 def.check_document(value, &at, &mut problems);
             }
         }
@@ -775,6 +846,35 @@ mod tests {
         }
         assert!(find("fetch:template").is_some());
         assert!(find("publish:github").is_none());
+    }
+
+    #[test]
+    fn a_plugin_action_gets_target_path_and_keeps_its_own_rules() {
+        let closed = json!({"type": "object", "required": ["name"], "additionalProperties": false,
+            "properties": {"name": {"type": "string"}}});
+        let a = ActionSpec::provided("p", "acme:x", "x", &closed, None).unwrap();
+        assert!(a.host_target);
+        let ok: Map<String, Value> =
+            serde_json::from_value(json!({"name": "n", "targetPath": "svc"})).unwrap();
+        assert!(a.check_written(Some(&ok), "in").is_empty());
+        let bad: Map<String, Value> = serde_json::from_value(json!({"nam": "n"})).unwrap();
+        let paths: Vec<String> = a
+            .check_written(Some(&bad), "in")
+            .into_iter()
+            .map(|d| d.path)
+            .collect();
+        assert_eq!(paths, ["in.name", "in.nam"]);
+        // An open schema takes fields it does not name.
+        let open = json!({"type": "object", "properties": {"name": {"type": "string"}}});
+        let b = ActionSpec::provided("p", "acme:y", "y", &open, None).unwrap();
+        assert!(b.check_written(Some(&bad), "in").is_empty());
+        // Built-in names and non-object schemas are refused.
+        assert!(
+            ActionSpec::provided("p", "debug:log", "", &open, None)
+                .unwrap_err()
+                .contains("built in")
+        );
+        assert!(ActionSpec::provided("p", "acme:z", "", &json!(true), None).is_err());
     }
 
     #[test]

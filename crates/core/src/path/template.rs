@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::actions;
+use super::actions::{self, ActionSpec};
 use super::expr::Expressions;
 use super::params;
 use crate::diagnostic::Diagnostic;
@@ -74,8 +74,39 @@ pub fn step_id(index: usize, id: Option<&str>) -> String {
         .unwrap_or_else(|| format!("step-{}", index + 1))
 }
 
-/// Every problem that keeps a Template entity from running, with JSON paths.
+/// The actions a Template may use besides the built-in ones.
+#[derive(Debug, Clone, Copy)]
+pub enum Available<'a> {
+    /// Not known here (a Template read without a platform): an action that
+    /// is not built in is reported as running only if a plugin provides it.
+    Unknown,
+    /// Exactly these, provided by the platform's action plugins.
+    Plugins(&'a [ActionSpec]),
+}
+
+impl<'a> Available<'a> {
+    /// The action called `name`: built in, or provided by a plugin.
+    pub fn find(&self, name: &str) -> Option<&'a ActionSpec> {
+        actions::find(name).or_else(|| match self {
+            Self::Unknown => None,
+            Self::Plugins(specs) => specs.iter().find(|a| a.name == name),
+        })
+    }
+}
+
+/// Every problem that keeps a Template entity from running, with JSON
+/// paths, as far as can be told without a platform (see [`Available::Unknown`]).
 pub fn problems(entity: &Entity, expressions: &Expressions) -> Vec<Diagnostic> {
+    problems_with(entity, expressions, Available::Unknown)
+}
+
+/// Every problem that keeps a Template entity from running on a platform
+/// whose plugins provide `available` actions.
+pub fn problems_with(
+    entity: &Entity,
+    expressions: &Expressions,
+    available: Available<'_>,
+) -> Vec<Diagnostic> {
     let spec: TemplateSpec = match spec_as(entity) {
         Ok(s) => s,
         Err(e) => {
@@ -87,7 +118,10 @@ pub fn problems(entity: &Entity, expressions: &Expressions) -> Vec<Diagnostic> {
     };
     let mut out = Vec::new();
     let mut seen = HashSet::new();
-    let known: Vec<&str> = actions::builtin().iter().map(|a| a.name).collect();
+    let mut known: Vec<&str> = actions::builtin().iter().map(|a| a.name.as_str()).collect();
+    if let Available::Plugins(specs) = available {
+        known.extend(specs.iter().map(|a| a.name.as_str()));
+    }
     for (i, step) in spec.steps.iter().enumerate() {
         let base = format!("spec.steps[{i}]");
         if let Some(id) = &step.id
@@ -98,14 +132,22 @@ pub fn problems(entity: &Entity, expressions: &Expressions) -> Vec<Diagnostic> {
                 format!("step id '{id}' is used twice"),
             ));
         }
-        match actions::find(&step.action) {
+        match available.find(&step.action) {
             None => out.push(Diagnostic::error(
                 format!("{base}.action"),
-                format!(
-                    "unknown action '{}': paved runs {}",
-                    step.action,
-                    known.join(", ")
-                ),
+                match available {
+                    Available::Unknown => format!(
+                        "unknown action '{}': it runs only if a plugin of the platform provides it (built in: {})",
+                        step.action,
+                        known.join(", ")
+                    ),
+                    Available::Plugins(_) => format!(
+                        "step {}: unknown action '{}': neither built in nor provided by a plugin of this platform; it runs {}",
+                        step_id(i, step.id.as_deref()),
+                        step.action,
+                        known.join(", ")
+                    ),
+                },
             )),
             Some(action) => {
                 out.extend(action.check_written(step.input.as_ref(), &format!("{base}.input")))
@@ -160,7 +202,11 @@ fn expr_problems(expressions: &Expressions, value: &Value, path: &str) -> Vec<Di
 
 impl Template {
     /// Read a Template entity for running, or every problem that keeps it from running.
-    pub fn from_entity(entity: Entity, expressions: &Expressions) -> Result<Self, Vec<Diagnostic>> {
+    pub fn from_entity(
+        entity: Entity,
+        expressions: &Expressions,
+        available: Available<'_>,
+    ) -> Result<Self, Vec<Diagnostic>> {
         if !entity.kind.eq_ignore_ascii_case("template") {
             return Err(vec![Diagnostic::error(
                 "kind",
@@ -171,7 +217,7 @@ impl Template {
                 ),
             )]);
         }
-        let problems = problems(&entity, expressions);
+        let problems = problems_with(&entity, expressions, available);
         if !problems.is_empty() {
             let r = entity.entity_ref().to_string();
             return Err(problems
@@ -196,7 +242,11 @@ impl Template {
     }
 
     /// The Template as a list shows it.
-    pub fn summary(entity: &Entity, expressions: &Expressions) -> TemplateSummary {
+    pub fn summary(
+        entity: &Entity,
+        expressions: &Expressions,
+        available: Available<'_>,
+    ) -> TemplateSummary {
         let spec: Option<TemplateSpec> = spec_as(entity).ok();
         TemplateSummary {
             reference: entity.entity_ref().to_string(),
@@ -212,7 +262,7 @@ impl Template {
                 .map(|s| s.steps.iter().map(|st| st.action.clone()).collect())
                 .unwrap_or_default(),
             parameters: params::form_pages(spec.as_ref().and_then(|s| s.parameters.as_ref())),
-            problems: problems(entity, expressions),
+            problems: problems_with(entity, expressions, available),
         }
     }
 }

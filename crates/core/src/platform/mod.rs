@@ -51,7 +51,7 @@ use crate::ingest::{self, Limits, Loaded};
 use crate::model::schema::KindRegistry;
 use crate::pipeline::ChangeSet;
 use crate::pipeline::{self, Check, Context, DEFAULT_ACTOR, Request, WriteOptions};
-use crate::plugin::{CatalogueLookup, Guardrail, Provider};
+use crate::plugin::{ActionPlugin, CatalogueLookup, Guardrail, Provider};
 use crate::policy::{Binding, LivePolicies, PolicySet, RegoLoader, Resolver};
 use crate::resource::ResourceSettings;
 use crate::resource::seal::Sealer;
@@ -120,6 +120,7 @@ pub struct PlatformBuilder {
     actor: Option<String>,
     guardrails: Vec<Arc<dyn Guardrail>>,
     providers: Vec<Arc<dyn Provider>>,
+    actions: Vec<Arc<dyn ActionPlugin>>,
     checks: Vec<Arc<dyn Check>>,
     policies: Vec<Binding>,
     rego: Option<Arc<dyn RegoLoader>>,
@@ -166,6 +167,13 @@ impl PlatformBuilder {
     /// A provider the platform drives (`plugins().apply(name, …)`).
     pub fn provider(mut self, provider: Arc<dyn Provider>) -> Self {
         self.providers.push(provider);
+        self
+    }
+
+    /// An action plugin: the actions it provides are what golden paths may
+    /// use besides the built-in ones (described when the platform is built).
+    pub fn action(mut self, plugin: Arc<dyn ActionPlugin>) -> Self {
+        self.actions.push(plugin);
         self
     }
 
@@ -217,7 +225,7 @@ impl PlatformBuilder {
     pub async fn build(self) -> Result<Platform> {
         let actor = pipeline::check_actor(self.actor.as_deref().unwrap_or(DEFAULT_ACTOR))?;
         let access = AccessControl::new(self.access)?;
-        let plugins = plugins::Registry::new(self.guardrails, self.providers)?;
+        let plugins = plugins::Registry::new(self.guardrails, self.providers, self.actions).await?;
         let config = PolicySet::resolve(self.policies, |name| plugins.guardrail(name)).await?;
         let spec = self.spec.unwrap_or_default();
         let sealer = Sealer::for_store(self.resources.state_key, &spec)?;

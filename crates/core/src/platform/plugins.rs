@@ -1,4 +1,7 @@
-//! [`Plugins`]: the guardrails and providers a platform was built with.
+//! [`Plugins`]: the guardrails, providers and action plugins a platform
+//! was built with. Action plugins are described once, when the platform is
+//! built: the actions they provide (checked against the built-in ones and
+//! each other) are what golden paths may use besides the built-ins.
 //!
 //! Reviews and provider reads (`describe`, `plan`, `read`) change nothing and
 //! go straight to the plugin. Provider calls with side effects (`apply`,
@@ -16,31 +19,39 @@ use serde_json::{Value, json};
 use super::Inner;
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result};
+use crate::path::actions::ActionSpec;
 use crate::pipeline::{WriteOptions, resource_item, resource_subject};
 use crate::plugin::{
-    Applied, ApplyRequest, Change, Guardrail, GuardrailInfo, ImportRequest, Imported, Operation,
-    Plan, PlanRequest, Provider, ProviderInfo, ResourceAddress, ResourceRequest, Review,
+    ActionPlugin, Applied, ApplyRequest, Change, Guardrail, GuardrailInfo, ImportRequest, Imported,
+    Operation, Plan, PlanRequest, Provider, ProviderInfo, ResourceAddress, ResourceRequest, Review,
 };
 use crate::policy::Point;
 use crate::store::AuditOnly;
 
 /// The plugins of a platform, by name.
-pub(super) struct Registry {
+pub(crate) struct Registry {
     guardrails: Vec<Arc<dyn Guardrail>>,
     providers: Vec<Arc<dyn Provider>>,
+    action_plugins: Vec<Arc<dyn ActionPlugin>>,
+    /// The actions the action plugins provide, as they described them.
+    actions: Vec<ActionSpec>,
 }
 
 impl Registry {
-    /// Names must be unique across guardrails and providers.
-    pub(super) fn new(
+    /// Names must be unique across guardrails, providers and action
+    /// plugins; each action plugin is described, and the actions must be
+    /// named apart from the built-in ones and from each other.
+    pub(super) async fn new(
         guardrails: Vec<Arc<dyn Guardrail>>,
         providers: Vec<Arc<dyn Provider>>,
+        action_plugins: Vec<Arc<dyn ActionPlugin>>,
     ) -> Result<Self> {
         let mut seen = HashSet::new();
         let names = guardrails
             .iter()
             .map(|g| g.name().to_string())
-            .chain(providers.iter().map(|p| p.name().to_string()));
+            .chain(providers.iter().map(|p| p.name().to_string()))
+            .chain(action_plugins.iter().map(|a| a.name().to_string()));
         for (i, name) in names.enumerate() {
             if !seen.insert(name.clone()) {
                 return Err(Error::invalid(Diagnostic::error(
@@ -49,10 +60,53 @@ impl Registry {
                 )));
             }
         }
+        let mut actions: Vec<ActionSpec> = Vec::new();
+        for (i, plugin) in action_plugins.iter().enumerate() {
+            for info in plugin.describe().await? {
+                let at = format!("plugins[{i}]");
+                let spec = ActionSpec::provided(
+                    plugin.name(),
+                    &info.name,
+                    &info.description,
+                    &info.input_schema,
+                    info.output_schema.as_ref(),
+                )
+                .map_err(|m| Error::invalid(Diagnostic::error(&at, m)))?;
+                if let Some(other) = actions.iter().find(|a| a.name == spec.name) {
+                    return Err(Error::invalid(Diagnostic::error(
+                        at,
+                        format!(
+                            "action '{}' is provided by both plugin '{}' and plugin '{}'",
+                            spec.name,
+                            other.plugin.as_deref().unwrap_or_default(),
+                            plugin.name()
+                        ),
+                    )));
+                }
+                actions.push(spec);
+            }
+        }
         Ok(Self {
             guardrails,
             providers,
+            action_plugins,
+            actions,
         })
+    }
+
+    /// The actions the platform's plugins provide.
+    pub(crate) fn actions(&self) -> &[ActionSpec] {
+        &self.actions
+    }
+
+    /// The plugin that provides action `name`, with the action.
+    pub(crate) fn action(&self, name: &str) -> Option<(&ActionSpec, &Arc<dyn ActionPlugin>)> {
+        let spec = self.actions.iter().find(|a| a.name == name)?;
+        let plugin = self
+            .action_plugins
+            .iter()
+            .find(|p| Some(p.name()) == spec.plugin.as_deref())?;
+        Some((spec, plugin))
     }
 
     /// The guardrail named `name`.
@@ -75,7 +129,7 @@ impl Registry {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PluginSummary {
     pub name: String,
-    /// `guardrail` or `provider`.
+    /// `guardrail`, `provider` or `action`.
     pub kind: String,
 }
 
@@ -111,7 +165,8 @@ impl Plugins {
         Self { inner }
     }
 
-    /// Every plugin, guardrails first, each in the order it was configured.
+    /// Every plugin, guardrails first, then providers, then action plugins,
+    /// each in the order it was configured.
     pub fn list(&self) -> Vec<PluginSummary> {
         let r = &self.inner.plugins;
         let guardrails = r.guardrails.iter().map(|g| PluginSummary {
@@ -122,7 +177,11 @@ impl Plugins {
             name: p.name().to_string(),
             kind: "provider".into(),
         });
-        guardrails.chain(providers).collect()
+        let actions = r.action_plugins.iter().map(|a| PluginSummary {
+            name: a.name().to_string(),
+            kind: "action".into(),
+        });
+        guardrails.chain(providers).chain(actions).collect()
     }
 
     fn guardrail(&self, name: &str) -> Result<Arc<dyn Guardrail>> {

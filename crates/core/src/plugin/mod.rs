@@ -1,5 +1,5 @@
-//! The plugin contract as core sees it: async [`Provider`] and [`Guardrail`]
-//! traits, their request/response types, and [`CatalogueLookup`], the
+//! The plugin contract as core sees it: async [`Provider`], [`Guardrail`]
+//! and [`ActionPlugin`] traits, their request/response types, and [`CatalogueLookup`], the
 //! read-only view of the catalogue that the platform hands to guardrails.
 //!
 //! Data flow: the pipeline builds a [`Change`] per change-set item and asks each
@@ -12,11 +12,13 @@
 //! [`crate::PluginErrorKind`], or as [`crate::Error::Invalid`] when a plugin
 //! rejected its input with JSON paths.
 
+mod action;
 mod catalogue;
 mod guardrail;
 mod provider;
 mod types;
 
+pub use action::{ActionInfo, ActionPlugin, ActionRequest, ActionResult, GeneratedFile};
 pub use catalogue::{CatalogueLookup, NoCatalogue};
 pub use guardrail::Guardrail;
 pub use provider::Provider;

@@ -25,6 +25,7 @@ use crate::error::{Error, Result};
 use crate::ingest;
 use crate::model::Entity;
 use crate::path::record::Progress;
+use crate::path::template::Available;
 use crate::path::{
     PathOptions, PathPlan, RunRecord, RunSummary, Template, TemplateSummary, expressions,
 };
@@ -46,6 +47,27 @@ impl std::fmt::Debug for Paths {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Paths")
     }
+}
+
+/// The platform's problems of a Template, each as the load of its file
+/// reported it (with the line) when the load found one at the same path.
+/// The load knows no plugins: what it said of an action a plugin provides
+/// is left out.
+fn with_lines(problems: Vec<Diagnostic>, located: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    problems
+        .into_iter()
+        .map(|p| match located.iter().find(|l| l.path == p.path) {
+            // The load's message for an unknown action differs (it cannot
+            // know the platform's plugins): the platform's, at its line.
+            Some(l) if p.path.ends_with(".action") => Diagnostic {
+                location: l.location.clone(),
+                entity: l.entity.clone().or(p.entity),
+                ..p
+            },
+            Some(l) => l.clone(),
+            None => p,
+        })
+        .collect()
 }
 
 /// A Template given to run: a ref in the catalogue, or a file.
@@ -72,7 +94,7 @@ impl Paths {
         for value in values {
             let entity: Entity = serde_json::from_value(value)
                 .map_err(|e| Error::store_msg(format!("a stored Template is not readable: {e}")))?;
-            out.push(Template::summary(&entity, expressions()));
+            out.push(Template::summary(&entity, expressions(), self.available()));
         }
         Ok(out)
     }
@@ -80,13 +102,18 @@ impl Paths {
     /// One Template (a ref, or a file holding one), as a list shows it.
     pub async fn show(&self, template: &str) -> Result<TemplateSummary> {
         let entity = self.entity(template).await?;
-        let mut summary = Template::summary(&entity, expressions());
+        let mut summary = Template::summary(&entity, expressions(), self.available());
         if !summary.problems.is_empty()
             && let Some(located) = self.located(&entity)
         {
-            summary.problems = located;
+            summary.problems = with_lines(std::mem::take(&mut summary.problems), located);
         }
         Ok(summary)
+    }
+
+    /// The actions this platform's plugins provide, besides the built-ins.
+    fn available(&self) -> Available<'_> {
+        Available::Plugins(self.inner.plugins.actions())
     }
 
     /// The problems of a Template with the file's lines, when its file is
@@ -160,8 +187,11 @@ impl Paths {
     /// when the Template's file is still where it was read from).
     pub(crate) async fn template(&self, template: &str) -> Result<Template> {
         let entity = self.entity(template).await?;
-        Template::from_entity(entity.clone(), expressions()).map_err(|problems| {
-            let mut diagnostics = self.located(&entity).unwrap_or(problems);
+        Template::from_entity(entity.clone(), expressions(), self.available()).map_err(|problems| {
+            let mut diagnostics = match self.located(&entity) {
+                Some(located) => with_lines(problems, located),
+                None => problems,
+            };
             for d in &mut diagnostics {
                 d.severity = crate::diagnostic::Severity::Error;
             }

@@ -189,13 +189,16 @@ fn condition_value(c: &Condition) -> Value {
 }
 
 /// Plan step `index` against `ws`, given the outputs of the steps before
-/// it; its output is added to `steps`. Nothing is written.
-pub(super) fn plan_step(
+/// it; its output is added to `steps`. Nothing is written. A step whose
+/// action a plugin provides is planned by calling the plugin (`dry_run`:
+/// whether the run is only previewed).
+pub(super) async fn plan_step(
     inner: &Inner,
     p: &Prepared,
     index: usize,
     ws: &mut Workspace,
     steps: &mut Map<String, Value>,
+    dry_run: bool,
 ) -> Result<PlannedStep> {
     let step = &p.template.spec.steps[index];
     let id = step_id(index, step.id.as_deref());
@@ -258,13 +261,19 @@ pub(super) fn plan_step(
             })
         }
     };
-    let spec = actions::find(&step.action).ok_or_else(|| {
-        invalid(
-            format!("{base}.action"),
-            format!("unknown action '{}'", step.action),
-            tref,
-        )
-    })?;
+    let provided = inner.plugins.action(&step.action);
+    let spec = actions::find(&step.action)
+        .or(provided.map(|(spec, _)| spec))
+        .ok_or_else(|| {
+            invalid(
+                format!("{base}.action"),
+                format!(
+                    "step {id}: unknown action '{}': neither built in nor provided by a plugin of this platform",
+                    step.action
+                ),
+                tref,
+            )
+        })?;
     let cx = StepContext {
         template_dir: p.template.dir.as_deref(),
         expressions,
@@ -297,7 +306,13 @@ pub(super) fn plan_step(
                     .collect(),
             });
         }
-        let done = actions::plan(&step.action, &evaluated, &cx, ws).map_err(|m| {
+        let done = match (actions::find(&step.action), provided) {
+            (None, Some((spec, plugin))) => {
+                plugin_step(plugin.as_ref(), spec, evaluated, dry_run, ws).await
+            }
+            _ => actions::plan(&step.action, &evaluated, &cx, ws),
+        }
+        .map_err(|m| {
             invalid(
                 base.clone(),
                 format!(
@@ -317,6 +332,69 @@ pub(super) fn plan_step(
     };
     steps.insert(id, json!({"output": planned.output}));
     Ok(planned)
+}
+
+/// Plan a step whose action plugin `plugin` provides: call it with the
+/// evaluated input, then check what it generated. Its files go under the
+/// input's `targetPath` (when the host added it to the schema), each path
+/// checked like any other of the workspace; its log lines become log
+/// effects; its output is the step's.
+async fn plugin_step(
+    plugin: &dyn crate::plugin::ActionPlugin,
+    spec: &actions::ActionSpec,
+    mut input: Value,
+    dry_run: bool,
+    ws: &mut Workspace,
+) -> std::result::Result<actions::Planned, String> {
+    use crate::path::workspace;
+    let target = if spec.host_target {
+        let t = input
+            .as_object_mut()
+            .and_then(|m| m.remove("targetPath"))
+            .and_then(|v| v.as_str().map(str::to_string));
+        workspace::clean(t.as_deref().unwrap_or("./"), "targetPath")?
+    } else {
+        String::new()
+    };
+    let request = crate::plugin::ActionRequest {
+        action: spec.name.clone(),
+        input,
+        dry_run,
+    };
+    let result = plugin
+        .run(&request)
+        .await
+        .map_err(|e| format!("plugin '{}' failed: {e}", plugin.name()))?;
+    let mut effects = Vec::new();
+    for line in result.log {
+        effects.push(StepEffect::Log { message: line });
+    }
+    for file in result.files {
+        let rel = workspace::clean(
+            &file.path,
+            &format!("a file plugin '{}' generated", plugin.name()),
+        )?;
+        if rel.is_empty() {
+            return Err(format!(
+                "plugin '{}' generated a file with an empty path",
+                plugin.name()
+            ));
+        }
+        let dest = if target.is_empty() {
+            rel
+        } else {
+            format!("{target}/{rel}")
+        };
+        ws.put(&dest, file.content.clone())?;
+        effects.push(StepEffect::write(&dest, file.content));
+    }
+    Ok(actions::Planned {
+        effects,
+        output: match result.output {
+            Value::Null => json!({}),
+            other => other,
+        },
+    })
 }
 
 /// Whether a step's written input, `if` or `each` names one of `ids`' outputs.
@@ -449,7 +527,7 @@ pub(super) async fn plan(
     let mut unknown_ids = HashSet::new();
     let mut planned = Vec::new();
     for index in 0..p.template.spec.steps.len() {
-        let mut step = plan_step(inner, &p, index, &mut ws, &mut steps)?;
+        let mut step = plan_step(inner, &p, index, &mut ws, &mut steps, true).await?;
         step.provisional = uses_steps(&p, index, &unknown_ids);
         if unknown(&step.output) || step.provisional {
             unknown_ids.insert(step.id.clone());

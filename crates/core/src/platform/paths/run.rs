@@ -277,8 +277,12 @@ pub(super) async fn resume(
     .await?;
     let entity: Entity = serde_json::from_value(record.template_entity.clone())
         .map_err(|e| Error::store_msg(format!("the Template of run {id} is not readable: {e}")))?;
-    let template = Template::from_entity(entity, expressions())
-        .map_err(|diagnostics| Error::Invalid { diagnostics })?;
+    let template = Template::from_entity(
+        entity,
+        expressions(),
+        crate::path::template::Available::Plugins(inner.plugins.actions()),
+    )
+    .map_err(|diagnostics| Error::Invalid { diagnostics })?;
     let (parameters, secrets) = match record
         .sealed
         .as_deref()
@@ -452,7 +456,7 @@ async fn step(run: &mut Execution<'_>, index: usize) -> Result<()> {
         }
     }
     let mut outputs = run.outputs.clone();
-    let planned = plan::plan_step(run.inner, &run.p, index, &mut ws, &mut outputs)?;
+    let planned = plan::plan_step(run.inner, &run.p, index, &mut ws, &mut outputs, false).await?;
     let preview = &run.record.plan.steps[index];
     if !preview.provisional && plan::masked(&planned, &run.p.secrets).effects != preview.effects {
         return Err(Error::invalid(crate::Diagnostic::error(
