@@ -243,7 +243,7 @@ export interface PluginInspection {
   path: string
   sizeBytes: number
   /** `guardrail` or `provider`; null when it exports neither world's API. */
-  world: 'guardrail' | 'provider' | null
+  world: 'guardrail' | 'provider' | 'action' | null
   /** Version of `paved:plugin` it was built against. */
   version: string | null
   exports: string[]

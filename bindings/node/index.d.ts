@@ -243,7 +243,7 @@ export interface PluginInspection {
   path: string
   sizeBytes: number
   /** `guardrail` or `provider`; null when it exports neither world's API. */
-  world: 'guardrail' | 'provider' | null
+  world: 'guardrail' | 'provider' | 'action' | null
   /** Version of `paved:plugin` it was built against. */
   version: string | null
   exports: string[]
@@ -1587,7 +1587,7 @@ export interface PluginOptions {
   /** The `.wasm` component. */
   path: string
   /** Which world it implements. */
-  kind: 'guardrail' | 'provider'
+  kind: 'guardrail' | 'provider' | 'action'
   /** Name used in errors and audit records (default: the file name without `.wasm`). */
   name?: string
   /** Settings (a JSON object), checked once at load by the plugin itself. */
@@ -1601,7 +1601,7 @@ export interface PluginOptions {
 /** A plugin the platform holds. */
 export interface PluginSummary {
   name: string
-  kind: 'guardrail' | 'provider'
+  kind: 'guardrail' | 'provider' | 'action'
 }
 
 /** A catalogue query: filter, full-text search, projection, ordering, paging. */

@@ -46,7 +46,7 @@ pub struct PluginOptions {
     /// The `.wasm` component.
     pub path: String,
     /// Which world it implements.
-    #[napi(ts_type = "'guardrail' | 'provider'")]
+    #[napi(ts_type = "'guardrail' | 'provider' | 'action'")]
     pub kind: String,
     /// Name used in errors and audit records (default: the file name without `.wasm`).
     pub name: Option<String>,
@@ -174,7 +174,7 @@ pub fn check_plugin(
 #[derive(Debug, Clone)]
 pub struct PluginSummary {
     pub name: String,
-    #[napi(ts_type = "'guardrail' | 'provider'")]
+    #[napi(ts_type = "'guardrail' | 'provider' | 'action'")]
     pub kind: String,
 }
 
