@@ -52,6 +52,9 @@ pub fn expressions() -> &'static expr::Expressions {
     &ENGINE
 }
 
+/// The run id a preview shows: a run gets its own when it runs.
+pub const PREVIEW_RUN_ID: &str = "RUN-ID";
+
 /// What a masked secret shows as.
 pub const MASK: &str = "***";
 

@@ -28,51 +28,88 @@ pub struct SnapshotReport {
     pub differences: Vec<String>,
 }
 
-/// Keys left out of a snapshot: they change from run to run.
-const VOLATILE: [&str; 5] = ["digest", "templateVersion", "durationUs", "id", "workspace"];
+/// Keys left out of a snapshot wherever they are: they change from run to
+/// run (or with where the checkout is).
+const VOLATILE: [&str; 5] = [
+    "digest",
+    "templateVersion",
+    "durationUs",
+    "workspace",
+    super::ANNOTATION_TEMPLATE_VERSION,
+];
 
-fn scrub(value: &mut Value, run: &str, workspace: &str) {
-    match value {
-        Value::String(s) => {
-            if s.contains(workspace) {
-                *s = s.replace(workspace, "<workspace>");
-            }
-            if !run.is_empty() && s.contains(run) {
-                *s = s.replace(run, "<run>");
+/// What changes from run to run inside text: the workspace's place, the
+/// run id, the Template's version.
+struct Scrub<'a> {
+    run: &'a str,
+    workspace: &'a str,
+    version: &'a str,
+}
+
+impl Scrub<'_> {
+    fn text(&self, s: &str) -> String {
+        let mut out = s.to_string();
+        for (from, to) in [
+            (self.workspace, "<workspace>"),
+            (self.run, "<run>"),
+            (self.version, "<version>"),
+        ] {
+            if !from.is_empty() && out.contains(from) {
+                out = out.replace(from, to);
             }
         }
-        Value::Array(a) => a.iter_mut().for_each(|v| scrub(v, run, workspace)),
-        Value::Object(o) => {
-            for key in VOLATILE {
-                o.remove(key);
+        out
+    }
+
+    fn value(&self, value: &mut Value) {
+        match value {
+            Value::String(s) => *s = self.text(s),
+            Value::Array(a) => a.iter_mut().for_each(|v| self.value(v)),
+            Value::Object(o) => {
+                for key in VOLATILE {
+                    o.shift_remove(key);
+                }
+                o.values_mut().for_each(|v| self.value(v));
             }
-            o.remove(super::ANNOTATION_TEMPLATE_VERSION);
-            o.values_mut().for_each(|v| scrub(v, run, workspace));
+            _ => {}
         }
-        _ => {}
     }
 }
 
 /// The plan as a snapshot keeps it, and its files.
 pub fn snapshot_of(plan: &PathPlan) -> (Value, BTreeMap<String, Vec<u8>>) {
-    let run = plan
-        .entities
-        .iter()
-        .find_map(|e| {
-            e.entity
-                .pointer("/metadata/annotations")
-                .and_then(|a| a.get(super::ANNOTATION_RUN))
-        })
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
+    let run = super::PREVIEW_RUN_ID;
+    let scrub = Scrub {
+        run,
+        workspace: &plan.workspace,
+        version: &plan.template_version,
+    };
     let mut files = BTreeMap::new();
     for f in &plan.files {
         if let Some(content) = &f.content {
-            files.insert(f.path.clone(), StepEffect::bytes(content, f.binary));
+            // Files carry provenance too (catalog:write writes annotations).
+            let bytes = match f.binary {
+                true => StepEffect::bytes(content, true),
+                false => scrub.text(content).into_bytes(),
+            };
+            files.insert(f.path.clone(), bytes);
         }
     }
     let mut value = serde_json::to_value(plan).unwrap_or_default();
+    // Ids given when a plan is made: the resource plan's, decisions'.
+    if let Some(Value::Object(r)) = value.get_mut("resources") {
+        r.shift_remove("id");
+    }
+    for d in value
+        .get_mut("decisions")
+        .and_then(Value::as_array_mut)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(o) = d.as_object_mut() {
+            o.shift_remove("id");
+        }
+    }
     // File contents live in files/; the plan says which were written.
     for step in value
         .get_mut("steps")
@@ -101,7 +138,7 @@ pub fn snapshot_of(plan: &PathPlan) -> (Value, BTreeMap<String, Vec<u8>>) {
             o.remove("content");
         }
     }
-    scrub(&mut value, &run, &plan.workspace);
+    scrub.value(&mut value);
     (value, files)
 }
 

@@ -68,6 +68,20 @@ fn dir_of(entity: &Entity) -> Option<PathBuf> {
     PathBuf::from(file).parent().map(PathBuf::from)
 }
 
+/// A Template's version: the hash of what its author wrote, short. Where
+/// it was read from (the location annotations) is left out, so the same
+/// Template has the same version in every checkout.
+pub fn version_of(entity: &Entity) -> String {
+    let mut authored = entity.clone();
+    for a in [
+        ingest::ANNOTATION_LOCATION,
+        ingest::ANNOTATION_ORIGIN_LOCATION,
+    ] {
+        authored.metadata.annotations.remove(a);
+    }
+    authored.content_hash()[..12].to_string()
+}
+
 /// A step's id as outputs and records name it: its `id`, else `step-N`.
 pub fn step_id(index: usize, id: Option<&str>) -> String {
     id.map(str::to_string)
@@ -229,7 +243,7 @@ impl Template {
             spec_as(&entity).map_err(|e| vec![Diagnostic::error("spec", e.to_string())])?;
         let schema = params::merged_schema(spec.parameters.as_ref());
         let secret_fields = params::secret_fields(&schema);
-        let version = entity.content_hash()[..12].to_string();
+        let version = version_of(&entity);
         Ok(Self {
             reference: entity.entity_ref().to_string(),
             dir: dir_of(&entity),
@@ -256,7 +270,7 @@ impl Template {
             type_: entity.spec_str("type").unwrap_or_default().to_string(),
             owner: entity.spec_str("owner").map(str::to_string),
             tags: entity.metadata.tags.clone(),
-            version: entity.content_hash()[..12].to_string(),
+            version: version_of(entity),
             actions: spec
                 .as_ref()
                 .map(|s| s.steps.iter().map(|st| st.action.clone()).collect())

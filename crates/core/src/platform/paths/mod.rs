@@ -215,7 +215,7 @@ impl Paths {
         // id shows (the default workspace, provenance annotations).
         let text = serde_json::to_string(&plan)
             .unwrap_or_default()
-            .replace(&id, "RUN-ID");
+            .replace(&id, crate::path::PREVIEW_RUN_ID);
         Ok(serde_json::from_str(&text).unwrap_or(plan))
     }
 
