@@ -1,9 +1,11 @@
-//! Shared pieces of paved's benchmarks: a synthetic catalogue generator,
-//! latency statistics, and a throwaway PostgreSQL database.
+//! Shared pieces of paved's benchmarks: a synthetic catalogue generator, a
+//! provider with nothing behind it, latency statistics, and a throwaway
+//! PostgreSQL database.
 //!
 //! Every benchmark binary prints its figures as a Markdown table, ready for
 //! BENCHMARKS.md, together with the command that produced them.
 
+pub mod noop;
 pub mod synthetic;
 
 use std::time::Duration;

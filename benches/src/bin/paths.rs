@@ -30,15 +30,10 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use async_trait::async_trait;
-use paved::plugins::{
-    Applied, ApplyRequest, ImportRequest, Imported, Operation, Plan, PlanRequest, Provider,
-    ProviderInfo, ResourceRequest,
-};
 use paved::{PathOptions, Platform, ResourceSettings, RunStatus, StoreSpec, WriteOptions};
+use paved_bench::noop::NoOp;
 use paved_bench::{Latency, ScratchDb, fmt_duration, median};
 use serde_json::{Value, json};
 
@@ -48,67 +43,10 @@ const PARALLEL: usize = 100;
 /// Runs one at a time in that figure's baseline.
 const SEQUENTIAL: usize = 20;
 
-/// Answers every call at once; counts applies.
-#[derive(Default)]
-struct NoOp(AtomicUsize);
-
-#[async_trait]
-impl Provider for NoOp {
-    fn name(&self) -> &str {
-        "noop"
-    }
-    async fn describe(&self) -> paved::Result<ProviderInfo> {
-        Ok(serde_json::from_value(json!({
-            "name": "noop", "version": "1", "description": "does nothing",
-            "resourceTypes": [{"name": "local.directory", "description": "nothing",
-                               "paramsSchema": {"type": "object"}}],
-            "capabilities": [], "settingsSchema": {}
-        }))
-        .expect("a valid description"))
-    }
-    async fn plan(&self, r: &PlanRequest) -> paved::Result<Plan> {
-        let operation = match (&r.prior_state, &r.prior_params) {
-            (Some(_), Some(p)) if *p == r.params => Operation::NoOp,
-            (Some(_), _) => Operation::Update,
-            (None, _) => Operation::Create,
-        };
-        Ok(Plan {
-            operation,
-            diff: Vec::new(),
-            monthly_cost: None,
-            notes: Vec::new(),
-        })
-    }
-    async fn apply(&self, r: &ApplyRequest) -> paved::Result<Applied> {
-        self.0.fetch_add(1, Ordering::Relaxed);
-        Ok(Applied {
-            state: json!({}),
-            outputs: json!({"path": format!("/data/{}", r.address.name)}),
-            sensitive: Vec::new(),
-        })
-    }
-    async fn read(&self, r: &ResourceRequest) -> paved::Result<Option<Value>> {
-        Ok(Some(r.state.clone()))
-    }
-    async fn delete(&self, _r: &ResourceRequest) -> paved::Result<()> {
-        Ok(())
-    }
-    async fn import(&self, r: &ImportRequest) -> paved::Result<Imported> {
-        Ok(Imported {
-            params: json!({}),
-            applied: Applied {
-                state: json!({}),
-                outputs: json!({"id": r.external_id}),
-                sensitive: Vec::new(),
-            },
-        })
-    }
-}
-
 /// A platform on `store` with the no-op provider and the example golden
 /// paths imported (only when `import`: a second process finds them there).
 async fn platform(store: StoreSpec, import: bool) -> anyhow::Result<(Platform, Arc<NoOp>)> {
-    let provider = Arc::new(NoOp::default());
+    let provider = Arc::new(NoOp::new("local.directory", json!({"type": "object"})));
     let p = Platform::builder()
         .store(store)
         .provider(provider.clone())
@@ -243,9 +181,9 @@ async fn one_round(n: usize, round: usize, times: &mut Times) -> anyhow::Result<
         polled_runs.push(took);
     }
     anyhow::ensure!(
-        provider.0.load(Ordering::Relaxed) == 2 * n + 1,
+        provider.applied() == 2 * n + 1,
         "the provider applied {} databases",
-        provider.0.load(Ordering::Relaxed)
+        provider.applied()
     );
     times.upsert.push(Latency::from_samples(upsert));
     times.dry_run.push(Latency::from_samples(dry));
@@ -382,7 +320,7 @@ async fn run_batch(
     }
     Ok(WorkerReport {
         succeeded,
-        applied: provider.0.load(Ordering::Relaxed),
+        applied: provider.applied(),
         seconds: start.elapsed().as_secs_f64(),
     })
 }

@@ -21,76 +21,12 @@
 //! Run: `cargo run --release -p paved-bench --bin resources -- [N…] [--rounds R] [--postgres]`
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use async_trait::async_trait;
-use paved::plugins::{
-    Applied, ApplyRequest, ImportRequest, Imported, Operation, Plan, PlanRequest, Provider,
-    ProviderInfo, ResourceRequest,
-};
 use paved::{Platform, ResourceOptions, StoreSpec};
+use paved_bench::noop::NoOp;
 use paved_bench::{fmt_duration, median};
-use serde_json::{Value, json};
-
-/// Answers every call at once; counts applies.
-#[derive(Default)]
-struct NoOp(AtomicUsize);
-
-#[async_trait]
-impl Provider for NoOp {
-    fn name(&self) -> &str {
-        "noop"
-    }
-    async fn describe(&self) -> paved::Result<ProviderInfo> {
-        Ok(serde_json::from_value(json!({
-            "name": "noop", "version": "1", "description": "does nothing",
-            "resourceTypes": [{"name": "noop.thing", "description": "nothing",
-                               "paramsSchema": {"type": "object",
-                                                "properties": {"n": {"type": "integer"},
-                                                               "upstream": {"type": "string"}}}}],
-            "capabilities": [], "settingsSchema": {}
-        }))
-        .expect("a valid description"))
-    }
-    async fn plan(&self, r: &PlanRequest) -> paved::Result<Plan> {
-        let operation = match (&r.prior_state, &r.prior_params) {
-            (Some(_), Some(p)) if *p == r.params => Operation::NoOp,
-            (Some(_), _) => Operation::Update,
-            (None, _) => Operation::Create,
-        };
-        Ok(Plan {
-            operation,
-            diff: Vec::new(),
-            monthly_cost: None,
-            notes: Vec::new(),
-        })
-    }
-    async fn apply(&self, r: &ApplyRequest) -> paved::Result<Applied> {
-        self.0.fetch_add(1, Ordering::Relaxed);
-        Ok(Applied {
-            state: json!({"n": r.params.get("n")}),
-            outputs: json!({"id": r.address.name}),
-            sensitive: Vec::new(),
-        })
-    }
-    async fn read(&self, r: &ResourceRequest) -> paved::Result<Option<Value>> {
-        Ok(Some(r.state.clone()))
-    }
-    async fn delete(&self, _r: &ResourceRequest) -> paved::Result<()> {
-        Ok(())
-    }
-    async fn import(&self, r: &ImportRequest) -> paved::Result<Imported> {
-        Ok(Imported {
-            params: json!({}),
-            applied: Applied {
-                state: json!({}),
-                outputs: json!({"id": r.external_id}),
-                sensitive: Vec::new(),
-            },
-        })
-    }
-}
+use serde_json::json;
 
 /// N Resource entities in chains of 10, as one YAML stream.
 fn catalogue(n: usize) -> String {
@@ -153,7 +89,10 @@ async fn round(n: usize, times: &mut Times) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let file = dir.path().join("resources.yaml");
     std::fs::write(&file, catalogue(n))?;
-    let provider = Arc::new(NoOp::default());
+    let provider = Arc::new(NoOp::new(
+        "noop.thing",
+        json!({"type": "object", "properties": {"n": {"type": "integer"}, "upstream": {"type": "string"}}}),
+    ));
     let p = Platform::builder()
         .store(StoreSpec::Sqlite(dir.path().join("paved.db")))
         .provider(provider.clone())
@@ -174,7 +113,7 @@ async fn round(n: usize, times: &mut Times) -> anyhow::Result<()> {
     anyhow::ensure!(plan.changes() == n, "planned {}", plan.changes());
     times.plan.push(t);
     let (report, t) = timed(r.apply(&[], &opts)).await?;
-    anyhow::ensure!(report.failed() == 0 && provider.0.load(Ordering::Relaxed) == n);
+    anyhow::ensure!(report.failed() == 0 && provider.applied() == n);
     times.apply.push(t);
     let (plan, t) = timed(r.plan(&[], &opts)).await?;
     anyhow::ensure!(
