@@ -113,7 +113,7 @@ describe('golden paths in the portal', () => {
     assert.match(await service.innerText(), /Owner\s+platform\s+Tags\s+recommended\s+service/)
     assert.equal(await service.getByRole('link', { name: 'Choose' }).getAttribute('href'), '/paths/default/create-service')
     const broken = page.locator('li.template-card[data-template="template:default/publish-to-github"]')
-    assert.match(await broken.locator('.notice').innerText(), /Not runnable[\s\S]*spec\.steps\[0\]\.action: unknown action 'publish:github'/)
+    assert.match(await broken.locator('.notice').innerText(), /Not runnable[\s\S]*spec\.steps\[0\]\.action: step publish: unknown action 'publish:github': neither built in nor provided by a plugin/)
     assert.equal(await broken.getByRole('link', { name: 'Choose' }).count(), 0)
     await screenshot(page, '20-paths')
   })
