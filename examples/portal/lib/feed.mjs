@@ -183,7 +183,8 @@ export function toItem(record) {
     subject: record.subject,
     label,
     href,
-    verb: actionLabel(record.action),
+    // A provider call that failed is audited too, with its error.
+    verb: record.details && record.details.error ? `${actionLabel(record.action)} (failed)` : actionLabel(record.action),
     origin: record.details && record.details.origin,
   }
 }
