@@ -228,7 +228,10 @@ export interface Imported {
 }
 
 /** A plugin's description (`plugins.describe()`, `checkPlugin()`). */
-export type PluginInfo = ({ kind: 'guardrail' } & GuardrailInfo) | ({ kind: 'provider' } & ProviderInfo)
+export type PluginInfo =
+  | ({ kind: 'guardrail' } & GuardrailInfo)
+  | ({ kind: 'provider' } & ProviderInfo)
+  | { kind: 'action'; name: string; actions: { name: string; description: string; inputSchema: unknown; outputSchema?: unknown }[] }
 
 /** What applying would do. */
 export interface Plan {

@@ -228,7 +228,10 @@ export interface Imported {
 }
 
 /** A plugin's description (`plugins.describe()`, `checkPlugin()`). */
-export type PluginInfo = ({ kind: 'guardrail' } & GuardrailInfo) | ({ kind: 'provider' } & ProviderInfo)
+export type PluginInfo =
+  | ({ kind: 'guardrail' } & GuardrailInfo)
+  | ({ kind: 'provider' } & ProviderInfo)
+  | { kind: 'action'; name: string; actions: { name: string; description: string; inputSchema: unknown; outputSchema?: unknown }[] }
 
 /** What applying would do. */
 export interface Plan {
@@ -1260,7 +1263,7 @@ export interface ChangeSet {
 /** How to check a plugin (`checkPlugin()`). */
 export interface CheckOptions {
   /** Which world it implements (default: the one it exports). */
-  kind?: 'guardrail' | 'provider'
+  kind?: 'guardrail' | 'provider' | 'action'
   /** Name used in errors (default: the file name without `.wasm`). */
   name?: string
   /** Settings (a JSON object), checked by the plugin itself. */

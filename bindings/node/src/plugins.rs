@@ -131,7 +131,7 @@ pub fn inspect_plugin(
 #[derive(Debug, Clone, Default)]
 pub struct CheckOptions {
     /// Which world it implements (default: the one it exports).
-    #[napi(ts_type = "'guardrail' | 'provider'")]
+    #[napi(ts_type = "'guardrail' | 'provider' | 'action'")]
     pub kind: Option<String>,
     /// Name used in errors (default: the file name without `.wasm`).
     pub name: Option<String>,

@@ -78,6 +78,11 @@ fn info(py: Python<'_>, info: paved::Result<PluginInfo>) -> PyResult<Py<PyAny>> 
     match info {
         Ok(PluginInfo::Guardrail(inner)) => PyGuardrailInfo { inner }.into_py_any(py),
         Ok(PluginInfo::Provider(inner)) => PyProviderInfo { inner }.into_py_any(py),
+        // An action plugin's description is plain data: its name and actions.
+        Ok(action @ PluginInfo::Action { .. }) => {
+            let value = data(action).map_err(|e| crate::errors::to_py(py, e))?;
+            crate::convert::to_py(py, &value).map(Bound::unbind)
+        }
         Err(e) => Err(crate::errors::to_py(py, e)),
     }
 }
@@ -123,8 +128,8 @@ impl PyAsyncPlugins {
         convert::serde_to_py(py, &self.inner.list())
     }
 
-    /// What a plugin says of itself (awaitable): a `GuardrailInfo` or a
-    /// `ProviderInfo`.
+    /// What a plugin says of itself (awaitable): a `GuardrailInfo`, a
+    /// `ProviderInfo`, or for an action plugin a dict (`kind`, `name`, `actions`).
     fn describe<'py>(&self, py: Python<'py>, name: String) -> PyResult<Bound<'py, PyAny>> {
         let plugins = self.inner.clone();
         crate::spawn_with(py, async move { plugins.describe(&name).await }, info)
@@ -265,9 +270,10 @@ fn inspect_plugin(
 }
 
 /// Load a plugin as configured (settings validated, grants applied) and
-/// return what it says of itself (awaitable): a `GuardrailInfo` or a
-/// `ProviderInfo`. `kind` ("guardrail" or "provider") defaults to the world
-/// the component exports.
+/// return what it says of itself (awaitable): a `GuardrailInfo`, a
+/// `ProviderInfo`, or for an action plugin a dict (`kind`, `name`,
+/// `actions`). `kind` ("guardrail", "provider" or "action") defaults to the
+/// world the component exports.
 #[pyfunction]
 #[pyo3(signature = (path, *, name = None, kind = None, settings = None, grants = None, limits = None, plugin_cache = None))]
 #[allow(clippy::too_many_arguments)] // one per keyword argument of the Python function

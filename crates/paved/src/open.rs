@@ -18,7 +18,7 @@ use std::sync::{Arc, OnceLock};
 
 use paved_core::plugin::CatalogueLookup;
 use paved_core::{Error, Platform, Result, StoreSpec};
-use paved_plugins::{EnvSecrets, LoadedPlugin, PluginConfig, PluginHost, PluginKind};
+use paved_plugins::{EnvSecrets, LoadedPlugin, PluginConfig, PluginHost};
 use serde_json::Value;
 
 use crate::config::Config;
@@ -175,15 +175,11 @@ pub async fn open(options: OpenOptions) -> Result<Platform> {
                     e
                 }
             };
-            // An action plugin provides golden-path actions (`kind: action`).
-            if plugin.kind == PluginKind::Action {
-                let action = host.load_action(plugin).await.map_err(locate)?;
-                builder = builder.action(Arc::new(action));
-                continue;
-            }
             builder = match host.load(plugin).await.map_err(locate)? {
                 LoadedPlugin::Guardrail(g) => builder.guardrail(Arc::new(g)),
                 LoadedPlugin::Provider(p) => builder.provider(Arc::new(p)),
+                // An action plugin provides golden-path actions (`kind: action`).
+                LoadedPlugin::Action(a) => builder.action(Arc::new(a)),
             };
         }
     }

@@ -37,5 +37,12 @@ pub async fn check_plugin(config: PluginConfig, cache: Option<PathBuf>) -> Resul
     Ok(match host(cache)?.load(config).await? {
         LoadedPlugin::Guardrail(g) => PluginInfo::Guardrail(g.info().clone()),
         LoadedPlugin::Provider(p) => PluginInfo::Provider(p.info().clone()),
+        LoadedPlugin::Action(a) => {
+            use paved_core::plugin::ActionPlugin;
+            PluginInfo::Action {
+                name: a.name().to_string(),
+                actions: a.actions().to_vec(),
+            }
+        }
     })
 }

@@ -121,6 +121,26 @@ async fn a_plugin_action_is_previewed_and_run_like_a_built_in_one() {
             .iter()
             .any(|s| s.name == "service-files" && s.kind == "action")
     );
+    // It says what it provides, loaded in a platform or on its own.
+    let names = |info: paved::PluginInfo| match info {
+        paved::PluginInfo::Action { actions, .. } => {
+            actions.into_iter().map(|a| a.name).collect::<Vec<_>>()
+        }
+        other => panic!("not an action plugin: {other:?}"),
+    };
+    let described = p.plugins().describe("service-files").await.unwrap();
+    assert_eq!(names(described), ["acme:service-files"]);
+    let checked = paved::check_plugin(
+        paved::plugins::PluginConfig::new(
+            "service-files",
+            example_plugin("service_files"),
+            paved::plugins::PluginKind::Action,
+        ),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(names(checked), ["acme:service-files"]);
     let file = d.join("template.yaml");
     std::fs::write(&file, TEMPLATE).unwrap();
     let set = p

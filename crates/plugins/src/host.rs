@@ -186,12 +186,7 @@ impl PluginHost {
         Ok(match config.kind {
             PluginKind::Guardrail => LoadedPlugin::Guardrail(self.load_guardrail(config).await?),
             PluginKind::Provider => LoadedPlugin::Provider(self.load_provider(config).await?),
-            PluginKind::Action => {
-                return Err(PluginError::load(
-                    &config.name,
-                    "an action plugin is loaded with load_action",
-                ));
-            }
+            PluginKind::Action => LoadedPlugin::Action(self.load_action(config).await?),
         })
     }
 
@@ -233,4 +228,5 @@ fn expect_kind(config: &PluginConfig, kind: PluginKind) -> Result<()> {
 pub enum LoadedPlugin {
     Guardrail(WasmGuardrail),
     Provider(WasmProvider),
+    Action(WasmAction),
 }

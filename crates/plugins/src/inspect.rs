@@ -212,6 +212,7 @@ pub async fn check(host: &PluginHost, config: PluginConfig) -> Result<Value> {
     Ok(match host.load(config).await? {
         crate::LoadedPlugin::Guardrail(g) => serde_json::to_value(g.info()).unwrap_or_default(),
         crate::LoadedPlugin::Provider(p) => serde_json::to_value(p.info()).unwrap_or_default(),
+        crate::LoadedPlugin::Action(a) => serde_json::json!({"actions": a.actions()}),
     })
 }
 
@@ -227,6 +228,8 @@ pub enum RunRequest {
     Read(ResourceRequest),
     Delete(ResourceRequest),
     Import(ImportRequest),
+    /// Action plugins: run one action.
+    Run(paved_core::plugin::ActionRequest),
 }
 
 /// The answer of [`run`].
@@ -274,16 +277,26 @@ pub async fn run(
             Value::Null
         }
         (crate::LoadedPlugin::Provider(p), RunRequest::Import(r)) => to_json(&p.import(r).await?),
+        (crate::LoadedPlugin::Action(a), RunRequest::Run(r)) => {
+            use paved_core::plugin::ActionPlugin;
+            to_json(&a.run(r).await?)
+        }
+        (crate::LoadedPlugin::Action(_), _) => {
+            return Err(paved_core::Error::invalid(paved_core::Diagnostic::error(
+                "",
+                "an action plugin only answers {\"run\": {\"action\": …, \"input\": …}}",
+            )));
+        }
         (crate::LoadedPlugin::Guardrail(_), _) => {
             return Err(paved_core::Error::invalid(paved_core::Diagnostic::error(
                 "",
                 "a guardrail only answers {\"review\": <change>}",
             )));
         }
-        (crate::LoadedPlugin::Provider(_), RunRequest::Review(_)) => {
+        (crate::LoadedPlugin::Provider(_), RunRequest::Review(_) | RunRequest::Run(_)) => {
             return Err(paved_core::Error::invalid(paved_core::Diagnostic::error(
-                "review",
-                "a provider answers plan, apply, read, delete or import, not review",
+                "",
+                "a provider answers plan, apply, read, delete or import",
             )));
         }
     };

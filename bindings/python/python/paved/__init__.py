@@ -154,11 +154,11 @@ def check_plugin(
     grants: Mapping[str, Any] | None = None,
     limits: Mapping[str, Any] | None = None,
     plugin_cache: PathArg | None = None,
-) -> GuardrailInfo | ProviderInfo:
+) -> GuardrailInfo | ProviderInfo | dict[str, Any]:
     """Load a plugin as configured (settings validated, grants applied) and
     return what it says of itself; ``kind`` defaults to the component's world."""
     return cast(
-        "GuardrailInfo | ProviderInfo",
+        "GuardrailInfo | ProviderInfo | dict[str, Any]",
         run(
             _native.check_plugin,
             path,

@@ -13,9 +13,10 @@ def blocking(call: Any, *args: Any, **kwargs: Any) -> Any:
 
 def check_plugin(path: Any, *, name: Any = None, kind: Any = None, settings: Any = None, grants: Any = None, limits: Any = None, plugin_cache: Any = None) -> Any:
     """Load a plugin as configured (settings validated, grants applied) and
-    return what it says of itself (awaitable): a `GuardrailInfo` or a
-    `ProviderInfo`. `kind` ("guardrail" or "provider") defaults to the world
-    the component exports.
+    return what it says of itself (awaitable): a `GuardrailInfo`, a
+    `ProviderInfo`, or for an action plugin a dict (`kind`, `name`,
+    `actions`). `kind` ("guardrail", "provider" or "action") defaults to the
+    world the component exports.
     """
 
 def inspect_plugin(path: Any, *, plugin_cache: Any = None) -> Any:
@@ -231,8 +232,8 @@ class AsyncPlugins:
     def delete(self, name: Any, request: Any, *, actor: Any = None, dry_run: Any = False) -> Any:
         """Remove a resource (audited as `resource.delete`)."""
     def describe(self, name: Any) -> Any:
-        """What a plugin says of itself (awaitable): a `GuardrailInfo` or a
-        `ProviderInfo`.
+        """What a plugin says of itself (awaitable): a `GuardrailInfo`, a
+        `ProviderInfo`, or for an action plugin a dict (`kind`, `name`, `actions`).
         """
     def import_resource(self, name: Any, request: Any, *, actor: Any = None, dry_run: Any = False) -> Any:
         """Adopt a resource that exists outside paved (audited as

@@ -69,9 +69,9 @@ class Plugins:
         """Every plugin as ``{"name": …, "kind": "guardrail" | "provider"}``."""
         return cast("builtins.list[dict[str, str]]", self._inner.list())
 
-    def describe(self, name: str) -> GuardrailInfo | ProviderInfo:
+    def describe(self, name: str) -> GuardrailInfo | ProviderInfo | dict[str, Any]:
         """What a plugin says of itself."""
-        return cast("GuardrailInfo | ProviderInfo", run(self._inner.describe, name))
+        return cast("GuardrailInfo | ProviderInfo | dict[str, Any]", run(self._inner.describe, name))
 
     def review(
         self,

@@ -229,9 +229,20 @@ pub async fn run(cmd: PluginCommand, ctx: &Ctx) -> anyhow::Result<ExitCode> {
             if ctx.json() {
                 print_json(&info);
             } else {
+                let actions;
                 let (name, version) = match &info {
                     PluginInfo::Guardrail(g) => (&g.name, &g.version),
                     PluginInfo::Provider(p) => (&p.name, &p.version),
+                    PluginInfo::Action { name, actions: a } => {
+                        actions = format!(
+                            "(actions: {})",
+                            a.iter()
+                                .map(|x| x.name.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        );
+                        (name, &actions)
+                    }
                 };
                 // Text the plugin chose, escaped for a terminal.
                 println!(

@@ -151,6 +151,11 @@ impl std::fmt::Debug for Plugins {
 pub enum PluginInfo {
     Guardrail(GuardrailInfo),
     Provider(ProviderInfo),
+    /// An action plugin: the golden-path actions it provides.
+    Action {
+        name: String,
+        actions: Vec<crate::plugin::ActionInfo>,
+    },
 }
 
 fn not_found(what: &'static str, name: &str) -> Error {
@@ -200,10 +205,22 @@ impl Plugins {
     }
 
     /// What a plugin says of itself: name, version, settings schema,
-    /// capabilities, and a provider's resource types.
+    /// capabilities, a provider's resource types, an action plugin's actions.
     pub async fn describe(&self, name: &str) -> Result<PluginInfo> {
         if let Ok(g) = self.guardrail(name) {
             return Ok(PluginInfo::Guardrail(g.describe().await?));
+        }
+        if let Some(a) = self
+            .inner
+            .plugins
+            .action_plugins
+            .iter()
+            .find(|a| a.name() == name)
+        {
+            return Ok(PluginInfo::Action {
+                name: name.to_string(),
+                actions: a.describe().await?,
+            });
         }
         Ok(PluginInfo::Provider(self.provider(name)?.describe().await?))
     }
