@@ -597,6 +597,8 @@ async fn perform(run: &mut Execution<'_>, effect: &StepEffect) -> Result<Option<
 /// Undo the steps up to `failed` (it included: what of it was done), in
 /// reverse, each effect in reverse, unless a step opted out.
 async fn undo(run: &mut Execution<'_>, failed: usize) -> Result<()> {
+    // Effects that could not be undone (steps that opted out are kept on purpose).
+    let mut failures = 0;
     for index in (0..=failed).rev() {
         let s = &run.record.steps[index];
         if !matches!(
@@ -620,11 +622,14 @@ async fn undo(run: &mut Execution<'_>, failed: usize) -> Result<()> {
                     run.record.undone.push(what);
                 }
                 Ok(None) => {}
-                Err(e) => run.record.not_undone.push(format!(
-                    "{}: {}",
-                    done.effect.describe(),
-                    mask_text(&e.to_string(), &run.p.secrets)
-                )),
+                Err(e) => {
+                    failures += 1;
+                    run.record.not_undone.push(format!(
+                        "{}: {}",
+                        done.effect.describe(),
+                        mask_text(&e.to_string(), &run.p.secrets)
+                    ));
+                }
             }
         }
         if run.record.steps[index].status == StepStatus::Done {
@@ -632,12 +637,7 @@ async fn undo(run: &mut Execution<'_>, failed: usize) -> Result<()> {
         }
         run.save().await?;
     }
-    run.record.status = if run
-        .record
-        .not_undone
-        .iter()
-        .all(|n| n.ends_with("(rollback: false)"))
-    {
+    run.record.status = if failures == 0 {
         RunStatus::RolledBack
     } else {
         RunStatus::Failed
