@@ -82,6 +82,65 @@ export interface QueryStream extends AsyncIterable<Entity> {
   [Symbol.asyncIterator](): AsyncIterator<Entity>
 }
 
+export interface RefreshStream extends AsyncIterable<RefreshEvent> {
+  /** Iterate refresh events as they come; leaving the loop stops refreshing. */
+  [Symbol.asyncIterator](): AsyncIterator<RefreshEvent>
+}
+
+// ---- locations and refresh (paved::locations), as plain objects ------------
+
+/** What one import or refresh of a location did. */
+export interface LocationRead {
+  action: 'catalog.import' | 'catalog.refresh'
+  /** RFC 3339; empty in a dry run. */
+  at: string
+  actor: string
+  created: number
+  updated: number
+  unchanged: number
+  deleted: number
+  /** Entities it provided before and no longer does. */
+  orphans: string[]
+  /** Entities kept out, each with its file, line, JSON path and reason. */
+  refused: Diagnostic[]
+  /** Entities another location provides first. */
+  conflicts: Diagnostic[]
+  /** Why the location could not be read at all (nothing was changed). */
+  error?: string
+}
+
+/** A registered location: a root an import started from. */
+export interface LocationStatus {
+  /** `file:/abs/path` or `url:https://…`. */
+  location: string
+  /** The path or URL read. */
+  target: string
+  /** Entities stored from it now. */
+  entities: number
+  lastRead: LocationRead | null
+}
+
+/** One location's refresh. */
+export interface LocationRefresh extends LocationRead {
+  location: string
+  /** What changed (unchanged entities are left out). */
+  changes: Array<{ entityRef: string; outcome: 'created' | 'updated' | 'unchanged' | 'deleted'; etag: string | null }>
+  /** Files read. */
+  files: number
+}
+
+/** What a refresh did, location by location. */
+export interface RefreshReport {
+  trigger: 'request' | 'start' | 'interval' | 'files'
+  locations: LocationRefresh[]
+  dryRun: boolean
+  /** Wall time. */
+  millis: number
+}
+
+/** One event of `catalog.refreshes()`: a location done, or a refresh done. */
+export type RefreshEvent = ({ event: 'location' } & LocationRefresh) | ({ event: 'done' } & RefreshReport)
+
 // ---- the plugin contract (paved::plugin), as plain objects -----------------
 
 /** Capabilities granted to a plugin (the shape of `grants` in `paved.yaml`). Nothing is granted by default. */

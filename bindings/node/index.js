@@ -42,6 +42,7 @@ function iterate() {
 }
 native.Subscription.prototype[Symbol.asyncIterator] = iterate
 native.QueryStream.prototype[Symbol.asyncIterator] = iterate
+native.RefreshStream.prototype[Symbol.asyncIterator] = iterate
 // A golden-path run: `for await` over its progress; `await` it (or `then`,
 // `catch`, `finally`, as a promise) for its record.
 native.PathRun.prototype[Symbol.asyncIterator] = iterate
@@ -65,6 +66,7 @@ exports.surface = native.surface
 exports.Platform = native.Platform
 exports.Catalog = native.Catalog
 exports.QueryStream = native.QueryStream
+exports.RefreshStream = native.RefreshStream
 exports.Audit = native.Audit
 exports.Plugins = native.Plugins
 exports.Policies = native.Policies

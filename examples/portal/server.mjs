@@ -3,12 +3,15 @@
 //
 //   node server.mjs [--port 3000] [--host 127.0.0.1] [--store URL | --config paved.yaml]
 //                   [--import PATH | --no-import] [--poll-ms 1000]
-//                   [--user-header x-forwarded-user]
+//                   [--user-header x-forwarded-user] [--refresh-every 5m] [--watch]
 //
 // With no --store/--config, open() resolves them as every front does
 // ($PAVED_STORE, $PAVED_CONFIG, ./paved.yaml, else the SQLite file
 // .paved/paved.db under the working directory). When that catalogue is empty it
 // imports --import (default: the example catalogue, ../catalog) first.
+// --refresh-every and --watch keep the catalogue in sync with its locations
+// while the portal runs (platform.catalog.refreshes): on an interval, and
+// whenever a catalogue file changes; each refresh is summed up on stdout.
 
 import { existsSync } from 'node:fs'
 import path from 'node:path'
@@ -31,6 +34,8 @@ const { values: args } = parseArgs({
     'no-import': { type: 'boolean', default: false },
     'poll-ms': { type: 'string' },
     'user-header': { type: 'string' },
+    'refresh-every': { type: 'string' },
+    watch: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 })
@@ -38,7 +43,7 @@ const { values: args } = parseArgs({
 if (args.help) {
   console.log(`usage: node server.mjs [--port 3000] [--host 127.0.0.1] [--store URL | --config paved.yaml]
                         [--import PATH | --no-import] [--poll-ms 1000]
-                        [--user-header x-forwarded-user]`)
+                        [--user-header x-forwarded-user] [--refresh-every 5m] [--watch]`)
   process.exit(0)
 }
 
@@ -63,8 +68,24 @@ const portal = createPortal(platform, {
 const { host, port } = await portal.start(Number(args.port), args.host)
 console.log(`paved portal listening on http://${host}:${port}/ (store ${platform.storeDescription})`)
 
+let refreshes = null
+if (args['refresh-every'] || args.watch) {
+  refreshes = platform.catalog.refreshes({ interval: args['refresh-every'], watch: args.watch, actor: 'component:default/portal' })
+  ;(async () => {
+    for await (const event of refreshes) {
+      if (event.event !== 'done') continue
+      const written = event.locations.reduce((n, l) => n + l.created + l.updated + l.deleted, 0)
+      const refused = event.locations.reduce((n, l) => n + l.refused.length, 0)
+      const failed = event.locations.filter((l) => l.error)
+      console.log(`refreshed ${event.locations.length} locations (${event.trigger}) in ${event.millis} ms: ${written} written, ${refused} refused`)
+      for (const l of failed) console.error(`refresh of ${l.location} failed: ${l.error}`)
+    }
+  })().catch((err) => console.error(`refreshing stopped: ${err.message}`))
+}
+
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.once(signal, async () => {
+    refreshes?.close()
     await portal.close()
     process.exit(0)
   })

@@ -15,7 +15,9 @@ use tokio::sync::Mutex;
 use crate::error::{blocking, count, promise};
 use crate::graph::{Graph, GraphOptions};
 use crate::ingest::ValidationReport;
-use crate::pipeline::{ChangeSet, EntityWriteOptions, ImportOptions};
+use crate::locations::{RefreshOptions, RefreshStream};
+use crate::pipeline::{ChangeSet, EntityWriteOptions, ImportOptions, WriteOptions};
+use crate::plain::plain;
 use crate::query::{FacetCount, FilterOptions, Page, QueryOptions, SearchOptions};
 
 /// The catalogue of a platform (`platform.catalog`).
@@ -205,6 +207,52 @@ impl Catalog {
             let depth = count("depth", options.depth)?;
             Ok(catalog.graph(&entity_ref, traversal, depth).await?.into())
         })
+    }
+
+    /// Every registered location (a root an import started from) with the
+    /// entities stored from it and its last import or refresh (what it refused).
+    #[napi(ts_return_type = "Promise<LocationStatus[]>")]
+    pub fn locations(&self, env: &Env) -> Result<AsyncBlock<Value>> {
+        let catalog = self.inner.clone();
+        promise(env, async move { plain(&catalog.locations().await?) })
+    }
+
+    /// One registered location: a path, a URL or a ref (`file:/abs/path`).
+    /// `NOT_FOUND` otherwise.
+    #[napi(ts_return_type = "Promise<LocationStatus>")]
+    pub fn location(&self, env: &Env, location: String) -> Result<AsyncBlock<Value>> {
+        let catalog = self.inner.clone();
+        promise(
+            env,
+            async move { plain(&catalog.location(&location).await?) },
+        )
+    }
+
+    /// Re-read one registered location (`location`), or all of them, and
+    /// apply what changed per entity.
+    #[napi(ts_return_type = "Promise<RefreshReport>")]
+    pub fn refresh(
+        &self,
+        env: &Env,
+        location: Option<String>,
+        options: Option<WriteOptions>,
+    ) -> Result<AsyncBlock<Value>> {
+        let catalog = self.inner.clone();
+        let opts = WriteOptions::core(options);
+        promise(env, async move {
+            plain(&catalog.refresh(location.as_deref(), &opts).await?)
+        })
+    }
+
+    /// Refresh once, then every `interval` and/or whenever a file read
+    /// changes (`watch`):
+    /// `for await (const event of catalog.refreshes({ watch: true }))`.
+    #[napi]
+    pub fn refreshes(&self, options: Option<RefreshOptions>) -> RefreshStream {
+        RefreshStream::new(
+            RefreshOptions::split(options)
+                .map(|(schedule, opts)| self.inner.refreshes(schedule, opts)),
+        )
     }
 }
 

@@ -25,6 +25,7 @@ pub mod error;
 pub mod events;
 pub mod graph;
 pub mod ingest;
+pub mod locations;
 pub mod paths;
 pub mod pipeline;
 pub mod plain;

@@ -2,7 +2,8 @@
 //! method converts its arguments while holding the GIL and returns an
 //! awaitable of the engine call (`query_all`: an async iterator).
 
-use paved::{Catalog, ImportMode, Traversal, WriteOptions};
+use futures::StreamExt;
+use paved::{Catalog, ImportMode, RefreshSchedule, Traversal, WriteOptions};
 use pyo3::prelude::*;
 
 use crate::convert;
@@ -268,6 +269,74 @@ impl PyAsyncCatalog {
                 .await
                 .map(PyGraph::from)
         })
+    }
+
+    /// Every registered location (a root an import started from) with the
+    /// entities stored from it and its last import or refresh (what it
+    /// refused), as dicts (awaitable).
+    fn locations<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let catalog = self.inner.clone();
+        crate::spawn_json(py, async move { catalog.locations().await })
+    }
+
+    /// One registered location (a path, a URL or a ref such as
+    /// `file:/abs/path`), as a dict (awaitable); `NotFoundError` otherwise.
+    fn location<'py>(&self, py: Python<'py>, location: String) -> PyResult<Bound<'py, PyAny>> {
+        let catalog = self.inner.clone();
+        crate::spawn_json(py, async move { catalog.location(&location).await })
+    }
+
+    /// Re-read one registered location, or all of them, and apply what
+    /// changed per entity (awaitable; the report as a dict).
+    #[pyo3(signature = (location = None, *, actor = None, dry_run = false))]
+    fn refresh<'py>(
+        &self,
+        py: Python<'py>,
+        location: Option<String>,
+        actor: Option<String>,
+        dry_run: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let opts = WriteOptions { actor, dry_run };
+        let catalog = self.inner.clone();
+        crate::spawn_json(py, async move {
+            catalog.refresh(location.as_deref(), &opts).await
+        })
+    }
+
+    /// Refresh once, then every `interval` ("30s", "5m") and/or whenever a
+    /// file read changes (`watch`), as an async iterator of event dicts:
+    /// `{"event": "location", …}` as each location is done and
+    /// `{"event": "done", …}` with the whole report.
+    #[pyo3(signature = (location = None, *, interval = None, watch = false, actor = None, dry_run = false))]
+    fn refreshes(
+        &self,
+        py: Python<'_>,
+        location: Option<String>,
+        interval: Option<String>,
+        watch: bool,
+        actor: Option<String>,
+        dry_run: bool,
+    ) -> PyResult<PyAsyncQueryIterator> {
+        let interval = interval
+            .as_deref()
+            .map(RefreshSchedule::parse_interval)
+            .transpose()
+            .map_err(|e| crate::errors::to_py(py, e))?;
+        let schedule = RefreshSchedule {
+            location,
+            interval,
+            watch,
+        };
+        let events = self
+            .inner
+            .refreshes(schedule, WriteOptions { actor, dry_run })
+            .map(|event| {
+                event.and_then(|e| {
+                    serde_json::to_value(e)
+                        .map_err(|e| paved::Error::store("a refresh event did not serialize", e))
+                })
+            });
+        Ok(PyAsyncQueryIterator::new(Box::pin(events), true))
     }
 
     fn __repr__(&self) -> &'static str {

@@ -119,8 +119,10 @@ fn import_is_atomic_and_reimport_writes_nothing() {
         &["catalog", "import", s(&catalog().join("catalog-info.yaml"))],
     ));
     assert!(out.contains("55 unchanged"), "{out}");
+    // One record per entity and one for the location's read; the re-import
+    // changed nothing and found nothing new: no record.
     let out = ok(&paved(d, &["audit", "verify"]));
-    assert!(out.contains("55 audit records verified"), "{out}");
+    assert!(out.contains("56 audit records verified"), "{out}");
 }
 
 #[test]
@@ -191,6 +193,58 @@ fn a_partial_import_stores_what_passes_reports_the_rest_and_exits_3() {
     let out = paved(d, &["catalog", "import", "--mode", "some", s(&root)]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out).1.contains("per-entity or all-or-nothing"));
+}
+
+#[test]
+fn refresh_and_locations_from_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let files = d.join("files");
+    std::fs::create_dir(&files).unwrap();
+    let component = |name: &str, lifecycle: &str| {
+        std::fs::write(
+            files.join(format!("{name}.yaml")),
+            format!(
+                "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: {name}\n\
+                 spec:\n  type: service\n  lifecycle: {lifecycle}\n  owner: team-a\n"
+            ),
+        )
+        .unwrap();
+    };
+    component("one", "production");
+    component("two", "production");
+    ok(&paved(d, &["catalog", "import", s(&files)]));
+
+    // Nothing changed: exit 0, nothing written.
+    let out = ok(&paved(d, &["catalog", "refresh"]));
+    assert!(out.contains("2 unchanged"), "{out}");
+    assert!(out.contains("0 entities written"), "{out}");
+
+    // One file refused, one gone: exit 3, the refusal with file and line.
+    component("one", "[1]");
+    std::fs::remove_file(files.join("two.yaml")).unwrap();
+    let out = paved(d, &["catalog", "refresh", s(&files)]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(3), "{stdout}\n{stderr}");
+    assert!(stdout.contains("1 orphaned, 1 refused"), "{stdout}");
+    assert!(stderr.contains("one.yaml:7:3"), "{stderr}");
+
+    // The locations list says what the last read did.
+    let out = ok(&paved(d, &["catalog", "locations", "-o", "json"]));
+    let listed: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let last = &listed[0]["lastRead"];
+    assert_eq!(last["action"], "catalog.refresh", "{listed}");
+    assert_eq!(last["refused"][0]["entity"], "component:default/one");
+    assert_eq!(last["orphans"][0], "component:default/two");
+    let out = ok(&paved(d, &["catalog", "locations"]));
+    assert!(out.contains("1 orphaned, 1 refused"), "{out}");
+
+    // Bad input: an unknown location, a bad interval.
+    let msg = failed(&paved(d, &["catalog", "refresh", "/no/such/place"]));
+    assert!(msg.contains("import it first"), "{msg}");
+    let out = paved(d, &["catalog", "refresh", "--interval", "0s"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).1.contains("is zero"), "{}", text(&out).1);
 }
 
 #[test]

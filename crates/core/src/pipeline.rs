@@ -40,6 +40,7 @@ use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result};
 use crate::events::EventBus;
 use crate::ingest::{self, Validated};
+use crate::locations::{ANNOTATION_ORPHAN, LocationRead, OrphanStrategy};
 use crate::model::relations::RelationType;
 use crate::model::schema::KindRegistry;
 use crate::model::{Entity, EntityRef, index, relations};
@@ -246,6 +247,190 @@ fn store_conflicts(
     conflicts
 }
 
+/// The warning an orphan gets: what happened to it and what to do.
+fn orphan_message(strategy: OrphanStrategy, loc: &str, r: &EntityRef) -> String {
+    match strategy {
+        OrphanStrategy::Keep => format!(
+            "orphaned: it was imported from {loc} before but is no longer there (kept and \
+             marked {ANNOTATION_ORPHAN}; delete it with `paved catalog delete {r}`, or set \
+             catalog.orphanStrategy: delete)"
+        ),
+        OrphanStrategy::Delete => format!(
+            "orphaned: it was imported from {loc} before but is no longer there (deleted: \
+             catalog.orphanStrategy is delete)"
+        ),
+    }
+}
+
+/// Apply the orphan strategy to the orphans of an import: `keep` adds
+/// each one not marked yet to `prepared`, marked (and to `current`, as it
+/// is); `delete` returns them, to be deleted.
+async fn orphans(
+    ctx: &Context<'_>,
+    roots: &[String],
+    root_of: &HashMap<String, usize>,
+    orphans: &[String],
+    prepared: &mut Vec<PreparedEntity>,
+    current: &mut HashMap<String, Entity>,
+) -> Result<Vec<Entity>> {
+    let refs: Vec<EntityRef> = orphans
+        .iter()
+        .filter_map(|r| EntityRef::parse(r).ok())
+        .collect();
+    let mut stored = Vec::new();
+    for chunk in refs.chunks(500) {
+        stored.extend(ctx.store.get_many(chunk).await?);
+    }
+    if ctx.orphans == OrphanStrategy::Delete {
+        return Ok(stored);
+    }
+    for entity in stored {
+        let marked = entity.metadata.annotations.get(ANNOTATION_ORPHAN);
+        if marked.is_some_and(|v| v == "true") {
+            continue;
+        }
+        let mut orphan = entity.clone();
+        orphan.relations.clear();
+        orphan.status = None;
+        orphan.metadata.etag = None;
+        orphan
+            .metadata
+            .annotations
+            .insert(ANNOTATION_ORPHAN.to_string(), "true".to_string());
+        let key = entity.entity_ref().key();
+        let location = root_of.get(&key).map(|&i| roots[i].clone());
+        current.insert(key, entity);
+        prepared.push(prepare(orphan, location));
+    }
+    Ok(Vec::new())
+}
+
+/// Check and review deletes an import plans (orphans), as a delete request
+/// would be, and add them to the plan.
+async fn review_deletes(
+    ctx: &Context<'_>,
+    actor: &str,
+    deleted: &[Entity],
+    set: &mut ChangeSet,
+) -> Result<()> {
+    if deleted.is_empty() {
+        return Ok(());
+    }
+    let items: Vec<Item> = deleted
+        .iter()
+        .map(|e| entity_item(Point::EntityDelete, Some(e), None, actor))
+        .collect();
+    ctx.access.check(ctx.store, actor, &items).await?;
+    review(ctx, actor, items, set).await?;
+    set.changes.extend(deleted.iter().map(|e| PlannedChange {
+        entity_ref: e.entity_ref().to_string(),
+        outcome: Outcome::Deleted,
+        etag: None,
+    }));
+    Ok(())
+}
+
+/// What reading each root of an import did (see [`crate::locations`]).
+/// Changes and orphans go to the root their entity is stored from;
+/// refusals and conflicts to the root whose directory holds their file (the
+/// first root when none does).
+fn location_reads(
+    action: &str,
+    roots: &[String],
+    set: &ChangeSet,
+    root_of: &HashMap<String, usize>,
+) -> Vec<(String, LocationRead)> {
+    let mut reads: Vec<LocationRead> = roots
+        .iter()
+        .map(|_| LocationRead {
+            action: action.to_string(),
+            ..LocationRead::default()
+        })
+        .collect();
+    if reads.is_empty() {
+        return Vec::new();
+    }
+    let of_ref = |r: &str| {
+        EntityRef::parse(r)
+            .ok()
+            .and_then(|r| root_of.get(&r.key()).copied())
+            .unwrap_or(0)
+    };
+    for c in &set.changes {
+        let read = &mut reads[of_ref(&c.entity_ref)];
+        match c.outcome {
+            Outcome::Created => read.created += 1,
+            Outcome::Updated => read.updated += 1,
+            Outcome::Unchanged => read.unchanged += 1,
+            Outcome::Deleted => read.deleted += 1,
+        }
+    }
+    for o in &set.orphans {
+        reads[of_ref(o)].orphans.push(o.clone());
+    }
+    let of_file = |d: &Diagnostic| {
+        let file = d.location.as_ref().map(|l| l.file.as_str()).unwrap_or("");
+        roots
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| {
+                let dir = std::path::Path::new(r.as_str());
+                let dir = if dir.is_dir() {
+                    Some(dir)
+                } else {
+                    dir.parent()
+                };
+                dir.is_some_and(|dir| std::path::Path::new(file).starts_with(dir))
+            })
+            .max_by_key(|(_, r)| r.len())
+            .map_or(0, |(i, _)| i)
+    };
+    for d in &set.refused {
+        reads[of_file(d)].refused.push(d.clone());
+    }
+    for d in &set.conflicts {
+        reads[of_file(d)].conflicts.push(d.clone());
+    }
+    roots.iter().cloned().zip(reads).collect()
+}
+
+/// Whether a location's read is worth an audit record: it wrote something,
+/// or what it found (refused, conflicts, orphans, a failure) differs from
+/// the last read recorded. A read that changed nothing and found what the
+/// last one found is not recorded, so refreshing on an interval does not
+/// grow the audit log.
+pub(crate) async fn worth_recording(
+    store: &dyn Store,
+    root: &str,
+    read: &LocationRead,
+) -> Result<bool> {
+    if read.created + read.updated + read.deleted > 0 {
+        return Ok(true);
+    }
+    let subject = crate::locations::location_ref(root).to_lowercase();
+    let last = store.audit_about(&subject, 1).await?;
+    let Some(last) = last.first() else {
+        return Ok(read.is_partial() || !read.orphans.is_empty());
+    };
+    let Ok(last) = serde_json::from_value::<LocationRead>(last.details.clone()) else {
+        return Ok(true);
+    };
+    Ok(last.refused != read.refused
+        || last.conflicts != read.conflicts
+        || last.orphans != read.orphans
+        || last.error != read.error)
+}
+
+/// The audit record of one read of a location.
+pub(crate) fn location_record(root: &str, read: &LocationRead) -> AuditOnly {
+    AuditOnly {
+        action: read.action.clone(),
+        subject: crate::locations::location_ref(root),
+        details: serde_json::to_value(read).unwrap_or_default(),
+        event: "location.read".to_string(),
+    }
+}
+
 /// Warn about relation targets that exist neither in the batch nor in the store.
 async fn dangling_refs(store: &dyn Store, prepared: &[PreparedEntity]) -> Result<Vec<Diagnostic>> {
     let in_batch: HashSet<String> = prepared
@@ -322,8 +507,12 @@ fn plan_outcome(p: &PreparedEntity, current: &HashMap<String, Entity>) -> Planne
 /// platform's handles build one, from input they have validated.
 #[derive(Debug)]
 pub(crate) enum Request {
-    /// Entities loaded from files (an import).
-    Import(Validated),
+    /// Entities loaded from files: an import (`catalog.import`) or a
+    /// refresh (`catalog.refresh`) of the locations they were read from.
+    Import {
+        validated: Validated,
+        action: &'static str,
+    },
     /// One entity from an API call, optionally guarded by an etag.
     Upsert {
         entity: Box<Entity>,
@@ -365,6 +554,8 @@ pub(crate) struct Context<'a> {
     pub resolver: &'a policy::Resolver,
     /// Kinds, to validate what a policy's patch made.
     pub kinds: &'a KindRegistry,
+    /// What happens to entities a location no longer provides.
+    pub orphans: OrphanStrategy,
 }
 
 /// Run a request: plan, checks, (dry run stops), commit, publish.
@@ -377,8 +568,10 @@ pub(crate) async fn run(
     let store = ctx.store;
     // `current`: each stored entity the request touches, by key, as it was
     // reviewed (a held change must still find its etag when approved).
+    // Audit records that come with the changes (a location's read).
+    let mut records: Vec<AuditOnly> = Vec::new();
     let (changes, mut set, action, current) = match request {
-        Request::Import(validated) => {
+        Request::Import { validated, action } => {
             let Validated {
                 entities,
                 warnings,
@@ -393,7 +586,7 @@ pub(crate) async fn run(
                 .collect();
             let mut prepared: Vec<PreparedEntity> =
                 crate::parallel::map(entities, |s| prepare(s.entity, Some(s.location_key)));
-            let current = current_entities(store, &prepared).await?;
+            let mut current = current_entities(store, &prepared).await?;
             let mut set = ChangeSet {
                 warnings,
                 refused,
@@ -445,31 +638,56 @@ pub(crate) async fn run(
                         .map(|r| r.key()),
                 )
                 .collect();
-            for loc in &roots {
+            let mut root_of: HashMap<String, usize> = HashMap::new();
+            for (i, loc) in roots.iter().enumerate() {
                 for r in store.entities_of_location(loc).await? {
+                    root_of.entry(r.key()).or_insert(i);
                     if !loaded.contains(&r.key()) {
                         set.warnings.push(
-                            Diagnostic::warning(
-                                "",
-                                format!(
-                                    "orphaned: it was imported from {loc} before but is no longer there (it was kept; delete it with `paved catalog delete {r}`)"
-                                ),
-                            )
-                            .for_entity(r.to_string()),
+                            Diagnostic::warning("", orphan_message(ctx.orphans, loc, &r))
+                                .for_entity(r.to_string()),
                         );
                         set.orphans.push(r.to_string());
                     }
                 }
             }
+            let deleted = orphans(
+                ctx,
+                &roots,
+                &root_of,
+                &set.orphans,
+                &mut prepared,
+                &mut current,
+            )
+            .await?;
             review_entities(ctx, &actor, &mut prepared, &current, &mut set).await?;
-            let changes = prepared
+            review_deletes(ctx, &actor, &deleted, &mut set).await?;
+            for p in &prepared {
+                if let Some(i) = p
+                    .location
+                    .as_ref()
+                    .and_then(|l| roots.iter().position(|r| r == l))
+                {
+                    root_of.insert(p.entity.entity_ref().key(), i);
+                }
+            }
+            let mut changes = prepared
                 .into_iter()
                 .map(|p| Change::Upsert {
                     entity: Box::new(p),
                     expected_etag: None,
                 })
                 .collect::<Vec<_>>();
-            (changes, set, "catalog.import", current)
+            changes.extend(deleted.iter().map(|e| Change::Delete {
+                entity_ref: e.entity_ref(),
+                expected_etag: None,
+            }));
+            for (root, read) in location_reads(action, &roots, &set, &root_of) {
+                if worth_recording(store, &root, &read).await? {
+                    records.push(location_record(&root, &read));
+                }
+            }
+            (changes, set, action, current)
         }
         Request::Upsert {
             entity,
@@ -568,7 +786,7 @@ pub(crate) async fn run(
         set.dry_run = true;
         return Ok(set);
     }
-    let records = decision_records(&set.decisions);
+    records.splice(0..0, decision_records(&set.decisions));
     let committed = commit_and_publish(
         ctx,
         ChangeBatch {

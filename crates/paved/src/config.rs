@@ -37,6 +37,9 @@
 //!   parallelism: 8                     # independent resources at once
 //!   leaseTtl: 30s                      # a crashed holder's lease lapses after this
 //!   stateKey: { env: PAVED_STATE_KEY } # or { file: state.key }: seals outputs
+//! catalog:                             # keeping the catalogue in sync with its locations
+//!   orphanStrategy: keep               # entities a location no longer provides:
+//!                                      # keep (marked backstage.io/orphan) | delete
 //! scorecards:                          # levels of policies entities are scored on
 //!   - name: production-readiness
 //!     filter: [kind=component]         # catalogue filter strings (OR); none: all
@@ -55,6 +58,7 @@ use std::path::{Path, PathBuf};
 
 use paved_core::access::AccessRules;
 use paved_core::ingest::Positions;
+use paved_core::locations::CatalogSettings;
 use paved_core::model::schema::KindRegistry;
 use paved_core::policy::Binding;
 use paved_core::resource::{ResourceConfig, ResourceSettings};
@@ -106,6 +110,11 @@ pub struct Config {
     #[serde(default)]
     #[schemars(with = "Option<serde_json::Value>")]
     pub resources: Option<ResourceConfig>,
+    /// How the catalogue keeps in sync with its locations: the orphan
+    /// strategy (see `paved_core::locations`).
+    #[serde(default)]
+    #[schemars(with = "Option<serde_json::Value>")]
+    pub catalog: Option<CatalogSettings>,
     /// Where the file was read from (set by [`Config::load`]).
     #[serde(skip)]
     pub path: Option<PathBuf>,

@@ -74,6 +74,11 @@ pub use paved_core::ingest::{
     ANNOTATION_LOCATION, ANNOTATION_ORIGIN_LOCATION, ImportMode, Loaded, SourcedEntity, Validated,
     typed_document,
 };
+// Locations: the roots imports started from, refreshed and watched.
+pub use paved_core::locations::{
+    ANNOTATION_ORPHAN, CatalogSettings, LocationRead, LocationRefresh, LocationStatus,
+    OrphanStrategy, RefreshEvent, RefreshReport, RefreshSchedule,
+};
 pub use paved_core::model::{Entity, EntityRef};
 pub use paved_core::{Diagnostic, Severity, SourceLocation};
 // Reads.

@@ -139,6 +139,7 @@ pub async fn open(options: OpenOptions) -> Result<Platform> {
     let mut builder = Platform::builder()
         .store(store)
         .resources(config.resource_settings()?)
+        .catalog(config.catalog.clone().unwrap_or_default())
         .kinds(config.kinds()?)
         .rego_loader(Arc::new(crate::rego::Loader));
     if let Some(actor) = actor {

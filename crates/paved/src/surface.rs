@@ -71,6 +71,22 @@ const PATH_DEFAULTS: &[(&str, &str)] = &[
     ("secrets", "none"),
 ];
 
+/// `catalog.refresh`'s defaults: every location, then a write's.
+const REFRESH_DEFAULTS: &[(&str, &str)] = &[
+    ("location", "every registered location"),
+    ("actor", "the platform's actor"),
+    ("dry_run", "false"),
+];
+
+/// `catalog.refreshes`' defaults: once, unless an interval or watching.
+const REFRESHES_DEFAULTS: &[(&str, &str)] = &[
+    ("location", "every registered location"),
+    ("interval", "none"),
+    ("watch", "false"),
+    ("actor", "the platform's actor"),
+    ("dry_run", "false"),
+];
+
 /// `catalog.import`'s defaults: the mode (`ingest::ImportMode::default`), then a write's.
 const IMPORT_DEFAULTS: &[(&str, &str)] = &[
     ("mode", "per-entity (or all-or-nothing)"),
@@ -162,6 +178,44 @@ pub const OPERATIONS: &[Operation] = &[
             "catalog.delete",
         )
     },
+    Operation {
+        defaults: REFRESH_DEFAULTS,
+        why: Some(
+            "the CLI exits 3 when something was refused, 1 when a location could not be read",
+        ),
+        ..op(
+            "catalog.refresh",
+            true,
+            Some("catalog refresh"),
+            "catalog.refresh",
+            "catalog.refresh",
+        )
+    },
+    Operation {
+        defaults: REFRESHES_DEFAULTS,
+        why: Some("the CLI refreshes on and on with --watch or --interval, until interrupted"),
+        ..op(
+            "catalog.refreshes",
+            true,
+            Some("catalog refresh --watch"),
+            "catalog.refreshes",
+            "catalog.refreshes",
+        )
+    },
+    op(
+        "catalog.locations",
+        false,
+        Some("catalog locations"),
+        "catalog.locations",
+        "catalog.locations",
+    ),
+    op(
+        "catalog.location",
+        false,
+        Some("catalog locations LOCATION"),
+        "catalog.location",
+        "catalog.location",
+    ),
     op(
         "catalog.get",
         false,

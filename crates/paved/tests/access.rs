@@ -59,7 +59,7 @@ async fn an_actor_no_rule_allows_is_refused_by_every_write_operation() {
     let audit_before = p.audit().list(None, Some(10_000)).await.unwrap().len();
     let bob = WriteOptions::actor("user:default/bob");
     let writes = reviewed_write_operations();
-    assert_eq!(writes.len(), 10, "{writes:?}");
+    assert_eq!(writes.len(), 12, "{writes:?}");
     for name in &writes {
         let err = write(&p, name, &bob)
             .await
@@ -79,7 +79,7 @@ async fn an_actor_no_rule_allows_is_refused_by_every_write_operation() {
             assert_eq!(err.code(), "DENIED", "{name} dry run: {err}");
         }
     }
-    assert_eq!(entity_count(&p).await, 7, "nothing written");
+    assert_eq!(entity_count(&p).await, 8, "nothing written");
     assert_eq!(provider.0.load(Ordering::SeqCst), 0, "a side effect ran");
     let audit_after = p.audit().list(None, Some(10_000)).await.unwrap().len();
     assert_eq!(

@@ -92,6 +92,7 @@ fn every_public_method_of_the_handles_is_a_listed_operation() {
         ("mod.rs", "Platform", ""),
         ("catalog.rs", "Catalog", "catalog"),
         ("audit.rs", "Audit", "audit"),
+        ("locations.rs", "Catalog", "catalog"),
         ("plugins.rs", "Plugins", "plugins"),
         ("policies.rs", "Policies", "policies"),
         ("scorecards.rs", "Scorecards", "scorecards"),
@@ -205,7 +206,7 @@ async fn a_refusing_check_blocks_every_write_operation_and_nothing_is_written() 
     let seeded = audit_len(&p).await;
     let mut events = p.subscribe();
     let writes = probed_write_operations();
-    assert_eq!(writes.len(), 14, "{writes:?}");
+    assert_eq!(writes.len(), 16, "{writes:?}");
     // The approval steps are proven in tests/approvals.rs (they need a held
     // change), resuming in tests/paths.rs (it needs an interrupted run).
     let steps: Vec<&str> = write_operations()
@@ -242,7 +243,7 @@ async fn a_refusing_check_blocks_every_write_operation_and_nothing_is_written() 
             );
         }
     }
-    assert_eq!(entity_count(&p).await, 4, "only the seeded entities");
+    assert_eq!(entity_count(&p).await, 5, "only the seeded entities");
     assert_eq!(audit_len(&p).await, seeded, "only the seed's records");
     assert_eq!(
         provider.0.load(Ordering::SeqCst),

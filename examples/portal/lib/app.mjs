@@ -37,6 +37,7 @@ import { decisionPage, entityPage, loadEntity } from './entity-page.mjs'
 import { Feed } from './feed.mjs'
 import { html } from './html.mjs'
 import { feedItem, layout } from './layout.mjs'
+import { locationsPage } from './locations-page.mjs'
 import { LiveRuns } from './paths-live.mjs'
 import { deniedPage, previewPage, runPage, runPath, runsPage, templatePage, templatesPage } from './paths-page.mjs'
 import { loadResources, readOwner, resourcesPage } from './resources-page.mjs'
@@ -83,6 +84,7 @@ export function createPortal(platform, options = {}) {
     const p = url.pathname
     const decide = /^\/approvals\/([0-9a-z]+)\/(approve|reject)$/.exec(p)
     if (req.method === 'POST' && decide) return decideApproval(req, res, decide[1], decide[2])
+    if (req.method === 'POST' && p === '/locations/refresh') return refreshLocations(req, res)
     const pathPost = /^\/paths\/([^/]+)\/([^/]+)(?:\/(preview|run))?\/?$/.exec(p)
     if (req.method === 'POST' && pathPost && pathPost[1] !== 'runs') {
       const [namespace, name] = pathPost.slice(1, 3).map(decodeURIComponent)
@@ -107,6 +109,11 @@ export function createPortal(platform, options = {}) {
     if (p === '/resources') {
       const owner = readOwner(url)
       return page(res, 200, resourcesPage(await loadResources(platform, owner), owner, feed.recent()))
+    }
+    if (p === '/locations') {
+      const done = url.searchParams.get('done')
+      const notice = done ? { ok: done === 'refreshed', text: done === 'refreshed' ? 'Refreshed every location.' : 'Some locations could not be refreshed: see below.' } : null
+      return page(res, 200, locationsPage(await platform.catalog.locations(), notice, feed.recent()))
     }
     if (p === '/approvals') {
       const status = readStatus(url)
@@ -152,6 +159,19 @@ export function createPortal(platform, options = {}) {
     const name = String(req.headers[userHeader] || '').trim()
     if (!name) return null
     return name.includes(':') ? name : `user:default/${name}`
+  }
+
+  /**
+   * POST /locations/refresh: re-read every location as the signed-in user
+   * (the portal's actor when none); what it did is on /locations.
+   */
+  async function refreshLocations(req, res) {
+    if (!sameOrigin(req)) return send(res, 403, 'text/plain; charset=utf-8', 'Cross-site form posts are refused.\n')
+    await readForm(req)
+    const report = await platform.catalog.refresh(undefined, { actor: userOf(req) || undefined })
+    const failed = report.locations.some((l) => l.error)
+    res.writeHead(303, { location: `/locations?done=${failed ? 'failed' : 'refreshed'}` })
+    res.end()
   }
 
   /**

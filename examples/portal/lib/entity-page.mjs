@@ -1,5 +1,5 @@
 // An entity's page: what it is, who owns it, where it was read from (its
-// managed-by-location), its links, its scorecards (its
+// managed-by-location) and when its location was last read, its links, its scorecards (its
 // level, the next one, and what to fix), its relations in both directions
 // (each a link) and drawn as a graph (graph-picture.mjs), recent audit
 // entries, the policy decisions made on it (each
@@ -13,10 +13,17 @@ import { html } from './html.mjs'
 import { actionLabel, layout, shortTime } from './layout.mjs'
 import { graphOptions, graphSection } from './graph-picture.mjs'
 import { entityPath, parseRef, refLabel, relationLabel } from './refs.mjs'
+import { lastReadLine } from './locations-page.mjs'
 import { loadProvisioning, provisioningSection } from './resources-page.mjs'
 
 /** How many owned entities a group page lists per page. */
 export const OWNED_PAGE = 50
+
+/** A location that is no longer registered (moved, re-imported elsewhere) is not shown. */
+function notFoundAsNull(err) {
+  if (err && err.code === 'NOT_FOUND') return null
+  throw err
+}
 
 /** Fetch what the page shows. Throws the engine's NOT_FOUND when missing. */
 export async function loadEntity(platform, ref, url) {
@@ -28,6 +35,8 @@ export async function loadEntity(platform, ref, url) {
   const graph = platform.catalog.graph(fullRef, graphOptions(url))
   const made = entity.kind === 'Policy' ? platform.policies.decisions({ policy: fullRef, limit: 10 }) : null
   const provisioning = entity.kind.toLowerCase() === 'resource' ? loadProvisioning(platform, fullRef) : null
+  const origin = (entity.metadata.annotations || {})['backstage.io/managed-by-origin-location']
+  const location = origin ? platform.catalog.location(origin).catch(notFoundAsNull) : null
   let owned = null
   let team = null
   if (entity.kind.toLowerCase() === 'group') {
@@ -49,6 +58,7 @@ export async function loadEntity(platform, ref, url) {
     decisions: await decisions,
     made: made && (await made),
     provisioning: provisioning && (await provisioning),
+    location: location && (await location),
     graph: await graph,
     scores: await scores,
     team: team && (await team),
@@ -119,7 +129,7 @@ function refLink(ref) {
 }
 
 /** Render an entity page. */
-export function entityPage({ entity, ref, audit, decisions, made, graph, scores, team, owned, provisioning }, url, feed) {
+export function entityPage({ entity, ref, audit, decisions, made, graph, scores, team, owned, provisioning, location }, url, feed) {
   const md = entity.metadata
   const spec = entity.spec || {}
   const owners = relationsOf(entity, 'ownedBy')
@@ -148,6 +158,7 @@ ${dl([
   ['Tags', (md.tags || []).length ? (md.tags || []).map((t) => html`<a class="tag" href="/?tag=${encodeURIComponent(t)}">${t}</a> `) : undefined],
   ['Labels', listKeyValues(md.labels)],
   ['Source', sourceOf(md.annotations || {})],
+  ['Last read', location ? html`<a href="/locations" class="last-read">${lastReadLine(location.lastRead)}</a>` : undefined],
   ['Made by', madeBy(md.annotations || {})],
   ['Annotations', listKeyValues(md.annotations)],
   ['Email', spec.profile && spec.profile.email ? html`<a href="mailto:${spec.profile.email}">${spec.profile.email}</a>` : undefined],

@@ -10,6 +10,7 @@ import { html } from './html.mjs'
 export function layout({ title, current, body, feed, scripts = [] }) {
   const nav = [
     ['/', 'Catalogue', 'catalogue'],
+    ['/locations', 'Locations', 'locations'],
     ['/paths', 'Create', 'create'],
     ['/resources', 'Resources', 'resources'],
     ['/approvals', 'Approvals', 'approvals'],
@@ -87,6 +88,8 @@ const ACTIONS = {
   'path.run': 'golden path run started',
   'path.finished': 'golden path run finished',
   'path.resume': 'golden path run resumed',
+  'catalog.import': 'imported',
+  'catalog.refresh': 'refreshed',
 }
 
 /** `entity.create` -> `created`. */

@@ -38,6 +38,7 @@ export function refLabel(ref) {
 export function subjectLink(subject, action) {
   const approval = /^approval:([0-9a-z]+)$/.exec(subject)
   if (approval) return { label: `approval ${approval[1]}`, href: `/approvals/${approval[1]}` }
+  if (/^(file|url):/.test(subject)) return { label: subject, href: '/locations' }
   const label = refLabel(subject)
   return { label, href: action === 'entity.delete' || !parseRef(subject) ? null : entityPath(subject) }
 }

@@ -4,7 +4,7 @@
 // first start. Screenshots go to target/portal-screenshots.
 
 import assert from 'node:assert/strict'
-import { writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 
@@ -78,7 +78,7 @@ describe('portal on the embedded default (SQLite)', () => {
     await page.goto(`${portal.url}/`)
     // The feed as first drawn says what happened to what, each item a link.
     const first = page.locator('#feed li').first()
-    assert.match(await first.innerText(), /^\S+ (created|updated|reviewed by a policy) by component:default\/portal/)
+    assert.match(await first.innerText(), /^\S+ (created|updated|reviewed by a policy|imported) by component:default\/portal/)
     assert.equal(await first.locator('a.subject').count(), 1)
     await page.getByLabel('Search', { exact: true }).fill('fraud')
     await page.keyboard.press('Enter')
@@ -313,6 +313,47 @@ try {
     await theirs.goto(`${portal.url}/approvals`)
     assert.match(await theirs.locator('main').innerText(), /No pending requests/)
     await ivan.close()
+  })
+
+  it('lists what each location refused, refreshes them, and an entity says when its location was read', async () => {
+    // Another team's files, imported from another process: one passes, one is refused.
+    const files = path.join(dir, 'team-files')
+    mkdirSync(files)
+    const component = (name, lifecycle) =>
+      `apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: ${name}\nspec:\n  type: service\n  lifecycle: ${lifecycle}\n  owner: team-platform\n`
+    writeFileSync(path.join(files, 'good.yaml'), component('good-one', 'production'))
+    writeFileSync(path.join(files, 'broken.yaml'), component('broken-one', '[42]'))
+    await inAnotherProcess(
+      `sqlite:${path.join(dir, '.paved', 'paved.db')}`,
+      `const p = await open({ store })
+await p.catalog.import([${JSON.stringify(files)}], { actor: 'user:default/ci-bot' })`,
+    )
+    await page.goto(`${portal.url}/`)
+    await page.getByRole('link', { name: 'Locations' }).click()
+    await page.waitForURL(/\/locations$/)
+    assert.match(await page.locator('.lead').innerText(), /1 refused entity across 2 locations/)
+    const team = page.locator('section.location', { hasText: 'team-files' })
+    assert.match(await team.locator('.last-read').innerText(), /^imported .* by user:default\/ci-bot: 1 created, 1 refused$/)
+    const row = await team.locator('table.refused tbody tr').innerText()
+    assert.match(row, /component:default\/broken-one/)
+    assert.match(row, /broken\.yaml:7:3/)
+    assert.match(row, /spec\.lifecycle/)
+    await screenshot(page, '11-locations')
+
+    // Fixed in its file and refreshed from the page: nothing refused any more.
+    writeFileSync(path.join(files, 'broken.yaml'), component('broken-one', 'production'))
+    await page.getByRole('button', { name: 'Refresh now' }).click()
+    await page.waitForURL(/\/locations\?done=refreshed$/)
+    assert.match(await page.locator('.notice').innerText(), /Refreshed every location/)
+    assert.match(await team.locator('.last-read').innerText(), /^refreshed .*: 1 created, 1 unchanged$/)
+    assert.equal(await team.locator('table.refused').count(), 0)
+
+    // An entity's page says when its location was last read, linking here.
+    await page.goto(`${portal.url}/catalog/default/component/broken-one`)
+    const lastRead = page.locator('dl.about a.last-read')
+    assert.match(await lastRead.innerText(), /^refreshed /)
+    await lastRead.click()
+    await page.waitForURL(/\/locations$/)
   })
 
   it('says clearly when an entity does not exist', async () => {

@@ -86,7 +86,15 @@ from paved._native import (
     __version__,
 )
 from paved._audit import Audit
-from paved._catalog import Catalog, QueryIterator
+from paved._catalog import (
+    Catalog,
+    LocationRead,
+    LocationRefresh,
+    LocationStatus,
+    QueryIterator,
+    RefreshEvent,
+    RefreshReport,
+)
 from paved._paths import (
     EntityChange,
     FileChange,
@@ -214,6 +222,9 @@ __all__ = [
     "IoError",
     "LaggedError",
     "LeaseInfo",
+    "LocationRead",
+    "LocationRefresh",
+    "LocationStatus",
     "LockedError",
     "NotFoundError",
     "Onboarding",
@@ -240,6 +251,8 @@ __all__ = [
     "Provisioning",
     "QueryIterator",
     "Recovered",
+    "RefreshEvent",
+    "RefreshReport",
     "Relation",
     "Requirement",
     "ResourcePlan",

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, Literal, Union, cast
+from typing import Any, Literal, TypedDict, Union, cast
 
 from paved import _native
 from paved._blocking import run
@@ -18,6 +18,58 @@ ImportMode = Literal["per-entity", "all-or-nothing"]
 """How ``import_files`` treats entities it cannot store (default ``"per-entity"``)."""
 Strings = Union[str, Sequence[str]]
 EntityArg = Union[Entity, Mapping[str, Any]]
+
+
+class LocationRead(TypedDict, total=False):
+    """What one import or refresh of a location did."""
+
+    action: str  # "catalog.import" | "catalog.refresh"
+    at: str  # RFC 3339; "" in a dry run
+    actor: str
+    created: int
+    updated: int
+    unchanged: int
+    deleted: int
+    orphans: list[str]
+    refused: list[dict[str, Any]]  # diagnostics: location, path, entity, message
+    conflicts: list[dict[str, Any]]
+    error: str  # the location could not be read at all (nothing changed)
+
+
+class LocationStatus(TypedDict):
+    """A registered location (a root an import started from)."""
+
+    location: str  # "file:/abs/path" or "url:https://…"
+    target: str
+    entities: int
+    lastRead: LocationRead | None
+
+
+class LocationRefresh(LocationRead, total=False):
+    """One location's refresh (a ``LocationRead`` with what changed)."""
+
+    location: str
+    changes: list[dict[str, Any]]  # entityRef, outcome, etag (unchanged left out)
+    files: int
+
+
+class RefreshReport(TypedDict):
+    """What a refresh did, location by location."""
+
+    trigger: str  # "request" | "start" | "interval" | "files"
+    locations: list[LocationRefresh]
+    dryRun: bool
+    millis: int
+
+
+class RefreshEvent(TypedDict, total=False):
+    """One event of ``refreshes``: ``event`` is "location" (the fields of a
+    ``LocationRefresh``) or "done" (those of a ``RefreshReport``)."""
+
+    event: str
+    location: str
+    locations: list[LocationRefresh]
+    trigger: str
 
 
 # Most matches one hop to the background loop brings back (a page is 100
@@ -205,6 +257,50 @@ class Catalog:
         """Follow relations from an entity (``traversal``: dependencies,
         dependents, owned, ancestry or all; ``depth`` hops)."""
         return cast(Graph, run(self._inner.graph, entity_ref, traversal, depth))
+
+    def locations(self) -> list[LocationStatus]:
+        """Every registered location (a root an import started from), with
+        the entities stored from it and its last import or refresh (what it
+        refused)."""
+        return cast("list[LocationStatus]", run(self._inner.locations))
+
+    def location(self, location: str) -> LocationStatus:
+        """One registered location: a path, a URL or a ref such as
+        ``file:/abs/path``; ``NotFoundError`` otherwise."""
+        return cast(LocationStatus, run(self._inner.location, location))
+
+    def refresh(
+        self, location: str | None = None, *, actor: str | None = None, dry_run: bool = False
+    ) -> RefreshReport:
+        """Re-read one registered location, or all of them, and apply what
+        changed per entity: unchanged entities are not rewritten, orphans are
+        handled by ``catalog.orphanStrategy``, refused entities reported."""
+        return cast(
+            RefreshReport, run(self._inner.refresh, location, actor=actor, dry_run=dry_run)
+        )
+
+    def refreshes(
+        self,
+        location: str | None = None,
+        *,
+        interval: str | None = None,
+        watch: bool = False,
+        actor: str | None = None,
+        dry_run: bool = False,
+    ) -> Iterator[RefreshEvent]:
+        """Refresh once, then every ``interval`` ("30s", "5m") and/or whenever
+        a file read changes (``watch``): an iterator of events, one per
+        location as it is done (``"event": "location"``) and one per refresh
+        (``"event": "done"``). Without ``interval`` or ``watch`` it ends after
+        one refresh; otherwise when you stop iterating."""
+        return cast(
+            Iterator[RefreshEvent],
+            QueryIterator(
+                self._inner.refreshes(
+                    location, interval=interval, watch=watch, actor=actor, dry_run=dry_run
+                )
+            ),
+        )
 
     def __repr__(self) -> str:
         return "<Catalog>"

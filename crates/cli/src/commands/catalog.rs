@@ -6,7 +6,8 @@ use std::process::ExitCode;
 
 use futures::StreamExt;
 use paved::{
-    ChangeSet, Diagnostic, Error, Graph, ImportMode, Loaded, Outcome, Page, QuerySpec, Traversal,
+    ChangeSet, Diagnostic, Error, Graph, ImportMode, Loaded, LocationRead, LocationStatus, Outcome,
+    Page, QuerySpec, RefreshEvent, RefreshSchedule, Traversal,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -41,6 +42,31 @@ pub enum CatalogCommand {
         /// per-entity or all-or-nothing [default: paved's import mode, per-entity].
         #[arg(long, value_parser = parse_mode)]
         mode: Option<ImportMode>,
+    },
+    /// Re-read registered locations (the roots imports started from) and
+    /// apply what changed, per entity. Unchanged entities are not rewritten;
+    /// entities a location no longer provides are kept and marked
+    /// `backstage.io/orphan`, or deleted (`catalog.orphanStrategy` in
+    /// paved.yaml). Exit code 3 when something was refused, 1 when a
+    /// location could not be read.
+    Refresh {
+        /// One location: a path, a URL or a ref (`file:/abs/path`); all when omitted.
+        location: Option<String>,
+        /// Keep running: refresh again whenever a file read changes.
+        #[arg(long)]
+        watch: bool,
+        /// Keep running: refresh again this often (e.g. 30s, 5m, 1h).
+        #[arg(long, value_parser = parse_interval)]
+        interval: Option<std::time::Duration>,
+        /// Show what would change; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// List registered locations: entities stored from each, the last
+    /// import or refresh, and what it refused.
+    Locations {
+        /// Only this location: a path, a URL or a ref (`file:/abs/path`).
+        location: Option<String>,
     },
     /// Create or update one entity from a YAML or JSON file.
     Upsert {
@@ -140,6 +166,10 @@ fn parse_mode(name: &str) -> Result<ImportMode, String> {
 }
 
 /// `--predicate` as JSON.
+fn parse_interval(text: &str) -> Result<std::time::Duration, String> {
+    RefreshSchedule::parse_interval(text).map_err(|e| e.to_string())
+}
+
 fn predicate_json(predicate: Option<String>) -> paved::Result<Option<Value>> {
     predicate
         .map(|p| {
@@ -177,6 +207,21 @@ pub async fn run(cmd: CatalogCommand, ctx: &Ctx) -> anyhow::Result<ExitCode> {
             } else {
                 ExitCode::SUCCESS
             })
+        }
+        CatalogCommand::Refresh {
+            location,
+            watch,
+            interval,
+            dry_run,
+        } => refresh(ctx, location, watch, interval, dry_run).await,
+        CatalogCommand::Locations { location } => {
+            let platform = ctx.platform().await?;
+            let locations = match location {
+                Some(l) => vec![platform.catalog().location(&l).await?],
+                None => platform.catalog().locations().await?,
+            };
+            print_locations(ctx, &locations);
+            Ok(ExitCode::SUCCESS)
         }
         CatalogCommand::Upsert {
             file,
@@ -465,7 +510,7 @@ fn print_change_set(ctx: &Ctx, set: &ChangeSet) {
         }
     );
     if !set.orphans.is_empty() {
-        println!("{} orphaned entities (kept)", set.orphans.len());
+        println!("{} orphaned entities (see the warnings)", set.orphans.len());
     }
     print_findings(set);
     if set.partial {
@@ -482,6 +527,153 @@ fn print_change_set(ctx: &Ctx, set: &ChangeSet) {
                 "were not"
             }
         );
+    }
+}
+
+/// `paved catalog refresh`: once (exit 0, 3 partial, 1 a location failed),
+/// or on and on with `--watch` / `--interval` (until interrupted).
+async fn refresh(
+    ctx: &Ctx,
+    location: Option<String>,
+    watch: bool,
+    interval: Option<std::time::Duration>,
+    dry_run: bool,
+) -> anyhow::Result<ExitCode> {
+    let platform = ctx.platform().await?;
+    let schedule = RefreshSchedule {
+        location,
+        interval,
+        watch,
+    };
+    let repeats = schedule.repeats();
+    let mut events = platform
+        .catalog()
+        .refreshes(schedule, ctx.write_options(dry_run));
+    let mut code = ExitCode::SUCCESS;
+    while let Some(event) = events.next().await {
+        let event = match event {
+            Ok(event) => event,
+            Err(e) if repeats && !matches!(e, Error::NotFound { .. }) => {
+                eprintln!("refresh failed: {e}");
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if ctx.json() {
+            if repeats {
+                print_json_line(&event);
+            } else if let RefreshEvent::Done(report) = &event {
+                print_json(report);
+            }
+        } else {
+            print_refresh_event(&event);
+        }
+        if let RefreshEvent::Done(report) = &event {
+            code = if report.has_failures() {
+                ExitCode::FAILURE
+            } else if report.is_partial() {
+                ExitCode::from(EXIT_PARTIAL)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    }
+    Ok(code)
+}
+
+fn read_summary(read: &LocationRead, dry_run: bool) -> String {
+    let verb = if dry_run { "would be " } else { "" };
+    let mut parts: Vec<String> = [
+        (read.created, "created"),
+        (read.updated, "updated"),
+        (read.unchanged, "unchanged"),
+        (read.deleted, "deleted"),
+    ]
+    .iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, what)| format!("{n} {verb}{what}"))
+    .collect();
+    for (n, what) in [
+        (read.orphans.len(), "orphaned"),
+        (read.refused.len(), "refused"),
+        (read.conflicts.len(), "in conflict"),
+    ] {
+        if n > 0 {
+            parts.push(format!("{n} {what}"));
+        }
+    }
+    if parts.is_empty() {
+        "nothing".to_string()
+    } else {
+        parts.join(", ")
+    }
+}
+
+fn print_refresh_event(event: &RefreshEvent) {
+    match event {
+        RefreshEvent::Location(l) => {
+            for c in l.changes.iter().take(20) {
+                println!("  {:?}: {}", c.outcome, c.entity_ref);
+            }
+            print_diagnostics(&l.read.refused);
+            print_diagnostics(&l.read.conflicts);
+            println!(
+                "{}: {}",
+                l.location,
+                read_summary(&l.read, l.read.at.is_empty())
+            );
+            if let Some(error) = &l.read.error {
+                eprintln!("{}: {error}", l.location);
+            }
+        }
+        RefreshEvent::Done(report) => {
+            let written = report.written();
+            println!(
+                "{}refreshed {} location{} ({}) in {} ms: {} entit{} {}written",
+                if report.dry_run { "dry run: " } else { "" },
+                report.locations.len(),
+                if report.locations.len() == 1 { "" } else { "s" },
+                report.trigger,
+                report.millis,
+                written,
+                if written == 1 { "y" } else { "ies" },
+                if report.dry_run { "would be " } else { "" },
+            );
+        }
+    }
+}
+
+fn print_locations(ctx: &Ctx, locations: &[LocationStatus]) {
+    if ctx.json() {
+        print_json(&locations);
+        return;
+    }
+    if locations.is_empty() {
+        println!("no locations: import files, directories or URLs with `paved catalog import`");
+        return;
+    }
+    let rows: Vec<Vec<String>> = locations
+        .iter()
+        .map(|l| {
+            let (last, summary) = match &l.last_read {
+                Some(r) => (
+                    format!("{} {} by {}", r.action, r.at, r.actor),
+                    r.error.clone().unwrap_or_else(|| read_summary(r, false)),
+                ),
+                None => ("-".to_string(), "-".to_string()),
+            };
+            vec![l.location.clone(), l.entities.to_string(), last, summary]
+        })
+        .collect();
+    println!(
+        "{}",
+        table(&["location", "entities", "last read", "result"], rows)
+    );
+    for l in locations {
+        if let Some(r) = &l.last_read {
+            print_diagnostics(&r.refused);
+            print_diagnostics(&r.conflicts);
+        }
     }
 }
 

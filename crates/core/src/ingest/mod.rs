@@ -203,6 +203,22 @@ impl Loaded {
                     .collect(),
             });
         }
+        Ok(self.split(mode))
+    }
+
+    /// The load, ready for a refresh: per entity, and ready even when no
+    /// entity passed (all refused: what the location provided before stays
+    /// or is orphaned), unless the location could not be read at all
+    /// (`unreadable`): then the `Invalid` error listing why.
+    pub(crate) fn into_refresh(self, unreadable: bool) -> crate::Result<Validated> {
+        if unreadable {
+            return self.into_import(ImportMode::PerEntity);
+        }
+        Ok(self.split(ImportMode::PerEntity))
+    }
+
+    /// Warnings, refusals and conflicts apart, with the entities that passed.
+    fn split(self, mode: ImportMode) -> Validated {
         let mut warnings = Vec::new();
         let mut refused = Vec::new();
         let mut conflicts = Vec::new();
@@ -215,14 +231,14 @@ impl Loaded {
                 refused.push(d);
             }
         }
-        Ok(Validated {
+        Validated {
             entities: self.entities,
             warnings,
             refused,
             conflicts,
             roots: self.roots,
             mode,
-        })
+        }
     }
 }
 

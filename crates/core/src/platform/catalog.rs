@@ -19,7 +19,7 @@ use crate::query::{FacetCount, Page, QuerySpec};
 /// The catalogue of a platform.
 #[derive(Clone)]
 pub struct Catalog {
-    inner: Arc<Inner>,
+    pub(super) inner: Arc<Inner>,
 }
 
 impl std::fmt::Debug for Catalog {
@@ -87,7 +87,11 @@ impl Catalog {
         validated: Validated,
         opts: &WriteOptions,
     ) -> Result<ChangeSet> {
-        self.inner.write(Request::Import(validated), opts).await
+        let request = Request::Import {
+            validated,
+            action: crate::locations::IMPORT_ACTION,
+        };
+        self.inner.write(request, opts).await
     }
 
     /// Create or update one entity given as JSON. With `expected_etag`, the

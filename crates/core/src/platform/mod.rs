@@ -24,6 +24,7 @@
 mod approvals;
 mod audit;
 mod catalog;
+mod locations;
 mod paths;
 mod plugins;
 mod policies;
@@ -48,6 +49,7 @@ use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result};
 use crate::events::{EventBus, Subscription};
 use crate::ingest::{self, Limits, Loaded};
+use crate::locations::CatalogSettings;
 use crate::model::schema::KindRegistry;
 use crate::pipeline::ChangeSet;
 use crate::pipeline::{self, Check, Context, DEFAULT_ACTOR, Request, WriteOptions};
@@ -127,6 +129,7 @@ pub struct PlatformBuilder {
     access: Option<AccessRules>,
     scorecards: Vec<Scorecard>,
     resources: ResourceSettings,
+    catalog: CatalogSettings,
 }
 
 impl std::fmt::Debug for PlatformBuilder {
@@ -221,6 +224,13 @@ impl PlatformBuilder {
         self
     }
 
+    /// How the catalogue keeps in sync with its locations: the orphan
+    /// strategy (see [`crate::locations`]).
+    pub fn catalog(mut self, settings: CatalogSettings) -> Self {
+        self.catalog = settings;
+        self
+    }
+
     /// Open the store and start the platform.
     pub async fn build(self) -> Result<Platform> {
         let actor = pipeline::check_actor(self.actor.as_deref().unwrap_or(DEFAULT_ACTOR))?;
@@ -270,6 +280,7 @@ impl PlatformBuilder {
                 scorecards: self.scorecards,
                 plugins,
                 resources: self.resources,
+                catalog: self.catalog,
                 sealer,
                 remote,
             }),
@@ -296,6 +307,8 @@ pub(crate) struct Inner {
     plugins: plugins::Registry,
     /// How resources are applied.
     resources: ResourceSettings,
+    /// How the catalogue keeps in sync with its locations.
+    catalog: CatalogSettings,
     /// Seals resource outputs at rest.
     sealer: Sealer,
     remote: Option<tokio::task::JoinHandle<()>>,
@@ -314,6 +327,7 @@ impl Inner {
             policies: self.policies.current(self.store.as_ref()).await?,
             resolver: self.policies.resolver(),
             kinds: &self.kinds,
+            orphans: self.catalog.orphan_strategy,
         })
     }
 

@@ -193,6 +193,9 @@ pub trait Store: ResourceStore + RunStore + Send + Sync + 'static {
     /// Entities last imported from this location key.
     async fn entities_of_location(&self, location: &str) -> Result<Vec<EntityRef>>;
 
+    /// Every location key entities are stored from, with how many, by key.
+    async fn locations(&self) -> Result<Vec<(String, u64)>>;
+
     /// Audit records with `seq > after`, oldest first, at most `limit`.
     async fn audit_records(&self, after: u64, limit: usize) -> Result<Vec<AuditRecord>>;
 

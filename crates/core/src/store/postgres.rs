@@ -784,6 +784,22 @@ impl Store for PostgresStore {
             .collect())
     }
 
+    async fn locations(&self) -> Result<Vec<(String, u64)>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT location, count(*) FROM entities WHERE location IS NOT NULL \
+                 GROUP BY location ORDER BY location",
+                &[],
+            )
+            .await
+            .map_err(self.err("cannot read the locations"))?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get::<_, String>(0), r.get::<_, i64>(1) as u64))
+            .collect())
+    }
+
     async fn audit_records(&self, after: u64, limit: usize) -> Result<Vec<AuditRecord>> {
         let client = self.client().await?;
         let rows = client

@@ -916,6 +916,22 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn locations(&self) -> Result<Vec<(String, u64)>> {
+        self.read(move |conn, label| {
+            let sql = Sql {
+                text: "SELECT location, count(*) FROM entities WHERE location IS NOT NULL \
+                       GROUP BY location ORDER BY location"
+                    .into(),
+                params: vec![],
+            };
+            query_rows(conn, &sql, |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
+            })
+            .map_err(|e| sqlite_error(label, "cannot read the locations", e))
+        })
+        .await
+    }
+
     async fn audit_records(&self, after: u64, limit: usize) -> Result<Vec<AuditRecord>> {
         self.read(move |conn, label| {
             let sql = Sql {

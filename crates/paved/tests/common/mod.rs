@@ -8,6 +8,7 @@
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use futures::StreamExt;
 use paved::plugins::{
     Applied, ApplyRequest, ImportRequest, Imported, Plan, PlanRequest, Provider, ProviderInfo,
     ResourceAddress, ResourceRequest,
@@ -127,7 +128,43 @@ pub async fn seed_resources(store: &StoreSpec) {
         .upsert(log_template(), None, &WriteOptions::default())
         .await
         .unwrap();
+    // A registered location (a file beside a SQLite store, or in a
+    // directory of its own), for `catalog.refresh`.
+    let dir = match store {
+        StoreSpec::Sqlite(file) => file.parent().unwrap().join("catalog"),
+        _ => tempfile::tempdir().unwrap().keep().join("catalog"),
+    };
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("seed.yaml");
+    write_seeded_group(&file, "seeded");
+    seed.catalog()
+        .import(&[file], None, &WriteOptions::default())
+        .await
+        .unwrap();
 }
+
+/// The seeded location's one entity, `group:default/seeded`.
+fn write_seeded_group(file: &Path, description: &str) {
+    let group = format!(
+        "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata:\n  name: seeded\n  \
+         description: {description}\nspec:\n  type: team\n  children: []\n"
+    );
+    std::fs::write(file, group).unwrap();
+}
+
+/// Change the seeded location's file, so that refreshing it writes.
+async fn change_seeded_location(platform: &Platform) -> paved::Result<()> {
+    let locations = platform.catalog().locations().await?;
+    let seeded = locations
+        .iter()
+        .find(|l| l.target.ends_with("seed.yaml"))
+        .expect("the seed registers a location");
+    let n = CHANGES.fetch_add(1, Ordering::SeqCst);
+    write_seeded_group(Path::new(&seeded.target), &format!("change {n}"));
+    Ok(())
+}
+
+static CHANGES: AtomicUsize = AtomicUsize::new(0);
 
 /// A golden path that writes nothing but its log: `template:default/hello`.
 pub fn log_template() -> Value {
@@ -178,6 +215,19 @@ pub async fn write(platform: &Platform, name: &str, opts: &WriteOptions) -> pave
             .delete("component:default/existing", None, opts)
             .await
             .map(drop),
+        "catalog.refresh" => {
+            change_seeded_location(platform).await?;
+            platform.catalog().refresh(None, opts).await.map(drop)
+        }
+        "catalog.refreshes" => {
+            change_seeded_location(platform).await?;
+            let events = platform
+                .catalog()
+                .refreshes(paved::RefreshSchedule::default(), opts.clone())
+                .collect::<Vec<_>>()
+                .await;
+            events.into_iter().find_map(Result::err).map_or(Ok(()), Err)
+        }
         "plugins.apply" => {
             let request = ApplyRequest {
                 address: address(),

@@ -1346,6 +1346,13 @@ async fn locations_and_lookups(store: &dyn Store) {
             .len(),
         6
     );
+    assert_eq!(
+        store.locations().await.unwrap(),
+        [
+            ("file:/a.yaml".to_string(), 4),
+            ("file:/b.yaml".to_string(), 6)
+        ]
+    );
     // An upsert without a location keeps the one it has.
     let mut changed = cat[4].clone();
     changed["metadata"]["title"] = json!("Orders");
