@@ -262,27 +262,19 @@ fn orphan_message(strategy: OrphanStrategy, loc: &str, r: &EntityRef) -> String 
     }
 }
 
-/// Apply the orphan strategy to the orphans of an import: `keep` adds
-/// each one not marked yet to `prepared`, marked (and to `current`, as it
-/// is); `delete` returns them, to be deleted.
-async fn orphans(
+/// Apply the orphan strategy to the orphans of an import (as stored):
+/// `keep` adds each one not marked yet to `prepared`, marked (and to
+/// `current`, as it is); `delete` returns them, to be deleted.
+fn orphans(
     ctx: &Context<'_>,
     roots: &[String],
     root_of: &HashMap<String, usize>,
-    orphans: &[String],
+    stored: Vec<Entity>,
     prepared: &mut Vec<PreparedEntity>,
     current: &mut HashMap<String, Entity>,
-) -> Result<Vec<Entity>> {
-    let refs: Vec<EntityRef> = orphans
-        .iter()
-        .filter_map(|r| EntityRef::parse(r).ok())
-        .collect();
-    let mut stored = Vec::new();
-    for chunk in refs.chunks(500) {
-        stored.extend(ctx.store.get_many(chunk).await?);
-    }
+) -> Vec<Entity> {
     if ctx.orphans == OrphanStrategy::Delete {
-        return Ok(stored);
+        return stored;
     }
     for entity in stored {
         let marked = entity.metadata.annotations.get(ANNOTATION_ORPHAN);
@@ -302,7 +294,7 @@ async fn orphans(
         current.insert(key, entity);
         prepared.push(prepare(orphan, location));
     }
-    Ok(Vec::new())
+    Vec::new()
 }
 
 /// Check and review deletes an import plans (orphans), as a delete request
@@ -578,6 +570,7 @@ pub(crate) async fn run(
                 refused,
                 conflicts,
                 roots,
+                read,
                 mode,
             } = validated;
             let sources: HashMap<String, crate::diagnostic::SourceLocation> = entities
@@ -639,27 +632,34 @@ pub(crate) async fn run(
                 )
                 .collect();
             let mut root_of: HashMap<String, usize> = HashMap::new();
+            let mut missing = Vec::new();
             for (i, loc) in roots.iter().enumerate() {
                 for r in store.entities_of_location(loc).await? {
                     root_of.entry(r.key()).or_insert(i);
                     if !loaded.contains(&r.key()) {
-                        set.warnings.push(
-                            Diagnostic::warning("", orphan_message(ctx.orphans, loc, &r))
-                                .for_entity(r.to_string()),
-                        );
-                        set.orphans.push(r.to_string());
+                        missing.push(r);
                     }
                 }
             }
-            let deleted = orphans(
-                ctx,
-                &roots,
-                &root_of,
-                &set.orphans,
-                &mut prepared,
-                &mut current,
-            )
-            .await?;
+            // An orphan is missing from a file or URL that was read, or
+            // from a file that is gone; one whose file or URL could not be
+            // read this time (a server down) is kept as it is.
+            let mut stored = Vec::new();
+            for chunk in missing.chunks(500) {
+                stored.extend(store.get_many(chunk).await?);
+            }
+            stored
+                .retain(|e| managed_by(e).is_none_or(|l| read.contains(l) || !location_exists(l)));
+            for e in &stored {
+                let r = e.entity_ref();
+                let loc = root_of.get(&r.key()).map_or("", |&i| roots[i].as_str());
+                set.warnings.push(
+                    Diagnostic::warning("", orphan_message(ctx.orphans, loc, &r))
+                        .for_entity(r.to_string()),
+                );
+                set.orphans.push(r.to_string());
+            }
+            let deleted = orphans(ctx, &roots, &root_of, stored, &mut prepared, &mut current);
             review_entities(ctx, &actor, &mut prepared, &current, &mut set).await?;
             review_deletes(ctx, &actor, &deleted, &mut set).await?;
             for p in &prepared {

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use paved_core::diagnostic::Diagnostic;
 use paved_core::ingest::{
-    ANNOTATION_LOCATION, ANNOTATION_ORIGIN_LOCATION, ImportMode, Limits, Loaded, load_paths,
-    load_text, load_values, location_key,
+    ANNOTATION_LOCATION, ANNOTATION_ORIGIN_LOCATION, ImportMode, Limits, Loaded, Reading,
+    load_paths, load_text, load_values, location_key,
 };
 use paved_core::model::relations;
 use paved_core::model::schema::KindRegistry;
@@ -29,7 +29,12 @@ fn sample() -> PathBuf {
 }
 
 fn load(paths: &[PathBuf]) -> Loaded {
-    load_paths(paths, &KindRegistry::builtin(), &Limits::default())
+    load_paths(
+        paths,
+        &KindRegistry::builtin(),
+        &Limits::default(),
+        &Reading::default(),
+    )
 }
 
 fn show(loaded: &Loaded) -> String {
@@ -263,7 +268,13 @@ metadata:
     acme.example/on call: alice
 spec: {type: service, lifecycle: production, owner: team-a}
 ";
-    let loaded = load_text("a.yaml", text, &KindRegistry::builtin(), &Limits::default());
+    let loaded = load_text(
+        "a.yaml",
+        text,
+        &KindRegistry::builtin(),
+        &Limits::default(),
+        &Reading::default(),
+    );
     let e = the_error(&loaded);
     assert_eq!(e.path, r#"metadata.annotations["acme.example/on call"]"#);
     assert_eq!(place(e), ("a.yaml".to_string(), 0, 7, 5));
@@ -376,28 +387,36 @@ spec:
     )
     .unwrap();
     let loaded = load(std::slice::from_ref(&root));
-    let e = the_error(&loaded);
+    let errors: Vec<_> = loaded
+        .diagnostics()
+        .iter()
+        .filter(|d| d.is_error())
+        .collect();
+    assert_eq!(errors.len(), 2, "{}", show(&loaded));
+    let e = errors[0];
     assert_eq!(place(e), (file(root.clone()), 0, 5, 13));
     assert_eq!(e.path, "spec.targets[0]");
     assert!(e.message.contains("gone.yaml"), "{e}");
+    // A url Location is followed, but no host is allowed by default: an
+    // error at its target that says what to configure.
+    let e = errors[1];
+    assert_eq!(place(e), (file(root.clone()), 1, 12, 3));
+    assert_eq!(e.path, "spec.target");
+    assert_eq!(
+        e.message,
+        "Location target https://github.com/acme/x/blob/main/catalog-info.yaml: \
+         host 'github.com' is not in reading.allow; add `- host: github.com` to \
+         reading.allow in paved.yaml to read from it"
+    );
     let warnings: Vec<_> = loaded
         .diagnostics()
         .iter()
         .filter(|d| !d.is_error())
         .collect();
-    assert_eq!(warnings.len(), 2, "{}", show(&loaded));
+    assert_eq!(warnings.len(), 1, "{}", show(&loaded));
     assert_eq!(
         (warnings[0].path.as_str(), place(warnings[0]).2),
         ("spec.targets[1]", 5)
-    );
-    assert_eq!(
-        (warnings[1].path.as_str(), place(warnings[1]).2),
-        ("spec.type", 11)
-    );
-    assert!(
-        warnings[1].message.contains("only reads `type: file`"),
-        "{}",
-        warnings[1]
     );
     assert_eq!(loaded.entities().len(), 3);
 }
@@ -405,7 +424,13 @@ spec:
 #[test]
 fn documents_that_are_not_entities() {
     let text = "# nothing\n---\n---\n- a\n- b\n---\nkind: Component\n";
-    let loaded = load_text("t.yaml", text, &KindRegistry::builtin(), &Limits::default());
+    let loaded = load_text(
+        "t.yaml",
+        text,
+        &KindRegistry::builtin(),
+        &Limits::default(),
+        &Reading::default(),
+    );
     let errors: Vec<_> = loaded
         .diagnostics()
         .iter()
@@ -463,7 +488,13 @@ fn text_locations_resolve_against_the_name() {
     .unwrap();
     let name = file(dir.path().join("inline.yaml"));
     let text = "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata: {name: l}\nspec: {target: ./team.yaml}\n";
-    let loaded = load_text(&name, text, &KindRegistry::builtin(), &Limits::default());
+    let loaded = load_text(
+        &name,
+        text,
+        &KindRegistry::builtin(),
+        &Limits::default(),
+        &Reading::default(),
+    );
     assert!(loaded.diagnostics().is_empty(), "{}", show(&loaded));
     assert_eq!(loaded.entities().len(), 2);
     assert_eq!(loaded.files(), [name, file(dir.path().join("team.yaml"))]);
@@ -502,6 +533,7 @@ fn oversized_files_are_not_read() {
         std::slice::from_ref(&big),
         &KindRegistry::builtin(),
         &limits,
+        &Reading::default(),
     );
     let e = the_error(&loaded);
     assert!(e.message.contains("2048 bytes"), "{e}");
@@ -567,7 +599,11 @@ fn partial_import_tree_splits_into_entities_refusals_and_conflicts() {
         "{}",
         show(&loaded)
     );
-    assert!(validated.refused()[1].message.contains("is a URL"));
+    assert!(
+        validated.refused()[1]
+            .message
+            .contains("host 'rates.example.com' is not in reading.allow")
+    );
     let [conflict] = validated.conflicts() else {
         panic!("one conflict expected:{}", show(&loaded));
     };
@@ -650,6 +686,7 @@ fn annotations_a_document_sets_are_kept_and_text_gets_none() {
         &text,
         &KindRegistry::builtin(),
         &Limits::default(),
+        &Reading::default(),
     );
     let annotations = &loaded.entities()[0].entity.metadata.annotations;
     assert!(!annotations.contains_key(ANNOTATION_ORIGIN_LOCATION));

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use paved_core::ingest::{Limits, load_paths};
+use paved_core::ingest::{Limits, Reading, load_paths};
 use paved_core::model::schema::KindRegistry;
 use serde_json::Value;
 
@@ -84,6 +84,7 @@ fn backstage_rejects_the_same_documents_of_the_broken_copies() {
             std::slice::from_ref(&dir),
             &KindRegistry::builtin(),
             &Limits::default(),
+            &Reading::default(),
         );
         let ours: BTreeSet<(String, usize)> = loaded
             .diagnostics()

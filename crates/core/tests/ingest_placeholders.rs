@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use paved_core::diagnostic::{Diagnostic, Severity};
-use paved_core::ingest::{Limits, Loaded, load_paths, load_text, load_values};
+use paved_core::ingest::{Limits, Loaded, Reading, load_paths, load_text, load_values};
 use paved_core::model::schema::KindRegistry;
 use serde_json::json;
 
@@ -14,7 +14,12 @@ fn fixtures() -> PathBuf {
 }
 
 fn load_with(path: &Path, limits: &Limits) -> Loaded {
-    load_paths(&[path.to_path_buf()], &KindRegistry::builtin(), limits)
+    load_paths(
+        &[path.to_path_buf()],
+        &KindRegistry::builtin(),
+        limits,
+        &Reading::default(),
+    )
 }
 
 fn load(path: &Path) -> Loaded {
@@ -115,7 +120,7 @@ fn each_broken_placeholder_is_reported_where_it_is_written() {
         (2, 31, 3, "spec.definition", "api:default/device",
          Severity::Error, "`$text` target /dev/zero: is not a regular file (a device, FIFO or socket)".to_string()),
         (3, 41, 3, "spec.definition", "api:default/url",
-         Severity::Error, "`$text` target 'https://example.com/openapi.yaml' is a URL; paved reads placeholders from files only".to_string()),
+         Severity::Error, "`$text` target https://example.com/openapi.yaml: host 'example.com' is not in reading.allow; add `- host: example.com`".to_string()),
         (4, 51, 3, "spec.definition", "api:default/extra-keys",
          Severity::Error, "a `$text` placeholder must be the only key of its mapping, but it also has `format`".to_string()),
         (5, 63, 3, "spec.definition", "api:default/not-a-path",
@@ -229,6 +234,7 @@ fn text_and_values_have_no_file_to_resolve_against() {
         text,
         &KindRegistry::builtin(),
         &Limits::default(),
+        &Reading::default(),
     );
     let d = only(&loaded);
     assert!(d.is_error());

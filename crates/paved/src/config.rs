@@ -37,6 +37,14 @@
 //!   parallelism: 8                     # independent resources at once
 //!   leaseTtl: 30s                      # a crashed holder's lease lapses after this
 //!   stateKey: { env: PAVED_STATE_KEY } # or { file: state.key }: seals outputs
+//! reading:                             # which URLs imports may read (Backstage's reading.allow)
+//!   allow:
+//!     - host: raw.githubusercontent.com
+//!       paths: [/acme/catalog/]        # optional path prefixes
+//!     - host: "*.internal.example"     # subdomains
+//!   maxBytes: 4194304                  # per URL
+//!   timeout: 10s                       # per URL: connect, redirects, body
+//!   maxRedirects: 5                    # each hop must be allowed too
 //! catalog:                             # keeping the catalogue in sync with its locations
 //!   orphanStrategy: keep               # entities a location no longer provides:
 //!                                      # keep (marked backstage.io/orphan) | delete
@@ -57,7 +65,7 @@
 use std::path::{Path, PathBuf};
 
 use paved_core::access::AccessRules;
-use paved_core::ingest::Positions;
+use paved_core::ingest::{Positions, Reading, ReadingConfig};
 use paved_core::locations::CatalogSettings;
 use paved_core::model::schema::KindRegistry;
 use paved_core::policy::Binding;
@@ -115,6 +123,11 @@ pub struct Config {
     #[serde(default)]
     #[schemars(with = "Option<serde_json::Value>")]
     pub catalog: Option<CatalogSettings>,
+    /// Which URLs catalogue imports may read (see
+    /// `paved_core::ingest::ReadingConfig`); none: no URL is read.
+    #[serde(default)]
+    #[schemars(with = "Option<serde_json::Value>")]
+    pub reading: Option<ReadingConfig>,
     /// Where the file was read from (set by [`Config::load`]).
     #[serde(skip)]
     pub path: Option<PathBuf>,
@@ -299,6 +312,15 @@ impl Config {
                 .settings(&self.base_dir())
                 .map_err(|e| self.locate(e, &["resources"])),
             None => Ok(ResourceSettings::default()),
+        }
+    }
+
+    /// Which URLs imports may read (nothing where the file says nothing).
+    /// Errors name the field and its line (`reading.allow[0].host`).
+    pub fn reading(&self) -> Result<Reading> {
+        match &self.reading {
+            Some(r) => r.settings().map_err(|e| self.locate(e, &["reading"])),
+            None => Ok(Reading::default()),
         }
     }
 

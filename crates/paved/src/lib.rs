@@ -71,8 +71,8 @@ pub use paved_core::pipeline::{
 };
 // Input, validation and where problems are.
 pub use paved_core::ingest::{
-    ANNOTATION_LOCATION, ANNOTATION_ORIGIN_LOCATION, ImportMode, Loaded, SourcedEntity, Validated,
-    typed_document,
+    ANNOTATION_LOCATION, ANNOTATION_ORIGIN_LOCATION, ImportMode, Loaded, Reading, ReadingAllow,
+    ReadingConfig, SourcedEntity, Validated, typed_document,
 };
 // Locations: the roots imports started from, refreshed and watched.
 pub use paved_core::locations::{

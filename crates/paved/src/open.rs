@@ -140,6 +140,7 @@ pub async fn open(options: OpenOptions) -> Result<Platform> {
         .store(store)
         .resources(config.resource_settings()?)
         .catalog(config.catalog.clone().unwrap_or_default())
+        .reading(config.reading()?)
         .kinds(config.kinds()?)
         .rego_loader(Arc::new(crate::rego::Loader));
     if let Some(actor) = actor {
@@ -212,6 +213,9 @@ pub async fn open(options: OpenOptions) -> Result<Platform> {
 /// Validate catalogue files without a store, with the kinds of the
 /// configuration file `options` name (the checks an import runs first).
 pub fn validate(paths: &[PathBuf], options: &OpenOptions) -> Result<paved_core::ingest::Loaded> {
-    let kinds = options.load_config()?.kinds()?;
-    Ok(paved_core::platform::validate_paths(paths, &kinds))
+    let config = options.load_config()?;
+    let (kinds, reading) = (config.kinds()?, config.reading()?);
+    Ok(paved_core::platform::validate_paths(
+        paths, &kinds, &reading,
+    ))
 }

@@ -73,7 +73,7 @@ async fn a_location_tree_imports_entity_by_entity_and_all_or_nothing_writes_noth
         assert!(at.file.ends_with("systems/payments.yaml"), "{lifecycle}");
         assert_eq!(at.line, 27);
         assert!(
-            set.refused[1].message.contains("is a URL"),
+            set.refused[1].message.contains("is not in reading.allow"),
             "{}",
             set.refused[1]
         );

@@ -286,3 +286,76 @@ fn intervals_are_checked() {
         );
     }
 }
+
+/// A catalogue file served over HTTP on 127.0.0.1 until `down` is set (then 503).
+fn serve(body: String, down: std::sync::Arc<std::sync::atomic::AtomicBool>) -> u16 {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let response = if down.load(std::sync::atomic::Ordering::SeqCst) {
+                "HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                    .to_string()
+            } else {
+                format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: text/yaml\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                )
+            };
+            let _ = stream.write_all(response.as_bytes());
+        }
+    });
+    port
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn entities_of_a_url_that_cannot_be_read_are_kept_not_orphaned() {
+    let down = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let body = "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: remote\n\
+                spec:\n  type: service\n  lifecycle: production\n  owner: team-a\n";
+    let port = serve(body.to_string(), down.clone());
+    for (store, _pg, dir) in stores().await {
+        let root = dir.path().join("catalog-info.yaml");
+        std::fs::write(
+            &root,
+            format!(
+                "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: remote\n\
+                 spec:\n  type: url\n  target: http://127.0.0.1:{port}/remote.yaml\n"
+            ),
+        )
+        .unwrap();
+        let p = Platform::builder()
+            .store(store)
+            .reading(paved::Reading::allowing([format!("127.0.0.1:{port}")]))
+            .catalog(CatalogSettings {
+                orphan_strategy: OrphanStrategy::Delete,
+            })
+            .build()
+            .await
+            .unwrap();
+        p.catalog()
+            .import(&[root.clone()], None, &WriteOptions::default())
+            .await
+            .unwrap();
+        let remote = p.catalog().get("component:default/remote").await.unwrap();
+        assert_eq!(
+            remote.metadata.annotations["backstage.io/managed-by-location"],
+            format!("url:http://127.0.0.1:{port}/remote.yaml")
+        );
+        assert_eq!(refresh(&p).await.written(), 0);
+
+        // The server is down: the target is refused, its entity kept.
+        down.store(true, std::sync::atomic::Ordering::SeqCst);
+        let report = refresh(&p).await;
+        let read = &report.locations[0].read;
+        assert!(read.orphans.is_empty(), "{report:?}");
+        assert_eq!(read.deleted, 0);
+        assert!(read.refused[0].message.contains("503"), "{report:?}");
+        assert!(p.catalog().get("component:default/remote").await.is_ok());
+        down.store(false, std::sync::atomic::Ordering::SeqCst);
+    }
+}

@@ -14,7 +14,8 @@ use std::sync::mpsc;
 
 use paved_yaml::Limits;
 
-use super::loader::{Parsed, parse_and_check};
+use super::loader::{Base, Parsed, parse_and_check};
+use super::remote::Remote;
 use crate::model::schema::KindRegistry;
 
 /// Files waiting, parsed, per worker.
@@ -27,6 +28,7 @@ pub(super) fn in_order(
     files: &[PathBuf],
     limits: &Limits,
     kinds: &KindRegistry,
+    remote: &Remote<'_>,
     mut take: impl FnMut(usize, Option<Parsed>),
 ) {
     let workers = std::thread::available_parallelism()
@@ -52,7 +54,10 @@ pub(super) fn in_order(
                         .ok()
                         .filter(|m| m.len() <= limits.max_bytes as u64)
                         .and_then(|_| std::fs::read_to_string(path).ok())
-                        .map(|text| parse_and_check(&text, path.parent(), limits, kinds));
+                        .map(|text| {
+                            let base = path.parent().map(Base::Dir);
+                            parse_and_check(&text, base, limits, kinds, remote)
+                        });
                     if tx.send((i, parsed)).is_err() {
                         break;
                     }

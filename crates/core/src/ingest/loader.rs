@@ -1,15 +1,18 @@
-//! The state of one load: files read, entities seen, the chain of Locations being followed.
+//! The state of one load: files and URLs read, entities seen, the chain of
+//! Locations being followed.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use paved_yaml::{Limits, Positions, YamlError, parse_documents, push_index};
+use serde_json::Value;
+use url::Url;
 
 use super::ahead;
-use serde_json::Value;
-
 use super::files::{glob, is_glob, tidy, yaml_files};
 use super::placeholders;
+use super::remote::{Reading, Remote, is_url};
 use super::{
     ANNOTATION_LOCATION, ANNOTATION_ORIGIN_LOCATION, Loaded, SourcedEntity, VALUES_SOURCE,
     location_key,
@@ -20,9 +23,26 @@ use crate::model::schema::KindRegistry;
 use crate::model::validate::validate_entity;
 use crate::model::{Entity, EntityRef};
 
-/// A file on the chain of Locations being followed (for cycle detection).
+/// Where a document was read from, which its relative targets (Location
+/// targets, placeholders) resolve against.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Base<'a> {
+    /// The directory of its file.
+    Dir(&'a Path),
+    /// Its URL.
+    Url(&'a Url),
+}
+
+/// A file (canonical path) or a URL, read once per load.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Place {
+    File(PathBuf),
+    Url(String),
+}
+
+/// A file or URL on the chain of Locations being followed (for cycle detection).
 struct Link {
-    canonical: PathBuf,
+    place: Place,
     display: String,
 }
 
@@ -50,9 +70,12 @@ impl Via {
 pub(super) struct Loader<'a> {
     kinds: &'a KindRegistry,
     limits: &'a Limits,
+    /// Reads URLs (only from the hosts `reading.allow` names); shared with
+    /// the workers of [`ahead`].
+    remote: Arc<Remote<'a>>,
     out: Loaded,
-    /// Canonical paths of every file read (or being read) in this load.
-    read: HashSet<PathBuf>,
+    /// Every file (canonical path) and URL read (or being read) in this load.
+    read: HashSet<Place>,
     /// Identity key of each entity → where it was first defined.
     first_seen: HashMap<String, SourceLocation>,
 }
@@ -82,10 +105,16 @@ fn file_ref(path: &Path) -> String {
     format!("file:{}", path.display())
 }
 
-/// Set Backstage's location annotations on an entity read from the file
-/// `from` (a location ref) during a load that started at the root `key`
-/// (its canonical path). As in Backstage, values the document sets itself
-/// are kept.
+/// The location ref of a load's root, by its key: `url:<the url>` or
+/// `file:/abs/path`.
+fn root_ref(key: &str) -> String {
+    crate::locations::location_ref(key)
+}
+
+/// Set Backstage's location annotations on an entity read from the file or
+/// URL `from` (a location ref) during a load that started at the root `key`
+/// (its canonical path, or its URL). As in Backstage, values the document
+/// sets itself are kept.
 fn annotate(entity: &mut Entity, from: &str, key: &str) {
     let annotations = &mut entity.metadata.annotations;
     annotations
@@ -93,7 +122,24 @@ fn annotate(entity: &mut Entity, from: &str, key: &str) {
         .or_insert_with(|| from.to_string());
     annotations
         .entry(ANNOTATION_ORIGIN_LOCATION.to_string())
-        .or_insert_with(|| file_ref(Path::new(key)));
+        .or_insert_with(|| root_ref(key));
+}
+
+/// The URL a `url` Location target names, seen from a document read from
+/// `base`: absolute, or relative to the document's own URL.
+fn url_target(target: &str, base: Base<'_>) -> Result<Url, String> {
+    if target.contains("://") {
+        return Url::parse(target).map_err(|e| format!("'{target}' is not a valid URL: {e}"));
+    }
+    match base {
+        Base::Url(url) => url
+            .join(target)
+            .map_err(|e| format!("'{target}' does not resolve against {url}: {e}")),
+        Base::Dir(_) => Err(format!(
+            "'{target}' is not an absolute URL: a url Location read from a file needs \
+             http:// or https:// targets; use `type: file` for a path relative to this file"
+        )),
+    }
 }
 
 /// The ref of a raw (maybe invalid) entity, for labelling its diagnostics.
@@ -140,11 +186,12 @@ enum Outcome {
 /// run on any thread.
 fn check(
     mut value: Value,
-    placeholder_base: Option<&Path>,
+    placeholder_base: Option<Base<'_>>,
     limits: &Limits,
     kinds: &KindRegistry,
+    remote: &Remote<'_>,
 ) -> Checked {
-    let mut problems = placeholders::resolve(&mut value, placeholder_base, limits);
+    let mut problems = placeholders::resolve(&mut value, placeholder_base, limits, remote);
     let outcome = if problems.iter().any(Diagnostic::is_error) {
         Outcome::Rejected
     } else if !value.is_object() {
@@ -191,12 +238,14 @@ pub(super) struct CheckedDocument {
 pub(super) type Parsed = Result<Vec<CheckedDocument>, YamlError>;
 
 /// Parse `text` and check each document (placeholders resolve against
-/// `placeholder_base`; `None`: not read from a file, placeholders are errors).
+/// `placeholder_base`; `None`: not read from a file or URL, only absolute
+/// URLs resolve).
 pub(super) fn parse_and_check(
     text: &str,
-    placeholder_base: Option<&Path>,
+    placeholder_base: Option<Base<'_>>,
     limits: &Limits,
     kinds: &KindRegistry,
+    remote: &Remote<'_>,
 ) -> Parsed {
     Ok(parse_documents(text, limits)?
         .into_iter()
@@ -204,17 +253,18 @@ pub(super) fn parse_and_check(
         .map(|d| CheckedDocument {
             index: d.index,
             line: d.line,
-            checked: check(d.value, placeholder_base, limits, kinds),
+            checked: check(d.value, placeholder_base, limits, kinds, remote),
             positions: d.positions,
         })
         .collect())
 }
 
 impl<'a> Loader<'a> {
-    pub(super) fn new(kinds: &'a KindRegistry, limits: &'a Limits) -> Self {
+    pub(super) fn new(kinds: &'a KindRegistry, limits: &'a Limits, reading: &'a Reading) -> Self {
         Self {
             kinds,
             limits,
+            remote: Arc::new(Remote::new(reading, limits.max_bytes)),
             out: Loaded::default(),
             read: HashSet::new(),
             first_seen: HashMap::new(),
@@ -229,13 +279,23 @@ impl<'a> Loader<'a> {
         self.out.diagnostics.push(diagnostic);
     }
 
-    /// One path argument: a file or a directory.
+    /// One path argument: a file, a directory, or an `http(s)://` URL.
     pub(super) fn load_root(&mut self, path: &Path) {
         let key = location_key(path);
         if !self.out.roots.contains(&key) {
             self.out.roots.push(key.clone());
         }
         let display = path.display().to_string();
+        if is_url(&display) {
+            match Url::parse(&display) {
+                Ok(url) => self.load_url(&url, &key, &mut Vec::new(), None, false),
+                Err(e) => {
+                    let message = format!("'{display}' is not a valid URL: {e}");
+                    self.push(Diagnostic::error("", message).at(whole_file(&display)));
+                }
+            }
+            return;
+        }
         let metadata = match std::fs::metadata(path) {
             Ok(m) => m,
             Err(e) => {
@@ -258,7 +318,8 @@ impl<'a> Loader<'a> {
                     .at(whole_file(&display)),
             );
         }
-        ahead::in_order(&files, self.limits, self.kinds, |i, parsed| {
+        let (limits, kinds, remote) = (self.limits, self.kinds, self.remote.clone());
+        ahead::in_order(&files, limits, kinds, &remote, |i, parsed| {
             self.load_file(&files[i], &key, &mut Vec::new(), None, parsed);
         });
     }
@@ -287,29 +348,17 @@ impl<'a> Loader<'a> {
                 return;
             }
         };
-        if let Some(start) = chain.iter().position(|l| l.canonical == canonical) {
-            let mut names: Vec<&str> = chain[start..].iter().map(|l| l.display.as_str()).collect();
-            names.push(&display);
-            let message = format!(
-                "Location cycle: {}; remove the target that leads back",
-                names.join(" -> ")
-            );
-            let d = match via {
-                Some(via) => via.error(message),
-                None => Diagnostic::error("", message).at(whole_file(&display)),
-            };
-            self.push(d);
-            return;
-        }
-        if !self.read.insert(canonical.clone()) {
+        let from = Some(file_ref(&canonical));
+        let place = Place::File(canonical);
+        if self.on_chain(&place, &display, chain, via) || !self.read.insert(place.clone()) {
             return;
         }
         self.out.files.push(display.clone());
-        let base = path.parent();
-        let from = Some(file_ref(&canonical));
+        let base = path.parent().map(Base::Dir);
         if let Some(documents) = parsed {
+            self.out.read.extend(from.clone());
             chain.push(Link {
-                canonical,
+                place,
                 display: display.clone(),
             });
             self.load_source(&display, documents, key, from.as_deref(), base, chain);
@@ -332,12 +381,82 @@ impl<'a> Loader<'a> {
                 return;
             }
         };
+        self.out.read.extend(from.clone());
         chain.push(Link {
-            canonical,
+            place,
             display: display.clone(),
         });
-        let documents = parse_and_check(&text, base, self.limits, self.kinds);
+        let documents = parse_and_check(&text, base, self.limits, self.kinds, &self.remote);
         self.load_source(&display, documents, key, from.as_deref(), base, chain);
+        chain.pop();
+    }
+
+    /// Whether `place` is already on the chain of Locations being followed:
+    /// a cycle, reported at the target that leads back.
+    fn on_chain(
+        &mut self,
+        place: &Place,
+        display: &str,
+        chain: &[Link],
+        via: Option<&Via>,
+    ) -> bool {
+        let Some(start) = chain.iter().position(|l| &l.place == place) else {
+            return false;
+        };
+        let mut names: Vec<&str> = chain[start..].iter().map(|l| l.display.as_str()).collect();
+        names.push(display);
+        let message = format!(
+            "Location cycle: {}; remove the target that leads back",
+            names.join(" -> ")
+        );
+        let d = match via {
+            Some(via) => via.error(message),
+            None => Diagnostic::error("", message).at(whole_file(display)),
+        };
+        self.push(d);
+        true
+    }
+
+    /// Read one URL (once per load, only from an allowed host) and load its
+    /// documents; their relative targets resolve against `url`. A target
+    /// that cannot be read is an error at the Location target that named it
+    /// (`via`), or nothing when that Location is optional and the server
+    /// says the target does not exist.
+    fn load_url(
+        &mut self,
+        url: &Url,
+        key: &str,
+        chain: &mut Vec<Link>,
+        via: Option<&Via>,
+        optional: bool,
+    ) {
+        let display = url.to_string();
+        let place = Place::Url(display.clone());
+        if self.on_chain(&place, &display, chain, via) || !self.read.insert(place.clone()) {
+            return;
+        }
+        let text = match self.remote.read_text(url) {
+            Ok(text) => text,
+            Err(e) if optional && e.not_found => return,
+            Err(e) => {
+                let d = match via {
+                    Some(via) => via.error(format!("Location target {display}: {e}")),
+                    None => Diagnostic::error("", e.message).at(whole_file(&display)),
+                };
+                self.push(d);
+                return;
+            }
+        };
+        self.out.files.push(display.clone());
+        self.out.read.push(format!("url:{display}"));
+        chain.push(Link {
+            place,
+            display: display.clone(),
+        });
+        let base = Some(Base::Url(url));
+        let documents = parse_and_check(&text, base, self.limits, self.kinds, &self.remote);
+        let from = format!("url:{display}");
+        self.load_source(&display, documents, key, Some(&from), base, chain);
         chain.pop();
     }
 
@@ -345,19 +464,22 @@ impl<'a> Loader<'a> {
     pub(super) fn load_named_text(&mut self, name: &str, text: &str) {
         let path = Path::new(name);
         let canonical = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
-        self.read.insert(canonical.clone());
+        let place = Place::File(canonical);
+        self.read.insert(place.clone());
         self.out.files.push(name.to_string());
         let mut chain = vec![Link {
-            canonical,
+            place,
             display: name.to_string(),
         }];
-        // Text is not read from a file: its placeholders are left as diagnostics.
+        // Text is not read from a file: placeholders with a relative target
+        // are left as diagnostics (absolute URLs resolve).
         let key = location_key(path);
         if !self.out.roots.contains(&key) {
             self.out.roots.push(key.clone());
         }
-        let documents = parse_and_check(text, None, self.limits, self.kinds);
-        self.load_source(name, documents, &key, None, path.parent(), &mut chain);
+        let documents = parse_and_check(text, None, self.limits, self.kinds, &self.remote);
+        let base = path.parent().map(Base::Dir);
+        self.load_source(name, documents, &key, None, base, &mut chain);
     }
 
     /// Values with no file.
@@ -376,16 +498,16 @@ impl<'a> Loader<'a> {
     }
 
     /// Load each document parsed and checked from `file`. Location targets
-    /// resolve against `base`; `from` is the file's location ref
-    /// (`file:/abs/path`) when it was read from disk, which its entities are
-    /// annotated with.
+    /// resolve against `base`; `from` is the location ref (`file:/abs/path`,
+    /// `url:https://…`) of a file or URL that was read, which its entities
+    /// are annotated with.
     fn load_source(
         &mut self,
         file: &str,
         documents: Parsed,
         key: &str,
         from: Option<&str>,
-        base: Option<&Path>,
+        base: Option<Base<'_>>,
         chain: &mut Vec<Link>,
     ) {
         let documents = match documents {
@@ -424,7 +546,7 @@ impl<'a> Loader<'a> {
         source: SourceLocation,
         key: &str,
     ) -> Option<usize> {
-        let checked = check(value, None, self.limits, self.kinds);
+        let checked = check(value, None, self.limits, self.kinds, &self.remote);
         self.accept(checked, positions, source, key, None)
     }
 
@@ -525,14 +647,18 @@ impl<'a> Loader<'a> {
         }
     }
 
-    /// Follow the targets of entity `index` if it is a Location.
+    /// Follow the targets of entity `index` if it is a Location read from
+    /// `base`. As in Backstage, a Location without a `type` has the type of
+    /// where it was read from (`file`, or `url` when read from a URL), and
+    /// every target of a Location read from a URL resolves against that URL
+    /// (so it is read over the network, never from the local disk).
     fn follow(
         &mut self,
         index: usize,
         positions: &Positions,
         source: &SourceLocation,
         key: &str,
-        base: &Path,
+        base: Base<'_>,
         chain: &mut Vec<Link>,
     ) {
         let entity = &self.out.entities[index].entity;
@@ -546,17 +672,18 @@ impl<'a> Loader<'a> {
             path,
             entity: entity_ref.clone(),
         };
-        let kind = spec.get("type").and_then(Value::as_str).unwrap_or("file");
-        if kind != "file" {
-            let message = if kind == "url" {
-                "url Locations are not followed: paved only reads `type: file` targets; \
-                 fetch the file and import it, or point a file Location at a local copy"
-                    .to_string()
-            } else {
-                format!(
-                    "Location type '{kind}' is not followed: paved only reads `type: file` targets"
-                )
-            };
+        let default_type = match base {
+            Base::Dir(_) => "file",
+            Base::Url(_) => "url",
+        };
+        let kind = spec
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or(default_type);
+        if kind != "file" && kind != "url" {
+            let message = format!(
+                "Location type '{kind}' is not followed: paved reads `file` and `url` targets"
+            );
             self.push(via("spec.type".to_string()).warning(message));
             return;
         }
@@ -573,43 +700,70 @@ impl<'a> Loader<'a> {
         for (path, target) in targets {
             let via = via(path);
             let Some(target) = target.as_str() else {
-                let message = format!("expected a file path, found {}", json_type(target));
+                let what = if kind == "url" {
+                    "a URL"
+                } else {
+                    "a file path"
+                };
+                let message = format!("expected {what}, found {}", json_type(target));
                 self.push(via.error(message));
                 continue;
             };
-            if target.contains("://") {
-                let message = format!(
-                    "'{target}' is a URL, but this Location has type file; \
-                     give a path relative to this file"
-                );
+            match base {
+                Base::Dir(dir) if kind == "file" => {
+                    self.follow_file(target, dir, optional, key, chain, &via);
+                }
+                _ => match url_target(target, base) {
+                    Ok(url) => self.load_url(&url, key, chain, Some(&via), optional),
+                    Err(message) => self.push(via.error(message)),
+                },
+            }
+        }
+    }
+
+    /// Follow one target of a `file` Location read from a file in `dir`.
+    fn follow_file(
+        &mut self,
+        target: &str,
+        dir: &Path,
+        optional: bool,
+        key: &str,
+        chain: &mut Vec<Link>,
+        via: &Via,
+    ) {
+        if target.contains("://") {
+            let message = format!(
+                "'{target}' is a URL, but this Location has type file; \
+                 set `type: url` to read it (from a host in reading.allow), \
+                 or give a path relative to this file"
+            );
+            self.push(via.error(message));
+            return;
+        }
+        let full = tidy(&dir.join(target));
+        if is_glob(target) {
+            let matched = glob(&full);
+            if matched.is_empty() && !optional {
+                let message = format!("no files match {}", full.display());
+                self.push(via.warning(message));
+            }
+            for file in matched {
+                self.load_file(&file, key, chain, Some(via), None);
+            }
+        } else if optional && !full.exists() {
+            // An optional target that is not there is skipped.
+        } else if full.is_dir() {
+            // A directory target reads like a directory argument.
+            let (files, failures) = yaml_files(&full);
+            for (dir, e) in failures {
+                let message = format!("cannot read directory {}: {e}", dir.display());
                 self.push(via.error(message));
-                continue;
             }
-            let full = tidy(&base.join(target));
-            if is_glob(target) {
-                let matched = glob(&full);
-                if matched.is_empty() && !optional {
-                    let message = format!("no files match {}", full.display());
-                    self.push(via.warning(message));
-                }
-                for file in matched {
-                    self.load_file(&file, key, chain, Some(&via), None);
-                }
-            } else if optional && !full.exists() {
-                continue;
-            } else if full.is_dir() {
-                // A directory target reads like a directory argument.
-                let (files, failures) = yaml_files(&full);
-                for (dir, e) in failures {
-                    let message = format!("cannot read directory {}: {e}", dir.display());
-                    self.push(via.error(message));
-                }
-                for file in files {
-                    self.load_file(&file, key, chain, Some(&via), None);
-                }
-            } else {
-                self.load_file(&full, key, chain, Some(&via), None);
+            for file in files {
+                self.load_file(&file, key, chain, Some(via), None);
             }
+        } else {
+            self.load_file(&full, key, chain, Some(via), None);
         }
     }
 }

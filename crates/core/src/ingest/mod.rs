@@ -1,29 +1,53 @@
-//! Ingestion: catalogue files, directories, Location entities and values → validated entities.
+//! Ingestion: catalogue files, directories, URLs, Location entities and values → validated entities.
 //!
 //! Data flow, for every input:
 //!
 //! ```text
 //! path ──(directory: sorted *.yaml/*.yml walk)──> file, read once per load
-//!   -> paved_yaml::parse_documents (limits, positions)     YAML errors: file, document, line, column
-//!   -> each non-empty document: placeholders ({ $text | $json | $yaml: ./path })
-//!      replaced by the file's content (see `placeholders`), then
+//! path ──(an http:// or https:// URL given as the path)──> URL, read once per load
+//!   file: at most Limits::max_bytes, UTF-8
+//!   URL:  `remote` (ureq): only from a host (and path) in `Reading::allow`
+//!         (`reading.allow`), every redirect hop checked the same way and
+//!         at most `max_redirects` of them (a loop is an error), the body at
+//!         most `max_bytes` (refused on Content-Length, cut at limit + 1),
+//!         one `timeout` for the whole read
+//!   -> paved_yaml::parse_documents (limits, positions)     YAML errors: file or URL, document, line, column
+//!   -> each non-empty document: placeholders ({ $text | $json | $yaml: target })
+//!      replaced by the target's content (see `placeholders`): a file
+//!      relative to the document's file, an absolute http(s) URL, or (in a
+//!      document read from a URL) a URL relative to that URL; then
 //!      model::validate::validate_entity
 //!                                                          paths located via Positions
 //!      (for the files of a directory, the steps so far run on worker threads,
 //!      `ahead`, and the results are taken in file order)
-//!   -> entities read from a file get Backstage's `backstage.io/managed-by-location`
-//!      (`file:<the file>`) and `backstage.io/managed-by-origin-location`
-//!      (`file:<the root path the load started from>`) annotations, unless
+//!   -> entities read from a file or URL get Backstage's
+//!      `backstage.io/managed-by-location` (`file:<the file>` or `url:<the url>`)
+//!      and `backstage.io/managed-by-origin-location` (`file:<the root path>`
+//!      or `url:<the root url>` the load started from) annotations, unless
 //!      the document sets them itself (Backstage's `AnnotateLocationEntityProcessor`)
 //!   -> duplicate check (kind + namespace + name, ignoring case, across the whole load):
 //!      a second definition in the same file is an error; one in another file
 //!      is a conflict (the first location keeps the entity, as in Backstage)
-//!   -> Location entities (type `file`): targets relative to the naming file
-//!      (a file, a directory, or a glob such as `./systems/*.yaml`), followed
-//!      depth first; a target already on the chain is a cycle; other types
-//!      (`url`, …) are kept as entities with a warning that they are not followed
-//!   -> Loaded { entities (with source and location key), diagnostics, files }
+//!   -> Location entities, followed depth first; a target already on the
+//!      chain is a cycle; a Location without `type` has the type of where it
+//!      was read from (`file` from a file, `url` from a URL), as in Backstage:
+//!        type `file`, read from a file: targets relative to the naming file
+//!          (a file, a directory, or a glob such as `./systems/*.yaml`)
+//!        type `url`: absolute http(s) URLs, or relative to the Location's
+//!          own URL when it was read from one
+//!        read from a URL (any type): every target resolves against that
+//!          URL, so nothing named by a remote document is read from disk
+//!        other types: kept as entities with a warning that they are not followed
+//!   -> Loaded { entities (with source and location key), diagnostics, files and URLs read }
 //! ```
+//!
+//! A target that cannot be read refuses only what names it: a placeholder,
+//! its entity (an error at the placeholder's JSON path and line); a Location
+//! target, that target (an error at the Location's `spec.target(s)` line;
+//! its other targets and the rest of the load go on). An optional Location
+//! (`presence: optional`) skips a target that does not exist (a missing
+//! file; HTTP 404 or 410). Reading is blocking: async callers run a load on
+//! a blocking thread ([`crate::platform::Catalog::import`] does).
 //!
 //! Nothing here writes anything. The write path takes only a [`Validated`],
 //! which [`Loaded::into_import`] makes for an [`ImportMode`]:
@@ -36,6 +60,7 @@ mod ahead;
 mod files;
 mod loader;
 mod placeholders;
+mod remote;
 mod typed;
 
 use std::path::{Path, PathBuf};
@@ -48,6 +73,7 @@ use crate::model::Entity;
 use crate::model::schema::KindRegistry;
 pub(crate) use files::yaml_files;
 pub use paved_yaml::{Limits, Positions};
+pub use remote::{DEFAULT_MAX_REDIRECTS, DEFAULT_TIMEOUT, Reading, ReadingAllow, ReadingConfig};
 pub use typed::typed_document;
 
 /// The file name used for entities given as values (no file).
@@ -135,6 +161,9 @@ pub struct Loaded {
     /// entity another file defined first).
     conflicts: Vec<usize>,
     files: Vec<String>,
+    /// The location refs (`file:/abs/path`, `url:https://…`) of the files
+    /// and URLs whose content was read.
+    read: Vec<String>,
     roots: Vec<String>,
 }
 
@@ -149,7 +178,8 @@ impl Loaded {
         &self.diagnostics
     }
 
-    /// Files read, as displayed in diagnostics, in the order they were read.
+    /// Files and URLs read, as displayed in diagnostics, in the order they
+    /// were read (a URL only once it was read).
     pub fn files(&self) -> &[String] {
         &self.files
     }
@@ -237,6 +267,7 @@ impl Loaded {
             refused,
             conflicts,
             roots: self.roots,
+            read: self.read.into_iter().collect(),
             mode,
         }
     }
@@ -254,6 +285,10 @@ pub struct Validated {
     /// Entities another file of the load defined first (per-entity mode only).
     pub(crate) conflicts: Vec<Diagnostic>,
     pub(crate) roots: Vec<String>,
+    /// The location refs of the files and URLs read: an entity stored from
+    /// one of them and no longer in it is an orphan; one stored from a file
+    /// or URL that could not be read is not.
+    pub(crate) read: std::collections::HashSet<String>,
     pub(crate) mode: ImportMode,
 }
 
@@ -285,18 +320,33 @@ impl Validated {
 }
 
 /// The key an import root is recorded under: its canonical path, or the path
-/// as given when it cannot be resolved.
+/// as given when it cannot be resolved; for an `http(s)://` URL given as the
+/// path, the URL (normalized: `https://Example.com/a/../b.yaml` is
+/// `https://example.com/b.yaml`).
 pub fn location_key(path: &Path) -> String {
+    if let Some(text) = path.to_str()
+        && remote::is_url(text)
+    {
+        return url::Url::parse(text).map_or_else(|_| text.to_string(), String::from);
+    }
     std::fs::canonicalize(path)
         .unwrap_or_else(|_| path.to_path_buf())
         .to_string_lossy()
         .into_owned()
 }
 
-/// Load files and directories (recursively, `*.yaml`/`*.yml`, sorted), following
-/// Location entities. Every file is read at most once, even when reached twice.
-pub fn load_paths(paths: &[PathBuf], kinds: &KindRegistry, limits: &Limits) -> Loaded {
-    let mut loader = loader::Loader::new(kinds, limits);
+/// Load files, directories (recursively, `*.yaml`/`*.yml`, sorted) and
+/// `http(s)://` URLs given as paths, following Location entities. Every file
+/// and URL is read at most once, even when reached twice. URLs (roots,
+/// `url` Location targets, placeholders) are read only as `reading` allows
+/// ([`Reading::default`]: none).
+pub fn load_paths(
+    paths: &[PathBuf],
+    kinds: &KindRegistry,
+    limits: &Limits,
+    reading: &Reading,
+) -> Loaded {
+    let mut loader = loader::Loader::new(kinds, limits, reading);
     for path in paths {
         loader.load_root(path);
     }
@@ -304,9 +354,15 @@ pub fn load_paths(paths: &[PathBuf], kinds: &KindRegistry, limits: &Limits) -> L
 }
 
 /// Load YAML text as if it were the file `name` (Location targets in it are
-/// relative to `name`'s directory).
-pub fn load_text(name: &str, text: &str, kinds: &KindRegistry, limits: &Limits) -> Loaded {
-    let mut loader = loader::Loader::new(kinds, limits);
+/// relative to `name`'s directory; URLs are read only as `reading` allows).
+pub fn load_text(
+    name: &str,
+    text: &str,
+    kinds: &KindRegistry,
+    limits: &Limits,
+    reading: &Reading,
+) -> Loaded {
+    let mut loader = loader::Loader::new(kinds, limits, reading);
     loader.load_named_text(name, text);
     loader.finish()
 }
@@ -327,10 +383,12 @@ pub fn load_one(value: Value, kinds: &KindRegistry) -> crate::Result<(Entity, Ve
 /// Load entities given as values (e.g. dicts from Python). The source file is
 /// [`VALUES_SOURCE`] and the document index is the position in `values`;
 /// `null` values are skipped. Location entities are kept but not followed
-/// (values have no directory to resolve targets against).
+/// (values have no directory to resolve targets against), and nothing is
+/// read over the network.
 pub fn load_values(values: Vec<Value>, kinds: &KindRegistry) -> Loaded {
     let limits = Limits::default();
-    let mut loader = loader::Loader::new(kinds, &limits);
+    let reading = Reading::default();
+    let mut loader = loader::Loader::new(kinds, &limits, &reading);
     loader.load_values(values);
     loader.finish()
 }

@@ -17,27 +17,39 @@
 //!   -> diagnostics at the placeholder's JSON path (the loader adds file and line)
 //! ```
 //!
+//! Targets:
+//! - an absolute `http://` or `https://` URL is read over the network
+//!   (`super::remote`: only from hosts in `reading.allow`, size, time and
+//!   redirects bounded);
+//! - in a document read from a URL, any other target is relative to that URL
+//!   (as Backstage resolves it), so it is read over the network too, never
+//!   from the local disk;
+//! - in a document read from a file, a file path relative to that file (or
+//!   absolute).
+//!
 //! What differs from Backstage, on purpose:
-//! - only file paths, relative to the file holding the placeholder (or
-//!   absolute); a URL is an error that says so;
 //! - mistakes Backstage silently leaves in place (extra keys beside `$text`,
 //!   a non-string target, an unknown `$name`) are reported;
-//! - the target must be a regular file (no directories, devices, FIFOs or
+//! - a file target must be a regular file (no directories, devices, FIFOs or
 //!   sockets: its metadata is checked before it is opened), at most
 //!   [`Limits::max_bytes`] long, UTF-8; `$json` and `$yaml` targets are parsed
 //!   by [`paved_yaml::parse_documents`] under the same [`Limits`], and `$json`
-//!   must also be strict JSON (Backstage uses `JSON.parse`).
+//!   must also be strict JSON (Backstage uses `JSON.parse`); a URL target's
+//!   body is held to the same byte limit (or `reading.maxBytes`).
 //!
 //! As in Backstage, loaded content is not searched for placeholders again, so
 //! a file cannot pull in further files.
 
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use paved_yaml::{Limits, parse_documents, push_index, push_key};
 use serde_json::Value;
+use url::Url;
 
 use super::files::tidy;
+use super::loader::Base;
+use super::remote::Remote;
 use crate::diagnostic::Diagnostic;
 use crate::model::relations::json_type;
 
@@ -60,13 +72,19 @@ const SCHEMA_KEYWORDS: [&str; 11] = [
     "$vocabulary",
 ];
 
-/// Replace the placeholders in `value` by the files they name.
+/// Replace the placeholders in `value` by the files (or URLs) they name.
 ///
-/// `base` is the directory of the file the document was read from; `None`
-/// when there is no file (text or values given directly), in which case every
-/// placeholder is an error. Diagnostics carry the placeholder's JSON path and
-/// no location (the caller knows the file and its positions).
-pub(super) fn resolve(value: &mut Value, base: Option<&Path>, limits: &Limits) -> Vec<Diagnostic> {
+/// `base` is where the document was read from: the directory of its file, or
+/// its URL; `None` when there is neither (text or values given directly), in
+/// which case only absolute URLs resolve. Diagnostics carry the
+/// placeholder's JSON path and no location (the caller knows the file and
+/// its positions).
+pub(super) fn resolve(
+    value: &mut Value,
+    base: Option<Base<'_>>,
+    limits: &Limits,
+    remote: &Remote<'_>,
+) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     if !has_dollar_key(value) {
         return out;
@@ -80,7 +98,7 @@ pub(super) fn resolve(value: &mut Value, base: Option<&Path>, limits: &Limits) -
         match found {
             Found::Nothing => {}
             Found::Resolve(key, target) => {
-                match load(&key, &target, base, limits) {
+                match load(&key, &target, base, limits, remote) {
                     // Not entered again: loaded content keeps its `$` keys.
                     Ok(loaded) => *node = loaded,
                     Err(message) => out.push(Diagnostic::error(path, message)),
@@ -94,7 +112,7 @@ pub(super) fn resolve(value: &mut Value, base: Option<&Path>, limits: &Limits) -
             Found::Unknown(key) => {
                 let message = format!(
                     "unknown placeholder `{key}`: paved resolves `$text`, `$json` and `$yaml` \
-                     (file paths only); this mapping is left as it is"
+                     (file paths and URLs); this mapping is left as it is"
                 );
                 out.push(Diagnostic::warning(path, message));
                 continue;
@@ -197,22 +215,47 @@ fn has_dollar_key(value: &Value) -> bool {
     false
 }
 
-/// The value a placeholder stands for, or what is wrong with it.
-fn load(key: &str, target: &str, base: Option<&Path>, limits: &Limits) -> Result<Value, String> {
+/// Where a placeholder's content is.
+enum Target {
+    File(PathBuf),
+    Url(Url),
+}
+
+/// Where `target` is, seen from a document read from `base`.
+fn locate_target(key: &str, target: &str, base: Option<Base<'_>>) -> Result<Target, String> {
     if target.contains("://") {
-        return Err(format!(
-            "`{key}` target '{target}' is a URL; paved reads placeholders from files only: \
-             save the content next to this file and give its relative path"
-        ));
+        return Url::parse(target)
+            .map(Target::Url)
+            .map_err(|e| format!("`{key}` target '{target}' is not a valid URL: {e}"));
     }
-    let Some(base) = base else {
-        return Err(format!(
+    match base {
+        Some(Base::Url(url)) => url
+            .join(target)
+            .map(Target::Url)
+            .map_err(|e| format!("`{key}` target '{target}' does not resolve against {url}: {e}")),
+        Some(Base::Dir(dir)) => Ok(Target::File(tidy(&dir.join(target)))),
+        None => Err(format!(
             "`{key}` '{target}': placeholders need a file to resolve relative paths; \
              load the catalogue file itself instead of its text or values"
-        ));
+        )),
+    }
+}
+
+/// The value a placeholder stands for, or what is wrong with it.
+fn load(
+    key: &str,
+    target: &str,
+    base: Option<Base<'_>>,
+    limits: &Limits,
+    remote: &Remote<'_>,
+) -> Result<Value, String> {
+    let (shown, text) = match locate_target(key, target, base)? {
+        Target::File(full) => (full.display().to_string(), read_text(&full, limits)),
+        Target::Url(url) => (
+            url.to_string(),
+            remote.read_text(&url).map_err(|e| e.message),
+        ),
     };
-    let full = tidy(&base.join(target));
-    let text = read_text(&full, limits);
     let value = match key {
         "$text" => text.map(Value::String),
         "$json" => text.and_then(|text| {
@@ -221,7 +264,7 @@ fn load(key: &str, target: &str, base: Option<&Path>, limits: &Limits) -> Result
         }),
         _ => text.and_then(|text| parse_yaml(&text, limits)),
     };
-    value.map_err(|e| format!("`{key}` target {}: {e}", full.display()))
+    value.map_err(|e| format!("`{key}` target {shown}: {e}"))
 }
 
 /// The whole content of a regular file of at most `limits.max_bytes`, as text.

@@ -18,7 +18,7 @@ use super::StepEffect;
 use super::expr::Expressions;
 use super::workspace::{self, Workspace};
 use crate::diagnostic::Diagnostic;
-use crate::ingest::{self, Limits};
+use crate::ingest::{self, Limits, Reading};
 use crate::model::schema::{KindDef, KindRegistry};
 use crate::resource::state::KNOWN_AFTER_APPLY;
 
@@ -366,6 +366,8 @@ pub struct StepContext<'a> {
     pub provenance: &'a Provenance,
     pub kinds: &'a KindRegistry,
     pub limits: &'a Limits,
+    /// Which URLs a catalogue file of the workspace may name.
+    pub reading: &'a Reading,
 }
 
 /// What a step would do: its effects and its output.
@@ -650,7 +652,7 @@ fn catalog_register(
         ));
     };
     let text = String::from_utf8(bytes).map_err(|_| format!("{path} is not UTF-8 text"))?;
-    let loaded = ingest::load_text(&path, &text, cx.kinds, cx.limits);
+    let loaded = ingest::load_text(&path, &text, cx.kinds, cx.limits, cx.reading);
     let errors: Vec<String> = loaded
         .diagnostics()
         .iter()

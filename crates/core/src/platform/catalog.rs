@@ -38,16 +38,19 @@ impl Catalog {
         Self { inner }
     }
 
-    /// Validate files or directories (no writes).
+    /// Validate files, directories or URLs (no writes). URLs are read as
+    /// the platform's [`ingest::Reading`] allows; this blocks while they are.
     pub fn validate(&self, paths: &[PathBuf]) -> Loaded {
-        ingest::load_paths(paths, &self.inner.kinds, &self.inner.limits)
+        let inner = &self.inner;
+        ingest::load_paths(paths, &inner.kinds, &inner.limits, &inner.reading)
     }
 
     /// Validate YAML text as if it were the file `name` (default
     /// [`ingest::TEXT_SOURCE`], `<inline>`) (no writes).
     pub fn validate_text(&self, text: &str, name: Option<&str>) -> Loaded {
         let name = name.unwrap_or(ingest::TEXT_SOURCE);
-        ingest::load_text(name, text, &self.inner.kinds, &self.inner.limits)
+        let inner = &self.inner;
+        ingest::load_text(name, text, &inner.kinds, &inner.limits, &inner.reading)
     }
 
     /// Validate entities given as JSON values (no writes).
@@ -68,15 +71,23 @@ impl Catalog {
     /// - all-or-nothing: any error and nothing is written (`Error::Invalid`
     ///   lists every problem).
     ///
-    /// Entities read from files carry `backstage.io/managed-by-location`
-    /// and `backstage.io/managed-by-origin-location`.
+    /// Entities read from files and URLs carry
+    /// `backstage.io/managed-by-location` and
+    /// `backstage.io/managed-by-origin-location`. The load (file and network
+    /// reads) runs on a blocking thread.
     pub async fn import(
         &self,
         paths: &[PathBuf],
         mode: Option<ImportMode>,
         opts: &WriteOptions,
     ) -> Result<ChangeSet> {
-        let validated = self.validate(paths).into_import(mode.unwrap_or_default())?;
+        let (catalog, owned) = (self.clone(), paths.to_vec());
+        let loaded = match tokio::task::spawn_blocking(move || catalog.validate(&owned)).await {
+            Ok(loaded) => loaded,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(e) => return Err(Error::store("the catalogue load was cancelled", e)),
+        };
+        let validated = loaded.into_import(mode.unwrap_or_default())?;
         self.import_validated(validated, opts).await
     }
 

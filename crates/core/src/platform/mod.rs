@@ -48,7 +48,7 @@ use crate::access::{AccessControl, AccessRules};
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result};
 use crate::events::{EventBus, Subscription};
-use crate::ingest::{self, Limits, Loaded};
+use crate::ingest::{self, Limits, Loaded, Reading};
 use crate::locations::CatalogSettings;
 use crate::model::schema::KindRegistry;
 use crate::pipeline::ChangeSet;
@@ -130,6 +130,7 @@ pub struct PlatformBuilder {
     scorecards: Vec<Scorecard>,
     resources: ResourceSettings,
     catalog: CatalogSettings,
+    reading: Reading,
 }
 
 impl std::fmt::Debug for PlatformBuilder {
@@ -231,6 +232,14 @@ impl PlatformBuilder {
         self
     }
 
+    /// Which URLs catalogue imports may read (URL roots, `url` Locations,
+    /// `$text`/`$json`/`$yaml` URL targets), with size, time and redirect
+    /// bounds (default: no host is allowed, nothing is read over the network).
+    pub fn reading(mut self, reading: Reading) -> Self {
+        self.reading = reading;
+        self
+    }
+
     /// Open the store and start the platform.
     pub async fn build(self) -> Result<Platform> {
         let actor = pipeline::check_actor(self.actor.as_deref().unwrap_or(DEFAULT_ACTOR))?;
@@ -271,6 +280,7 @@ impl PlatformBuilder {
                 store,
                 kinds: self.kinds.unwrap_or_else(KindRegistry::builtin),
                 limits: Limits::default(),
+                reading: self.reading,
                 bus,
                 origin,
                 actor,
@@ -292,6 +302,8 @@ pub(crate) struct Inner {
     store: Arc<dyn Store>,
     kinds: KindRegistry,
     limits: Limits,
+    /// Which URLs loads may read.
+    reading: Reading,
     bus: EventBus,
     origin: String,
     actor: String,
@@ -461,10 +473,10 @@ impl Platform {
     }
 }
 
-/// Validate catalogue files without any store (the same checks an import
-/// runs first).
-pub fn validate_paths(paths: &[PathBuf], kinds: &KindRegistry) -> Loaded {
-    ingest::load_paths(paths, kinds, &Limits::default())
+/// Validate catalogue files (and URLs, as `reading` allows) without any
+/// store (the same checks an import runs first).
+pub fn validate_paths(paths: &[PathBuf], kinds: &KindRegistry, reading: &Reading) -> Loaded {
+    ingest::load_paths(paths, kinds, &Limits::default(), reading)
 }
 
 pub(crate) fn parse_ref(s: &str) -> Result<crate::model::EntityRef> {

@@ -150,6 +150,7 @@ impl Paths {
             &[PathBuf::from(file)],
             &self.inner.kinds,
             &self.inner.limits,
+            &self.inner.reading,
         );
         let errors: Vec<Diagnostic> = loaded
             .diagnostics()

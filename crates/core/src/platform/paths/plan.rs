@@ -280,6 +280,7 @@ pub(super) async fn plan_step(
         provenance: &p.provenance,
         kinds: &inner.kinds,
         limits: &inner.limits,
+        reading: &inner.reading,
     };
     let input = Value::Object(step.input.clone().unwrap_or_default());
     let mut outputs = Vec::new();
