@@ -82,6 +82,65 @@ export interface QueryStream extends AsyncIterable<Entity> {
   [Symbol.asyncIterator](): AsyncIterator<Entity>
 }
 
+export interface RefreshStream extends AsyncIterable<RefreshEvent> {
+  /** Iterate refresh events as they come; leaving the loop stops refreshing. */
+  [Symbol.asyncIterator](): AsyncIterator<RefreshEvent>
+}
+
+// ---- locations and refresh (paved::locations), as plain objects ------------
+
+/** What one import or refresh of a location did. */
+export interface LocationRead {
+  action: 'catalog.import' | 'catalog.refresh'
+  /** RFC 3339; empty in a dry run. */
+  at: string
+  actor: string
+  created: number
+  updated: number
+  unchanged: number
+  deleted: number
+  /** Entities it provided before and no longer does. */
+  orphans: string[]
+  /** Entities kept out, each with its file, line, JSON path and reason. */
+  refused: Diagnostic[]
+  /** Entities another location provides first. */
+  conflicts: Diagnostic[]
+  /** Why the location could not be read at all (nothing was changed). */
+  error?: string
+}
+
+/** A registered location: a root an import started from. */
+export interface LocationStatus {
+  /** `file:/abs/path` or `url:https://…`. */
+  location: string
+  /** The path or URL read. */
+  target: string
+  /** Entities stored from it now. */
+  entities: number
+  lastRead: LocationRead | null
+}
+
+/** One location's refresh. */
+export interface LocationRefresh extends LocationRead {
+  location: string
+  /** What changed (unchanged entities are left out). */
+  changes: Array<{ entityRef: string; outcome: 'created' | 'updated' | 'unchanged' | 'deleted'; etag: string | null }>
+  /** Files read. */
+  files: number
+}
+
+/** What a refresh did, location by location. */
+export interface RefreshReport {
+  trigger: 'request' | 'start' | 'interval' | 'files'
+  locations: LocationRefresh[]
+  dryRun: boolean
+  /** Wall time. */
+  millis: number
+}
+
+/** One event of `catalog.refreshes()`: a location done, or a refresh done. */
+export type RefreshEvent = ({ event: 'location' } & LocationRefresh) | ({ event: 'done' } & RefreshReport)
+
 // ---- the plugin contract (paved::plugin), as plain objects -----------------
 
 /** Capabilities granted to a plugin (the shape of `grants` in `paved.yaml`). Nothing is granted by default. */
@@ -895,6 +954,27 @@ export declare class Catalog {
   facets(field: string, options?: FilterOptions | undefined | null): Promise<Array<FacetCount>>
   /** Walk relations from an entity. */
   graph(entityRef: string, options?: GraphOptions | undefined | null): Promise<Graph>
+  /**
+   * Every registered location (a root an import started from) with the
+   * entities stored from it and its last import or refresh (what it refused).
+   */
+  locations(): Promise<LocationStatus[]>
+  /**
+   * One registered location: a path, a URL or a ref (`file:/abs/path`).
+   * `NOT_FOUND` otherwise.
+   */
+  location(location: string): Promise<LocationStatus>
+  /**
+   * Re-read one registered location (`location`), or all of them, and
+   * apply what changed per entity.
+   */
+  refresh(location?: string | undefined | null, options?: WriteOptions | undefined | null): Promise<RefreshReport>
+  /**
+   * Refresh once, then every `interval` and/or whenever a file read
+   * changes (`watch`):
+   * `for await (const event of catalog.refreshes({ watch: true }))`.
+   */
+  refreshes(options?: RefreshOptions | undefined | null): RefreshStream
 }
 
 /**
@@ -1073,6 +1153,18 @@ export declare class Policies {
 export declare class QueryStream {
   /** The next entity; `null` after the last one. */
   recv(): Promise<Entity | null>
+}
+
+/**
+ * The events of `catalog.refreshes()`: `for await (const e of stream)`
+ * (`{event: 'location', …}` as each location is done, `{event: 'done', …}`
+ * with each refresh's report), or call `recv()`; `close()` stops it.
+ */
+export declare class RefreshStream {
+  /** The next event; `null` when the refreshes end or the stream is closed. */
+  recv(): Promise<RefreshEvent | null>
+  /** Stop refreshing: pending and later `recv()` calls resolve with `null`. */
+  close(): void
 }
 
 /** The resources of a platform. */
@@ -1638,6 +1730,26 @@ export interface RecordOptions {
   /** Recorded in the audit log (absent: the platform's actor). */
   actor?: string
   /** Score and return the snapshots; record nothing. */
+  dryRun?: boolean
+}
+
+/** How `catalog.refreshes()` refreshes, and who writes. */
+export interface RefreshOptions {
+  /**
+   * One location (a path, a URL or a ref such as `file:/abs/path`);
+   * absent: every registered location.
+   */
+  location?: string
+  /** Refresh again this often: `30s`, `5m`, `1h`. */
+  interval?: string
+  /** Refresh again whenever a file read changes. */
+  watch?: boolean
+  /**
+   * Recorded in the audit log: an entity ref with its kind
+   * (`user:default/ada`) or `system`. Absent: the platform's actor.
+   */
+  actor?: string
+  /** Plan only: return what would happen, write nothing. */
   dryRun?: boolean
 }
 

@@ -844,6 +844,7 @@ module.exports.Platform = nativeBinding.Platform
 module.exports.Plugins = nativeBinding.Plugins
 module.exports.Policies = nativeBinding.Policies
 module.exports.QueryStream = nativeBinding.QueryStream
+module.exports.RefreshStream = nativeBinding.RefreshStream
 module.exports.Resources = nativeBinding.Resources
 module.exports.Scorecards = nativeBinding.Scorecards
 module.exports.Subscription = nativeBinding.Subscription
