@@ -84,6 +84,15 @@ class AsyncCatalog:
         "all-or-nothing": any problem and `ValidationError` lists them all;
         nothing is written.
         """
+    def location(self, location: Any) -> Any:
+        """One registered location (a path, a URL or a ref such as
+        `file:/abs/path`), as a dict (awaitable); `NotFoundError` otherwise.
+        """
+    def locations(self) -> Any:
+        """Every registered location (a root an import started from) with the
+        entities stored from it and its last import or refresh (what it
+        refused), as dicts (awaitable).
+        """
     def query(self, filter: Any = None, *, predicate: Any = None, text: Any = None, fields: Any = None, order: Any = None, limit: Any = None, cursor: Any = None) -> Any:
         """One page of matches; pass `page.next_cursor` as `cursor` for the next.
         `filter`: Backstage filter strings (a str or a list, ORed); `predicate`:
@@ -94,6 +103,16 @@ class AsyncCatalog:
     def query_all(self, filter: Any = None, *, predicate: Any = None, text: Any = None, fields: Any = None, order: Any = None, limit: Any = None, cursor: Any = None) -> Any:
         """Every match, as an async iterator that follows the pages (`limit`:
         page size); the arguments are those of `query`.
+        """
+    def refresh(self, location: Any = None, *, actor: Any = None, dry_run: Any = False) -> Any:
+        """Re-read one registered location, or all of them, and apply what
+        changed per entity (awaitable; the report as a dict).
+        """
+    def refreshes(self, location: Any = None, *, interval: Any = None, watch: Any = False, actor: Any = None, dry_run: Any = False) -> Any:
+        """Refresh once, then every `interval` ("30s", "5m") and/or whenever a
+        file read changes (`watch`), as an async iterator of event dicts:
+        `{"event": "location", …}` as each location is done and
+        `{"event": "done", …}` with the whole report.
         """
     def search(self, text: Any, *, limit: Any = None) -> Any:
         """Full-text search over name, title, description and tags (every word
