@@ -6,7 +6,7 @@
 // Resource operations take the options their row's defaults name.
 
 import assert from 'node:assert/strict'
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -88,6 +88,12 @@ describe('parity with paved::surface::OPERATIONS', () => {
       return c.import([file], o)
     },
     'catalog.upsert': (c, o) => c.upsert(component(`upserted-${++n}`), o),
+    // A registered location whose file changed since its last read.
+    'catalog.refresh': async (c, o) => refreshed(c, (file) => c.refresh(file, o)),
+    'catalog.refreshes': async (c, o) =>
+      refreshed(c, async (location) => {
+        for await (const event of c.refreshes({ ...o, location })) if (event.event === 'done') return event
+      }),
     'catalog.delete': async (c, o) => {
       const name = `deleted-${++n}`
       await c.upsert(component(name), o.dryRun ? {} : o)
@@ -124,6 +130,17 @@ describe('parity with paved::surface::OPERATIONS', () => {
     // killed mid-way (paths.test.mjs kills one and resumes it).
     'paths.run': (p, o) => p.run('create-service', { name: `parity-path-${++n}`, apiKey: 'k' }, { ...o, workspace: path.join(dir, `ws-${n}`) }),
     'paths.resume': (p, o) => p.resume('no-such-run', o),
+  }
+  /** Change (first: register) the location `refreshed.yaml`, refresh it; its plan as a change set's. */
+  async function refreshed(c, refresh) {
+    const file = path.join(dir, 'refreshed.yaml')
+    if (!existsSync(file)) {
+      writeFileSync(file, JSON.stringify(component('refreshed')))
+      await c.import([file])
+    }
+    writeFileSync(file, JSON.stringify(component('refreshed', {}, { description: `read ${++n}` })))
+    const report = await refresh(file)
+    return { dryRun: report.dryRun, changes: report.locations[0].changes }
   }
   const APPROVER = 'user:default/ivan.petrov'
 
