@@ -2,6 +2,9 @@
 //! (`tests/fixtures`, see its README): every problem names the exact file,
 //! document, line, column and JSON path.
 
+mod common;
+
+use common::show;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
@@ -35,14 +38,6 @@ fn load(paths: &[PathBuf]) -> Loaded {
         &Limits::default(),
         &Reading::default(),
     )
-}
-
-fn show(loaded: &Loaded) -> String {
-    loaded
-        .diagnostics()
-        .iter()
-        .map(|d| format!("\n  {d}"))
-        .collect()
 }
 
 /// The one error of a load (fails if there are none or several).

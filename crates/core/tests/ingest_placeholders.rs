@@ -2,6 +2,9 @@
 //! resolved relative to the file before validation, and every mistake reported
 //! at the placeholder's file, line and JSON path (`tests/fixtures/placeholders`).
 
+mod common;
+
+use common::show;
 use std::path::{Path, PathBuf};
 
 use paved_core::diagnostic::{Diagnostic, Severity};
@@ -24,14 +27,6 @@ fn load_with(path: &Path, limits: &Limits) -> Loaded {
 
 fn load(path: &Path) -> Loaded {
     load_with(path, &Limits::default())
-}
-
-fn show(loaded: &Loaded) -> String {
-    loaded
-        .diagnostics()
-        .iter()
-        .map(|d| format!("\n  {d}"))
-        .collect()
 }
 
 /// The one diagnostic of a load (fails if there are none or several).

@@ -8,6 +8,9 @@
 //! line, in bounded time and memory; the rest is loaded (and stored, in a
 //! per-entity import) with Backstage's location annotations.
 
+mod common;
+
+use common::show;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -335,14 +338,6 @@ fn refs(loaded: &Loaded) -> Vec<String> {
         .entities()
         .iter()
         .map(|e| e.entity.entity_ref().to_string())
-        .collect()
-}
-
-fn show(loaded: &Loaded) -> String {
-    loaded
-        .diagnostics()
-        .iter()
-        .map(|d| format!("\n  {d}"))
         .collect()
 }
 
