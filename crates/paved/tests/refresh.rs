@@ -83,7 +83,7 @@ async fn refresh_applies_what_changed_marks_or_deletes_orphans_and_records_each_
         let p = open(store.clone(), OrphanStrategy::Keep).await;
         let c = p.catalog();
         let set = c
-            .import(&[root.clone()], None, &WriteOptions::default())
+            .import(std::slice::from_ref(&root), None, &WriteOptions::default())
             .await
             .unwrap();
         assert_eq!(set.count(Outcome::Created), 4);
@@ -220,7 +220,7 @@ async fn refreshes_follow_file_changes_and_an_interval() {
         let catalog_dir = root.parent().unwrap().to_path_buf();
         let p = open(store, OrphanStrategy::Keep).await;
         p.catalog()
-            .import(&[root.clone()], None, &WriteOptions::default())
+            .import(std::slice::from_ref(&root), None, &WriteOptions::default())
             .await
             .unwrap();
 
@@ -338,7 +338,7 @@ async fn entities_of_a_url_that_cannot_be_read_are_kept_not_orphaned() {
             .await
             .unwrap();
         p.catalog()
-            .import(&[root.clone()], None, &WriteOptions::default())
+            .import(std::slice::from_ref(&root), None, &WriteOptions::default())
             .await
             .unwrap();
         let remote = p.catalog().get("component:default/remote").await.unwrap();
