@@ -172,7 +172,7 @@ async fn an_enforcing_deny_blocks_every_write_operation_and_only_its_decision_is
     .await
     .unwrap();
     let writes = reviewed_write_operations();
-    assert_eq!(writes.len(), 10, "{writes:?}");
+    assert_eq!(writes.len(), 12, "{writes:?}");
     let seeded = actions(&p).await.len();
     let mut recorded = 0;
     for name in &writes {
@@ -205,7 +205,7 @@ async fn an_enforcing_deny_blocks_every_write_operation_and_only_its_decision_is
             assert_eq!(err.code(), "DENIED", "{name} dry run: {err}");
         }
     }
-    assert_eq!(entity_count(&p).await, 4, "only the seeded entities");
+    assert_eq!(entity_count(&p).await, 5, "only the seeded entities");
     assert_eq!(provider.0.load(Ordering::SeqCst), 0, "a side effect ran");
     let acts = actions(&p).await;
     assert_eq!(acts[0], "entity.create", "the seed");
@@ -409,7 +409,7 @@ async fn patches_are_applied_in_order_and_validated_again() {
         err.to_string().contains("after policy 'breaks' patched it"),
         "{err}"
     );
-    assert_eq!(entity_count(&p).await, 4, "only the seeded entities");
+    assert_eq!(entity_count(&p).await, 5, "only the seeded entities");
 }
 
 #[tokio::test]
@@ -494,7 +494,7 @@ async fn decisions_are_recorded_queryable_and_explained() {
         .unwrap();
     assert_eq!(all.len(), 1);
     assert_eq!(all[0].verdict, Verdict::Allow);
-    assert_eq!(entity_count(&p).await, 4, "only the seeded entities");
+    assert_eq!(entity_count(&p).await, 5, "only the seeded entities");
 }
 
 #[tokio::test]
