@@ -262,21 +262,8 @@ impl ReadingConfig {
 
 /// `500ms`, `10s`, `2m`: more than zero, at most 10 minutes.
 fn parse_timeout(text: &str) -> std::result::Result<Duration, String> {
-    let expected = "expected a whole number and a unit ms, s or m, such as 10s";
     let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .ok_or_else(|| format!("'{text}' has no unit: {expected}"))?;
-    let (number, unit) = text.split_at(split);
-    let n: u64 = number
-        .parse()
-        .map_err(|_| format!("'{text}' does not start with a number: {expected}"))?;
-    let duration = match unit {
-        "ms" => Duration::from_millis(n),
-        "s" => Duration::from_secs(n),
-        "m" => Duration::from_secs(n.saturating_mul(60)),
-        _ => return Err(format!("'{text}' has unit '{unit}': {expected}")),
-    };
+    let duration = crate::duration::parse(text)?;
     if duration.is_zero() {
         return Err(format!("'{text}' is zero: every read would time out"));
     }
