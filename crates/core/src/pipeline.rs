@@ -323,7 +323,8 @@ async fn review_deletes(
 }
 
 /// What reading each root of an import did (see [`crate::locations`]).
-/// Changes and orphans go to the root their entity is stored from;
+/// Changes and orphans go to the root their entity is stored from
+/// (`root_of`, filled only when there are several roots);
 /// refusals and conflicts to the root whose directory holds their file (the
 /// first root when none does).
 fn location_reads(
@@ -342,7 +343,11 @@ fn location_reads(
     if reads.is_empty() {
         return Vec::new();
     }
+    // One root (the usual case): no lookup per change.
     let of_ref = |r: &str| {
+        if roots.len() == 1 {
+            return 0;
+        }
         EntityRef::parse(r)
             .ok()
             .and_then(|r| root_of.get(&r.key()).copied())
@@ -662,7 +667,9 @@ pub(crate) async fn run(
             let deleted = orphans(ctx, &roots, &root_of, stored, &mut prepared, &mut current);
             review_entities(ctx, &actor, &mut prepared, &current, &mut set).await?;
             review_deletes(ctx, &actor, &deleted, &mut set).await?;
-            for p in &prepared {
+            // Which root each entity is read from, when there are several
+            // (one root: every entity is its).
+            for p in prepared.iter().filter(|_| roots.len() > 1) {
                 if let Some(i) = p
                     .location
                     .as_ref()

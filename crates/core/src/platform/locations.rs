@@ -40,8 +40,7 @@ impl Catalog {
     /// One registered location: a ref (`file:/abs/path`, `url:https://…`),
     /// a path or a URL. `NOT_FOUND` when no entity is stored from it.
     pub async fn location(&self, location: &str) -> Result<LocationStatus> {
-        let key = self.registered(location).await?;
-        let entities = self.inner.store.entities_of_location(&key).await?.len() as u64;
+        let (key, entities) = self.registered(location).await?;
         self.status(&key, entities).await
     }
 
@@ -69,22 +68,21 @@ impl Catalog {
         })
     }
 
-    /// The key of a registered location given as a ref, a path or a URL.
-    async fn registered(&self, location: &str) -> Result<String> {
+    /// The key of a registered location given as a ref, a path or a URL,
+    /// and how many entities are stored from it.
+    async fn registered(&self, location: &str) -> Result<(String, u64)> {
         let given = location_key_of(location);
         let key = if is_url(given) || location.starts_with("file:") {
             given.to_string()
         } else {
             ingest::location_key(std::path::Path::new(given))
         };
-        let known = self.inner.store.locations().await?;
-        if known.iter().any(|(k, _)| *k == key) {
-            Ok(key)
-        } else {
-            Err(Error::NotFound {
+        match self.inner.store.location_size(&key).await? {
+            0 => Err(Error::NotFound {
                 what: "location (import it first: paved catalog import PATH-OR-URL)",
                 id: location.to_string(),
-            })
+            }),
+            n => Ok((key, n)),
         }
     }
 
@@ -201,7 +199,7 @@ impl Catalog {
     ) -> Result<(RefreshReport, Vec<Refreshed>)> {
         let started = Instant::now();
         let keys = match location {
-            Some(l) => vec![self.registered(l).await?],
+            Some(l) => vec![self.registered(l).await?.0],
             None => self
                 .inner
                 .store

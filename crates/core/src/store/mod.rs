@@ -196,6 +196,9 @@ pub trait Store: ResourceStore + RunStore + Send + Sync + 'static {
     /// Every location key entities are stored from, with how many, by key.
     async fn locations(&self) -> Result<Vec<(String, u64)>>;
 
+    /// How many entities are stored from this location key (one index range).
+    async fn location_size(&self, location: &str) -> Result<u64>;
+
     /// Audit records with `seq > after`, oldest first, at most `limit`.
     async fn audit_records(&self, after: u64, limit: usize) -> Result<Vec<AuditRecord>>;
 

@@ -800,6 +800,18 @@ impl Store for PostgresStore {
             .collect())
     }
 
+    async fn location_size(&self, location: &str) -> Result<u64> {
+        let client = self.client().await?;
+        let row = client
+            .query_one(
+                "SELECT count(*) FROM entities WHERE location = $1",
+                &[&location],
+            )
+            .await
+            .map_err(self.err("cannot count the entities of a location"))?;
+        Ok(row.get::<_, i64>(0) as u64)
+    }
+
     async fn audit_records(&self, after: u64, limit: usize) -> Result<Vec<AuditRecord>> {
         let client = self.client().await?;
         let rows = client

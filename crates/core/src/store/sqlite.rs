@@ -932,6 +932,20 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn location_size(&self, location: &str) -> Result<u64> {
+        let location = location.to_string();
+        self.read(move |conn, label| {
+            conn.query_row(
+                "SELECT count(*) FROM entities WHERE location = ?1",
+                [location],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n as u64)
+            .map_err(|e| sqlite_error(label, "cannot count the entities of a location", e))
+        })
+        .await
+    }
+
     async fn audit_records(&self, after: u64, limit: usize) -> Result<Vec<AuditRecord>> {
         self.read(move |conn, label| {
             let sql = Sql {

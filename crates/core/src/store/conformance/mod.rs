@@ -1353,6 +1353,8 @@ async fn locations_and_lookups(store: &dyn Store) {
             ("file:/b.yaml".to_string(), 6)
         ]
     );
+    assert_eq!(store.location_size("file:/b.yaml").await.unwrap(), 6);
+    assert_eq!(store.location_size("file:/none.yaml").await.unwrap(), 0);
     // An upsert without a location keeps the one it has.
     let mut changed = cat[4].clone();
     changed["metadata"]["title"] = json!("Orders");
