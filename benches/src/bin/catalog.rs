@@ -16,7 +16,7 @@ use std::time::Instant;
 
 use paved::{OpenOptions, QuerySpec, Traversal, WriteOptions};
 use paved_bench::synthetic::{Lcg, Shape, write_catalog};
-use paved_bench::{Latency, ScratchDb, fmt_duration, median};
+use paved_bench::{Latency, ScratchDb, fmt_duration, median, peak_rss_mib, reset_peak_rss};
 
 const QUERY_RUNS: usize = 200;
 
@@ -77,12 +77,15 @@ where
 
 async fn store_figures(label: &str, store: String, dir: &Path, shape: Shape) -> anyhow::Result<()> {
     let platform = paved::open(OpenOptions::default().store(store)).await?;
+    reset_peak_rss();
     let start = Instant::now();
     let set = platform
         .catalog()
         .import(&[dir.to_path_buf()], None, &WriteOptions::default())
         .await?;
     let import = start.elapsed();
+    let import_rss = peak_rss_mib();
+    reset_peak_rss();
     let catalog = platform.catalog();
     let mut rng = Lcg::new(7);
     let owners: Vec<String> = (0..QUERY_RUNS + 1)
@@ -122,6 +125,48 @@ async fn store_figures(label: &str, store: String, dir: &Path, shape: Shape) -> 
         async move { c.facets("spec.type", &QuerySpec::default()).await }
     })
     .await?;
+    let by_name = |cursor: Option<String>| QuerySpec {
+        order: vec!["metadata.name".into()],
+        limit: Some(50),
+        cursor,
+        ..QuerySpec::default()
+    };
+    let first_page = time(QUERY_RUNS, |_| {
+        let c = catalog.clone();
+        let q = by_name(None);
+        async move { c.query(&q).await }
+    })
+    .await?;
+    // The cursor of the 51st page of 50, reached by paging.
+    let mut cursor = None;
+    for _ in 0..50 {
+        cursor = catalog.query(&by_name(cursor)).await?.next_cursor;
+    }
+    let deep_page = time(QUERY_RUNS, |_| {
+        let c = catalog.clone();
+        let q = by_name(cursor.clone());
+        async move { c.query(&q).await }
+    })
+    .await?;
+    let owner_facet = time(QUERY_RUNS / 4, |_| {
+        let c = catalog.clone();
+        async move { c.facets("relations.ownedBy", &QuerySpec::default()).await }
+    })
+    .await?;
+    let kind_facet = time(QUERY_RUNS / 4, |_| {
+        let c = catalog.clone();
+        async move {
+            c.facets("spec.lifecycle", &QuerySpec::filter(["kind=component"]))
+                .await
+        }
+    })
+    .await?;
+    let filtered_facet = time(QUERY_RUNS / 4, |i| {
+        let c = catalog.clone();
+        let f = owners[i % owners.len()].clone();
+        async move { c.facets("spec.type", &QuerySpec::filter([f])).await }
+    })
+    .await?;
     let mut rng = Lcg::new(9);
     let roots: Vec<String> = (0..QUERY_RUNS + 1)
         .map(|_| {
@@ -144,6 +189,8 @@ async fn store_figures(label: &str, store: String, dir: &Path, shape: Shape) -> 
         set.changes.len(),
         fmt_duration(import)
     );
+    println!("| peak RSS during the import | {import_rss:.0} MiB | |");
+    let queries_rss = peak_rss_mib();
     for (name, l) in [
         (
             "query by owner (`kind=component,spec.owner=team-N`, limit 50)",
@@ -155,6 +202,20 @@ async fn store_figures(label: &str, store: String, dir: &Path, shape: Shape) -> 
         ),
         ("full-text search (one word, limit 20)", search),
         ("facets over `spec.type` (all entities)", facets),
+        (
+            "facets over `relations.ownedBy` (all entities)",
+            owner_facet,
+        ),
+        (
+            "facets over `spec.lifecycle` of `kind=component`",
+            kind_facet,
+        ),
+        (
+            "facets over `spec.type` of `kind=component,spec.owner=team-N`",
+            filtered_facet,
+        ),
+        ("first page by `metadata.name` (limit 50)", first_page),
+        ("51st page by `metadata.name` (cursor, limit 50)", deep_page),
         ("3-hop dependency traversal", graph),
     ] {
         println!(
@@ -163,6 +224,7 @@ async fn store_figures(label: &str, store: String, dir: &Path, shape: Shape) -> 
             fmt_duration(l.p99)
         );
     }
+    println!("| peak RSS during the queries | {queries_rss:.0} MiB | |");
     Ok(())
 }
 

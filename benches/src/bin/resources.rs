@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use paved::{Platform, ResourceOptions, StoreSpec};
 use paved_bench::noop::NoOp;
-use paved_bench::{fmt_duration, median};
+use paved_bench::{fmt_duration, median, peak_rss_mib, reset_peak_rss};
 use serde_json::json;
 
 /// N Resource entities in chains of 10, as one YAML stream.
@@ -44,23 +44,6 @@ fn catalogue(n: usize) -> String {
         ));
     }
     out
-}
-
-/// Reset the peak RSS to the current RSS (Linux: `5` to `clear_refs`).
-fn reset_peak_rss() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-}
-
-fn peak_rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
 #[derive(Default)]

@@ -518,6 +518,9 @@ fn push_sort_value(b: &mut Builder, field: &str) {
 /// One page of matching entities: columns `id, key`, then one sort
 /// value per ordering field. Ordered by the fields (missing values last),
 /// then by key; starts after `spec.after`.
+///
+/// Every matching entity gets its sort values and the matches are sorted:
+/// the form for few matches. For many, see [`walk`].
 pub fn page(dialect: Dialect, spec: &PageSpec<'_>) -> Sql {
     let mut b = Builder::new(dialect);
     b.drive(spec.drive);
@@ -531,6 +534,13 @@ pub fn page(dialect: Dialect, spec: &PageSpec<'_>) -> Sql {
             .bind(Param::Int(spec.limit));
         return b.finish();
     }
+    sorted_page(&mut b, spec, None);
+    b.finish()
+}
+
+/// The ordered form of [`page`]; `missing` restricts it to entities with no
+/// value for that search key.
+fn sorted_page(b: &mut Builder, spec: &PageSpec<'_>, missing: Option<&str>) {
     let n = spec.order.len();
     b.push("SELECT t.id, t.key");
     for i in 0..n {
@@ -539,26 +549,130 @@ pub fn page(dialect: Dialect, spec: &PageSpec<'_>) -> Sql {
     b.push(" FROM (SELECT e.id, e.key");
     for (i, o) in spec.order.iter().enumerate() {
         b.push(", ");
-        push_sort_value(&mut b, &o.field);
+        push_sort_value(b, &o.field);
         b.push(&format!(" AS s{i}"));
     }
     b.push(" FROM entities e WHERE ");
-    push_where(&mut b, spec.filter, spec.text);
+    if let Some(k) = missing {
+        push_missing(b, k);
+        b.push(" AND ");
+    }
+    push_where(b, spec.filter, spec.text);
     b.push(") t");
     if let Some(after) = spec.after {
         b.push(" WHERE ");
-        push_after(&mut b, spec.order, after);
+        push_after(b, spec.order, after);
     }
     b.push(" ORDER BY ");
-    for (i, o) in spec.order.iter().enumerate() {
+    push_order_tail(b, spec.order, 0);
+    b.push(" LIMIT ").bind(Param::Int(spec.limit));
+}
+
+/// `t.s{from} … NULLS LAST, …, t.key ASC`.
+fn push_order_tail(b: &mut Builder, order: &[Order], from: usize) {
+    for (i, o) in order.iter().enumerate().skip(from) {
         let dir = match o.direction {
             Direction::Asc => "ASC",
             Direction::Desc => "DESC",
         };
         b.push(&format!("t.s{i} {dir} NULLS LAST, "));
     }
-    b.push("t.key ASC LIMIT ").bind(Param::Int(spec.limit));
-    b.finish()
+    b.push("t.key ASC");
+}
+
+/// `e` has no non-null value for the search key `k`.
+fn push_missing(b: &mut Builder, k: &str) {
+    b.push("NOT EXISTS (SELECT 1 FROM search m WHERE m.entity_id = e.id AND m.key = ")
+        .text(k)
+        .push(" AND m.value IS NOT NULL)");
+}
+
+/// The search key of the first ordering field, when its values are in
+/// `search` (so a page can walk its index in order); `None` otherwise.
+pub fn walk_key(order: &[Order]) -> Option<String> {
+    match source(&order.first()?.field) {
+        Source::Search(k) => Some(k),
+        _ => None,
+    }
+}
+
+/// A page in the order of [`page`] that walks the `search` index of the
+/// first ordering field instead of sorting every match: it stops after
+/// `limit` rows, so the first page and a deep one cost the same at any
+/// size. The form for many matches; the filter is checked row by row.
+///
+/// Two statements, run in turn: entities with a value for the field (in
+/// index order, each at its smallest value, ties sorted by the other fields
+/// and the key), then, if the page is not full, entities without one (by
+/// the other fields and key). `None` for a part the cursor has passed: a
+/// cursor after a missing value needs only the second.
+pub fn walk(dialect: Dialect, spec: &PageSpec<'_>) -> (Option<Sql>, Sql) {
+    let key = walk_key(spec.order).expect("walk needs an ordering field in search");
+    let first = spec.order[0].direction;
+    let past_values = spec.after.is_some_and(|a| a.values[0].is_none());
+    let valued = (!past_values).then(|| {
+        let mut b = Builder::new(dialect);
+        b.drive(Drive::Probe);
+        b.push("SELECT t.id, t.key");
+        for i in 0..spec.order.len() {
+            b.push(&format!(", t.s{i}"));
+        }
+        b.push(" FROM (SELECT e.id, e.key, s.value AS s0");
+        for (i, o) in spec.order.iter().enumerate().skip(1) {
+            b.push(", ");
+            push_sort_value(&mut b, &o.field);
+            b.push(&format!(" AS s{i}"));
+        }
+        b.push(" FROM search s JOIN entities e ON e.id = s.entity_id WHERE s.key = ")
+            .text(key.clone())
+            .push(" AND s.value IS NOT NULL");
+        if let Some(Some(v)) = spec.after.map(|a| &a.values[0]) {
+            // The range the index can seek to; `push_after` says exactly where.
+            let op = match first {
+                Direction::Asc => ">=",
+                Direction::Desc => "<=",
+            };
+            b.push(&format!(" AND s.value {op} ")).text(v.clone());
+        }
+        // Each entity once, at its smallest value.
+        b.push(
+            " AND NOT EXISTS (SELECT 1 FROM search m WHERE m.entity_id = s.entity_id \
+             AND m.key = s.key AND m.value < s.value) AND ",
+        );
+        push_where(&mut b, spec.filter, spec.text);
+        b.push(") t");
+        if let Some(after) = spec.after {
+            b.push(" WHERE ");
+            push_after(&mut b, spec.order, after);
+        }
+        // No NULLS LAST on the first field: it has no NULLs here, and the
+        // index order is what lets the walk stop early.
+        b.push(match first {
+            Direction::Asc => " ORDER BY t.s0 ASC, ",
+            Direction::Desc => " ORDER BY t.s0 DESC, ",
+        });
+        push_order_tail(&mut b, spec.order, 1);
+        b.push(" LIMIT ").bind(Param::Int(spec.limit));
+        b.finish()
+    });
+    let mut b = Builder::new(dialect);
+    b.drive(Drive::Probe);
+    let after = spec.after.filter(|_| past_values);
+    if spec.order.len() == 1 {
+        // By key alone: walk the key index.
+        b.push("SELECT e.id, e.key, CAST(NULL AS TEXT) FROM entities e WHERE ");
+        push_missing(&mut b, &key);
+        b.push(" AND ");
+        push_where(&mut b, spec.filter, spec.text);
+        if let Some(a) = after {
+            b.push(" AND e.key > ").text(a.key.clone());
+        }
+        b.push(" ORDER BY e.key LIMIT ")
+            .bind(Param::Int(spec.limit));
+    } else {
+        sorted_page(&mut b, &PageSpec { after, ..*spec }, Some(&key));
+    }
+    (valued, b.finish())
 }
 
 /// Rows strictly after `after` in the order of [`page`].
@@ -615,8 +729,22 @@ pub fn count(
 
 /// Facet counts of `field` among matching entities: columns `value, n`,
 /// most frequent first, then by value.
+///
+/// Fields whose counts the commit keeps (`store::facets`) are read from
+/// `facet_counts` when the filter is none or one kind; others are counted
+/// over the matching entities.
 pub fn facets(dialect: Dialect, field: &str, filter: Option<&Predicate>) -> Sql {
     let mut b = Builder::new(dialect);
+    if crate::store::facets::kept(field)
+        && let Some(scope) = crate::store::facets::scope(filter)
+    {
+        b.push("SELECT value, n FROM facet_counts WHERE scope = ")
+            .text(scope)
+            .push(" AND field = ")
+            .text(field.trim().to_lowercase())
+            .push(" AND n > 0 ORDER BY n DESC, value ASC");
+        return b.finish();
+    }
     match source(field) {
         Source::Search(k) => {
             b.push("SELECT s.value, count(*) AS n FROM search s");

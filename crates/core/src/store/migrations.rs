@@ -74,6 +74,16 @@ CREATE INDEX audit_subject ON audit (lower(subject), seq);
     POLICY_CHANGES,
     super::resources::SQLITE_MIGRATION,
     super::runs::SQLITE_MIGRATION,
+    concat!(
+        "CREATE TABLE facet_counts (
+    scope   TEXT NOT NULL,
+    field   TEXT NOT NULL,
+    value   TEXT NOT NULL,
+    n       INTEGER NOT NULL,
+    PRIMARY KEY (scope, field, value)
+) WITHOUT ROWID;",
+        super::facets::facet_fill!()
+    ),
 ];
 
 /// PostgreSQL migrations, oldest first. Text that is compared or ordered is
@@ -144,7 +154,20 @@ CREATE INDEX audit_subject ON audit (lower(subject), seq);
     POLICY_CHANGES,
     super::resources::POSTGRES_MIGRATION,
     super::runs::POSTGRES_MIGRATION,
+    concat!(
+        "CREATE TABLE facet_counts (
+    scope   TEXT COLLATE \"C\" NOT NULL,
+    field   TEXT COLLATE \"C\" NOT NULL,
+    value   TEXT COLLATE \"C\" NOT NULL,
+    n       BIGINT NOT NULL,
+    PRIMARY KEY (scope, field, value)
+);",
+        super::facets::facet_fill!()
+    ),
 ];
+
+// Migration 6, both dialects: `facet_counts`, kept by every commit
+// (see `store::facets`), filled from what is stored.
 
 /// Migration 2, both dialects: audit records by action (pending approvals,
 /// decisions) without reading the whole log.

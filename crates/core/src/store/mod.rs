@@ -15,6 +15,7 @@
 #[cfg(test)]
 pub(crate) mod conformance;
 pub(crate) mod cursor;
+pub(crate) mod facets;
 pub(crate) mod migrations;
 mod page;
 mod plan;
@@ -39,6 +40,10 @@ use crate::model::{Entity, EntityRef};
 use crate::query::{FacetCount, Page, Predicate, Query};
 pub use resources::{JournalEntry, Lease, ResourceStore, StateRow};
 pub use runs::{RunFilter, RunRow, RunStore};
+
+/// About how many entities are stored: the largest id, one index lookup
+/// (both dialects). Enough to weigh a page's plans.
+pub(crate) const ENTITY_COUNT: &str = "SELECT coalesce(max(id), 0) FROM entities";
 
 /// An entity ready to be written, with everything derived from it.
 #[derive(Debug, Clone)]

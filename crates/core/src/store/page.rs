@@ -52,6 +52,26 @@ pub fn spec<'a>(q: &'a Query, r: &'a PageRequest, drive: Drive) -> PageSpec<'a> 
     }
 }
 
+/// Whether a page walks the index of its first ordering field
+/// ([`crate::query::sql::walk`]) rather than sorting every match: when that
+/// field is in `search` and the matches are many enough that walking the
+/// index in order reaches `limit` of them sooner than sorting them all
+/// would. `None` when that depends on the sizes: ask [`walks_at`].
+pub fn walks(q: &Query, r: &PageRequest) -> Option<bool> {
+    if r.limit == 0 || crate::query::sql::walk_key(&r.order).is_none() {
+        return Some(false);
+    }
+    if q.filter.is_none() && q.text.is_none() {
+        return Some(true);
+    }
+    None
+}
+
+/// [`walks`] when `total` of about `entities` match.
+pub fn walks_at(r: &PageRequest, total: u64, entities: u64) -> bool {
+    Drive::for_page(total, entities, r.limit as u64) == Drive::Probe
+}
+
 /// One row of a page query.
 #[derive(Debug)]
 pub struct RawRow {

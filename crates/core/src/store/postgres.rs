@@ -22,6 +22,7 @@ use tokio_postgres::config::Host;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{AsyncMessage, NoTls};
 
+use super::facets;
 use super::page::{self, RawRelation, RawRow};
 use super::plan::{self, Current, RelationRecord, Row, Write};
 use super::{ChangeBatch, CommitResult, Store, migrations};
@@ -326,7 +327,17 @@ async fn write_all(
             _ => None,
         })
         .collect();
+    let mut tally = facets::Tally::default();
     if !stale.is_empty() {
+        let old: Vec<(i64, String, String)> = tx
+            .query(&facets::old_rows_sql(true), &[&stale])
+            .await?
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect();
+        for pairs in facets::by_entity(old) {
+            tally.entity(&pairs, -1);
+        }
         tx.execute("DELETE FROM search WHERE entity_id = ANY($1)", &[&stale])
             .await?;
         tx.execute(
@@ -378,6 +389,44 @@ async fn write_all(
     for chunk in rows.chunks(ENTITY_CHUNK) {
         write_rows(tx, chunk, at).await?;
     }
+    for row in &rows {
+        tally.entity(&facets::rows_of(row), 1);
+    }
+    apply_facet_changes(tx, tally.changes()).await
+}
+
+/// Add a commit's facet count changes to `facet_counts`, dropping values
+/// no entity has any more.
+async fn apply_facet_changes(
+    tx: &tokio_postgres::Transaction<'_>,
+    changes: Vec<(String, String, String, i64)>,
+) -> Result<(), tokio_postgres::Error> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let mut scopes = Vec::with_capacity(changes.len());
+    let mut fields = Vec::with_capacity(changes.len());
+    let mut values = Vec::with_capacity(changes.len());
+    let mut ns = Vec::with_capacity(changes.len());
+    for (scope, field, value, n) in changes {
+        scopes.push(scope);
+        fields.push(field);
+        values.push(value);
+        ns.push(n);
+    }
+    tx.execute(
+        "INSERT INTO facet_counts (scope, field, value, n) \
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) \
+         ON CONFLICT (scope, field, value) DO UPDATE SET n = facet_counts.n + EXCLUDED.n",
+        &[&scopes, &fields, &values, &ns],
+    )
+    .await?;
+    tx.execute(
+        "DELETE FROM facet_counts f USING unnest($1::text[], $2::text[], $3::text[]) AS t(s, k, v) \
+         WHERE f.scope = t.s AND f.field = t.k AND f.value = t.v AND f.n <= 0",
+        &[&scopes, &fields, &values],
+    )
+    .await?;
     Ok(())
 }
 
@@ -695,22 +744,54 @@ impl Store for PostgresStore {
             .await
             .map_err(&err)?
             .get(0);
-        let rows = if req.limit == 0 {
-            Vec::new()
-        } else {
-            let sql = sql::page(Dialect::Postgres, &page::spec(query, &req, Drive::Lists));
-            let n = req.order.len();
-            client
-                .query(&sql.text, &bind(&sql.params))
-                .await
-                .map_err(&err)?
-                .iter()
+        let n = req.order.len();
+        let raw = |rows: Vec<tokio_postgres::Row>| -> Vec<RawRow> {
+            rows.iter()
                 .map(|r| RawRow {
                     id: r.get(0),
                     key: r.get(1),
                     sort: (0..n).map(|i| r.get::<_, Option<String>>(2 + i)).collect(),
                 })
                 .collect()
+        };
+        let spec = page::spec(query, &req, Drive::Lists);
+        let walks = match page::walks(query, &req) {
+            Some(w) => w,
+            None => {
+                let entities: i64 = client
+                    .query_one(super::ENTITY_COUNT, &[])
+                    .await
+                    .map_err(&err)?
+                    .get(0);
+                page::walks_at(&req, total as u64, entities as u64)
+            }
+        };
+        let rows = if req.limit == 0 {
+            Vec::new()
+        } else if walks {
+            let (valued, missing) = sql::walk(Dialect::Postgres, &spec);
+            let mut rows = match valued {
+                Some(v) => raw(client
+                    .query(&v.text, &bind(&v.params))
+                    .await
+                    .map_err(&err)?),
+                None => Vec::new(),
+            };
+            if rows.len() < spec.limit as usize {
+                let more = raw(client
+                    .query(&missing.text, &bind(&missing.params))
+                    .await
+                    .map_err(&err)?);
+                let room = spec.limit as usize - rows.len();
+                rows.extend(more.into_iter().take(room));
+            }
+            rows
+        } else {
+            let sql = sql::page(Dialect::Postgres, &spec);
+            raw(client
+                .query(&sql.text, &bind(&sql.params))
+                .await
+                .map_err(&err)?)
         };
         let ids = page::page_ids(&rows, &req);
         let bodies: HashMap<i64, String> = client

@@ -21,9 +21,10 @@ use rusqlite::{
     params_from_iter,
 };
 
+use super::facets;
 use super::page::{self, RawRelation, RawRow};
 use super::plan::{self, Current, RelationRecord, Row, Write};
-use super::{ChangeBatch, CommitResult, Store, migrations};
+use super::{ChangeBatch, CommitResult, ENTITY_COUNT, Store, migrations};
 use crate::audit::{self, AuditRecord};
 use crate::error::{Error, Result};
 use crate::events::Event;
@@ -344,6 +345,17 @@ fn execute_writes(tx: &Transaction<'_>, writes: &[Write<'_>], at: &str) -> rusql
     )?;
     let mut insert_fts =
         tx.prepare_cached("INSERT INTO entities_fts (rowid, doc) VALUES (?1, ?2)")?;
+    let mut old_facets = tx.prepare_cached(&facets::old_rows_sql(false))?;
+    let mut tally = facets::Tally::default();
+    let mut forget = |id: i64, tally: &mut facets::Tally| -> rusqlite::Result<()> {
+        let rows = old_facets
+            .query_map(params![id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        for pairs in facets::by_entity(rows) {
+            tally.entity(&pairs, -1);
+        }
+        Ok(())
+    };
 
     // In chunks: entity rows first, then each chunk's derived rows sorted by
     // index key, so index inserts land near each other instead of all over.
@@ -365,6 +377,7 @@ fn execute_writes(tx: &Transaction<'_>, writes: &[Write<'_>], at: &str) -> rusql
                     written.push((tx.last_insert_rowid(), row));
                 }
                 Write::Update { id, row } => {
+                    forget(*id, &mut tally)?;
                     update.execute(params![
                         id,
                         row.key,
@@ -386,6 +399,7 @@ fn execute_writes(tx: &Transaction<'_>, writes: &[Write<'_>], at: &str) -> rusql
                     relocate.execute(params![id, location])?;
                 }
                 Write::Delete { id } => {
+                    forget(*id, &mut tally)?;
                     delete_search.execute(params![id])?;
                     delete_relations.execute(params![id])?;
                     delete_fts.execute(params![id])?;
@@ -397,6 +411,7 @@ fn execute_writes(tx: &Transaction<'_>, writes: &[Write<'_>], at: &str) -> rusql
         for (id, row) in &written {
             insert_body.execute(params![id, row.body])?;
             insert_fts.execute(params![id, row.fts])?;
+            tally.entity(&facets::rows_of(row), 1);
         }
         let mut search: Vec<(&str, Option<&str>, i64)> = written
             .iter()
@@ -427,6 +442,28 @@ fn execute_writes(tx: &Transaction<'_>, writes: &[Write<'_>], at: &str) -> rusql
                 r.target_key,
                 r.target_ref
             ])?;
+        }
+    }
+    apply_facet_changes(tx, tally.changes())
+}
+
+/// Add a commit's facet count changes to `facet_counts`, dropping values
+/// no entity has any more.
+fn apply_facet_changes(
+    tx: &Transaction<'_>,
+    changes: Vec<(String, String, String, i64)>,
+) -> rusqlite::Result<()> {
+    let mut add = tx.prepare_cached(
+        "INSERT INTO facet_counts (scope, field, value, n) VALUES (?1, ?2, ?3, ?4) \
+         ON CONFLICT (scope, field, value) DO UPDATE SET n = n + excluded.n",
+    )?;
+    let mut drop = tx.prepare_cached(
+        "DELETE FROM facet_counts WHERE scope = ?1 AND field = ?2 AND value = ?3 AND n <= 0",
+    )?;
+    for (scope, field, value, n) in changes {
+        add.execute(params![scope, field, value, n])?;
+        if n < 0 {
+            drop.execute(params![scope, field, value])?;
         }
     }
     Ok(())
@@ -544,6 +581,12 @@ fn commit_in_transaction(
         audit: records,
         events,
     })
+}
+
+/// About how many entities are stored (the largest id: one index lookup).
+fn entity_count(conn: &Connection) -> rusqlite::Result<u64> {
+    conn.query_row(ENTITY_COUNT, [], |r| r.get::<_, i64>(0))
+        .map(|n| n as u64)
 }
 
 /// Relations whose source is one of `keys`: (source key, type, target ref).
@@ -803,20 +846,15 @@ impl Store for SqliteStore {
                 // SQLite plans by the form of the SQL: walk entities in key
                 // order when many match, start from the index lists when few do.
                 let drive = if req.order.is_empty() {
-                    let entities: i64 = conn
-                        .query_row("SELECT coalesce(max(id), 0) FROM entities", [], |r| {
-                            r.get(0)
-                        })
-                        .map_err(err)?;
-                    match Drive::for_page(total as u64, entities as u64, req.limit as u64) {
+                    let entities = entity_count(conn).map_err(err)?;
+                    match Drive::for_page(total as u64, entities, req.limit as u64) {
                         Drive::Probe => Drive::Probe,
                         _ => lists,
                     }
                 } else {
                     lists
                 };
-                let sql = sql::page(Dialect::Sqlite, &page::spec(&planned, &req, drive));
-                query_rows(conn, &sql, |r| {
+                let raw = |r: &rusqlite::Row<'_>| {
                     let mut sort = Vec::with_capacity(n);
                     for i in 0..n {
                         sort.push(r.get::<_, Option<String>>(2 + i)?);
@@ -826,8 +864,27 @@ impl Store for SqliteStore {
                         key: r.get(1)?,
                         sort,
                     })
-                })
-                .map_err(err)?
+                };
+                let spec = page::spec(&planned, &req, drive);
+                let walks = match page::walks(&planned, &req) {
+                    Some(w) => w,
+                    None => page::walks_at(&req, total as u64, entity_count(conn).map_err(err)?),
+                };
+                if walks {
+                    let (valued, missing) = sql::walk(Dialect::Sqlite, &spec);
+                    let mut rows = match valued {
+                        Some(v) => query_rows(conn, &v, raw).map_err(err)?,
+                        None => Vec::new(),
+                    };
+                    if rows.len() < spec.limit as usize {
+                        let more = query_rows(conn, &missing, raw).map_err(err)?;
+                        let room = spec.limit as usize - rows.len();
+                        rows.extend(more.into_iter().take(room));
+                    }
+                    rows
+                } else {
+                    query_rows(conn, &sql::page(Dialect::Sqlite, &spec), raw).map_err(err)?
+                }
             };
             let bodies = bodies_for(conn, &page::page_ids(&rows, &req)).map_err(err)?;
             let relations = if page::wants_relations(&q) {

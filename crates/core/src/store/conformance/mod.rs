@@ -6,6 +6,7 @@
 //! cross-process events) follows the shared suite.
 
 pub(crate) mod common;
+mod read_path;
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -76,7 +77,10 @@ conformance!(
     locations_and_lookups,
     bulk_batches,
     readers_never_see_half_a_batch,
+    walked_and_sorted_pages_agree,
+    kept_facets_match_counted_ones,
 );
+use read_path::{kept_facets_match_counted_ones, walked_and_sorted_pages_agree};
 
 async fn get(store: &dyn Store, r: &str) -> Option<crate::Entity> {
     store.get(&eref(r)).await.expect("get succeeds")

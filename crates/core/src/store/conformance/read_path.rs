@@ -1,0 +1,358 @@
+//! The read path at scale, in miniature: pages that walk an ordering
+//! field's index and pages that sort their matches must give the same order
+//! (checked against an order computed here), and facet counts kept by the
+//! commit must equal counts computed from the entities, after creates,
+//! updates and deletes.
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use super::common::*;
+use super::{filter, orders, query};
+use crate::query::{Direction, FacetCount, Order, Predicate, Query};
+use crate::store::Store;
+
+const OWNERS: [&str; 5] = ["team-0", "team-1", "team-2", "team-3", "team-4"];
+const LIFECYCLES: [&str; 3] = ["production", "Experimental", "deprecated"];
+const TAGS: [&str; 4] = ["java", "go", "rust", "kafka"];
+
+/// 120 components and 40 APIs with overlapping, missing and repeated values.
+fn entities(round: usize) -> Vec<Value> {
+    let mut out = Vec::new();
+    for i in 0..160 {
+        let kind = if i % 4 == 3 { "API" } else { "Component" };
+        let mut md = json!({"name": format!("e-{:03}", (i * 37) % 160)});
+        if i % 3 != 0 {
+            // Titles repeat, so ties are broken by ref.
+            md["title"] = json!(format!("Title {}", (i + round) % 7));
+        }
+        if i % 5 != 0 {
+            let tags: Vec<&str> = (0..(i % 3) + 1)
+                .map(|t| TAGS[(i + t * (round + 1)) % TAGS.len()])
+                .collect();
+            md["tags"] = json!(tags);
+        }
+        let mut spec = json!({
+            "type": if (i + round) % 2 == 0 { "service" } else { "library" },
+            "owner": OWNERS[(i + round) % OWNERS.len()],
+        });
+        if i % 4 != 1 {
+            spec["lifecycle"] = json!(LIFECYCLES[(i / 2 + round) % 3]);
+        }
+        if kind == "API" {
+            spec["definition"] = json!("openapi: 3.0.0");
+        }
+        out.push(json!({"apiVersion": "backstage.io/v1alpha1", "kind": kind, "metadata": md, "spec": spec}));
+    }
+    out
+}
+
+/// `entities(round)` as the store holds them after `round`: entity 7n deleted.
+fn live(round: usize) -> Vec<Value> {
+    let all = entities(round);
+    if round == 0 {
+        return all;
+    }
+    all.into_iter()
+        .enumerate()
+        .filter(|(i, _)| i % 7 != 0)
+        .map(|(_, e)| e)
+        .collect()
+}
+
+fn key_of(e: &Value) -> String {
+    format!(
+        "{}:default/{}",
+        e["kind"].as_str().unwrap().to_lowercase(),
+        e["metadata"]["name"].as_str().unwrap()
+    )
+}
+
+/// Every lower-cased value of a dotted field.
+fn values(e: &Value, field: &str) -> Vec<String> {
+    let mut v = e;
+    for part in field.split('.') {
+        v = &v[part];
+    }
+    match v {
+        Value::String(s) => vec![s.to_lowercase()],
+        Value::Array(items) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_lowercase)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The order the stores promise: each field's smallest value, missing
+/// last in either direction, then the ref.
+fn expected(entities: &[Value], order: &[Order], keep: impl Fn(&Value) -> bool) -> Vec<String> {
+    let mut rows: Vec<(Vec<Option<String>>, String)> = entities
+        .iter()
+        .filter(|e| keep(e))
+        .map(|e| {
+            let sort = order
+                .iter()
+                .map(|o| values(e, &o.field).into_iter().min())
+                .collect();
+            (sort, key_of(e))
+        })
+        .collect();
+    rows.sort_by(|(a, ka), (b, kb)| {
+        for (i, o) in order.iter().enumerate() {
+            let c = match (&a[i], &b[i]) {
+                (None, None) => Ordering::Equal,
+                (None, Some(_)) => Ordering::Greater,
+                (Some(_), None) => Ordering::Less,
+                (Some(x), Some(y)) => match o.direction {
+                    Direction::Asc => x.cmp(y),
+                    Direction::Desc => y.cmp(x),
+                },
+            };
+            if c != Ordering::Equal {
+                return c;
+            }
+        }
+        ka.cmp(kb)
+    });
+    rows.into_iter().map(|(_, k)| k).collect()
+}
+
+/// Every page of a query, by cursor, as entity keys.
+async fn all_pages(store: &dyn Store, mut q: Query) -> (Vec<String>, u64) {
+    let mut keys = Vec::new();
+    let mut total = None;
+    loop {
+        let page = query(store, q.clone()).await;
+        assert!(
+            total.is_none_or(|t| t == page.total),
+            "the total is the same on every page"
+        );
+        total = Some(page.total);
+        keys.extend(page.items.iter().map(key_of));
+        match page.next_cursor {
+            Some(c) => q.cursor = Some(c),
+            None => break,
+        }
+        assert!(keys.len() <= 1000, "paging ends");
+    }
+    (keys, total.unwrap_or(0))
+}
+
+pub(super) async fn walked_and_sorted_pages_agree(store: &dyn Store) {
+    commit(store, entities(0)).await;
+    let stored = live(0);
+    let orderings: &[&[&str]] = &[
+        &["metadata.name"],
+        &["-metadata.name"],
+        &["metadata.title"],
+        &["-metadata.title"],
+        &["metadata.tags"],
+        &["-metadata.tags"],
+        &["spec.lifecycle", "-metadata.name"],
+        &["-spec.lifecycle", "metadata.title"],
+        &["spec.owner", "metadata.tags"],
+    ];
+    // No filter and a broad one walk the index; a selective one sorts.
+    let filters: &[(&str, fn(&Value) -> bool)] = &[
+        ("", |_| true),
+        ("kind=component", |e| e["kind"] == "Component"),
+        ("spec.owner=team-1", |e| e["spec"]["owner"] == "team-1"),
+        ("spec.owner=team-1,metadata.tags=go", |e| {
+            e["spec"]["owner"] == "team-1" && values(e, "metadata.tags").contains(&"go".into())
+        }),
+    ];
+    for order in orderings {
+        for (f, keep) in filters {
+            for limit in [7, 50] {
+                let q = Query {
+                    filter: if f.is_empty() { None } else { filter(f) },
+                    order: orders(order),
+                    limit: Some(limit),
+                    ..Query::default()
+                };
+                let want = expected(&stored, &orders(order), keep);
+                let (got, total) = all_pages(store, q).await;
+                assert_eq!(got, want, "order {order:?}, filter {f:?}, limit {limit}");
+                assert_eq!(total as usize, want.len(), "total of {f:?}");
+            }
+        }
+    }
+    // Full-text search with an order: the matches only.
+    let q = Query {
+        text: Some("e-01".into()),
+        order: orders(&["-metadata.title"]),
+        limit: Some(3),
+        ..Query::default()
+    };
+    let (got, _) = all_pages(store, q).await;
+    let want = expected(&stored, &orders(&["-metadata.title"]), |e| {
+        e["metadata"]["name"].as_str().unwrap().starts_with("e-01")
+    });
+    assert_eq!(got, want);
+}
+
+/// Facet counts computed here from the entities.
+fn counted(entities: &[Value], field: &str, kind: Option<&str>) -> Vec<FacetCount> {
+    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+    for e in entities {
+        if kind.is_some_and(|k| !e["kind"].as_str().unwrap().eq_ignore_ascii_case(k)) {
+            continue;
+        }
+        let mut vs = match field {
+            "relations.ownedBy" => values(e, "spec.owner")
+                .into_iter()
+                .map(|o| format!("group:default/{o}"))
+                .collect(),
+            "metadata.namespace" => vec!["default".to_string()],
+            _ => values(e, field),
+        };
+        vs.sort();
+        vs.dedup();
+        for v in vs {
+            *counts.entry(v).or_default() += 1;
+        }
+    }
+    let mut out: Vec<FacetCount> = counts
+        .into_iter()
+        .map(|(value, count)| FacetCount { value, count })
+        .collect();
+    out.sort_by(|a, b| b.count.cmp(&a.count).then(a.value.cmp(&b.value)));
+    out
+}
+
+pub(super) async fn kept_facets_match_counted_ones(store: &dyn Store) {
+    let fields = [
+        "kind",
+        "spec.type",
+        "Spec.Owner",
+        "spec.lifecycle",
+        "metadata.tags",
+        "metadata.namespace",
+        "relations.ownedBy",
+    ];
+    // Round 0 creates; round 1 changes every entity and deletes one in seven.
+    for round in 0..2 {
+        if round == 1 {
+            commit(store, entities(1)).await;
+            let gone: Vec<_> = entities(1)
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| i % 7 == 0)
+                .map(|(_, e)| delete(&key_of(e), None))
+                .collect();
+            store
+                .commit(batch(gone, "test"))
+                .await
+                .expect("deletes commit");
+        } else {
+            commit(store, entities(0)).await;
+        }
+        let stored = live(round);
+        // Re-importing the same entities changes nothing.
+        commit(store, stored.clone()).await;
+        for field in fields {
+            let lower = field.to_lowercase();
+            let f = if field == "relations.ownedBy" {
+                field
+            } else {
+                lower.as_str()
+            };
+            let all = store.facets(field, None).await.unwrap();
+            assert_eq!(all, counted(&stored, f, None), "{field}, round {round}");
+            let components = store
+                .facets(field, filter("kind=component").as_ref())
+                .await
+                .unwrap();
+            assert_eq!(
+                components,
+                counted(&stored, f, Some("component")),
+                "{field} of components, round {round}"
+            );
+            // The same counts computed from the indexes (a filter that is
+            // not one kind) agree with the kept ones.
+            let everything = Predicate::Exists {
+                key: "metadata.name".into(),
+                exists: true,
+            };
+            assert_eq!(
+                store.facets(field, Some(&everything)).await.unwrap(),
+                all,
+                "{field} computed, round {round}"
+            );
+        }
+    }
+}
+
+/// Every kept field's counts, over all entities and over components.
+async fn kept_counts(store: &dyn Store) -> Vec<Vec<FacetCount>> {
+    let mut out = Vec::new();
+    for field in crate::store::facets::FIELDS {
+        out.push(store.facets(field, None).await.unwrap());
+        out.push(
+            store
+                .facets(field, filter("kind=component").as_ref())
+                .await
+                .unwrap(),
+        );
+    }
+    out
+}
+
+/// Creates, changes and deletes, as `kept_facets_match_counted_ones` does.
+async fn write_rounds(store: &dyn Store) {
+    commit(store, entities(0)).await;
+    commit(store, entities(1)).await;
+    let gone: Vec<_> = entities(1)
+        .iter()
+        .step_by(7)
+        .map(|e| delete(&key_of(e), None))
+        .collect();
+    store.commit(batch(gone, "test")).await.unwrap();
+}
+
+const REFILL: &str = concat!(
+    "DELETE FROM facet_counts;",
+    crate::store::facets::facet_fill!()
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_migration_fills_the_counts_commits_keep() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("paved.db");
+    let store = crate::store::sqlite::SqliteStore::open(&path)
+        .await
+        .unwrap();
+    write_rounds(&store).await;
+    let kept = kept_counts(&store).await;
+    assert!(kept.iter().all(|c| !c.is_empty()), "{kept:?}");
+    drop(store);
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch(REFILL)
+        .unwrap();
+    let store = crate::store::sqlite::SqliteStore::open(&path)
+        .await
+        .unwrap();
+    assert_eq!(kept_counts(&store).await, kept);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_migration_fills_the_counts_commits_keep() {
+    let db = PgTestDb::create().await;
+    let store = crate::store::postgres::PostgresStore::connect(&db.url())
+        .await
+        .unwrap();
+    write_rounds(&store).await;
+    let kept = kept_counts(&store).await;
+    assert!(kept.iter().all(|c| !c.is_empty()), "{kept:?}");
+    let (client, conn) = tokio_postgres::connect(&db.url(), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    client.batch_execute(REFILL).await.unwrap();
+    assert_eq!(kept_counts(&store).await, kept);
+}
