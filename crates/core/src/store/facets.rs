@@ -68,6 +68,55 @@ pub fn scope(filter: Option<&Predicate>) -> Option<String> {
     }
 }
 
+/// The kept count that is the number of entities matching `filter`, if
+/// one is: `(scope, field, value)`, where `value` `None` means the sum over
+/// the field `kind` (every entity of the scope). Answers no filter, one
+/// kind, one kept field equal to a value, and both together
+/// (`kind=component,spec.owner=team-a`).
+pub fn total(filter: Option<&Predicate>) -> Option<(String, String, Option<String>)> {
+    fn flat<'a>(p: &'a Predicate, out: &mut Vec<&'a Predicate>) -> bool {
+        match p {
+            Predicate::All(c) => c.iter().all(|c| flat(c, out)),
+            Predicate::Any(c) if c.len() == 1 => flat(&c[0], out),
+            Predicate::Eq { .. } => {
+                out.push(p);
+                true
+            }
+            _ => false,
+        }
+    }
+    let mut leaves = Vec::new();
+    if let Some(p) = filter
+        && !flat(p, &mut leaves)
+    {
+        return None;
+    }
+    let mut kind = None;
+    let mut other = None;
+    for leaf in leaves {
+        let Predicate::Eq { key, value } = leaf else {
+            return None;
+        };
+        let key = key.trim().to_lowercase();
+        let value = value.to_lowercase();
+        if key == "kind" && kind.is_none() {
+            kind = Some(value);
+        } else if FIELDS.contains(&key.as_str()) && other.is_none() {
+            other = Some((key, value));
+        } else {
+            return None;
+        }
+    }
+    let scope = kind.clone().unwrap_or_default();
+    Some(match other {
+        Some((field, value)) => (scope, field, Some(value)),
+        None => match kind {
+            Some(k) => (scope, "kind".to_string(), Some(k)),
+            None => (scope, "kind".to_string(), None),
+        },
+    })
+}
+
 /// Relation types among [`FIELDS`] (`ownedby`), as stored.
 fn relation_types() -> impl Iterator<Item = &'static str> {
     FIELDS.iter().filter_map(|f| f.strip_prefix("relations."))
@@ -249,6 +298,54 @@ mod tests {
         );
         assert_eq!(scope(Some(&eq("spec.type", "service"))), None);
         assert!(kept("Relations.OwnedBy") && kept(" spec.type") && !kept("spec.system"));
+    }
+
+    #[test]
+    fn totals_come_from_kept_counts_when_one_answers() {
+        let eq = |k: &str, v: &str| Predicate::Eq {
+            key: k.into(),
+            value: v.into(),
+        };
+        let s = |a: &str, b: &str, c: Option<&str>| Some((a.into(), b.into(), c.map(Into::into)));
+        assert_eq!(total(None), s("", "kind", None));
+        assert_eq!(
+            total(Some(&eq("Kind", "API"))),
+            s("api", "kind", Some("api"))
+        );
+        assert_eq!(
+            total(Some(&Predicate::Any(vec![Predicate::All(vec![
+                eq("kind", "component"),
+                eq("Spec.Owner", "Team-A")
+            ])]))),
+            s("component", "spec.owner", Some("team-a"))
+        );
+        assert_eq!(
+            total(Some(&eq("spec.type", "service"))),
+            s("", "spec.type", Some("service"))
+        );
+        // Two kept fields, a field not kept, or anything but equality: counted.
+        assert_eq!(
+            total(Some(&Predicate::All(vec![
+                eq("spec.type", "a"),
+                eq("spec.owner", "b")
+            ]))),
+            None
+        );
+        assert_eq!(total(Some(&eq("metadata.labels.tier", "gold"))), None);
+        assert_eq!(
+            total(Some(&Predicate::Any(vec![
+                eq("kind", "a"),
+                eq("kind", "b")
+            ]))),
+            None
+        );
+        assert_eq!(
+            total(Some(&Predicate::Exists {
+                key: "kind".into(),
+                exists: true
+            })),
+            None
+        );
     }
 
     #[test]

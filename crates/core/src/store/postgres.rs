@@ -31,7 +31,7 @@ use crate::error::{Error, Result};
 use crate::events::Event;
 use crate::model::relations::RelationRow;
 use crate::model::{Entity, EntityRef};
-use crate::query::sql::{self, Dialect, Drive, Param};
+use crate::query::sql::{self, Dialect, Drive, Param, Sql};
 use crate::query::{FacetCount, Page, Predicate, Query};
 
 /// The NOTIFY channel events travel on.
@@ -287,6 +287,45 @@ impl PostgresStore {
             })
             .collect()
     }
+}
+
+/// How many entities a count statement counts (prepared once per connection).
+async fn count_rows(
+    client: &deadpool_postgres::Object,
+    count: &Sql,
+) -> Result<u64, tokio_postgres::Error> {
+    let stmt = client.prepare_cached(&count.text).await?;
+    let n: i64 = client.query_one(&stmt, &bind(&count.params)).await?.get(0);
+    Ok(n as u64)
+}
+
+/// The rows of a page statement made by `sql::with_bodies`: each row, its
+/// body and its relations (`type target`).
+async fn page_rows(
+    client: &deadpool_postgres::Object,
+    sql: &Sql,
+    n: usize,
+    relations: bool,
+) -> Result<Vec<(RawRow, String, Vec<String>)>, tokio_postgres::Error> {
+    let stmt = client.prepare_cached(&sql.text).await?;
+    Ok(client
+        .query(&stmt, &bind(&sql.params))
+        .await?
+        .iter()
+        .map(|r| {
+            let row = RawRow {
+                id: r.get(0),
+                key: r.get(1),
+                sort: (0..n).map(|i| r.get::<_, Option<String>>(2 + i)).collect(),
+            };
+            let rels = if relations {
+                r.get::<_, Vec<String>>(3 + n)
+            } else {
+                Vec::new()
+            };
+            (row, r.get(2 + n), rels)
+        })
+        .collect())
 }
 
 /// Relations whose source is one of `keys`.
@@ -739,79 +778,66 @@ impl Store for PostgresStore {
             query.text.as_deref(),
             Drive::Lists,
         );
-        let total: i64 = client
-            .query_one(&count.text, &bind(&count.params))
-            .await
-            .map_err(&err)?
-            .get(0);
-        let n = req.order.len();
-        let raw = |rows: Vec<tokio_postgres::Row>| -> Vec<RawRow> {
-            rows.iter()
-                .map(|r| RawRow {
-                    id: r.get(0),
-                    key: r.get(1),
-                    sort: (0..n).map(|i| r.get::<_, Option<String>>(2 + i)).collect(),
-                })
-                .collect()
-        };
-        let spec = page::spec(query, &req, Drive::Lists);
-        let walks = match page::walks(query, &req) {
-            Some(w) => w,
+        // Whether the page walks an index may depend on how many match.
+        let (total, walks) = match page::walks(query, &req) {
+            Some(w) => (None, w),
             None => {
+                let total = count_rows(&client, &count).await.map_err(&err)?;
                 let entities: i64 = client
                     .query_one(super::ENTITY_COUNT, &[])
                     .await
                     .map_err(&err)?
                     .get(0);
-                page::walks_at(&req, total as u64, entities as u64)
+                (Some(total), page::walks_at(&req, total, entities as u64))
             }
         };
-        let rows = if req.limit == 0 {
-            Vec::new()
+        let spec = page::spec(query, &req, Drive::Lists);
+        let relations = page::wants_relations(query);
+        let with_bodies = |s: Sql| sql::with_bodies(s, &req.order, relations);
+        let (first, missing) = if req.limit == 0 {
+            (None, None)
         } else if walks {
             let (valued, missing) = sql::walk(Dialect::Postgres, &spec);
-            let mut rows = match valued {
-                Some(v) => raw(client
-                    .query(&v.text, &bind(&v.params))
-                    .await
-                    .map_err(&err)?),
-                None => Vec::new(),
-            };
-            if rows.len() < spec.limit as usize {
-                let more = raw(client
-                    .query(&missing.text, &bind(&missing.params))
-                    .await
-                    .map_err(&err)?);
-                let room = spec.limit as usize - rows.len();
-                rows.extend(more.into_iter().take(room));
+            (valued.map(with_bodies), Some(with_bodies(missing)))
+        } else {
+            (Some(with_bodies(sql::page(Dialect::Postgres, &spec))), None)
+        };
+        let n = req.order.len();
+        let first_rows = async {
+            match &first {
+                Some(s) => page_rows(&client, s, n, relations).await,
+                None => Ok(Vec::new()),
             }
-            rows
-        } else {
-            let sql = sql::page(Dialect::Postgres, &spec);
-            raw(client
-                .query(&sql.text, &bind(&sql.params))
-                .await
-                .map_err(&err)?)
         };
-        let ids = page::page_ids(&rows, &req);
-        let bodies: HashMap<i64, String> = client
-            .query(
-                "SELECT entity_id, body FROM bodies WHERE entity_id = ANY($1)",
-                &[&ids],
-            )
-            .await
-            .map_err(&err)?
-            .iter()
-            .map(|r| (r.get(0), r.get(1)))
-            .collect();
-        let relations = if page::wants_relations(query) {
-            relations_for(&client, &page::page_keys(&rows, &req))
-                .await
-                .map_err(&err)?
-        } else {
-            Vec::new()
+        // Count and page together when neither waits for the other:
+        // tokio-postgres pipelines them on the one connection.
+        let (total, mut rows) = match total {
+            Some(t) => (t, first_rows.await.map_err(&err)?),
+            None => futures::try_join!(count_rows(&client, &count), first_rows).map_err(&err)?,
         };
-        page::assemble(query, &req, rows, bodies, relations, total as u64)
+        if let Some(m) = missing
+            && rows.len() < spec.limit as usize
+        {
+            let room = spec.limit as usize - rows.len();
+            let more = page_rows(&client, &m, n, relations).await.map_err(&err)?;
+            rows.extend(more.into_iter().take(room));
+        }
+        let mut raw = Vec::with_capacity(rows.len());
+        let mut bodies = HashMap::with_capacity(rows.len());
+        let mut rels = Vec::new();
+        for (row, body, of_row) in rows {
+            bodies.insert(row.id, body);
+            rels.extend(of_row.into_iter().filter_map(|tt| {
+                let (ty, target) = tt.split_once(' ')?;
+                Some(RawRelation {
+                    source_key: row.key.clone(),
+                    r#type: ty.to_string(),
+                    target_ref: target.to_string(),
+                })
+            }));
+            raw.push(row);
+        }
+        page::assemble(query, &req, raw, bodies, rels, total)
     }
 
     async fn facets(&self, field: &str, filter: Option<&Predicate>) -> Result<Vec<FacetCount>> {
