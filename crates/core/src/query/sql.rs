@@ -114,8 +114,8 @@ impl Drive {
 pub struct Builder {
     dialect: Dialect,
     drive: Drive,
-    /// Write `kind` conditions against `entities.kind` (see [`push_predicate`]).
-    kind_column: bool,
+    /// Writing a count (see [`push_kind_range`]).
+    counting: bool,
     text: String,
     params: Vec<Param>,
 }
@@ -126,7 +126,7 @@ impl Builder {
         Self {
             dialect,
             drive: Drive::Lists,
-            kind_column: false,
+            counting: false,
             text: String::new(),
             params: Vec::new(),
         }
@@ -229,26 +229,45 @@ fn prefix_upper_bound(prefix: &str) -> Option<String> {
     None
 }
 
+/// `kind` is one of `kinds`, as ranges of `entities.key`: a key starts
+/// with its lower-cased kind and `:`, so the entities of a kind are one
+/// range of the key index. A page walking entities by key visits only that
+/// range (the APIs before the components are never read), and a count
+/// checks the range on the rows the other conditions found. Not for
+/// PostgreSQL counts: there, intersecting the kind's index list plans better.
+fn push_kind_range<S: AsRef<str>>(b: &mut Builder, kinds: &[S]) {
+    b.push("(");
+    for (i, k) in kinds.iter().enumerate() {
+        if i > 0 {
+            b.push(" OR ");
+        }
+        let k = k.as_ref().to_lowercase();
+        b.push("(e.key >= ")
+            .text(format!("{k}:"))
+            .push(" AND e.key < ")
+            .text(format!("{k};"))
+            .push(")");
+    }
+    b.push(")");
+}
+
 /// `e` matches when some value of `key` passes `test`.
 fn push_value_test(b: &mut Builder, key: &str, test: ValueTest<'_>) {
     if let ValueTest::In([]) = test {
         b.push("1=0");
         return;
     }
+    if key.trim().eq_ignore_ascii_case("kind") && !(b.dialect == Dialect::Postgres && b.counting) {
+        match test {
+            ValueTest::Eq(v) => return push_kind_range(b, &[v]),
+            ValueTest::In(vs) => return push_kind_range(b, vs),
+            _ => {}
+        }
+    }
     let col = match source(key) {
         Source::Nothing => {
             b.push("1=0");
             return;
-        }
-        // Kinds are ASCII (`^[a-zA-Z][a-z0-9A-Z]*$`), so `lower` is exact
-        // in both dialects.
-        Source::Search(k)
-            if b.kind_column
-                && k == "kind"
-                && matches!(test, ValueTest::Eq(_) | ValueTest::In(_)) =>
-        {
-            b.push("(1=1");
-            "lower(e.kind)"
         }
         Source::Relation(t) if matches!(test, ValueTest::Any) => {
             b.push("EXISTS (SELECT 1 FROM relations r WHERE r.source_key = e.key AND r.type = ")
@@ -329,14 +348,6 @@ pub fn push_predicate(b: &mut Builder, p: &Predicate) {
             let all = matches!(p, Predicate::All(_));
             let op = if all { " AND " } else { " OR " };
             let drive = b.drive;
-            let kind_column = b.kind_column;
-            // Beside other conditions of a conjunction, a kind (a broad
-            // condition: thousands of matches) is checked on the entity
-            // row the others found, not listed from the index.
-            // (SQLite: the count of `kind=component,metadata.labels.tier=…`
-            // halves. PostgreSQL misjudges `lower(kind)` and plans worse.)
-            let others_find =
-                all && b.dialect == Dialect::Sqlite && children.iter().any(|c| !is_kind_test(c));
             b.push("(");
             for (i, c) in children.iter().enumerate() {
                 if i > 0 {
@@ -348,13 +359,9 @@ pub fn push_predicate(b: &mut Builder, p: &Predicate) {
                         b.drive(Drive::Probe);
                     }
                 }
-                // (Unless it leads: then it is the selective one.)
-                let leads = drive == Drive::Lead && i == 0;
-                b.kind_column = kind_column || (others_find && !leads && is_kind_test(c));
                 push_predicate(b, c);
             }
             b.drive(drive);
-            b.kind_column = kind_column;
             b.push(")");
         }
         Predicate::Not(inner) => {
@@ -372,16 +379,6 @@ pub fn push_predicate(b: &mut Builder, p: &Predicate) {
         }
         Predicate::HasPrefix { key, prefix } => push_value_test(b, key, ValueTest::Prefix(prefix)),
         Predicate::Contains { key, text } => push_value_test(b, key, ValueTest::Substring(text)),
-    }
-}
-
-/// Whether `p` is `kind = …` or `kind in (…)`.
-fn is_kind_test(p: &Predicate) -> bool {
-    match p {
-        Predicate::Eq { key, .. } | Predicate::In { key, .. } => {
-            key.trim().eq_ignore_ascii_case("kind")
-        }
-        _ => false,
     }
 }
 
@@ -792,6 +789,7 @@ pub fn count(
         return b.finish();
     }
     b.drive(drive);
+    b.counting = true;
     b.push("SELECT count(*) FROM entities e WHERE ");
     push_where(&mut b, filter, text);
     b.finish()
@@ -924,32 +922,38 @@ mod tests {
 
         let lead = count(Dialect::Sqlite, Some(&ordered), None, Drive::Lead).text;
         let owner = lead.find("e.id IN (SELECT s.entity_id FROM search s WHERE s.key = ?1");
-        // Beside the owner, the kind is checked on the entity row.
-        let kind = lead.find("(1=1 AND lower(e.kind) = ?3)");
+        // The kind is a range of keys.
+        let kind = lead.find("((e.key >= ?3 AND e.key < ?4))");
         assert!(owner.is_some() && kind.is_some(), "{lead}");
-        // Alone, or leading, a kind is listed from the index.
-        let api = eq("kind", "API");
-        let alone = page(
-            Dialect::Sqlite,
+        let pg = count(Dialect::Postgres, Some(&ordered), None, Drive::Lists).text;
+        assert!(
+            !pg.contains("e.key >="),
+            "PostgreSQL counts list kinds: {pg}"
+        );
+        let kinds = Predicate::In {
+            key: "Kind".into(),
+            values: vec!["API".into(), "component".into()],
+        };
+        let ranges = page(
+            Dialect::Postgres,
             &PageSpec {
-                filter: Some(&api),
+                filter: Some(&kinds),
                 text: None,
                 order: &[],
                 after: None,
                 limit: 10,
                 drive: Drive::Lists,
             },
-        )
-        .text;
-        assert!(
-            alone.contains(
-                "e.id IN (SELECT s.entity_id FROM search s WHERE s.key = ?1 AND s.value = ?2)"
-            ),
-            "{alone}"
         );
-        let kind_first = Predicate::All(vec![eq("kind", "domain"), eq("spec.type", "x")]);
-        let led = count(Dialect::Sqlite, Some(&kind_first), None, Drive::Lead).text;
-        assert!(!led.contains("lower(e.kind)"), "{led}");
+        assert!(
+            ranges
+                .text
+                .contains("((e.key >= $1 AND e.key < $2) OR (e.key >= $3 AND e.key < $4))"),
+            "{}",
+            ranges.text
+        );
+        assert_eq!(ranges.params[0], Param::Text("api:".into()));
+        assert_eq!(ranges.params[3], Param::Text("component;".into()));
 
         // A lone condition is not estimated: there is nothing to order.
         let lone = Predicate::Any(vec![Predicate::All(vec![eq("kind", "api")])]);
