@@ -35,7 +35,7 @@ fn entities(round: usize) -> Vec<Value> {
             md["tags"] = json!(tags);
         }
         let mut spec = json!({
-            "type": if (i + round) % 2 == 0 { "service" } else { "library" },
+            "type": if (i + round).is_multiple_of(2) { "service" } else { "library" },
             "owner": OWNERS[(i + round) % OWNERS.len()],
         });
         if i % 4 != 1 {
@@ -121,6 +121,9 @@ fn expected(entities: &[Value], order: &[Order], keep: impl Fn(&Value) -> bool) 
     rows.into_iter().map(|(_, k)| k).collect()
 }
 
+/// Which stored entities a filter keeps.
+type Keep = fn(&Value) -> bool;
+
 /// Every page of a query, by cursor, as entity keys.
 async fn all_pages(store: &dyn Store, mut q: Query) -> (Vec<String>, u64) {
     let mut keys = Vec::new();
@@ -157,7 +160,7 @@ pub(super) async fn walked_and_sorted_pages_agree(store: &dyn Store) {
         &["spec.owner", "metadata.tags"],
     ];
     // No filter and a broad one walk the index; a selective one sorts.
-    let filters: &[(&str, fn(&Value) -> bool)] = &[
+    let filters: &[(&str, Keep)] = &[
         ("", |_| true),
         ("kind=component", |e| e["kind"] == "Component"),
         ("spec.owner=team-1", |e| e["spec"]["owner"] == "team-1"),
