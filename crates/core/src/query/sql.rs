@@ -815,16 +815,26 @@ pub fn facets(dialect: Dialect, field: &str, filter: Option<&Predicate>) -> Sql 
     }
     match source(field) {
         Source::Search(k) => {
-            b.push("SELECT s.value, count(*) AS n FROM search s");
-            if filter.is_some() {
-                b.push(" JOIN entities e ON e.id = s.entity_id");
-            }
-            b.push(" WHERE s.key = ")
-                .text(k)
-                .push(" AND s.value IS NOT NULL");
-            if let Some(f) = filter {
-                b.push(" AND ");
-                push_predicate(&mut b, f);
+            match filter {
+                // From the matches to their values (SQLite: CROSS JOIN fixes
+                // the order), so the work grows with the matches, not with
+                // how many entities have the field.
+                Some(f) => {
+                    b.push("SELECT s.value, count(*) AS n FROM entities e ")
+                        .push(match dialect {
+                            Dialect::Sqlite => "CROSS JOIN",
+                            Dialect::Postgres => "JOIN",
+                        })
+                        .push(" search s ON s.entity_id = e.id AND s.key = ")
+                        .text(k)
+                        .push(" AND s.value IS NOT NULL WHERE ");
+                    push_predicate(&mut b, f);
+                }
+                None => {
+                    b.push("SELECT s.value, count(*) AS n FROM search s WHERE s.key = ")
+                        .text(k)
+                        .push(" AND s.value IS NOT NULL");
+                }
             }
             b.push(" GROUP BY s.value ORDER BY n DESC, s.value ASC");
         }
