@@ -277,6 +277,33 @@ fn queries_search_facets_and_graph_from_the_cli() {
         "projection kept spec"
     );
 
+    // `--order -field` (as the README writes it) is descending, not a flag.
+    let out = ok(&paved(
+        d,
+        &[
+            "catalog",
+            "query",
+            "kind=component,spec.owner=team-payments",
+            "--order",
+            "-metadata.name",
+            "-o",
+            "json",
+            "--fields",
+            "metadata.name",
+        ],
+    ));
+    let desc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let desc: Vec<&str> = desc["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["metadata"]["name"].as_str().unwrap())
+        .collect();
+    let mut sorted = desc.clone();
+    sorted.sort_unstable_by(|a, b| b.cmp(a));
+    assert_eq!(desc, sorted);
+    assert!(desc.len() > 1, "{desc:?}");
+
     // Filters and a predicate together: an entity must match both.
     let out = ok(&paved(
         d,

@@ -113,7 +113,7 @@ pub enum CatalogCommand {
         #[arg(long, value_delimiter = ',')]
         fields: Vec<String>,
         /// Order by a field; prefix with - for descending (repeatable).
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         order: Vec<String>,
         /// Page size [default: paved's query limit, 100].
         #[arg(long)]
