@@ -144,14 +144,29 @@ fn search_keys() -> String {
 /// the entities whose ids are bound as the one parameter: `?1` for one id
 /// (SQLite), `$1` for an array of ids (PostgreSQL).
 pub fn old_rows_sql(postgres: bool) -> String {
-    let ids = if postgres { "= ANY($1)" } else { "= ?1" };
+    rows_sql(Some(if postgres { "= ANY($1)" } else { "= ?1" }))
+}
+
+/// [`old_rows_sql`] for every entity (no parameter).
+pub fn all_rows_sql() -> String {
+    rows_sql(None)
+}
+
+fn rows_sql(ids: Option<&str>) -> String {
+    let (of_search, of_relations) = match ids {
+        Some(ids) => (
+            format!("s.entity_id {ids} AND "),
+            format!("r.originating_entity_id {ids} AND "),
+        ),
+        None => (String::new(), String::new()),
+    };
     format!(
         "SELECT s.entity_id, s.key, s.value FROM search s \
-         WHERE s.entity_id {ids} AND s.key IN ({keys}) AND s.value IS NOT NULL \
+         WHERE {of_search}s.key IN ({keys}) AND s.value IS NOT NULL \
          UNION ALL \
          SELECT r.originating_entity_id, 'relations.' || r.type, r.target_key FROM relations r \
          JOIN entities e ON e.id = r.originating_entity_id \
-         WHERE r.originating_entity_id {ids} AND r.source_key = e.key AND r.type IN ({types})",
+         WHERE {of_relations}r.source_key = e.key AND r.type IN ({types})",
         keys = search_keys(),
         types = literals(relation_types()),
     )

@@ -15,6 +15,7 @@
 #[cfg(test)]
 pub(crate) mod conformance;
 pub(crate) mod cursor;
+pub(crate) mod facet_bits;
 pub(crate) mod facets;
 pub(crate) mod migrations;
 mod page;

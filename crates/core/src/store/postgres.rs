@@ -22,6 +22,7 @@ use tokio_postgres::config::Host;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{AsyncMessage, NoTls};
 
+use super::facet_bits::{self, Bits, Need};
 use super::facets;
 use super::page::{self, RawRelation, RawRow};
 use super::plan::{self, Current, RelationRecord, Row, Write};
@@ -59,6 +60,8 @@ pub struct PostgresStore {
     config: tokio_postgres::Config,
     /// `host:port/database`.
     target: String,
+    /// Facet sets for filtered facets and totals (`store::facet_bits`).
+    pub(super) bits: std::sync::Arc<tokio::sync::Mutex<Option<Bits>>>,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -208,6 +211,7 @@ impl PostgresStore {
             pool,
             config,
             target,
+            bits: Default::default(),
         };
         store.migrate().await?;
         Ok(store)
@@ -302,6 +306,94 @@ impl PostgresStore {
 }
 
 /// How many entities a count statement counts (prepared once per connection).
+/// Kept rows `(entity_id, field, value)` of `facets`' statements.
+fn kept_rows(rows: Vec<tokio_postgres::Row>) -> Vec<(i64, String, String)> {
+    rows.iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect()
+}
+
+impl PostgresStore {
+    /// Run `f` on the facet sets brought up to the audit log's head (see
+    /// `store::facet_bits`), read in one snapshot of the database.
+    async fn with_bits<T>(&self, f: impl FnOnce(&Bits) -> Option<T>) -> Result<Option<T>> {
+        let err = self.err("cannot read the facet sets");
+        let mut guard = self.bits.lock().await;
+        let mut client = self.client().await?;
+        // Most reads find the sets current: one statement, no transaction.
+        let head = client
+            .query_one(facet_bits::HEAD, &[])
+            .await
+            .map_err(&err)?
+            .get::<_, i64>(0) as u64;
+        match Bits::need(guard.as_ref(), head) {
+            Need::NotYet => {
+                *guard = Some(Bits::asked());
+                return Ok(None);
+            }
+            Need::Nothing => return Ok(guard.as_ref().and_then(f)),
+            Need::Rebuild | Need::Changes { .. } => {}
+        }
+        // Catching up reads in one snapshot, from its own head.
+        let tx = client
+            .build_transaction()
+            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .await
+            .map_err(&err)?;
+        let head = tx
+            .query_one(facet_bits::HEAD, &[])
+            .await
+            .map_err(&err)?
+            .get::<_, i64>(0) as u64;
+        match Bits::need(guard.as_ref(), head) {
+            Need::NotYet | Need::Nothing => {}
+            Need::Rebuild => {
+                let entities = tx
+                    .query("SELECT id, key FROM entities", &[])
+                    .await
+                    .map_err(&err)?
+                    .iter()
+                    .map(|r| (r.get(0), r.get(1)))
+                    .collect();
+                let rows = tx.query(&facets::all_rows_sql(), &[]).await.map_err(&err)?;
+                *guard = Some(Bits::build(head, entities, kept_rows(rows)));
+            }
+            Need::Changes { after } => {
+                let subjects: Vec<String> = tx
+                    .query(
+                        "SELECT subject FROM audit WHERE seq > $1 AND seq <= $2",
+                        &[&(after as i64), &(head as i64)],
+                    )
+                    .await
+                    .map_err(&err)?
+                    .iter()
+                    .map(|r| r.get(0))
+                    .collect();
+                let keys = facet_bits::keys_of(&subjects);
+                let present: Vec<(i64, String)> = tx
+                    .query("SELECT id, key FROM entities WHERE key = ANY($1)", &[&keys])
+                    .await
+                    .map_err(&err)?
+                    .iter()
+                    .map(|r| (r.get(0), r.get(1)))
+                    .collect();
+                let ids: Vec<i64> = present.iter().map(|(id, _)| *id).collect();
+                let rows = tx
+                    .query(&facets::old_rows_sql(true), &[&ids])
+                    .await
+                    .map_err(&err)?;
+                if let Some(b) = guard.as_mut() {
+                    b.apply(head, &keys, present, kept_rows(rows));
+                }
+            }
+        }
+        tx.commit().await.map_err(&err)?;
+        Ok(guard.as_ref().and_then(f))
+    }
+}
+
 async fn count_rows(
     client: &deadpool_postgres::Object,
     count: &Sql,
@@ -783,6 +875,11 @@ impl Store for PostgresStore {
     async fn query(&self, query: &Query) -> Result<Page> {
         let err = self.err("cannot run the query");
         let req = page::request(query)?;
+        // A total the facet sets count (`store::facet_bits`).
+        let counted = match facet_bits::for_total(query) {
+            Some(f) => self.with_bits(|b| b.matches(f).map(|m| m.len())).await?,
+            None => None,
+        };
         let client = self.client().await?;
         let count = sql::count(
             Dialect::Postgres,
@@ -792,9 +889,12 @@ impl Store for PostgresStore {
         );
         // Whether the page walks an index may depend on how many match.
         let (total, walks) = match page::walks(query, &req) {
-            Some(w) => (None, w),
+            Some(w) => (counted, w),
             None => {
-                let total = count_rows(&client, &count).await.map_err(&err)?;
+                let total = match counted {
+                    Some(n) => n,
+                    None => count_rows(&client, &count).await.map_err(&err)?,
+                };
                 let entities: i64 = client
                     .query_one(super::ENTITY_COUNT, &[])
                     .await
@@ -853,6 +953,11 @@ impl Store for PostgresStore {
     }
 
     async fn facets(&self, field: &str, filter: Option<&Predicate>) -> Result<Vec<FacetCount>> {
+        if let Some((f, p)) = facet_bits::for_facets(field, filter)
+            && let Some(counts) = self.with_bits(|b| b.facets(&f, &p)).await?
+        {
+            return Ok(counts);
+        }
         let sql = sql::facets(Dialect::Postgres, field, filter);
         let client = self.client().await?;
         let rows = client

@@ -21,6 +21,7 @@ use rusqlite::{
     params_from_iter,
 };
 
+use super::facet_bits::{self, Bits, Need};
 use super::facets;
 use super::page::{self, RawRelation, RawRow};
 use super::plan::{self, Current, RelationRecord, Row, Write};
@@ -44,6 +45,9 @@ pub struct SqliteStore {
     /// Reads go through this one: for a file, a second, read-only connection
     /// (WAL lets it read while a long commit is under way); in memory, the writer.
     reader: Arc<Mutex<Connection>>,
+    /// Facet sets for filtered facets and totals (`store::facet_bits`),
+    /// used with the reader.
+    pub(super) bits: Arc<Mutex<Option<Bits>>>,
     label: Arc<str>,
 }
 
@@ -129,6 +133,7 @@ impl SqliteStore {
         Ok(Self {
             writer: Arc::new(Mutex::new(writer)),
             reader: Arc::new(Mutex::new(reader)),
+            bits: Arc::default(),
             label,
         })
     }
@@ -150,6 +155,7 @@ impl SqliteStore {
         Ok(Self {
             writer: conn.clone(),
             reader: conn,
+            bits: Arc::default(),
             label,
         })
     }
@@ -620,6 +626,73 @@ fn entity_count(conn: &Connection) -> rusqlite::Result<u64> {
         .map(|n| n as u64)
 }
 
+/// Kept rows `(entity_id, field, value)` from `facets`' statements.
+fn kept_rows<P: rusqlite::Params>(
+    stmt: &mut rusqlite::CachedStatement<'_>,
+    p: P,
+    out: &mut Vec<(i64, String, String)>,
+) -> rusqlite::Result<()> {
+    let rows = stmt.query_map(p, |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    for r in rows {
+        out.push(r?);
+    }
+    Ok(())
+}
+
+/// Run `f` on the facet sets brought up to the audit log's head (see
+/// `store::facet_bits`), read in one snapshot of the database.
+fn with_bits<T>(
+    conn: &mut Connection,
+    bits: &Mutex<Option<Bits>>,
+    f: impl FnOnce(&Bits) -> Option<T>,
+) -> rusqlite::Result<Option<T>> {
+    let tx = conn.transaction()?;
+    let head = tx.query_row(facet_bits::HEAD, [], |r| r.get::<_, i64>(0))? as u64;
+    let mut guard = bits
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    match Bits::need(guard.as_ref(), head) {
+        Need::NotYet => {
+            *guard = Some(Bits::asked());
+            return Ok(None);
+        }
+        Need::Nothing => {}
+        Need::Rebuild => {
+            let entities = tx
+                .prepare_cached("SELECT id, key FROM entities")?
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let mut rows = Vec::new();
+            kept_rows(
+                &mut tx.prepare_cached(&facets::all_rows_sql())?,
+                [],
+                &mut rows,
+            )?;
+            *guard = Some(Bits::build(head, entities, rows));
+        }
+        Need::Changes { after } => {
+            let subjects = tx
+                .prepare_cached("SELECT subject FROM audit WHERE seq > ?1 AND seq <= ?2")?
+                .query_map(params![after as i64, head as i64], |r| r.get(0))?
+                .collect::<rusqlite::Result<Vec<String>>>()?;
+            let keys = facet_bits::keys_of(&subjects);
+            let mut id_of = tx.prepare_cached("SELECT id FROM entities WHERE key = ?1")?;
+            let mut rows_of = tx.prepare_cached(&facets::old_rows_sql(false))?;
+            let (mut present, mut rows) = (Vec::new(), Vec::new());
+            for key in &keys {
+                if let Some(id) = id_of.query_row([key], |r| r.get::<_, i64>(0)).optional()? {
+                    present.push((id, key.clone()));
+                    kept_rows(&mut rows_of, [id], &mut rows)?;
+                }
+            }
+            if let Some(b) = guard.as_mut() {
+                b.apply(head, &keys, present, rows);
+            }
+        }
+    }
+    Ok(guard.as_ref().and_then(f))
+}
+
 /// Relations whose source is one of `keys`: (source key, type, target ref).
 fn relations_for(conn: &Connection, keys: &[String]) -> rusqlite::Result<Vec<RawRelation>> {
     let mut out = Vec::new();
@@ -836,6 +909,7 @@ impl Store for SqliteStore {
     async fn query(&self, query: &Query) -> Result<Page> {
         let q = query.clone();
         let req = page::request(&q)?;
+        let bits = self.bits.clone();
         self.read(move |conn, label| {
             let err = |e| sqlite_error(label, "cannot run the query", e);
             // SQLite plans by the form of the SQL: put the most selective
@@ -864,16 +938,27 @@ impl Store for SqliteStore {
                 lead = selective;
             }
             let lists = if lead { Drive::Lead } else { Drive::Lists };
-            let count = sql::count(
-                Dialect::Sqlite,
-                planned.filter.as_ref(),
-                planned.text.as_deref(),
-                lists,
-            );
-            let total: i64 = conn
-                .prepare_cached(&count.text)
-                .and_then(|mut s| s.query_row(params_from_iter(bind(&count.params)), |r| r.get(0)))
-                .map_err(err)?;
+            // A total the facet sets count (`store::facet_bits`).
+            let counted = match facet_bits::for_total(&q) {
+                Some(f) => with_bits(conn, &bits, |b| b.matches(f)).map_err(err)?,
+                None => None,
+            };
+            let total = match counted {
+                Some(m) => m.len() as i64,
+                None => {
+                    let count = sql::count(
+                        Dialect::Sqlite,
+                        planned.filter.as_ref(),
+                        planned.text.as_deref(),
+                        lists,
+                    );
+                    conn.prepare_cached(&count.text)
+                        .and_then(|mut s| {
+                            s.query_row(params_from_iter(bind(&count.params)), |r| r.get(0))
+                        })
+                        .map_err(err)?
+                }
+            };
             let n = req.order.len();
             let rows = if req.limit == 0 {
                 Vec::new()
@@ -934,7 +1019,16 @@ impl Store for SqliteStore {
 
     async fn facets(&self, field: &str, filter: Option<&Predicate>) -> Result<Vec<FacetCount>> {
         let sql = sql::facets(Dialect::Sqlite, field, filter);
+        let sets = facet_bits::for_facets(field, filter);
+        let bits = self.bits.clone();
         self.read(move |conn, label| {
+            if let Some(f) = sets {
+                let got = with_bits(conn, &bits, |b| b.facets(&f.0, &f.1))
+                    .map_err(|e| sqlite_error(label, "cannot count facets", e))?;
+                if let Some(counts) = got {
+                    return Ok(counts);
+                }
+            }
             query_rows(conn, &sql, |r| {
                 Ok(FacetCount {
                     value: r.get(0)?,

@@ -79,8 +79,13 @@ conformance!(
     readers_never_see_half_a_batch,
     walked_and_sorted_pages_agree,
     kept_facets_match_counted_ones,
+    filtered_facets_follow_this_writer,
 );
 use read_path::{kept_facets_match_counted_ones, walked_and_sorted_pages_agree};
+
+async fn filtered_facets_follow_this_writer(store: &dyn Store) {
+    read_path::filtered_facets_follow_every_writer(store, store).await;
+}
 
 async fn get(store: &dyn Store, r: &str) -> Option<crate::Entity> {
     store.get(&eref(r)).await.expect("get succeeds")

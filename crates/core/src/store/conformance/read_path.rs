@@ -200,9 +200,20 @@ pub(super) async fn walked_and_sorted_pages_agree(store: &dyn Store) {
 
 /// Facet counts computed here from the entities.
 fn counted(entities: &[Value], field: &str, kind: Option<&str>) -> Vec<FacetCount> {
+    counted_where(entities, field, |e| {
+        kind.is_none_or(|k| e["kind"].as_str().unwrap().eq_ignore_ascii_case(k))
+    })
+}
+
+/// Facet counts computed here from the entities `keep` keeps.
+fn counted_where(
+    entities: &[Value],
+    field: &str,
+    keep: impl Fn(&Value) -> bool,
+) -> Vec<FacetCount> {
     let mut counts: BTreeMap<String, u64> = BTreeMap::new();
     for e in entities {
-        if kind.is_some_and(|k| !e["kind"].as_str().unwrap().eq_ignore_ascii_case(k)) {
+        if !keep(e) {
             continue;
         }
         let mut vs = match field {
@@ -227,43 +238,60 @@ fn counted(entities: &[Value], field: &str, kind: Option<&str>) -> Vec<FacetCoun
     out
 }
 
-pub(super) async fn kept_facets_match_counted_ones(store: &dyn Store) {
-    let fields = [
-        "kind",
-        "spec.type",
-        "Spec.Owner",
-        "spec.lifecycle",
-        "metadata.tags",
-        "metadata.namespace",
-        "relations.ownedBy",
-    ];
-    // Round 0 creates; round 1 changes every entity and deletes one in seven.
-    for round in 0..2 {
-        if round == 1 {
+/// The kept fields, as a caller may spell them.
+const KEPT_FIELDS: [&str; 7] = [
+    "kind",
+    "spec.type",
+    "Spec.Owner",
+    "spec.lifecycle",
+    "metadata.tags",
+    "metadata.namespace",
+    "relations.ownedBy",
+];
+
+/// A kept field as [`counted`] names it.
+fn counted_name(field: &str) -> String {
+    if field == "relations.ownedBy" {
+        field.to_string()
+    } else {
+        field.to_lowercase()
+    }
+}
+
+/// Round 0 creates; round 1 changes every entity and deletes one in seven
+/// (leaving [`live`]); round 2 brings the deleted back (with new ids).
+async fn write_round(store: &dyn Store, round: usize) {
+    match round {
+        0 => {
+            commit(store, entities(0)).await;
+        }
+        1 => {
             commit(store, entities(1)).await;
             let gone: Vec<_> = entities(1)
                 .iter()
-                .enumerate()
-                .filter(|(i, _)| i % 7 == 0)
-                .map(|(_, e)| delete(&key_of(e), None))
+                .step_by(7)
+                .map(|e| delete(&key_of(e), None))
                 .collect();
             store
                 .commit(batch(gone, "test"))
                 .await
                 .expect("deletes commit");
-        } else {
-            commit(store, entities(0)).await;
         }
+        _ => {
+            commit(store, entities(1)).await;
+        }
+    }
+}
+
+pub(super) async fn kept_facets_match_counted_ones(store: &dyn Store) {
+    for round in 0..2 {
+        write_round(store, round).await;
         let stored = live(round);
         // Re-importing the same entities changes nothing.
         commit(store, stored.clone()).await;
-        for field in fields {
-            let lower = field.to_lowercase();
-            let f = if field == "relations.ownedBy" {
-                field
-            } else {
-                lower.as_str()
-            };
+        for field in KEPT_FIELDS {
+            let f = counted_name(field);
+            let f = f.as_str();
             let all = store.facets(field, None).await.unwrap();
             assert_eq!(all, counted(&stored, f, None), "{field}, round {round}");
             let components = store
@@ -290,6 +318,80 @@ pub(super) async fn kept_facets_match_counted_ones(store: &dyn Store) {
     }
 }
 
+fn has(e: &Value, field: &str, value: &str) -> bool {
+    values(e, field).iter().any(|v| v == value)
+}
+
+fn eq(key: &str, value: &str) -> Predicate {
+    Predicate::Eq {
+        key: key.into(),
+        value: value.into(),
+    }
+}
+
+/// Filters of several kept fields (what `store::facet_bits` answers), each
+/// with the entities it keeps, computed here.
+fn kept_field_filters() -> Vec<(Predicate, Keep)> {
+    vec![
+        (
+            filter("spec.type=service,spec.lifecycle=Production").unwrap(),
+            |e| has(e, "spec.type", "service") && has(e, "spec.lifecycle", "production"),
+        ),
+        (filter("kind=component,metadata.tags=java").unwrap(), |e| {
+            has(e, "kind", "component") && has(e, "metadata.tags", "java")
+        }),
+        (
+            Predicate::All(vec![
+                Predicate::In {
+                    key: "spec.lifecycle".into(),
+                    values: vec!["production".into(), "Deprecated".into()],
+                },
+                Predicate::Not(Box::new(eq("Spec.Owner", "team-1"))),
+            ]),
+            |e| {
+                (has(e, "spec.lifecycle", "production") || has(e, "spec.lifecycle", "deprecated"))
+                    && !has(e, "spec.owner", "team-1")
+            },
+        ),
+        (
+            Predicate::Any(vec![
+                eq("metadata.tags", "go"),
+                eq("relations.ownedBy", "group:default/team-2"),
+            ]),
+            |e| has(e, "metadata.tags", "go") || has(e, "spec.owner", "team-2"),
+        ),
+    ]
+}
+
+/// Facets and totals under filters of several kept fields equal counts
+/// computed from the entities, after creates, updates and deletes made by
+/// `writer`: the same store, or another one on the same database (another
+/// process), whose commits `reader` learns of from the audit log.
+pub(super) async fn filtered_facets_follow_every_writer(reader: &dyn Store, writer: &dyn Store) {
+    for round in 0..3 {
+        write_round(writer, round).await;
+        let stored = if round == 2 { entities(1) } else { live(round) };
+        for (f, keep) in kept_field_filters() {
+            for field in KEPT_FIELDS {
+                assert_eq!(
+                    reader.facets(field, Some(&f)).await.unwrap(),
+                    counted_where(&stored, &counted_name(field), keep),
+                    "{field} under {f:?}, round {round}"
+                );
+            }
+            let q = Query {
+                filter: Some(f.clone()),
+                limit: Some(5),
+                ..Query::default()
+            };
+            let page = query(reader, q).await;
+            let want = stored.iter().filter(|e| keep(e)).count() as u64;
+            assert_eq!(page.total, want, "total under {f:?}, round {round}");
+            assert_eq!(page.items.len() as u64, want.min(5));
+        }
+    }
+}
+
 /// Every kept field's counts, over all entities and over components.
 async fn kept_counts(store: &dyn Store) -> Vec<Vec<FacetCount>> {
     let mut out = Vec::new();
@@ -307,14 +409,8 @@ async fn kept_counts(store: &dyn Store) -> Vec<Vec<FacetCount>> {
 
 /// Creates, changes and deletes, as `kept_facets_match_counted_ones` does.
 async fn write_rounds(store: &dyn Store) {
-    commit(store, entities(0)).await;
-    commit(store, entities(1)).await;
-    let gone: Vec<_> = entities(1)
-        .iter()
-        .step_by(7)
-        .map(|e| delete(&key_of(e), None))
-        .collect();
-    store.commit(batch(gone, "test")).await.unwrap();
+    write_round(store, 0).await;
+    write_round(store, 1).await;
 }
 
 const REFILL: &str = concat!(
@@ -358,4 +454,40 @@ async fn postgres_migration_fills_the_counts_commits_keep() {
     tokio::spawn(conn);
     client.batch_execute(REFILL).await.unwrap();
     assert_eq!(kept_counts(&store).await, kept);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_facet_sets_follow_another_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("paved.db");
+    let reader = crate::store::sqlite::SqliteStore::open(&path)
+        .await
+        .unwrap();
+    let writer = crate::store::sqlite::SqliteStore::open(&path)
+        .await
+        .unwrap();
+    filtered_facets_follow_every_writer(&reader, &writer).await;
+    // The answers came from the sets (built by the reader only).
+    let all = Predicate::All(vec![]);
+    let built =
+        |b: Option<&crate::store::facet_bits::Bits>| b.is_some_and(|b| b.matches(&all).is_some());
+    assert!(built(reader.bits.lock().unwrap().as_ref()));
+    assert!(writer.bits.lock().unwrap().is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_facet_sets_follow_another_process() {
+    let db = PgTestDb::create().await;
+    let reader = crate::store::postgres::PostgresStore::connect(&db.url())
+        .await
+        .unwrap();
+    let writer = crate::store::postgres::PostgresStore::connect(&db.url())
+        .await
+        .unwrap();
+    filtered_facets_follow_every_writer(&reader, &writer).await;
+    let all = Predicate::All(vec![]);
+    let built =
+        |b: Option<&crate::store::facet_bits::Bits>| b.is_some_and(|b| b.matches(&all).is_some());
+    assert!(built(reader.bits.lock().await.as_ref()));
+    assert!(writer.bits.lock().await.is_none());
 }
