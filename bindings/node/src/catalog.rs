@@ -19,6 +19,7 @@ use crate::locations::{RefreshOptions, RefreshStream};
 use crate::pipeline::{ChangeSet, EntityWriteOptions, ImportOptions, WriteOptions};
 use crate::plain::plain;
 use crate::query::{FacetCount, FilterOptions, Page, QueryOptions, SearchOptions};
+use crate::settled::{self, promise_now};
 
 /// The catalogue of a platform (`platform.catalog`).
 #[napi]
@@ -125,9 +126,10 @@ impl Catalog {
     /// (`component:orders` is the same: the namespace defaults to `default`).
     /// `NOT_FOUND` if missing.
     #[napi(ts_return_type = "Promise<Entity>")]
-    pub fn get(&self, env: &Env, entity_ref: String) -> Result<AsyncBlock<Value>> {
+    pub fn get(&self, env: &Env, entity_ref: String) -> Result<settled::AsyncBlock<Value>> {
         let catalog = self.inner.clone();
-        promise(env, async move {
+        // A read by key usually needs no wait: settled on this thread.
+        promise_now(env, async move {
             Ok(catalog.get(&entity_ref).await?.to_value())
         })
     }

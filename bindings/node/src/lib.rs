@@ -13,8 +13,8 @@
 //!         <- plain objects, or a PavedError (error::to_js) <-
 //! ```
 
-// napi-derive expands `#[napi]` items into the unsafe N-API glue; no
-// hand-written unsafe code lives in this crate.
+// napi-derive expands `#[napi]` items into the unsafe N-API glue. The one
+// hand-written unsafe block is in `settled` (a promise settled at once).
 #![allow(unsafe_code)]
 
 pub mod approvals;
@@ -35,3 +35,4 @@ pub mod policies;
 pub mod query;
 pub mod resources;
 pub mod scorecards;
+pub mod settled;
