@@ -155,7 +155,7 @@ impl PyAsyncCatalog {
     /// One entity by ref (`kind:namespace/name`, or `kind:name`); `NotFoundError` if missing.
     fn get<'py>(&self, py: Python<'py>, entity_ref: String) -> PyResult<Bound<'py, PyAny>> {
         let catalog = self.inner.clone();
-        crate::spawn(py, async move {
+        crate::runtime::spawn_now(py, async move {
             catalog.get(&entity_ref).await.map(PyEntity::from)
         })
     }

@@ -77,6 +77,42 @@ where
     })
 }
 
+/// [`spawn`] for a call that usually needs no wait (a read by key): in a
+/// running asyncio loop the call is polled once here first, and when it is
+/// already done the `asyncio.Future` returned is settled with its result,
+/// sparing the runtime thread and the loop's `call_soon_threadsafe` wake-up
+/// (most of an awaited read's cost). Whatever the call does before it first
+/// waits runs on this thread, with the GIL: only for small reads.
+pub(crate) fn spawn_now<'py, T, F>(py: Python<'py>, fut: F) -> PyResult<Bound<'py, PyAny>>
+where
+    F: Future<Output = paved::Result<T>> + Send + 'static,
+    T: for<'a> IntoPyObject<'a> + Send + 'static,
+{
+    if BLOCKING.get() {
+        // A blocking wait runs the call on this thread anyway.
+        return spawn(py, fut);
+    }
+    let event_loop = running_loop(py)?;
+    let mut fut = Box::pin(fut);
+    let first = {
+        let _runtime = runtime()?.enter();
+        fut.as_mut()
+            .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()))
+    };
+    let std::task::Poll::Ready(result) = first else {
+        return spawn(py, fut);
+    };
+    let future = event_loop.call_method0("create_future")?;
+    match result {
+        Ok(value) => future.call_method1("set_result", (value.into_py_any(py)?,))?,
+        Err(e) => future.call_method1(
+            "set_exception",
+            (crate::errors::to_py(py, e).into_value(py),),
+        )?,
+    };
+    Ok(future)
+}
+
 /// Make an engine call whose result reaches Python as plain data (dicts
 /// and lists shaped as its JSON).
 pub(crate) fn spawn_json<'py, T, F>(py: Python<'py>, fut: F) -> PyResult<Bound<'py, PyAny>>
