@@ -366,6 +366,8 @@ export interface Decision {
   description?: string
   durationUs: number
   actor: string
+  /** The approval that let this enforcing deny through (a held plan, approved). */
+  approved?: string
 }
 
 /** A recorded decision and what it means, in words a developer can act on. */
@@ -437,10 +439,10 @@ export interface Approval {
   requestedBy: string
   requestedAt: string
   expiresAt: string
-  /** The write it holds: `entity.upsert`, `entity.delete` or `catalog.import`. */
+  /** The write it holds: `entity.upsert`, `entity.delete`, `catalog.import`, `resource.apply` or `resource.destroy`. */
   action: string
-  /** What it writes once approved. */
-  changes: { entityRef: string; outcome: 'created' | 'updated' | 'deleted' }[]
+  /** What it writes once approved; for a held resource plan, `action` is what the plan does to each resource. */
+  changes: { entityRef: string; outcome: 'created' | 'updated' | 'deleted' | 'unchanged'; action?: Action }[]
   /** One per policy that held it: who may approve it, and who did. */
   required: { policy: string; approvers: string[]; approvedBy?: string; approvedAt?: string }[]
   /** The decisions that held it. */
@@ -634,6 +636,8 @@ export interface ResourceSummary {
   /** Whether the entity has params (paved keeps it as they say). */
   managed: boolean
   lease?: LeaseInfo
+  /** The last drift check (absent: never checked): `changes` are the paths that changed. */
+  lastDrift?: { status: 'in-sync' | 'drifted' | 'gone' | 'error'; changes?: string[] | null; at: string }
 }
 
 // ---- golden paths (paved::Paths), as plain objects --------------------------

@@ -103,6 +103,9 @@ for (const kind of STORES) {
       assert.equal(checked.lastDrift.status, 'drifted')
       assert.deepEqual(checked.lastDrift.changes, ['state.files.README.md'])
       assert.match(checked.lastDrift.at, /^\d{4}-\d\d-\d\dT/)
+      // list() carries each resource's last check: a portal needs no state() per row.
+      const listed = (await platform.resources.list()).find((r) => r.resource === checked.resource)
+      assert.deepEqual(listed.lastDrift, checked.lastDrift)
       const records = await platform.audit.list({ limit: 1000 })
       const recorded = records.filter((r) => r.action === 'resource.drift')
       assert.equal(recorded.length, 1)

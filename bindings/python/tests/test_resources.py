@@ -115,6 +115,8 @@ def test_plan_apply_drift_repair_read_and_destroy(setup: Setup) -> None:
         assert item["resource"] == REF and item["status"] == "drifted"
         assert "state.files.README.md" in [c["path"] for c in item["changes"]]
         assert r.state("app-dir")["lastDrift"]["status"] == "drifted"
+        (summary,) = r.list()
+        assert summary["lastDrift"] == r.state("app-dir")["lastDrift"]
         repaired = r.apply("app-dir", actor=JANE)
         assert [(x["action"], x["status"], x["version"]) for x in repaired["results"]] == [("update", "done", 2)]
         assert readme.read_text() == "hello"

@@ -80,6 +80,66 @@ fn json(out: &Output) -> serde_json::Value {
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
 }
 
+/// A plan that a policy asking for approval denies is held, nothing made;
+/// a lead's approval runs it as its requester asked.
+#[test]
+fn a_held_plan_runs_once_a_lead_approves_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let data = platform(d, None, "30s");
+    std::fs::write(
+        d.join("hold.rego"),
+        "package hold\n\ndeny contains msg if {\n  msg := \"a lead looks at every new directory first\"\n}\n",
+    )
+    .unwrap();
+    let mut config = std::fs::read_to_string(d.join("paved.yaml")).unwrap();
+    config.push_str(
+        "policies:\n  - name: directories-need-a-lead\n    rego: { policies: [hold.rego] }\n    \
+         match: { operations: [resource.apply] }\n    approval: { approvers: [group:leads] }\n",
+    );
+    std::fs::write(d.join("paved.yaml"), config).unwrap();
+    std::fs::write(
+        d.join("org.yaml"),
+        "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: { name: leads }\nspec: { type: team, children: [], members: [lead] }\n---\n\
+         apiVersion: backstage.io/v1alpha1\nkind: User\nmetadata: { name: lead }\nspec: { memberOf: [] }\n---\n\
+         apiVersion: backstage.io/v1alpha1\nkind: User\nmetadata: { name: jane }\nspec: { memberOf: [] }\n",
+    )
+    .unwrap();
+    ok(&paved(d, &["catalog", "import", "org.yaml"]));
+
+    let held = paved(
+        d,
+        &["resource", "apply", "notes", "--actor", "user:default/jane"],
+    );
+    assert_eq!(code(&held), Some(1));
+    let said = String::from_utf8_lossy(&held.stderr).to_string();
+    let id = said
+        .split("held for approval ")
+        .nth(1)
+        .and_then(|rest| rest.split(':').next())
+        .unwrap_or_else(|| panic!("not held: {said}"))
+        .to_string();
+    assert!(!data.join("notes").exists(), "nothing is made while held");
+    let shown = ok(&paved(d, &["approval", "show", &id]));
+    assert!(shown.contains("create resource:default/notes"), "{shown}");
+
+    let refused = paved(
+        d,
+        &["approval", "approve", &id, "--actor", "user:default/jane"],
+    );
+    assert_eq!(code(&refused), Some(1), "the requester cannot approve");
+    ok(&paved(
+        d,
+        &["approval", "approve", &id, "--actor", "user:default/lead"],
+    ));
+    assert_eq!(
+        std::fs::read_to_string(data.join("notes/README.md")).unwrap(),
+        "hello"
+    );
+    let state = json(&paved(d, &["resource", "state", "notes", "-o", "json"]));
+    assert_eq!(state["actor"], "user:default/jane", "{state}");
+}
+
 #[test]
 fn plan_apply_drift_repair_and_destroy_through_local_directory() {
     let dir = tempfile::tempdir().unwrap();
@@ -128,6 +188,9 @@ fn plan_apply_drift_repair_and_destroy_through_local_directory() {
     assert!(report.contains("state.files.README.md"), "{report}");
     let state = json(&paved(d, &["resource", "state", "notes", "-o", "json"]));
     assert_eq!(state["lastDrift"]["status"], "drifted", "{state}");
+    // The list carries each resource's last check too (what a portal shows).
+    let list = json(&paved(d, &["resource", "list", "-o", "json"]));
+    assert_eq!(list[0]["lastDrift"], state["lastDrift"], "{list}");
     ok(&paved(d, &["resource", "apply", "notes"]));
     assert_eq!(
         std::fs::read_to_string(data.join("notes/README.md")).unwrap(),

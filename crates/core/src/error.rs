@@ -20,10 +20,12 @@ pub enum Error {
     NotFound { what: &'static str, id: String },
 
     /// Optimistic concurrency: the caller's etag is not the stored one.
+    /// `expected` and `found` are etags, or (with a space) versions in words:
+    /// `state version 3`.
     #[error(
         "conflict on {entity}: expected {} but {}",
-        if expected.is_empty() { "the entity not to exist".to_string() } else { format!("etag {expected}") },
-        match found.as_deref() { Some(f) => format!("the stored etag is {f}"), None => "the entity does not exist".to_string() }
+        if expected.is_empty() { "the entity not to exist".to_string() } else if expected.contains(' ') { expected.clone() } else { format!("etag {expected}") },
+        match found.as_deref() { Some(f) if f.contains(' ') => format!("found {f}"), Some(f) => format!("the stored etag is {f}"), None => "the entity does not exist".to_string() }
     )]
     Conflict {
         entity: String,

@@ -1013,6 +1013,7 @@ fn entity_item(
         facets,
         previous,
         subject,
+        approved: None,
     }
 }
 
@@ -1097,6 +1098,7 @@ pub(crate) fn resource_item(
         },
         previous: None,
         subject: resource_subject(address),
+        approved: None,
     }
 }
 
@@ -1333,6 +1335,28 @@ pub(crate) async fn refuse_blocked(
         ..ChangeSet::default()
     };
     refuse_if_blocked(ctx, &actor, &mut set, opts).await
+}
+
+/// Stop a planned side effect (a resource plan) whose review `decisions`
+/// block it: held as a pending approval holding `held` when every blocking
+/// decision comes from a policy that asks for approval (the
+/// `PENDING_APPROVAL` error; a dry run holds nothing), refused otherwise
+/// (`DENIED`). Nothing blocking: nothing happens.
+pub(crate) async fn hold_or_refuse(
+    ctx: &Context<'_>,
+    decisions: Vec<Decision>,
+    held: Vec<approval::HeldChange>,
+    action: &str,
+    opts: &WriteOptions,
+) -> Result<()> {
+    if !decisions.iter().any(|d| d.blocking) {
+        return Ok(());
+    }
+    let actor = check_actor(opts.actor.as_deref().unwrap_or(ctx.actor))?;
+    if let Some((required, ttl)) = ctx.policies.approval_for(&decisions) {
+        return Err(hold(ctx, &actor, decisions, held, action, required, ttl, opts).await?);
+    }
+    refuse_blocked(ctx, decisions, opts).await
 }
 
 /// The actor of an effect with no entity change (a drift check, a revealed

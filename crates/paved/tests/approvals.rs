@@ -13,10 +13,11 @@ mod common;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use common::{Fixed, component, stores};
+use common::{Fixed, Recorder, component, resource, stores};
 use paved::checks::Check;
 use paved::{
-    ApprovalFilter, ApprovalStatus, Binding, ChangeSet, Error, Platform, StoreSpec, WriteOptions,
+    ApprovalFilter, ApprovalStatus, Binding, ChangeSet, Error, Platform, ResourceOptions,
+    StoreSpec, WriteOptions,
 };
 use serde_json::{Value, json};
 
@@ -75,6 +76,22 @@ const SEED: &[(&str, &str, &[&str])] = &[
 /// and two approval-asking bindings: label `critical` (leads approve) and
 /// label `costly` (finance approves).
 async fn platform(store: StoreSpec, gate: Arc<Gate>, ttl: &str) -> Platform {
+    seed(&store).await;
+    Platform::builder()
+        .store(store)
+        .guardrail(Arc::new(hold()))
+        .check(gate)
+        .policies([
+            binding("critical-needs-a-lead", "critical", &["group:leads"], ttl),
+            binding("costly-needs-finance", "costly", &["finance"], ttl),
+        ])
+        .build()
+        .await
+        .unwrap()
+}
+
+/// Write the org of [`SEED`], its users and `component:default/existing`.
+async fn seed(store: &StoreSpec) {
     let seed = Platform::builder()
         .store(store.clone())
         .build()
@@ -97,18 +114,6 @@ async fn platform(store: StoreSpec, gate: Arc<Gate>, ttl: &str) -> Platform {
             .await
             .unwrap();
     }
-    drop(seed);
-    Platform::builder()
-        .store(store)
-        .guardrail(Arc::new(hold()))
-        .check(gate)
-        .policies([
-            binding("critical-needs-a-lead", "critical", &["group:leads"], ttl),
-            binding("costly-needs-finance", "costly", &["finance"], ttl),
-        ])
-        .build()
-        .await
-        .unwrap()
 }
 
 fn labelled(name: &str, labels: &[&str]) -> Value {
@@ -293,6 +298,125 @@ async fn a_held_change_is_written_as_reviewed_once_an_approver_approves() {
         assert_eq!(err.code(), "NOT_FOUND");
         let err = p.approvals().get("../etc").await.unwrap_err();
         assert_eq!(err.code(), "VALIDATION");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_held_resource_plan_runs_once_as_reviewed_when_approved() {
+    for (store, _pg, _dir) in stores().await {
+        seed(&store).await;
+        let provider = Arc::new(Recorder::default());
+        let p = Platform::builder()
+            .store(store)
+            .guardrail(Arc::new(hold()))
+            .provider(provider.clone())
+            .policies([serde_json::from_value::<Binding>(json!({
+                "name": "dev-resources-need-a-lead", "guardrail": "hold",
+                "match": {"operations": ["resource.apply"], "environments": ["dev"]},
+                "approval": {"approvers": ["group:leads"]}
+            }))
+            .unwrap()])
+            .build()
+            .await
+            .unwrap();
+        p.catalog()
+            .upsert(
+                resource("db", Some(json!({"size": 1}))),
+                None,
+                &WriteOptions::default(),
+            )
+            .await
+            .unwrap();
+        let r = p.resources();
+        let as_jane = ResourceOptions {
+            actor: Some("user:default/jane".into()),
+            ..ResourceOptions::default()
+        };
+        let target = ["resource:default/db".to_string()];
+        let held_plan = |err: Error| match err {
+            Error::PendingApproval {
+                approval: Some(id), ..
+            } => id,
+            other => panic!("not held: {other}"),
+        };
+
+        // A dry run says it would be held; a real apply holds the plan and
+        // calls no provider. Held twice: two requests for one plan.
+        let dry = ResourceOptions {
+            dry_run: true,
+            ..as_jane.clone()
+        };
+        let err = r.apply(&target, &dry).await.unwrap_err();
+        assert!(
+            matches!(&err, Error::PendingApproval { approval: None, .. }),
+            "{err}"
+        );
+        let first = held_plan(r.apply(&target, &as_jane).await.unwrap_err());
+        let second = held_plan(r.apply(&target, &as_jane).await.unwrap_err());
+        assert_eq!(provider.0.load(Ordering::SeqCst), 0);
+        let a = p.approvals().get(&first).await.unwrap();
+        assert_eq!(a.action, "resource.apply");
+        assert_eq!(a.changes.len(), 1);
+        assert_eq!(a.changes[0].entity_ref, "resource:default/db");
+        assert_eq!(a.changes[0].action, Some(paved::Action::Create));
+
+        // Not by the requester; a dry run by a lead runs nothing.
+        let err = p
+            .approvals()
+            .approve(&first, None, &as_("jane"))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "DENIED", "{err}");
+        p.approvals()
+            .approve(&first, None, &as_("lead").dry_run())
+            .await
+            .unwrap();
+        assert_eq!(provider.0.load(Ordering::SeqCst), 0);
+
+        // Approved: the plan runs once, as jane asked it, and the decision
+        // says which approval let it through.
+        let done = p
+            .approvals()
+            .approve(&first, Some("go"), &as_("lead"))
+            .await
+            .unwrap();
+        assert_eq!(done.status, ApprovalStatus::Applied);
+        assert_eq!(provider.0.load(Ordering::SeqCst), 1);
+        let state = r.state("db").await.unwrap();
+        assert_eq!(
+            (state.version, state.actor.as_str()),
+            (1, "user:default/jane")
+        );
+        let records = p.audit().list(None, Some(100_000)).await.unwrap();
+        let applied = records
+            .iter()
+            .rev()
+            .find(|x| x.action == "resource.apply")
+            .expect("the provider call is audited");
+        assert_eq!(applied.actor, "user:default/jane");
+        let lifted = records
+            .iter()
+            .rev()
+            .find(|x| x.action == "policy.decision")
+            .unwrap();
+        assert_eq!(lifted.details["approved"], first.as_str(), "{lifted:?}");
+        assert_eq!(lifted.details["blocking"], false);
+
+        // The second request held the same plan, now out of date: stale,
+        // and the provider is not called again.
+        let err = p
+            .approvals()
+            .approve(&second, None, &as_("lead"))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "CONFLICT", "{err}");
+        assert!(err.to_string().contains("resource:default/db"), "{err}");
+        assert_eq!(
+            p.approvals().get(&second).await.unwrap().status,
+            ApprovalStatus::Stale
+        );
+        assert_eq!(provider.0.load(Ordering::SeqCst), 1);
+        assert!(p.audit().verify().await.unwrap().broken.is_none());
     }
 }
 

@@ -25,8 +25,9 @@ export function readStatus(url) {
 }
 
 function changeLine(c) {
-  const verb = c.outcome
-  const target = c.outcome === 'deleted' ? html`<span>${refLabel(c.entityRef)}</span>` : html`<a href="${entityPath(c.entityRef)}">${refLabel(c.entityRef)}</a>`
+  // A held resource plan says what it does to each resource (create, replace, …).
+  const verb = c.action || c.outcome
+  const target = c.outcome === 'deleted' && !c.action ? html`<span>${refLabel(c.entityRef)}</span>` : html`<a href="${entityPath(c.entityRef)}">${refLabel(c.entityRef)}</a>`
   return html`<li><code>${c.entityRef.split(':')[0]}</code> ${target} ${verb}</li>`
 }
 
@@ -46,7 +47,7 @@ export function approvalsPage(list, status, user, feed) {
     (s) => html`<li><a href="/approvals?status=${s}"${(status || 'all') === s ? html` aria-current="page"` : ''}>${s}</a></li>`,
   )
   const body = html`<h1>Approvals</h1>
-<p>Changes a policy holds until someone it names approves them. Approving writes exactly the change that was reviewed; rejecting writes nothing.</p>
+<p>Changes a policy holds until someone it names approves them. Approving writes exactly the change that was reviewed (a held resource plan runs only if it is still the plan that was reviewed); rejecting writes nothing.</p>
 ${signedIn(user)}
 <nav aria-label="Status" class="tabs"><ul>${tabs}</ul></nav>
 ${

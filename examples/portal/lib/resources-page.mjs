@@ -2,7 +2,7 @@
 // owns it, or one team's with ?owner=group:default/team-a) and the
 // "Provisioning" section of a Resource entity's page (its state, outputs,
 // history, and a plan preview). Everything comes from platform.resources:
-// list() and state() (its last drift check and lease), history(), and
+// list() (each resource's last drift check and lease), state(), history(), and
 // plan([ref]), which only reads (the provider's plan and the policies'
 // review; nothing is written). Outputs are shown as state() gives them:
 // sensitive ones read "(sensitive)", and the portal never asks to reveal
@@ -38,17 +38,17 @@ export function readOwner(url) {
 }
 
 /**
- * Every resource (or one team's) with its state's last drift check. A
- * resource with no state has no state() to read.
+ * Every resource (or one team's), each with its lease and last drift check:
+ * one list() call, however many resources there are.
  */
 export async function loadResources(platform, owner) {
   const all = await platform.resources.list()
   const owners = [...new Set(all.map((r) => r.owner || ''))].sort()
-  const shown = owner ? all.filter((r) => (r.owner || '') === owner) : all
-  const states = await Promise.all(shown.map((r) => (r.version > 0 ? stateOrNull(platform, r.resource) : null)))
-  return { owners, resources: shown.map((r, i) => ({ ...r, state: states[i] })) }
+  const resources = owner ? all.filter((r) => (r.owner || '') === owner) : all
+  return { owners, resources }
 }
 
+/** A resource's state, or null when it has none yet. */
 async function stateOrNull(platform, ref) {
   try {
     return await platform.resources.state(ref)
@@ -77,8 +77,8 @@ function leaseCell(lease) {
 }
 
 function resourceRow(r) {
-  const drift = r.state && r.state.lastDrift
-  const lease = r.lease || (r.state && r.state.lease)
+  const drift = r.lastDrift
+  const lease = r.lease
   return html`<tr data-resource="${r.resource}">
 <td>${r.declared ? html`<a href="${entityPath(r.resource)}">${refLabel(r.resource)}</a>` : html`${refLabel(r.resource)} <span class="hint">(no longer in the catalogue)</span>`}</td>
 <td><code>${r.resourceType}</code>${r.environment ? html` <span class="hint">${r.environment}</span>` : ''}</td>

@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 
+import { approvalPage } from '../lib/approvals-page.mjs'
 import { provisioningSection, resourcesPage } from '../lib/resources-page.mjs'
 
 const EVIL = '<img src=x onerror="alert(1)">'
@@ -90,14 +91,34 @@ describe('resources-page rendering', () => {
     assert.match(failed, /No plan: VALIDATION: spec\.params\.files: &lt;img/)
   })
 
+  it('shows a held resource plan on its approval page: what it does to each resource', () => {
+    const held = {
+      id: 'abc123def456',
+      status: 'pending',
+      requestedBy: 'user:default/jane',
+      requestedAt: '2026-05-01T10:20:30Z',
+      expiresAt: '2026-05-02T10:20:30Z',
+      action: 'resource.apply',
+      changes: [
+        { entityRef: 'resource:default/orders', outcome: 'updated', action: 'replace' },
+        { entityRef: 'resource:default/cache', outcome: 'deleted', action: 'delete' },
+      ],
+      required: [{ policy: 'no-replacing-databases', approvers: ['group:default/leads'] }],
+      decisions: plan.decisions,
+    }
+    const page = String(approvalPage(held, 'user:default/lead', null, []))
+    const lines = [...page.matchAll(/<li><code>resource<\/code> (.*?)<\/li>/g)].map((m) => m[1])
+    assert.deepEqual(lines, ['<a href="/catalog/default/resource/orders">orders</a> replace', '<a href="/catalog/default/resource/cache">cache</a> delete'])
+  })
+
   it('groups resources by owner and escapes the list', () => {
-    const row = (resource, owner, extra = {}) => ({ resource, resourceType: 'local.directory', owner, version: 0, declared: true, managed: true, state: null, ...extra })
+    const row = (resource, owner, extra = {}) => ({ resource, resourceType: 'local.directory', owner, version: 0, declared: true, managed: true, ...extra })
     const page = String(
       resourcesPage(
         {
           owners: ['', 'group:default/team-a', 'group:default/team-b'],
           resources: [
-            row('resource:default/a', 'group:default/team-a', { status: 'managed', version: 2, state }),
+            row('resource:default/a', 'group:default/team-a', { status: 'managed', version: 2, lastDrift: state.lastDrift, lease: state.lease }),
             row(`resource:default/b`, 'group:default/team-b', { environment: EVIL }),
             row('resource:default/c', undefined, { declared: false, status: 'destroyed', version: 4 }),
           ],

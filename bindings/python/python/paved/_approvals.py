@@ -5,7 +5,7 @@ prints them)."""
 from __future__ import annotations
 
 import builtins
-from typing import Any, TypedDict, cast
+from typing import Any, NotRequired, TypedDict, cast
 
 from paved import _native
 from paved._blocking import run
@@ -14,6 +14,9 @@ from paved._blocking import run
 class ApprovalChange(TypedDict):
     entityRef: str
     outcome: str  # "created" | "updated" | "deleted"
+    # For a held resource plan: what it does to the resource
+    # ("create", "update", "replace", "delete", "forget").
+    action: NotRequired[str]
 
 
 class Requirement(TypedDict, total=False):

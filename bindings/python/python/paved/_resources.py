@@ -131,6 +131,7 @@ class ResourceSummary(TypedDict, total=False):
     declared: bool
     managed: bool
     lease: LeaseInfo
+    lastDrift: dict[str, Any]  # the last drift check: {"status", "changes", "at"}
 
 
 class Resources:

@@ -136,7 +136,11 @@ pub async fn run(cmd: ApprovalCommand, ctx: &Ctx) -> anyhow::Result<ExitCode> {
 fn changes_text(a: &Approval) -> String {
     a.changes
         .iter()
-        .map(|c| format!("{} {}", c.outcome.as_str(), c.entity_ref))
+        .map(|c| match c.action {
+            // A held resource plan: what it does to the resource.
+            Some(action) => format!("{} {}", action.as_str(), c.entity_ref),
+            None => format!("{} {}", c.outcome.as_str(), c.entity_ref),
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }

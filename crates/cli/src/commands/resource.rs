@@ -180,7 +180,9 @@ pub async fn run(cmd: ResourceCommand, ctx: &Ctx) -> anyhow::Result<ExitCode> {
                 println!(
                     "{}",
                     table(
-                        &["resource", "type", "owner", "status", "version", "lease"],
+                        &[
+                            "resource", "type", "owner", "status", "version", "drift", "lease"
+                        ],
                         list.iter().map(|r| vec![
                             r.resource.clone(),
                             r.resource_type.clone(),
@@ -191,6 +193,11 @@ pub async fn run(cmd: ResourceCommand, ctx: &Ctx) -> anyhow::Result<ExitCode> {
                                 (None, false) => "observed only, not imported".into(),
                             },
                             r.version.to_string(),
+                            r.last_drift
+                                .as_ref()
+                                .and_then(|d| d.get("status"))
+                                .map(text)
+                                .unwrap_or_default(),
                             r.lease
                                 .as_ref()
                                 .map(|l| format!("{} ({})", l.holder, l.operation))

@@ -5,7 +5,9 @@ use serde_json::Value;
 
 use super::state::{ApprovalChange, Requirement};
 use super::state::{REQUESTED, subject_of};
+use crate::plugin::FieldDiff;
 use crate::policy::Decision;
+use crate::resource::state::{Action, Goal, ResourcePlan};
 use crate::store::AuditOnly;
 use crate::store::Outcome;
 
@@ -28,17 +30,56 @@ pub(crate) enum HeldChange {
         entity_ref: String,
         expected_etag: String,
     },
+    /// Run a resource plan: `apply` or `destroy` of `targets` (none: every
+    /// resource), as `planned` says. Once approved, the plan is made again
+    /// and run only if it is the one reviewed (the same resources, actions,
+    /// differences and state versions); otherwise the request is stale.
+    #[serde(rename_all = "camelCase")]
+    Resources {
+        goal: Goal,
+        targets: Vec<String>,
+        planned: Vec<HeldResource>,
+    },
+}
+
+/// One resource of a held plan, as it was reviewed (sensitive values as
+/// `(sensitive)`, as every plan shows them).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct HeldResource {
+    pub resource: String,
+    pub action: Action,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub diff: Vec<FieldDiff>,
+    /// The state version it was planned against (0: none).
+    pub prior_version: i64,
+}
+
+impl HeldResource {
+    /// The resources a plan changes, as a request holds them.
+    pub(crate) fn of(plan: &ResourcePlan) -> Vec<Self> {
+        plan.resources
+            .iter()
+            .filter(|r| r.action != Action::NoOp)
+            .map(|r| Self {
+                resource: r.resource.clone(),
+                action: r.action,
+                diff: r.diff.clone(),
+                prior_version: r.prior_version,
+            })
+            .collect()
+    }
 }
 
 impl HeldChange {
-    /// The entity it changes, and how.
-    pub(crate) fn summary(&self) -> ApprovalChange {
+    /// The entities it changes, and how.
+    pub(crate) fn summary(&self) -> Vec<ApprovalChange> {
         match self {
             HeldChange::Upsert {
                 entity,
                 expected_etag,
                 ..
-            } => ApprovalChange {
+            } => vec![ApprovalChange {
                 // Read back from the store: a document that is no entity
                 // shows no ref here, and fails validation when applied.
                 entity_ref: serde_json::from_value::<crate::Entity>(entity.clone())
@@ -49,11 +90,26 @@ impl HeldChange {
                 } else {
                     Outcome::Updated
                 },
-            },
-            HeldChange::Delete { entity_ref, .. } => ApprovalChange {
+                action: None,
+            }],
+            HeldChange::Delete { entity_ref, .. } => vec![ApprovalChange {
                 entity_ref: entity_ref.clone(),
                 outcome: Outcome::Deleted,
-            },
+                action: None,
+            }],
+            HeldChange::Resources { planned, .. } => planned
+                .iter()
+                .map(|r| ApprovalChange {
+                    entity_ref: r.resource.clone(),
+                    outcome: match r.action {
+                        Action::Create => Outcome::Created,
+                        Action::Delete | Action::Forget => Outcome::Deleted,
+                        Action::NoOp => Outcome::Unchanged,
+                        Action::Update | Action::Replace => Outcome::Updated,
+                    },
+                    action: Some(r.action),
+                })
+                .collect(),
         }
     }
 }

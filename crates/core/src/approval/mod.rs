@@ -21,6 +21,11 @@
 //! `PENDING_APPROVAL` naming the request. A denial from a binding without
 //! `approval` still refuses the write outright.
 //!
+//! A resource plan (`resource.apply`, `resource.destroy`) is held the same
+//! way, before any provider call ([`HeldChange::Resources`]): once approved
+//! it is planned again and run only if the plan is the one reviewed, with
+//! the approved bindings' denials lifted ([`crate::policy::Approved`]).
+//!
 //! A member of a binding's approver groups (never the requester) approves it
 //! for that binding; once every binding that held the change is approved,
 //! the held ChangeSet is committed as it was reviewed, guarded by the etags
@@ -36,7 +41,7 @@ mod held;
 mod state;
 mod ttl;
 
-pub(crate) use held::{HeldChange, Requested, hold_record};
+pub(crate) use held::{HeldChange, HeldResource, Requested, hold_record};
 pub(crate) use state::{
     APPLIED, APPROVED, REJECTED, REQUESTED, STALE, STEPS, TERMINAL, approvers_of, read, subject_of,
 };

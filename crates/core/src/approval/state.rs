@@ -92,6 +92,10 @@ impl std::fmt::Display for ApprovalStatus {
 pub struct ApprovalChange {
     pub entity_ref: String,
     pub outcome: Outcome,
+    /// For a resource of a held plan, what the plan does to it (`create`,
+    /// `update`, `replace`, `delete`, `forget`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<crate::resource::state::Action>,
 }
 
 /// One binding that held a change: who may approve it, and who did.
@@ -176,7 +180,11 @@ pub(crate) fn read(records: &[AuditRecord], now: &str) -> Option<(Approval, Vec<
         requested_at: first.at.clone(),
         expires_at: requested.expires_at.clone(),
         action: requested.action.clone(),
-        changes: requested.held.iter().map(HeldChange::summary).collect(),
+        changes: requested
+            .held
+            .iter()
+            .flat_map(HeldChange::summary)
+            .collect(),
         required: requested.required,
         decisions: requested.decisions,
         decided_by: None,

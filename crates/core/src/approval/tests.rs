@@ -92,6 +92,7 @@ fn a_request_waits_for_every_binding_that_held_it() {
         [ApprovalChange {
             entity_ref: "component:default/orders".into(),
             outcome: crate::store::Outcome::Deleted,
+            action: None,
         }]
     );
     assert_eq!(
@@ -152,4 +153,62 @@ fn expiry_and_rejection_end_a_request() {
     assert_eq!(a.status, ApprovalStatus::Rejected);
     assert_eq!(a.comment.as_deref(), Some("not now"));
     assert!(state::expired("garbage", BEFORE_EXPIRY));
+}
+
+#[test]
+fn a_held_resource_plan_reads_back_resource_by_resource() {
+    use crate::resource::state::{Action, Goal};
+    let mut details = requested().details;
+    details["action"] = json!("resource.apply");
+    details["held"] = serde_json::to_value([HeldChange::Resources {
+        goal: Goal::Apply,
+        targets: vec!["resource:default/db".into()],
+        planned: vec![
+            HeldResource {
+                resource: "resource:default/db".into(),
+                action: Action::Replace,
+                diff: Vec::new(),
+                prior_version: 3,
+            },
+            HeldResource {
+                resource: "resource:default/app".into(),
+                action: Action::Create,
+                diff: Vec::new(),
+                prior_version: 0,
+            },
+        ],
+    }])
+    .unwrap();
+    let rec = record(
+        7,
+        "2026-12-04T10:00:00.000000Z",
+        "user:default/jane",
+        REQUESTED,
+        details,
+    );
+    let (a, held) = read(&[rec], BEFORE_EXPIRY).unwrap();
+    assert!(matches!(
+        held.as_slice(),
+        [HeldChange::Resources { goal: Goal::Apply, planned, .. }] if planned[0].prior_version == 3
+    ));
+    let changes: Vec<(&str, crate::store::Outcome, Option<Action>)> = a
+        .changes
+        .iter()
+        .map(|c| (c.entity_ref.as_str(), c.outcome, c.action))
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            (
+                "resource:default/db",
+                crate::store::Outcome::Updated,
+                Some(Action::Replace)
+            ),
+            (
+                "resource:default/app",
+                crate::store::Outcome::Created,
+                Some(Action::Create)
+            ),
+        ]
+    );
 }

@@ -10,13 +10,16 @@ use std::collections::HashMap;
 
 use crate::access::{Identity, actor_key};
 use crate::approval::{
-    self, APPLIED, APPROVED, Approval, ApprovalStatus, HeldChange, REJECTED, REQUESTED, STALE,
-    STEPS, TERMINAL,
+    self, APPLIED, APPROVED, Approval, ApprovalStatus, HeldChange, HeldResource, REJECTED,
+    REQUESTED, STALE, STEPS, TERMINAL,
 };
 use crate::audit::AuditRecord;
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result};
 use crate::pipeline::{self, Effect, WriteOptions};
+use crate::policy::Approved;
+use crate::resource::ResourceOptions;
+use crate::resource::state::{Goal, ResultStatus};
 use crate::store::{AuditOnly, Change, Guard};
 
 /// The held changes of a platform.
@@ -142,6 +145,22 @@ impl Approvals {
             )));
         }
         let complete = approval.waiting().all(|r| mine.contains(&r.policy));
+        if complete
+            && let [
+                HeldChange::Resources {
+                    goal,
+                    targets,
+                    planned,
+                },
+            ] = held.as_slice()
+        {
+            let plan = HeldPlan {
+                goal: *goal,
+                targets,
+                planned,
+            };
+            return self.approve_plan(approval, mine, comment, plan, opts).await;
+        }
         let mut records = vec![step(
             APPROVED,
             &approval.id,
@@ -159,14 +178,7 @@ impl Approvals {
             .await;
         match written {
             Err(conflict @ Error::Conflict { .. }) => {
-                let stale = step(
-                    STALE,
-                    &approval.id,
-                    json!({
-                        "id": approval.id,
-                        "error": format!("{conflict}: it changed after the request was reviewed; nothing was written (make the change again to ask anew)"),
-                    }),
-                );
+                let stale = stale_step(&approval.id, &conflict);
                 self.decide(effect, Vec::new(), vec![stale], "", &approval, opts)
                     .await?;
                 return Err(conflict);
@@ -175,6 +187,83 @@ impl Approvals {
             // The commit wrote exactly the reviewed plan (it fails otherwise),
             // so the request's `changes` say what was done.
             Ok(()) => {}
+        }
+        self.get(&approval.id).await
+    }
+
+    /// The last approval of a held resource plan: the plan is made again
+    /// (stale, and `CONFLICT`, unless it is the one reviewed), the request
+    /// is marked applied (guarded: one approver wins), then the plan runs as
+    /// its requester asked, the approved policies' denials lifted. A dry run
+    /// stops before marking it.
+    async fn approve_plan(
+        &self,
+        approval: Approval,
+        mine: Vec<String>,
+        comment: Option<&str>,
+        plan: HeldPlan<'_>,
+        opts: &WriteOptions,
+    ) -> Result<Approval> {
+        let as_requester = ResourceOptions {
+            actor: Some(approval.requested_by.clone()),
+            dry_run: opts.dry_run,
+            parallelism: None,
+        };
+        let approved = Approved {
+            id: approval.id.clone(),
+            policies: approval.required.iter().map(|r| r.policy.clone()).collect(),
+        };
+        let effect = effect("approval.approve", &approval.id);
+        let prepared = match super::resources::plan_approved(
+            &self.inner,
+            plan.goal,
+            plan.targets,
+            plan.planned,
+            &approved,
+            &as_requester,
+        )
+        .await
+        {
+            Err(conflict @ Error::Conflict { .. }) => {
+                let stale = stale_step(&approval.id, &conflict);
+                self.decide(effect, Vec::new(), vec![stale], "", &approval, opts)
+                    .await?;
+                return Err(conflict);
+            }
+            other => other?,
+        };
+        let records = vec![
+            step(
+                APPROVED,
+                &approval.id,
+                json!({ "id": approval.id, "policies": mine, "comment": comment }),
+            ),
+            step(APPLIED, &approval.id, json!({ "id": approval.id })),
+        ];
+        self.decide(effect, Vec::new(), records, "", &approval, opts)
+            .await?;
+        if !opts.dry_run {
+            let report =
+                super::resources::run_approved(&self.inner, prepared, &as_requester).await?;
+            if let Some(failed) = report
+                .results
+                .iter()
+                .find(|r| matches!(r.status, ResultStatus::Failed | ResultStatus::Skipped))
+            {
+                let why = failed
+                    .error
+                    .as_ref()
+                    .and_then(|e| e.get("message"))
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or("it failed");
+                return Err(Error::invalid(Diagnostic::error(
+                    "resource",
+                    format!(
+                        "approval {} ran the plan it held, but {} was not done: {why} (`paved resource history` and the audit log tell the rest)",
+                        approval.id, failed.resource
+                    ),
+                )));
+            }
         }
         self.get(&approval.id).await
     }
@@ -269,6 +358,11 @@ impl Approvals {
                     entity_ref: super::parse_ref(&entity_ref)?,
                     expected_etag: Some(expected_etag),
                 }),
+                // A held plan is approved through `approve_plan`, never here.
+                HeldChange::Resources { .. } => Err(Error::invalid(Diagnostic::error(
+                    "approval",
+                    "a held resource plan is not a catalogue change",
+                ))),
             })
             .collect()
     }
@@ -338,6 +432,25 @@ fn step(action: &str, id: &str, details: serde_json::Value) -> AuditOnly {
         details,
         event: action.to_string(),
     }
+}
+
+/// The record of a request found stale: `conflict` says what changed.
+fn stale_step(id: &str, conflict: &Error) -> AuditOnly {
+    step(
+        STALE,
+        id,
+        json!({
+            "id": id,
+            "error": format!("{conflict}: it changed after the request was reviewed; nothing was written (make the change again to ask anew)"),
+        }),
+    )
+}
+
+/// A held resource plan, as the request keeps it.
+struct HeldPlan<'a> {
+    goal: Goal,
+    targets: &'a [String],
+    planned: &'a [HeldResource],
 }
 
 /// What the pipeline's checks see of an approval step.

@@ -46,6 +46,10 @@ pub struct Decision {
     /// Time the guardrail took, in microseconds.
     pub duration_us: u64,
     pub actor: String,
+    /// The approval that lifted this enforcing deny (the change went ahead
+    /// once a member of the policy's approvers said yes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved: Option<String>,
 }
 
 /// The audit action of a recorded decision.
@@ -65,6 +69,7 @@ impl Decision {
             (Verdict::Allow, ..) => "allowed",
             (Verdict::Warn, ..) => "warned about",
             (Verdict::Deny, true, _) => "denied",
+            (Verdict::Deny, false, Mode::Enforce) if self.approved.is_some() => "denied",
             (Verdict::Deny, false, Mode::Audit) => "would deny (audit mode, not enforced)",
             (Verdict::Deny, false, _) => "would deny (warn mode, not enforced)",
         };
@@ -105,6 +110,11 @@ impl Decision {
         }
         if self.patched {
             out.push_str("\nThe guardrail changed the entity (its patch was applied).");
+        }
+        if let Some(id) = &self.approved {
+            out.push_str(&format!(
+                "\nApproval {id} let the change through: a member of the policy's approvers said yes."
+            ));
         }
         out
     }

@@ -39,4 +39,4 @@ pub(crate) use fixtures::{Case, CaseChange, load as fixtures_load};
 pub use fixtures::{PolicyCaseResult, PolicyTestReport};
 pub use live::RegoLoader;
 pub(crate) use live::{LivePolicies, Resolver};
-pub(crate) use review::{Item, Patched, PolicySet, denial_message};
+pub(crate) use review::{Approved, Item, Patched, PolicySet, denial_message};

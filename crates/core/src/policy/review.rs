@@ -177,6 +177,28 @@ pub(crate) struct Item {
     pub previous: Option<Facets>,
     /// The subject as decisions name it.
     pub subject: String,
+    /// The approval that lifted some policies' deny for this item (a held
+    /// resource plan run once approved); none for every other change.
+    pub approved: Option<Approved>,
+}
+
+/// An approval, as the review of the change it approved sees it: the
+/// denials of these policies no longer block (each decision says which
+/// approval lifted it).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Approved {
+    pub id: String,
+    pub policies: Vec<String>,
+}
+
+impl Approved {
+    /// `decision`, lifted if it is a blocking denial of an approved policy.
+    pub(crate) fn lift(&self, decision: &mut Decision) {
+        if decision.blocking && self.policies.contains(&decision.policy) {
+            decision.blocking = false;
+            decision.approved = Some(self.id.clone());
+        }
+    }
 }
 
 /// What the bindings made of one item.
@@ -358,7 +380,13 @@ impl PolicySet {
                 description: binding.description.clone(),
                 duration_us,
                 actor: actor.to_string(),
+                approved: None,
             });
+            if let (Some(approved), Some(decision)) =
+                (&item.approved, reviewed.decisions.last_mut())
+            {
+                approved.lift(decision);
+            }
         }
         reviewed.patched = change.and_then(|c| c.after).map(|after| Patched {
             after,

@@ -180,6 +180,30 @@ pub struct ResourceSummary {
     pub managed: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lease: Option<LeaseInfo>,
+    /// The last drift check: `{status, changes, at}` (none: never checked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_drift: Option<Value>,
+}
+
+/// What an operation brings its resources to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Goal {
+    /// As their Resources ask.
+    Apply,
+    /// Gone.
+    Destroy,
+}
+
+impl Goal {
+    /// The operation's name (`apply`, `destroy`): its leases' and audit
+    /// actions' (`resource.apply`).
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Apply => "apply",
+            Self::Destroy => "destroy",
+        }
+    }
 }
 
 /// What a plan does to one resource.

@@ -62,7 +62,7 @@ pub(super) async fn drift(
     let records = items
         .iter()
         .map(|i| AuditOnly {
-            action: "resource.drift".into(),
+            action: CHECKED.into(),
             subject: i.resource.to_lowercase(),
             details: json!({
                 "status": i.status,
@@ -125,6 +125,9 @@ async fn check(providers: &Providers, doc: StateDoc) -> DriftItem {
         }
     }
 }
+
+/// The audit action of a drift check.
+pub(super) const CHECKED: &str = "resource.drift";
 
 /// The last drift check recorded about a resource, for portals: `{status, changes, at}`.
 pub(super) fn last_check(record: &crate::audit::AuditRecord) -> Value {

@@ -101,7 +101,13 @@ impl Loaded {
         Ok(out)
     }
 
-    pub fn summaries(&self, leases: &[Lease]) -> Vec<ResourceSummary> {
+    /// One summary per resource; `drifts` holds the last drift check of
+    /// each resource with one, by lower-cased key.
+    pub fn summaries(
+        &self,
+        leases: &[Lease],
+        drifts: &HashMap<String, Value>,
+    ) -> Vec<ResourceSummary> {
         let mut keys: Vec<&String> = self.desired.keys().chain(self.states.keys()).collect();
         keys.sort();
         keys.dedup();
@@ -127,6 +133,7 @@ impl Loaded {
                     declared: d.is_some(),
                     managed: d.is_some_and(|d| d.params.is_some()),
                     lease: held(leases, key).map(LeaseInfo::from),
+                    last_drift: drifts.get(&key.to_lowercase()).cloned(),
                 }
             })
             .collect()

@@ -6,7 +6,8 @@
 //! provider what it would do, in dependency order, and has the policy
 //! bindings review the changes without writing anything. `apply` and
 //! `destroy` first reconcile interrupted calls found in the journal
-//! ([`recover`]), plan, refuse if a policy blocks, take the lease of every
+//! ([`recover`]), plan, refuse if a policy blocks (or hold the plan for
+//! approval when the policy asks for one), take the lease of every
 //! resource they touch, then work level by level (a level's resources at
 //! once, up to the parallelism), each provider call going through the one
 //! pipeline (reviewed, audited) with its intent journaled before and its
@@ -18,6 +19,9 @@ mod plan;
 mod recover;
 mod run;
 
+pub(super) use run::{plan_approved, run_approved};
+
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
@@ -25,7 +29,7 @@ use serde_json::{Value, json};
 use self::loaded::Loaded;
 use super::Inner;
 use crate::error::{Error, Result};
-use crate::resource::state::{LeaseInfo, ResourceState, ResourceSummary, StateDoc, redact};
+use crate::resource::state::{Goal, LeaseInfo, ResourceState, ResourceSummary, StateDoc, redact};
 use crate::resource::{ApplyReport, DriftReport, ImportReport, ResourceOptions, ResourcePlan};
 use crate::store::{AuditOnly, StateRow};
 
@@ -88,14 +92,14 @@ impl Resources {
     /// for: create, update, replace, and delete resources whose Resource is
     /// gone. A dry run returns the plan and changes nothing.
     pub async fn apply(&self, targets: &[String], opts: &ResourceOptions) -> Result<ApplyReport> {
-        run::run(&self.inner, run::Goal::Apply, targets, opts).await
+        run::run(&self.inner, Goal::Apply, targets, opts).await
     }
 
     /// Delete `targets` (none: every resource) and what depends on them,
     /// dependents first; a resource whose deletion policy is `orphan`, or
     /// observed only, is let go without deleting it.
     pub async fn destroy(&self, targets: &[String], opts: &ResourceOptions) -> Result<ApplyReport> {
-        run::run(&self.inner, run::Goal::Destroy, targets, opts).await
+        run::run(&self.inner, Goal::Destroy, targets, opts).await
     }
 
     /// Read each resource (none: every one with state) through its provider
@@ -116,11 +120,24 @@ impl Resources {
         run::import(&self.inner, reference, external_id, opts).await
     }
 
-    /// Every resource: declared in the catalogue or with state.
+    /// Every resource: declared in the catalogue or with state, each with
+    /// its lease and its last drift check (read for all of them at once: a
+    /// portal's list costs the same few reads however many it shows).
     pub async fn list(&self) -> Result<Vec<ResourceSummary>> {
         let loaded = Loaded::read(&self.inner).await?;
         let leases = self.inner.store.leases().await?;
-        Ok(loaded.summaries(&leases))
+        let keys: Vec<String> = loaded.states.keys().map(|k| k.to_lowercase()).collect();
+        let mut drifts = HashMap::new();
+        // Oldest first: the last one read is the last check.
+        for record in self
+            .inner
+            .store
+            .audit_about_many(&keys, &[drift::CHECKED])
+            .await?
+        {
+            drifts.insert(record.subject.to_lowercase(), drift::last_check(&record));
+        }
+        Ok(loaded.summaries(&leases, &drifts))
     }
 
     /// The latest state of a resource (outputs redacted).
@@ -142,7 +159,7 @@ impl Resources {
             .audit_about(&key, 200)
             .await?
             .iter()
-            .find(|r| r.action == "resource.drift")
+            .find(|r| r.action == drift::CHECKED)
             .map(drift::last_check);
         Ok(view)
     }

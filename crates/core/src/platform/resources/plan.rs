@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::model::schema::KindDef;
 use crate::pipeline::resource_item;
 use crate::plugin::{FieldDiff, Operation, PlanRequest, Provider};
-use crate::policy::{Item, Point};
+use crate::policy::{Approved, Item, Point};
 use crate::resource::desired::{Desired, Resolved, resolve};
 use crate::resource::order;
 use crate::resource::state::{
@@ -32,6 +32,8 @@ pub(super) struct Work {
     pub provider_version: String,
     /// The params schema of its type, to check params resolved only at apply.
     pub schema: Option<KindDef>,
+    /// The approval it runs under (a held plan, approved).
+    pub approved: Option<Approved>,
 }
 
 /// A plan and its work, level by level.
@@ -137,6 +139,7 @@ pub(super) fn item_of(work: &Work) -> Item {
     let mut item = resource_item(point, op, &p.address, before, after);
     item.change.diff = p.diff.clone();
     item.change.monthly_cost = p.monthly_cost;
+    item.approved = work.approved.clone();
     item
 }
 
@@ -412,6 +415,7 @@ async fn plan_one(
         provider: entry.provider.clone(),
         provider_version: entry.info.version.clone(),
         schema: entry.schemas.get(&d.address.resource_type).cloned(),
+        approved: None,
     })
 }
 
@@ -572,6 +576,7 @@ fn removal(
         provider: entry.provider.clone(),
         provider_version: entry.info.version.clone(),
         schema: None,
+        approved: None,
     })
 }
 

@@ -130,6 +130,7 @@ async fn reconcile(
         provider: provider.provider.clone(),
         provider_version: provider.info.version.clone(),
         schema: None,
+        approved: None,
     };
     let live_state = prior
         .as_ref()

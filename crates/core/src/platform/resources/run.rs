@@ -13,15 +13,16 @@ use super::Inner;
 use super::loaded::{Loaded, Providers, doc};
 use super::plan::{self, Planned, Work, about, resolve_params};
 use super::recover::recover;
+use crate::approval::{HeldChange, HeldResource};
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result};
 use crate::pipeline::{resource_item, resource_subject};
 use crate::plugin::{ApplyRequest, ImportRequest, Operation, ResourceRequest};
-use crate::policy::Point;
+use crate::policy::{Approved, Point};
 use crate::resource::journal::{Intent, crash_point};
 use crate::resource::lease::{Leases, holder};
 use crate::resource::state::{
-    Action, ApplyReport, ImportReport, Recovered, ResourceResult, ResultStatus, StateDoc,
+    Action, ApplyReport, Goal, ImportReport, Recovered, ResourceResult, ResultStatus, StateDoc,
     StateStatus,
 };
 use crate::resource::{ResourceOptions, seal::Sealer};
@@ -32,40 +33,143 @@ pub(super) fn error_value(e: &Error) -> Value {
     json!({"code": e.code(), "message": e.to_string()})
 }
 
-/// What an operation brings its resources to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Goal {
-    /// As their Resources ask.
-    Apply,
-    /// Gone.
-    Destroy,
-}
-
 /// Reconcile interrupted calls (not in a dry run), plan towards `goal`,
-/// then do it.
+/// then do it. A plan that a policy asking for approval denies is held
+/// (`PENDING_APPROVAL`) with nothing done.
 pub(super) async fn run(
     inner: &Arc<Inner>,
     goal: Goal,
     targets: &[String],
     opts: &ResourceOptions,
 ) -> Result<ApplyReport> {
+    let (planned, recovered) = plan(inner, goal, targets, opts).await?;
+    if planned.plan.blocked {
+        let ctx = inner.context().await?;
+        let held = HeldChange::Resources {
+            goal,
+            targets: targets.to_vec(),
+            planned: HeldResource::of(&planned.plan),
+        };
+        let action = format!("resource.{}", goal.as_str());
+        crate::pipeline::hold_or_refuse(
+            &ctx,
+            planned.plan.decisions.clone(),
+            vec![held],
+            &action,
+            &opts.write_options(),
+        )
+        .await?;
+    }
+    execute(inner, planned, recovered, opts, goal).await
+}
+
+async fn plan(
+    inner: &Arc<Inner>,
+    goal: Goal,
+    targets: &[String],
+    opts: &ResourceOptions,
+) -> Result<(Planned, Vec<Recovered>)> {
     let recovered = if opts.dry_run {
         Vec::new()
     } else {
         recover(inner, opts).await?
     };
     let loaded = Loaded::read(inner).await?;
-    let (planned, operation) = match goal {
-        Goal::Apply => (
-            plan::plan_apply(inner, &loaded, targets, opts).await?,
-            "apply",
-        ),
-        Goal::Destroy => (
-            plan::plan_destroy(inner, &loaded, targets, opts).await?,
-            "destroy",
-        ),
+    let planned = match goal {
+        Goal::Apply => plan::plan_apply(inner, &loaded, targets, opts).await?,
+        Goal::Destroy => plan::plan_destroy(inner, &loaded, targets, opts).await?,
     };
-    execute(inner, planned, recovered, opts, operation).await
+    Ok((planned, recovered))
+}
+
+/// A held plan, made again once approved: the one reviewed, its denials
+/// by the approved policies lifted. Run it with [`run_approved`].
+pub(crate) struct ApprovedPlan {
+    goal: Goal,
+    planned: Planned,
+    recovered: Vec<Recovered>,
+}
+
+/// Make the held plan (`goal` of `targets`) again as `approved` lets it
+/// through: refused with `CONFLICT` naming the first resource whose plan
+/// is not the one reviewed (`held`), and with `DENIED` if something other
+/// than the approved policies blocks it now. Nothing is done yet.
+pub(crate) async fn plan_approved(
+    inner: &Arc<Inner>,
+    goal: Goal,
+    targets: &[String],
+    held: &[HeldResource],
+    approved: &Approved,
+    opts: &ResourceOptions,
+) -> Result<ApprovedPlan> {
+    let (mut planned, recovered) = plan(inner, goal, targets, opts).await?;
+    let now = HeldResource::of(&planned.plan);
+    if let Some((reviewed, found)) = first_difference(held, &now) {
+        return Err(Error::Conflict {
+            entity: reviewed.to_string(),
+            expected: format!("the plan reviewed in approval {}", approved.id),
+            found: Some(found),
+        });
+    }
+    for w in planned.work.values_mut() {
+        w.approved = Some(approved.clone());
+    }
+    for d in &mut planned.plan.decisions {
+        approved.lift(d);
+    }
+    planned.plan.blocked = planned.plan.decisions.iter().any(|d| d.blocking);
+    if planned.plan.blocked {
+        let ctx = inner.context().await?;
+        crate::pipeline::refuse_blocked(
+            &ctx,
+            planned.plan.decisions.clone(),
+            &opts.write_options(),
+        )
+        .await?;
+    }
+    Ok(ApprovedPlan {
+        goal,
+        planned,
+        recovered,
+    })
+}
+
+/// The first resource whose plan now differs from the reviewed one, and
+/// what it is now.
+fn first_difference(reviewed: &[HeldResource], now: &[HeldResource]) -> Option<(String, String)> {
+    let said =
+        |r: &HeldResource| format!("{} at state version {}", r.action.as_str(), r.prior_version);
+    for r in reviewed {
+        let found = match now.iter().find(|n| n.resource == r.resource) {
+            None => "nothing to do to it".to_string(),
+            Some(n) if n.action != r.action || n.prior_version != r.prior_version => said(n),
+            Some(n) if n.diff != r.diff => format!("{} with other changes", said(n)),
+            Some(_) => continue,
+        };
+        return Some((r.resource.clone(), found));
+    }
+    now.iter()
+        .find(|n| !reviewed.iter().any(|r| r.resource == n.resource))
+        .map(|n| {
+            (
+                n.resource.clone(),
+                format!("{}, which was not in it", said(n)),
+            )
+        })
+}
+
+/// Run an approved plan (as its requester: `opts`).
+pub(crate) async fn run_approved(
+    inner: &Arc<Inner>,
+    approved: ApprovedPlan,
+    opts: &ResourceOptions,
+) -> Result<ApplyReport> {
+    let ApprovedPlan {
+        goal,
+        planned,
+        recovered,
+    } = approved;
+    execute(inner, planned, recovered, opts, goal).await
 }
 
 async fn execute(
@@ -73,16 +177,9 @@ async fn execute(
     planned: Planned,
     recovered: Vec<Recovered>,
     opts: &ResourceOptions,
-    operation: &str,
+    goal: Goal,
 ) -> Result<ApplyReport> {
     let Planned { plan, work, levels } = planned;
-    // Refused as its provider calls would be (a dry run records nothing);
-    // `plan` shows a blocked plan instead.
-    if plan.blocked {
-        let ctx = inner.context().await?;
-        crate::pipeline::refuse_blocked(&ctx, plan.decisions.clone(), &opts.write_options())
-            .await?;
-    }
     if opts.dry_run {
         return Ok(ApplyReport {
             plan,
@@ -91,6 +188,7 @@ async fn execute(
             dry_run: true,
         });
     }
+    let operation = goal.as_str();
     let actor = crate::pipeline::check_actor(opts.actor.as_deref().unwrap_or(&inner.actor))?;
     let changing: Vec<String> = levels
         .iter()
@@ -671,6 +769,7 @@ pub(super) async fn import(
         provider: entry.provider.clone(),
         provider_version: entry.info.version.clone(),
         schema: None,
+        approved: None,
     };
     let record = effect_record(inner, &w, "import", &plan_id);
     let imported_params = std::sync::Mutex::new(Value::Null);
@@ -745,4 +844,66 @@ pub(super) async fn call_import(
         journal: None,
     };
     Ok((doc, imported.params))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn held(resource: &str, action: Action, prior_version: i64) -> HeldResource {
+        HeldResource {
+            resource: resource.into(),
+            action,
+            diff: Vec::new(),
+            prior_version,
+        }
+    }
+
+    #[test]
+    fn a_plan_differs_by_resource_action_version_or_diff() {
+        let reviewed = [
+            held("db", Action::Create, 0),
+            held("app", Action::Update, 2),
+        ];
+        assert_eq!(first_difference(&reviewed, &reviewed), None);
+        let moved = [
+            held("db", Action::Update, 1),
+            held("app", Action::Update, 2),
+        ];
+        assert_eq!(
+            first_difference(&reviewed, &moved),
+            Some(("db".into(), "update at state version 1".into()))
+        );
+        let gone = [held("db", Action::Create, 0)];
+        assert_eq!(
+            first_difference(&reviewed, &gone),
+            Some(("app".into(), "nothing to do to it".into()))
+        );
+        let more = [
+            held("db", Action::Create, 0),
+            held("app", Action::Update, 2),
+            held("cache", Action::Create, 0),
+        ];
+        assert_eq!(
+            first_difference(&reviewed, &more),
+            Some((
+                "cache".into(),
+                "create at state version 0, which was not in it".into()
+            ))
+        );
+        let mut other = reviewed.clone();
+        other[1].diff.push(crate::plugin::FieldDiff {
+            path: "params.size".into(),
+            before: Some(serde_json::json!(1)),
+            after: Some(serde_json::json!(2)),
+            requires_replace: false,
+        });
+        assert_eq!(
+            first_difference(&reviewed, &other),
+            Some((
+                "app".into(),
+                "update at state version 2 with other changes".into()
+            ))
+        );
+    }
 }
