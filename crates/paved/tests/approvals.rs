@@ -310,6 +310,11 @@ async fn a_held_resource_plan_runs_once_as_reviewed_when_approved() {
             .store(store)
             .guardrail(Arc::new(hold()))
             .provider(provider.clone())
+            // A shared store needs a key to seal outputs with.
+            .resources(paved::ResourceSettings {
+                state_key: Some([7; 32]),
+                ..paved::ResourceSettings::default()
+            })
             .policies([serde_json::from_value::<Binding>(json!({
                 "name": "dev-resources-need-a-lead", "guardrail": "hold",
                 "match": {"operations": ["resource.apply"], "environments": ["dev"]},
