@@ -159,7 +159,10 @@ for (const kind of STORES) {
 
       const [summary, ...rest] = await platform.resources.list()
       assert.deepEqual(rest, [])
-      const { updatedAt, ...fields } = summary
+      const { updatedAt, lastDrift, ...fields } = summary
+      // The last drift check (the repair's in-sync one) is the state's.
+      assert.deepEqual(lastDrift, state.lastDrift)
+      assert.equal(lastDrift.status, 'in-sync')
       assert.deepEqual(fields, {
         resource: REF,
         resourceType: 'local.directory',
