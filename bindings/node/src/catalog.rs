@@ -13,6 +13,7 @@ use serde_json::Value;
 use tokio::sync::Mutex;
 
 use crate::error::{blocking, count, promise};
+use crate::json_text::JsonText;
 use crate::graph::{Graph, GraphOptions};
 use crate::ingest::ValidationReport;
 use crate::locations::{RefreshOptions, RefreshStream};
@@ -126,11 +127,16 @@ impl Catalog {
     /// (`component:orders` is the same: the namespace defaults to `default`).
     /// `NOT_FOUND` if missing.
     #[napi(ts_return_type = "Promise<Entity>")]
-    pub fn get(&self, env: &Env, entity_ref: String) -> Result<settled::AsyncBlock<Value>> {
+    pub fn get(&self, env: &Env, entity_ref: String) -> Result<settled::AsyncBlock<JsonText>> {
         let catalog = self.inner.clone();
-        // A read by key usually needs no wait: settled on this thread.
+        // A read by key usually needs no wait: settled on this thread, and
+        // the entity crosses N-API as JSON text (src/json_text.rs).
         promise_now(env, async move {
-            Ok(catalog.get(&entity_ref).await?.to_value())
+            let entity = catalog.get(&entity_ref).await?;
+            // Strings, lists and string-keyed maps: serde_json cannot fail.
+            Ok(JsonText(
+                serde_json::to_string(&entity).expect("an Entity always serializes to JSON"),
+            ))
         })
     }
 

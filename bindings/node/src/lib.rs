@@ -13,8 +13,9 @@
 //!         <- plain objects, or a PavedError (error::to_js) <-
 //! ```
 
-// napi-derive expands `#[napi]` items into the unsafe N-API glue. The one
-// hand-written unsafe block is in `settled` (a promise settled at once).
+// napi-derive expands `#[napi]` items into the unsafe N-API glue. The two
+// hand-written unsafe blocks are in `settled` (a promise settled at once)
+// and `json_text` (a value made by `JSON.parse`).
 #![allow(unsafe_code)]
 
 pub mod approvals;
@@ -25,6 +26,7 @@ pub mod error;
 pub mod events;
 pub mod graph;
 pub mod ingest;
+pub mod json_text;
 pub mod locations;
 pub mod paths;
 pub mod pipeline;
