@@ -13,9 +13,9 @@ use serde_json::Value;
 use tokio::sync::Mutex;
 
 use crate::error::{blocking, count, promise};
-use crate::json_text::JsonText;
 use crate::graph::{Graph, GraphOptions};
 use crate::ingest::ValidationReport;
+use crate::json_text::JsonText;
 use crate::locations::{RefreshOptions, RefreshStream};
 use crate::pipeline::{ChangeSet, EntityWriteOptions, ImportOptions, WriteOptions};
 use crate::plain::plain;
