@@ -998,6 +998,38 @@ fn every_operation_of_the_surface_has_its_cli_command() {
     assert!(checked >= 20, "only {checked} rows name a CLI command");
 }
 
+/// A Policy entity whose inline Rego does not compile is refused at the
+/// catalogue file's line of the error, not the module's.
+#[test]
+fn a_rego_error_in_a_policy_entity_names_the_files_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("policy.yaml"),
+        "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: { name: team-platform }\n\
+         spec: { type: team, children: [] }\n---\n\
+         apiVersion: paved.dev/v1alpha1\nkind: Policy\nmetadata:\n  name: components-need-a-lifecycle\n\
+         spec:\n  owner: group:default/team-platform\n  rego:\n    module: |\n\
+         \x20     package paved.lifecycle\n\
+         \x20     deny contains msg if {\n\
+         \x20       input.after.kind == \"Component\"\n\
+         \x20       msg := = \"x\"\n\
+         \x20     }\n\
+         \x20 match: { operations: [entity.create] }\n",
+    )
+    .unwrap();
+    let out = paved(dir.path(), &["catalog", "import", "policy.yaml"]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(3), "partial: {stderr}");
+    // Line 4 of the module is line 17 of the file; its text is indented by 6.
+    assert!(
+        stderr.contains(
+            "policy.yaml:17:16 (YAML document 2): spec.rego.module: the Rego policy does not load: \
+             line 4, column 10 of the module: "
+        ),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn a_policy_entity_reviews_the_next_write_and_its_finding_is_printed() {
     let dir = tempfile::tempdir().unwrap();

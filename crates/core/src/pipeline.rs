@@ -582,6 +582,10 @@ pub(crate) async fn run(
                 .iter()
                 .map(|s| (s.entity.entity_ref().key(), s.source.clone()))
                 .collect();
+            let rego_texts: HashMap<String, crate::diagnostic::SourceLocation> = entities
+                .iter()
+                .filter_map(|s| Some((s.entity.entity_ref().key(), s.rego_text.clone()?)))
+                .collect();
             let mut prepared: Vec<PreparedEntity> =
                 crate::parallel::map(entities, |s| prepare(s.entity, Some(s.location_key)));
             let mut current = current_entities(store, &prepared).await?;
@@ -603,11 +607,10 @@ pub(crate) async fn run(
             if !bad.is_empty() {
                 prepared.retain(|p| !bad.contains_key(&p.entity.entity_ref().key()));
                 let located = bad.into_iter().flat_map(|(key, problems)| {
-                    let source = sources.get(&key);
-                    problems.into_iter().map(move |d| match source {
-                        Some(source) => d.at(source.clone()),
-                        None => d,
-                    })
+                    let (source, rego_text) = (sources.get(&key), rego_texts.get(&key));
+                    problems
+                        .into_iter()
+                        .map(move |d| place_policy_problem(d, source, rego_text))
                 });
                 if mode == ingest::ImportMode::AllOrNothing {
                     return Err(Error::Invalid {
@@ -930,6 +933,31 @@ async fn bad_policies(
         policy::is_policy(&p.entity) && entity_point(plan_outcome(p, current).outcome).is_some()
     });
     policy_problems(ctx, changing).await
+}
+
+/// A problem of a Policy entity read from a file, placed in that file: a
+/// line of its inline Rego module at the file's line (when the module is a
+/// literal block whose text starts at `rego_text`), anything else at the
+/// entity's document.
+fn place_policy_problem(
+    d: Diagnostic,
+    source: Option<&crate::diagnostic::SourceLocation>,
+    rego_text: Option<&crate::diagnostic::SourceLocation>,
+) -> Diagnostic {
+    match (&d.location, rego_text) {
+        (Some(at), Some(text)) if d.path == policy::REGO_MODULE_PATH && at.line > 0 => {
+            let place = crate::diagnostic::SourceLocation {
+                line: text.line + at.line - 1,
+                column: text.column + at.column.max(1) - 1,
+                ..text.clone()
+            };
+            d.at(place)
+        }
+        _ => match source {
+            Some(source) => d.at(source.clone()),
+            None => d,
+        },
+    }
 }
 
 /// The Policy entities among `prepared` that would not load, by key, each

@@ -158,7 +158,7 @@ async fn a_policy_that_would_not_load_is_refused_naming_the_field() {
             "rego that does not compile",
             json!({"rego": {"module": "package x\n\ndeny contains msg if {\n  input.after.kind ==\n}\n"}}),
             "spec.rego.module",
-            "does not load",
+            "does not load: line 5, column 1 of the module",
         ),
         (
             "an unknown guardrail",

@@ -340,13 +340,19 @@ fn package_path(components: &[String]) -> String {
 }
 
 /// Parse `text` as Rego v1, else v0; on failure, the error of the dialect
-/// that parsed furthest (v1 on a tie).
+/// that parsed furthest (v1 on a tie). A module that uses `if` or
+/// `contains` with no `future.keywords` import is v1: it is not parsed as
+/// v0 (regorus would print a warning about each such keyword to stderr,
+/// and fail anyway).
 fn add_module(engine: &mut Engine, label: &str, text: &str) -> Result<(), anyhow_like::Error> {
     engine.set_rego_v0(false);
     let v1 = match engine.add_policy(label.to_string(), text.to_string()) {
         Ok(_) => return Ok(()),
         Err(e) => anyhow_like::Error::new(e),
     };
+    if uses_v1_keywords(text) {
+        return Err(v1);
+    }
     engine.set_rego_v0(true);
     let v0 = engine.add_policy(label.to_string(), text.to_string());
     engine.set_rego_v0(false);
@@ -356,6 +362,54 @@ fn add_module(engine: &mut Engine, label: &str, text: &str) -> Result<(), anyhow
     };
     let at = |e: &anyhow_like::Error| locate(&e.text()).map(|l| (l.line, l.column));
     Err(if at(&v0) > at(&v1) { v0 } else { v1 })
+}
+
+/// Whether `text` uses `if` or `contains` as words outside strings and
+/// comments without importing `future.keywords` (only v1 reads it so).
+fn uses_v1_keywords(text: &str) -> bool {
+    if text.contains("future.keywords") {
+        return false;
+    }
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '#' => {
+                for c in chars.by_ref() {
+                    if c == '\n' {
+                        break;
+                    }
+                }
+            }
+            '"' => {
+                while let Some(c) = chars.next() {
+                    match c {
+                        '\\' => {
+                            chars.next();
+                        }
+                        '"' => break,
+                        _ => {}
+                    }
+                }
+            }
+            '`' => {
+                for c in chars.by_ref() {
+                    if c == '`' {
+                        break;
+                    }
+                }
+            }
+            c if c.is_alphanumeric() || c == '_' => {
+                word.push(c);
+                continue;
+            }
+            _ => {}
+        }
+        words.push(std::mem::take(&mut word));
+    }
+    words.push(word);
+    words.iter().any(|w| w == "if" || w == "contains")
 }
 
 impl RegoGuardrail {
@@ -834,6 +888,22 @@ impl paved_core::plugin::Guardrail for RegoGuardrail {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn v1_keywords_are_words_outside_strings_and_comments() {
+        assert!(uses_v1_keywords("package p\ndeny contains msg if { true }"));
+        assert!(uses_v1_keywords("package p\nallow if input.x"));
+        // In a string or a comment, or with future keywords imported: not v1 only.
+        assert!(!uses_v1_keywords(
+            "package p\n# allow if x\ndeny[msg] { msg := \"fix it if \\\"you\\\" can\" }"
+        ));
+        assert!(!uses_v1_keywords("package p\nm := `if contains`"));
+        assert!(!uses_v1_keywords(
+            "package p\nimport future.keywords.if\nallow if { true }"
+        ));
+        assert!(!uses_v1_keywords("package p\nmotif := 1\ncontainsx := 2"));
+    }
+
     use super::*;
 
     #[test]

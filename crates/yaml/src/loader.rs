@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use saphyr_parser::{Event, Marker, Parser, ScanError, Span};
+use saphyr_parser::{Event, Marker, Parser, ScalarStyle, ScanError, Span};
 use serde_json::{Map, Value};
 
 use crate::error::{YamlError, YamlErrorKind};
@@ -134,6 +134,9 @@ impl<'a> Loader<'a> {
                     if self.expecting_key() {
                         self.set_key(scalar::key_string(&value), span.start)?;
                     } else {
+                        if style == ScalarStyle::Literal {
+                            self.mark_text_start();
+                        }
                         self.mark_position(span.start);
                         self.attach(value, 0);
                     }
@@ -298,6 +301,35 @@ impl<'a> Loader<'a> {
                 .unwrap_or_default()
         } else {
             self.child_path()
+        }
+    }
+
+    /// Record where the text of the literal block scalar about to be read
+    /// starts, when it is a mapping value whose `|` header is on its key's
+    /// line (`module: |`, the usual form): the next line, at the indentation
+    /// of its first line that is not blank.
+    fn mark_text_start(&mut self) {
+        if !self.in_mapping() {
+            return;
+        }
+        let path = self.child_path();
+        let Some((key_line, _)) = self.positions.get(&path) else {
+            return;
+        };
+        let mut lines = self.text.lines().skip(key_line - 1);
+        let header_here = lines
+            .next()
+            .and_then(|l| l.split_once(':'))
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('|'));
+        let Some(indent) = lines
+            .find(|l| !l.trim().is_empty())
+            .map(|l| l.len() - l.trim_start_matches(' ').len())
+        else {
+            return;
+        };
+        if header_here {
+            self.positions
+                .insert_text_start(path, key_line + 1, indent + 1);
         }
     }
 

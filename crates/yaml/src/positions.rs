@@ -13,6 +13,9 @@ use crate::path::parent_path;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Positions {
     map: HashMap<String, (usize, usize)>,
+    /// Where the text of each literal block scalar (`key: |`) starts: its
+    /// first line and its indentation's column.
+    text: HashMap<String, (usize, usize)>,
 }
 
 impl Positions {
@@ -24,6 +27,18 @@ impl Positions {
     /// Record the position of `path` (keeps the first one recorded).
     pub fn insert(&mut self, path: String, line: usize, column: usize) {
         self.map.entry(path).or_insert((line, column));
+    }
+
+    /// Record where the text of the literal block scalar at `path` starts.
+    pub fn insert_text_start(&mut self, path: String, line: usize, column: usize) {
+        self.text.entry(path).or_insert((line, column));
+    }
+
+    /// Where the text of the literal block scalar at `path` starts, 1-based:
+    /// line `n` of the string is line `line + n - 1` of the source, and its
+    /// column `c` is column `column + c - 1`. None for other values.
+    pub fn text_start(&self, path: &str) -> Option<(usize, usize)> {
+        self.text.get(path).copied()
     }
 
     /// The position recorded for exactly `path`.

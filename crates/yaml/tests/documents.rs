@@ -136,3 +136,32 @@ fn columns_count_characters_not_bytes() {
     assert_eq!(docs[0].positions.get(r#"["ü"]"#), None);
     assert_eq!(docs[0].positions.get(r#"["ä"]["ü"]"#), Some((1, 11)));
 }
+
+#[test]
+fn a_literal_block_records_where_its_text_starts() {
+    let text = "\
+kind: Policy
+spec:
+  rego:
+    module: |
+
+      package p
+      deny contains msg if {
+    data: |-
+        two
+  quoted: \"not a block\"
+";
+    let docs = parse_documents(text, &Limits::default()).unwrap();
+    let positions = &docs[0].positions;
+    // Line 1 of the module is the blank line after `module: |` (line 5);
+    // its text is indented by 6 spaces.
+    assert_eq!(positions.text_start("spec.rego.module"), Some((5, 7)));
+    assert_eq!(
+        docs[0].value["spec"]["rego"]["module"],
+        "\npackage p\ndeny contains msg if {\n"
+    );
+    assert_eq!(positions.text_start("spec.rego.data"), Some((9, 9)));
+    assert_eq!(positions.text_start("spec.quoted"), None);
+    // The value itself is still located at its key.
+    assert_eq!(positions.get("spec.rego.module"), Some((4, 5)));
+}

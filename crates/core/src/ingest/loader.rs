@@ -618,10 +618,19 @@ impl<'a> Loader<'a> {
             return None;
         }
         self.first_seen.insert(entity_ref.key(), source.clone());
+        let rego_text = positions
+            .filter(|_| entity.kind == crate::policy::POLICY_KIND)
+            .and_then(|p| p.text_start(crate::policy::REGO_MODULE_PATH))
+            .map(|(line, column)| SourceLocation {
+                line,
+                column,
+                ..source.clone()
+            });
         self.out.entities.push(SourcedEntity {
             entity,
             source,
             location_key: key.to_string(),
+            rego_text,
         });
         Some(self.out.entities.len() - 1)
     }

@@ -146,6 +146,10 @@ pub struct SourcedEntity {
     /// The canonical path of the root path argument this entity was reached
     /// from (see [`location_key`]); entities that disappear from it are orphans.
     pub location_key: String,
+    /// For a Policy whose `spec.rego.module` is a literal block (`module: |`):
+    /// where that text starts in the file, so a Rego error's line in the
+    /// module is told as the file's line.
+    pub rego_text: Option<SourceLocation>,
 }
 
 /// The result of one load: every valid entity and every problem found.

@@ -92,6 +92,9 @@ pub struct InlineRego {
     pub query: Option<String>,
 }
 
+/// The JSON path of a Policy entity's inline Rego module.
+pub(crate) const REGO_MODULE_PATH: &str = "spec.rego.module";
+
 /// Whether `entity` is a Policy entity.
 pub(crate) fn is_policy(entity: &Entity) -> bool {
     entity.kind == POLICY_KIND

@@ -12,7 +12,7 @@
 use std::sync::{Arc, RwLock};
 
 use super::binding::{Binding, RegoSource};
-use super::entity::{POLICY_KIND, at_spec, binding_of};
+use super::entity::{POLICY_KIND, REGO_MODULE_PATH, at_spec, binding_of};
 use super::review::{Bound, PolicySet};
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result};
@@ -53,12 +53,11 @@ impl Resolver {
         let binding = binding_of(entity)?;
         let guardrail = match &binding.rego {
             Some(source) => match &self.rego {
-                Some(loader) => Some(loader.load(&binding.name, source).map_err(|e| {
-                    vec![Diagnostic::error(
-                        "spec.rego.module",
-                        format!("the Rego policy does not load: {e}"),
-                    )]
-                })?),
+                Some(loader) => Some(
+                    loader
+                        .load(&binding.name, source)
+                        .map_err(|e| vec![module_problem(e)])?,
+                ),
                 None => {
                     return Err(vec![Diagnostic::error(
                         "spec.rego",
@@ -102,6 +101,42 @@ impl Resolver {
                 Bound::broken(binding, why)
             }
         }
+    }
+}
+
+/// Why an inline Rego module does not load, at `spec.rego.module`. A
+/// problem the Rego engine placed keeps its place in the module (its line
+/// and column, in a file named after the policy); an import moves it to the
+/// catalogue file's line when it knows where the module's text starts.
+fn module_problem(e: crate::Error) -> Diagnostic {
+    let placed = match &e {
+        crate::Error::Invalid { diagnostics } => match diagnostics.as_slice() {
+            [d] => d.location.clone().map(|at| (at, d.message.clone())),
+            _ => None,
+        },
+        _ => None,
+    };
+    match placed {
+        Some((at, message)) => {
+            // "rego guardrail 'policy:default/x': …": the entity says which.
+            let message = message
+                .strip_prefix("rego guardrail '")
+                .and_then(|rest| rest.split_once("': "))
+                .map_or(message.as_str(), |(_, m)| m)
+                .to_string();
+            Diagnostic::error(
+                REGO_MODULE_PATH,
+                format!(
+                    "the Rego policy does not load: line {}, column {} of the module: {message}",
+                    at.line, at.column
+                ),
+            )
+            .at(at)
+        }
+        None => Diagnostic::error(
+            REGO_MODULE_PATH,
+            format!("the Rego policy does not load: {e}"),
+        ),
     }
 }
 

@@ -33,6 +33,7 @@ mod review;
 pub use binding::{Binding, Failure, Match, Mode, Point, RegoSource};
 pub(crate) use binding::{Facets, owner_key};
 pub use decision::{DECISION_ACTION, Decision};
+pub(crate) use entity::REGO_MODULE_PATH;
 pub(crate) use entity::is_policy;
 pub use entity::{InlineRego, POLICY_API_VERSIONS, POLICY_KIND, PolicySpec};
 pub(crate) use fixtures::{Case, CaseChange, load as fixtures_load};
