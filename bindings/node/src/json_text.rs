@@ -14,6 +14,7 @@ use napi::bindgen_prelude::ToNapiValue;
 use napi::{Result, check_status, sys};
 
 /// JSON text, given to JS as the value it encodes.
+#[derive(Debug, Clone)]
 pub struct JsonText(pub String);
 
 impl ToNapiValue for JsonText {

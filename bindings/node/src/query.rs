@@ -7,6 +7,7 @@ use napi_derive::napi;
 use serde_json::Value;
 
 use crate::error::count;
+use crate::json_text::JsonText;
 
 fn filters(filter: Option<Either<String, Vec<String>>>) -> Vec<String> {
     match filter {
@@ -89,12 +90,13 @@ pub struct SearchOptions {
 }
 
 /// One page of results.
-#[napi(object)]
+#[napi(object, object_from_js = false)]
 #[derive(Debug, Clone)]
 pub struct Page {
     /// Entities; only the asked-for fields when the query had `fields`.
+    // They cross N-API as JSON text (src/json_text.rs).
     #[napi(ts_type = "Entity[]")]
-    pub items: Vec<Value>,
+    pub items: JsonText,
     /// Pass back as `cursor` for the next page; absent on the last page.
     pub next_cursor: Option<String>,
     /// How many entities match in all.
@@ -108,7 +110,8 @@ pub(crate) fn number(n: u64) -> i64 {
 impl From<paved::Page> for Page {
     fn from(p: paved::Page) -> Self {
         Self {
-            items: p.items,
+            // JSON values: serde_json cannot fail on them.
+            items: JsonText(serde_json::to_string(&p.items).expect("JSON values always serialize")),
             next_cursor: p.next_cursor,
             total: number(p.total),
         }
