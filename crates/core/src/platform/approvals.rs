@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 use crate::pipeline::{self, Effect, WriteOptions};
 use crate::policy::Approved;
 use crate::resource::ResourceOptions;
-use crate::resource::state::{Goal, ResultStatus};
+use crate::resource::state::Goal;
 use crate::store::{AuditOnly, Change, Guard};
 
 /// The held changes of a platform.
@@ -245,22 +245,12 @@ impl Approvals {
         if !opts.dry_run {
             let report =
                 super::resources::run_approved(&self.inner, prepared, &as_requester).await?;
-            if let Some(failed) = report
-                .results
-                .iter()
-                .find(|r| matches!(r.status, ResultStatus::Failed | ResultStatus::Skipped))
-            {
-                let why = failed
-                    .error
-                    .as_ref()
-                    .and_then(|e| e.get("message"))
-                    .and_then(serde_json::Value::as_str)
-                    .unwrap_or("it failed");
+            if let Some((resource, why)) = report.first_failure() {
                 return Err(Error::invalid(Diagnostic::error(
                     "resource",
                     format!(
-                        "approval {} ran the plan it held, but {} was not done: {why} (`paved resource history` and the audit log tell the rest)",
-                        approval.id, failed.resource
+                        "approval {} ran the plan it held, but {resource} was not done: {why} (`paved resource history` and the audit log tell the rest)",
+                        approval.id
                     ),
                 )));
             }

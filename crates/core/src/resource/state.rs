@@ -363,6 +363,21 @@ impl ApplyReport {
             .filter(|r| matches!(r.status, ResultStatus::Failed | ResultStatus::Skipped))
             .count()
     }
+
+    /// The first resource that failed or was skipped, and why.
+    pub fn first_failure(&self) -> Option<(&str, &str)> {
+        let failed = self
+            .results
+            .iter()
+            .find(|r| matches!(r.status, ResultStatus::Failed | ResultStatus::Skipped))?;
+        let why = failed
+            .error
+            .as_ref()
+            .and_then(|e| e.get("message"))
+            .and_then(Value::as_str)
+            .unwrap_or("it failed");
+        Some((&failed.resource, why))
+    }
 }
 
 /// What drift detection found about one resource.

@@ -560,20 +560,10 @@ async fn perform(run: &mut Execution<'_>, effect: &StepEffect) -> Result<Option<
             let report = resources
                 .apply(std::slice::from_ref(&r), &run.p.resource_options(false))
                 .await?;
-            if let Some(failed) = report
-                .results
-                .iter()
-                .find(|x| matches!(x.status, ResultStatus::Failed | ResultStatus::Skipped))
-            {
-                let why = failed
-                    .error
-                    .as_ref()
-                    .and_then(|e| e.get("message"))
-                    .and_then(Value::as_str)
-                    .unwrap_or("it failed");
+            if let Some((resource, why)) = report.first_failure() {
                 return Err(Error::invalid(crate::Diagnostic::error(
                     "resource",
-                    format!("{} could not be provisioned: {why}", failed.resource),
+                    format!("{resource} could not be provisioned: {why}"),
                 )));
             }
             let outputs = resources
