@@ -133,10 +133,7 @@ impl Catalog {
         // the entity crosses N-API as JSON text (src/json_text.rs).
         promise_now(env, async move {
             let entity = catalog.get(&entity_ref).await?;
-            // Strings, lists and string-keyed maps: serde_json cannot fail.
-            Ok(JsonText(
-                serde_json::to_string(&entity).expect("an Entity always serializes to JSON"),
-            ))
+            Ok(JsonText::of(&entity))
         })
     }
 
@@ -275,11 +272,11 @@ pub struct QueryStream {
 impl QueryStream {
     /// The next entity; `null` after the last one.
     #[napi(ts_return_type = "Promise<Entity | null>")]
-    pub fn recv(&self, env: &Env) -> Result<AsyncBlock<Option<Value>>> {
+    pub fn recv(&self, env: &Env) -> Result<AsyncBlock<Option<JsonText>>> {
         let inner = self.inner.clone();
-        promise(
-            env,
-            async move { inner.lock().await.next().await.transpose() },
-        )
+        promise(env, async move {
+            let next = inner.lock().await.next().await.transpose()?;
+            Ok(next.map(|entity| JsonText::of(&entity)))
+        })
     }
 }

@@ -17,6 +17,15 @@ use napi::{Result, check_status, sys};
 #[derive(Debug, Clone)]
 pub struct JsonText(pub String);
 
+impl JsonText {
+    /// `value` as JSON text: for the engine's results (entities, JSON
+    /// values), which are strings, numbers, lists and string-keyed maps, so
+    /// serde_json cannot fail on them.
+    pub fn of<T: serde::Serialize>(value: &T) -> Self {
+        Self(serde_json::to_string(value).expect("an engine result always serializes to JSON"))
+    }
+}
+
 impl ToNapiValue for JsonText {
     unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
         let mut global = ptr::null_mut();

@@ -110,8 +110,7 @@ pub(crate) fn number(n: u64) -> i64 {
 impl From<paved::Page> for Page {
     fn from(p: paved::Page) -> Self {
         Self {
-            // JSON values: serde_json cannot fail on them.
-            items: JsonText(serde_json::to_string(&p.items).expect("JSON values always serialize")),
+            items: JsonText::of(&p.items),
             next_cursor: p.next_cursor,
             total: number(p.total),
         }
