@@ -3,10 +3,11 @@
 //! `tag=pci`: thousands of matches each) costs bitmap operations, not
 //! thousands of index probes.
 //!
-//! [`Bits`] holds, for every kept field of [`facets::FIELDS`] and each of its
-//! values, the set of entities with that value (a [`RoaringBitmap`] of their
-//! ids), and the set of all entities. A filter made only of conditions on
-//! kept fields (`=`, `$in`, `$all`, `$any`, `$not`) is evaluated on the sets
+//! [`Bits`] holds, for every kept field of [`facets::FIELDS`] and every label
+//! (`metadata.labels.tier`), and each of its values, the set of entities with
+//! that value (a [`RoaringBitmap`] of their ids), and the set of all
+//! entities. A filter made only of conditions on those fields (`=`, `$in`,
+//! `$all`, `$any`, `$not`) is evaluated on the sets
 //! ([`Bits::matches`]); a facet count is then the size of the matches'
 //! intersection with each value's set ([`Bits::facets`]), and a total the
 //! matches' size. Any other filter is answered by SQL as
@@ -62,8 +63,9 @@ pub struct Bits {
     /// The audit sequence number the sets reflect.
     seq: u64,
     all: RoaringBitmap,
-    /// Per field of [`FIELDS`] (same position): value -> entities.
-    fields: Vec<HashMap<String, RoaringBitmap>>,
+    /// Per field (a kept field of [`FIELDS`], or a label), lower-cased:
+    /// value -> entities.
+    fields: HashMap<String, HashMap<String, RoaringBitmap>>,
     /// Entity key -> id, to find what a deleted or re-created entity had.
     ids: HashMap<String, u32>,
     state: State,
@@ -79,10 +81,15 @@ enum State {
     Unusable,
 }
 
-/// The position of a kept field in [`FIELDS`], as a filter or facet spells it.
-fn field_index(field: &str) -> Option<usize> {
+/// A field the sets hold, as a filter or facet spells it: a kept field of
+/// [`FIELDS`] or a label (`metadata.labels.<key>`), lower-cased as the
+/// search index keys it.
+fn set_field(field: &str) -> Option<String> {
     let f = field.trim().to_lowercase();
-    FIELDS.iter().position(|k| *k == f)
+    let label = f
+        .strip_prefix(facets::LABELS)
+        .is_some_and(|key| !key.is_empty());
+    (label || FIELDS.contains(&f.as_str())).then_some(f)
 }
 
 /// Entity keys of audit subjects (subjects that are not entity refs, such
@@ -98,13 +105,13 @@ pub fn keys_of(subjects: &[String]) -> Vec<String> {
     keys
 }
 
-/// Whether the sets can answer a filter: only kept fields, only `=`,
-/// `$in`, `$all`, `$any` and `$not`.
+/// Whether the sets can answer a filter: only kept fields and labels, only
+/// `=`, `$in`, `$all`, `$any` and `$not`.
 pub fn answers(filter: &Predicate) -> bool {
     match filter {
         Predicate::All(c) | Predicate::Any(c) => c.iter().all(answers),
         Predicate::Not(inner) => answers(inner),
-        Predicate::Eq { key, .. } | Predicate::In { key, .. } => field_index(key).is_some(),
+        Predicate::Eq { key, .. } | Predicate::In { key, .. } => set_field(key).is_some(),
         // `exists` also counts rows without a value; prefixes and
         // substrings are left to the indexes.
         Predicate::Exists { .. } | Predicate::HasPrefix { .. } | Predicate::Contains { .. } => {
@@ -158,7 +165,6 @@ impl Bits {
     pub fn build(seq: u64, entities: Vec<(i64, String)>, rows: Vec<(i64, String, String)>) -> Bits {
         let mut bits = Bits {
             seq,
-            fields: vec![HashMap::new(); FIELDS.len()],
             state: State::Built,
             ..Bits::default()
         };
@@ -186,8 +192,13 @@ impl Bits {
     fn add_rows(&mut self, rows: Vec<(i64, String, String)>) -> Option<()> {
         for (id, field, value) in rows {
             let id = small(id)?;
-            if let Some(i) = field_index(&field) {
-                self.fields[i].entry(value).or_default().insert(id);
+            if let Some(f) = set_field(&field) {
+                self.fields
+                    .entry(f)
+                    .or_default()
+                    .entry(value)
+                    .or_default()
+                    .insert(id);
             }
         }
         Some(())
@@ -229,12 +240,13 @@ impl Bits {
         }
         gone |= &now;
         // Forget what the changed entities had, then add what they have.
-        for values in &mut self.fields {
+        self.fields.retain(|_, values| {
             values.retain(|_, set| {
                 *set -= &gone;
                 !set.is_empty()
             });
-        }
+            !values.is_empty()
+        });
         self.all -= &gone;
         self.all |= now;
         self.add_rows(rows)?;
@@ -269,10 +281,13 @@ impl Bits {
         })
     }
 
-    /// Entities with any of `values` in the kept field `key`.
+    /// Entities with any of `values` in the field `key` (none when no
+    /// entity has the field).
     fn with(&self, key: &str, values: &[String]) -> Option<RoaringBitmap> {
-        let sets = &self.fields[field_index(key)?];
         let mut out = RoaringBitmap::new();
+        let Some(sets) = self.fields.get(&set_field(key)?) else {
+            return Some(out);
+        };
         for v in values {
             if let Some(set) = sets.get(&v.to_lowercase()) {
                 out |= set;
@@ -285,7 +300,8 @@ impl Bits {
     /// `filter`: most frequent first, then by value; values with none left out.
     pub fn facets(&self, field: &str, filter: &Predicate) -> Option<Vec<FacetCount>> {
         let matches = self.matches(filter)?;
-        let sets = &self.fields[field_index(field)?];
+        let empty = HashMap::new();
+        let sets = self.fields.get(&set_field(field)?).unwrap_or(&empty);
         let mut out: Vec<FacetCount> = sets
             .iter()
             .map(|(value, set)| FacetCount {
@@ -358,6 +374,45 @@ mod tests {
         assert_eq!(count(&bits, &Predicate::All(vec![])), Some(3));
         assert!(!answers(&eq("metadata.name", "a")));
         assert!(answers(&Predicate::Not(Box::new(eq("spec.owner", "x")))));
+        assert!(!answers(&eq("metadata.labels.", "a")));
+    }
+
+    #[test]
+    fn labels_are_sets_too() {
+        let mut all = rows(
+            1,
+            &[("kind", "component"), ("metadata.labels.tier", "gold")],
+        );
+        all.extend(rows(
+            2,
+            &[("kind", "component"), ("metadata.labels.tier", "silver")],
+        ));
+        all.extend(rows(
+            3,
+            &[("kind", "api"), ("metadata.labels.tier", "gold")],
+        ));
+        let entities = (1..=3)
+            .map(|i| (i, format!("component:default/e{i}")))
+            .collect();
+        let mut bits = Bits::build(1, entities, all);
+        let f = Predicate::All(vec![
+            eq("kind", "component"),
+            eq("Metadata.Labels.Tier", "GOLD"),
+        ]);
+        assert!(answers(&f));
+        assert_eq!(count(&bits, &f), Some(1));
+        // A label no entity has matches nothing.
+        assert_eq!(count(&bits, &eq("metadata.labels.team", "a")), Some(0));
+        // e1 loses its label: the set follows.
+        let keys = keys_of(&["component:default/e1".into()]);
+        bits.apply(
+            2,
+            &keys,
+            vec![(1, "component:default/e1".into())],
+            rows(1, &[("kind", "component")]),
+        );
+        assert_eq!(count(&bits, &f), Some(0));
+        assert_eq!(count(&bits, &eq("metadata.labels.tier", "gold")), Some(1));
     }
 
     #[test]

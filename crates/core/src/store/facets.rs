@@ -144,15 +144,34 @@ fn search_keys() -> String {
 /// the entities whose ids are bound as the one parameter: `?1` for one id
 /// (SQLite), `$1` for an array of ids (PostgreSQL).
 pub fn old_rows_sql(postgres: bool) -> String {
-    rows_sql(Some(if postgres { "= ANY($1)" } else { "= ?1" }))
+    rows_sql(Some(ids_param(postgres)), false)
 }
 
-/// [`old_rows_sql`] for every entity (no parameter).
-pub fn all_rows_sql() -> String {
-    rows_sql(None)
+/// The rows of the facet sets (`store::facet_bits`) of the entities whose
+/// ids are bound as in [`old_rows_sql`]: the kept fields and every label
+/// (`metadata.labels.*`).
+pub fn set_rows_sql(postgres: bool) -> String {
+    rows_sql(Some(ids_param(postgres)), true)
 }
 
-fn rows_sql(ids: Option<&str>) -> String {
+/// [`set_rows_sql`] for every entity (no parameter).
+pub fn all_set_rows_sql() -> String {
+    rows_sql(None, true)
+}
+
+fn ids_param(postgres: bool) -> &'static str {
+    if postgres { "= ANY($1)" } else { "= ?1" }
+}
+
+/// The search keys of labels, as a `LIKE` pattern.
+pub const LABELS: &str = "metadata.labels.";
+
+fn rows_sql(ids: Option<&str>, labels: bool) -> String {
+    let of_labels = if labels {
+        format!(" OR s.key LIKE '{LABELS}%'")
+    } else {
+        String::new()
+    };
     let (of_search, of_relations) = match ids {
         Some(ids) => (
             format!("s.entity_id {ids} AND "),
@@ -162,7 +181,7 @@ fn rows_sql(ids: Option<&str>) -> String {
     };
     format!(
         "SELECT s.entity_id, s.key, s.value FROM search s \
-         WHERE {of_search}s.key IN ({keys}) AND s.value IS NOT NULL \
+         WHERE {of_search}(s.key IN ({keys}){of_labels}) AND s.value IS NOT NULL \
          UNION ALL \
          SELECT r.originating_entity_id, 'relations.' || r.type, r.target_key FROM relations r \
          JOIN entities e ON e.id = r.originating_entity_id \

@@ -357,7 +357,10 @@ impl PostgresStore {
                     .iter()
                     .map(|r| (r.get(0), r.get(1)))
                     .collect();
-                let rows = tx.query(&facets::all_rows_sql(), &[]).await.map_err(&err)?;
+                let rows = tx
+                    .query(&facets::all_set_rows_sql(), &[])
+                    .await
+                    .map_err(&err)?;
                 *guard = Some(Bits::build(head, entities, kept_rows(rows)));
             }
             Need::Changes { after } => {
@@ -381,7 +384,7 @@ impl PostgresStore {
                     .collect();
                 let ids: Vec<i64> = present.iter().map(|(id, _)| *id).collect();
                 let rows = tx
-                    .query(&facets::old_rows_sql(true), &[&ids])
+                    .query(&facets::set_rows_sql(true), &[&ids])
                     .await
                     .map_err(&err)?;
                 if let Some(b) = guard.as_mut() {

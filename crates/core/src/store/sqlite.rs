@@ -664,7 +664,7 @@ fn with_bits<T>(
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             let mut rows = Vec::new();
             kept_rows(
-                &mut tx.prepare_cached(&facets::all_rows_sql())?,
+                &mut tx.prepare_cached(&facets::all_set_rows_sql())?,
                 [],
                 &mut rows,
             )?;
@@ -677,7 +677,7 @@ fn with_bits<T>(
                 .collect::<rusqlite::Result<Vec<String>>>()?;
             let keys = facet_bits::keys_of(&subjects);
             let mut id_of = tx.prepare_cached("SELECT id FROM entities WHERE key = ?1")?;
-            let mut rows_of = tx.prepare_cached(&facets::old_rows_sql(false))?;
+            let mut rows_of = tx.prepare_cached(&facets::set_rows_sql(false))?;
             let (mut present, mut rows) = (Vec::new(), Vec::new());
             for key in &keys {
                 if let Some(id) = id_of.query_row([key], |r| r.get::<_, i64>(0)).optional()? {

@@ -44,6 +44,10 @@ fn entities(round: usize) -> Vec<Value> {
         if kind == "API" {
             spec["definition"] = json!("openapi: 3.0.0");
         }
+        if i % 2 == 0 {
+            let tier = ["gold", "silver", "bronze"][(i / 2 + round) % 3];
+            md["labels"] = json!({ "tier": tier });
+        }
         out.push(json!({"apiVersion": "backstage.io/v1alpha1", "kind": kind, "metadata": md, "spec": spec}));
     }
     out
@@ -329,8 +333,8 @@ fn eq(key: &str, value: &str) -> Predicate {
     }
 }
 
-/// Filters of several kept fields (what `store::facet_bits` answers), each
-/// with the entities it keeps, computed here.
+/// Filters of several kept fields and labels (what `store::facet_bits`
+/// answers), each with the entities it keeps, computed here.
 fn kept_field_filters() -> Vec<(Predicate, Keep)> {
     vec![
         (
@@ -359,6 +363,18 @@ fn kept_field_filters() -> Vec<(Predicate, Keep)> {
                 eq("relations.ownedBy", "group:default/team-2"),
             ]),
             |e| has(e, "metadata.tags", "go") || has(e, "spec.owner", "team-2"),
+        ),
+        // Labels are sets too; an entity without the label is not gold.
+        (
+            filter("kind=component,metadata.labels.Tier=Gold").unwrap(),
+            |e| has(e, "kind", "component") && has(e, "metadata.labels.tier", "gold"),
+        ),
+        (
+            Predicate::All(vec![
+                eq("spec.type", "service"),
+                Predicate::Not(Box::new(eq("metadata.labels.tier", "gold"))),
+            ]),
+            |e| has(e, "spec.type", "service") && !has(e, "metadata.labels.tier", "gold"),
         ),
     ]
 }
