@@ -429,6 +429,11 @@ async fn write_rounds(store: &dyn Store) {
     write_round(store, 1).await;
 }
 
+/// A SQLite store on the file `path` (another process, when opened twice).
+async fn sqlite_at(path: &std::path::Path) -> crate::store::sqlite::SqliteStore {
+    crate::store::sqlite::SqliteStore::open(path).await.unwrap()
+}
+
 const REFILL: &str = concat!(
     "DELETE FROM facet_counts;",
     crate::store::facets::facet_fill!()
@@ -438,9 +443,7 @@ const REFILL: &str = concat!(
 async fn sqlite_migration_fills_the_counts_commits_keep() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("paved.db");
-    let store = crate::store::sqlite::SqliteStore::open(&path)
-        .await
-        .unwrap();
+    let store = sqlite_at(&path).await;
     write_rounds(&store).await;
     let kept = kept_counts(&store).await;
     assert!(kept.iter().all(|c| !c.is_empty()), "{kept:?}");
@@ -449,9 +452,7 @@ async fn sqlite_migration_fills_the_counts_commits_keep() {
         .unwrap()
         .execute_batch(REFILL)
         .unwrap();
-    let store = crate::store::sqlite::SqliteStore::open(&path)
-        .await
-        .unwrap();
+    let store = sqlite_at(&path).await;
     assert_eq!(kept_counts(&store).await, kept);
 }
 
@@ -476,12 +477,8 @@ async fn postgres_migration_fills_the_counts_commits_keep() {
 async fn sqlite_facet_sets_follow_another_process() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("paved.db");
-    let reader = crate::store::sqlite::SqliteStore::open(&path)
-        .await
-        .unwrap();
-    let writer = crate::store::sqlite::SqliteStore::open(&path)
-        .await
-        .unwrap();
+    let reader = sqlite_at(&path).await;
+    let writer = sqlite_at(&path).await;
     filtered_facets_follow_every_writer(&reader, &writer).await;
     // The answers came from the sets (built by the reader only).
     let all = Predicate::All(vec![]);
