@@ -532,6 +532,8 @@ export interface ResourcePlan {
   decisions?: Decision[]
   /** Whether an enforcing policy denies part of it (apply would refuse). */
   blocked: boolean
+  /** When every blocking policy asks for approval: the groups that may approve it (apply holds the plan for them). */
+  approvers?: string[]
 }
 
 /** One resource of an apply or destroy. */

@@ -107,6 +107,13 @@ fn a_held_plan_runs_once_a_lead_approves_it() {
     .unwrap();
     ok(&paved(d, &["catalog", "import", "org.yaml"]));
 
+    let plan = ok(&paved(d, &["resource", "plan", "notes"]));
+    assert!(
+        plan.contains(
+            "apply would hold this plan until a member of group:default/leads approves it"
+        ),
+        "{plan}"
+    );
     let held = paved(
         d,
         &["resource", "apply", "notes", "--actor", "user:default/jane"],

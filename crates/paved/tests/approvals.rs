@@ -345,6 +345,10 @@ async fn a_held_resource_plan_runs_once_as_reviewed_when_approved() {
             other => panic!("not held: {other}"),
         };
 
+        // The plan says who would have to approve it.
+        let plan = r.plan(&target, &as_jane).await.unwrap();
+        assert!(plan.blocked);
+        assert_eq!(plan.approvers, ["group:default/leads"]);
         // A dry run says it would be held; a real apply holds the plan and
         // calls no provider. Held twice: two requests for one plan.
         let dry = ResourceOptions {

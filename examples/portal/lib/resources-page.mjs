@@ -211,7 +211,13 @@ function planPreview({ plan, planError }) {
     changes.length
       ? html`${changes.length} to change (plan <code>${plan.id}</code>).`
       : html`No changes: the resource is as its Resource asks (plan <code>${plan.id}</code>).`
-  }${plan.blocked ? html` <strong class="blocked">An enforcing policy blocks it: applying would be refused.</strong>` : ''}</p>
+  }${
+    plan.blocked && plan.approvers && plan.approvers.length
+      ? html` <strong class="blocked">A policy asks for approval: applying would hold it until a member of ${plan.approvers.map((g, i) => html`${i ? ' or ' : ''}<a href="${entityPath(g)}">${refLabel(g)}</a>`)} approves it.</strong>`
+      : plan.blocked
+        ? html` <strong class="blocked">An enforcing policy blocks it: applying would be refused.</strong>`
+        : ''
+  }</p>
 <ul class="planned plain">
 ${plan.resources.map(
   (r) => html`<li class="planned-resource action-${r.action}" data-resource="${r.resource}">

@@ -55,6 +55,7 @@ class ResourcePlan(TypedDict, total=False):
     resources: builtins.list[PlannedResource]
     decisions: builtins.list[dict[str, Any]]
     blocked: bool
+    approvers: builtins.list[str]  # who may approve it, when apply would hold it
 
 
 class ResourceResult(TypedDict, total=False):

@@ -355,7 +355,12 @@ fn print_plan(plan: &ResourcePlan) {
     for d in &plan.decisions {
         println!("{}", sanitize(&d.explain()));
     }
-    if plan.blocked {
+    if plan.blocked && !plan.approvers.is_empty() {
+        println!(
+            "held: a policy asks for approval; apply would hold this plan until a member of {} approves it",
+            plan.approvers.join(" or ")
+        );
+    } else if plan.blocked {
         println!("blocked: an enforcing policy denies this plan; apply would refuse it");
     }
 }

@@ -281,6 +281,11 @@ pub struct ResourcePlan {
     pub decisions: Vec<Decision>,
     /// Whether an enforcing policy denies part of it (apply would refuse).
     pub blocked: bool,
+    /// When every policy that blocks it asks for approval: the groups whose
+    /// members may approve it (apply holds the plan for them instead of
+    /// refusing it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub approvers: Vec<String>,
 }
 
 impl ResourcePlan {

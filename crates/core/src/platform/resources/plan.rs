@@ -580,6 +580,16 @@ fn removal(
     })
 }
 
+/// Whether `plan`'s decisions block it, and if so, who may approve it
+/// (every blocking policy asks for approval) or nobody (it is refused).
+pub(super) fn blocked_by(ctx: &crate::pipeline::Context<'_>, plan: &mut ResourcePlan) {
+    plan.blocked = plan.decisions.iter().any(|d| d.blocking);
+    plan.approvers = match ctx.policies.approval_for(&plan.decisions) {
+        Some((required, _)) if plan.blocked => crate::approval::approvers_of(&required),
+        _ => Vec::new(),
+    };
+}
+
 /// Review the plan's changes and number it.
 async fn finish(
     inner: &Arc<Inner>,
@@ -599,11 +609,13 @@ async fn finish(
         .collect();
     let ctx = inner.context().await?;
     let decisions = crate::pipeline::preview_resources(&ctx, items, &opts.write_options()).await?;
-    let plan = ResourcePlan {
+    let mut plan = ResourcePlan {
         id: uuid::Uuid::new_v4().simple().to_string()[..12].to_string(),
         resources: ordered.iter().map(|w| w.planned.clone()).collect(),
-        blocked: decisions.iter().any(|d| d.blocking),
+        blocked: false,
         decisions,
+        approvers: Vec::new(),
     };
+    blocked_by(&ctx, &mut plan);
     Ok(Planned { plan, work, levels })
 }

@@ -117,9 +117,9 @@ pub(crate) async fn plan_approved(
     for d in &mut planned.plan.decisions {
         approved.lift(d);
     }
-    planned.plan.blocked = planned.plan.decisions.iter().any(|d| d.blocking);
+    let ctx = inner.context().await?;
+    plan::blocked_by(&ctx, &mut planned.plan);
     if planned.plan.blocked {
-        let ctx = inner.context().await?;
         crate::pipeline::refuse_blocked(
             &ctx,
             planned.plan.decisions.clone(),
