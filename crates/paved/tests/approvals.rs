@@ -425,6 +425,32 @@ async fn a_held_resource_plan_runs_once_as_reviewed_when_approved() {
             ApprovalStatus::Stale
         );
         assert_eq!(provider.0.load(Ordering::SeqCst), 1);
+        // Params changed after the review (as a sensitive value would, which
+        // the diff shows only as `(sensitive)`): stale too.
+        let upsert_db = |size: i64| {
+            let p = p.clone();
+            async move {
+                p.catalog()
+                    .upsert(
+                        resource("db", Some(json!({"size": size}))),
+                        None,
+                        &WriteOptions::default(),
+                    )
+                    .await
+                    .unwrap();
+            }
+        };
+        upsert_db(2).await;
+        let third = held_plan(r.apply(&target, &as_jane).await.unwrap_err());
+        upsert_db(3).await;
+        let err = p
+            .approvals()
+            .approve(&third, None, &as_("lead"))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "CONFLICT", "{err}");
+        assert!(err.to_string().contains("with other changes"), "{err}");
+        assert_eq!(provider.0.load(Ordering::SeqCst), 1);
         assert!(p.audit().verify().await.unwrap().broken.is_none());
     }
 }

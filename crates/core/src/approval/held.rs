@@ -7,7 +7,7 @@ use super::state::{ApprovalChange, Requirement};
 use super::state::{REQUESTED, subject_of};
 use crate::plugin::FieldDiff;
 use crate::policy::Decision;
-use crate::resource::state::{Action, Goal, ResourcePlan};
+use crate::resource::state::{Action, Goal, PlannedResource};
 use crate::store::AuditOnly;
 use crate::store::Outcome;
 
@@ -53,21 +53,27 @@ pub(crate) struct HeldResource {
     pub diff: Vec<FieldDiff>,
     /// The state version it was planned against (0: none).
     pub prior_version: i64,
+    /// A hash of the params its Resource asked for (empty: none), so that a
+    /// change the diff cannot show (a sensitive value) still tells.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub params: String,
 }
 
 impl HeldResource {
-    /// The resources a plan changes, as a request holds them.
-    pub(crate) fn of(plan: &ResourcePlan) -> Vec<Self> {
-        plan.resources
-            .iter()
-            .filter(|r| r.action != Action::NoOp)
-            .map(|r| Self {
-                resource: r.resource.clone(),
-                action: r.action,
-                diff: r.diff.clone(),
-                prior_version: r.prior_version,
-            })
-            .collect()
+    /// A planned resource as a request holds it, with the params it was
+    /// planned from.
+    pub(crate) fn of(planned: &PlannedResource, params: Option<&Value>) -> Self {
+        use sha2::{Digest, Sha256};
+        Self {
+            resource: planned.resource.clone(),
+            action: planned.action,
+            diff: planned.diff.clone(),
+            prior_version: planned.prior_version,
+            params: params.map_or_else(String::new, |p| {
+                let bytes = serde_json::to_vec(p).expect("a JSON value always serializes");
+                hex::encode(&Sha256::digest(&bytes)[..16])
+            }),
+        }
     }
 }
 

@@ -169,12 +169,14 @@ fn a_held_resource_plan_reads_back_resource_by_resource() {
                 action: Action::Replace,
                 diff: Vec::new(),
                 prior_version: 3,
+                params: String::new(),
             },
             HeldResource {
                 resource: "resource:default/app".into(),
                 action: Action::Create,
                 diff: Vec::new(),
                 prior_version: 0,
+                params: String::new(),
             },
         ],
     }])

@@ -48,7 +48,7 @@ pub(super) async fn run(
         let held = HeldChange::Resources {
             goal,
             targets: targets.to_vec(),
-            planned: HeldResource::of(&planned.plan),
+            planned: held_resources(&planned),
         };
         let action = format!("resource.{}", goal.as_str());
         crate::pipeline::hold_or_refuse(
@@ -103,7 +103,7 @@ pub(crate) async fn plan_approved(
     opts: &ResourceOptions,
 ) -> Result<ApprovedPlan> {
     let (mut planned, recovered) = plan(inner, goal, targets, opts).await?;
-    let now = HeldResource::of(&planned.plan);
+    let now = held_resources(&planned);
     if let Some((reviewed, found)) = first_difference(held, &now) {
         return Err(Error::Conflict {
             entity: reviewed.to_string(),
@@ -134,6 +134,21 @@ pub(crate) async fn plan_approved(
     })
 }
 
+/// The resources `planned` changes, in plan order, as a request holds them.
+fn held_resources(planned: &Planned) -> Vec<HeldResource> {
+    planned
+        .levels
+        .iter()
+        .flatten()
+        .filter_map(|k| planned.work.get(k))
+        .filter(|w| w.planned.action != Action::NoOp)
+        .map(|w| {
+            let params = w.desired.as_ref().and_then(|d| d.params.as_ref());
+            HeldResource::of(&w.planned, params)
+        })
+        .collect()
+}
+
 /// The first resource whose plan now differs from the reviewed one, and
 /// what it is now.
 fn first_difference(reviewed: &[HeldResource], now: &[HeldResource]) -> Option<(String, String)> {
@@ -143,7 +158,9 @@ fn first_difference(reviewed: &[HeldResource], now: &[HeldResource]) -> Option<(
         let found = match now.iter().find(|n| n.resource == r.resource) {
             None => "nothing to do to it".to_string(),
             Some(n) if n.action != r.action || n.prior_version != r.prior_version => said(n),
-            Some(n) if n.diff != r.diff => format!("{} with other changes", said(n)),
+            Some(n) if n.diff != r.diff || n.params != r.params => {
+                format!("{} with other changes", said(n))
+            }
             Some(_) => continue,
         };
         return Some((r.resource.clone(), found));
@@ -856,6 +873,7 @@ mod tests {
             action,
             diff: Vec::new(),
             prior_version,
+            params: String::new(),
         }
     }
 
@@ -903,6 +921,16 @@ mod tests {
             Some((
                 "app".into(),
                 "update at state version 2 with other changes".into()
+            ))
+        );
+        // A sensitive value changed: the diff reads the same, the params do not.
+        let mut secret = reviewed.clone();
+        secret[0].params = "another hash".into();
+        assert_eq!(
+            first_difference(&reviewed, &secret),
+            Some((
+                "db".into(),
+                "create at state version 0 with other changes".into()
             ))
         );
     }
