@@ -316,9 +316,9 @@ impl<'a> Loader<'a> {
         let Some((key_line, _)) = self.positions.get(&path) else {
             return;
         };
-        let mut lines = self.text.lines().skip(key_line - 1);
+        let mut lines = self.text.lines();
         let header_here = lines
-            .next()
+            .nth(key_line - 1)
             .and_then(|l| l.split_once(':'))
             .is_some_and(|(_, rest)| rest.trim_start().starts_with('|'));
         let Some(indent) = lines

@@ -161,11 +161,7 @@ impl Approvals {
             };
             return self.approve_plan(approval, mine, comment, plan, opts).await;
         }
-        let mut records = vec![step(
-            APPROVED,
-            &approval.id,
-            json!({ "id": approval.id, "policies": mine, "comment": comment }),
-        )];
+        let mut records = vec![approved_step(&approval.id, &mine, comment)];
         let (changes, action) = if complete {
             records.push(step(APPLIED, &approval.id, json!({ "id": approval.id })));
             (self.changes_of(held)?, approval.action.as_str())
@@ -233,11 +229,7 @@ impl Approvals {
             other => other?,
         };
         let records = vec![
-            step(
-                APPROVED,
-                &approval.id,
-                json!({ "id": approval.id, "policies": mine, "comment": comment }),
-            ),
+            approved_step(&approval.id, &mine, comment),
             step(APPLIED, &approval.id, json!({ "id": approval.id })),
         ];
         self.decide(effect, Vec::new(), records, "", &approval, opts)
@@ -422,6 +414,15 @@ fn step(action: &str, id: &str, details: serde_json::Value) -> AuditOnly {
         details,
         event: action.to_string(),
     }
+}
+
+/// The record of an approval by the policies `mine`.
+fn approved_step(id: &str, mine: &[String], comment: Option<&str>) -> AuditOnly {
+    step(
+        APPROVED,
+        id,
+        json!({ "id": id, "policies": mine, "comment": comment }),
+    )
 }
 
 /// The record of a request found stale: `conflict` says what changed.

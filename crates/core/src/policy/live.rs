@@ -117,22 +117,14 @@ fn module_problem(e: crate::Error) -> Diagnostic {
         _ => None,
     };
     match placed {
-        Some((at, message)) => {
-            // "rego guardrail 'policy:default/x': …": the entity says which.
-            let message = message
-                .strip_prefix("rego guardrail '")
-                .and_then(|rest| rest.split_once("': "))
-                .map_or(message.as_str(), |(_, m)| m)
-                .to_string();
-            Diagnostic::error(
-                REGO_MODULE_PATH,
-                format!(
-                    "the Rego policy does not load: line {}, column {} of the module: {message}",
-                    at.line, at.column
-                ),
-            )
-            .at(at)
-        }
+        Some((at, message)) => Diagnostic::error(
+            REGO_MODULE_PATH,
+            format!(
+                "the Rego policy does not load: line {}, column {} of the module: {message}",
+                at.line, at.column
+            ),
+        )
+        .at(at),
         None => Diagnostic::error(
             REGO_MODULE_PATH,
             format!("the Rego policy does not load: {e}"),

@@ -305,7 +305,6 @@ impl PostgresStore {
     }
 }
 
-/// How many entities a count statement counts (prepared once per connection).
 /// Kept rows `(entity_id, field, value)` of `facets`' statements.
 fn kept_rows(rows: Vec<tokio_postgres::Row>) -> Vec<(i64, String, String)> {
     rows.iter()
@@ -397,6 +396,7 @@ impl PostgresStore {
     }
 }
 
+/// How many entities a count statement counts (prepared once per connection).
 async fn count_rows(
     client: &deadpool_postgres::Object,
     count: &Sql,
