@@ -410,6 +410,25 @@ async fn a_held_resource_plan_runs_once_as_reviewed_when_approved() {
             .unwrap();
         assert_eq!(lifted.details["approved"], first.as_str(), "{lifted:?}");
         assert_eq!(lifted.details["blocking"], false);
+        // The resource's decisions, asked for by type and name (they are
+        // recorded with its environment).
+        let recorded = lifted.details["subject"].as_str().unwrap();
+        let (type_and_name, env) = recorded.split_once('@').unwrap();
+        assert_eq!(env, "dev");
+        let about = p
+            .policies()
+            .decisions(&paved::DecisionFilter {
+                subject: Some(type_and_name.to_string()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert!(
+            about
+                .iter()
+                .any(|d| d.approved.as_deref() == Some(first.as_str())),
+            "{about:?}"
+        );
 
         // The second request held the same plan, now out of date: stale,
         // and the provider is not called again.

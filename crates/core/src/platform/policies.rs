@@ -32,7 +32,8 @@ impl std::fmt::Debug for Policies {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DecisionFilter {
-    /// Decisions about this entity (a ref) or resource (`type/name`).
+    /// Decisions about this entity (a ref) or resource (`type/name`, in
+    /// every environment, or `type/name@env`).
     #[serde(default)]
     pub subject: Option<String>,
     /// Decisions of this policy (binding name).
@@ -151,7 +152,7 @@ impl Policies {
         // As relations key owners: a bare name is a group in the default namespace.
         let team = filter.team.as_deref().map(crate::policy::owner_key);
         let keep = |d: &Decision| {
-            subject.as_ref().is_none_or(|s| d.subject == *s)
+            subject.as_ref().is_none_or(|s| same_subject(&d.subject, s))
                 && filter.policy.as_ref().is_none_or(|p| d.policy == *p)
                 && filter.actor.as_ref().is_none_or(|a| d.actor == *a)
                 && team.as_ref().is_none_or(|t| d.owner.as_ref() == Some(t))
@@ -180,6 +181,17 @@ impl Policies {
         found.reverse();
         Ok(found)
     }
+}
+
+/// Whether a decision about `subject` is one about `wanted`: the same
+/// subject, or, for a resource asked for as `type/name`, that resource in any
+/// environment (`type/name@env`).
+fn same_subject(subject: &str, wanted: &str) -> bool {
+    subject == wanted
+        || (!wanted.contains(['@', ':'])
+            && subject
+                .strip_prefix(wanted)
+                .is_some_and(|env| env.starts_with('@')))
 }
 
 /// The decisions the bindings make on one policy test case: an entity case
@@ -246,4 +258,34 @@ pub fn parse_decision_id(id: &str) -> Result<u64> {
             format!("invalid decision id '{id}': expected a number (the `id` of a decision)"),
         ))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_subject;
+
+    #[test]
+    fn a_resource_asked_for_by_type_and_name_matches_it_in_every_environment() {
+        assert!(same_subject(
+            "local.directory/notes@prod",
+            "local.directory/notes"
+        ));
+        assert!(same_subject(
+            "local.directory/notes",
+            "local.directory/notes"
+        ));
+        assert!(same_subject(
+            "local.directory/notes@prod",
+            "local.directory/notes@prod"
+        ));
+        assert!(!same_subject(
+            "local.directory/notes@prod",
+            "local.directory/notes@dev"
+        ));
+        assert!(!same_subject(
+            "local.directory/notes-2@prod",
+            "local.directory/notes"
+        ));
+        assert!(!same_subject("component:default/a", "component:default/ab"));
+    }
 }
