@@ -349,6 +349,8 @@ export interface Decision {
   policy: string
   guardrail: string
   guardrailVersion: string
+  /** `sha256:…` of the guardrail's code (a wasm component, a Rego policy's modules and data); absent for a native guardrail. */
+  guardrailDigest?: string
   /** `entity.create`, `entity.update`, `entity.delete`, `resource.apply`, … */
   point: string
   /** An entity ref or a resource address. */

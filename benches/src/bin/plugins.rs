@@ -329,6 +329,9 @@ enum Timed<'a> {
     Native(&'a (dyn Guardrail + Send + Sync)),
     /// A fresh store and instance of the guardrail's component, no call.
     Instantiate(&'a WasmGuardrail),
+    /// Ten reviews of one change in one instance (ten bindings of the
+    /// guardrail on one change); a sample is the whole divided by ten.
+    TenInOne(&'a WasmGuardrail),
 }
 
 async fn time_row(row: &Timed<'_>, change: &Change, calls: usize) -> anyhow::Result<Latency> {
@@ -342,6 +345,21 @@ async fn time_row(row: &Timed<'_>, change: &Change, calls: usize) -> anyhow::Res
                 g.instantiate_only().await?;
                 if i >= calls / 20 {
                     samples.push(t.elapsed());
+                }
+            }
+            Ok(Latency::from_samples(samples))
+        }
+        Timed::TenInOne(g) => {
+            let mut samples = Vec::with_capacity(calls);
+            for i in 0..calls + calls / 20 {
+                let t = Instant::now();
+                let mut reviews = g.change_reviews();
+                for _ in 0..10 {
+                    reviews.review_with(change, None).await?;
+                }
+                drop(reviews);
+                if i >= calls / 20 {
+                    samples.push(t.elapsed() / 10);
                 }
             }
             Ok(Latency::from_samples(samples))
@@ -456,7 +474,7 @@ fn review_figures(
         let native = NativeNaming::new(&naming_settings())?;
         anyhow::Ok((prepared, plain, epochs_off, owner, floor, native))
     })?;
-    let rows: [(&str, Timed, bool); 7] = [
+    let rows: [(&str, Timed, bool); 9] = [
         (
             "naming-convention, prepared (epochs on: the default)",
             Timed::Wasm(&prepared),
@@ -480,6 +498,16 @@ fn review_figures(
         (
             "floor: a guardrail that allows at once (hostile plugin, mode ok), prepared",
             Timed::Wasm(&floor),
+            false,
+        ),
+        (
+            "naming-convention, prepared, ten reviews of one change in one instance (per review)",
+            Timed::TenInOne(&prepared),
+            true,
+        ),
+        (
+            "floor, prepared, ten reviews of one change in one instance (per review)",
+            Timed::TenInOne(&floor),
             false,
         ),
         (
@@ -512,7 +540,7 @@ fn review_figures(
         (p50, p99)
     };
     let figures: Vec<(f64, f64)> = samples.iter().map(|xs| mid(xs)).collect();
-    let native50 = figures[6].0;
+    let native50 = figures[rows.len() - 1].0;
     let faults = |g: &WasmGuardrail| -> anyhow::Result<f64> {
         let before = minor_faults()?;
         rt.block_on(async {
@@ -543,6 +571,16 @@ fn review_figures(
         );
     }
     let (on50, plain50, off50) = (figures[0].0, figures[1].0, figures[2].0);
+    let (shared50, floor50, floor_shared50) = (figures[5].0, figures[4].0, figures[6].0);
+    println!(
+        "\nTen bindings of one guardrail on one change share an instance: a review costs {} \
+         instead of {} ({:.2}× less); the floor {} instead of {}.\n",
+        d(shared50),
+        d(on50),
+        on50 / shared50,
+        d(floor_shared50),
+        d(floor50)
+    );
     println!(
         "\nPreparing the guardrail: p50 {} -> {} ({:.2}× faster). Epoch interruption costs \
          {:+.1}% at p50 (on {} vs off {}).\n",

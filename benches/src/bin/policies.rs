@@ -57,6 +57,16 @@ const ROWS: [Option<Rule>; 5] = [
     Some(Rule::WasmUnprepared),
 ];
 
+/// The latency table's rows: [`ROWS`] and the per-binding baseline.
+const LATENCY_ROWS: [Option<Rule>; 6] = [
+    None,
+    Some(Rule::Native),
+    Some(Rule::Rego),
+    Some(Rule::Wasm),
+    Some(Rule::WasmPerBinding),
+    Some(Rule::WasmUnprepared),
+];
+
 /// Bindings in the latency and import figures.
 const BINDINGS: usize = 10;
 
@@ -131,6 +141,26 @@ impl Guardrail for NativeNaming {
     }
 }
 
+/// A wasm guardrail without [`Guardrail::change_reviews`]: each binding
+/// reviews in a fresh instance.
+struct PerBinding(paved_plugins::WasmGuardrail);
+
+#[async_trait]
+impl Guardrail for PerBinding {
+    fn name(&self) -> &str {
+        Guardrail::name(&self.0)
+    }
+    async fn describe(&self) -> paved::Result<GuardrailInfo> {
+        Guardrail::describe(&self.0).await
+    }
+    async fn validate_settings(&self, settings: &Value) -> paved::Result<()> {
+        Guardrail::validate_settings(&self.0, settings).await
+    }
+    async fn review(&self, change: &Change, settings: Option<&Value>) -> paved::Result<Review> {
+        Guardrail::review(&self.0, change, settings).await
+    }
+}
+
 /// What reviews behind the bindings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Rule {
@@ -138,6 +168,10 @@ enum Rule {
     Rego,
     Wasm,
     WasmUnprepared,
+    /// Prepared, but every binding in an instance of its own, as before
+    /// the bindings of one change shared one (the latency table's
+    /// baseline for that change).
+    WasmPerBinding,
 }
 
 impl Rule {
@@ -147,6 +181,9 @@ impl Rule {
             Rule::Rego => "Rego (built-in guardrail, `rego:` binding)",
             Rule::Wasm => "wasm `naming-convention`, prepared (`prepare_guardrails(true)`)",
             Rule::WasmUnprepared => "wasm `naming-convention`, not prepared (the default)",
+            Rule::WasmPerBinding => {
+                "wasm `naming-convention`, prepared, a fresh instance per binding (before)"
+            }
         }
     }
 }
@@ -209,7 +246,7 @@ impl Setup {
         }] = match rule {
             Rule::Native => json!(NATIVE_NAME),
             Rule::Rego => json!({"policies": [self.rego]}),
-            Rule::Wasm | Rule::WasmUnprepared => json!(WASM_NAME),
+            Rule::Wasm | Rule::WasmUnprepared | Rule::WasmPerBinding => json!(WASM_NAME),
         };
         b
     }
@@ -225,6 +262,32 @@ impl Setup {
             Some(rule) => (0..n).map(|i| self.binding(rule, i)).collect(),
             None => Vec::new(),
         };
+        if rule == Some(Rule::WasmPerBinding) {
+            let bindings = bindings
+                .into_iter()
+                .map(serde_json::from_value::<Binding>)
+                .collect::<Result<Vec<_>, _>>()?;
+            let host = paved_plugins::PluginHost::builder()
+                .prepare_guardrails(true)
+                .cache_dir(&self.cache)
+                .build()?;
+            let wasm = host
+                .load_guardrail(
+                    paved_plugins::PluginConfig::new(
+                        WASM_NAME,
+                        &self.wasm,
+                        paved_plugins::PluginKind::Guardrail,
+                    )
+                    .settings(naming_settings()),
+                )
+                .await?;
+            return Ok(Platform::builder()
+                .store(store.spec())
+                .guardrail(Arc::new(PerBinding(wasm)))
+                .policies(bindings)
+                .build()
+                .await?);
+        }
         if rule == Some(Rule::Native) {
             let bindings = bindings
                 .into_iter()
@@ -341,7 +404,7 @@ const LATENCY_ROUNDS: usize = 10;
 
 async fn latency_figures(setup: &Setup, calls: usize) -> anyhow::Result<()> {
     let entity = paved_bench::component_1kb("payments-gateway");
-    let rows = ROWS;
+    let rows = LATENCY_ROWS;
     let mut platforms = Vec::new();
     for rule in rows {
         let n = if rule.is_some() { BINDINGS } else { 0 };
@@ -620,6 +683,7 @@ async fn import_figures(setup: &Setup, total: usize, rounds: usize) -> anyhow::R
                 Some(Rule::Rego) => "Rego",
                 Some(Rule::Wasm) => "wasm prepared",
                 Some(Rule::WasmUnprepared) => "wasm not prepared",
+                Some(Rule::WasmPerBinding) => "wasm prepared, per binding",
             };
             let xs: Vec<String> = import.iter().map(|s| format!("{s:.2}")).collect();
             format!("{name} {}", xs.join(", "))

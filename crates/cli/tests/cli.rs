@@ -1059,3 +1059,94 @@ fn a_policy_entity_reviews_the_next_write_and_its_finding_is_printed() {
         "{stderr}"
     );
 }
+
+/// `paved policy eval|test|why|decisions` on the example policies: a change
+/// the policies refuse, explained; the fixed change passing; the fixtures
+/// passing and a wrong expectation failing with exit code 1.
+#[test]
+fn policy_eval_test_why_and_decisions_from_the_shell() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let config = root().join("examples/policies/paved.yaml");
+    let run = |args: &[&str]| {
+        let mut all = vec!["--config", s(&config)];
+        all.extend_from_slice(args);
+        paved(d, &all)
+    };
+    let component = |lifecycle: &str| {
+        format!(
+            "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {{ name: billing }}\n\
+             spec: {{ type: service, lifecycle: {lifecycle}, owner: team-payments }}\n"
+        )
+    };
+    std::fs::write(d.join("bad.yaml"), component("someday")).unwrap();
+    std::fs::write(d.join("good.yaml"), component("production")).unwrap();
+
+    // Tried without writing: refused (exit 1), in words; the fix passes.
+    let refused = failed(&run(&["policy", "eval", "bad.yaml"]));
+    assert!(
+        refused
+            .contains("Policy 'catalog-rules' denied entity.create of component:default/billing")
+            && refused.contains(r#"lifecycle "someday" is not one of"#),
+        "{refused}"
+    );
+    let passed = ok(&run(&["policy", "eval", "good.yaml"]));
+    assert!(!passed.contains("denied"), "{passed}");
+
+    // Written: refused, its decision recorded and explained by id.
+    let err = run(&["catalog", "import", "bad.yaml", "-o", "json"]);
+    assert_eq!(err.status.code(), Some(1));
+    let err: serde_json::Value = serde_json::from_slice(&err.stdout).unwrap();
+    assert_eq!(err["error"]["code"], "DENIED", "{err}");
+    let id = err["error"]["details"]["decisions"][0]["id"].to_string();
+    let why = ok(&run(&["policy", "why", &id]));
+    assert!(
+        why.contains("Policy 'catalog-rules' denied")
+            && why.contains("The guardrail's code: sha256:")
+            && why.contains(
+                r#"To pass, fix:
+  - Component billing: lifecycle "someday" is not one of"#
+            ),
+        "{why}"
+    );
+    let found = ok(&run(&[
+        "policy",
+        "decisions",
+        "--subject",
+        "component:default/billing",
+        "--blocking",
+        "-o",
+        "json",
+    ]));
+    let found: serde_json::Value = serde_json::from_str(&found).unwrap();
+    assert_eq!(found.as_array().unwrap().len(), 1, "{found}");
+    assert_eq!(found[0]["id"].to_string(), id);
+    ok(&run(&["catalog", "import", "good.yaml"]));
+    let none = ok(&run(&[
+        "policy",
+        "decisions",
+        "--subject",
+        "component:default/billing",
+        "--blocking",
+    ]));
+    assert_eq!(none.matches("catalog-rules").count(), 1, "{none}");
+
+    // Fixtures: the examples pass; a case expecting the wrong verdict fails.
+    let tests = root().join("examples/policies/tests");
+    let report = ok(&run(&["policy", "test", s(&tests)]));
+    assert!(report.contains("15 passed, 0 failed"), "{report}");
+    std::fs::write(
+        d.join("wrong.test.yaml"),
+        format!(
+            "policy: catalog-rules\ncases:\n  - name: expects the wrong verdict\n    after:\n      {}\n    expect: allow\n",
+            component("someday").trim_end().replace('\n', "\n      ")
+        ),
+    )
+    .unwrap();
+    let wrong = failed(&run(&["policy", "test", "wrong.test.yaml"]));
+    assert!(
+        wrong.contains("FAIL") && wrong.contains("expects the wrong verdict"),
+        "{wrong}"
+    );
+    assert!(wrong.contains("0 passed, 1 failed"), "{wrong}");
+}

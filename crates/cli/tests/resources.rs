@@ -135,6 +135,54 @@ fn a_held_plan_runs_once_a_lead_approves_it() {
         &["approval", "approve", &id, "--actor", "user:default/jane"],
     );
     assert_eq!(code(&refused), Some(1), "the requester cannot approve");
+
+    // A second request for the same plan, rejected by a lead: nothing is
+    // made, and a rejected request cannot be approved afterwards.
+    let again = paved(
+        d,
+        &["resource", "apply", "notes", "--actor", "user:default/jane"],
+    );
+    let said = String::from_utf8_lossy(&again.stderr).to_string();
+    let second = said
+        .split("held for approval ")
+        .nth(1)
+        .and_then(|rest| rest.split(':').next())
+        .unwrap_or_else(|| panic!("not held: {said}"))
+        .to_string();
+    assert_ne!(second, id);
+    ok(&paved(
+        d,
+        &[
+            "approval",
+            "reject",
+            &second,
+            "--reason",
+            "one request is enough",
+            "--actor",
+            "user:default/lead",
+        ],
+    ));
+    let rejected = json(&paved(d, &["approval", "show", &second, "-o", "json"]));
+    assert_eq!(rejected["status"], "rejected", "{rejected}");
+    let late = paved(
+        d,
+        &[
+            "approval",
+            "approve",
+            &second,
+            "--actor",
+            "user:default/lead",
+        ],
+    );
+    assert_ne!(
+        code(&late),
+        Some(0),
+        "a rejected request cannot be approved"
+    );
+    assert!(
+        !data.join("notes").exists(),
+        "nothing is made when rejected"
+    );
     ok(&paved(
         d,
         &["approval", "approve", &id, "--actor", "user:default/lead"],
@@ -222,6 +270,32 @@ fn plan_apply_drift_repair_and_destroy_through_local_directory() {
     let list = json(&paved(d, &["resource", "list", "-o", "json"]));
     assert_eq!(list.as_array().unwrap().len(), 2);
     assert_eq!(list[0]["status"], "managed");
+
+    // Asked for other params: an update, shown with its attribute diff.
+    let resources = std::fs::read_to_string(d.join("resources.yaml")).unwrap();
+    std::fs::write(
+        d.join("resources.yaml"),
+        resources.replace("README.md: hello }", "README.md: hello again }"),
+    )
+    .unwrap();
+    ok(&paved(d, &["catalog", "import", "resources.yaml"]));
+    let update = ok(&paved(d, &["resource", "plan", "notes"]));
+    assert!(update.contains("  ~ resource:default/notes"), "{update}");
+    assert!(
+        update.contains(
+            r#"      files.README.md: "<changed on disk or in params>" -> "hello again""#
+        ),
+        "{update}"
+    );
+    ok(&paved(d, &["resource", "apply", "notes"]));
+    // What destroy would do, signed `-`, in reverse dependency order.
+    let would = ok(&paved(d, &["resource", "destroy", "notes", "--dry-run"]));
+    let (site_at, notes_at) = (
+        would.find("  - resource:default/site").expect(&would),
+        would.find("  - resource:default/notes").expect(&would),
+    );
+    assert!(site_at < notes_at, "{would}");
+    assert!(data.join("notes").exists(), "a dry run destroys nothing");
 
     // Destroying notes takes site (which depends on it) first.
     let destroyed = ok(&paved(d, &["resource", "destroy", "notes"]));
@@ -487,9 +561,22 @@ fn a_postgres_database_end_to_end_and_its_password_never_written_or_shown() {
     // Everything paved printed, to look for the password in.
     let shown = std::cell::RefCell::new(String::new());
     let run = |args: &[&str]| -> String {
-        let out = ok(&paved(d, args));
+        let output = paved(d, args);
+        shown
+            .borrow_mut()
+            .push_str(&String::from_utf8_lossy(&output.stderr));
+        let out = ok(&output);
         shown.borrow_mut().push_str(&out);
         out
+    };
+    let reveal = || {
+        let revealed = json(&paved(
+            d,
+            &["resource", "outputs", &name, "--reveal", "-o", "json"],
+        ));
+        let password = revealed["password"].as_str().unwrap().to_string();
+        assert!(password.len() >= 16, "{revealed}");
+        password
     };
     run(&["catalog", "import", "db.yaml"]);
     let plan = run(&["resource", "plan"]);
@@ -507,6 +594,9 @@ fn a_postgres_database_end_to_end_and_its_password_never_written_or_shown() {
     let outputs = json(&paved(d, &["resource", "outputs", &name, "-o", "json"]));
     assert_eq!(outputs["password"], paved::SENSITIVE, "{outputs}");
     assert_eq!(outputs["database"], name.as_str());
+    // The first password (the repair below makes a new one): both are
+    // looked for at the end.
+    let first_password = reveal();
 
     // Changed by hand: detected, repaired.
     psql(&format!("ALTER DATABASE {name} CONNECTION LIMIT 3"));
@@ -526,24 +616,22 @@ fn a_postgres_database_end_to_end_and_its_password_never_written_or_shown() {
     run(&["resource", "history", &name, "-o", "json"]);
     run(&["audit", "list", "-o", "json", "--limit", "500"]);
 
-    // The password, revealed on purpose (and audited), is nowhere else.
-    let revealed = json(&paved(
-        d,
-        &["resource", "outputs", &name, "--reveal", "-o", "json"],
-    ));
-    let password = revealed["password"].as_str().unwrap().to_string();
-    assert!(password.len() >= 16, "{revealed}");
-    assert!(
-        !shown.borrow().contains(&password),
-        "the password was shown without --reveal"
-    );
-    for (path, bytes) in everything_written(d) {
-        let text = String::from_utf8_lossy(&bytes);
+    // The passwords, revealed on purpose (and audited), are nowhere else:
+    // not in what paved printed (stdout and stderr), not in any file it
+    // wrote.
+    for password in [first_password, reveal()] {
         assert!(
-            !text.contains(&password),
-            "the password is in {}",
-            path.display()
+            !shown.borrow().contains(&password),
+            "a password was shown without --reveal"
         );
+        for (path, bytes) in everything_written(d) {
+            let text = String::from_utf8_lossy(&bytes);
+            assert!(
+                !text.contains(&password),
+                "a password is in {}",
+                path.display()
+            );
+        }
     }
     let audit = run(&["audit", "list", "-o", "json", "--limit", "500"]);
     assert!(

@@ -12,7 +12,10 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use common::{Recorder, component, entity_count, reviewed_write_operations, seed_resources, write};
+use common::{
+    Recorder, component, entity_count, reviewed_write_operations, seed_resources, stores,
+    test_state_key, write,
+};
 use paved::plugins::{Change, Guardrail, GuardrailInfo, Review, Verdict, Violation};
 use paved::{Binding, DecisionFilter, Error, Mode, Platform, StoreSpec, WriteOptions};
 use serde_json::{Value, json};
@@ -29,6 +32,9 @@ enum Answer {
     PatchLabel,
     /// Allow, with a patch that breaks the entity.
     PatchBreak,
+    /// Allow, with a patch that applies only on top of `PatchLabel`'s (a
+    /// JSON Patch `test` of its label, then a label of its own).
+    PatchAfterLabel,
 }
 
 struct Rule {
@@ -108,6 +114,14 @@ impl Guardrail for Rule {
                     {"op": "add", "path": "/metadata/labels", "value": {"reviewed": "yes"}}
                 ])),
             },
+            Answer::PatchAfterLabel => Review {
+                verdict: Verdict::Allow,
+                violations: vec![],
+                patch: Some(json!([
+                    {"op": "test", "path": "/metadata/labels/reviewed", "value": "yes"},
+                    {"op": "add", "path": "/metadata/labels/second", "value": "yes"}
+                ])),
+            },
             Answer::PatchBreak => Review {
                 verdict: Verdict::Allow,
                 violations: vec![],
@@ -130,6 +144,16 @@ async fn platform(
 ) -> paved::Result<(Platform, tempfile::TempDir)> {
     let dir = tempfile::tempdir().unwrap();
     let store = StoreSpec::Sqlite(dir.path().join("paved.db"));
+    Ok((platform_on(store, rules, bindings, provider).await?, dir))
+}
+
+/// [`platform`] on `store`.
+async fn platform_on(
+    store: StoreSpec,
+    rules: &[Arc<Rule>],
+    bindings: Vec<Binding>,
+    provider: Arc<Recorder>,
+) -> paved::Result<Platform> {
     let seed = Platform::builder().store(store.clone()).build().await?;
     seed.catalog()
         .upsert(
@@ -141,13 +165,14 @@ async fn platform(
     drop(seed);
     seed_resources(&store).await;
     let mut builder = Platform::builder()
+        .resources(test_state_key(&store))
         .store(store)
         .provider(provider)
         .actor("user:default/tester");
     for r in rules {
         builder = builder.guardrail(r.clone());
     }
-    Ok((builder.policies(bindings).build().await?, dir))
+    builder.policies(bindings).build().await
 }
 
 async fn actions(p: &Platform) -> Vec<String> {
@@ -162,9 +187,16 @@ async fn actions(p: &Platform) -> Vec<String> {
 
 #[tokio::test]
 async fn an_enforcing_deny_blocks_every_write_operation_and_only_its_decision_is_recorded() {
+    for (store, _pg, _dir) in stores().await {
+        every_write_blocked(store).await;
+    }
+}
+
+async fn every_write_blocked(store: StoreSpec) {
     let no = rule("no", Answer::Deny);
     let provider = Arc::new(Recorder::default());
-    let (p, _dir) = platform(
+    let p = platform_on(
+        store,
         std::slice::from_ref(&no),
         vec![binding("freeze", "no", Mode::Enforce)],
         provider.clone(),
@@ -219,10 +251,12 @@ async fn an_enforcing_deny_blocks_every_write_operation_and_only_its_decision_is
 
 #[tokio::test]
 async fn audit_and_warn_modes_record_without_blocking() {
-    for mode in [Mode::Audit, Mode::Warn] {
+    let stores = stores().await;
+    for (mode, (store, _, _)) in [Mode::Audit, Mode::Warn].into_iter().zip(&stores) {
         let no = rule("no", Answer::Deny);
         let provider = Arc::new(Recorder::default());
-        let (p, _dir) = platform(
+        let p = platform_on(
+            store.clone(),
             std::slice::from_ref(&no),
             vec![binding("freeze", "no", mode)],
             provider.clone(),
@@ -245,7 +279,8 @@ async fn audit_and_warn_modes_record_without_blocking() {
             })
             .await
             .unwrap();
-        assert!(decisions.len() >= 6, "{mode:?}: {}", decisions.len());
+        let writes = reviewed_write_operations().len();
+        assert!(decisions.len() >= writes, "{mode:?}: {}", decisions.len());
         assert!(
             decisions
                 .iter()
@@ -357,11 +392,13 @@ async fn bindings_match_by_point_kind_owner_and_label() {
 async fn patches_are_applied_in_order_and_validated_again() {
     let label = rule("label", Answer::PatchLabel);
     let owner = rule("owner", Answer::RequireOwner);
+    let after = rule("after", Answer::PatchAfterLabel);
     let (p, _dir) = platform(
-        &[label.clone(), owner.clone()],
+        &[label.clone(), owner.clone(), after.clone()],
         vec![
             binding("add-label", "label", Mode::Enforce),
             binding("owner", "owner", Mode::Enforce),
+            binding("second", "after", Mode::Enforce),
         ],
         Arc::default(),
     )
@@ -386,10 +423,43 @@ async fn patches_are_applied_in_order_and_validated_again() {
         got.metadata.labels.get("reviewed").map(String::as_str),
         Some("yes")
     );
+    // The second patch applied on top of the first (its `test` held).
+    assert_eq!(
+        got.metadata.labels.get("second").map(String::as_str),
+        Some("yes")
+    );
     assert_eq!(
         got.metadata.etag, set.changes[0].etag,
         "the etag is the patched entity's"
     );
+
+    // In the other order the second patch meets the unpatched entity: its
+    // `test` fails and nothing is written.
+    let (p, _dir) = platform(
+        &[label.clone(), after.clone()],
+        vec![
+            binding("second", "after", Mode::Enforce),
+            binding("add-label", "label", Mode::Enforce),
+        ],
+        Arc::default(),
+    )
+    .await
+    .unwrap();
+    let err = p
+        .catalog()
+        .upsert(
+            component("patched", "team-a"),
+            None,
+            &WriteOptions::default(),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("policy 'second': the guardrail's patch cannot be applied"),
+        "{err}"
+    );
+    assert_eq!(entity_count(&p).await, 5, "only the seeded entities");
 
     let breaker = rule("breaker", Answer::PatchBreak);
     let (p, _dir) = platform(
@@ -439,6 +509,7 @@ async fn decisions_are_recorded_queryable_and_explained() {
     assert_eq!(why.decision.subject, "component:default/orphan");
     assert_eq!(why.decision.actor, "user:default/jane");
     assert_eq!(why.decision.guardrail_version, "1.2.3");
+    assert_eq!(why.decision.guardrail_digest, None, "a native guardrail");
     for part in [
         "needs-owner",
         "denied",
@@ -573,6 +644,44 @@ async fn a_rego_binding_in_paved_yaml_reviews_writes_with_opa_policies_unchanged
     };
     assert_eq!(decisions[0].guardrail, "catalog-rules");
     assert!(err.to_string().contains("someday"), "{err}");
+    // The decision names the code that made it: the digest of the policy's
+    // modules and data, the same for the same files, another for others.
+    let digest = decisions[0].guardrail_digest.clone().unwrap();
+    assert!(
+        digest.starts_with("sha256:") && digest.len() == 7 + 64,
+        "{digest}"
+    );
+    let again = paved::open(
+        paved::OpenOptions::default()
+            .store("sqlite::memory:")
+            .config(&config),
+    )
+    .await
+    .unwrap();
+    let decided = |p: Platform| async move {
+        let mut fine = component("fine", "team-a");
+        fine["spec"]["lifecycle"] = json!("someday");
+        let decisions = p.policies().evaluate(fine, None).await.unwrap();
+        decisions[0].guardrail_digest.clone()
+    };
+    assert_eq!(decided(again).await.as_deref(), Some(digest.as_str()));
+    std::fs::write(
+        &config,
+        format!(
+            "policies:\n  - name: catalog-rules\n    rego:\n      policies: [{0}/catalog]\n    match: {{ kinds: [Component] }}\n",
+            examples.display()
+        ),
+    )
+    .unwrap();
+    let without_data = paved::open(
+        paved::OpenOptions::default()
+            .store("sqlite::memory:")
+            .config(&config),
+    )
+    .await
+    .unwrap();
+    let other = decided(without_data).await.unwrap();
+    assert_ne!(other, digest, "other data, another digest");
     p.catalog()
         .upsert(component("fine", "team-a"), None, &WriteOptions::default())
         .await

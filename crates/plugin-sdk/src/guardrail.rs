@@ -25,9 +25,10 @@ pub trait Guardrail {
     /// When the host prepares guardrails, this runs once at load with the
     /// configured settings and the instance is snapshotted afterwards: what
     /// it keeps in a `thread_local!` (compiled patterns, lookup tables) is
-    /// then already there in every review. Without preparation each review
-    /// is a fresh instance that starts empty, so `review` must also work
-    /// when nothing was kept.
+    /// then already there in every review. Without preparation each change
+    /// is reviewed in a fresh instance that starts empty, so `review` must
+    /// also work when nothing was kept. Several bindings reviewing one change
+    /// may call `review` in turn in one instance, each with its settings.
     fn check_settings(_settings: &Self::Settings) -> Result<(), Error> {
         Ok(())
     }

@@ -2,7 +2,7 @@
 //! and builds the runtime (`src/engine.rs`: engine, linker, cache, epoch
 //! ticker), and [`PluginHost`] loads plugins on it. Loading a plugin compiles
 //! it once into an `InstancePre`; each call then gets a fresh `Store` (see
-//! `src/plugin.rs`).
+//! `src/plugin.rs`), or one change's reviews share one (`src/guardrail.rs`).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -150,8 +150,7 @@ impl PluginHost {
         expect_kind(&config, PluginKind::Guardrail)?;
         let (component, outcome, bytes) = self.compile(&config).await?;
         let plugin = Plugin::new(self.runtime.clone(), config, component, outcome)?;
-        let prepare_from = self.runtime.prepare.then_some(&*bytes);
-        WasmGuardrail::new(plugin, prepare_from)
+        WasmGuardrail::new(plugin, &bytes, self.runtime.prepare)
             .await
             .map_err(at_load)
     }

@@ -7,7 +7,8 @@
 //! [`PluginHost::load_provider`] read a component (through the precompiled
 //! cache when configured), link it into an `InstancePre`, check it exports its
 //! world, call `describe` and validate its settings. Every later call gets a
-//! fresh `Store` with the plugin's sandbox (granted directories, sockets,
+//! fresh `Store` (the reviews of one change by a guardrail's bindings share
+//! one: [`WasmChangeReviews`]) with the plugin's sandbox (granted directories, sockets,
 //! secrets, catalogue), memory cap, host-call cap and deadline; its answer is
 //! checked against the output cap and converted to core's types. The loaded
 //! plugins implement [`paved_core::plugin::Guardrail`] and
@@ -48,7 +49,7 @@ pub use action::WasmAction;
 pub use cache::CacheOutcome;
 pub use config::{DirGrant, DirMode, Grants, Limits, PluginConfig, PluginKind, ResolvedLimits};
 pub use error::{PluginError, PluginErrorKind, Result};
-pub use guardrail::WasmGuardrail;
+pub use guardrail::{WasmChangeReviews, WasmGuardrail};
 pub use host::{LoadedPlugin, PluginHost, PluginHostBuilder};
 pub use provider::WasmProvider;
 pub use secrets::{EnvSecrets, NoSecrets, SecretStore};

@@ -15,7 +15,7 @@ use crate::config::{PluginConfig, ResolvedLimits};
 use crate::convert::Out;
 use crate::engine::{Runtime, TICK};
 use crate::error::{PluginError, Result};
-use crate::sandbox::{Denials, Sandbox};
+use crate::sandbox::{Denials, Sandbox, Stdio};
 use crate::state::{CallState, CallStateParts, Stop};
 
 /// Slack on top of the epoch deadline before the async timeout gives up on a
@@ -102,17 +102,18 @@ impl Plugin {
     }
 
     /// Run `f` (instantiate + one export call) in a fresh store, and turn
-    /// whatever went wrong into a typed error.
-    ///
-    /// Denials are sticky: if the sandbox refused the guest anything during
-    /// the call (a file, a socket, a secret, a lookup), the call ends
-    /// `CapabilityDenied` naming what was tried, whatever the guest did with
-    /// the refusal and whatever it returned.
+    /// whatever went wrong into a typed error (see [`Session::call`]).
     pub async fn call<T>(
         &self,
         settings: Arc<str>,
         f: impl AsyncFnOnce(&mut Store<CallState>) -> wasmtime::Result<T>,
     ) -> Result<Called<'_, T>> {
+        self.session(settings)?.call(f).await
+    }
+
+    /// A fresh store (WASI context, limits, settings) for one call, or for
+    /// the calls of one change's review ([`crate::guardrail::WasmChangeReviews`]).
+    pub fn session(&self, settings: Arc<str>) -> Result<Session<'_>> {
         let denials = Denials::default();
         let inner = &*self.runtime;
         let (wasi, stdio) = self
@@ -132,27 +133,105 @@ impl Plugin {
         });
         let mut store = Store::new(&inner.engine, state);
         store.limiter(|s| &mut s.limiter);
+        Ok(Session {
+            plugin: self,
+            store,
+            stdio,
+            denials,
+        })
+    }
+
+    /// What a `validate-settings` export's `invalid` answer becomes: one
+    /// `Settings` error listing every violation at `settings.<path>`.
+    pub fn settings_error(e: PluginError) -> PluginError {
+        match e {
+            PluginError::Invalid { plugin, violations } => PluginError::Settings {
+                plugin,
+                message: violations
+                    .iter()
+                    .map(|v| {
+                        format!(
+                            "settings.{}: {}",
+                            v.path.trim_start_matches("settings."),
+                            v.message
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            },
+            other => other,
+        }
+    }
+
+    /// Settings to pass for one call: the configured ones, or an override.
+    pub fn settings_for(&self, settings: Option<&serde_json::Value>) -> Arc<str> {
+        match settings {
+            None => self.settings.clone(),
+            Some(v) => Arc::from(v.to_string()),
+        }
+    }
+}
+
+/// A plugin's store: every limit (deadline, host calls, descriptors, output
+/// budget, hostcall fuel) is per call and starts again at each
+/// [`Session::call`]; the memory cap is the instance's. A call that fails
+/// leaves the store unusable: the caller drops the session.
+pub(crate) struct Session<'p> {
+    plugin: &'p Plugin,
+    store: Store<CallState>,
+    stdio: Stdio,
+    denials: Denials,
+}
+
+impl<'p> Session<'p> {
+    /// [`Session::call`] of one export returning `result<T, plugin-error>`;
+    /// a plugin error is read within the output budget.
+    pub async fn call_export<T>(
+        &mut self,
+        f: impl AsyncFnOnce(&mut Store<CallState>) -> wasmtime::Result<Result<T, t::PluginError>>,
+    ) -> Result<Called<'p, T>> {
+        let Called { value, mut out } = self.call(f).await?;
+        match value {
+            Ok(value) => Ok(Called { value, out }),
+            Err(e) => Err(out.plugin_error(e)?),
+        }
+    }
+
+    /// Run `f` (an instantiation, an export call, or both) under the call's
+    /// deadline and caps, and turn whatever went wrong into a typed error.
+    ///
+    /// Denials are sticky: if the sandbox refused the guest anything during
+    /// the call (a file, a socket, a secret, a lookup), the call ends
+    /// `CapabilityDenied` naming what was tried, whatever the guest did with
+    /// the refusal and whatever it returned.
+    pub async fn call<T>(
+        &mut self,
+        f: impl AsyncFnOnce(&mut Store<CallState>) -> wasmtime::Result<T>,
+    ) -> Result<Called<'p, T>> {
+        let this = self.plugin;
+        let inner = &*this.runtime;
+        let store = &mut self.store;
+        store.data_mut().begin_call();
         // Caps what wasmtime copies out of the guest in one lift (an answer,
         // or the arguments of one host call): strings are counted at every
         // occurrence and lists at their host size, so a small guest memory
         // cannot become a huge host allocation.
-        store.set_hostcall_fuel(self.limits.max_output_bytes.max(MIN_HOSTCALL_FUEL));
-        let deadline = self.limits.timeout;
+        store.set_hostcall_fuel(this.limits.max_output_bytes.max(MIN_HOSTCALL_FUEL));
+        let deadline = this.limits.timeout;
         if inner.epochs {
             let ticks = (deadline.as_nanos() / TICK.as_nanos()).max(1);
             store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
             store.epoch_deadline_trap();
         }
-
+        let stdio = &mut self.stdio;
+        let denials = &self.denials;
         let start = Instant::now();
-        let outcome =
-            tokio::time::timeout(deadline + host_wait_slack(deadline), f(&mut store)).await;
+        let outcome = tokio::time::timeout(deadline + host_wait_slack(deadline), f(store)).await;
         let elapsed = start.elapsed();
-        stdio.forward(&self.name);
+        stdio.forward(&this.name);
         let log_bytes = store.data().log_bytes;
-        drop(store);
         let denied = std::mem::take(&mut *denials.lock().unwrap_or_else(|p| p.into_inner()));
-        let plugin = || self.name.to_string();
+        let plugin = || this.name.to_string();
         let timeout = || PluginError::Timeout {
             plugin: plugin(),
             deadline_ms: deadline.as_millis() as u64,
@@ -170,7 +249,7 @@ impl Plugin {
                         ),
                     });
                 }
-                let mut out = Out::new(&self.name, self.limits.max_output_bytes);
+                let mut out = Out::new(&this.name, this.limits.max_output_bytes);
                 out.used_by_log(log_bytes)?;
                 return Ok(Called { value, out });
             }
@@ -213,7 +292,7 @@ impl Plugin {
                     "the answer is larger than the output budget of {} bytes (counted as the host \
                      would hold it: every string at each occurrence, every list item; log lines \
                      used {log_bytes} bytes of it)",
-                    self.limits.max_output_bytes
+                    this.limits.max_output_bytes
                 ),
             });
         }
@@ -234,36 +313,6 @@ impl Plugin {
             plugin: plugin(),
             message,
         })
-    }
-
-    /// What a `validate-settings` export's `invalid` answer becomes: one
-    /// `Settings` error listing every violation at `settings.<path>`.
-    pub fn settings_error(e: PluginError) -> PluginError {
-        match e {
-            PluginError::Invalid { plugin, violations } => PluginError::Settings {
-                plugin,
-                message: violations
-                    .iter()
-                    .map(|v| {
-                        format!(
-                            "settings.{}: {}",
-                            v.path.trim_start_matches("settings."),
-                            v.message
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            },
-            other => other,
-        }
-    }
-
-    /// Settings to pass for one call: the configured ones, or an override.
-    pub fn settings_for(&self, settings: Option<&serde_json::Value>) -> Arc<str> {
-        match settings {
-            None => self.settings.clone(),
-            Some(v) => Arc::from(v.to_string()),
-        }
     }
 }
 

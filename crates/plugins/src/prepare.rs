@@ -17,8 +17,9 @@
 //!    its initial data) and compiles it like any component.
 //!
 //! Reviews with the configured settings then instantiate the snapshot: still
-//! a fresh `Store` and instance per call, so nothing one review does is seen
-//! by the next; only the state right after `validate-settings` is shared.
+//! a fresh `Store` and instance per change (the bindings reviewing one change
+//! share it), so nothing one change's review does is seen by the next; only
+//! the state right after `validate-settings` is shared.
 //! Reviews with other settings, `describe` and `validate-settings` use the
 //! original component. A component wizer cannot snapshot (it refuses nested
 //! components with modules and code that mutates tables) is simply not

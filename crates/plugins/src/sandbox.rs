@@ -31,11 +31,14 @@ pub(crate) struct Sandbox {
 /// Refused capability uses recorded during one call.
 pub(crate) type Denials = Arc<Mutex<Vec<String>>>;
 
-/// Guest output captured during one call.
+/// Guest output captured in one store (one call, or the calls of one
+/// change's review).
 #[derive(Clone)]
 pub(crate) struct Stdio {
     pub stdout: MemoryOutputPipe,
     pub stderr: MemoryOutputPipe,
+    /// Bytes of stdout and stderr already forwarded.
+    forwarded: [usize; 2],
 }
 
 impl Stdio {
@@ -43,19 +46,26 @@ impl Stdio {
         Self {
             stdout: MemoryOutputPipe::new(STDIO_CAPTURE_BYTES),
             stderr: MemoryOutputPipe::new(STDIO_CAPTURE_BYTES),
+            forwarded: [0, 0],
         }
     }
 
-    /// Send captured output to `tracing` under the plugin's name.
-    pub fn forward(&self, plugin: &str) {
-        for line in String::from_utf8_lossy(&self.stdout.contents()).lines() {
+    /// Send output captured since the last call of this to `tracing` under
+    /// the plugin's name.
+    pub fn forward(&mut self, plugin: &str) {
+        let out = self.stdout.contents();
+        let new = out.get(self.forwarded[0]..).unwrap_or_default();
+        for line in String::from_utf8_lossy(new).lines() {
             let line = crate::display::sanitize_line(line);
             tracing::info!(target: "paved_plugins::guest", plugin, stream = "stdout", "{line}");
         }
-        for line in String::from_utf8_lossy(&self.stderr.contents()).lines() {
+        let err = self.stderr.contents();
+        let new = err.get(self.forwarded[1]..).unwrap_or_default();
+        for line in String::from_utf8_lossy(new).lines() {
             let line = crate::display::sanitize_line(line);
             tracing::warn!(target: "paved_plugins::guest", plugin, stream = "stderr", "{line}");
         }
+        self.forwarded = [out.len(), err.len()];
     }
 
     /// The last lines of stderr (e.g. a Rust panic message), for error reports.

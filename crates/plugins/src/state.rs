@@ -1,7 +1,9 @@
 //! The data of one call's `Store`: the WASI context, the memory limiter, the
 //! host-call counter, the settings the guest reads with `config`, and the
 //! handles (catalogue, secrets) the host imports use. A fresh `CallState` is
-//! made for every call, so nothing a guest does survives it.
+//! made for every store: one call, or the calls of one change's review
+//! ([`crate::guardrail::WasmChangeReviews`]); the per-call counters start again
+//! at each call ([`CallState::begin_call`]).
 
 use std::sync::Arc;
 
@@ -131,6 +133,14 @@ impl CallState {
             output_cap: p.max_output_bytes,
             log_bytes: 0,
         }
+    }
+
+    /// A call starts in this store: host calls, descriptors and the log's
+    /// share of the output budget are counted from zero.
+    pub fn begin_call(&mut self) {
+        self.host_calls = 0;
+        self.descriptors = 0;
+        self.log_bytes = 0;
     }
 
     fn count(&mut self, what: &'static str) -> wasmtime::Result<()> {

@@ -1,13 +1,16 @@
 //! Prepared guardrails (`PluginHostBuilder::prepare_guardrails`): reviews
 //! start from a snapshot taken after `validate-settings`, still in a fresh
-//! instance per call; they answer as unprepared ones do; snapshots are
-//! cached and a bad cache entry is never used.
+//! instance per change (the bindings of one change share one); they answer
+//! as unprepared ones do; snapshots are cached and a bad cache entry is
+//! never used.
 
 mod common;
 
 use common::plugin_wasm;
 use paved_core::plugin::{Change, Guardrail, Operation, Review, Subject, Verdict};
-use paved_plugins::{CacheOutcome, PluginConfig, PluginHost, PluginKind, WasmGuardrail};
+use paved_plugins::{
+    CacheOutcome, PluginConfig, PluginError, PluginHost, PluginKind, WasmGuardrail,
+};
 use serde_json::json;
 
 fn change(kind: &str, name: &str) -> Change {
@@ -74,6 +77,54 @@ async fn a_prepared_review_sees_the_snapshot_and_nothing_of_earlier_reviews() {
         .await
         .unwrap();
     assert_eq!(message(&r), "event 1 in this instance");
+}
+
+#[tokio::test]
+async fn the_bindings_of_one_change_share_an_instance_and_the_next_change_starts_fresh() {
+    let prepared = remember(&host(true)).await;
+    // Decisions name the component's code by its digest.
+    let bytes = std::fs::read(plugin_wasm("hostile")).unwrap();
+    assert_eq!(
+        Guardrail::digest(&prepared),
+        Some(paved_core::plugin::code_digest([&bytes[..]]))
+    );
+    let other = json!({"mode": "remember", "bytes": 1});
+    let a = change("Component", "a");
+    for _ in 0..2 {
+        // One change's reviews, as the pipeline makes them for the
+        // bindings of one guardrail.
+        let mut reviews = prepared.change_reviews();
+        let first = reviews.review_with(&a, None).await.unwrap();
+        let second = reviews.review_with(&a, None).await.unwrap();
+        assert_eq!(
+            message(&first),
+            "event 2 in this instance",
+            "from the snapshot"
+        );
+        assert_eq!(
+            message(&second),
+            "event 3 in this instance",
+            "the same instance"
+        );
+        // Other settings: a fresh instance of the original component.
+        let third = reviews.review_with(&a, Some(&other)).await.unwrap();
+        assert_eq!(message(&third), "event 1 in this instance");
+        // A call that traps takes its instance with it; the next review of
+        // the change gets a fresh one (counted from the snapshot again).
+        let trapped = reviews
+            .review_with(&change("Component", "trap"), None)
+            .await;
+        assert!(
+            matches!(&trapped, Err(PluginError::Trap { message, .. }) if message.contains("traps on an entity named trap")),
+            "{trapped:?}"
+        );
+        let after = reviews.review_with(&a, None).await.unwrap();
+        assert_eq!(
+            message(&after),
+            "event 2 in this instance",
+            "a fresh instance"
+        );
+    }
 }
 
 #[tokio::test]

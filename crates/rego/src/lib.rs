@@ -194,6 +194,8 @@ pub struct RegoGuardrail {
     rules: Vec<Rule>,
     /// Parsed, analysed and scheduled; cloned for each review.
     template: Engine,
+    /// [`paved_core::plugin::code_digest`] of the modules and data.
+    digest: String,
     /// The configured settings, as JSON (for `input.settings`).
     settings: Value,
     timeout: Option<Duration>,
@@ -476,6 +478,16 @@ impl RegoGuardrail {
                 "no Rego policy files were found",
             ));
         }
+        let data_text: Vec<(String, String)> = data
+            .iter()
+            .map(|(label, value)| (label.clone(), value.to_string()))
+            .collect();
+        let digest = paved_core::plugin::code_digest(
+            policies
+                .iter()
+                .chain(&data_text)
+                .flat_map(|(label, text)| [label.as_bytes(), text.as_bytes()]),
+        );
         let mut engine = Engine::new();
         let mut labels = BTreeSet::new();
         for (label, text) in &policies {
@@ -526,6 +538,7 @@ impl RegoGuardrail {
             files: policies.into_iter().map(|(label, _)| label).collect(),
             rules,
             template: engine,
+            digest,
             settings: json!({}),
             timeout: None,
         };
@@ -883,6 +896,10 @@ impl paved_core::plugin::Guardrail for RegoGuardrail {
 
     async fn review(&self, change: &Change, settings: Option<&Value>) -> Result<Review> {
         self.evaluate(change, settings)
+    }
+
+    fn digest(&self) -> Option<String> {
+        Some(self.digest.clone())
     }
 }
 

@@ -309,6 +309,7 @@ export function decisionPage({ decision, explanation }, feed) {
 <pre class="explanation">${explanation}</pre>
 <dl class="about">
 <dt>Policy</dt><dd>${d.policy} (guardrail ${d.guardrail} ${d.guardrailVersion}, mode ${d.mode})</dd>
+${d.guardrailDigest ? html`<dt>Guardrail code</dt><dd><code>${d.guardrailDigest}</code></dd>` : ''}
 <dt>On</dt><dd>${d.subject.includes(':') ? refLink(d.subject) : d.subject} (${d.point})</dd>
 <dt>Asked by</dt><dd>${d.actor}</dd>
 </dl>

@@ -203,6 +203,9 @@ await p.catalog.upsert({ apiVersion: 'backstage.io/v1alpha1', kind: 'Component',
     const explanation = await page.locator('pre.explanation').innerText()
     assert.match(explanation, /Policy 'catalog-rules' warned about entity\.create of component:default\/stock-sync/)
     assert.match(explanation, /Component stock-sync is deprecated/)
+    // Which code decided: the Rego policy's modules and data, by digest.
+    assert.match(explanation, /The guardrail's code: sha256:[0-9a-f]{64}\./)
+    assert.match(await page.locator('dl.about').innerText(), /Guardrail code\s+sha256:[0-9a-f]{64}/)
     await screenshot(page, '6-decision')
     await page.goto(`${portal.url}/catalog/default/component/web-shop`)
     assert.match(await page.locator('main').innerText(), /No policy has remarked on web-shop/)

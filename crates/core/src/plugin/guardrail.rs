@@ -25,4 +25,30 @@ pub trait Guardrail: Send + Sync {
     /// configured with (a policy binding's own settings, already validated with
     /// [`Guardrail::validate_settings`]); `None` uses the configured ones.
     async fn review(&self, change: &Change, settings: Option<&Value>) -> Result<Review>;
+
+    /// What identifies this guardrail's code exactly ([`super::code_digest`]
+    /// of a wasm component's bytes, of a Rego policy's modules and data),
+    /// recorded with each decision; `None` for native guardrails.
+    fn digest(&self) -> Option<String> {
+        None
+    }
+
+    /// Start the review of one change by every binding of this guardrail
+    /// that matches it, in binding order: a guardrail that can keep
+    /// something between those reviews (a wasm guardrail keeps its
+    /// instance) returns what does them. `None`, the default: each binding
+    /// calls [`Guardrail::review`]. Nothing may be kept from one change to
+    /// the next.
+    fn change_reviews(&self) -> Option<Box<dyn ChangeReviews + '_>> {
+        None
+    }
+}
+
+/// The reviews of one change by several bindings of one guardrail, from
+/// [`Guardrail::change_reviews`]; dropped when the change's review ends.
+#[async_trait]
+pub trait ChangeReviews: Send {
+    /// Review the change (as the previous bindings patched it) with this
+    /// binding's `settings`, as [`Guardrail::review`] does.
+    async fn review(&mut self, change: &Change, settings: Option<&Value>) -> Result<Review>;
 }

@@ -20,13 +20,25 @@ mod types;
 
 pub use action::{ActionInfo, ActionPlugin, ActionRequest, ActionResult, GeneratedFile};
 pub use catalogue::{CatalogueLookup, NoCatalogue};
-pub use guardrail::Guardrail;
+pub use guardrail::{ChangeReviews, Guardrail};
 pub use provider::Provider;
 pub use types::{
     Applied, ApplyRequest, Capability, Change, FieldDiff, GuardrailInfo, ImportRequest, Imported,
     Operation, Plan, PlanRequest, ProviderInfo, ResourceAddress, ResourceRequest, ResourceTypeInfo,
     Review, Subject, Verdict, Violation,
 };
+
+/// What identifies a guardrail's code exactly, for its decisions:
+/// `sha256:` and the hex SHA-256 of `parts` (each hashed, then the hashes),
+/// so that two different splits of the same bytes differ.
+pub fn code_digest<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> String {
+    use sha2::{Digest, Sha256};
+    let mut all = Sha256::new();
+    for part in parts {
+        all.update(Sha256::digest(part));
+    }
+    format!("sha256:{}", hex::encode(all.finalize()))
+}
 
 /// The name a plugin gets when its configuration names none: the file's
 /// stem (`plugins/require_owner.wasm` -> `require_owner`). A path with no

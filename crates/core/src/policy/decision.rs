@@ -19,6 +19,11 @@ pub struct Decision {
     /// The guardrail it ran, and the version the guardrail reported.
     pub guardrail: String,
     pub guardrail_version: String,
+    /// What identifies the guardrail's code exactly (`sha256:…` of a wasm
+    /// component, or of a Rego policy's modules and data); none for a
+    /// native guardrail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guardrail_digest: Option<String>,
     pub point: Point,
     /// What the change is about: an entity ref or a resource address.
     pub subject: String,
@@ -83,6 +88,9 @@ impl Decision {
             mode_name(self.mode),
             self.actor,
         );
+        if let Some(digest) = &self.guardrail_digest {
+            out.push_str(&format!("\nThe guardrail's code: {digest}."));
+        }
         if let Some(description) = &self.description {
             out.push_str(&format!("\nThe policy: {description}"));
         }

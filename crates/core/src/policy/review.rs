@@ -11,7 +11,7 @@ use crate::approval::{ApprovalRule, DEFAULT_TTL, Requirement, parse_ttl};
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result};
 use crate::model::EntityRef;
-use crate::plugin::{Change, Guardrail, Verdict, Violation};
+use crate::plugin::{Change, ChangeReviews, Guardrail, Verdict, Violation};
 
 /// A binding with the guardrail it names, resolved when the platform opens
 /// (or, for a Policy entity, when it is loaded).
@@ -20,6 +20,7 @@ pub(crate) struct Bound {
     binding: Binding,
     guardrail: Arc<dyn Guardrail>,
     version: String,
+    digest: Option<String>,
     /// A Policy entity that no longer loads: its guardrail fails every
     /// review (so its failure policy decides), except of its own entity,
     /// which stays writable so it can be mended or deleted.
@@ -101,6 +102,7 @@ impl Bound {
         };
         Ok(Self {
             binding,
+            digest: guardrail.digest(),
             guardrail,
             version,
             broken: false,
@@ -119,6 +121,7 @@ impl Bound {
             binding,
             guardrail,
             version: "unloaded".to_string(),
+            digest: None,
             broken: true,
         }
     }
@@ -331,6 +334,10 @@ impl PolicySet {
         let mut reviewed = Reviewed::default();
         let mut change: Option<Change> = None;
         let mut patched_by = Vec::new();
+        // One reviewer per guardrail for this item (by the guardrail's
+        // address): a wasm guardrail reviews all its bindings of the item in
+        // one instance.
+        let mut reviewers: Vec<(usize, Option<Box<dyn ChangeReviews + '_>>)> = Vec::new();
         for b in &self.bound {
             let binding = &b.binding;
             if binding.mode == Mode::Off
@@ -342,7 +349,19 @@ impl PolicySet {
             }
             let current = change.as_ref().unwrap_or(&item.change);
             let started = Instant::now();
-            let answer = b.guardrail.review(current, binding.settings.as_ref()).await;
+            let key = Arc::as_ptr(&b.guardrail).cast::<()>().addr();
+            let slot = match reviewers.iter().position(|(k, _)| *k == key) {
+                Some(slot) => slot,
+                None => {
+                    reviewers.push((key, b.guardrail.change_reviews()));
+                    reviewers.len() - 1
+                }
+            };
+            let settings = binding.settings.as_ref();
+            let answer = match &mut reviewers[slot].1 {
+                Some(reviewer) => reviewer.review(current, settings).await,
+                None => b.guardrail.review(current, settings).await,
+            };
             let duration_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
             let (verdict, violations, failure, patch) = match answer {
                 Ok(review) => (review.verdict, review.violations, None, review.patch),
@@ -368,6 +387,7 @@ impl PolicySet {
                 policy: binding.name.clone(),
                 guardrail: binding.guardrail_name().to_string(),
                 guardrail_version: b.version.clone(),
+                guardrail_digest: b.digest.clone(),
                 point: item.point,
                 subject: item.subject.clone(),
                 owner: item.facets.owner.clone(),

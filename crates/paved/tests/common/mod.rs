@@ -106,6 +106,7 @@ pub async fn seed_resources(store: &StoreSpec) {
     let seed = Platform::builder()
         .store(store.clone())
         .provider(std::sync::Arc::new(Recorder::default()))
+        .resources(test_state_key(store))
         .build()
         .await
         .unwrap();
@@ -349,6 +350,15 @@ pub async fn entity_count(p: &Platform) -> u64 {
         .await
         .unwrap()
         .total
+}
+
+/// Resource settings for a platform on `store`: a fixed key to seal outputs
+/// with on a shared store (it has no key file beside it, as SQLite has).
+pub fn test_state_key(store: &StoreSpec) -> paved::ResourceSettings {
+    paved::ResourceSettings {
+        state_key: (!matches!(store, StoreSpec::Sqlite(_))).then_some([7; 32]),
+        ..paved::ResourceSettings::default()
+    }
 }
 
 /// A fresh store of each kind: a SQLite file in a temporary directory, and a

@@ -1,7 +1,7 @@
 //! A deliberately badly behaved guardrail for the host's hostile-plugin suite.
 //! What it does on `review` is chosen by the `mode` setting:
 //! `ok`, `loop`, `memory`, `recursion`, `big-output`, `panic`, `file`,
-//! `socket`, `host-calls`, `remember`, and, for the second line of defence
+//! `socket`, `host-calls`, `remember` (traps on an entity named `trap`), and, for the second line of defence
 //! (issue 16): `sockets` (hoards raw sockets), `violations` (an allowed
 //! answer of `n` empty violations), `big-error` (an error message of `bytes`),
 //! `log-flood` (`n` log lines of `bytes`), `swallow` (is refused a file, a
@@ -89,7 +89,7 @@ impl Guardrail for Hostile {
         Ok(())
     }
 
-    fn review(_change: &Change, s: &Settings) -> Result<Review, Error> {
+    fn review(change: &Change, s: &Settings) -> Result<Review, Error> {
         match s.mode.as_str() {
             "ok" => Ok(Review::allow()),
             "loop" => {
@@ -181,6 +181,10 @@ impl Guardrail for Hostile {
                 Ok(Review::warn("", format!("{addr} is {found:?}")))
             }
             // Tries to carry state from one review to the next.
+            "remember" if change.after_str("metadata.name").as_deref() == Some("trap") => {
+                seen();
+                panic!("hostile plugin traps on an entity named trap")
+            }
             "remember" => Ok(Review::warn(
                 "",
                 format!("event {} in this instance", seen()),
