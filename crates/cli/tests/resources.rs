@@ -119,13 +119,7 @@ fn a_held_plan_runs_once_a_lead_approves_it() {
         &["resource", "apply", "notes", "--actor", "user:default/jane"],
     );
     assert_eq!(code(&held), Some(1));
-    let said = String::from_utf8_lossy(&held.stderr).to_string();
-    let id = said
-        .split("held for approval ")
-        .nth(1)
-        .and_then(|rest| rest.split(':').next())
-        .unwrap_or_else(|| panic!("not held: {said}"))
-        .to_string();
+    let id = held_id(&held);
     assert!(!data.join("notes").exists(), "nothing is made while held");
     let shown = ok(&paved(d, &["approval", "show", &id]));
     assert!(shown.contains("create resource:default/notes"), "{shown}");
@@ -142,13 +136,7 @@ fn a_held_plan_runs_once_a_lead_approves_it() {
         d,
         &["resource", "apply", "notes", "--actor", "user:default/jane"],
     );
-    let said = String::from_utf8_lossy(&again.stderr).to_string();
-    let second = said
-        .split("held for approval ")
-        .nth(1)
-        .and_then(|rest| rest.split(':').next())
-        .unwrap_or_else(|| panic!("not held: {said}"))
-        .to_string();
+    let second = held_id(&again);
     assert_ne!(second, id);
     ok(&paved(
         d,
@@ -193,6 +181,16 @@ fn a_held_plan_runs_once_a_lead_approves_it() {
     );
     let state = json(&paved(d, &["resource", "state", "notes", "-o", "json"]));
     assert_eq!(state["actor"], "user:default/jane", "{state}");
+}
+
+/// The id of the approval request an apply was held for (from its error).
+fn held_id(out: &std::process::Output) -> String {
+    let said = String::from_utf8_lossy(&out.stderr);
+    said.split("held for approval ")
+        .nth(1)
+        .and_then(|rest| rest.split(':').next())
+        .unwrap_or_else(|| panic!("not held: {said}"))
+        .to_string()
 }
 
 #[test]
