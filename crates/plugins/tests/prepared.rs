@@ -88,6 +88,15 @@ async fn the_bindings_of_one_change_share_an_instance_and_the_next_change_starts
         Guardrail::digest(&prepared),
         Some(paved_core::plugin::code_digest([&bytes[..]]))
     );
+    // The component's digest is its file's SHA-256, as `sha256sum` prints it.
+    use sha2::Digest as _;
+    assert_eq!(
+        Guardrail::digest(&prepared),
+        Some(format!(
+            "sha256:{}",
+            hex::encode(sha2::Sha256::digest(&bytes))
+        ))
+    );
     let other = json!({"mode": "remember", "bytes": 1});
     let a = change("Component", "a");
     for _ in 0..2 {

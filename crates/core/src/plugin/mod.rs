@@ -28,16 +28,24 @@ pub use types::{
     Review, Subject, Verdict, Violation,
 };
 
-/// What identifies a guardrail's code exactly, for its decisions:
-/// `sha256:` and the hex SHA-256 of `parts` (each hashed, then the hashes),
-/// so that two different splits of the same bytes differ.
+/// What identifies a guardrail's code exactly, for its decisions: `sha256:`
+/// and the hex SHA-256 of the one part (a wasm component: what `sha256sum`
+/// prints for its file), or of several parts' hashes (a Rego policy's
+/// modules and data), so that two different splits of the same bytes differ.
 pub fn code_digest<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> String {
     use sha2::{Digest, Sha256};
-    let mut all = Sha256::new();
-    for part in parts {
-        all.update(Sha256::digest(part));
-    }
-    format!("sha256:{}", hex::encode(all.finalize()))
+    let mut parts = parts.into_iter().peekable();
+    let first = parts.next().unwrap_or_default();
+    let digest = if parts.peek().is_none() {
+        Sha256::digest(first)
+    } else {
+        let mut all = Sha256::new();
+        for part in std::iter::once(first).chain(parts) {
+            all.update(Sha256::digest(part));
+        }
+        all.finalize()
+    };
+    format!("sha256:{}", hex::encode(digest))
 }
 
 /// The name a plugin gets when its configuration names none: the file's
