@@ -254,6 +254,9 @@ export interface PlanRequest {
 export interface ResourceRequest {
   address: ResourceAddress
   state: any
+  /** A delete's idempotency key (the provider reads it with the host's
+   * `idempotency-key`); none for a read, a new one for a delete without. */
+  idempotencyKey?: string
 }
 
 /** Bring a resource to `params`. */
@@ -261,6 +264,9 @@ export interface ApplyRequest {
   address: ResourceAddress
   params: Record<string, any>
   priorState?: any
+  /** The call's idempotency key (the provider reads it with the host's
+   * `idempotency-key`); a new one is made when none is given. */
+  idempotencyKey?: string
 }
 
 /** What applying did. */
@@ -277,6 +283,9 @@ export interface ImportRequest {
   address: ResourceAddress
   /** The provider's own identifier of the existing thing. */
   externalId: string
+  /** The call's idempotency key (the provider reads it with the host's
+   * `idempotency-key`); a new one is made when none is given. */
+  idempotencyKey?: string
 }
 
 /** What importing found. */

@@ -30,13 +30,14 @@ export function pluginWasm(name) {
 
 const PG = process.env.PAVED_TEST_PG || 'postgres://postgres@127.0.0.1:5432'
 
-function psql(sql) {
+/** Run `sql` as the admin of the test server; resolves to its output (unaligned, tuples only). */
+export function psql(sql) {
   const url = new URL(PG)
-  execFileSync(
+  return execFileSync(
     'psql',
-    ['-h', url.hostname, '-p', url.port || '5432', '-U', url.username || 'postgres', '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-q', '-c', sql],
-    { stdio: ['ignore', 'ignore', 'inherit'] },
-  )
+    ['-h', url.hostname, '-p', url.port || '5432', '-U', url.username || 'postgres', '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-qAt', '-c', sql],
+    { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' },
+  ).trim()
 }
 
 /**

@@ -5,7 +5,9 @@
 // changes), edited by hand (drift says so, apply repairs it), read back
 // (state, history, outputs, list), held by a process that crashed (LOCKED
 // until unlocked), destroyed; an existing directory is imported; bad params
-// and bad options are VALIDATION errors naming the field.
+// and bad options are VALIDATION errors naming the field. A directory whose
+// file holds a database's connection URL (the real postgres provider) shows
+// it as `(sensitive)` in its plan.
 
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
@@ -14,7 +16,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 
-import { STORES, inAnotherProcess, paved, pluginWasm, rejectsWith, resource } from './helpers.mjs'
+import { STORES, inAnotherProcess, paved, pluginWasm, psql, rejectsWith, resource } from './helpers.mjs'
 
 const ADA = 'user:default/ada'
 const REF = 'resource:default/app-dir'
@@ -281,3 +283,48 @@ await p.resources.apply()`,
     })
   })
 }
+
+describe('a sensitive output in a dependent\'s params', () => {
+  it('is masked in the plan, written for real, and revealed only on purpose', async () => {
+    const store = STORES[0].create()
+    const data = mkdtempSync(path.join(os.tmpdir(), 'paved-node-mask-'))
+    const config = path.join(data, 'paved.yaml')
+    const name = `paved_node_mask_${process.pid}`
+    writeFileSync(
+      config,
+      JSON.stringify({
+        pluginCache: 'cache',
+        plugins: [
+          { name: 'local_directory', path: pluginWasm('local-directory'), kind: 'provider', grants: { dirs: [{ host: data, guest: '/data', mode: 'rw' }] } },
+          { name: 'postgres', path: pluginWasm('postgres'), kind: 'provider', grants: { network: ['127.0.0.1:5432'] } },
+        ],
+      }),
+    )
+    try {
+      const platform = await paved.open({ store: store.url, config, actor: ADA })
+      const db = { ...resource(name, {}), spec: { type: 'postgres.database', owner: 'team-a', params: {} } }
+      await platform.catalog.upsert(db)
+      await platform.catalog.upsert(
+        resource('app-dir', { files: { 'db.txt': `\${{ resources.${name}.outputs.url }}` } }, { dependsOn: [`resource:${name}`] }),
+      )
+      await platform.resources.apply([`resource:default/${name}`])
+      const { password } = await platform.resources.outputs(name, { reveal: true, actor: ADA })
+      assert.equal(password.length, 32)
+      const plan = await platform.resources.plan()
+      const planned = plan.resources.find((r) => r.resource === REF)
+      assert.equal(planned.action, 'create')
+      assert.deepEqual(planned.diff.map((d) => [d.path, d.after]), [['files.db.txt', '(sensitive)']])
+      assert.ok(!JSON.stringify(plan).includes(password), 'the plan shows the password')
+      await platform.resources.apply()
+      assert.ok(readFileSync(path.join(data, 'app-dir', 'db.txt'), 'utf8').includes(password))
+      assert.equal((await platform.resources.outputs(name)).password, '(sensitive)')
+      await platform.resources.destroy()
+      assert.equal(psql(`SELECT count(*) FROM pg_database WHERE datname = '${name}'`), '0')
+    } finally {
+      psql(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+      psql(`DROP ROLE IF EXISTS ${name}`)
+      store.drop()
+      rmSync(data, { recursive: true, force: true })
+    }
+  })
+})

@@ -23,7 +23,7 @@ EXAMPLE_CATALOG = ROOT / "examples" / "catalog"
 DATA = Path(__file__).resolve().parent / "data"
 POSTGRES = os.environ.get("PAVED_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432")
 TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
-PLUGINS = {"require-owner", "naming-convention", "cost-budget", "local-directory", "hostile"}
+PLUGINS = {"require-owner", "naming-convention", "cost-budget", "local-directory", "hostile", "postgres"}
 
 
 def psql(sql: str, database: str = "postgres") -> str:

@@ -3,7 +3,7 @@ production component for the platform team's approval, on SQLite and
 PostgreSQL. The owner's delete raises PendingApprovalError (a DeniedError)
 carrying the request's id and writes nothing; the requester may not approve;
 a platform-team member's approval writes the delete; a rejection writes
-nothing; the asyncio API answers the same."""
+nothing; the asyncio API rejects and approves the same way."""
 
 from __future__ import annotations
 
@@ -78,5 +78,20 @@ def test_asyncio_rejects_and_nothing_is_written(tmp_path) -> None:  # type: igno
             got = await p.approvals.get(approval_id)
             assert got["status"] == "rejected"
             assert (await p.catalog.get(GATEWAY)).metadata["name"] == "payment-gateway"
+
+            # Asked again, and approved: by the requester refused, by a
+            # platform-team member applied.
+            with pytest.raises(paved.PendingApprovalError) as again:
+                await p.catalog.delete(GATEWAY, actor=DIEGO)
+            second = again.value.approval
+            assert second != approval_id
+            with pytest.raises(paved.DeniedError) as own:
+                await p.approvals.approve(second, actor=DIEGO)
+            assert "cannot approve it" in str(own.value)
+            approved = await p.approvals.approve(second, actor=IVAN, comment="retired")
+            assert (approved["status"], approved["decidedBy"]) == ("applied", IVAN)
+            with pytest.raises(paved.NotFoundError):
+                await p.catalog.get(GATEWAY)
+            assert [a["id"] for a in await p.approvals.list(status="pending")] == []
 
     asyncio.run(main())

@@ -48,7 +48,10 @@ def test_an_enforcing_deny_raises_with_its_decisions_and_writes_nothing(
     config: Path, store_url: str
 ) -> None:
     with paved.Platform.open(store_url, config=config) as p:
-        assert [b["name"] for b in p.policies.list()] == ["component-names"]
+        (binding,) = p.policies.list()
+        assert (binding["name"], binding.get("guardrail")) == ("component-names", "naming")
+        assert (binding["mode"], binding["failure"]) == ("enforce", "closed")
+        assert binding["match"].get("kinds") == ["Component"]
         with pytest.raises(paved.DeniedError) as raised:
             p.catalog.upsert(component("Bad_Name"), actor="user:default/ada")
         decisions = raised.value.details["decisions"]

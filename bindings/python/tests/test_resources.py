@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import psql
 
 import paved
 
@@ -280,3 +281,61 @@ def test_import_adopts_an_existing_directory(setup: Setup) -> None:
         assert p.resources.outputs("legacy") == {"path": "/data/legacy"}
         with pytest.raises(paved.ValidationError):
             p.resources.import_("legacy", "legacy")  # it already has state
+
+
+def test_a_sensitive_output_in_a_dependents_params_is_masked_in_the_plan(
+    tmp_path: Path, wasm: Path, cache: Path
+) -> None:
+    """A directory whose file holds the connection URL of a database made
+    by the real `postgres` provider (on 127.0.0.1:5432): its plan shows the
+    URL as `(sensitive)`, the file gets the real one, `outputs` masks it
+    unless revealed."""
+    name = f"paved_py_mask_{secrets.token_hex(4)}"
+    data = tmp_path / "data"
+    data.mkdir()
+    (tmp_path / "paved.yaml").write_text(
+        "plugins:\n"
+        "  - name: local-directory\n"
+        f"    path: {wasm / 'local_directory.wasm'}\n"
+        "    kind: provider\n"
+        f"    grants: {{ dirs: [{{ host: {data}, guest: /data, mode: rw }}] }}\n"
+        "  - name: postgres\n"
+        f"    path: {wasm / 'postgres.wasm'}\n"
+        "    kind: provider\n"
+        "    grants: { network: ['127.0.0.1:5432'] }\n"
+    )
+    db = {
+        "apiVersion": "backstage.io/v1alpha1",
+        "kind": "Resource",
+        "metadata": {"name": name},
+        "spec": {"type": "postgres.database", "owner": "team-a", "params": {}},
+    }
+    app = resource(
+        params={"files": {"db.txt": "${{ resources.%s.outputs.url }}" % name}}
+    )
+    app["spec"]["dependsOn"] = [f"resource:{name}"]
+    try:
+        with paved.Platform.open(
+            f"sqlite:{tmp_path / 'paved.db'}",
+            config=tmp_path / "paved.yaml",
+            plugin_cache=cache,
+        ) as p:
+            p.catalog.upsert(db)
+            p.catalog.upsert(app)
+            p.resources.apply([f"resource:default/{name}"], actor=JANE)
+            password = p.resources.outputs(name, reveal=True, actor=JANE)["password"]
+            assert len(password) == 32
+            plan = p.resources.plan(actor=JANE)
+            (planned,) = [x for x in plan["resources"] if x["resource"] == REF]
+            assert planned["action"] == "create"
+            (diff,) = planned["diff"]
+            assert (diff["path"], diff["after"]) == ("files.db.txt", "(sensitive)"), planned
+            assert password not in repr(plan)
+            p.resources.apply(actor=JANE)
+            assert password in (data / "app-dir" / "db.txt").read_text()
+            assert p.resources.outputs(name)["password"] == "(sensitive)"
+            p.resources.destroy(actor=JANE)
+        assert psql(f"SELECT count(*) FROM pg_database WHERE datname = '{name}'") == "0"
+    finally:
+        psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        psql(f"DROP ROLE IF EXISTS {name}")

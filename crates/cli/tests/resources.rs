@@ -366,41 +366,83 @@ spec: { type: local.directory, owner: team-docs, dependsOn: [resource:a], params
     );
 }
 
-/// Run `paved resource apply` killed by SIGKILL at `point`.
-fn apply_killed_at(d: &Path, point: &str) -> Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_paved"))
-        .current_dir(d)
-        .args(["resource", "apply"])
+/// `paved resource ARGS`, with `env` set (a crash or a pause point).
+fn resource_command(d: &Path, args: &[&str], env: (&str, &str)) -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_paved"));
+    c.current_dir(d)
+        .arg("resource")
+        .args(args)
         .env_remove("PAVED_STORE")
         .env_remove("PAVED_CONFIG")
         .env_remove("PAVED_ACTOR")
-        .env(paved::defaults::CRASH_ENV, point)
-        .output()
-        .expect("run paved")
+        .env(env.0, env.1);
+    c
 }
 
-#[test]
-fn a_process_killed_at_each_journal_point_is_reconciled_by_the_next_run() {
+/// `paved resource apply` killed by SIGKILL at `point`.
+fn apply_killed_at(d: &Path, point: &str) -> Output {
+    killed_at(d, &["apply"], point)
+}
+
+/// `paved resource ARGS` killed by SIGKILL at `point`.
+fn killed_at(d: &Path, args: &[&str], point: &str) -> Output {
+    let out = resource_command(d, args, (paved::defaults::CRASH_ENV, point))
+        .output()
+        .expect("run paved");
+    assert_eq!(code(&out), None, "{point}: `{args:?}` was not killed");
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(out.status.signal(), Some(9), "{point}");
+    }
+    out
+}
+
+/// After a process was killed: its lease lapses after the TTL (1s), then
+/// `paved resource ARGS` finishes what it was doing (no unlock) and must
+/// report the interrupted call when it was cut short around the provider
+/// call.
+fn finish_after(d: &Path, args: &[&str], point: &str, (operation, name): (&str, &str)) {
+    std::thread::sleep(std::time::Duration::from_millis(1300));
+    let mut full = vec!["resource"];
+    full.extend_from_slice(args);
+    let out = ok(&paved(d, &full));
+    if matches!(point, "after-intent" | "after-call") {
+        assert!(
+            out.contains(&format!(
+                "recovered: {operation} of resource:default/{name}"
+            )),
+            "{point}: the interrupted {operation} was not reported\n{out}"
+        );
+    }
+}
+
+/// Kill a create, an update and a destroy at each journal point; the next
+/// command converges each time, with no duplicate and nothing held.
+fn killed_at_each_journal_point(store: impl Fn() -> Option<String>) {
     for point in paved::defaults::CRASH_POINTS {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
-        let data = platform(d, None, "1s");
-        let killed = apply_killed_at(d, point);
-        assert_eq!(code(&killed), None, "{point}: the apply was not killed");
-        #[cfg(unix)]
-        {
-            use std::os::unix::process::ExitStatusExt;
-            assert_eq!(killed.status.signal(), Some(9), "{point}");
-        }
-        // The killed holder's lease lapses after its TTL (1s): no unlock.
-        std::thread::sleep(std::time::Duration::from_millis(1300));
-        let out = ok(&paved(d, &["resource", "apply"]));
-        if matches!(point, "after-intent" | "after-call") {
+        let store = store();
+        let data = platform(d, store.as_deref(), "1s");
+        let converged = |what: &str| {
+            let plan = paved(d, &["resource", "plan", "--detailed-exitcode"]);
+            assert_eq!(code(&plan), Some(0), "{point} {what}: {}", ok(&plan));
+            let list = json(&paved(d, &["resource", "list", "-o", "json"]));
             assert!(
-                out.contains("recovered: create of resource:default/notes"),
-                "{point}: the interrupted call was not reported\n{out}"
+                list.as_array()
+                    .unwrap()
+                    .iter()
+                    .all(|r| r.get("lease").is_none() && r["status"] == "managed"),
+                "{point} {what}: {list}"
             );
-        }
+            let dirs = std::fs::read_dir(&data).unwrap().count();
+            assert_eq!(dirs, 2, "{point} {what}: a duplicate was made");
+        };
+
+        // Create.
+        apply_killed_at(d, point);
+        finish_after(d, &["apply"], point, ("create", "notes"));
         assert_eq!(
             std::fs::read_to_string(data.join("notes/README.md")).unwrap(),
             "hello",
@@ -411,20 +453,122 @@ fn a_process_killed_at_each_journal_point_is_reconciled_by_the_next_run() {
             "notes are in /data/notes",
             "{point}"
         );
-        // Converged: nothing left to do, nothing held, one directory each.
-        let plan = paved(d, &["resource", "plan", "--detailed-exitcode"]);
-        assert_eq!(code(&plan), Some(0), "{point}: {}", ok(&plan));
+        converged("create");
+
+        // Update.
+        let changed = std::fs::read_to_string(d.join("resources.yaml"))
+            .unwrap()
+            .replace("README.md: hello", "README.md: hello again");
+        std::fs::write(d.join("resources.yaml"), changed).unwrap();
+        ok(&paved(d, &["catalog", "import", "resources.yaml"]));
+        apply_killed_at(d, point);
+        finish_after(d, &["apply"], point, ("update", "notes"));
+        assert_eq!(
+            std::fs::read_to_string(data.join("notes/README.md")).unwrap(),
+            "hello again",
+            "{point}"
+        );
+        converged("update");
+
+        // Destroy (site first: it depends on notes).
+        killed_at(d, &["destroy"], point);
+        finish_after(d, &["destroy"], point, ("delete", "site"));
+        let left: Vec<_> = std::fs::read_dir(&data).unwrap().collect();
+        assert!(left.is_empty(), "{point}: destroy left {left:?}");
         let list = json(&paved(d, &["resource", "list", "-o", "json"]));
         assert!(
             list.as_array()
                 .unwrap()
                 .iter()
-                .all(|r| r.get("lease").is_none() && r["status"] == "managed"),
-            "{point}: {list}"
+                .all(|r| r.get("lease").is_none() && r["status"] == "destroyed"),
+            "{point} destroy: {list}"
         );
-        let dirs = std::fs::read_dir(&data).unwrap().count();
-        assert_eq!(dirs, 2, "{point}: a duplicate was made");
     }
+}
+
+#[test]
+fn a_process_killed_at_each_journal_point_is_reconciled_by_the_next_run_on_sqlite() {
+    killed_at_each_journal_point(|| None);
+}
+
+#[test]
+fn a_process_killed_at_each_journal_point_is_reconciled_by_the_next_run_on_postgres() {
+    let dbs = std::cell::RefCell::new(Vec::new());
+    killed_at_each_journal_point(|| {
+        let db = PgDb::create();
+        let url = db.url();
+        dbs.borrow_mut().push(db);
+        Some(url)
+    });
+}
+
+/// Two processes apply the same resources at the same moment; the one that
+/// gets the leases holds them a while (`PAVED_PAUSE_AT`), so the other asks
+/// while they are held: it is refused at once, naming the winner, and
+/// changes nothing; the winner applies everything.
+fn two_processes_race(store: Option<&str>) {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let data = platform(d, store, "10m");
+    let start = || {
+        resource_command(
+            d,
+            &["apply", "-o", "json"],
+            (paved::defaults::PAUSE_ENV, "after-lease:2000"),
+        )
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start paved")
+    };
+    let (a, b) = (start(), start());
+    let (a_pid, b_pid) = (a.id(), b.id());
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    let (winner, loser) = match (code(&a), code(&b)) {
+        (Some(0), Some(1)) => (a_pid, b),
+        (Some(1), Some(0)) => (b_pid, a),
+        other => panic!(
+            "exactly one must win: {other:?}\n{}\n{}",
+            String::from_utf8_lossy(&a.stderr),
+            String::from_utf8_lossy(&b.stderr)
+        ),
+    };
+    let err = json(&loser);
+    assert_eq!(err["error"]["code"], "LOCKED", "{err}");
+    let holder = err["error"]["details"]["holder"].as_str().unwrap();
+    assert!(
+        holder.contains(&format!("pid {winner}")),
+        "the refusal names {holder}, not the winner (pid {winner})"
+    );
+    assert_eq!(
+        std::fs::read_to_string(data.join("site/link.txt")).unwrap(),
+        "notes are in /data/notes"
+    );
+    let history = json(&paved(d, &["resource", "history", "notes", "-o", "json"]));
+    assert_eq!(
+        history.as_array().unwrap().len(),
+        1,
+        "one apply, once: {history}"
+    );
+    let list = json(&paved(d, &["resource", "list", "-o", "json"]));
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r.get("lease").is_none()),
+        "{list}"
+    );
+}
+
+#[test]
+fn two_processes_applying_at_once_one_wins_and_the_other_is_refused_on_sqlite() {
+    two_processes_race(None);
+}
+
+#[test]
+fn two_processes_applying_at_once_one_wins_and_the_other_is_refused_on_postgres() {
+    let db = PgDb::create();
+    two_processes_race(Some(&db.url()));
 }
 
 /// A holder that stopped while holding the lease: a second process is
@@ -433,8 +577,7 @@ fn held_lease_refuses_a_second_process(store: Option<&str>) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let data = platform(d, store, "10m");
-    let killed = apply_killed_at(d, "after-lease");
-    assert_eq!(code(&killed), None);
+    apply_killed_at(d, "after-lease");
     let out = paved(d, &["resource", "apply", "-o", "json"]);
     assert_eq!(code(&out), Some(1));
     let err = json(&out);
@@ -517,7 +660,7 @@ fn a_postgres_database_end_to_end_and_its_password_never_written_or_shown() {
         d.join("paved.yaml"),
         format!(
             "pluginCache: plugin-cache\nplugins:\n  - name: postgres\n    path: {}\n    kind: provider\n    \
-             grants: {{ network: [\"127.0.0.1:5432\"] }}\n",
+             grants: {{ network: [\"127.0.0.1:5432\"] }}\nresources:\n  leaseTtl: 1s\n",
             s(&wasm)
         ),
     )
@@ -582,13 +725,35 @@ fn a_postgres_database_end_to_end_and_its_password_never_written_or_shown() {
         plan.contains(&format!("  + resource:default/{name}")),
         "{plan}"
     );
-    run(&["resource", "apply", "-o", "json"]);
+    // The first apply is killed right after the provider made the
+    // database, before paved recorded it. The next apply finishes that
+    // call under its idempotency key: the provider knows the database as
+    // the one that call made (a create under any other key refuses it).
+    let killed = apply_killed_at(d, "after-call");
+    shown
+        .borrow_mut()
+        .push_str(&String::from_utf8_lossy(&killed.stderr));
+    let mark = psql(&format!(
+        "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = '{name}'"
+    ));
+    assert!(mark.starts_with("paved idempotency-key "), "{mark}");
+    std::thread::sleep(std::time::Duration::from_millis(1300));
+    let finished = run(&["resource", "apply"]);
+    assert!(
+        finished.contains(&format!("recovered: create of resource:default/{name}"))
+            && finished.contains("applied again"),
+        "{finished}"
+    );
     assert_eq!(
         psql(&format!(
-            "SELECT datconnlimit FROM pg_database WHERE datname = '{name}'"
+            "SELECT datconnlimit || ' ' || shobj_description(oid, 'pg_database') \
+             FROM pg_database WHERE datname = '{name}'"
         )),
-        "10"
+        format!("10 {mark}"),
+        "the same database, made once"
     );
+    let converged = paved(d, &["resource", "plan", "--detailed-exitcode"]);
+    assert_eq!(code(&converged), Some(0), "{}", ok(&converged));
     let outputs = json(&paved(d, &["resource", "outputs", &name, "-o", "json"]));
     assert_eq!(outputs["password"], paved::SENSITIVE, "{outputs}");
     assert_eq!(outputs["database"], name.as_str());

@@ -109,7 +109,7 @@ pub mod defaults {
     pub use paved_core::platform::DEFAULT_HISTORY as RESOURCE_HISTORY;
     pub use paved_core::platform::DEFAULT_RUNS as PATH_RUNS;
     pub use paved_core::query::{DEFAULT_LIMIT as QUERY_LIMIT, MAX_LIMIT as QUERY_MAX_LIMIT};
-    pub use paved_core::resource::journal::{CRASH_ENV, CRASH_POINTS};
+    pub use paved_core::resource::journal::{CRASH_ENV, CRASH_POINTS, PAUSE_ENV};
     pub use paved_core::resource::seal::KEY_ENV as STATE_KEY_ENV;
     pub use paved_core::resource::{
         DEFAULT_LEASE_TTL as RESOURCE_LEASE_TTL, DEFAULT_PARALLELISM as RESOURCE_PARALLELISM,

@@ -139,7 +139,7 @@ async fn rules_come_from_paved_yaml_and_bad_ones_name_the_field() {
 }
 
 /// The sample organisation's rules (examples/access/paved.yaml) on the
-/// sample catalogue.
+/// sample catalogue, and the fixtures of its policy (examples/access/tests).
 #[tokio::test]
 async fn the_example_rules_hold_on_the_sample_organisation() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
@@ -191,4 +191,12 @@ async fn the_example_rules_hold_on_the_sample_organisation() {
     );
     let err = delete("user:default/nobody").await.unwrap_err();
     assert!(err.to_string().contains("not in the catalogue"), "{err}");
+
+    // The approval-asking policy's fixtures pass.
+    let report = p
+        .policies()
+        .test(&root.join("examples/access/tests"))
+        .await
+        .unwrap();
+    assert_eq!((report.passed, report.failed), (3, 0), "{report:?}");
 }

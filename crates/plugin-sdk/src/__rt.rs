@@ -22,10 +22,10 @@ pub mod wit {
         inline: r#"
             package paved:plugin-sdk;
             world sdk {
-                import paved:plugin/host@0.1.0;
-                import paved:plugin/provider-types@0.1.0;
-                import paved:plugin/guardrail-types@0.1.0;
-                import paved:plugin/action-types@0.1.0;
+                import paved:plugin/host@0.1.1;
+                import paved:plugin/provider-types@0.1.1;
+                import paved:plugin/guardrail-types@0.1.1;
+                import paved:plugin/action-types@0.1.1;
             }
         "#,
         path: "wit",
@@ -42,9 +42,9 @@ pub mod guardrail_world {
         path: "wit",
         world: "paved:plugin/guardrail",
         with: {
-            "paved:plugin/types@0.1.0": crate::__rt::wit::paved::plugin::types,
-            "paved:plugin/host@0.1.0": crate::__rt::wit::paved::plugin::host,
-            "paved:plugin/guardrail-types@0.1.0": crate::__rt::wit::paved::plugin::guardrail_types,
+            "paved:plugin/types@0.1.1": crate::__rt::wit::paved::plugin::types,
+            "paved:plugin/host@0.1.1": crate::__rt::wit::paved::plugin::host,
+            "paved:plugin/guardrail-types@0.1.1": crate::__rt::wit::paved::plugin::guardrail_types,
         },
         pub_export_macro: true,
         export_macro_name: "__paved_export_guardrail_world",
@@ -59,9 +59,9 @@ pub mod provider_world {
         path: "wit",
         world: "paved:plugin/provider",
         with: {
-            "paved:plugin/types@0.1.0": crate::__rt::wit::paved::plugin::types,
-            "paved:plugin/host@0.1.0": crate::__rt::wit::paved::plugin::host,
-            "paved:plugin/provider-types@0.1.0": crate::__rt::wit::paved::plugin::provider_types,
+            "paved:plugin/types@0.1.1": crate::__rt::wit::paved::plugin::types,
+            "paved:plugin/host@0.1.1": crate::__rt::wit::paved::plugin::host,
+            "paved:plugin/provider-types@0.1.1": crate::__rt::wit::paved::plugin::provider_types,
         },
         pub_export_macro: true,
         export_macro_name: "__paved_export_provider_world",
@@ -76,9 +76,9 @@ pub mod action_world {
         path: "wit",
         world: "paved:plugin/action",
         with: {
-            "paved:plugin/types@0.1.0": crate::__rt::wit::paved::plugin::types,
-            "paved:plugin/host@0.1.0": crate::__rt::wit::paved::plugin::host,
-            "paved:plugin/action-types@0.1.0": crate::__rt::wit::paved::plugin::action_types,
+            "paved:plugin/types@0.1.1": crate::__rt::wit::paved::plugin::types,
+            "paved:plugin/host@0.1.1": crate::__rt::wit::paved::plugin::host,
+            "paved:plugin/action-types@0.1.1": crate::__rt::wit::paved::plugin::action_types,
         },
         pub_export_macro: true,
         export_macro_name: "__paved_export_action_world",

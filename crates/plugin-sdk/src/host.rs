@@ -1,6 +1,7 @@
-//! What the host offers a plugin: logging, its settings, secrets and
-//! read-only catalogue lookups. Every call counts toward the host's per-call
-//! cap; secrets and the catalogue work only where the operator granted them.
+//! What the host offers a plugin: logging, its settings, secrets, read-only
+//! catalogue lookups and the idempotency key of a provider call. Every call
+//! counts toward the host's per-call cap; secrets and the catalogue work only
+//! where the operator granted them.
 
 use serde_json::Value;
 
@@ -59,6 +60,15 @@ pub fn catalogue_query(filter: &str) -> Result<Vec<Value>, Error> {
                 .map_err(|e| Error::failed(format!("host sent bad JSON for {filter}: {e}")))
         })
         .collect()
+}
+
+/// The idempotency key of the provider call under way (`apply`, `delete`,
+/// `import`); `None` elsewhere. paved makes every call with a new key and
+/// makes a call again with the same key only to finish one that was
+/// interrupted: mark what a create makes with it, and a create that finds
+/// something carrying its own key knows it made it.
+pub fn idempotency_key() -> Option<String> {
+    wit::idempotency_key()
 }
 
 fn host_error(e: wit::HostError) -> Error {

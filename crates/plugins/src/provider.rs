@@ -32,12 +32,19 @@ impl std::fmt::Debug for WasmProvider {
 }
 
 macro_rules! call {
-    ($self:ident, $method:ident $(, $arg:expr)?) => {{
+    ($self:ident, $method:ident, $arg:expr) => {
+        call!($self, $method, $arg, None)
+    };
+    ($self:ident, $method:ident, $arg:expr, $key:expr) => {{
+        let key: Option<String> = $key;
         $self
             .plugin
             .call_export($self.plugin.settings.clone(), async |store| {
+                store.data_mut().idempotency_key = key;
                 let p = $self.pre.instantiate_async(&mut *store).await?;
-                p.paved_plugin_provider_api().$method(&mut *store $(, $arg)?).await
+                p.paved_plugin_provider_api()
+                    .$method(&mut *store, $arg)
+                    .await
             })
             .await?
     }};
@@ -107,7 +114,8 @@ impl WasmProvider {
     /// `apply` export.
     pub async fn apply_resource(&self, request: &ApplyRequest) -> Result<Applied> {
         let req = convert::apply_request(request);
-        let mut applied = call!(self, call_apply, &req);
+        let key = request.idempotency_key.clone();
+        let mut applied = call!(self, call_apply, &req, key);
         applied.out.applied(applied.value)
     }
 
@@ -121,14 +129,15 @@ impl WasmProvider {
     /// `delete` export.
     pub async fn delete_resource(&self, request: &ResourceRequest) -> Result<()> {
         let req = convert::resource_request(request);
-        call!(self, call_delete, &req);
+        call!(self, call_delete, &req, request.idempotency_key.clone());
         Ok(())
     }
 
     /// `import` export.
     pub async fn import_resource(&self, request: &ImportRequest) -> Result<Imported> {
         let req = convert::import_request(request);
-        let mut imported = call!(self, call_import, &req);
+        let key = request.idempotency_key.clone();
+        let mut imported = call!(self, call_import, &req, key);
         imported.out.imported(imported.value)
     }
 }

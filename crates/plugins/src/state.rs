@@ -95,6 +95,8 @@ pub(crate) struct CallState {
     /// The call's output budget (bytes) and what log lines used of it.
     pub output_cap: usize,
     pub log_bytes: usize,
+    /// The idempotency key of the provider call under way, if any.
+    pub idempotency_key: Option<String>,
 }
 
 pub(crate) struct CallStateParts {
@@ -132,6 +134,7 @@ impl CallState {
             descriptors: 0,
             output_cap: p.max_output_bytes,
             log_bytes: 0,
+            idempotency_key: None,
         }
     }
 
@@ -277,6 +280,11 @@ impl host::Host for CallState {
     async fn config(&mut self) -> wasmtime::Result<String> {
         self.count("config")?;
         Ok(self.settings.to_string())
+    }
+
+    async fn idempotency_key(&mut self) -> wasmtime::Result<Option<String>> {
+        self.count("idempotency_key")?;
+        Ok(self.idempotency_key.clone())
     }
 
     async fn secret(&mut self, name: String) -> wasmtime::Result<Result<String, host::HostError>> {

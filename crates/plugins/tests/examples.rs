@@ -305,6 +305,7 @@ async fn local_directory_lifecycle_in_a_granted_directory() {
             address: address.clone(),
             params: params.clone(),
             prior_state: None,
+            idempotency_key: None,
         })
         .await
         .unwrap();
@@ -331,6 +332,7 @@ async fn local_directory_lifecycle_in_a_granted_directory() {
         .read(&ResourceRequest {
             address: address.clone(),
             state: applied.state.clone(),
+            idempotency_key: None,
         })
         .await
         .unwrap()
@@ -341,6 +343,7 @@ async fn local_directory_lifecycle_in_a_granted_directory() {
         .import(&ImportRequest {
             address: address.clone(),
             external_id: "site".into(),
+            idempotency_key: None,
         })
         .await
         .unwrap();
@@ -349,6 +352,7 @@ async fn local_directory_lifecycle_in_a_granted_directory() {
     p.delete(&ResourceRequest {
         address: address.clone(),
         state: applied.state.clone(),
+        idempotency_key: None,
     })
     .await
     .unwrap();
@@ -356,7 +360,8 @@ async fn local_directory_lifecycle_in_a_granted_directory() {
     assert_eq!(
         p.read(&ResourceRequest {
             address: address.clone(),
-            state: applied.state
+            state: applied.state,
+            idempotency_key: None,
         })
         .await
         .unwrap(),
@@ -403,6 +408,7 @@ async fn local_directory_without_a_grant_cannot_write() {
             address,
             params: json!({"files": {"a": "b"}}),
             prior_state: None,
+            idempotency_key: None,
         })
         .await
         .unwrap_err();
@@ -429,7 +435,7 @@ async fn a_provider_loaded_as_a_guardrail_names_the_missing_export() {
     assert_eq!(err.kind(), PluginErrorKind::Load);
     assert!(
         err.to_string()
-            .contains("no exported instance named `paved:plugin/guardrail-api@0.1.0`"),
+            .contains("no exported instance named `paved:plugin/guardrail-api@0.1.1`"),
         "{err}"
     );
     let err = host
@@ -443,7 +449,7 @@ async fn a_provider_loaded_as_a_guardrail_names_the_missing_export() {
     assert_eq!(err.kind(), PluginErrorKind::Load);
     assert!(
         err.to_string()
-            .contains("no exported instance named `paved:plugin/provider-api@0.1.0`"),
+            .contains("no exported instance named `paved:plugin/provider-api@0.1.1`"),
         "{err}"
     );
 }
@@ -536,9 +542,9 @@ async fn a_guest_built_against_a_newer_patch_version_loads() {
     let i = paved_plugins::inspect::inspect(&host, &plugin_wasm("compat-next"))
         .await
         .unwrap();
-    assert_eq!(i.version.as_deref(), Some("0.1.1"));
+    assert_eq!(i.version.as_deref(), Some("0.1.2"));
     assert!(
-        i.imports.iter().any(|n| n == "paved:plugin/host@0.1.1"),
+        i.imports.iter().any(|n| n == "paved:plugin/host@0.1.2"),
         "{:?}",
         i.imports
     );

@@ -148,18 +148,32 @@ impl Loaded {
             .await
     }
 
-    async fn try_apply(
+    /// An apply under idempotency key `key`.
+    async fn try_apply_keyed(
         &self,
         name: &str,
         params: Value,
         prior: Option<&Value>,
+        key: &str,
     ) -> Result<Applied, PluginError> {
         self.p
             .apply_resource(&ApplyRequest {
                 address: address(name),
                 params,
                 prior_state: prior.cloned(),
+                idempotency_key: Some(key.to_owned()),
             })
+            .await
+    }
+
+    /// An apply under a new idempotency key, as paved makes every call.
+    async fn try_apply(
+        &self,
+        name: &str,
+        params: Value,
+        prior: Option<&Value>,
+    ) -> Result<Applied, PluginError> {
+        self.try_apply_keyed(name, params, prior, &unique("call"))
             .await
     }
 
@@ -172,6 +186,7 @@ impl Loaded {
             .read_resource(&ResourceRequest {
                 address: address(name),
                 state: state.clone(),
+                idempotency_key: None,
             })
             .await
             .unwrap()
@@ -182,6 +197,7 @@ impl Loaded {
             .delete_resource(&ResourceRequest {
                 address: address(name),
                 state: state.clone(),
+                idempotency_key: None,
             })
             .await
             .unwrap()
@@ -278,7 +294,11 @@ async fn lifecycle_on_the_local_server_with_drift_and_repair() {
     assert_eq!(psql(&role_exists), "0", "plan must not create anything");
 
     // apply creates the role and the database it owns
-    let applied = pg.apply(&name, params.clone(), None).await;
+    let first_call = unique("call");
+    let applied = pg
+        .try_apply_keyed(&name, params.clone(), None, &first_call)
+        .await
+        .unwrap();
     assert_eq!(
         psql(&format!(
             "SELECT pg_get_userbyid(datdba) || ' ' || datconnlimit || ' ' || \
@@ -335,9 +355,50 @@ async fn lifecycle_on_the_local_server_with_drift_and_repair() {
     let again = pg.plan(&name, params.clone(), Some(&applied.state)).await;
     assert_eq!(again.operation, Operation::NoOp, "{again:?}");
 
-    // apply again with the same request (as after a crash): same database,
-    // a new password that works (the old one is unknown to the provider)
-    let retried = pg.apply(&name, params.clone(), None).await;
+    // the database carries the key of the call that made it
+    assert_eq!(
+        psql(&format!(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = '{name}'"
+        )),
+        format!("paved idempotency-key {first_call}")
+    );
+
+    // a plan with no state, as before an interrupted create is finished:
+    // it says the database is paved's, made by that call
+    let unrecorded = pg.plan(&name, params.clone(), None).await;
+    assert!(
+        unrecorded
+            .notes
+            .iter()
+            .any(|n| n.contains("not recorded") && n.contains(&first_call)),
+        "{unrecorded:?}"
+    );
+
+    // a create under another key (another apply, or a lost state) does not
+    // take the database over, and changes nothing
+    let err = pg
+        .try_apply(&name, params.clone(), None)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("already exists")
+            && err.contains("made by another paved apply")
+            && err.contains("paved resource import"),
+        "{err}"
+    );
+    assert!(
+        is_password_of(&name, &password),
+        "the refused create changed nothing"
+    );
+
+    // the same call made again (as paved finishes an interrupted create):
+    // same database, a new password that works (the old one is unknown to
+    // the provider)
+    let retried = pg
+        .try_apply_keyed(&name, params.clone(), None, &first_call)
+        .await
+        .unwrap();
     assert_eq!(retried.state, applied.state);
     let password2 = retried.outputs["password"].as_str().unwrap();
     assert_ne!(password2, password);
@@ -460,10 +521,24 @@ async fn import_adopts_a_database_made_by_hand() {
     psql(&format!(
         "CREATE DATABASE \"{name}\" CONNECTION LIMIT 7 TEMPLATE template0 ENCODING 'SQL_ASCII'"
     ));
+    // a create (no state) refuses a database paved did not make, plan and
+    // apply alike
+    for err in [
+        pg.try_plan(&name, json!({}), None).await.unwrap_err(),
+        pg.try_apply(&name, json!({}), None).await.unwrap_err(),
+    ] {
+        let err = err.to_string();
+        assert!(
+            err.contains("already exists") && err.contains("(not made by paved)"),
+            "{err}"
+        );
+    }
+
     let err =
         pg.p.import_resource(&ImportRequest {
             address: address(&name),
             external_id: "other".into(),
+            idempotency_key: None,
         })
         .await
         .unwrap_err();
@@ -473,6 +548,7 @@ async fn import_adopts_a_database_made_by_hand() {
         pg.p.import_resource(&ImportRequest {
             address: address(&name),
             external_id: name.clone(),
+            idempotency_key: None,
         })
         .await
         .unwrap();
@@ -515,6 +591,7 @@ async fn import_adopts_a_database_made_by_hand() {
         pg.p.import_resource(&ImportRequest {
             address: address(&human),
             external_id: human.clone(),
+            idempotency_key: None,
         })
         .await
         .unwrap();
@@ -533,6 +610,7 @@ async fn import_adopts_a_database_made_by_hand() {
         pg.p.import_resource(&ImportRequest {
             address: address(&name),
             external_id: name.clone(),
+            idempotency_key: None,
         })
         .await
         .unwrap_err();

@@ -315,6 +315,31 @@ try {
     assert.equal(gone.status(), 404)
     await theirs.goto(`${portal.url}/approvals`)
     assert.match(await theirs.locator('main').innerText(), /No pending requests/)
+
+    // Another held delete, rejected with a reason: nothing is written.
+    const held = await inAnotherProcess(
+      `sqlite:${path.join(dir, '.paved', 'paved.db')}`,
+      `const p = await open({ store, config: ${JSON.stringify(path.join(dir, 'paved.yaml'))} })
+try {
+  await p.catalog.delete('component:default/checkout-api', { actor: 'user:default/diego.ramirez' })
+} catch (e) {
+  if (e.code !== 'PENDING_APPROVAL') throw e
+  process.stdout.write(e.details.approval)
+}`,
+    )
+    const second = held.trim()
+    assert.match(second, /^[0-9a-f]{12}$/, `not held: ${held}`)
+    await theirs.goto(`${portal.url}/approvals/${second}`)
+    await theirs.getByLabel('Reason (optional)').fill('checkout still calls it')
+    await theirs.getByRole('button', { name: 'Reject' }).click()
+    await theirs.waitForURL(new RegExp(`/approvals/${second}\\?done=rejected$`))
+    assert.match(await theirs.locator('.notice.ok').innerText(), /You rejected this request/)
+    assert.match(await theirs.locator('h1').innerText(), /rejected/)
+    assert.match(await theirs.locator('main').innerText(), /checkout still calls it/)
+    const kept = await theirs.goto(`${portal.url}/catalog/default/component/checkout-api`)
+    assert.equal(kept.status(), 200, 'a rejected delete was written')
+    await theirs.goto(`${portal.url}/approvals`)
+    assert.match(await theirs.locator('main').innerText(), /No pending requests/)
     await ivan.close()
   })
 

@@ -114,7 +114,7 @@ from paved._paths import (
     TemplateSummary,
 )
 from paved._platform import EventStream, Platform, Plugins
-from paved._policies import Policies
+from paved._policies import Policies, PolicyBinding
 from paved._approvals import Approval, Approvals, Requirement
 from paved._resources import (
     ApplyReport,
@@ -245,6 +245,7 @@ __all__ = [
     "PluginInspection",
     "Plugins",
     "Policies",
+    "PolicyBinding",
     "PolicyTestReport",
     "Progress",
     "ProviderInfo",

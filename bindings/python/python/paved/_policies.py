@@ -5,11 +5,54 @@ from __future__ import annotations
 import builtins
 import os
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import Any, Literal, NotRequired, TypedDict, cast
 
 from paved import _native
 from paved._blocking import run
 from paved._native import Decision, Explained, PolicyTestReport
+
+
+class RegoSource(TypedDict, total=False):
+    """A Rego binding's policies: files (relative to ``paved.yaml``) or one
+    inline module, and data documents."""
+
+    policies: builtins.list[str]
+    module: str
+    data: builtins.list[str]
+    document: dict[str, Any]
+    query: str
+
+
+class PolicyMatch(TypedDict, total=False):
+    """Which changes a binding reviews (every change when empty)."""
+
+    operations: builtins.list[str]
+    kinds: builtins.list[str]
+    namespaces: builtins.list[str]
+    labels: dict[str, str]
+    owners: builtins.list[str]
+    resourceTypes: builtins.list[str]
+    environments: builtins.list[str]
+
+
+class ApprovalRule(TypedDict):
+    approvers: builtins.list[str]
+    ttl: NotRequired[str]
+
+
+class PolicyBinding(TypedDict):
+    """A policy binding as ``policies.list()`` returns it (as in
+    ``paved.yaml``; a Policy entity's is named by its ref, its Rego inline)."""
+
+    name: str
+    guardrail: NotRequired[str]
+    rego: NotRequired[RegoSource]
+    match: PolicyMatch
+    settings: NotRequired[dict[str, Any]]
+    mode: Literal["enforce", "warn", "audit", "off"]
+    failure: Literal["closed", "open"]
+    description: NotRequired[str]
+    approval: NotRequired[ApprovalRule]
 
 
 class Policies:
@@ -19,10 +62,10 @@ class Policies:
     def __init__(self, inner: _native.AsyncPolicies) -> None:
         self._inner = inner
 
-    def list(self) -> builtins.list[dict[str, Any]]:
+    def list(self) -> builtins.list[PolicyBinding]:
         """The bindings in force, in review order, as in ``paved.yaml``:
         ``paved.yaml``'s, then the catalogue's Policy entities (named by ref)."""
-        return cast("builtins.list[dict[str, Any]]", run(self._inner.list))
+        return cast("builtins.list[PolicyBinding]", run(self._inner.list))
 
     def evaluate(self, entity: Mapping[str, Any], *, actor: str | None = None) -> builtins.list[Decision]:
         """Review ``entity`` as writing it would, without writing: every

@@ -287,6 +287,7 @@ impl Plugins {
         opts: &WriteOptions,
     ) -> Result<Applied> {
         let provider = self.provider(name)?;
+        let request = &keyed(request, |r| &mut r.idempotency_key);
         let operation = if request.prior_state.is_some() {
             Operation::Update
         } else {
@@ -311,6 +312,7 @@ impl Plugins {
         opts: &WriteOptions,
     ) -> Result<()> {
         let provider = self.provider(name)?;
+        let request = &keyed(request, |r| &mut r.idempotency_key);
         self.effect(
             name,
             ("delete", Point::ResourceDestroy, Operation::Delete),
@@ -330,6 +332,7 @@ impl Plugins {
         opts: &WriteOptions,
     ) -> Result<Imported> {
         let provider = self.provider(name)?;
+        let request = &keyed(request, |r| &mut r.idempotency_key);
         self.effect(
             name,
             ("import", Point::ResourceImport, Operation::Import),
@@ -340,4 +343,12 @@ impl Plugins {
         )
         .await
     }
+}
+
+/// `request` with an idempotency key: the caller's, or a new one (every
+/// provider call gets one).
+fn keyed<R: Clone>(request: &R, key: impl Fn(&mut R) -> &mut Option<String>) -> R {
+    let mut r = request.clone();
+    key(&mut r).get_or_insert_with(crate::resource::journal::new_idempotency_key);
+    r
 }

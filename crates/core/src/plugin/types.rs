@@ -205,6 +205,11 @@ pub struct ApplyRequest {
     pub params: Value,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prior_state: Option<Value>,
+    /// The call's idempotency key (the provider reads it with the host's
+    /// `idempotency-key`): new for each call, the same when paved makes an
+    /// interrupted call again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<String>,
 }
 
 /// Outcome of apply (and part of import).
@@ -226,6 +231,11 @@ pub struct Applied {
 pub struct ResourceRequest {
     pub address: ResourceAddress,
     pub state: Value,
+    /// A delete's idempotency key (none for a read) (the provider reads it with the host's
+    /// `idempotency-key`): new for each call, the same when paved makes an
+    /// interrupted call again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<String>,
 }
 
 /// Adopt a resource that exists outside paved.
@@ -235,6 +245,11 @@ pub struct ImportRequest {
     pub address: ResourceAddress,
     /// The provider's own identifier of the existing thing.
     pub external_id: String,
+    /// The call's idempotency key (the provider reads it with the host's
+    /// `idempotency-key`): new for each call, the same when paved makes an
+    /// interrupted call again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<String>,
 }
 
 /// Outcome of import.

@@ -6,6 +6,9 @@
 //! Crash points: with `PAVED_CRASH_AT` set to one of [`CRASH_POINTS`], the
 //! process kills itself with SIGKILL at that point, as a crash would. The
 //! crash tests use it to stop a real apply at each step; nothing else sets it.
+//! With `PAVED_PAUSE_AT` set to `point:milliseconds` the process waits there
+//! that long instead: the race tests hold the leases while a second process
+//! asks for them.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -20,8 +23,20 @@ pub const CRASH_ENV: &str = "PAVED_CRASH_AT";
 /// provider call returned, result recorded.
 pub const CRASH_POINTS: [&str; 4] = ["after-lease", "after-intent", "after-call", "after-result"];
 
-/// Kill this process (SIGKILL) if `PAVED_CRASH_AT` names `point`.
+/// The environment variable naming a point to wait at, and how long
+/// (`after-lease:1500`, in milliseconds).
+pub const PAUSE_ENV: &str = "PAVED_PAUSE_AT";
+
+/// Kill this process (SIGKILL) if `PAVED_CRASH_AT` names `point`; wait
+/// there if `PAVED_PAUSE_AT` does.
 pub fn crash_point(point: &str) {
+    if let Ok(pause) = std::env::var(PAUSE_ENV)
+        && let Some((at, ms)) = pause.split_once(':')
+        && at == point
+        && let Ok(ms) = ms.parse::<u64>()
+    {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
     if std::env::var(CRASH_ENV).is_ok_and(|p| p == point) {
         let pid = std::process::id().to_string();
         let _ = std::process::Command::new("kill")
@@ -30,6 +45,12 @@ pub fn crash_point(point: &str) {
         // `kill` is missing: stop as abruptly as we can.
         std::process::abort();
     }
+}
+
+/// A new idempotency key: one per provider call paved makes, kept when the
+/// call is made again to finish it (`platform::resources::recover`).
+pub fn new_idempotency_key() -> String {
+    uuid::Uuid::new_v4().to_string()
 }
 
 /// What a journal entry's intent holds: enough to make the call again.
@@ -60,8 +81,9 @@ pub struct Intent {
     pub managed: bool,
     pub plan: String,
     pub actor: String,
-    /// The call's idempotency key when it repeats an interrupted call
-    /// (which keeps that call's key); none: a new one is made.
+    /// The call's idempotency key, passed to the provider with each call
+    /// (a call made again to finish an interrupted one keeps that call's
+    /// key). Always set by this version; none in entries written before.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idempotency_key: Option<String>,
 }

@@ -234,6 +234,7 @@ pub async fn write(platform: &Platform, name: &str, opts: &WriteOptions) -> pave
                 address: address(),
                 params: json!({"size": "small"}),
                 prior_state: None,
+                idempotency_key: None,
             };
             plugins.apply("recorder", &request, opts).await.map(drop)
         }
@@ -241,6 +242,7 @@ pub async fn write(platform: &Platform, name: &str, opts: &WriteOptions) -> pave
             let request = ResourceRequest {
                 address: address(),
                 state: json!({}),
+                idempotency_key: None,
             };
             plugins.delete("recorder", &request, opts).await
         }
@@ -248,6 +250,7 @@ pub async fn write(platform: &Platform, name: &str, opts: &WriteOptions) -> pave
             let request = ImportRequest {
                 address: address(),
                 external_id: "ext-1".into(),
+                idempotency_key: None,
             };
             plugins.import("recorder", &request, opts).await.map(drop)
         }

@@ -15,6 +15,12 @@
 //! logs never see it. Since the state keeps no password, every `apply` that
 //! finds the role already there (an update, or a retry after a crash) gives
 //! it a new password, so the outputs always hold one that works.
+//!
+//! A create marks the database it makes with the call's idempotency key
+//! (`COMMENT ON DATABASE`). When paved finishes an interrupted create it
+//! makes the call again with the same key, and the provider finishes the
+//! database it made instead of making another; a create that finds a
+//! database not made under its key refuses it (import adopts one).
 
 mod wire;
 
@@ -29,6 +35,11 @@ const RESOURCE_TYPE: &str = "postgres.database";
 /// Comment put on every role this provider creates or takes over; `delete`
 /// drops only roles that carry it.
 const MARKER: &str = "paved: postgres.database";
+/// Start of the comment `apply` puts on a database it creates, followed by
+/// the call's idempotency key: a create made again with the same key (paved
+/// finishing an interrupted apply) knows the database as its own; any other
+/// create refuses to take over a database it finds.
+const DATABASE_MARK: &str = "paved idempotency-key ";
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -121,6 +132,8 @@ struct Database {
     owner: String,
     connection_limit: i32,
     encoding: String,
+    /// The idempotency key of the apply that created it, if paved did.
+    made_by: Option<String>,
 }
 
 /// A role as found on the server.
@@ -246,7 +259,8 @@ fn text(v: Option<&Option<String>>) -> String {
 fn inspect(conn: &mut Conn, name: &str, encoding: Option<&str>) -> Result<Found, Error> {
     let mut sql = format!(
         "SELECT d.oid::text, pg_get_userbyid(d.datdba), d.datconnlimit::text, \
-                pg_encoding_to_char(d.encoding) \
+                pg_encoding_to_char(d.encoding), \
+                coalesce(shobj_description(d.oid, 'pg_database'), '') \
          FROM pg_database d WHERE d.datname = {name_lit}; \
          SELECT coalesce(shobj_description(r.oid, 'pg_authid'), '') \
          FROM pg_roles r WHERE r.rolname = {name_lit}",
@@ -270,6 +284,9 @@ fn inspect(conn: &mut Conn, name: &str, encoding: Option<&str>) -> Result<Found,
             owner: text(row.get(1)),
             connection_limit: parse_num(conn, row.get(2))?,
             encoding: text(row.get(3)),
+            made_by: text(row.get(4))
+                .strip_prefix(DATABASE_MARK)
+                .map(str::to_owned),
         }),
     };
     let role = part(1).first().map(|row| Role {
@@ -305,6 +322,19 @@ fn wanted_encoding(conn: &Conn, found: &Found, params: &Params) -> Result<String
             ),
         )
     })
+}
+
+/// Why a create refuses a database it found.
+fn not_ours(name: &str, server: &str, db: &Database) -> Error {
+    Error::failed(format!(
+        "database {name} already exists on {server}{}, and paved has no state for it: a create \
+         does not take over a database it did not make; adopt it with `paved resource import` \
+         (external id {name}) or choose another name",
+        match &db.made_by {
+            Some(key) => format!(" (made by another paved apply, idempotency key {key})"),
+            None => " (not made by paved)".to_owned(),
+        }
+    ))
 }
 
 fn state_of(name: &str, db: &Database) -> State {
@@ -453,6 +483,19 @@ impl Provider for Postgres {
             return Ok(plan);
         };
 
+        let mut notes = Vec::new();
+        if request.prior_state.is_none() {
+            match &db.made_by {
+                // paved made it, in an apply whose result was never
+                // recorded: the next resource command finishes that apply.
+                Some(key) => notes.push(format!(
+                    "database {name} on {server} was made by a paved apply whose result was \
+                     not recorded (idempotency key {key}): paved finishes that apply before \
+                     anything else; any other apply refuses to take the database over"
+                )),
+                None => return Err(not_ours(name, &server, db)),
+            }
+        }
         let mut diff = Vec::new();
         if db.encoding != encoding {
             let mut d = FieldDiff::new("encoding", Some(json!(db.encoding)), Some(json!(encoding)));
@@ -482,6 +525,7 @@ impl Provider for Postgres {
         };
         let mut plan = Plan::new(operation);
         plan.diff = diff;
+        plan.notes = notes;
         if let Some(prior) = &request.prior_state
             && prior.oid != db.oid
         {
@@ -523,6 +567,21 @@ impl Provider for Postgres {
         let found = inspect(&mut conn, name, Some(&params.encoding))?;
         let encoding = wanted_encoding(&conn, &found, params)?;
         let server = conn.server().to_owned();
+        // The call's key: a create keeps it on the database it makes.
+        let key = host::idempotency_key();
+        if request.prior_state.is_none()
+            && let Some(db) = &found.database
+        {
+            // A create that finds the database: it is this call's own only
+            // when the interrupted call made it under the same key.
+            if key.is_none() || db.made_by != key {
+                return Err(not_ours(name, &server, db));
+            }
+            host::info(&format!(
+                "database {name} on {server} was made by this call before it was interrupted; \
+                 finishing it"
+            ));
+        }
         if let Some(db) = &found.database
             && db.encoding != encoding
         {
@@ -569,6 +628,15 @@ impl Provider for Postgres {
                     e = literal(&encoding),
                     n = params.connection_limit
                 ))?;
+                // CREATE DATABASE cannot share a transaction: the mark is a
+                // statement of its own.
+                if let Some(key) = &key {
+                    conn.query(&format!(
+                        "COMMENT ON DATABASE {} IS {}",
+                        ident(name),
+                        literal(&format!("{DATABASE_MARK}{key}"))
+                    ))?;
+                }
                 host::info(&format!(
                     "created database {name} on {server} (owner {name}, encoding {encoding}, \
                      connection limit {})",

@@ -103,6 +103,7 @@ async fn check(providers: &Providers, doc: StateDoc) -> DriftItem {
         .read(&ResourceRequest {
             address: doc.address.clone(),
             state: doc.state.clone().unwrap_or_else(|| json!({})),
+            idempotency_key: None,
         })
         .await;
     match read {

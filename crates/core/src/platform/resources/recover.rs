@@ -137,14 +137,17 @@ async fn reconcile(
         .filter(|p| p.status.exists())
         .and_then(|p| p.state.clone());
     // Read the real thing first, when there is a state to read it by:
-    // whether the call got through. With none (a create), the apply is
-    // made again whatever it finds: providers' apply converges.
+    // whether the call got through. With none (a create) there is nothing
+    // to read it by: the apply is made again with the interrupted call's
+    // idempotency key, by which the provider knows what that call made
+    // (and refuses what it did not make) instead of making a second one.
     let exists = match &live_state {
         Some(state) => w
             .provider
             .read(&ResourceRequest {
                 address: intent.address.clone(),
                 state: state.clone(),
+                idempotency_key: None,
             })
             .await?
             .is_some(),

@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 use crate::pipeline::{resource_item, resource_subject};
 use crate::plugin::{ApplyRequest, ImportRequest, Operation, ResourceRequest};
 use crate::policy::{Approved, Point};
-use crate::resource::journal::{Intent, crash_point};
+use crate::resource::journal::{Intent, crash_point, new_idempotency_key};
 use crate::resource::lease::{Leases, holder};
 use crate::resource::state::{
     Action, ApplyReport, Goal, ImportReport, Recovered, ResourceResult, ResultStatus, StateDoc,
@@ -416,7 +416,7 @@ where
         idempotency_key: intent
             .idempotency_key
             .clone()
-            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+            .unwrap_or_else(new_idempotency_key),
         operation: intent.action.as_str().to_string(),
         holder: holder.to_string(),
         intent: serde_json::to_string(intent).unwrap_or_default(),
@@ -510,7 +510,7 @@ async fn apply_one(
         managed: true,
         plan: plan_id.to_string(),
         actor: crate::pipeline::check_actor(opts.actor.as_deref().unwrap_or(&inner.actor))?,
-        idempotency_key: None,
+        idempotency_key: Some(new_idempotency_key()),
     };
     let prior_state = w
         .prior
@@ -547,6 +547,7 @@ pub(super) async fn call_apply(
             .delete(&ResourceRequest {
                 address: address.clone(),
                 state,
+                idempotency_key: intent.idempotency_key.clone(),
             })
             .await
             .map_err(|e| about(e, &intent.resource, "delete (replace)"))?;
@@ -557,6 +558,7 @@ pub(super) async fn call_apply(
             address: address.clone(),
             params: params.clone(),
             prior_state,
+            idempotency_key: intent.idempotency_key.clone(),
         })
         .await
         .map_err(|e| about(e, &intent.resource, "apply"))?;
@@ -616,7 +618,7 @@ async fn delete_one(
         managed: false,
         plan: plan_id.to_string(),
         actor: crate::pipeline::check_actor(opts.actor.as_deref().unwrap_or(&inner.actor))?,
-        idempotency_key: None,
+        idempotency_key: Some(new_idempotency_key()),
     };
     let verb = if w.planned.action == Action::Forget {
         "forget"
@@ -659,6 +661,7 @@ pub(super) async fn call_delete(w: &Work, intent: &Intent, prior: StateDoc) -> R
             .delete(&ResourceRequest {
                 address: w.planned.address.clone(),
                 state: prior.state.clone().unwrap_or_else(|| json!({})),
+                idempotency_key: intent.idempotency_key.clone(),
             })
             .await
             .map_err(|e| about(e, &intent.resource, "delete"))?;
@@ -765,7 +768,7 @@ pub(super) async fn import(
         managed: d.params.is_some(),
         plan: plan_id.clone(),
         actor,
-        idempotency_key: None,
+        idempotency_key: Some(new_idempotency_key()),
     };
     let w = Work {
         planned: crate::resource::state::PlannedResource {
@@ -824,6 +827,7 @@ pub(super) async fn call_import(
         .import(&ImportRequest {
             address: intent.address.clone(),
             external_id: external_id.to_string(),
+            idempotency_key: intent.idempotency_key.clone(),
         })
         .await
         .map_err(|e| about(e, &intent.resource, "import"))?;

@@ -1,0 +1,453 @@
+//! The resource lifecycle's less travelled paths, through the facade:
+//!
+//! - a provider call that fails (a timeout, a refused connection): the
+//!   resource's state stays as it was, what depends on it is not attempted,
+//!   the failure is in the report and the audit log, nothing stays locked or
+//!   open in the journal, and the next apply tries again and converges;
+//! - a replace (delete, then create, under one idempotency key), deletion
+//!   policy `orphan` (destroy lets it go without a provider call), an import
+//!   observed first and managed once its Resource has params; every provider
+//!   call carries an idempotency key of its own.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use paved::plugins::{
+    Applied, ApplyRequest, ImportRequest, Imported, Operation, Plan, PlanRequest, Provider,
+    ProviderInfo, ResourceRequest,
+};
+use paved::{
+    Action, Error, Platform, PluginErrorKind, ResourceOptions, ResultStatus, StateStatus,
+    StoreSpec, WriteOptions,
+};
+use serde_json::{Value, json};
+
+/// Fails every apply while `down` is set, as a provider whose system does
+/// not answer is stopped by the plugin host's deadline.
+#[derive(Default)]
+struct Flaky {
+    down: AtomicBool,
+    applied: AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl Provider for Flaky {
+    fn name(&self) -> &str {
+        "flaky"
+    }
+    async fn describe(&self) -> paved::Result<ProviderInfo> {
+        Ok(serde_json::from_value(json!({
+            "name": "flaky", "version": "2", "description": "fails while down",
+            "resourceTypes": [{"name": "flaky.thing", "description": "t",
+                               "paramsSchema": {"type": "object"}}],
+            "capabilities": [], "settingsSchema": {}
+        }))
+        .unwrap())
+    }
+    async fn plan(&self, r: &PlanRequest) -> paved::Result<Plan> {
+        let operation = match (&r.prior_state, &r.prior_params) {
+            (Some(_), Some(p)) if *p == r.params => Operation::NoOp,
+            (Some(_), _) => Operation::Update,
+            (None, _) => Operation::Create,
+        };
+        Ok(Plan {
+            operation,
+            diff: Vec::new(),
+            monthly_cost: None,
+            notes: Vec::new(),
+        })
+    }
+    async fn apply(&self, r: &ApplyRequest) -> paved::Result<Applied> {
+        if self.down.load(Ordering::SeqCst) && r.address.name == "db" {
+            return Err(Error::Plugin {
+                plugin: "flaky".into(),
+                kind: PluginErrorKind::Timeout,
+                message: "apply did not finish within 300000 ms".into(),
+            });
+        }
+        self.applied.fetch_add(1, Ordering::SeqCst);
+        Ok(Applied {
+            state: json!({"params": r.params}),
+            outputs: json!({"host": format!("{}.internal", r.address.name)}),
+            sensitive: Vec::new(),
+        })
+    }
+    async fn read(&self, r: &ResourceRequest) -> paved::Result<Option<Value>> {
+        Ok(Some(r.state.clone()))
+    }
+    async fn delete(&self, _r: &ResourceRequest) -> paved::Result<()> {
+        Ok(())
+    }
+    async fn import(&self, _r: &ImportRequest) -> paved::Result<Imported> {
+        Err(Error::Plugin {
+            plugin: "flaky".into(),
+            kind: PluginErrorKind::Guest,
+            message: "import is not supported".into(),
+        })
+    }
+}
+
+fn resource(name: &str, params: Value, depends_on: &[&str]) -> Value {
+    json!({"apiVersion": "backstage.io/v1alpha1", "kind": "Resource",
+           "metadata": {"name": name},
+           "spec": {"type": "flaky.thing", "owner": "team-a", "params": params,
+                    "dependsOn": depends_on}})
+}
+
+#[tokio::test]
+async fn a_failed_provider_call_changes_no_state_skips_dependents_and_is_retried() {
+    let dir = tempfile::tempdir().unwrap();
+    let provider = Arc::new(Flaky::default());
+    let p = Platform::builder()
+        .store(StoreSpec::Sqlite(dir.path().join("paved.db")))
+        .provider(provider.clone())
+        .build()
+        .await
+        .unwrap();
+    for e in [
+        resource("db", json!({"size": 1}), &[]),
+        resource(
+            "app",
+            json!({"dbHost": "${{ resources.db.outputs.host }}"}),
+            &["resource:db"],
+        ),
+        resource("cache", json!({}), &[]),
+    ] {
+        p.catalog()
+            .upsert(e, None, &WriteOptions::default())
+            .await
+            .unwrap();
+    }
+    let r = p.resources();
+    let opts = ResourceOptions::default();
+    r.apply(&["resource:default/db".into()], &opts)
+        .await
+        .unwrap();
+    let before = r.state("db").await.unwrap();
+
+    // db's change fails: its state stays, app (which needs it) is skipped,
+    // cache (independent) is applied.
+    provider.down.store(true, Ordering::SeqCst);
+    p.catalog()
+        .upsert(
+            resource("db", json!({"size": 2}), &[]),
+            None,
+            &WriteOptions::default(),
+        )
+        .await
+        .unwrap();
+    let report = r.apply(&[], &opts).await.unwrap();
+    let status = |name: &str| {
+        report
+            .results
+            .iter()
+            .find(|x| x.resource == format!("resource:default/{name}"))
+            .unwrap_or_else(|| panic!("no result for {name}: {report:?}"))
+            .clone()
+    };
+    let db = status("db");
+    assert_eq!(db.status, ResultStatus::Failed);
+    let error = db.error.unwrap();
+    assert_eq!(error["code"], "PLUGIN");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("did not finish"),
+        "{error}"
+    );
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("resource:default/db"),
+        "{error}"
+    );
+    assert_eq!(status("app").status, ResultStatus::Skipped);
+    assert_eq!(status("cache").status, ResultStatus::Done);
+    assert_eq!(report.failed(), 2);
+
+    let after = r.state("db").await.unwrap();
+    assert_eq!(
+        after.version, before.version,
+        "a failed call wrote a state version"
+    );
+    assert_eq!(after.state, before.state);
+    assert!(after.lease.is_none(), "the lease stayed");
+    assert!(matches!(r.state("app").await, Err(Error::NotFound { .. })));
+    let failed_call = p
+        .audit()
+        .for_entity("resource:default/db", None)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|rec| rec.action == "resource.apply" && rec.details.get("error").is_some())
+        .expect("the failed call is audited with its error");
+    assert_eq!(failed_call.details["error"]["code"], "PLUGIN");
+
+    // Back up: nothing to reconcile (the journal recorded the failure), the
+    // next apply does db, then app with db's output.
+    provider.down.store(false, Ordering::SeqCst);
+    let report = r.apply(&[], &opts).await.unwrap();
+    assert!(report.recovered.is_empty(), "{:?}", report.recovered);
+    assert_eq!(report.failed(), 0, "{report:?}");
+    assert_eq!(r.state("db").await.unwrap().version, before.version + 1);
+    let app = r.state("app").await.unwrap();
+    assert_eq!(app.state.unwrap()["params"]["dbHost"], "db.internal");
+    let plan = r.plan(&[], &opts).await.unwrap();
+    assert_eq!(plan.changes(), 0, "{plan:?}");
+
+    // An import the provider refuses leaves no state behind.
+    p.catalog()
+        .upsert(
+            json!({"apiVersion": "backstage.io/v1alpha1", "kind": "Resource",
+                   "metadata": {"name": "found"}, "spec": {"type": "flaky.thing", "owner": "team-a"}}),
+            None,
+            &WriteOptions::default(),
+        )
+        .await
+        .unwrap();
+    let err = r.import("found", "ext-1", &opts).await.unwrap_err();
+    assert_eq!(err.code(), "PLUGIN", "{err}");
+    assert!(matches!(
+        r.state("found").await,
+        Err(Error::NotFound { .. })
+    ));
+    assert!(r.list().await.unwrap().iter().all(|s| s.lease.is_none()));
+}
+
+/// Records every mutating call with its idempotency key; `engine` can only
+/// change by a replace.
+#[derive(Default)]
+struct Keyed {
+    calls: Mutex<Vec<(&'static str, String, Option<String>)>>,
+}
+
+impl Keyed {
+    fn record(&self, call: &'static str, name: &str, key: &Option<String>) {
+        self.calls
+            .lock()
+            .unwrap()
+            .push((call, name.to_owned(), key.clone()));
+    }
+
+    fn take(&self) -> Vec<(&'static str, String, Option<String>)> {
+        std::mem::take(&mut *self.calls.lock().unwrap())
+    }
+}
+
+#[async_trait::async_trait]
+impl Provider for Keyed {
+    fn name(&self) -> &str {
+        "keyed"
+    }
+    async fn describe(&self) -> paved::Result<ProviderInfo> {
+        Ok(serde_json::from_value(json!({
+            "name": "keyed", "version": "1", "description": "records calls",
+            "resourceTypes": [{"name": "keyed.thing", "description": "t",
+                               "paramsSchema": {"type": "object"}}],
+            "capabilities": [], "settingsSchema": {}
+        }))
+        .unwrap())
+    }
+    async fn plan(&self, r: &PlanRequest) -> paved::Result<Plan> {
+        let prior = r.prior_params.clone().unwrap_or(Value::Null);
+        let mut diff = Vec::new();
+        for field in ["engine", "size"] {
+            if r.prior_state.is_some() && prior.get(field) != r.params.get(field) {
+                diff.push(paved::plugins::FieldDiff {
+                    path: field.into(),
+                    before: prior.get(field).cloned(),
+                    after: r.params.get(field).cloned(),
+                    requires_replace: field == "engine",
+                });
+            }
+        }
+        let operation = match (&r.prior_state, diff.is_empty()) {
+            (None, _) => Operation::Create,
+            (Some(_), true) => Operation::NoOp,
+            (Some(_), false) if diff.iter().any(|d| d.requires_replace) => Operation::Replace,
+            (Some(_), false) => Operation::Update,
+        };
+        Ok(Plan {
+            operation,
+            diff,
+            monthly_cost: None,
+            notes: Vec::new(),
+        })
+    }
+    async fn apply(&self, r: &ApplyRequest) -> paved::Result<Applied> {
+        self.record("apply", &r.address.name, &r.idempotency_key);
+        Ok(Applied {
+            state: json!({"params": r.params}),
+            outputs: json!({}),
+            sensitive: Vec::new(),
+        })
+    }
+    async fn read(&self, r: &ResourceRequest) -> paved::Result<Option<Value>> {
+        assert!(r.idempotency_key.is_none(), "a read has no idempotency key");
+        Ok(Some(r.state.clone()))
+    }
+    async fn delete(&self, r: &ResourceRequest) -> paved::Result<()> {
+        self.record("delete", &r.address.name, &r.idempotency_key);
+        Ok(())
+    }
+    async fn import(&self, r: &ImportRequest) -> paved::Result<Imported> {
+        self.record("import", &r.address.name, &r.idempotency_key);
+        Ok(Imported {
+            params: json!({"engine": "a"}),
+            applied: Applied {
+                state: json!({"params": {"engine": "a"}, "id": r.external_id}),
+                outputs: json!({}),
+                sensitive: Vec::new(),
+            },
+        })
+    }
+}
+
+fn keyed(name: &str, spec: Value) -> Value {
+    let mut full = json!({"type": "keyed.thing", "owner": "team-a"});
+    full.as_object_mut()
+        .unwrap()
+        .extend(spec.as_object().unwrap().clone());
+    json!({"apiVersion": "backstage.io/v1alpha1", "kind": "Resource",
+           "metadata": {"name": name}, "spec": full})
+}
+
+#[tokio::test]
+async fn replace_orphan_and_adoption_and_each_call_with_its_own_idempotency_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let provider = Arc::new(Keyed::default());
+    let p = Platform::builder()
+        .store(StoreSpec::Sqlite(dir.path().join("paved.db")))
+        .provider(provider.clone())
+        .build()
+        .await
+        .unwrap();
+    let upsert = async |e: Value| {
+        p.catalog()
+            .upsert(e, None, &WriteOptions::default())
+            .await
+            .unwrap();
+    };
+    let r = p.resources();
+    let opts = ResourceOptions::default();
+    let mut keys = Vec::new();
+
+    // Create: one apply, with a key.
+    upsert(keyed("db", json!({"params": {"engine": "a"}}))).await;
+    r.apply(&[], &opts).await.unwrap();
+    let calls = provider.take();
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert_eq!((calls[0].0, calls[0].1.as_str()), ("apply", "db"));
+    keys.push(
+        calls[0]
+            .2
+            .clone()
+            .expect("the apply has an idempotency key"),
+    );
+
+    // A field that cannot change in place: the plan says replace and why;
+    // apply deletes, then creates, both under the replace's one key.
+    upsert(keyed("db", json!({"params": {"engine": "b"}}))).await;
+    let plan = r.plan(&[], &opts).await.unwrap();
+    let db = &plan.resources[0];
+    assert_eq!(db.action, Action::Replace, "{plan:?}");
+    assert_eq!(db.replace_because, ["engine"], "{plan:?}");
+    r.apply(&[], &opts).await.unwrap();
+    let calls = provider.take();
+    let ops: Vec<_> = calls.iter().map(|c| c.0).collect();
+    assert_eq!(ops, ["delete", "apply"], "{calls:?}");
+    assert_eq!(calls[0].2, calls[1].2, "one replace, one key: {calls:?}");
+    keys.push(calls[0].2.clone().unwrap());
+    let state = r.state("db").await.unwrap();
+    assert_eq!((state.version, state.status), (2, StateStatus::Managed));
+    assert_eq!(state.state.unwrap()["params"]["engine"], "b");
+
+    // Deletion policy orphan: destroy lets it go and calls no provider.
+    upsert(keyed(
+        "kept",
+        json!({"params": {"engine": "a"}, "deletionPolicy": "orphan"}),
+    ))
+    .await;
+    r.apply(&["resource:default/kept".into()], &opts)
+        .await
+        .unwrap();
+    keys.push(provider.take()[0].2.clone().unwrap());
+    let report = r
+        .destroy(&["resource:default/kept".into()], &opts)
+        .await
+        .unwrap();
+    assert_eq!(
+        report.plan.resources[0].action,
+        Action::Forget,
+        "{report:?}"
+    );
+    assert!(provider.take().is_empty(), "an orphan was deleted");
+    let kept = r.state("kept").await.unwrap();
+    assert_eq!(kept.status, StateStatus::Forgotten);
+
+    // Import: observed while the Resource has no params, then managed once
+    // it has them (an update, even with nothing to change).
+    upsert(keyed("found", json!({}))).await;
+    let imported = r.import("found", "ext-7", &opts).await.unwrap();
+    assert_eq!(imported.state.status, StateStatus::Observed);
+    let calls = provider.take();
+    assert_eq!((calls[0].0, calls[0].1.as_str()), ("import", "found"));
+    keys.push(calls[0].2.clone().unwrap());
+    let err = r
+        .plan(&["resource:default/found".into()], &opts)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("observed only (add params to manage it)"),
+        "{err}"
+    );
+    upsert(keyed("found", json!({"params": {"engine": "a"}}))).await;
+    let plan = r
+        .plan(&["resource:default/found".into()], &opts)
+        .await
+        .unwrap();
+    assert_eq!(plan.resources[0].action, Action::Update, "{plan:?}");
+    assert!(
+        plan.resources[0]
+            .notes
+            .iter()
+            .any(|n| n.contains("adopts the imported resource as managed")),
+        "{plan:?}"
+    );
+    r.apply(&["resource:default/found".into()], &opts)
+        .await
+        .unwrap();
+    let calls = provider.take();
+    assert_eq!((calls[0].0, calls.len()), ("apply", 1), "{calls:?}");
+    keys.push(calls[0].2.clone().unwrap());
+    assert_eq!(r.state("found").await.unwrap().status, StateStatus::Managed);
+
+    // A direct provider call without a key gets one too.
+    p.plugins()
+        .apply(
+            "keyed",
+            &ApplyRequest {
+                address: paved::plugins::ResourceAddress {
+                    resource_type: "keyed.thing".into(),
+                    name: "direct".into(),
+                    environment: None,
+                    owner: None,
+                },
+                params: json!({}),
+                prior_state: None,
+                idempotency_key: None,
+            },
+            &WriteOptions::default(),
+        )
+        .await
+        .unwrap();
+    keys.push(provider.take()[0].2.clone().unwrap());
+
+    // Every call paved made had a key of its own.
+    let distinct: std::collections::BTreeSet<_> = keys.iter().collect();
+    assert_eq!(distinct.len(), keys.len(), "{keys:?}");
+    assert!(keys.iter().all(|k| k.len() >= 32), "{keys:?}");
+}
