@@ -321,7 +321,7 @@ try {
       `sqlite:${path.join(dir, '.paved', 'paved.db')}`,
       `const p = await open({ store, config: ${JSON.stringify(path.join(dir, 'paved.yaml'))} })
 try {
-  await p.catalog.delete('component:default/checkout-api', { actor: 'user:default/diego.ramirez' })
+  await p.catalog.delete('component:default/checkout-service', { actor: 'user:default/diego.ramirez' })
 } catch (e) {
   if (e.code !== 'PENDING_APPROVAL') throw e
   process.stdout.write(e.details.approval)
@@ -336,7 +336,7 @@ try {
     assert.match(await theirs.locator('.notice.ok').innerText(), /You rejected this request/)
     assert.match(await theirs.locator('h1').innerText(), /rejected/)
     assert.match(await theirs.locator('main').innerText(), /checkout still calls it/)
-    const kept = await theirs.goto(`${portal.url}/catalog/default/component/checkout-api`)
+    const kept = await theirs.goto(`${portal.url}/catalog/default/component/checkout-service`)
     assert.equal(kept.status(), 200, 'a rejected delete was written')
     await theirs.goto(`${portal.url}/approvals`)
     assert.match(await theirs.locator('main').innerText(), /No pending requests/)
