@@ -1,15 +1,16 @@
 //! The resource lifecycle's less travelled paths, through the facade:
 //!
-//! - a provider call that fails (a timeout, a refused connection): the
-//!   resource's state stays as it was, what depends on it is not attempted,
-//!   the failure is in the report and the audit log, nothing stays locked or
-//!   open in the journal, and the next apply tries again and converges;
+//! - a provider call that fails (a timeout, a refused connection, an answer
+//!   that makes no sense): the resource's state stays as it was, what
+//!   depends on it is not attempted, the failure is in the report and the
+//!   audit log, nothing stays locked or open in the journal, and the next
+//!   apply tries again and converges;
 //! - a replace (delete, then create, under one idempotency key), deletion
 //!   policy `orphan` (destroy lets it go without a provider call), an import
 //!   observed first and managed once its Resource has params; every provider
 //!   call carries an idempotency key of its own.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use paved::plugins::{
@@ -22,37 +23,74 @@ use paved::{
 };
 use serde_json::{Value, json};
 
-/// Fails every apply while `down` is set, as a provider whose system does
-/// not answer is stopped by the plugin host's deadline.
+/// One mutating call the provider got: what, for which resource, under
+/// which idempotency key.
+type Call = (&'static str, String, Option<String>);
+
+/// A provider with nothing behind it that answers as the test needs: every
+/// apply of `db` fails while `down` is set (as a provider whose system does
+/// not answer is stopped by the plugin host's deadline); `params.garbage`
+/// becomes its outputs (an answer that makes no sense); `engine` can only
+/// change by a replace; an import of `missing` fails. It records each
+/// mutating call with its idempotency key.
 #[derive(Default)]
-struct Flaky {
+struct Scripted {
     down: AtomicBool,
-    applied: AtomicUsize,
+    calls: Mutex<Vec<Call>>,
+}
+
+impl Scripted {
+    fn record(&self, call: &'static str, name: &str, key: &Option<String>) {
+        self.calls
+            .lock()
+            .unwrap()
+            .push((call, name.to_owned(), key.clone()));
+    }
+
+    fn take(&self) -> Vec<Call> {
+        std::mem::take(&mut *self.calls.lock().unwrap())
+    }
 }
 
 #[async_trait::async_trait]
-impl Provider for Flaky {
+impl Provider for Scripted {
     fn name(&self) -> &str {
-        "flaky"
+        "scripted"
     }
     async fn describe(&self) -> paved::Result<ProviderInfo> {
         Ok(serde_json::from_value(json!({
-            "name": "flaky", "version": "2", "description": "fails while down",
-            "resourceTypes": [{"name": "flaky.thing", "description": "t",
+            "name": "scripted", "version": "2", "description": "answers as the test needs",
+            "resourceTypes": [{"name": "scripted.thing", "description": "t",
                                "paramsSchema": {"type": "object"}}],
             "capabilities": [], "settingsSchema": {}
         }))
         .unwrap())
     }
     async fn plan(&self, r: &PlanRequest) -> paved::Result<Plan> {
-        let operation = match (&r.prior_state, &r.prior_params) {
-            (Some(_), Some(p)) if *p == r.params => Operation::NoOp,
-            (Some(_), _) => Operation::Update,
+        let prior = r.prior_params.clone().unwrap_or_else(|| json!({}));
+        let mut fields: Vec<&String> = r.params.as_object().unwrap().keys().collect();
+        fields.extend(prior.as_object().unwrap().keys());
+        fields.sort();
+        fields.dedup();
+        let diff: Vec<_> = fields
+            .into_iter()
+            .filter(|f| prior.get(f) != r.params.get(f))
+            .map(|f| paved::plugins::FieldDiff {
+                path: f.clone(),
+                before: prior.get(f).cloned(),
+                after: r.params.get(f).cloned(),
+                requires_replace: f == "engine",
+            })
+            .collect();
+        let operation = match (&r.prior_state, diff.is_empty()) {
             (None, _) => Operation::Create,
+            (Some(_), true) => Operation::NoOp,
+            (Some(_), false) if diff.iter().any(|d| d.requires_replace) => Operation::Replace,
+            (Some(_), false) => Operation::Update,
         };
         Ok(Plan {
             operation,
-            diff: Vec::new(),
+            diff,
             monthly_cost: None,
             notes: Vec::new(),
         })
@@ -60,44 +98,68 @@ impl Provider for Flaky {
     async fn apply(&self, r: &ApplyRequest) -> paved::Result<Applied> {
         if self.down.load(Ordering::SeqCst) && r.address.name == "db" {
             return Err(Error::Plugin {
-                plugin: "flaky".into(),
+                plugin: "scripted".into(),
                 kind: PluginErrorKind::Timeout,
                 message: "apply did not finish within 300000 ms".into(),
             });
         }
-        self.applied.fetch_add(1, Ordering::SeqCst);
+        self.record("apply", &r.address.name, &r.idempotency_key);
+        let outputs = match r.params.get("garbage") {
+            Some(g) => g.clone(),
+            None => json!({"host": format!("{}.internal", r.address.name)}),
+        };
         Ok(Applied {
             state: json!({"params": r.params}),
-            outputs: json!({"host": format!("{}.internal", r.address.name)}),
+            outputs,
             sensitive: Vec::new(),
         })
     }
     async fn read(&self, r: &ResourceRequest) -> paved::Result<Option<Value>> {
+        assert!(r.idempotency_key.is_none(), "a read has no idempotency key");
         Ok(Some(r.state.clone()))
     }
-    async fn delete(&self, _r: &ResourceRequest) -> paved::Result<()> {
+    async fn delete(&self, r: &ResourceRequest) -> paved::Result<()> {
+        self.record("delete", &r.address.name, &r.idempotency_key);
         Ok(())
     }
-    async fn import(&self, _r: &ImportRequest) -> paved::Result<Imported> {
-        Err(Error::Plugin {
-            plugin: "flaky".into(),
-            kind: PluginErrorKind::Guest,
-            message: "import is not supported".into(),
+    async fn import(&self, r: &ImportRequest) -> paved::Result<Imported> {
+        if r.external_id == "missing" {
+            return Err(Error::Plugin {
+                plugin: "scripted".into(),
+                kind: PluginErrorKind::Guest,
+                message: "nothing is called missing".into(),
+            });
+        }
+        self.record("import", &r.address.name, &r.idempotency_key);
+        Ok(Imported {
+            params: json!({"engine": "a"}),
+            applied: Applied {
+                state: json!({"params": {"engine": "a"}, "id": r.external_id}),
+                outputs: json!({}),
+                sensitive: Vec::new(),
+            },
         })
     }
 }
 
+/// A Resource of the scripted provider's type; `spec` is merged in.
 fn resource(name: &str, params: Value, depends_on: &[&str]) -> Value {
+    scripted(name, json!({"params": params, "dependsOn": depends_on}))
+}
+
+fn scripted(name: &str, spec: Value) -> Value {
+    let mut full = json!({"type": "scripted.thing", "owner": "team-a"});
+    full.as_object_mut()
+        .unwrap()
+        .extend(spec.as_object().unwrap().clone());
     json!({"apiVersion": "backstage.io/v1alpha1", "kind": "Resource",
-           "metadata": {"name": name},
-           "spec": {"type": "flaky.thing", "owner": "team-a", "params": params,
-                    "dependsOn": depends_on}})
+           "metadata": {"name": name}, "spec": full})
 }
 
 #[tokio::test]
 async fn a_failed_provider_call_changes_no_state_skips_dependents_and_is_retried() {
     let dir = tempfile::tempdir().unwrap();
-    let provider = Arc::new(Flaky::default());
+    let provider = Arc::new(Scripted::default());
     let p = Platform::builder()
         .store(StoreSpec::Sqlite(dir.path().join("paved.db")))
         .provider(provider.clone())
@@ -197,17 +259,58 @@ async fn a_failed_provider_call_changes_no_state_skips_dependents_and_is_retried
     let plan = r.plan(&[], &opts).await.unwrap();
     assert_eq!(plan.changes(), 0, "{plan:?}");
 
-    // An import the provider refuses leaves no state behind.
+    // An answer that makes no sense (outputs that are not an object) is
+    // the provider's error, and the state stays as it was.
+    let db_before = r.state("db").await.unwrap();
     p.catalog()
         .upsert(
-            json!({"apiVersion": "backstage.io/v1alpha1", "kind": "Resource",
-                   "metadata": {"name": "found"}, "spec": {"type": "flaky.thing", "owner": "team-a"}}),
+            resource("db", json!({"size": 2, "garbage": "oops"}), &[]),
             None,
             &WriteOptions::default(),
         )
         .await
         .unwrap();
-    let err = r.import("found", "ext-1", &opts).await.unwrap_err();
+    let report = r
+        .apply(&["resource:default/db".into()], &opts)
+        .await
+        .unwrap();
+    let error = report.results[0]
+        .error
+        .clone()
+        .expect("garbage was accepted");
+    assert_eq!(error["code"], "PLUGIN", "{error}");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("outputs must be a JSON object, not a string"),
+        "{error}"
+    );
+    let db_after = r.state("db").await.unwrap();
+    assert_eq!(
+        (db_after.version, db_after.state),
+        (db_before.version, db_before.state)
+    );
+    p.catalog()
+        .upsert(
+            resource("db", json!({"size": 2}), &[]),
+            None,
+            &WriteOptions::default(),
+        )
+        .await
+        .unwrap();
+
+    // An import the provider refuses leaves no state behind.
+    p.catalog()
+        .upsert(
+            json!({"apiVersion": "backstage.io/v1alpha1", "kind": "Resource",
+                   "metadata": {"name": "found"}, "spec": {"type": "scripted.thing", "owner": "team-a"}}),
+            None,
+            &WriteOptions::default(),
+        )
+        .await
+        .unwrap();
+    let err = r.import("found", "missing", &opts).await.unwrap_err();
     assert_eq!(err.code(), "PLUGIN", "{err}");
     assert!(matches!(
         r.state("found").await,
@@ -216,108 +319,10 @@ async fn a_failed_provider_call_changes_no_state_skips_dependents_and_is_retried
     assert!(r.list().await.unwrap().iter().all(|s| s.lease.is_none()));
 }
 
-/// Records every mutating call with its idempotency key; `engine` can only
-/// change by a replace.
-#[derive(Default)]
-struct Keyed {
-    calls: Mutex<Vec<(&'static str, String, Option<String>)>>,
-}
-
-impl Keyed {
-    fn record(&self, call: &'static str, name: &str, key: &Option<String>) {
-        self.calls
-            .lock()
-            .unwrap()
-            .push((call, name.to_owned(), key.clone()));
-    }
-
-    fn take(&self) -> Vec<(&'static str, String, Option<String>)> {
-        std::mem::take(&mut *self.calls.lock().unwrap())
-    }
-}
-
-#[async_trait::async_trait]
-impl Provider for Keyed {
-    fn name(&self) -> &str {
-        "keyed"
-    }
-    async fn describe(&self) -> paved::Result<ProviderInfo> {
-        Ok(serde_json::from_value(json!({
-            "name": "keyed", "version": "1", "description": "records calls",
-            "resourceTypes": [{"name": "keyed.thing", "description": "t",
-                               "paramsSchema": {"type": "object"}}],
-            "capabilities": [], "settingsSchema": {}
-        }))
-        .unwrap())
-    }
-    async fn plan(&self, r: &PlanRequest) -> paved::Result<Plan> {
-        let prior = r.prior_params.clone().unwrap_or(Value::Null);
-        let mut diff = Vec::new();
-        for field in ["engine", "size"] {
-            if r.prior_state.is_some() && prior.get(field) != r.params.get(field) {
-                diff.push(paved::plugins::FieldDiff {
-                    path: field.into(),
-                    before: prior.get(field).cloned(),
-                    after: r.params.get(field).cloned(),
-                    requires_replace: field == "engine",
-                });
-            }
-        }
-        let operation = match (&r.prior_state, diff.is_empty()) {
-            (None, _) => Operation::Create,
-            (Some(_), true) => Operation::NoOp,
-            (Some(_), false) if diff.iter().any(|d| d.requires_replace) => Operation::Replace,
-            (Some(_), false) => Operation::Update,
-        };
-        Ok(Plan {
-            operation,
-            diff,
-            monthly_cost: None,
-            notes: Vec::new(),
-        })
-    }
-    async fn apply(&self, r: &ApplyRequest) -> paved::Result<Applied> {
-        self.record("apply", &r.address.name, &r.idempotency_key);
-        Ok(Applied {
-            state: json!({"params": r.params}),
-            outputs: json!({}),
-            sensitive: Vec::new(),
-        })
-    }
-    async fn read(&self, r: &ResourceRequest) -> paved::Result<Option<Value>> {
-        assert!(r.idempotency_key.is_none(), "a read has no idempotency key");
-        Ok(Some(r.state.clone()))
-    }
-    async fn delete(&self, r: &ResourceRequest) -> paved::Result<()> {
-        self.record("delete", &r.address.name, &r.idempotency_key);
-        Ok(())
-    }
-    async fn import(&self, r: &ImportRequest) -> paved::Result<Imported> {
-        self.record("import", &r.address.name, &r.idempotency_key);
-        Ok(Imported {
-            params: json!({"engine": "a"}),
-            applied: Applied {
-                state: json!({"params": {"engine": "a"}, "id": r.external_id}),
-                outputs: json!({}),
-                sensitive: Vec::new(),
-            },
-        })
-    }
-}
-
-fn keyed(name: &str, spec: Value) -> Value {
-    let mut full = json!({"type": "keyed.thing", "owner": "team-a"});
-    full.as_object_mut()
-        .unwrap()
-        .extend(spec.as_object().unwrap().clone());
-    json!({"apiVersion": "backstage.io/v1alpha1", "kind": "Resource",
-           "metadata": {"name": name}, "spec": full})
-}
-
 #[tokio::test]
 async fn replace_orphan_and_adoption_and_each_call_with_its_own_idempotency_key() {
     let dir = tempfile::tempdir().unwrap();
-    let provider = Arc::new(Keyed::default());
+    let provider = Arc::new(Scripted::default());
     let p = Platform::builder()
         .store(StoreSpec::Sqlite(dir.path().join("paved.db")))
         .provider(provider.clone())
@@ -335,7 +340,7 @@ async fn replace_orphan_and_adoption_and_each_call_with_its_own_idempotency_key(
     let mut keys = Vec::new();
 
     // Create: one apply, with a key.
-    upsert(keyed("db", json!({"params": {"engine": "a"}}))).await;
+    upsert(scripted("db", json!({"params": {"engine": "a"}}))).await;
     r.apply(&[], &opts).await.unwrap();
     let calls = provider.take();
     assert_eq!(calls.len(), 1, "{calls:?}");
@@ -349,7 +354,7 @@ async fn replace_orphan_and_adoption_and_each_call_with_its_own_idempotency_key(
 
     // A field that cannot change in place: the plan says replace and why;
     // apply deletes, then creates, both under the replace's one key.
-    upsert(keyed("db", json!({"params": {"engine": "b"}}))).await;
+    upsert(scripted("db", json!({"params": {"engine": "b"}}))).await;
     let plan = r.plan(&[], &opts).await.unwrap();
     let db = &plan.resources[0];
     assert_eq!(db.action, Action::Replace, "{plan:?}");
@@ -365,7 +370,7 @@ async fn replace_orphan_and_adoption_and_each_call_with_its_own_idempotency_key(
     assert_eq!(state.state.unwrap()["params"]["engine"], "b");
 
     // Deletion policy orphan: destroy lets it go and calls no provider.
-    upsert(keyed(
+    upsert(scripted(
         "kept",
         json!({"params": {"engine": "a"}, "deletionPolicy": "orphan"}),
     ))
@@ -389,7 +394,7 @@ async fn replace_orphan_and_adoption_and_each_call_with_its_own_idempotency_key(
 
     // Import: observed while the Resource has no params, then managed once
     // it has them (an update, even with nothing to change).
-    upsert(keyed("found", json!({}))).await;
+    upsert(scripted("found", json!({}))).await;
     let imported = r.import("found", "ext-7", &opts).await.unwrap();
     assert_eq!(imported.state.status, StateStatus::Observed);
     let calls = provider.take();
@@ -404,7 +409,7 @@ async fn replace_orphan_and_adoption_and_each_call_with_its_own_idempotency_key(
             .contains("observed only (add params to manage it)"),
         "{err}"
     );
-    upsert(keyed("found", json!({"params": {"engine": "a"}}))).await;
+    upsert(scripted("found", json!({"params": {"engine": "a"}}))).await;
     let plan = r
         .plan(&["resource:default/found".into()], &opts)
         .await
@@ -428,10 +433,10 @@ async fn replace_orphan_and_adoption_and_each_call_with_its_own_idempotency_key(
     // A direct provider call without a key gets one too.
     p.plugins()
         .apply(
-            "keyed",
+            "scripted",
             &ApplyRequest {
                 address: paved::plugins::ResourceAddress {
-                    resource_type: "keyed.thing".into(),
+                    resource_type: "scripted.thing".into(),
                     name: "direct".into(),
                     environment: None,
                     owner: None,

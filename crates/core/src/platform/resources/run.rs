@@ -17,7 +17,7 @@ use crate::approval::{HeldChange, HeldResource};
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result};
 use crate::pipeline::{resource_item, resource_subject};
-use crate::plugin::{ApplyRequest, ImportRequest, Operation, ResourceRequest};
+use crate::plugin::{Applied, ApplyRequest, ImportRequest, Operation, ResourceRequest};
 use crate::policy::{Approved, Point};
 use crate::resource::journal::{Intent, crash_point, new_idempotency_key};
 use crate::resource::lease::{Leases, holder};
@@ -528,6 +528,23 @@ async fn apply_one(
     journaled_effect(inner, w, "apply", (plan_id, holder), opts, &intent, call).await
 }
 
+/// What a provider's apply or import answered, if it makes sense: its
+/// outputs a JSON object. Garbage is the provider's error (`BadOutput`), and
+/// nothing of it is recorded.
+fn well_formed(applied: Applied, provider: &str) -> Result<Applied> {
+    if applied.outputs.is_object() {
+        return Ok(applied);
+    }
+    Err(Error::Plugin {
+        plugin: provider.to_string(),
+        kind: crate::error::PluginErrorKind::BadOutput,
+        message: format!(
+            "its outputs must be a JSON object, not {}",
+            crate::model::relations::json_type(&applied.outputs)
+        ),
+    })
+}
+
 /// The provider calls of an apply (a replace deletes first) and the state
 /// document they produce.
 pub(super) async fn call_apply(
@@ -561,6 +578,7 @@ pub(super) async fn call_apply(
             idempotency_key: intent.idempotency_key.clone(),
         })
         .await
+        .and_then(|a| well_formed(a, &w.planned.provider))
         .map_err(|e| about(e, &intent.resource, "apply"))?;
     let output_keys = applied
         .outputs
@@ -830,6 +848,10 @@ pub(super) async fn call_import(
             idempotency_key: intent.idempotency_key.clone(),
         })
         .await
+        .and_then(|mut i| {
+            i.applied = well_formed(i.applied, &w.planned.provider)?;
+            Ok(i)
+        })
         .map_err(|e| about(e, &intent.resource, "import"))?;
     let output_keys = imported
         .applied
