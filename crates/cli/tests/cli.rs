@@ -1150,3 +1150,75 @@ fn policy_eval_test_why_and_decisions_from_the_shell() {
     );
     assert!(wrong.contains("0 passed, 1 failed"), "{wrong}");
 }
+
+/// A wasm guardrail that traps or hangs, bound in `paved.yaml`, on real
+/// writes from the shell: the enforcing binding fails closed (refused,
+/// nothing written, the decision says why and `policy why` explains it);
+/// the one that fails open lets the write through and records the failure.
+#[test]
+fn a_guardrail_that_traps_or_hangs_fails_closed_unless_its_binding_fails_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let hostile = example_plugins().join("hostile.wasm");
+    std::fs::write(
+        d.join("paved.yaml"),
+        format!(
+            "pluginCache: plugin-cache\n\
+             plugins:\n  - name: hostile\n    path: {}\n    kind: guardrail\n    \
+             settings: {{ mode: panic }}\n    limits: {{ timeoutMs: 300 }}\n\
+             policies:\n\
+             \x20 - name: strict\n    guardrail: hostile\n    match: {{ kinds: [Component] }}\n\
+             \x20 - name: lenient\n    guardrail: hostile\n    settings: {{ mode: loop }}\n    \
+             failure: open\n    match: {{ kinds: [System] }}\n",
+            s(&hostile)
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("component.yaml"),
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: { name: billing }\n\
+         spec: { type: service, lifecycle: production, owner: team-payments }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("system.yaml"),
+        "apiVersion: backstage.io/v1alpha1\nkind: System\nmetadata: { name: payments }\n\
+         spec: { owner: team-payments }\n",
+    )
+    .unwrap();
+
+    // The guest panics (a wasm trap): refused, nothing written.
+    let out = paved(d, &["catalog", "import", "component.yaml", "-o", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(err["error"]["code"], "DENIED", "{err}");
+    let decision = &err["error"]["details"]["decisions"][0];
+    assert_eq!(decision["policy"], "strict", "{decision}");
+    assert_eq!(decision["verdict"], "deny", "{decision}");
+    let failure = decision["failure"].as_str().unwrap();
+    assert!(failure.contains("trap"), "{failure}");
+    let gone = paved(d, &["catalog", "get", "component:default/billing"]);
+    assert_eq!(gone.status.code(), Some(1), "a refused write was stored");
+    let why = ok(&paved(d, &["policy", "why", &decision["id"].to_string()]));
+    assert!(
+        why.contains("The guardrail could not review the change")
+            && why.contains("The policy fails closed, so this counts as a deny"),
+        "{why}"
+    );
+
+    // The guest loops past its deadline; the binding fails open: written,
+    // and the failure is on record.
+    ok(&paved(d, &["catalog", "import", "system.yaml"]));
+    ok(&paved(d, &["catalog", "get", "system:default/payments"]));
+    let found: serde_json::Value = serde_json::from_str(&ok(&paved(
+        d,
+        &["policy", "decisions", "--policy", "lenient", "-o", "json"],
+    )))
+    .unwrap();
+    let lenient = &found[0];
+    assert_eq!(lenient["verdict"], "allow", "{found}");
+    assert!(
+        lenient["failure"].as_str().unwrap().contains("deadline"),
+        "{found}"
+    );
+}
