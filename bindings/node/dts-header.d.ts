@@ -473,15 +473,22 @@ export interface PolicyTestReport {
   failed: number
 }
 
-/** One case of a policy test file (`*.test.yaml`) and what the policies made of it. */
+/** One case of a policy test file (`*.test.yaml`) and what the policies (and, when it tests them, the access rules) made of it. */
 export interface PolicyCaseResult {
   /** The test file, and the line the case starts on. */
   file: string
   line: number
   name: string
-  expected: 'allow' | 'warn' | 'deny'
+  /** The policies' verdict the case expects; absent when it tests access rules only. */
+  expected?: 'allow' | 'warn' | 'deny'
   /** The strictest verdict of the decisions; absent when no policy reviewed the change. */
   got?: 'allow' | 'warn' | 'deny'
+  /** What the access rules must answer its actor, when the case tests them. */
+  expectedAccess?: 'allow' | 'deny'
+  /** What they answered. */
+  gotAccess?: 'allow' | 'deny'
+  /** What denied it and why, as a write's denial names it (`access rule 'NAME': …`, `access default: …`, `access unknown: …`). */
+  accessDeniedBy?: string
   passed: boolean
   /** Why it failed, one sentence each (empty when it passed). */
   problems: string[]

@@ -126,7 +126,8 @@ impl PyPolicyTestReport {
     }
 
     /// Each case as a dict: `file`, `line`, `name`, `expected`, `got`,
-    /// `passed`, `problems`, `decisions`.
+    /// `passed`, `problems`, `decisions`; an access case also has
+    /// `expectedAccess`, `gotAccess` and `accessDeniedBy`.
     #[getter]
     fn cases<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         convert::serde_to_py(py, &self.inner.cases)

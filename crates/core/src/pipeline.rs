@@ -1088,13 +1088,53 @@ pub(crate) async fn review_change(
     only: Option<&str>,
     actor: &str,
 ) -> Result<Vec<Decision>> {
+    let item = change_item(point, before, after, actor);
+    review_entity_item(ctx, &item, only, actor).await
+}
+
+/// One entity change given whole, as the pipeline puts it to the access
+/// rules and the bindings.
+pub(crate) fn change_item(
+    point: Point,
+    before: Option<&Entity>,
+    after: Option<Entity>,
+    actor: &str,
+) -> Item {
     let after = after.map(|e| prepare(e, None));
-    let item = entity_item(point, before, after.as_ref(), actor);
-    let reviewed = ctx.policies.review(&item, actor, only).await?;
+    entity_item(point, before, after.as_ref(), actor)
+}
+
+/// [`review_change`] of a change already made an item.
+pub(crate) async fn review_entity_item(
+    ctx: &Context<'_>,
+    item: &Item,
+    only: Option<&str>,
+    actor: &str,
+) -> Result<Vec<Decision>> {
+    let reviewed = ctx.policies.review(item, actor, only).await?;
     if let Some(patched) = reviewed.patched {
         patched_entity(ctx.kinds, patched)?;
     }
     Ok(reviewed.decisions)
+}
+
+/// What the access rules answer `actor` for one change (a policy test's
+/// access case): `Err((by, message))` when they deny it, as a write's
+/// denial would name it. Writes nothing.
+pub(crate) async fn access_answer(
+    ctx: &Context<'_>,
+    item: &Item,
+    actor: &str,
+) -> Result<policy::AccessAnswer> {
+    match ctx
+        .access
+        .check(ctx.store, actor, std::slice::from_ref(item))
+        .await
+    {
+        Ok(()) => Ok(Ok(())),
+        Err(Error::Denied { by, message, .. }) => Ok(Err((by, message))),
+        Err(e) => Err(e),
+    }
 }
 
 /// A provider call on a resource, as a change the bindings review (the

@@ -192,11 +192,11 @@ async fn the_example_rules_hold_on_the_sample_organisation() {
     let err = delete("user:default/nobody").await.unwrap_err();
     assert!(err.to_string().contains("not in the catalogue"), "{err}");
 
-    // The approval-asking policy's fixtures pass.
+    // The fixtures of its access rules and of its approval-asking policy pass.
     let report = p
         .policies()
         .test(&root.join("examples/access/tests"))
         .await
         .unwrap();
-    assert_eq!((report.passed, report.failed), (3, 0), "{report:?}");
+    assert_eq!((report.passed, report.failed), (11, 0), "{report:?}");
 }

@@ -807,7 +807,8 @@ class PolicyTestReport:
     @property
     def cases(self) -> Any:
         """Each case as a dict: `file`, `line`, `name`, `expected`, `got`,
-        `passed`, `problems`, `decisions`.
+        `passed`, `problems`, `decisions`; an access case also has
+        `expectedAccess`, `gotAccess` and `accessDeniedBy`.
         """
     @property
     def failed(self) -> Any:

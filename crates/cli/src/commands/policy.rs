@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use paved::plugins::Verdict;
-use paved::{Decision, DecisionFilter, Diagnostic, Error, PolicyTestReport};
+use paved::{AccessEffect, Decision, DecisionFilter, Diagnostic, Error, PolicyTestReport};
 
 use crate::output::{Ctx, print_json, table};
 
@@ -195,15 +195,26 @@ pub async fn run(cmd: PolicyCommand, ctx: &Ctx) -> anyhow::Result<ExitCode> {
 }
 
 fn test_table(report: &PolicyTestReport) -> impl std::fmt::Display {
-    let verdict = |v: Option<Verdict>| v.map(|v| json_word(&v)).unwrap_or_else(|| "(none)".into());
+    // "deny", "access allow", or both: what the case tests, in that order
+    // (a verdict tested but not given is "(none)": no policy reviewed it).
+    let answers = |verdict: Option<Verdict>, access: Option<AccessEffect>, tested: bool| {
+        let mut parts = Vec::new();
+        if tested {
+            parts.push(verdict.map_or_else(|| "(none)".to_string(), |v| json_word(&v)));
+        }
+        if let Some(a) = access {
+            parts.push(format!("access {}", json_word(&a)));
+        }
+        parts.join(", ")
+    };
     table(
         &["result", "case", "expected", "got", "file"],
         report.cases.iter().map(|c| {
             vec![
                 if c.passed { "ok" } else { "FAIL" }.to_string(),
                 c.name.clone(),
-                json_word(&c.expected),
-                verdict(c.got),
+                answers(c.expected, c.expected_access, c.expected.is_some()),
+                answers(c.got, c.got_access, c.expected.is_some()),
                 format!("{}:{}", c.file, c.line),
             ]
         }),

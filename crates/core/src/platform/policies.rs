@@ -103,8 +103,8 @@ impl Policies {
         let cases = crate::policy::fixtures_load(path, &names, ctx.kinds)?;
         let mut results = Vec::with_capacity(cases.len());
         for case in cases {
-            let reviewed = review_case(&ctx, &case, &self.inner.actor).await;
-            results.push(case.judge(reviewed));
+            let (access, reviewed) = review_case(&ctx, &case, &self.inner.actor).await;
+            results.push(case.judge(access, reviewed));
         }
         let passed = results.iter().filter(|c| c.passed).count();
         Ok(PolicyTestReport {
@@ -194,27 +194,27 @@ fn same_subject(subject: &str, wanted: &str) -> bool {
                 .is_some_and(|env| env.starts_with('@')))
 }
 
-/// The decisions the bindings make on one policy test case: an entity case
-/// as a write of it, a resource case as the provider call.
+/// What one policy test case gets: the access rules' answer when it tests
+/// them, and the bindings' decisions when it expects a verdict. An entity
+/// case is put to them as a write of it, a resource case as the provider
+/// call.
 async fn review_case(
     ctx: &crate::pipeline::Context<'_>,
     case: &Case,
     actor: &str,
-) -> Result<Vec<Decision>> {
+) -> (
+    Option<Result<crate::policy::AccessAnswer>>,
+    Option<Result<Vec<Decision>>>,
+) {
     let only = case.policy.as_deref();
     let actor = case.actor.as_deref().unwrap_or(actor);
-    match &case.change {
-        CaseChange::Entity { before, after } => {
-            crate::pipeline::review_change(
-                ctx,
-                case.point,
-                before.as_deref(),
-                after.as_deref().cloned(),
-                only,
-                actor,
-            )
-            .await
-        }
+    let item = match &case.change {
+        CaseChange::Entity { before, after } => crate::pipeline::change_item(
+            case.point,
+            before.as_deref(),
+            after.as_deref().cloned(),
+            actor,
+        ),
         CaseChange::Resource {
             address,
             before,
@@ -235,9 +235,23 @@ async fn review_case(
                 after.clone(),
             );
             item.change.monthly_cost = *monthly_cost;
-            crate::pipeline::review_resource(ctx, item, only, actor).await
+            item
         }
-    }
+    };
+    let access = match case.access {
+        Some(_) => Some(crate::pipeline::access_answer(ctx, &item, actor).await),
+        None => None,
+    };
+    let reviewed = match (case.expected, &case.change) {
+        (None, _) => None,
+        (Some(_), CaseChange::Entity { .. }) => {
+            Some(crate::pipeline::review_entity_item(ctx, &item, only, actor).await)
+        }
+        (Some(_), CaseChange::Resource { .. }) => {
+            Some(crate::pipeline::review_resource(ctx, item, only, actor).await)
+        }
+    };
+    (access, reviewed)
 }
 
 /// The decision an audit record holds, with its id.

@@ -28,6 +28,25 @@
 //! A case's verdict is the strictest of the decisions the bindings made,
 //! whatever their mode, so an `audit` binding is tested like an enforcing
 //! one; a case no binding reviewed has no verdict and fails.
+//!
+//! A case may test the platform's access rules too (or instead): with
+//! `access: allow | deny` it says what they must answer for its `actor`
+//! (required then), looked up in the platform's catalogue as a write's actor
+//! is; `rule:` names what must deny it (a rule's name, `default` or
+//! `unknown`). `expect` may then be left out:
+//!
+//! ```yaml
+//! cases:
+//!   - name: a logistics engineer may not delete a payments component
+//!     operation: entity.delete
+//!     actor: user:default/gustav.lind
+//!     before: { apiVersion: backstage.io/v1alpha1, kind: Component, ... }
+//!     access: deny
+//!     rule: default
+//! ```
+//!
+//! The two are judged apart: a write the access rules refuse never reaches
+//! the policies, but a case may still say what the policies would answer.
 
 use std::path::{Path, PathBuf};
 
@@ -36,6 +55,7 @@ use serde_json::Value;
 
 use super::binding::Point;
 use super::decision::Decision;
+use crate::access::AccessEffect;
 use crate::diagnostic::{Diagnostic, SourceLocation};
 use crate::error::{Error, Result};
 use crate::model::Entity;
@@ -66,10 +86,22 @@ pub struct PolicyCaseResult {
     pub file: String,
     pub line: usize,
     pub name: String,
-    pub expected: Verdict,
+    /// The policies' verdict the case expects (none: it tests access only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected: Option<Verdict>,
     /// The strictest verdict of the decisions (none: no policy reviewed it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub got: Option<Verdict>,
+    /// What the access rules must answer, if the case tests them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_access: Option<AccessEffect>,
+    /// What they answered (with `expected_access`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub got_access: Option<AccessEffect>,
+    /// What denied it, as a denial names it (`access rule 'NAME'`, `access
+    /// default`, `access unknown`), and why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_denied_by: Option<String>,
     pub passed: bool,
     /// Why it failed, one sentence each (empty when it passed).
     pub problems: Vec<String>,
@@ -105,9 +137,16 @@ struct CaseSpec {
     /// The provider's estimate of the resource's monthly cost.
     #[serde(default, rename = "monthlyCost")]
     monthly_cost: Option<f64>,
-    expect: Verdict,
+    #[serde(default)]
+    expect: Option<Verdict>,
     #[serde(default)]
     violations: Vec<String>,
+    /// What the access rules must answer for `actor`.
+    #[serde(default)]
+    access: Option<AccessEffect>,
+    /// What must deny it: a rule's name, `default` or `unknown`.
+    #[serde(default)]
+    rule: Option<String>,
 }
 
 fn create() -> Point {
@@ -125,9 +164,16 @@ pub(crate) struct Case {
     pub point: Point,
     pub actor: Option<String>,
     pub change: CaseChange,
-    pub expected: Verdict,
+    /// The policies' verdict expected (none: access only).
+    pub expected: Option<Verdict>,
     pub violations: Vec<String>,
+    /// The access rules' answer expected, and what must deny it.
+    pub access: Option<(AccessEffect, Option<String>)>,
 }
+
+/// What the access rules answered a case: `Err((by, message))` when they
+/// denied it.
+pub(crate) type AccessAnswer = std::result::Result<(), (String, String)>;
 
 /// What a case changes.
 #[derive(Debug)]
@@ -157,32 +203,74 @@ enum Need {
 }
 
 impl Case {
-    /// Judge the decisions the bindings made on this case (`Err`: the
-    /// review itself failed, e.g. a patch left an invalid entity).
-    pub(crate) fn judge(self, reviewed: Result<Vec<Decision>>) -> PolicyCaseResult {
-        let (decisions, mut problems) = match reviewed {
-            Ok(d) => (d, Vec::new()),
-            Err(e) => (Vec::new(), vec![format!("the review failed: {e}")]),
+    /// Judge what the access rules answered (when the case tests them) and
+    /// the decisions the bindings made (when it expects a verdict; `Err`:
+    /// the review itself failed, e.g. a patch left an invalid entity).
+    pub(crate) fn judge(
+        self,
+        access: Option<Result<AccessAnswer>>,
+        reviewed: Option<Result<Vec<Decision>>>,
+    ) -> PolicyCaseResult {
+        let mut problems = Vec::new();
+        let (got_access, access_denied_by) = match access {
+            None => (None, None),
+            Some(Ok(Ok(()))) => (Some(AccessEffect::Allow), None),
+            Some(Ok(Err((by, message)))) => {
+                (Some(AccessEffect::Deny), Some(format!("{by}: {message}")))
+            }
+            Some(Err(e)) => {
+                problems.push(format!("the access check failed: {e}"));
+                (None, None)
+            }
+        };
+        if let Some((expected, rule)) = &self.access
+            && let Some(got) = got_access
+        {
+            if got != *expected {
+                problems.push(format!(
+                    "expected the access rules to {}, they {}{}",
+                    access_word(*expected),
+                    match got {
+                        AccessEffect::Allow => "allowed it",
+                        AccessEffect::Deny => "denied it",
+                    },
+                    access_denied_by
+                        .as_ref()
+                        .map(|by| format!(" ({by})"))
+                        .unwrap_or_default()
+                ));
+            } else if let (Some(rule), Some(by)) = (rule, &access_denied_by)
+                && !by.starts_with(&format!("access rule '{rule}':"))
+                && !by.starts_with(&format!("access {rule}:"))
+            {
+                problems.push(format!("expected '{rule}' to deny it, but {by}"));
+            }
+        }
+        let (decisions, failed) = match reviewed {
+            None => (Vec::new(), None),
+            Some(Ok(d)) => (d, None),
+            Some(Err(e)) => (Vec::new(), Some(format!("the review failed: {e}"))),
         };
         let got = decisions.iter().map(|d| d.verdict).max();
-        if problems.is_empty() {
-            match got {
-                None => problems.push(format!(
+        if let Some(expected) = self.expected {
+            match (failed, got) {
+                (Some(failed), _) => problems.push(failed),
+                (None, None) => problems.push(format!(
                     "expected {}, but no policy reviewed this change (does a binding match {} of this {}?)",
-                    word(self.expected),
+                    word(expected),
                     self.point,
                     match self.change {
                         CaseChange::Entity { .. } => "entity",
                         CaseChange::Resource { .. } => "resource",
                     }
                 )),
-                Some(v) if v != self.expected => problems.push(format!(
+                (None, Some(v)) if v != expected => problems.push(format!(
                     "expected {}, got {}{}",
-                    word(self.expected),
+                    word(expected),
                     word(v),
                     said(&decisions)
                 )),
-                Some(_) => {}
+                (None, Some(_)) => {}
             }
         }
         for wanted in &self.violations {
@@ -203,10 +291,20 @@ impl Case {
             name: self.name,
             expected: self.expected,
             got,
+            expected_access: self.access.as_ref().map(|(e, _)| *e),
+            got_access,
+            access_denied_by,
             passed: problems.is_empty(),
             problems,
             decisions,
         }
+    }
+}
+
+fn access_word(e: AccessEffect) -> &'static str {
+    match e {
+        AccessEffect::Allow => "allow it",
+        AccessEffect::Deny => "deny it",
     }
 }
 
@@ -364,6 +462,37 @@ fn load_file(path: &Path, bindings: &[&str], kinds: &KindRegistry) -> Result<Vec
             Some(Ok(a)) => Some(a),
             None => None,
         };
+        if case.expect.is_none() && case.access.is_none() {
+            problems.push(
+                Diagnostic::error(
+                    format!("{base}.expect"),
+                    "give `expect` (what the policies must answer: allow, warn or deny), \
+                     `access` (what the access rules must answer: allow or deny), or both",
+                )
+                .at(locate(&base)),
+            );
+        }
+        if case.access.is_some() && case.actor.is_none() {
+            problems.push(
+                Diagnostic::error(
+                    format!("{base}.actor"),
+                    "an `access` case needs the `actor` the rules are asked about, \
+                     e.g. user:default/jane",
+                )
+                .at(locate(&base)),
+            );
+        }
+        if case.rule.is_some() && case.access != Some(AccessEffect::Deny) {
+            let path = format!("{base}.rule");
+            problems.push(
+                Diagnostic::error(
+                    path.clone(),
+                    "`rule` names what denies the change (a rule's name, `default` or \
+                     `unknown`): give it with `access: deny`",
+                )
+                .at(locate(&path)),
+            );
+        }
         // Whether a field is as the operation needs it (else a problem): a
         // required one given, a refused one not.
         let mut given = |field: &str, present: bool, need: Need, what: &str| {
@@ -458,6 +587,7 @@ fn load_file(path: &Path, bindings: &[&str], kinds: &KindRegistry) -> Result<Vec
             change,
             expected: case.expect,
             violations: case.violations,
+            access: case.access.map(|a| (a, case.rule)),
         });
     }
     if problems.is_empty() {
@@ -559,6 +689,98 @@ cases:
             panic!("{:?}", cases[1].change)
         };
         assert_eq!((before, after, monthly_cost), (&None, &None, &None));
+    }
+
+    #[test]
+    fn an_access_case_names_its_actor_and_a_rule_only_for_a_deny() {
+        let shown = problems(
+            "cases:
+  - name: neither expect nor access
+    operation: resource.destroy
+    resource: { resourceType: t, name: n }
+  - name: access without an actor
+    operation: resource.destroy
+    resource: { resourceType: t, name: n }
+    access: allow
+  - name: a rule for an allow
+    operation: resource.destroy
+    actor: user:default/jane
+    resource: { resourceType: t, name: n }
+    access: allow
+    rule: owners
+",
+        );
+        assert_eq!(
+            shown,
+            [
+                "2 cases[0].expect: give `expect` (what the policies must answer: allow, warn or deny), `access` (what the access rules must answer: allow or deny), or both",
+                "5 cases[1].actor: an `access` case needs the `actor` the rules are asked about, e.g. user:default/jane",
+                "14 cases[2].rule: `rule` names what denies the change (a rule's name, `default` or `unknown`): give it with `access: deny`",
+            ]
+        );
+        let cases = load_text(
+            "cases:
+  - name: fine
+    operation: resource.destroy
+    actor: user:default/jane
+    resource: { resourceType: t, name: n }
+    access: deny
+    rule: default
+",
+        )
+        .unwrap();
+        assert_eq!(cases[0].expected, None);
+        assert_eq!(
+            cases[0].access,
+            Some((AccessEffect::Deny, Some("default".to_string())))
+        );
+    }
+
+    #[test]
+    fn an_access_case_is_judged_by_the_answer_and_what_denied() {
+        let case = |rule: Option<&str>| {
+            let mut c = load_text(
+                "cases:
+  - name: c
+    operation: resource.destroy
+    actor: user:default/jane
+    resource: { resourceType: t, name: n }
+    access: deny
+",
+            )
+            .unwrap()
+            .remove(0);
+            c.access = Some((AccessEffect::Deny, rule.map(str::to_string)));
+            c
+        };
+        let denied = || {
+            Some(Ok(Err((
+                "access rule 'prod'".to_string(),
+                "jane may not resource.destroy t/n: access rule 'prod' denies it".to_string(),
+            ))))
+        };
+        let ok = case(Some("prod")).judge(denied(), None);
+        assert!(ok.passed, "{:?}", ok.problems);
+        assert_eq!(ok.got_access, Some(AccessEffect::Deny));
+        let wrong_rule = case(Some("default")).judge(denied(), None);
+        assert_eq!(
+            wrong_rule.problems,
+            [
+                "expected 'default' to deny it, but access rule 'prod': jane may not resource.destroy t/n: access rule 'prod' denies it"
+            ]
+        );
+        let allowed = case(None).judge(Some(Ok(Ok(()))), None);
+        assert_eq!(
+            allowed.problems,
+            ["expected the access rules to deny it, they allowed it"]
+        );
+        let broken = case(None).judge(Some(Err(Error::store_msg("down"))), None);
+        assert!(!broken.passed);
+        assert!(
+            broken.problems[0].starts_with("the access check failed"),
+            "{:?}",
+            broken.problems
+        );
     }
 
     #[test]

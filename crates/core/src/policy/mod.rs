@@ -36,7 +36,7 @@ pub use decision::{DECISION_ACTION, Decision};
 pub(crate) use entity::REGO_MODULE_PATH;
 pub(crate) use entity::is_policy;
 pub use entity::{InlineRego, POLICY_API_VERSIONS, POLICY_KIND, PolicySpec};
-pub(crate) use fixtures::{Case, CaseChange, load as fixtures_load};
+pub(crate) use fixtures::{AccessAnswer, Case, CaseChange, load as fixtures_load};
 pub use fixtures::{PolicyCaseResult, PolicyTestReport};
 pub use live::RegoLoader;
 pub(crate) use live::{LivePolicies, Resolver};
