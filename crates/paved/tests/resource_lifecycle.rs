@@ -156,8 +156,8 @@ fn scripted(name: &str, spec: Value) -> Value {
            "metadata": {"name": name}, "spec": full})
 }
 
-#[tokio::test]
-async fn a_failed_provider_call_changes_no_state_skips_dependents_and_is_retried() {
+/// A platform on a SQLite file with the scripted provider.
+async fn platform() -> (Platform, Arc<Scripted>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let provider = Arc::new(Scripted::default());
     let p = Platform::builder()
@@ -166,6 +166,12 @@ async fn a_failed_provider_call_changes_no_state_skips_dependents_and_is_retried
         .build()
         .await
         .unwrap();
+    (p, provider, dir)
+}
+
+#[tokio::test]
+async fn a_failed_provider_call_changes_no_state_skips_dependents_and_is_retried() {
+    let (p, provider, _dir) = platform().await;
     for e in [
         resource("db", json!({"size": 1}), &[]),
         resource(
@@ -321,14 +327,7 @@ async fn a_failed_provider_call_changes_no_state_skips_dependents_and_is_retried
 
 #[tokio::test]
 async fn replace_orphan_and_adoption_and_each_call_with_its_own_idempotency_key() {
-    let dir = tempfile::tempdir().unwrap();
-    let provider = Arc::new(Scripted::default());
-    let p = Platform::builder()
-        .store(StoreSpec::Sqlite(dir.path().join("paved.db")))
-        .provider(provider.clone())
-        .build()
-        .await
-        .unwrap();
+    let (p, provider, _dir) = platform().await;
     let upsert = async |e: Value| {
         p.catalog()
             .upsert(e, None, &WriteOptions::default())
