@@ -8,7 +8,9 @@
 //! - a replace (delete, then create, under one idempotency key), deletion
 //!   policy `orphan` (destroy lets it go without a provider call), an import
 //!   observed first and managed once its Resource has params; every provider
-//!   call carries an idempotency key of its own.
+//!   call carries an idempotency key of its own;
+//! - a lease outlives its TTL while its holder works: it is renewed, so a
+//!   second platform on the same store is refused all along.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -31,8 +33,8 @@ type Call = (&'static str, String, Option<String>);
 /// apply of `db` fails while `down` is set (as a provider whose system does
 /// not answer is stopped by the plugin host's deadline); `params.garbage`
 /// becomes its outputs (an answer that makes no sense); `engine` can only
-/// change by a replace; an import of `missing` fails. It records each
-/// mutating call with its idempotency key.
+/// change by a replace; an import of `missing` fails; an apply takes
+/// `params.slowMs`. It records each mutating call with its idempotency key.
 #[derive(Default)]
 struct Scripted {
     down: AtomicBool,
@@ -104,6 +106,9 @@ impl Provider for Scripted {
             });
         }
         self.record("apply", &r.address.name, &r.idempotency_key);
+        if let Some(ms) = r.params.get("slowMs").and_then(Value::as_u64) {
+            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+        }
         let outputs = match r.params.get("garbage") {
             Some(g) => g.clone(),
             None => json!({"host": format!("{}.internal", r.address.name)}),
@@ -159,14 +164,24 @@ fn scripted(name: &str, spec: Value) -> Value {
 /// A platform on a SQLite file with the scripted provider.
 async fn platform() -> (Platform, Arc<Scripted>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
+    let (p, provider) = platform_on(dir.path(), paved::ResourceSettings::default()).await;
+    (p, provider, dir)
+}
+
+/// A platform on `dir`'s SQLite file with a scripted provider of its own.
+async fn platform_on(
+    dir: &std::path::Path,
+    settings: paved::ResourceSettings,
+) -> (Platform, Arc<Scripted>) {
     let provider = Arc::new(Scripted::default());
     let p = Platform::builder()
-        .store(StoreSpec::Sqlite(dir.path().join("paved.db")))
+        .store(StoreSpec::Sqlite(dir.join("paved.db")))
         .provider(provider.clone())
+        .resources(settings)
         .build()
         .await
         .unwrap();
-    (p, provider, dir)
+    (p, provider)
 }
 
 #[tokio::test]
@@ -454,4 +469,57 @@ async fn replace_orphan_and_adoption_and_each_call_with_its_own_idempotency_key(
     let distinct: std::collections::BTreeSet<_> = keys.iter().collect();
     assert_eq!(distinct.len(), keys.len(), "{keys:?}");
     assert!(keys.iter().all(|k| k.len() >= 32), "{keys:?}");
+}
+
+#[tokio::test]
+async fn a_lease_is_renewed_while_its_holder_works_past_the_ttl() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = || paved::ResourceSettings {
+        lease_ttl: std::time::Duration::from_millis(600),
+        ..Default::default()
+    };
+    let (a, a_provider) = platform_on(dir.path(), settings()).await;
+    let (b, b_provider) = platform_on(dir.path(), settings()).await;
+    a.catalog()
+        .upsert(
+            resource("slow", json!({"slowMs": 2600}), &[]),
+            None,
+            &WriteOptions::default(),
+        )
+        .await
+        .unwrap();
+    let as_ = |actor: &str| ResourceOptions {
+        actor: Some(actor.to_string()),
+        ..Default::default()
+    };
+    let working = tokio::spawn(async move {
+        a.resources()
+            .apply(&[], &as_("user:default/ada"))
+            .await
+            .map(|r| (r.failed(), a))
+    });
+    // Well past the TTL (600 ms), twice: the holder renewed it (every
+    // 200 ms: slack for a loaded machine).
+    for wait in [1300, 600] {
+        tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
+        let err = b
+            .resources()
+            .apply(&[], &as_("user:default/bob"))
+            .await
+            .unwrap_err();
+        let Error::Locked { holder, .. } = &err else {
+            panic!("not refused while the holder works: {err}")
+        };
+        assert!(holder.starts_with("user:default/ada (pid "), "{holder}");
+    }
+    let (failed, a) = working.await.unwrap().unwrap();
+    assert_eq!(failed, 0);
+    assert_eq!(a_provider.take().len(), 1, "one apply");
+    assert!(
+        b_provider.take().is_empty(),
+        "the refused platform called its provider"
+    );
+    let state = a.resources().state("slow").await.unwrap();
+    assert_eq!(state.version, 1);
+    assert!(state.lease.is_none(), "released after the work");
 }
