@@ -81,9 +81,9 @@ pub struct Intent {
     pub managed: bool,
     pub plan: String,
     pub actor: String,
-    /// The call's idempotency key, passed to the provider with each call
-    /// (a call made again to finish an interrupted one keeps that call's
-    /// key). Always set by this version; none in entries written before.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub idempotency_key: Option<String>,
+    /// The call's idempotency key, passed to the provider with each call.
+    /// Kept in the journal entry's own column, not in the intent's JSON: a
+    /// call made again to finish an interrupted one takes it from there.
+    #[serde(skip)]
+    pub idempotency_key: String,
 }

@@ -91,7 +91,7 @@ async fn reconcile(
         Error::store_msg(format!("journal entry {} is not readable: {e}", entry.id))
     })?;
     // The call made again is the same call: it keeps its idempotency key.
-    intent.idempotency_key = Some(entry.idempotency_key.clone());
+    intent.idempotency_key = entry.idempotency_key.clone();
     let key = entry.resource.clone();
     let row = inner.store.resource_state(&key).await?;
     let version = row.as_ref().map_or(0, |r| r.version);

@@ -413,10 +413,7 @@ where
     let entry = JournalEntry {
         id: 0,
         resource: key.to_string(),
-        idempotency_key: intent
-            .idempotency_key
-            .clone()
-            .unwrap_or_else(new_idempotency_key),
+        idempotency_key: intent.idempotency_key.clone(),
         operation: intent.action.as_str().to_string(),
         holder: holder.to_string(),
         intent: serde_json::to_string(intent).unwrap_or_default(),
@@ -510,7 +507,7 @@ async fn apply_one(
         managed: true,
         plan: plan_id.to_string(),
         actor: crate::pipeline::check_actor(opts.actor.as_deref().unwrap_or(&inner.actor))?,
-        idempotency_key: Some(new_idempotency_key()),
+        idempotency_key: new_idempotency_key(),
     };
     let prior_state = w
         .prior
@@ -564,7 +561,7 @@ pub(super) async fn call_apply(
             .delete(&ResourceRequest {
                 address: address.clone(),
                 state,
-                idempotency_key: intent.idempotency_key.clone(),
+                idempotency_key: Some(intent.idempotency_key.clone()),
             })
             .await
             .map_err(|e| about(e, &intent.resource, "delete (replace)"))?;
@@ -575,7 +572,7 @@ pub(super) async fn call_apply(
             address: address.clone(),
             params: params.clone(),
             prior_state,
-            idempotency_key: intent.idempotency_key.clone(),
+            idempotency_key: Some(intent.idempotency_key.clone()),
         })
         .await
         .and_then(|a| well_formed(a, &w.planned.provider))
@@ -636,7 +633,7 @@ async fn delete_one(
         managed: false,
         plan: plan_id.to_string(),
         actor: crate::pipeline::check_actor(opts.actor.as_deref().unwrap_or(&inner.actor))?,
-        idempotency_key: Some(new_idempotency_key()),
+        idempotency_key: new_idempotency_key(),
     };
     let verb = if w.planned.action == Action::Forget {
         "forget"
@@ -679,7 +676,7 @@ pub(super) async fn call_delete(w: &Work, intent: &Intent, prior: StateDoc) -> R
             .delete(&ResourceRequest {
                 address: w.planned.address.clone(),
                 state: prior.state.clone().unwrap_or_else(|| json!({})),
-                idempotency_key: intent.idempotency_key.clone(),
+                idempotency_key: Some(intent.idempotency_key.clone()),
             })
             .await
             .map_err(|e| about(e, &intent.resource, "delete"))?;
@@ -786,7 +783,7 @@ pub(super) async fn import(
         managed: d.params.is_some(),
         plan: plan_id.clone(),
         actor,
-        idempotency_key: Some(new_idempotency_key()),
+        idempotency_key: new_idempotency_key(),
     };
     let w = Work {
         planned: crate::resource::state::PlannedResource {
@@ -845,7 +842,7 @@ pub(super) async fn call_import(
         .import(&ImportRequest {
             address: intent.address.clone(),
             external_id: external_id.to_string(),
-            idempotency_key: intent.idempotency_key.clone(),
+            idempotency_key: Some(intent.idempotency_key.clone()),
         })
         .await
         .and_then(|mut i| {
