@@ -20,7 +20,6 @@ pub(crate) struct Bound {
     binding: Binding,
     guardrail: Arc<dyn Guardrail>,
     version: String,
-    digest: Option<String>,
     /// A Policy entity that no longer loads: its guardrail fails every
     /// review (so its failure policy decides), except of its own entity,
     /// which stays writable so it can be mended or deleted.
@@ -102,7 +101,6 @@ impl Bound {
         };
         Ok(Self {
             binding,
-            digest: guardrail.digest(),
             guardrail,
             version,
             broken: false,
@@ -121,7 +119,6 @@ impl Bound {
             binding,
             guardrail,
             version: "unloaded".to_string(),
-            digest: None,
             broken: true,
         }
     }
@@ -387,7 +384,7 @@ impl PolicySet {
                 policy: binding.name.clone(),
                 guardrail: binding.guardrail_name().to_string(),
                 guardrail_version: b.version.clone(),
-                guardrail_digest: b.digest.clone(),
+                guardrail_digest: b.guardrail.digest(),
                 point: item.point,
                 subject: item.subject.clone(),
                 owner: item.facets.owner.clone(),
