@@ -231,9 +231,9 @@ pub struct Applied {
 pub struct ResourceRequest {
     pub address: ResourceAddress,
     pub state: Value,
-    /// A delete's idempotency key (none for a read) (the provider reads it with the host's
+    /// A delete's idempotency key (the provider reads it with the host's
     /// `idempotency-key`): new for each call, the same when paved makes an
-    /// interrupted call again.
+    /// interrupted call again; none for a read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idempotency_key: Option<String>,
 }
