@@ -168,6 +168,14 @@ async fn platform() -> (Platform, Arc<Scripted>, tempfile::TempDir) {
     (p, provider, dir)
 }
 
+/// Write `entity` to `p`'s catalogue.
+async fn upsert(p: &Platform, entity: Value) {
+    p.catalog()
+        .upsert(entity, None, &WriteOptions::default())
+        .await
+        .unwrap();
+}
+
 /// A platform on `dir`'s SQLite file with a scripted provider of its own.
 async fn platform_on(
     dir: &std::path::Path,
@@ -196,10 +204,7 @@ async fn a_failed_provider_call_changes_no_state_skips_dependents_and_is_retried
         ),
         resource("cache", json!({}), &[]),
     ] {
-        p.catalog()
-            .upsert(e, None, &WriteOptions::default())
-            .await
-            .unwrap();
+        upsert(&p, e).await;
     }
     let r = p.resources();
     let opts = ResourceOptions::default();
@@ -211,14 +216,7 @@ async fn a_failed_provider_call_changes_no_state_skips_dependents_and_is_retried
     // db's change fails: its state stays, app (which needs it) is skipped,
     // cache (independent) is applied.
     provider.down.store(true, Ordering::SeqCst);
-    p.catalog()
-        .upsert(
-            resource("db", json!({"size": 2}), &[]),
-            None,
-            &WriteOptions::default(),
-        )
-        .await
-        .unwrap();
+    upsert(&p, resource("db", json!({"size": 2}), &[])).await;
     let report = r.apply(&[], &opts).await.unwrap();
     let status = |name: &str| {
         report
@@ -283,14 +281,11 @@ async fn a_failed_provider_call_changes_no_state_skips_dependents_and_is_retried
     // An answer that makes no sense (outputs that are not an object) is
     // the provider's error, and the state stays as it was.
     let db_before = r.state("db").await.unwrap();
-    p.catalog()
-        .upsert(
-            resource("db", json!({"size": 2, "garbage": "oops"}), &[]),
-            None,
-            &WriteOptions::default(),
-        )
-        .await
-        .unwrap();
+    upsert(
+        &p,
+        resource("db", json!({"size": 2, "garbage": "oops"}), &[]),
+    )
+    .await;
     let report = r
         .apply(&["resource:default/db".into()], &opts)
         .await
@@ -312,25 +307,10 @@ async fn a_failed_provider_call_changes_no_state_skips_dependents_and_is_retried
         (db_after.version, db_after.state),
         (db_before.version, db_before.state)
     );
-    p.catalog()
-        .upsert(
-            resource("db", json!({"size": 2}), &[]),
-            None,
-            &WriteOptions::default(),
-        )
-        .await
-        .unwrap();
+    upsert(&p, resource("db", json!({"size": 2}), &[])).await;
 
     // An import the provider refuses leaves no state behind.
-    p.catalog()
-        .upsert(
-            json!({"apiVersion": "backstage.io/v1alpha1", "kind": "Resource",
-                   "metadata": {"name": "found"}, "spec": {"type": "scripted.thing", "owner": "team-a"}}),
-            None,
-            &WriteOptions::default(),
-        )
-        .await
-        .unwrap();
+    upsert(&p, scripted("found", json!({}))).await;
     let err = r.import("found", "missing", &opts).await.unwrap_err();
     assert_eq!(err.code(), "PLUGIN", "{err}");
     assert!(matches!(
@@ -343,18 +323,12 @@ async fn a_failed_provider_call_changes_no_state_skips_dependents_and_is_retried
 #[tokio::test]
 async fn replace_orphan_and_adoption_and_each_call_with_its_own_idempotency_key() {
     let (p, provider, _dir) = platform().await;
-    let upsert = async |e: Value| {
-        p.catalog()
-            .upsert(e, None, &WriteOptions::default())
-            .await
-            .unwrap();
-    };
     let r = p.resources();
     let opts = ResourceOptions::default();
     let mut keys = Vec::new();
 
     // Create: one apply, with a key.
-    upsert(scripted("db", json!({"params": {"engine": "a"}}))).await;
+    upsert(&p, scripted("db", json!({"params": {"engine": "a"}}))).await;
     r.apply(&[], &opts).await.unwrap();
     let calls = provider.take();
     assert_eq!(calls.len(), 1, "{calls:?}");
@@ -368,7 +342,7 @@ async fn replace_orphan_and_adoption_and_each_call_with_its_own_idempotency_key(
 
     // A field that cannot change in place: the plan says replace and why;
     // apply deletes, then creates, both under the replace's one key.
-    upsert(scripted("db", json!({"params": {"engine": "b"}}))).await;
+    upsert(&p, scripted("db", json!({"params": {"engine": "b"}}))).await;
     let plan = r.plan(&[], &opts).await.unwrap();
     let db = &plan.resources[0];
     assert_eq!(db.action, Action::Replace, "{plan:?}");
@@ -384,10 +358,13 @@ async fn replace_orphan_and_adoption_and_each_call_with_its_own_idempotency_key(
     assert_eq!(state.state.unwrap()["params"]["engine"], "b");
 
     // Deletion policy orphan: destroy lets it go and calls no provider.
-    upsert(scripted(
-        "kept",
-        json!({"params": {"engine": "a"}, "deletionPolicy": "orphan"}),
-    ))
+    upsert(
+        &p,
+        scripted(
+            "kept",
+            json!({"params": {"engine": "a"}, "deletionPolicy": "orphan"}),
+        ),
+    )
     .await;
     r.apply(&["resource:default/kept".into()], &opts)
         .await
@@ -408,7 +385,7 @@ async fn replace_orphan_and_adoption_and_each_call_with_its_own_idempotency_key(
 
     // Import: observed while the Resource has no params, then managed once
     // it has them (an update, even with nothing to change).
-    upsert(scripted("found", json!({}))).await;
+    upsert(&p, scripted("found", json!({}))).await;
     let imported = r.import("found", "ext-7", &opts).await.unwrap();
     assert_eq!(imported.state.status, StateStatus::Observed);
     let calls = provider.take();
@@ -423,7 +400,7 @@ async fn replace_orphan_and_adoption_and_each_call_with_its_own_idempotency_key(
             .contains("observed only (add params to manage it)"),
         "{err}"
     );
-    upsert(scripted("found", json!({"params": {"engine": "a"}}))).await;
+    upsert(&p, scripted("found", json!({"params": {"engine": "a"}}))).await;
     let plan = r
         .plan(&["resource:default/found".into()], &opts)
         .await
@@ -480,14 +457,7 @@ async fn a_lease_is_renewed_while_its_holder_works_past_the_ttl() {
     };
     let (a, a_provider) = platform_on(dir.path(), settings()).await;
     let (b, b_provider) = platform_on(dir.path(), settings()).await;
-    a.catalog()
-        .upsert(
-            resource("slow", json!({"slowMs": 2600}), &[]),
-            None,
-            &WriteOptions::default(),
-        )
-        .await
-        .unwrap();
+    upsert(&a, resource("slow", json!({"slowMs": 2600}), &[])).await;
     let as_ = |actor: &str| ResourceOptions {
         actor: Some(actor.to_string()),
         ..Default::default()
