@@ -266,12 +266,13 @@ await p.scorecards.record({ actor: 'user:default/ci-bot' })`,
     await screenshot(page, '8-team-scorecard')
   })
 
-  it('lets a platform-team member approve a held delete, and not its requester', async () => {
+  /** A team-payments member deletes `ref` from another process: held for approval; its id. */
+  async function heldDelete(ref) {
     const out = await inAnotherProcess(
       `sqlite:${path.join(dir, '.paved', 'paved.db')}`,
       `const p = await open({ store, config: ${JSON.stringify(path.join(dir, 'paved.yaml'))} })
 try {
-  await p.catalog.delete('component:default/payment-gateway', { actor: 'user:default/diego.ramirez' })
+  await p.catalog.delete(${JSON.stringify(ref)}, { actor: 'user:default/diego.ramirez' })
 } catch (e) {
   if (e.code !== 'PENDING_APPROVAL') throw e
   process.stdout.write(e.details.approval)
@@ -279,6 +280,11 @@ try {
     )
     const id = out.trim()
     assert.match(id, /^[0-9a-f]{12}$/, `not held: ${out}`)
+    return id
+  }
+
+  it('lets a platform-team member approve a held delete, and not its requester', async () => {
+    const id = await heldDelete('component:default/payment-gateway')
 
     // The requester sees the request, and cannot approve it.
     const diego = await browser.newContext({ extraHTTPHeaders: { 'x-forwarded-user': 'diego.ramirez' }, viewport: { width: 1280, height: 900 } })
@@ -317,18 +323,7 @@ try {
     assert.match(await theirs.locator('main').innerText(), /No pending requests/)
 
     // Another held delete, rejected with a reason: nothing is written.
-    const held = await inAnotherProcess(
-      `sqlite:${path.join(dir, '.paved', 'paved.db')}`,
-      `const p = await open({ store, config: ${JSON.stringify(path.join(dir, 'paved.yaml'))} })
-try {
-  await p.catalog.delete('component:default/checkout-service', { actor: 'user:default/diego.ramirez' })
-} catch (e) {
-  if (e.code !== 'PENDING_APPROVAL') throw e
-  process.stdout.write(e.details.approval)
-}`,
-    )
-    const second = held.trim()
-    assert.match(second, /^[0-9a-f]{12}$/, `not held: ${held}`)
+    const second = await heldDelete('component:default/checkout-service')
     await theirs.goto(`${portal.url}/approvals/${second}`)
     await theirs.getByLabel('Reason (optional)').fill('checkout still calls it')
     await theirs.getByRole('button', { name: 'Reject' }).click()
