@@ -368,14 +368,10 @@ spec: { type: local.directory, owner: team-docs, dependsOn: [resource:a], params
 
 /// `paved resource ARGS`, with `env` set (a crash or a pause point).
 fn resource_command(d: &Path, args: &[&str], env: (&str, &str)) -> std::process::Command {
-    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_paved"));
-    c.current_dir(d)
-        .arg("resource")
-        .args(args)
-        .env_remove("PAVED_STORE")
-        .env_remove("PAVED_CONFIG")
-        .env_remove("PAVED_ACTOR")
-        .env(env.0, env.1);
+    let mut full = vec!["resource"];
+    full.extend_from_slice(args);
+    let mut c = paved_command(d, &full);
+    c.env(env.0, env.1);
     c
 }
 

@@ -22,14 +22,19 @@ pub fn fixture(name: &str) -> PathBuf {
 
 /// Run `paved` in `dir` with `args`.
 pub fn paved(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_paved"))
-        .current_dir(dir)
+    paved_command(dir, args).output().expect("run paved")
+}
+
+/// `paved ARGS` in `dir`, not yet run, with none of the caller's `PAVED_*`
+/// settings (to add environment or pipes, or to start it in the background).
+pub fn paved_command(dir: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_paved"));
+    c.current_dir(dir)
         .args(args)
         .env_remove("PAVED_STORE")
         .env_remove("PAVED_CONFIG")
-        .env_remove("PAVED_ACTOR")
-        .output()
-        .expect("run paved")
+        .env_remove("PAVED_ACTOR");
+    c
 }
 
 pub fn text(out: &Output) -> (String, String) {
