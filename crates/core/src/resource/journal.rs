@@ -28,16 +28,28 @@ pub const CRASH_POINTS: [&str; 4] = ["after-lease", "after-intent", "after-call"
 pub const PAUSE_ENV: &str = "PAVED_PAUSE_AT";
 
 /// Kill this process (SIGKILL) if `PAVED_CRASH_AT` names `point`; wait
-/// there if `PAVED_PAUSE_AT` does.
+/// there if `PAVED_PAUSE_AT` does. Both are read once per process: every
+/// provider call passes several points, and nothing but the tests sets them.
 pub fn crash_point(point: &str) {
-    if let Ok(pause) = std::env::var(PAUSE_ENV)
-        && let Some((at, ms)) = pause.split_once(':')
-        && at == point
-        && let Ok(ms) = ms.parse::<u64>()
-    {
-        std::thread::sleep(std::time::Duration::from_millis(ms));
+    /// What the two variables say: where to crash; where to wait, how long.
+    struct Hooks {
+        crash: Option<String>,
+        pause: Option<(String, u64)>,
     }
-    if std::env::var(CRASH_ENV).is_ok_and(|p| p == point) {
+    static HOOKS: std::sync::OnceLock<Hooks> = std::sync::OnceLock::new();
+    let Hooks { crash, pause } = HOOKS.get_or_init(|| Hooks {
+        crash: std::env::var(CRASH_ENV).ok(),
+        pause: std::env::var(PAUSE_ENV).ok().and_then(|p| {
+            let (at, ms) = p.split_once(':')?;
+            Some((at.to_string(), ms.parse().ok()?))
+        }),
+    });
+    if let Some((at, ms)) = pause
+        && at == point
+    {
+        std::thread::sleep(std::time::Duration::from_millis(*ms));
+    }
+    if crash.as_deref() == Some(point) {
         let pid = std::process::id().to_string();
         let _ = std::process::Command::new("kill")
             .args(["-9", &pid])
