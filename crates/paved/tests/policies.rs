@@ -388,6 +388,17 @@ async fn bindings_match_by_point_kind_owner_and_label() {
     assert!(err.to_string().contains("spec.owner"), "{err}");
 }
 
+/// Write `component:default/patched` with the default options.
+async fn write_patched(p: &Platform) -> paved::Result<paved::ChangeSet> {
+    p.catalog()
+        .upsert(
+            component("patched", "team-a"),
+            None,
+            &WriteOptions::default(),
+        )
+        .await
+}
+
 #[tokio::test]
 async fn patches_are_applied_in_order_and_validated_again() {
     let label = rule("label", Answer::PatchLabel);
@@ -404,15 +415,7 @@ async fn patches_are_applied_in_order_and_validated_again() {
     )
     .await
     .unwrap();
-    let set = p
-        .catalog()
-        .upsert(
-            component("patched", "team-a"),
-            None,
-            &WriteOptions::default(),
-        )
-        .await
-        .unwrap();
+    let set = write_patched(&p).await.unwrap();
     assert!(
         set.decisions
             .iter()
@@ -445,15 +448,7 @@ async fn patches_are_applied_in_order_and_validated_again() {
     )
     .await
     .unwrap();
-    let err = p
-        .catalog()
-        .upsert(
-            component("patched", "team-a"),
-            None,
-            &WriteOptions::default(),
-        )
-        .await
-        .unwrap_err();
+    let err = write_patched(&p).await.unwrap_err();
     assert!(
         err.to_string()
             .contains("policy 'second': the guardrail's patch cannot be applied"),
