@@ -933,6 +933,83 @@ async fn example_plugin_policies() -> (Platform, tempfile::TempDir) {
     (p, dir)
 }
 
+/// Several bindings of one wasm guardrail that match a write are reviewed
+/// in one `review-each` call, in one instance, whatever their settings; a
+/// binding that patches the change makes the next ask again about the
+/// patched change. (A patch between two bindings of one guardrail would
+/// make the second ask again too: the bindings of each guardrail here
+/// follow each other.)
+#[tokio::test]
+async fn the_bindings_of_one_wasm_guardrail_are_reviewed_in_one_call() {
+    let built = example_plugins();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("paved.yaml");
+    // JSON is YAML.
+    let bind = |name: &str, guardrail: &str, settings: Value| {
+        json!({"name": name, "guardrail": guardrail, "mode": "warn",
+               "match": {"kinds": ["Component"]}, "settings": settings})
+    };
+    let remember = json!({"mode": "remember"});
+    std::fs::write(
+        &config,
+        json!({
+            "plugins": [
+                {"name": "hostile", "path": built.join("hostile.wasm"), "kind": "guardrail"},
+                {"name": "template", "path": built.join("paved_plugin_template.wasm"),
+                 "kind": "guardrail"},
+            ],
+            "policies": [
+                bind("first", "hostile", remember.clone()),
+                bind("second", "hostile", json!({"mode": "remember", "bytes": 1})),
+                bind("third", "hostile", remember),
+                bind("labels", "template", json!({"minLength": 1})),
+                bind("labels-again", "template", json!({"minLength": 2})),
+            ],
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let store = format!("sqlite:{}", dir.path().join("paved.db").display());
+    let p = paved::open(paved::OpenOptions::default().store(store).config(config))
+        .await
+        .unwrap();
+    let mut entity = component("batched", "team-a");
+    entity["metadata"]["description"] = json!("reviewed in one call");
+    let set = p
+        .catalog()
+        .upsert(entity, None, &WriteOptions::default())
+        .await
+        .unwrap();
+    let said: Vec<(&str, &str, bool)> = set
+        .decisions
+        .iter()
+        .map(|d| {
+            let message = d.violations.first().map_or("", |v| v.message.as_str());
+            (d.policy.as_str(), message, d.patched)
+        })
+        .collect();
+    assert_eq!(
+        said,
+        [
+            // One instance counted all three hostile reviews, the second
+            // with settings of its own (reviewed alone, it would have had
+            // a fresh instance: "event 1").
+            ("first", "event 1 in this instance", false),
+            ("second", "event 2 in this instance", false),
+            ("third", "event 3 in this instance", false),
+            // The template adds a `lifecycle` label to an entity without
+            // labels. The one call answered both of its bindings about the
+            // entity without labels; the second's answer (another patch)
+            // was not used: asked again about the patched entity, it
+            // allows without a patch, a decision with nothing to say (not
+            // listed).
+            ("labels", "", true),
+        ]
+    );
+    let got = p.catalog().get("component:default/batched").await.unwrap();
+    assert_eq!(got.metadata.labels["lifecycle"], "experimental");
+}
+
 #[tokio::test]
 async fn the_example_plugin_bindings_pass_their_fixture_tests_and_review_writes() {
     let (p, _dir) = example_plugin_policies().await;

@@ -22,10 +22,10 @@ pub mod wit {
         inline: r#"
             package paved:plugin-sdk;
             world sdk {
-                import paved:plugin/host@0.1.1;
-                import paved:plugin/provider-types@0.1.1;
-                import paved:plugin/guardrail-types@0.1.1;
-                import paved:plugin/action-types@0.1.1;
+                import paved:plugin/host@0.1.2;
+                import paved:plugin/provider-types@0.1.2;
+                import paved:plugin/guardrail-types@0.1.2;
+                import paved:plugin/action-types@0.1.2;
             }
         "#,
         path: "wit",
@@ -34,17 +34,18 @@ pub mod wit {
     });
 }
 
-/// The `guardrail` world: its export trait, and the macro `export_guardrail!`
-/// invokes to export it from the plugin crate.
+/// The `guardrail-each` world (the `guardrail` world and
+/// `guardrail-each-api`): its export traits, and the macro
+/// `export_guardrail!` invokes to export it from the plugin crate.
 #[allow(missing_docs, clippy::all, unsafe_code)]
 pub mod guardrail_world {
     wit_bindgen::generate!({
         path: "wit",
-        world: "paved:plugin/guardrail",
+        world: "paved:plugin/guardrail-each",
         with: {
-            "paved:plugin/types@0.1.1": crate::__rt::wit::paved::plugin::types,
-            "paved:plugin/host@0.1.1": crate::__rt::wit::paved::plugin::host,
-            "paved:plugin/guardrail-types@0.1.1": crate::__rt::wit::paved::plugin::guardrail_types,
+            "paved:plugin/types@0.1.2": crate::__rt::wit::paved::plugin::types,
+            "paved:plugin/host@0.1.2": crate::__rt::wit::paved::plugin::host,
+            "paved:plugin/guardrail-types@0.1.2": crate::__rt::wit::paved::plugin::guardrail_types,
         },
         pub_export_macro: true,
         export_macro_name: "__paved_export_guardrail_world",
@@ -59,9 +60,9 @@ pub mod provider_world {
         path: "wit",
         world: "paved:plugin/provider",
         with: {
-            "paved:plugin/types@0.1.1": crate::__rt::wit::paved::plugin::types,
-            "paved:plugin/host@0.1.1": crate::__rt::wit::paved::plugin::host,
-            "paved:plugin/provider-types@0.1.1": crate::__rt::wit::paved::plugin::provider_types,
+            "paved:plugin/types@0.1.2": crate::__rt::wit::paved::plugin::types,
+            "paved:plugin/host@0.1.2": crate::__rt::wit::paved::plugin::host,
+            "paved:plugin/provider-types@0.1.2": crate::__rt::wit::paved::plugin::provider_types,
         },
         pub_export_macro: true,
         export_macro_name: "__paved_export_provider_world",
@@ -76,9 +77,9 @@ pub mod action_world {
         path: "wit",
         world: "paved:plugin/action",
         with: {
-            "paved:plugin/types@0.1.1": crate::__rt::wit::paved::plugin::types,
-            "paved:plugin/host@0.1.1": crate::__rt::wit::paved::plugin::host,
-            "paved:plugin/action-types@0.1.1": crate::__rt::wit::paved::plugin::action_types,
+            "paved:plugin/types@0.1.2": crate::__rt::wit::paved::plugin::types,
+            "paved:plugin/host@0.1.2": crate::__rt::wit::paved::plugin::host,
+            "paved:plugin/action-types@0.1.2": crate::__rt::wit::paved::plugin::action_types,
         },
         pub_export_macro: true,
         export_macro_name: "__paved_export_action_world",
@@ -250,42 +251,75 @@ pub fn guardrail_validate_settings<G: Guardrail>(settings: String) -> Result<(),
     Ok(())
 }
 
-/// The settings of this call: those validated earlier in this instance when
-/// the host's text is the same, else decoded from the host's text.
-fn guardrail_settings<G: Guardrail>() -> Result<Rc<dyn Any>, sdk::Error> {
-    let text = host::config();
+/// Settings decoded from `text`: those validated earlier in this instance
+/// when the text is the same, else decoded now.
+fn guardrail_settings<G: Guardrail>(text: &str) -> Result<Rc<dyn Any>, sdk::Error> {
     let validated = VALIDATED.with_borrow(|v| {
         v.as_ref()
-            .filter(|(t, _)| *t == text)
+            .filter(|(t, _)| t == text)
             .map(|(_, s)| s.clone())
     });
     match validated {
         Some(s) => Ok(s),
-        None => Ok(Rc::new(decode::<G::Settings>("settings", &text)?)),
+        None => Ok(Rc::new(decode::<G::Settings>("settings", text)?)),
     }
+}
+
+/// One review of `change` with decoded `settings`, as the WIT answer.
+fn guardrail_review_with<G: Guardrail>(
+    change: &sdk::Change,
+    settings: &dyn Any,
+) -> Result<gt::ReviewOutcome, sdk::Error> {
+    let s = settings
+        .downcast_ref::<G::Settings>()
+        .ok_or_else(|| sdk::Error::failed("settings of another type were cached"))?;
+    let review = G::review(change, s)?;
+    Ok(gt::ReviewOutcome {
+        verdict: match review.verdict {
+            sdk::Verdict::Allow => t::Verdict::Allow,
+            sdk::Verdict::Warn => t::Verdict::Warn,
+            sdk::Verdict::Deny => t::Verdict::Deny,
+        },
+        violations: review.violations.into_iter().map(violation_out).collect(),
+        patch: review.patch.map(|p| encode("patch", &p)).transpose()?,
+    })
 }
 
 pub fn guardrail_review<G: Guardrail>(
     change: t::Change,
 ) -> Result<gt::ReviewOutcome, t::PluginError> {
     let run = || -> Result<gt::ReviewOutcome, sdk::Error> {
-        let s = guardrail_settings::<G>()?;
-        let s = s
-            .downcast_ref::<G::Settings>()
-            .ok_or_else(|| sdk::Error::failed("settings of another type were cached"))?;
-        let change = change_in(change)?;
-        let review = G::review(&change, s)?;
-        Ok(gt::ReviewOutcome {
-            verdict: match review.verdict {
-                sdk::Verdict::Allow => t::Verdict::Allow,
-                sdk::Verdict::Warn => t::Verdict::Warn,
-                sdk::Verdict::Deny => t::Verdict::Deny,
-            },
-            violations: review.violations.into_iter().map(violation_out).collect(),
-            patch: review.patch.map(|p| encode("patch", &p)).transpose()?,
-        })
+        let settings = guardrail_settings::<G>(&host::config())?;
+        guardrail_review_with::<G>(&change_in(change)?, &*settings)
     };
     run().map_err(error_out)
+}
+
+/// `review-each`: the change is read once, each distinct settings text
+/// decoded once, and `review` called for each settings in turn.
+pub fn guardrail_review_each<G: Guardrail>(
+    change: t::Change,
+    settings: Vec<String>,
+) -> Vec<Result<gt::ReviewOutcome, t::PluginError>> {
+    let change = match change_in(change) {
+        Ok(change) => change,
+        Err(e) => return settings.iter().map(|_| Err(error_out(e.clone()))).collect(),
+    };
+    let mut decoded: Vec<(String, Rc<dyn Any>)> = Vec::new();
+    settings
+        .into_iter()
+        .map(|text| {
+            let s = match decoded.iter().find(|(t, _)| *t == text) {
+                Some((_, s)) => s.clone(),
+                None => {
+                    let s = guardrail_settings::<G>(&text).map_err(error_out)?;
+                    decoded.push((text, s.clone()));
+                    s
+                }
+            };
+            guardrail_review_with::<G>(&change, &*s).map_err(error_out)
+        })
+        .collect()
 }
 
 // ---- provider -----------------------------------------------------------------

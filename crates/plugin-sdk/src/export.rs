@@ -5,7 +5,10 @@
 //! them. So the SDK needs no path outside itself and can be published.
 
 /// Export a type implementing [`Guardrail`](crate::Guardrail) as the
-/// component's `paved:plugin/guardrail` world. Use it once, at the crate root:
+/// component's `paved:plugin/guardrail-each` world (`guardrail` and
+/// `guardrail-each-api`: a host reviews a change for several bindings of
+/// the guardrail in one call, which calls `review` once for each). Use it
+/// once, at the crate root:
 ///
 /// ```ignore
 /// paved_plugin_sdk::export_guardrail!(MyRule);
@@ -33,6 +36,15 @@ macro_rules! export_guardrail {
                 }
                 fn review(change: t::Change) -> Result<gt::ReviewOutcome, t::PluginError> {
                     ::paved_plugin_sdk::__rt::guardrail_review::<super::__PavedGuardrail>(change)
+                }
+            }
+
+            impl exports::paved::plugin::guardrail_each_api::Guest for Export {
+                fn review_each(
+                    change: t::Change,
+                    settings: Vec<t::Json>,
+                ) -> Vec<Result<gt::ReviewOutcome, t::PluginError>> {
+                    ::paved_plugin_sdk::__rt::guardrail_review_each::<super::__PavedGuardrail>(change, settings)
                 }
             }
 

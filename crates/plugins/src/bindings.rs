@@ -15,6 +15,24 @@ pub mod guardrail {
     });
 }
 
+/// The `guardrail-each` world (a guardrail that also exports
+/// `guardrail-each-api`), reusing the interfaces generated for `guardrail`.
+/// Only its `guardrail-each-api` export is used: a guardrail is linked as
+/// the `guardrail` world, and this export looked up beside it when present.
+pub mod guardrail_each {
+    wasmtime::component::bindgen!({
+        path: "../../wit",
+        world: "paved:plugin/guardrail-each",
+        imports: { default: async | trappable },
+        exports: { default: async },
+        with: {
+            "paved:plugin/types": super::guardrail::paved::plugin::types,
+            "paved:plugin/host": super::guardrail::paved::plugin::host,
+            "paved:plugin/guardrail-types": super::guardrail::paved::plugin::guardrail_types,
+        },
+    });
+}
+
 /// The `provider` world, reusing the interfaces generated for `guardrail`.
 pub mod provider {
     wasmtime::component::bindgen!({
@@ -45,4 +63,5 @@ pub mod action {
 
 pub use action::paved::plugin::action_types as at;
 pub use guardrail::paved::plugin::{guardrail_types as gt, host, types as t};
+pub use guardrail_each::exports::paved::plugin::guardrail_each_api as each;
 pub use provider::paved::plugin::provider_types as pt;

@@ -10,7 +10,7 @@ use paved_core::plugin::Violation;
 pub type Result<T, E = PluginError> = std::result::Result<T, E>;
 
 /// A plugin could not be loaded or a call to it failed.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum PluginError {
     /// The call ran past its deadline and was interrupted.
     #[error("plugin '{plugin}' timed out after {elapsed_ms} ms (deadline {deadline_ms} ms)")]

@@ -1,13 +1,18 @@
 //! [`WasmGuardrail`]: a guardrail component behind core's
 //! [`paved_core::plugin::Guardrail`] trait.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use paved_core::plugin::{Change, GuardrailInfo, Review};
 use serde_json::Value;
+use wasmtime::Store;
+use wasmtime::component::{Instance, InstancePre};
 
-use crate::bindings::guardrail::{Guardrail, GuardrailPre};
+use crate::bindings::each;
+use crate::bindings::guardrail::{Guardrail, GuardrailIndices};
 use crate::cache::CacheOutcome;
 use crate::convert;
 use crate::error::{PluginError, Result};
@@ -15,10 +20,43 @@ use crate::plugin::{Plugin, Session};
 use crate::prepare::{Prepared, prepare_guardrail};
 use crate::state::CallState;
 
+/// A guardrail component linked for instantiation, with where its exports
+/// are: the `guardrail` world's, and `guardrail-each-api` when it exports
+/// that too.
+pub(crate) struct Linked {
+    pre: InstancePre<CallState>,
+    exports: GuardrailIndices,
+    each: Option<each::GuestIndices>,
+}
+
+impl Linked {
+    /// Find the exports; fails when the `guardrail` world's are missing.
+    pub(crate) fn new(pre: InstancePre<CallState>) -> wasmtime::Result<Self> {
+        let exports = GuardrailIndices::new(&pre)?;
+        let each = each::GuestIndices::new(&pre).ok();
+        Ok(Self { pre, exports, each })
+    }
+
+    async fn instantiate(&self, store: &mut Store<CallState>) -> wasmtime::Result<Live> {
+        let instance = self.pre.instantiate_async(&mut *store).await?;
+        let guardrail = self.exports.load(&mut *store, &instance)?;
+        Ok(Live {
+            instance,
+            guardrail,
+        })
+    }
+}
+
+/// An instance of a guardrail component.
+struct Live {
+    instance: Instance,
+    guardrail: Guardrail,
+}
+
 /// A loaded guardrail component.
 pub struct WasmGuardrail {
     plugin: Plugin,
-    pre: GuardrailPre<CallState>,
+    linked: Linked,
     /// The snapshot after `validate-settings` with the configured settings,
     /// used by reviews with those settings (see [`crate::prepare`]).
     prepared: Option<Prepared>,
@@ -60,16 +98,16 @@ impl WasmGuardrail {
 
     /// Link and describe, without validating the configured settings.
     pub(crate) async fn open(plugin: Plugin) -> Result<Self> {
-        let pre = GuardrailPre::new(plugin.pre.clone()).map_err(|e| {
+        let linked = Linked::new(plugin.pre.clone()).map_err(|e| {
             PluginError::load(
                 &plugin.name,
                 format!("does not export what the paved:plugin/guardrail world requires: {e:#}"),
             )
         })?;
-        let info = describe(&plugin, &pre).await?;
+        let info = describe(&plugin, &linked).await?;
         Ok(Self {
             plugin,
-            pre,
+            linked,
             prepared: None,
             info,
             digest: None,
@@ -86,6 +124,13 @@ impl WasmGuardrail {
         &self.plugin.cache
     }
 
+    /// Whether the component exports `guardrail-each-api`: the bindings
+    /// of this guardrail that match one change are then reviewed in one
+    /// call.
+    pub fn reviews_each(&self) -> bool {
+        self.linked.each.is_some()
+    }
+
     /// Whether reviews with the configured settings start from a prepared
     /// snapshot, and where its compiled code came from.
     pub fn prepared(&self) -> Option<&CacheOutcome> {
@@ -98,8 +143,9 @@ impl WasmGuardrail {
         let text = settings.to_string();
         self.plugin
             .call_export(self.plugin.settings_for(Some(settings)), async |store| {
-                let g = self.pre.instantiate_async(&mut *store).await?;
-                g.paved_plugin_guardrail_api()
+                let live = self.linked.instantiate(&mut *store).await?;
+                live.guardrail
+                    .paved_plugin_guardrail_api()
                     .call_validate_settings(&mut *store, &text)
                     .await
             })
@@ -112,10 +158,10 @@ impl WasmGuardrail {
     /// a review costs before the guest runs (`paved-bench --bin plugins`).
     #[doc(hidden)]
     pub async fn instantiate_only(&self) -> Result<()> {
-        let pre = self.prepared.as_ref().map_or(&self.pre, |p| &p.pre);
+        let linked = self.prepared.as_ref().map_or(&self.linked, |p| &p.linked);
         self.plugin
             .call(self.plugin.settings.clone(), async |store| {
-                pre.instantiate_async(&mut *store).await?;
+                linked.instantiate(&mut *store).await?;
                 Ok(())
             })
             .await
@@ -133,34 +179,82 @@ impl WasmGuardrail {
     pub fn change_reviews(&self) -> WasmChangeReviews<'_> {
         WasmChangeReviews {
             guardrail: self,
-            live: None,
+            open: None,
             converted: None,
+            ahead: Vec::new(),
+            answered: VecDeque::new(),
+            share: Duration::ZERO,
+            last_cost: None,
+        }
+    }
+
+    /// What reviews with `settings` instantiate: the prepared snapshot for
+    /// the configured settings (it holds the state after their
+    /// `validate-settings`), the original component for any other.
+    fn linked_for(&self, settings: Option<&Value>) -> &Linked {
+        match (&self.prepared, settings) {
+            (Some(prepared), None) => &prepared.linked,
+            _ => &self.linked,
         }
     }
 }
 
 /// The reviews of one change by the bindings of one guardrail, in binding
-/// order. They share one instance while their settings are the same text (a
-/// binding with other settings gets a fresh one, since a guest may keep what
-/// it derived from its settings); an instance whose call failed in any way
-/// is dropped. The next change starts from a fresh instance: nothing one
-/// change's review leaves reaches another's.
+/// order.
+///
+/// When the caller says which bindings will review the change
+/// ([`WasmChangeReviews::ahead`]) and the component exports
+/// `guardrail-each-api`, the first review asks the guest for all of them in
+/// one `review-each` call, and the following reviews are answered from it
+/// while their change and settings are what was asked (a binding that
+/// patched the change makes the rest ask again, one by one).
+///
+/// Otherwise each review is a `review` call. They share one instance while
+/// their settings are the same text (a binding with other settings gets a
+/// fresh one, since a guest may keep what it derived from its settings);
+/// an instance whose call failed in any way is dropped. The next change
+/// starts from a fresh instance: nothing one change's review leaves reaches
+/// another's.
 pub struct WasmChangeReviews<'g> {
     guardrail: &'g WasmGuardrail,
-    live: Option<Live<'g>>,
+    open: Option<Open<'g>>,
     /// The change as the guest takes it, made once while no binding patched
     /// the change (a patch makes it again).
     converted: Option<(Change, crate::bindings::t::Change)>,
+    /// The settings of the bindings still to review the change, first to
+    /// last, as told before the first review.
+    ahead: Vec<Arc<str>>,
+    /// Answers of a `review-each` call for the bindings that follow, with
+    /// the settings each was asked with (about the change in `converted`).
+    answered: VecDeque<(Arc<str>, Result<Review>)>,
+    /// Each answer's share of the time of the call that gave `answered`.
+    share: Duration,
+    /// What the last review cost, when it was answered from a
+    /// `review-each` call: its share.
+    last_cost: Option<Duration>,
 }
-
-/// An instance that answered its last call, with the settings it reads.
-struct Live<'g> {
+/// An instance that answered its last call, in its store, with the
+/// settings its store's `config` returns.
+struct Open<'g> {
     session: Session<'g>,
     settings: Arc<str>,
-    instance: Guardrail,
+    live: Live,
 }
 
 impl<'g> WasmChangeReviews<'g> {
+    /// The settings of the bindings that will review the change, in order
+    /// (`None`: the configured settings), told before the first review.
+    pub fn ahead(&mut self, settings: &[Option<&Value>]) {
+        let plugin = &self.guardrail.plugin;
+        self.ahead = settings.iter().map(|s| plugin.settings_for(*s)).collect();
+    }
+
+    /// How long the last review took when it was answered from a
+    /// `review-each` call (that call's time, shared by its answers).
+    pub fn last_cost(&self) -> Option<Duration> {
+        self.last_cost
+    }
+
     /// Review the change with the configured settings or `settings`.
     pub async fn review_with(
         &mut self,
@@ -169,45 +263,129 @@ impl<'g> WasmChangeReviews<'g> {
     ) -> Result<Review> {
         let g = self.guardrail;
         let text = g.plugin.settings_for(settings);
-        let mut live = match self.live.take() {
-            Some(live) if live.settings == text => live,
-            _ => {
-                // The snapshot holds the state after `validate-settings`
-                // with the configured settings; other settings start from
-                // the original component.
-                let pre = match (&g.prepared, settings) {
-                    (Some(prepared), None) => &prepared.pre,
-                    _ => &g.pre,
-                };
-                let mut session = g.plugin.session(text.clone())?;
-                let instance = session
-                    .call(async |store| pre.instantiate_async(store).await)
-                    .await?
-                    .value;
-                Live {
-                    session,
-                    settings: text,
-                    instance,
-                }
-            }
-        };
+        self.last_cost = None;
         self.converted.take_if(|(c, _)| c != change);
+        if self.converted.is_none() {
+            // Answers asked about another change (before a patch) are not
+            // this change's.
+            self.answered.clear();
+        }
+        let ahead = std::mem::take(&mut self.ahead);
+        if let Some((asked, _)) = self.answered.front()
+            && *asked == text
+            && let Some((_, answer)) = self.answered.pop_front()
+        {
+            self.last_cost = Some(self.share);
+            return answer;
+        }
+        self.answered.clear();
+        if ahead.len() > 1 && ahead[0] == text && g.linked.each.is_some() {
+            return self.review_each(change, ahead).await;
+        }
+        let mut open = match self.open.take() {
+            Some(open) if open.settings == text => open,
+            _ => Self::open_instance(g, g.linked_for(settings), text).await?,
+        };
         let (_, wit) = self
             .converted
             .get_or_insert_with(|| (change.clone(), convert::change(change)));
-        let instance = &live.instance;
-        let mut r = live
+        let guardrail = &open.live.guardrail;
+        let mut r = open
             .session
             .call_export(async |store| {
-                instance
+                guardrail
                     .paved_plugin_guardrail_api()
                     .call_review(store, wit)
                     .await
             })
             .await?;
         let review = r.out.review(r.value)?;
-        self.live = Some(live);
+        self.open = Some(open);
         Ok(review)
+    }
+
+    /// Ask for the reviews of every binding `ahead` (the first is the one
+    /// asking now) in one `review-each` call; answer the first, keep the
+    /// others. A call that fails fails each of them alike.
+    async fn review_each(&mut self, change: &Change, ahead: Vec<Arc<str>>) -> Result<Review> {
+        let g = self.guardrail;
+        // The call's own `config` is the configured settings; each review's
+        // settings travel in the call.
+        let configured = g.plugin.settings_for(None);
+        let mut open = match self.open.take() {
+            Some(open) if open.settings == configured => open,
+            _ => Self::open_instance(g, g.linked_for(None), configured).await?,
+        };
+        let Some(indices) = &g.linked_for(None).each else {
+            return Err(PluginError::load(
+                &g.plugin.name,
+                "exports no guardrail-each-api",
+            ));
+        };
+        let (_, wit) = self
+            .converted
+            .get_or_insert_with(|| (change.clone(), convert::change(change)));
+        let texts: Vec<String> = ahead.iter().map(|t| t.to_string()).collect();
+        let instance = &open.live.instance;
+        let started = Instant::now();
+        let called = open
+            .session
+            .call_answering(ahead.len(), async |store| {
+                let api = indices.load(&mut *store, instance)?;
+                api.call_review_each(&mut *store, wit, &texts).await
+            })
+            .await;
+        let share = started.elapsed() / u32::try_from(ahead.len()).unwrap_or(u32::MAX);
+        let mut answers: Vec<Result<Review>> = match called {
+            Ok(mut r) if r.value.len() == ahead.len() => {
+                let answers = r
+                    .value
+                    .into_iter()
+                    .map(|a| match a {
+                        Ok(outcome) => r.out.review(outcome),
+                        Err(e) => Err(r.out.plugin_error(e)?),
+                    })
+                    .collect();
+                self.open = Some(open);
+                answers
+            }
+            Ok(r) => {
+                let e = PluginError::bad_output(
+                    &g.plugin.name,
+                    format!(
+                        "review-each answered {} reviews for {} settings",
+                        r.value.len(),
+                        ahead.len()
+                    ),
+                );
+                vec![Err(e); ahead.len()]
+            }
+            Err(e) => vec![Err(e); ahead.len()],
+        };
+        let first = answers.remove(0);
+        self.answered = ahead.into_iter().skip(1).zip(answers).collect();
+        self.share = share;
+        self.last_cost = Some(share);
+        first
+    }
+
+    /// A fresh instance of `linked` (one of `guardrail`'s) in a new store
+    /// whose `config` is `settings`.
+    async fn open_instance(
+        guardrail: &'g WasmGuardrail,
+        linked: &'g Linked,
+        settings: Arc<str>,
+    ) -> Result<Open<'g>> {
+        let mut session = guardrail.plugin.session(settings.clone())?;
+        let live = session
+            .call(async |store| linked.instantiate(store).await)
+            .await?
+            .value;
+        Ok(Open {
+            session,
+            settings,
+            live,
+        })
     }
 }
 
@@ -220,13 +398,22 @@ impl paved_core::plugin::ChangeReviews for WasmChangeReviews<'_> {
     ) -> paved_core::Result<Review> {
         Ok(self.review_with(change, settings).await?)
     }
+
+    fn ahead(&mut self, settings: &[Option<&Value>]) {
+        WasmChangeReviews::ahead(self, settings);
+    }
+
+    fn last_cost(&self) -> Option<Duration> {
+        WasmChangeReviews::last_cost(self)
+    }
 }
 
-async fn describe(plugin: &Plugin, pre: &GuardrailPre<CallState>) -> Result<GuardrailInfo> {
+async fn describe(plugin: &Plugin, linked: &Linked) -> Result<GuardrailInfo> {
     let mut info = plugin
         .call(plugin.settings.clone(), async |store| {
-            let g = pre.instantiate_async(&mut *store).await?;
-            g.paved_plugin_guardrail_api()
+            let live = linked.instantiate(&mut *store).await?;
+            live.guardrail
+                .paved_plugin_guardrail_api()
                 .call_describe(&mut *store)
                 .await
         })

@@ -33,7 +33,7 @@ pub struct Inspection {
     pub world: Option<PluginKind>,
     /// Version of `paved:plugin` it was built against.
     pub version: Option<String>,
-    /// Exported interfaces with their functions, e.g. `paved:plugin/guardrail-api@0.1.1#review`.
+    /// Exported interfaces with their functions, e.g. `paved:plugin/guardrail-api@0.1.2#review`.
     pub exports: Vec<String>,
     /// Imported interfaces.
     pub imports: Vec<String>,
@@ -388,8 +388,8 @@ mod tests {
             path: "evil.wasm".into(),
             size_bytes: 1,
             world: Some(PluginKind::Guardrail),
-            version: Some("0.1.1".into()),
-            exports: vec!["paved:plugin/guardrail-api@0.1.1#review".into()],
+            version: Some("0.1.2".into()),
+            exports: vec!["paved:plugin/guardrail-api@0.1.2#review".into()],
             imports: vec![],
             declared_capabilities: vec![Capability::Secret("\u{202e}x".into())],
             implied_capabilities: vec!["files (only granted directories are visible)".into()],

@@ -208,7 +208,18 @@ impl<'p> Session<'p> {
         &mut self,
         f: impl AsyncFnOnce(&mut Store<CallState>) -> wasmtime::Result<T>,
     ) -> Result<Called<'p, T>> {
+        self.call_answering(1, f).await
+    }
+
+    /// [`Session::call`] of an export that answers `answers` requests at
+    /// once (`review-each`): its output budget is that many calls' budgets.
+    pub async fn call_answering<T>(
+        &mut self,
+        answers: usize,
+        f: impl AsyncFnOnce(&mut Store<CallState>) -> wasmtime::Result<T>,
+    ) -> Result<Called<'p, T>> {
         let this = self.plugin;
+        let budget = this.limits.max_output_bytes.saturating_mul(answers.max(1));
         let inner = &*this.runtime;
         let store = &mut self.store;
         store.data_mut().begin_call();
@@ -216,7 +227,7 @@ impl<'p> Session<'p> {
         // or the arguments of one host call): strings are counted at every
         // occurrence and lists at their host size, so a small guest memory
         // cannot become a huge host allocation.
-        store.set_hostcall_fuel(this.limits.max_output_bytes.max(MIN_HOSTCALL_FUEL));
+        store.set_hostcall_fuel(budget.max(MIN_HOSTCALL_FUEL));
         let deadline = this.limits.timeout;
         if inner.epochs {
             let ticks = (deadline.as_nanos() / TICK.as_nanos()).max(1);
@@ -249,7 +260,7 @@ impl<'p> Session<'p> {
                         ),
                     });
                 }
-                let mut out = Out::new(&this.name, this.limits.max_output_bytes);
+                let mut out = Out::new(&this.name, budget);
                 out.used_by_log(log_bytes)?;
                 return Ok(Called { value, out });
             }
@@ -292,7 +303,7 @@ impl<'p> Session<'p> {
                     "the answer is larger than the output budget of {} bytes (counted as the host \
                      would hold it: every string at each occurrence, every list item; log lines \
                      used {log_bytes} bytes of it)",
-                    this.limits.max_output_bytes
+                    budget
                 ),
             });
         }

@@ -37,14 +37,15 @@ use wasmtime::component::{Instance, Lift, WasmList};
 use wasmtime::{AsContextMut as _, Store, StoreContextMut};
 use wasmtime_wizer::{ComponentInstanceState, Wizer};
 
-use crate::bindings::guardrail::{Guardrail, GuardrailPre};
+use crate::bindings::guardrail::Guardrail;
 use crate::cache::{self, CacheOutcome};
+use crate::guardrail::Linked;
 use crate::plugin::Plugin;
 use crate::state::CallState;
 
 /// The snapshot of a guardrail after `validate-settings`, linked.
 pub(crate) struct Prepared {
-    pub pre: GuardrailPre<CallState>,
+    pub linked: Linked,
     /// Where the snapshot's compiled code came from.
     pub cache: CacheOutcome,
 }
@@ -75,12 +76,12 @@ pub(crate) async fn prepare_guardrail(plugin: &Plugin, bytes: &[u8]) -> Result<P
         .compile_bytes(&plugin.name, snapshot.into())
         .await
         .map_err(|e| e.to_string())?;
-    let pre = rt
+    let linked = rt
         .linker
         .instantiate_pre(&component)
-        .and_then(GuardrailPre::new)
+        .and_then(Linked::new)
         .map_err(|e| format!("the snapshot does not link: {e:#}"))?;
-    Ok(Prepared { pre, cache })
+    Ok(Prepared { linked, cache })
 }
 
 /// Instrument, run `validate-settings` in the sandbox, and snapshot.

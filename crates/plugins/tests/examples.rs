@@ -435,7 +435,7 @@ async fn a_provider_loaded_as_a_guardrail_names_the_missing_export() {
     assert_eq!(err.kind(), PluginErrorKind::Load);
     assert!(
         err.to_string()
-            .contains("no exported instance named `paved:plugin/guardrail-api@0.1.1`"),
+            .contains("no exported instance named `paved:plugin/guardrail-api@0.1.2`"),
         "{err}"
     );
     let err = host
@@ -449,7 +449,7 @@ async fn a_provider_loaded_as_a_guardrail_names_the_missing_export() {
     assert_eq!(err.kind(), PluginErrorKind::Load);
     assert!(
         err.to_string()
-            .contains("no exported instance named `paved:plugin/provider-api@0.1.1`"),
+            .contains("no exported instance named `paved:plugin/provider-api@0.1.2`"),
         "{err}"
     );
 }
@@ -542,9 +542,9 @@ async fn a_guest_built_against_a_newer_patch_version_loads() {
     let i = paved_plugins::inspect::inspect(&host, &plugin_wasm("compat-next"))
         .await
         .unwrap();
-    assert_eq!(i.version.as_deref(), Some("0.1.2"));
+    assert_eq!(i.version.as_deref(), Some("0.1.3"));
     assert!(
-        i.imports.iter().any(|n| n == "paved:plugin/host@0.1.2"),
+        i.imports.iter().any(|n| n == "paved:plugin/host@0.1.3"),
         "{:?}",
         i.imports
     );
@@ -556,9 +556,15 @@ async fn a_guest_built_against_a_newer_patch_version_loads() {
         ))
         .await
         .unwrap();
-    let r = rule
-        .review(&entity_change(component("x", None)), None)
-        .await
-        .unwrap();
-    assert_eq!(r.verdict, Verdict::Warn);
+    // It exports no guardrail-each-api: bindings told ahead are reviewed
+    // one call each.
+    assert!(!rule.reviews_each());
+    let x = entity_change(component("x", None));
+    let mut reviews = rule.change_reviews();
+    reviews.ahead(&[None, None]);
+    for _ in 0..2 {
+        let r = reviews.review_with(&x, None).await.unwrap();
+        assert_eq!(r.verdict, Verdict::Warn);
+        assert_eq!(reviews.last_cost(), None);
+    }
 }

@@ -21,9 +21,9 @@ async fn inspect_names_world_version_exports_and_capabilities() {
     ] {
         let i = inspect::inspect(&host, &plugin_wasm(name)).await.unwrap();
         assert_eq!(i.world, Some(kind), "{name}");
-        assert_eq!(i.version.as_deref(), Some("0.1.1"), "{name}");
+        assert_eq!(i.version.as_deref(), Some("0.1.2"), "{name}");
         assert!(
-            i.imports.iter().any(|n| n == "paved:plugin/host@0.1.1"),
+            i.imports.iter().any(|n| n == "paved:plugin/host@0.1.2"),
             "{name}: {:?}",
             i.imports
         );
@@ -35,7 +35,7 @@ async fn inspect_names_world_version_exports_and_capabilities() {
     assert!(
         owner
             .exports
-            .contains(&"paved:plugin/guardrail-api@0.1.1#review".to_owned()),
+            .contains(&"paved:plugin/guardrail-api@0.1.2#review".to_owned()),
         "{:?}",
         owner.exports
     );

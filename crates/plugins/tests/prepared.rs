@@ -137,6 +137,66 @@ async fn the_bindings_of_one_change_share_an_instance_and_the_next_change_starts
 }
 
 #[tokio::test]
+async fn the_bindings_told_ahead_are_reviewed_in_one_call() {
+    let prepared = remember(&host(true)).await;
+    assert!(
+        prepared.reviews_each(),
+        "the SDK exports guardrail-each-api"
+    );
+    let other = json!({"mode": "remember", "bytes": 1});
+    let a = change("Component", "a");
+    let mut reviews = prepared.change_reviews();
+    reviews.ahead(&[None, Some(&other), None]);
+    let mut said = Vec::new();
+    for settings in [None, Some(&other), None] {
+        let r = reviews.review_with(&a, settings).await.unwrap();
+        let cost = reviews.last_cost().expect("answered from the one call");
+        said.push(message(&r).to_owned());
+        assert!(cost > std::time::Duration::ZERO);
+    }
+    // One instance (from the snapshot: event 1 is its `check_settings`)
+    // reviewed all three, the other settings too.
+    assert_eq!(
+        said,
+        [
+            "event 2 in this instance",
+            "event 3 in this instance",
+            "event 4 in this instance"
+        ]
+    );
+    // A review not told ahead is a call of its own, in the same instance.
+    let r = reviews.review_with(&a, None).await.unwrap();
+    assert_eq!(message(&r), "event 5 in this instance");
+    assert_eq!(reviews.last_cost(), None);
+
+    // A binding that patched the change: the answers about the change as
+    // it was are not used; the next review asks about the patched one.
+    let mut reviews = prepared.change_reviews();
+    reviews.ahead(&[None, None]);
+    reviews.review_with(&a, None).await.unwrap();
+    let patched = change("Component", "b");
+    let r = reviews.review_with(&patched, None).await.unwrap();
+    assert_eq!(reviews.last_cost(), None, "asked again");
+    // The one call counted 2 and 3; this is a call of its own.
+    assert_eq!(message(&r), "event 4 in this instance");
+
+    // A call that traps fails every review it was made for, alike.
+    let mut reviews = prepared.change_reviews();
+    reviews.ahead(&[None, Some(&other)]);
+    let trap = change("Component", "trap");
+    for settings in [None, Some(&other)] {
+        let r = reviews.review_with(&trap, settings).await;
+        assert!(
+            matches!(&r, Err(PluginError::Trap { message, .. }) if message.contains("traps on an entity named trap")),
+            "{r:?}"
+        );
+    }
+    // The next review starts again from a fresh instance.
+    let r = reviews.review_with(&a, None).await.unwrap();
+    assert_eq!(message(&r), "event 2 in this instance");
+}
+
+#[tokio::test]
 async fn prepared_naming_convention_answers_like_the_original() {
     let settings =
         json!({"patterns": {"Component": "^[a-z][a-z0-9-]*$", "API": "^[a-z][a-z0-9-]*-api$"}});

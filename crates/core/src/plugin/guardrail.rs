@@ -51,4 +51,19 @@ pub trait ChangeReviews: Send {
     /// Review the change (as the previous bindings patched it) with this
     /// binding's `settings`, as [`Guardrail::review`] does.
     async fn review(&mut self, change: &Change, settings: Option<&Value>) -> Result<Review>;
+
+    /// The settings of every binding that will review the change, in order
+    /// (the first is the next review's), told once before the first review.
+    /// A reviewer that can review one change for several settings at once
+    /// (a wasm guardrail exporting `guardrail-each-api`) does so at that
+    /// review and answers the following ones from it while they ask about
+    /// the same change with the same settings. Ignored by default.
+    fn ahead(&mut self, _settings: &[Option<&Value>]) {}
+
+    /// How long the last review took when the caller's clock would be
+    /// wrong: a review answered from one call made for several bindings
+    /// costs its share of that call. `None` (the default): as measured.
+    fn last_cost(&self) -> Option<std::time::Duration> {
+        None
+    }
 }

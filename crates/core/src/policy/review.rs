@@ -334,32 +334,52 @@ impl PolicySet {
         // One reviewer per guardrail for this item (by the guardrail's
         // address): a wasm guardrail reviews all its bindings of the item in
         // one instance.
+        // It is told up front which of its bindings will review the item,
+        // so that it may review them all in one call.
         let mut reviewers: Vec<(usize, Option<Box<dyn ChangeReviews + '_>>)> = Vec::new();
-        for b in &self.bound {
+        let matching: Vec<&Bound> = self
+            .bound
+            .iter()
+            .filter(|b| {
+                let binding = &b.binding;
+                binding.mode != Mode::Off
+                    && only.is_none_or(|name| name == binding.name)
+                    && binding.matches.matches(item.point, &item.facets)
+                    && !(b.broken && item.subject.eq_ignore_ascii_case(&binding.name))
+            })
+            .collect();
+        let guardrail_key = |b: &Bound| Arc::as_ptr(&b.guardrail).cast::<()>().addr();
+        for (i, b) in matching.iter().enumerate() {
             let binding = &b.binding;
-            if binding.mode == Mode::Off
-                || only.is_some_and(|name| name != binding.name)
-                || !binding.matches.matches(item.point, &item.facets)
-                || (b.broken && item.subject.eq_ignore_ascii_case(&binding.name))
-            {
-                continue;
-            }
             let current = change.as_ref().unwrap_or(&item.change);
             let started = Instant::now();
-            let key = Arc::as_ptr(&b.guardrail).cast::<()>().addr();
+            let key = guardrail_key(b);
             let slot = match reviewers.iter().position(|(k, _)| *k == key) {
                 Some(slot) => slot,
                 None => {
-                    reviewers.push((key, b.guardrail.change_reviews()));
+                    let mut reviewer = b.guardrail.change_reviews();
+                    if let Some(reviewer) = &mut reviewer {
+                        let ahead: Vec<Option<&Value>> = matching[i..]
+                            .iter()
+                            .filter(|other| guardrail_key(other) == key)
+                            .map(|other| other.binding.settings.as_ref())
+                            .collect();
+                        reviewer.ahead(&ahead);
+                    }
+                    reviewers.push((key, reviewer));
                     reviewers.len() - 1
                 }
             };
             let settings = binding.settings.as_ref();
-            let answer = match &mut reviewers[slot].1 {
-                Some(reviewer) => reviewer.review(current, settings).await,
-                None => b.guardrail.review(current, settings).await,
+            let (answer, cost) = match &mut reviewers[slot].1 {
+                Some(reviewer) => {
+                    let answer = reviewer.review(current, settings).await;
+                    (answer, reviewer.last_cost())
+                }
+                None => (b.guardrail.review(current, settings).await, None),
             };
-            let duration_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+            let cost = cost.unwrap_or_else(|| started.elapsed());
+            let duration_us = u64::try_from(cost.as_micros()).unwrap_or(u64::MAX);
             let (verdict, violations, failure, patch) = match answer {
                 Ok(review) => (review.verdict, review.violations, None, review.patch),
                 Err(e) => {

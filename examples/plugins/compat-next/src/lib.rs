@@ -1,6 +1,6 @@
 //! Test fixture for the host: a guardrail built against a newer patch
-//! version of the contract (`paved:plugin@0.1.2`, see `wit/`), written with
-//! raw wit-bindgen rather than the SDK. A 0.1.1 host must load it.
+//! version of the contract (`paved:plugin@0.1.3`, see `wit/`), written with
+//! raw wit-bindgen rather than the SDK. A 0.1.2 host must load it.
 
 #![allow(unsafe_code)] // the bindings' generated export glue
 
@@ -16,8 +16,8 @@ impl Guest for Compat {
     fn describe() -> GuardrailInfo {
         GuardrailInfo {
             name: "compat-next".into(),
-            version: "0.1.2".into(),
-            description: "built against paved:plugin@0.1.2".into(),
+            version: "0.1.3".into(),
+            description: "built against paved:plugin@0.1.3".into(),
             settings_schema: "{}".into(),
             capabilities: vec![],
         }
@@ -28,7 +28,7 @@ impl Guest for Compat {
     }
 
     fn review(_change: Change) -> Result<ReviewOutcome, PluginError> {
-        paved::plugin::host::log(paved::plugin::host::Level::Info, "0.1.2 guest says hello");
+        paved::plugin::host::log(paved::plugin::host::Level::Info, "0.1.3 guest says hello");
         Ok(ReviewOutcome {
             verdict: Verdict::Warn,
             violations: vec![],
