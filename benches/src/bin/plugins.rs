@@ -331,7 +331,16 @@ enum Timed<'a> {
     Instantiate(&'a WasmGuardrail),
     /// Ten reviews of one change in one instance (ten bindings of the
     /// guardrail on one change); a sample is the whole divided by ten.
-    TenInOne(&'a WasmGuardrail),
+    /// Told ahead (as the pipeline tells it): one `review-each` call;
+    /// otherwise a `review` call each.
+    TenInOne(&'a WasmGuardrail, Ahead),
+}
+
+/// Whether [`Timed::TenInOne`] tells the reviews ahead.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Ahead {
+    Told,
+    NotTold,
 }
 
 async fn time_row(row: &Timed<'_>, change: &Change, calls: usize) -> anyhow::Result<Latency> {
@@ -349,11 +358,14 @@ async fn time_row(row: &Timed<'_>, change: &Change, calls: usize) -> anyhow::Res
             }
             Ok(Latency::from_samples(samples))
         }
-        Timed::TenInOne(g) => {
+        Timed::TenInOne(g, ahead) => {
             let mut samples = Vec::with_capacity(calls);
             for i in 0..calls + calls / 20 {
                 let t = Instant::now();
                 let mut reviews = g.change_reviews();
+                if *ahead == Ahead::Told {
+                    reviews.ahead(&[None; 10]);
+                }
                 for _ in 0..10 {
                     reviews.review_with(change, None).await?;
                 }
@@ -474,7 +486,7 @@ fn review_figures(
         let native = NativeNaming::new(&naming_settings())?;
         anyhow::Ok((prepared, plain, epochs_off, owner, floor, native))
     })?;
-    let rows: [(&str, Timed, bool); 9] = [
+    let rows: [(&str, Timed, bool); 11] = [
         (
             "naming-convention, prepared (epochs on: the default)",
             Timed::Wasm(&prepared),
@@ -501,13 +513,23 @@ fn review_figures(
             false,
         ),
         (
-            "naming-convention, prepared, ten reviews of one change in one instance (per review)",
-            Timed::TenInOne(&prepared),
+            "naming-convention, prepared, ten reviews of one change in one instance, a call each (per review)",
+            Timed::TenInOne(&prepared, Ahead::NotTold),
             true,
         ),
         (
-            "floor, prepared, ten reviews of one change in one instance (per review)",
-            Timed::TenInOne(&floor),
+            "naming-convention, prepared, ten reviews of one change in one `review-each` call (per review)",
+            Timed::TenInOne(&prepared, Ahead::Told),
+            true,
+        ),
+        (
+            "floor, prepared, ten reviews of one change in one instance, a call each (per review)",
+            Timed::TenInOne(&floor, Ahead::NotTold),
+            false,
+        ),
+        (
+            "floor, prepared, ten reviews of one change in one `review-each` call (per review)",
+            Timed::TenInOne(&floor, Ahead::Told),
             false,
         ),
         (

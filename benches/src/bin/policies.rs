@@ -7,7 +7,9 @@
 //! - The same rule (a Component's `metadata.name` must match
 //!   `^[a-z][a-z0-9-]*$`) behind the bindings as the built-in Rego guardrail
 //!   (a `rego:` binding), as the wasm guardrail `naming-convention` from
-//!   `examples/plugins` (prepared and not) and as native Rust (a
+//!   `examples/plugins` (prepared and not; prepared, also as it was before
+//!   one `review-each` call reviewed all its bindings: a call per binding
+//!   in one instance, and a fresh instance per binding) and as native Rust (a
 //!   `paved::plugins::Guardrail`), as ratios in one run. Rows are measured in
 //!   interleaved rounds and the medians of the rounds reported.
 //! - Throughput of `policies().evaluate` with 100 and 1,000 bindings, one
@@ -32,7 +34,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use paved::plugins::{Change, Guardrail, GuardrailInfo, Review, Verdict, Violation};
+use paved::plugins::{Change, ChangeReviews, Guardrail, GuardrailInfo, Review, Verdict, Violation};
 use paved::{Binding, OpenOptions, Platform, StoreSpec, WriteOptions};
 use paved_bench::synthetic::{Shape, write_catalog};
 use paved_bench::{Latency, fmt_duration, median};
@@ -58,11 +60,12 @@ const ROWS: [Option<Rule>; 5] = [
 ];
 
 /// The latency table's rows: [`ROWS`] and the per-binding baseline.
-const LATENCY_ROWS: [Option<Rule>; 6] = [
+const LATENCY_ROWS: [Option<Rule>; 7] = [
     None,
     Some(Rule::Native),
     Some(Rule::Rego),
     Some(Rule::Wasm),
+    Some(Rule::WasmCallPerBinding),
     Some(Rule::WasmPerBinding),
     Some(Rule::WasmUnprepared),
 ];
@@ -161,6 +164,40 @@ impl Guardrail for PerBinding {
     }
 }
 
+/// A prepared wasm guardrail whose bindings share one instance per change
+/// but are not told ahead which will review it: a `review` call per
+/// binding, as before `review-each`.
+struct CallPerBinding(paved_plugins::WasmGuardrail);
+
+#[async_trait]
+impl Guardrail for CallPerBinding {
+    fn name(&self) -> &str {
+        Guardrail::name(&self.0)
+    }
+    async fn describe(&self) -> paved::Result<GuardrailInfo> {
+        Guardrail::describe(&self.0).await
+    }
+    async fn validate_settings(&self, settings: &Value) -> paved::Result<()> {
+        Guardrail::validate_settings(&self.0, settings).await
+    }
+    async fn review(&self, change: &Change, settings: Option<&Value>) -> paved::Result<Review> {
+        Guardrail::review(&self.0, change, settings).await
+    }
+    fn change_reviews(&self) -> Option<Box<dyn ChangeReviews + '_>> {
+        Some(Box::new(NotToldAhead(self.0.change_reviews())))
+    }
+}
+
+/// [`paved_plugins::WasmChangeReviews`] that ignores `ahead`.
+struct NotToldAhead<'g>(paved_plugins::WasmChangeReviews<'g>);
+
+#[async_trait]
+impl ChangeReviews for NotToldAhead<'_> {
+    async fn review(&mut self, change: &Change, settings: Option<&Value>) -> paved::Result<Review> {
+        Ok(self.0.review_with(change, settings).await?)
+    }
+}
+
 /// What reviews behind the bindings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Rule {
@@ -172,6 +209,9 @@ enum Rule {
     /// the bindings of one change shared one (the latency table's
     /// baseline for that change).
     WasmPerBinding,
+    /// Prepared, one instance per change, but a `review` call per binding,
+    /// as before one `review-each` call reviewed them all.
+    WasmCallPerBinding,
 }
 
 impl Rule {
@@ -183,6 +223,9 @@ impl Rule {
             Rule::WasmUnprepared => "wasm `naming-convention`, not prepared (the default)",
             Rule::WasmPerBinding => {
                 "wasm `naming-convention`, prepared, a fresh instance per binding (before)"
+            }
+            Rule::WasmCallPerBinding => {
+                "wasm `naming-convention`, prepared, one instance per change, a call per binding (before)"
             }
         }
     }
@@ -246,7 +289,9 @@ impl Setup {
         }] = match rule {
             Rule::Native => json!(NATIVE_NAME),
             Rule::Rego => json!({"policies": [self.rego]}),
-            Rule::Wasm | Rule::WasmUnprepared | Rule::WasmPerBinding => json!(WASM_NAME),
+            Rule::Wasm | Rule::WasmUnprepared | Rule::WasmPerBinding | Rule::WasmCallPerBinding => {
+                json!(WASM_NAME)
+            }
         };
         b
     }
@@ -262,7 +307,7 @@ impl Setup {
             Some(rule) => (0..n).map(|i| self.binding(rule, i)).collect(),
             None => Vec::new(),
         };
-        if rule == Some(Rule::WasmPerBinding) {
+        if matches!(rule, Some(Rule::WasmPerBinding | Rule::WasmCallPerBinding)) {
             let bindings = bindings
                 .into_iter()
                 .map(serde_json::from_value::<Binding>)
@@ -281,9 +326,14 @@ impl Setup {
                     .settings(naming_settings()),
                 )
                 .await?;
+            let wasm: Arc<dyn Guardrail> = if rule == Some(Rule::WasmPerBinding) {
+                Arc::new(PerBinding(wasm))
+            } else {
+                Arc::new(CallPerBinding(wasm))
+            };
             return Ok(Platform::builder()
                 .store(store.spec())
-                .guardrail(Arc::new(PerBinding(wasm)))
+                .guardrail(wasm)
                 .policies(bindings)
                 .build()
                 .await?);
@@ -477,21 +527,34 @@ async fn latency_figures(setup: &Setup, calls: usize) -> anyhow::Result<()> {
             d50 / base_dry,
         );
     }
-    let (rego, wasm, plain) = (
-        per_binding(&figures[2]).0,
-        per_binding(&figures[3]).0,
-        per_binding(&figures[4]).0,
+    let of = |rule: Rule| {
+        platforms
+            .iter()
+            .position(|(r, _, _)| *r == Some(rule))
+            .map_or(f64::NAN, |i| per_binding(&figures[i]).0)
+    };
+    let (rego, wasm, calls, fresh, plain) = (
+        of(Rule::Rego),
+        of(Rule::Wasm),
+        of(Rule::WasmCallPerBinding),
+        of(Rule::WasmPerBinding),
+        of(Rule::WasmUnprepared),
     );
     println!(
-        "\nPer binding (evaluate): Rego {}, wasm prepared {} ({:.2}× Rego), wasm not prepared {} \
-         ({:.2}× Rego); native {} is within this table's noise: its ratio to the others is in the \
-         throughput table (1,000 bindings).\n",
+        "\nPer binding (evaluate): Rego {}, wasm prepared {} ({:.2}× Rego; {:.2}× less than a \
+         call per binding, {}; {:.2}× less than a fresh instance per binding, {}), wasm not \
+         prepared {} ({:.2}× Rego); native {} is within this table's noise: its ratio to the \
+         others is in the throughput table (1,000 bindings).\n",
         signed(rego),
         signed(wasm),
         wasm / rego,
+        calls / wasm,
+        signed(calls),
+        fresh / wasm,
+        signed(fresh),
         signed(plain),
         plain / rego,
-        signed(per_binding(&figures[1]).0),
+        signed(of(Rule::Native)),
     );
     Ok(())
 }
@@ -684,6 +747,7 @@ async fn import_figures(setup: &Setup, total: usize, rounds: usize) -> anyhow::R
                 Some(Rule::Wasm) => "wasm prepared",
                 Some(Rule::WasmUnprepared) => "wasm not prepared",
                 Some(Rule::WasmPerBinding) => "wasm prepared, per binding",
+                Some(Rule::WasmCallPerBinding) => "wasm prepared, a call per binding",
             };
             let xs: Vec<String> = import.iter().map(|s| format!("{s:.2}")).collect();
             format!("{name} {}", xs.join(", "))

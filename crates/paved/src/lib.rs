@@ -131,8 +131,10 @@ pub mod plugins {
         Imported, Operation, Plan, PlanRequest, ProviderInfo, ResourceAddress, ResourceRequest,
         ResourceTypeInfo, Review, Subject, Verdict, Violation, default_name,
     };
-    /// The traits a native (Rust) guardrail or provider implements.
-    pub use paved_core::plugin::{Guardrail, Provider};
+    /// The traits a native (Rust) guardrail or provider implements, and
+    /// what a guardrail may return to review one change for several
+    /// bindings (`Guardrail::change_reviews`).
+    pub use paved_core::plugin::{ChangeReviews, Guardrail, Provider};
     pub use paved_plugins::inspect::{Inspection, parse_grant};
     pub use paved_plugins::{DirGrant, DirMode, Grants, Limits, PluginConfig, PluginKind};
 }

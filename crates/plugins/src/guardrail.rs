@@ -233,6 +233,7 @@ pub struct WasmChangeReviews<'g> {
     /// `review-each` call: its share.
     last_cost: Option<Duration>,
 }
+
 /// An instance that answered its last call, in its store, with the
 /// settings its store's `config` returns.
 struct Open<'g> {
@@ -279,7 +280,7 @@ impl<'g> WasmChangeReviews<'g> {
             return answer;
         }
         self.answered.clear();
-        if ahead.len() > 1 && ahead[0] == text && g.linked.each.is_some() {
+        if ahead.len() > 1 && ahead[0] == text && g.linked_for(None).each.is_some() {
             return self.review_each(change, ahead).await;
         }
         let mut open = match self.open.take() {
@@ -309,6 +310,7 @@ impl<'g> WasmChangeReviews<'g> {
     /// others. A call that fails fails each of them alike.
     async fn review_each(&mut self, change: &Change, ahead: Vec<Arc<str>>) -> Result<Review> {
         let g = self.guardrail;
+        let started = Instant::now();
         // The call's own `config` is the configured settings; each review's
         // settings travel in the call.
         let configured = g.plugin.settings_for(None);
@@ -327,7 +329,6 @@ impl<'g> WasmChangeReviews<'g> {
             .get_or_insert_with(|| (change.clone(), convert::change(change)));
         let texts: Vec<String> = ahead.iter().map(|t| t.to_string()).collect();
         let instance = &open.live.instance;
-        let started = Instant::now();
         let called = open
             .session
             .call_answering(ahead.len(), async |store| {
