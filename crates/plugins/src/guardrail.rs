@@ -8,50 +8,13 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use paved_core::plugin::{Change, GuardrailInfo, Review};
 use serde_json::Value;
-use wasmtime::Store;
-use wasmtime::component::{Instance, InstancePre};
 
-use crate::bindings::each;
-use crate::bindings::guardrail::{Guardrail, GuardrailIndices};
 use crate::cache::CacheOutcome;
 use crate::convert;
 use crate::error::{PluginError, Result};
+use crate::linked::{Linked, Live};
 use crate::plugin::{Plugin, Session};
 use crate::prepare::{Prepared, prepare_guardrail};
-use crate::state::CallState;
-
-/// A guardrail component linked for instantiation, with where its exports
-/// are: the `guardrail` world's, and `guardrail-each-api` when it exports
-/// that too.
-pub(crate) struct Linked {
-    pre: InstancePre<CallState>,
-    exports: GuardrailIndices,
-    each: Option<each::GuestIndices>,
-}
-
-impl Linked {
-    /// Find the exports; fails when the `guardrail` world's are missing.
-    pub(crate) fn new(pre: InstancePre<CallState>) -> wasmtime::Result<Self> {
-        let exports = GuardrailIndices::new(&pre)?;
-        let each = each::GuestIndices::new(&pre).ok();
-        Ok(Self { pre, exports, each })
-    }
-
-    async fn instantiate(&self, store: &mut Store<CallState>) -> wasmtime::Result<Live> {
-        let instance = self.pre.instantiate_async(&mut *store).await?;
-        let guardrail = self.exports.load(&mut *store, &instance)?;
-        Ok(Live {
-            instance,
-            guardrail,
-        })
-    }
-}
-
-/// An instance of a guardrail component.
-struct Live {
-    instance: Instance,
-    guardrail: Guardrail,
-}
 
 /// A loaded guardrail component.
 pub struct WasmGuardrail {

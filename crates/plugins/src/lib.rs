@@ -37,6 +37,7 @@ pub mod error;
 mod guardrail;
 mod host;
 pub mod inspect;
+mod linked;
 mod plugin;
 mod prepare;
 mod provider;

@@ -39,7 +39,7 @@ use wasmtime_wizer::{ComponentInstanceState, Wizer};
 
 use crate::bindings::guardrail::Guardrail;
 use crate::cache::{self, CacheOutcome};
-use crate::guardrail::Linked;
+use crate::linked::Linked;
 use crate::plugin::Plugin;
 use crate::state::CallState;
 
