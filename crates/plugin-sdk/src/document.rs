@@ -6,9 +6,12 @@
 //! instance) was the largest part of a review's guest time, so a document
 //! keeps the host's JSON text and [`Document::get`] walks it to the one
 //! field asked for, skipping everything else without allocating. The whole
-//! tree is decoded only when [`Document::value`] is asked for, once.
+//! tree is decoded only when [`Document::value`] is asked for, once. The
+//! walk stops at the field, and what it found is kept: a change reviewed
+//! for several bindings in one call (`review-each`) is walked once per
+//! field, not once per binding.
 
-use std::cell::OnceCell;
+use std::cell::{Cell, OnceCell, RefCell};
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
@@ -21,6 +24,9 @@ use serde_json::value::RawValue;
 pub struct Document {
     text: String,
     value: OnceCell<Value>,
+    /// Fields found by [`Document::get`] before the whole was decoded, by
+    /// path.
+    found: RefCell<Vec<(String, Option<Value>)>>,
 }
 
 impl Document {
@@ -30,6 +36,7 @@ impl Document {
         Self {
             text: text.into(),
             value: OnceCell::new(),
+            found: RefCell::default(),
         }
     }
 
@@ -38,6 +45,7 @@ impl Document {
         Self {
             text: value.to_string(),
             value: OnceCell::from(value),
+            found: RefCell::default(),
         }
     }
 
@@ -63,10 +71,17 @@ impl Document {
                 .try_fold(value, |v, key| v.get(key))
                 .cloned();
         }
-        let raw = path
+        if let Some((_, field)) = self.found.borrow().iter().find(|(p, _)| p == path) {
+            return field.clone();
+        }
+        let field = path
             .split('.')
-            .try_fold(self.text.as_str(), |text, key| member(text, key))?;
-        serde_json::from_str(raw).ok()
+            .try_fold(self.text.as_str(), |text, key| member(text, key))
+            .and_then(|raw| serde_json::from_str(raw).ok());
+        self.found
+            .borrow_mut()
+            .push((path.to_owned(), field.clone()));
+        field
     }
 
     /// The string at a dotted path; `None` when absent or not a string.
@@ -102,36 +117,41 @@ impl<'de> Deserialize<'de> for Document {
     }
 }
 
-/// The raw JSON of member `key` of the object in `text`; `None` if `text`
-/// is not an object or has no such member.
+/// The raw JSON of member `key` of the object in `text` (its first, if the
+/// key repeats); `None` if `text` is not an object or has no such member.
+/// Reads `text` only up to the end of that member.
 fn member<'t>(text: &'t str, key: &str) -> Option<&'t str> {
+    let found = Cell::new(None);
     let mut de = serde_json::Deserializer::from_str(text);
-    de.deserialize_map(FindMember(key))
-        .ok()
-        .flatten()
-        .map(RawValue::get)
+    // Stopping at the member leaves the object unread, which the
+    // deserializer reports as an error: what was found is in `found`.
+    let _ = de.deserialize_map(FindMember { key, found: &found });
+    found.get().map(RawValue::get)
 }
 
-/// Visits an object, keeping the raw value of one key and skipping the rest.
-struct FindMember<'k>(&'k str);
+/// Visits an object up to the member `key`, skipping the ones before it,
+/// and puts its raw value in `found`.
+struct FindMember<'k, 'f, 'de> {
+    key: &'k str,
+    found: &'f Cell<Option<&'de RawValue>>,
+}
 
-impl<'de> Visitor<'de> for FindMember<'_> {
-    type Value = Option<&'de RawValue>;
+impl<'de> Visitor<'de> for FindMember<'_, '_, 'de> {
+    type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON object")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut found = None;
-        while let Some(is_key) = map.next_key_seed(IsKey(self.0))? {
-            if is_key && found.is_none() {
-                found = Some(map.next_value::<&'de RawValue>()?);
-            } else {
-                map.next_value::<IgnoredAny>()?;
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(is_key) = map.next_key_seed(IsKey(self.key))? {
+            if is_key {
+                self.found.set(Some(map.next_value::<&'de RawValue>()?));
+                return Err(de::Error::custom("found; the rest is not read"));
             }
+            map.next_value::<IgnoredAny>()?;
         }
-        Ok(found)
+        Ok(())
     }
 }
 
@@ -209,6 +229,24 @@ mod tests {
             assert_eq!(lazy.get(path), decoded.get(path), "{path}");
         }
         assert_eq!(lazy, decoded);
+    }
+
+    #[test]
+    fn a_field_is_walked_to_once_and_the_walk_stops_there() {
+        let d = doc();
+        assert_eq!(d.get("kind"), Some(json!("Component")));
+        assert_eq!(d.get("kind"), Some(json!("Component")));
+        assert_eq!(d.get("nope"), None);
+        assert_eq!(d.get("nope"), None);
+        assert_eq!(d.found.borrow().len(), 2, "each path walked once");
+        // What follows the field is not read: a broken tail after it does
+        // not hide it (the host never sends one; this shows the walk stops).
+        let cut = Document::from_json(r#"{"kind": "API", "metadata": {"name": "x"}, "spec": {"#);
+        assert_eq!(cut.get("kind"), Some(json!("API")));
+        assert_eq!(cut.get_str("metadata.name").as_deref(), Some("x"));
+        // The first of a repeated key, as before.
+        let twice = Document::from_json(r#"{"a": 1, "a": 2}"#);
+        assert_eq!(twice.get("a"), Some(json!(1)));
     }
 
     #[test]
