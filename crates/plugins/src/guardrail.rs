@@ -219,21 +219,36 @@ impl<'g> WasmChangeReviews<'g> {
         self.last_cost
     }
 
-    /// Review the change with the configured settings or `settings`.
+    /// Review the change with the configured settings or `settings`. A
+    /// change other than the last one reviewed is taken as patched
+    /// ([`WasmChangeReviews::patched`]).
     pub async fn review_with(
         &mut self,
         change: &Change,
         settings: Option<&Value>,
     ) -> Result<Review> {
+        if self.converted.as_ref().is_some_and(|(c, _)| c != change) {
+            self.patched();
+        }
+        self.review_same(change, settings).await
+    }
+
+    /// The change was patched: what was asked about it before (the
+    /// converted change, answers kept from a `review-each` call) is
+    /// dropped.
+    pub fn patched(&mut self) {
+        self.converted = None;
+        self.answered.clear();
+    }
+
+    /// [`WasmChangeReviews::review_with`] of the change of the last review
+    /// unless [`WasmChangeReviews::patched`] was called since (the
+    /// pipeline says so; comparing the change at every binding would cost
+    /// more than the review).
+    async fn review_same(&mut self, change: &Change, settings: Option<&Value>) -> Result<Review> {
         let g = self.guardrail;
         let text = g.plugin.settings_for(settings);
         self.last_cost = None;
-        self.converted.take_if(|(c, _)| c != change);
-        if self.converted.is_none() {
-            // Answers asked about another change (before a patch) are not
-            // this change's.
-            self.answered.clear();
-        }
         let ahead = std::mem::take(&mut self.ahead);
         if let Some((asked, _)) = self.answered.front()
             && *asked == text
@@ -360,7 +375,11 @@ impl paved_core::plugin::ChangeReviews for WasmChangeReviews<'_> {
         change: &Change,
         settings: Option<&Value>,
     ) -> paved_core::Result<Review> {
-        Ok(self.review_with(change, settings).await?)
+        Ok(self.review_same(change, settings).await?)
+    }
+
+    fn patched(&mut self) {
+        WasmChangeReviews::patched(self);
     }
 
     fn ahead(&mut self, settings: &[Option<&Value>]) {

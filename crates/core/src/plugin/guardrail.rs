@@ -46,11 +46,17 @@ pub trait Guardrail: Send + Sync {
 
 /// The reviews of one change by several bindings of one guardrail, from
 /// [`Guardrail::change_reviews`]; dropped when the change's review ends.
+/// Every review between two [`ChangeReviews::patched`] calls is about the
+/// same change: a reviewer may rely on it.
 #[async_trait]
 pub trait ChangeReviews: Send {
     /// Review the change (as the previous bindings patched it) with this
     /// binding's `settings`, as [`Guardrail::review`] does.
     async fn review(&mut self, change: &Change, settings: Option<&Value>) -> Result<Review>;
+
+    /// A binding patched the change: the next review is about the patched
+    /// change, and what was asked about it before no longer holds.
+    fn patched(&mut self) {}
 
     /// The settings of every binding that will review the change, in order
     /// (the first is the next review's), told once before the first review.

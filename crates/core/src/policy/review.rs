@@ -398,6 +398,9 @@ impl PolicySet {
                 change = Some(apply_patch(current, &patch, &binding.name)?);
                 patched_by.push(binding.name.clone());
                 patched = true;
+                for reviewer in reviewers.iter_mut().filter_map(|(_, r)| r.as_mut()) {
+                    reviewer.patched();
+                }
             }
             reviewed.decisions.push(Decision {
                 id: None,
