@@ -144,6 +144,7 @@ impl WasmGuardrail {
             guardrail: self,
             open: None,
             converted: None,
+            last: None,
             ahead: Vec::new(),
             answered: VecDeque::new(),
             share: Duration::ZERO,
@@ -183,7 +184,10 @@ pub struct WasmChangeReviews<'g> {
     open: Option<Open<'g>>,
     /// The change as the guest takes it, made once while no binding patched
     /// the change (a patch makes it again).
-    converted: Option<(Change, crate::bindings::t::Change)>,
+    converted: Option<crate::bindings::t::Change>,
+    /// The change of the last [`WasmChangeReviews::review_with`], which
+    /// compares each change with it (the pipeline says `patched` instead).
+    last: Option<Change>,
     /// The settings of the bindings still to review the change, first to
     /// last, as told before the first review.
     ahead: Vec<Arc<str>>,
@@ -227,8 +231,9 @@ impl<'g> WasmChangeReviews<'g> {
         change: &Change,
         settings: Option<&Value>,
     ) -> Result<Review> {
-        if self.converted.as_ref().is_some_and(|(c, _)| c != change) {
+        if self.last.as_ref() != Some(change) {
             self.patched();
+            self.last = Some(change.clone());
         }
         self.review_same(change, settings).await
     }
@@ -265,9 +270,9 @@ impl<'g> WasmChangeReviews<'g> {
             Some(open) if open.settings == text => open,
             _ => Self::open_instance(g, g.linked_for(settings), text).await?,
         };
-        let (_, wit) = self
+        let wit = self
             .converted
-            .get_or_insert_with(|| (change.clone(), convert::change(change)));
+            .get_or_insert_with(|| convert::change(change));
         let guardrail = &open.live.guardrail;
         let mut r = open
             .session
@@ -302,9 +307,9 @@ impl<'g> WasmChangeReviews<'g> {
                 "exports no guardrail-each-api",
             ));
         };
-        let (_, wit) = self
+        let wit = self
             .converted
-            .get_or_insert_with(|| (change.clone(), convert::change(change)));
+            .get_or_insert_with(|| convert::change(change));
         let texts: Vec<String> = ahead.iter().map(|t| t.to_string()).collect();
         let instance = &open.live.instance;
         let called = open
