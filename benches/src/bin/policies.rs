@@ -144,33 +144,22 @@ impl Guardrail for NativeNaming {
     }
 }
 
-/// A wasm guardrail without [`Guardrail::change_reviews`]: each binding
-/// reviews in a fresh instance.
-struct PerBinding(paved_plugins::WasmGuardrail);
-
-#[async_trait]
-impl Guardrail for PerBinding {
-    fn name(&self) -> &str {
-        Guardrail::name(&self.0)
-    }
-    async fn describe(&self) -> paved::Result<GuardrailInfo> {
-        Guardrail::describe(&self.0).await
-    }
-    async fn validate_settings(&self, settings: &Value) -> paved::Result<()> {
-        Guardrail::validate_settings(&self.0, settings).await
-    }
-    async fn review(&self, change: &Change, settings: Option<&Value>) -> paved::Result<Review> {
-        Guardrail::review(&self.0, change, settings).await
-    }
+/// How the bindings of a wasm guardrail reviewed one change before one
+/// `review-each` call reviewed them all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Before {
+    /// Each binding in a fresh instance (no [`Guardrail::change_reviews`]).
+    FreshInstance,
+    /// One instance per change, a `review` call per binding (not told
+    /// ahead).
+    CallEach,
 }
 
-/// A prepared wasm guardrail whose bindings share one instance per change
-/// but are not told ahead which will review it: a `review` call per
-/// binding, as before `review-each`.
-struct CallPerBinding(paved_plugins::WasmGuardrail);
+/// A prepared wasm guardrail whose bindings review a change as `.1` says.
+struct AsBefore(paved_plugins::WasmGuardrail, Before);
 
 #[async_trait]
-impl Guardrail for CallPerBinding {
+impl Guardrail for AsBefore {
     fn name(&self) -> &str {
         Guardrail::name(&self.0)
     }
@@ -184,7 +173,10 @@ impl Guardrail for CallPerBinding {
         Guardrail::review(&self.0, change, settings).await
     }
     fn change_reviews(&self) -> Option<Box<dyn ChangeReviews + '_>> {
-        Some(Box::new(NotToldAhead(self.0.change_reviews())))
+        match self.1 {
+            Before::FreshInstance => None,
+            Before::CallEach => Some(Box::new(NotToldAhead(self.0.change_reviews()))),
+        }
     }
 }
 
@@ -326,14 +318,14 @@ impl Setup {
                     .settings(naming_settings()),
                 )
                 .await?;
-            let wasm: Arc<dyn Guardrail> = if rule == Some(Rule::WasmPerBinding) {
-                Arc::new(PerBinding(wasm))
+            let before = if rule == Some(Rule::WasmPerBinding) {
+                Before::FreshInstance
             } else {
-                Arc::new(CallPerBinding(wasm))
+                Before::CallEach
             };
             return Ok(Platform::builder()
                 .store(store.spec())
-                .guardrail(wasm)
+                .guardrail(Arc::new(AsBefore(wasm, before)))
                 .policies(bindings)
                 .build()
                 .await?);
