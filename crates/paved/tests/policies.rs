@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::{
     Recorder, component, entity_count, reviewed_write_operations, seed_resources, stores,
-    test_state_key, write,
+    test_state_key, upsert, write,
 };
 use paved::plugins::{Change, Guardrail, GuardrailInfo, Review, Verdict, Violation};
 use paved::{Binding, DecisionFilter, Error, Mode, Platform, StoreSpec, WriteOptions};
@@ -390,13 +390,7 @@ async fn bindings_match_by_point_kind_owner_and_label() {
 
 /// Write `component:default/patched` with the default options.
 async fn write_patched(p: &Platform) -> paved::Result<paved::ChangeSet> {
-    p.catalog()
-        .upsert(
-            component("patched", "team-a"),
-            None,
-            &WriteOptions::default(),
-        )
-        .await
+    upsert(p, component("patched", "team-a")).await
 }
 
 #[tokio::test]
@@ -975,11 +969,7 @@ async fn the_bindings_of_one_wasm_guardrail_are_reviewed_in_one_call() {
         .unwrap();
     let mut entity = component("batched", "team-a");
     entity["metadata"]["description"] = json!("reviewed in one call");
-    let set = p
-        .catalog()
-        .upsert(entity, None, &WriteOptions::default())
-        .await
-        .unwrap();
+    let set = upsert(&p, entity).await.unwrap();
     let said: Vec<(&str, &str, bool)> = set
         .decisions
         .iter()
@@ -1083,12 +1073,7 @@ async fn the_example_plugin_bindings_pass_their_fixture_tests_and_review_writes(
     };
     assert_eq!(decisions[0].policy, "owners-exist");
     assert!(err.to_string().contains("team-ghost"), "{err}");
-    p.catalog()
-        .upsert(
-            component("refunds", "team-payments"),
-            None,
-            &WriteOptions::default(),
-        )
+    upsert(&p, component("refunds", "team-payments"))
         .await
         .unwrap();
 }

@@ -10,7 +10,7 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{Fixed, PgDb, component, entity_count};
+use common::{Fixed, PgDb, component, entity_count, upsert};
 use paved::plugins::Verdict;
 use paved::{Error, Platform, QuerySpec, StoreSpec, WriteOptions};
 use serde_json::{Value, json};
@@ -51,12 +51,6 @@ async fn open(store: &str) -> Platform {
     paved::open(paved::OpenOptions::default().store(store))
         .await
         .unwrap()
-}
-
-async fn upsert(p: &Platform, entity: Value) -> paved::Result<paved::ChangeSet> {
-    p.catalog()
-        .upsert(entity, None, &WriteOptions::default())
-        .await
 }
 
 /// `writer` stores the policy; `other` (opened before it existed) obeys it.

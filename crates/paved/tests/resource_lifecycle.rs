@@ -12,9 +12,12 @@
 //! - a lease outlives its TTL while its holder works: it is renewed, so a
 //!   second platform on the same store is refused all along.
 
+mod common;
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
+use common::upsert;
 use paved::plugins::{
     Applied, ApplyRequest, ImportRequest, Imported, Operation, Plan, PlanRequest, Provider,
     ProviderInfo, ResourceRequest,
@@ -168,14 +171,6 @@ async fn platform() -> (Platform, Arc<Scripted>, tempfile::TempDir) {
     (p, provider, dir)
 }
 
-/// Write `entity` to `p`'s catalogue.
-async fn upsert(p: &Platform, entity: Value) {
-    p.catalog()
-        .upsert(entity, None, &WriteOptions::default())
-        .await
-        .unwrap();
-}
-
 /// A platform on `dir`'s SQLite file with a scripted provider of its own.
 async fn platform_on(
     dir: &std::path::Path,
@@ -204,7 +199,7 @@ async fn a_failed_provider_call_changes_no_state_skips_dependents_and_is_retried
         ),
         resource("cache", json!({}), &[]),
     ] {
-        upsert(&p, e).await;
+        upsert(&p, e).await.unwrap();
     }
     let r = p.resources();
     let opts = ResourceOptions::default();
@@ -216,7 +211,9 @@ async fn a_failed_provider_call_changes_no_state_skips_dependents_and_is_retried
     // db's change fails: its state stays, app (which needs it) is skipped,
     // cache (independent) is applied.
     provider.down.store(true, Ordering::SeqCst);
-    upsert(&p, resource("db", json!({"size": 2}), &[])).await;
+    upsert(&p, resource("db", json!({"size": 2}), &[]))
+        .await
+        .unwrap();
     let report = r.apply(&[], &opts).await.unwrap();
     let status = |name: &str| {
         report
@@ -285,7 +282,8 @@ async fn a_failed_provider_call_changes_no_state_skips_dependents_and_is_retried
         &p,
         resource("db", json!({"size": 2, "garbage": "oops"}), &[]),
     )
-    .await;
+    .await
+    .unwrap();
     let report = r
         .apply(&["resource:default/db".into()], &opts)
         .await
@@ -307,10 +305,12 @@ async fn a_failed_provider_call_changes_no_state_skips_dependents_and_is_retried
         (db_after.version, db_after.state),
         (db_before.version, db_before.state)
     );
-    upsert(&p, resource("db", json!({"size": 2}), &[])).await;
+    upsert(&p, resource("db", json!({"size": 2}), &[]))
+        .await
+        .unwrap();
 
     // An import the provider refuses leaves no state behind.
-    upsert(&p, scripted("found", json!({}))).await;
+    upsert(&p, scripted("found", json!({}))).await.unwrap();
     let err = r.import("found", "missing", &opts).await.unwrap_err();
     assert_eq!(err.code(), "PLUGIN", "{err}");
     assert!(matches!(
@@ -328,7 +328,9 @@ async fn replace_orphan_and_adoption_and_each_call_with_its_own_idempotency_key(
     let mut keys = Vec::new();
 
     // Create: one apply, with a key.
-    upsert(&p, scripted("db", json!({"params": {"engine": "a"}}))).await;
+    upsert(&p, scripted("db", json!({"params": {"engine": "a"}})))
+        .await
+        .unwrap();
     r.apply(&[], &opts).await.unwrap();
     let calls = provider.take();
     assert_eq!(calls.len(), 1, "{calls:?}");
@@ -342,7 +344,9 @@ async fn replace_orphan_and_adoption_and_each_call_with_its_own_idempotency_key(
 
     // A field that cannot change in place: the plan says replace and why;
     // apply deletes, then creates, both under the replace's one key.
-    upsert(&p, scripted("db", json!({"params": {"engine": "b"}}))).await;
+    upsert(&p, scripted("db", json!({"params": {"engine": "b"}})))
+        .await
+        .unwrap();
     let plan = r.plan(&[], &opts).await.unwrap();
     let db = &plan.resources[0];
     assert_eq!(db.action, Action::Replace, "{plan:?}");
@@ -365,7 +369,8 @@ async fn replace_orphan_and_adoption_and_each_call_with_its_own_idempotency_key(
             json!({"params": {"engine": "a"}, "deletionPolicy": "orphan"}),
         ),
     )
-    .await;
+    .await
+    .unwrap();
     r.apply(&["resource:default/kept".into()], &opts)
         .await
         .unwrap();
@@ -385,7 +390,7 @@ async fn replace_orphan_and_adoption_and_each_call_with_its_own_idempotency_key(
 
     // Import: observed while the Resource has no params, then managed once
     // it has them (an update, even with nothing to change).
-    upsert(&p, scripted("found", json!({}))).await;
+    upsert(&p, scripted("found", json!({}))).await.unwrap();
     let imported = r.import("found", "ext-7", &opts).await.unwrap();
     assert_eq!(imported.state.status, StateStatus::Observed);
     let calls = provider.take();
@@ -400,7 +405,9 @@ async fn replace_orphan_and_adoption_and_each_call_with_its_own_idempotency_key(
             .contains("observed only (add params to manage it)"),
         "{err}"
     );
-    upsert(&p, scripted("found", json!({"params": {"engine": "a"}}))).await;
+    upsert(&p, scripted("found", json!({"params": {"engine": "a"}})))
+        .await
+        .unwrap();
     let plan = r
         .plan(&["resource:default/found".into()], &opts)
         .await
@@ -457,7 +464,9 @@ async fn a_lease_is_renewed_while_its_holder_works_past_the_ttl() {
     };
     let (a, a_provider) = platform_on(dir.path(), settings()).await;
     let (b, b_provider) = platform_on(dir.path(), settings()).await;
-    upsert(&a, resource("slow", json!({"slowMs": 2600}), &[])).await;
+    upsert(&a, resource("slow", json!({"slowMs": 2600}), &[]))
+        .await
+        .unwrap();
     let as_ = |actor: &str| ResourceOptions {
         actor: Some(actor.to_string()),
         ..Default::default()

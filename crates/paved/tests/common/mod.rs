@@ -196,6 +196,13 @@ fn resource_options(opts: &WriteOptions) -> ResourceOptions {
     }
 }
 
+/// Write `entity` to `p`'s catalogue with the default options.
+pub async fn upsert(p: &Platform, entity: Value) -> paved::Result<paved::ChangeSet> {
+    p.catalog()
+        .upsert(entity, None, &WriteOptions::default())
+        .await
+}
+
 /// Run the write operation `name` once.
 pub async fn write(platform: &Platform, name: &str, opts: &WriteOptions) -> paved::Result<()> {
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/catalog");
