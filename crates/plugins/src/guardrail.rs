@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use paved_core::plugin::{Change, GuardrailInfo, Review};
 use serde_json::Value;
 
+use crate::bindings::each;
 use crate::cache::CacheOutcome;
 use crate::convert;
 use crate::error::{PluginError, Result};
@@ -263,8 +264,11 @@ impl<'g> WasmChangeReviews<'g> {
             return answer;
         }
         self.answered.clear();
-        if ahead.len() > 1 && ahead[0] == text && g.linked_for(None).each.is_some() {
-            return self.review_each(change, ahead).await;
+        if let Some(each) = &g.linked_for(None).each
+            && ahead.len() > 1
+            && ahead[0] == text
+        {
+            return self.review_each(change, ahead, each).await;
         }
         let mut open = match self.open.take() {
             Some(open) if open.settings == text => open,
@@ -289,39 +293,46 @@ impl<'g> WasmChangeReviews<'g> {
     }
 
     /// Ask for the reviews of every binding `ahead` (the first is the one
-    /// asking now) in one `review-each` call; answer the first, keep the
-    /// others. A call that fails fails each of them alike.
-    async fn review_each(&mut self, change: &Change, ahead: Vec<Arc<str>>) -> Result<Review> {
+    /// asking now) in one `review-each` call (`each`: where the snapshot
+    /// or component exports it); answer the first, keep the others. A call
+    /// that fails, or an instance that cannot be made for it, fails each
+    /// of them alike.
+    async fn review_each(
+        &mut self,
+        change: &Change,
+        ahead: Vec<Arc<str>>,
+        each: &'g each::GuestIndices,
+    ) -> Result<Review> {
         let g = self.guardrail;
         let started = Instant::now();
         // The call's own `config` is the configured settings; each review's
         // settings travel in the call.
         let configured = g.plugin.settings_for(None);
-        let mut open = match self.open.take() {
-            Some(open) if open.settings == configured => open,
-            _ => Self::open_instance(g, g.linked_for(None), configured).await?,
-        };
-        let Some(indices) = &g.linked_for(None).each else {
-            return Err(PluginError::load(
-                &g.plugin.name,
-                "exports no guardrail-each-api",
-            ));
+        let opened = match self.open.take() {
+            Some(open) if open.settings == configured => Ok(open),
+            _ => Self::open_instance(g, g.linked_for(None), configured).await,
         };
         let wit = self
             .converted
             .get_or_insert_with(|| convert::change(change));
         let texts: Vec<String> = ahead.iter().map(|t| t.to_string()).collect();
-        let instance = &open.live.instance;
-        let called = open
-            .session
-            .call_answering(ahead.len(), async |store| {
-                let api = indices.load(&mut *store, instance)?;
-                api.call_review_each(&mut *store, wit, &texts).await
-            })
-            .await;
+        let called = match opened {
+            Ok(mut open) => {
+                let instance = &open.live.instance;
+                let called = open
+                    .session
+                    .call_answering(ahead.len(), async |store| {
+                        let api = each.load(&mut *store, instance)?;
+                        api.call_review_each(&mut *store, wit, &texts).await
+                    })
+                    .await;
+                called.map(|r| (r, open))
+            }
+            Err(e) => Err(e),
+        };
         let share = started.elapsed() / u32::try_from(ahead.len()).unwrap_or(u32::MAX);
         let mut answers: Vec<Result<Review>> = match called {
-            Ok(mut r) if r.value.len() == ahead.len() => {
+            Ok((mut r, open)) if r.value.len() == ahead.len() => {
                 let answers = r
                     .value
                     .into_iter()
@@ -333,7 +344,7 @@ impl<'g> WasmChangeReviews<'g> {
                 self.open = Some(open);
                 answers
             }
-            Ok(r) => {
+            Ok((r, _)) => {
                 let e = PluginError::bad_output(
                     &g.plugin.name,
                     format!(

@@ -332,10 +332,9 @@ impl PolicySet {
         let mut change: Option<Change> = None;
         let mut patched_by = Vec::new();
         // One reviewer per guardrail for this item (by the guardrail's
-        // address): a wasm guardrail reviews all its bindings of the item in
-        // one instance.
-        // It is told up front which of its bindings will review the item,
-        // so that it may review them all in one call.
+        // address), told up front which of its bindings will review the
+        // item: a wasm guardrail reviews them all in one instance, in one
+        // call when it can.
         let mut reviewers: Vec<(usize, Option<Box<dyn ChangeReviews + '_>>)> = Vec::new();
         let matching: Vec<&Bound> = self
             .bound
