@@ -193,6 +193,21 @@ impl SqliteStore {
         }
     }
 
+    /// A read of `keys` rows by key: [`Self::read_small`] for up to
+    /// [`SMALL_READ`] of them (a single-entity write's reads), else
+    /// [`Self::read`].
+    async fn read_keys<T, F>(&self, keys: usize, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection, &str) -> Result<T> + Send + 'static,
+    {
+        if keys <= SMALL_READ {
+            self.read_small(f).await
+        } else {
+            self.read(f).await
+        }
+    }
+
     /// `f` run here if the reader is free; `f` back if it is busy.
     fn inline<T, F>(&self, f: F) -> std::result::Result<Result<T>, F>
     where
@@ -869,17 +884,15 @@ impl Store for SqliteStore {
 
     async fn get_many(&self, refs: &[EntityRef]) -> Result<Vec<Entity>> {
         let keys: Vec<String> = refs.iter().map(EntityRef::key).collect();
-        let read = move |conn: &mut Connection, label: &str| entities_by_keys(conn, label, &keys);
-        if refs.len() <= SMALL_READ {
-            self.read_small(read).await
-        } else {
-            self.read(read).await
-        }
+        self.read_keys(refs.len(), move |conn, label| {
+            entities_by_keys(conn, label, &keys)
+        })
+        .await
     }
 
     async fn existing(&self, refs: &[EntityRef]) -> Result<Vec<EntityRef>> {
         let keys: Vec<String> = refs.iter().map(EntityRef::key).collect();
-        self.read(move |conn, label| {
+        self.read_keys(keys.len(), move |conn, label| {
             let err = |e| sqlite_error(label, "cannot read entities", e);
             let mut out = Vec::new();
             for chunk in keys.chunks(CHUNK) {
