@@ -200,6 +200,23 @@ pub(super) async fn walked_and_sorted_pages_agree(store: &dyn Store) {
         e["metadata"]["name"].as_str().unwrap().starts_with("e-01")
     });
     assert_eq!(got, want);
+    // Full-text search matching most entities, in key order: the page walks
+    // the entities and looks each up in the matches, and the total is
+    // counted in the full-text index alone. "e-0" is the words "e" (every
+    // name) and "0" as prefixes: names e-000 to e-099, and "Title 0".
+    let q = Query {
+        text: Some("e-0".into()),
+        limit: Some(7),
+        ..Query::default()
+    };
+    let (got, total) = all_pages(store, q).await;
+    let want = expected(&stored, &[], |e| {
+        e["metadata"]["name"].as_str().unwrap().starts_with("e-0")
+            || e["metadata"]["title"] == "Title 0"
+    });
+    assert!(want.len() > 100, "most entities match: {}", want.len());
+    assert_eq!(got, want);
+    assert_eq!(total as usize, want.len());
 }
 
 /// Facet counts computed here from the entities.
