@@ -17,6 +17,7 @@ pub mod events;
 pub mod graph;
 pub mod ingest;
 pub mod locations;
+pub(crate) mod memory;
 pub mod model;
 pub(crate) mod parallel;
 pub mod path;

@@ -98,11 +98,16 @@ impl Catalog {
         validated: Validated,
         opts: &WriteOptions,
     ) -> Result<ChangeSet> {
+        let large = validated.entities.len() >= crate::memory::LARGE_BATCH;
         let request = Request::Import {
             validated,
             action: crate::locations::IMPORT_ACTION,
         };
-        self.inner.write(request, opts).await
+        let written = self.inner.write(request, opts).await;
+        if large {
+            crate::memory::release_free_memory();
+        }
+        written
     }
 
     /// Create or update one entity given as JSON. With `expected_etag`, the

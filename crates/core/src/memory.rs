@@ -1,0 +1,25 @@
+//! Giving memory back to the operating system after a large batch.
+//!
+//! A bulk import holds every entity of its batch several times over
+//! (parsed, prepared, written): about 20 GB at 1,000,000 entities. When it
+//! returns, that memory is free but glibc's allocator keeps most of it in
+//! its arenas (one per thread that allocated), so the process stays that
+//! large and the page cache the store's reads need is squeezed out (at
+//! 1,000,000 entities on SQLite, a query by owner went from 2 to 11 ms).
+//! [`release_free_memory`] asks the allocator to return what it holds free.
+
+/// Batches of at least this many entities give their memory back after.
+pub(crate) const LARGE_BATCH: usize = 5000;
+
+/// Return the allocator's free memory to the operating system (glibc's
+/// `malloc_trim`; a no-op with other allocators). Takes milliseconds per
+/// gigabyte: call it after a large batch, not per request.
+#[allow(unsafe_code)]
+pub(crate) fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: `malloc_trim` only walks the allocator's own free lists; it
+    // takes no pointers from us and is safe to call from any thread.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
