@@ -16,7 +16,7 @@
 /// The allocator of the `paved` CLI, whose `catalog validate` and
 /// `catalog import` these figures are of.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: paved::Allocator = paved::Allocator;
 
 use std::path::Path;
 use std::process::Command;

@@ -38,3 +38,8 @@ pub mod query;
 pub mod resources;
 pub mod scorecards;
 pub mod settled;
+
+/// paved's allocator for its binaries ([`paved::Allocator`]): the engine's
+/// own allocations in this addon; JS values stay V8's.
+#[global_allocator]
+static ALLOCATOR: paved::Allocator = paved::Allocator;

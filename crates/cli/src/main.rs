@@ -14,13 +14,9 @@ use paved::OpenOptions;
 
 use crate::output::{Ctx, Format};
 
-/// mimalloc, not the system allocator: the engine allocates many small
-/// values (parsed YAML, JSON documents, index rows) from several threads,
-/// and glibc's malloc spent over a third of `catalog validate` freeing and
-/// consolidating them; with mimalloc the validator reads 1.8 times as many
-/// entities a second (BENCHMARKS.md, "Validation with mimalloc").
+/// paved's allocator for its binaries ([`paved::Allocator`]).
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: paved::Allocator = paved::Allocator;
 
 /// paved: an embeddable internal developer platform.
 ///

@@ -28,6 +28,21 @@ mod rego;
 pub mod surface;
 
 pub use config::{Config, CustomKind};
+
+/// The allocator paved's binaries use (the CLI, the Python and Node
+/// extension modules, the benchmarks): mimalloc. The engine allocates many
+/// small values (parsed YAML, JSON documents, index rows) from several
+/// threads; with glibc's malloc, allocating and freeing them was over a
+/// third of `catalog validate`, which reads 1.88× as many entities a second
+/// with this one (BENCHMARKS.md, "A million entities"). A library does not
+/// choose for its program: an embedding program opts in the same way,
+///
+/// ```no_run
+/// #[global_allocator]
+/// static ALLOCATOR: paved::Allocator = paved::Allocator;
+/// # fn main() {}
+/// ```
+pub use mimalloc::MiMalloc as Allocator;
 pub use open::{DEFAULT_CONFIG, OpenOptions, open, validate};
 pub use plugin_tools::{check_plugin, inspect_plugin, plugin_kind};
 
