@@ -38,8 +38,3 @@ pub mod query;
 pub mod resources;
 pub mod scorecards;
 pub mod settled;
-
-/// paved's allocator for its binaries ([`paved::Allocator`]): the engine's
-/// own allocations in this addon; JS values stay V8's.
-#[global_allocator]
-static ALLOCATOR: paved::Allocator = paved::Allocator;

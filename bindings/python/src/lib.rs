@@ -36,11 +36,6 @@ mod scorecards;
 
 use pyo3::prelude::*;
 
-/// paved's allocator for its binaries ([`paved::Allocator`]): the engine's
-/// own allocations in this module; Python's objects stay Python's.
-#[global_allocator]
-static ALLOCATOR: paved::Allocator = paved::Allocator;
-
 pub(crate) use runtime::{spawn, spawn_json, spawn_with};
 
 /// The operations of the facade and each front's name for them

@@ -29,8 +29,7 @@ pub mod surface;
 
 pub use config::{Config, CustomKind};
 
-/// The allocator paved's binaries use (the CLI, the Python and Node
-/// extension modules, the benchmarks): mimalloc. The engine allocates many
+/// The allocator paved's programs use (the CLI, the benchmarks): mimalloc. The engine allocates many
 /// small values (parsed YAML, JSON documents, index rows) from several
 /// threads; with glibc's malloc, allocating and freeing them was over a
 /// third of `catalog validate`, which reads 1.88× as many entities a second
