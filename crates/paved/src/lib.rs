@@ -34,7 +34,11 @@ pub use config::{Config, CustomKind};
 /// threads; with glibc's malloc, allocating and freeing them was over a
 /// third of `catalog validate`, which reads 1.88× as many entities a second
 /// with this one (BENCHMARKS.md, "A million entities"). A library does not
-/// choose for its program: an embedding program opts in the same way,
+/// choose for its program: an embedding program opts in the same way, from
+/// its `main` crate. Not from an extension module loaded with `dlopen`
+/// (the Python and Node packages): this build keeps its thread-locals in
+/// static TLS, which such a module cannot allocate ("cannot allocate
+/// memory in static TLS block").
 ///
 /// ```no_run
 /// #[global_allocator]
