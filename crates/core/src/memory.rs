@@ -6,10 +6,8 @@
 //! its arenas (one per thread that allocated), so the process stays that
 //! large and the page cache the store's reads need is squeezed out (at
 //! 1,000,000 entities on SQLite, a query by owner went from 2 to 11 ms).
-//! [`release_free_memory`] asks the allocator to return what it holds free.
-
-/// Batches of at least this many entities give their memory back after.
-pub(crate) const LARGE_BATCH: usize = 5000;
+//! [`release_free_memory`] asks the allocator to return what it holds free,
+//! after a batch of [`crate::store::BULK`] changes or more.
 
 /// Return the allocator's free memory to the operating system (glibc's
 /// `malloc_trim`; a no-op with other allocators). Takes milliseconds per

@@ -98,7 +98,7 @@ impl Catalog {
         validated: Validated,
         opts: &WriteOptions,
     ) -> Result<ChangeSet> {
-        let large = validated.entities.len() >= crate::memory::LARGE_BATCH;
+        let large = validated.entities.len() >= crate::store::BULK;
         let request = Request::Import {
             validated,
             action: crate::locations::IMPORT_ACTION,

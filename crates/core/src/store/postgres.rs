@@ -26,7 +26,7 @@ use super::facet_bits::{self, Bits, Need};
 use super::facets;
 use super::page::{self, RawRelation, RawRow};
 use super::plan::{self, Current, RelationRecord, Row, Write};
-use super::{ChangeBatch, CommitResult, Store, migrations};
+use super::{BULK, ChangeBatch, CommitResult, Store, migrations};
 use crate::audit::{self, AuditRecord};
 use crate::error::{Error, Result};
 use crate::events::Event;
@@ -48,8 +48,6 @@ const ENTITY_CHUNK: usize = 2000;
 const CUSTOM_PLANS: &str = "-c plan_cache_mode=force_custom_plan";
 /// Rows per bulk statement for audit records and notifications.
 const ROW_CHUNK: usize = 5000;
-/// Written changes from which a commit refreshes planner statistics.
-const BULK: usize = 5000;
 /// NOTIFY payloads must stay below 8000 bytes.
 const MAX_PAYLOAD: usize = 7900;
 

@@ -25,7 +25,7 @@ use super::facet_bits::{self, Bits, Need};
 use super::facets;
 use super::page::{self, RawRelation, RawRow};
 use super::plan::{self, Current, RelationRecord, Row, Write};
-use super::{ChangeBatch, CommitResult, ENTITY_COUNT, Store, migrations};
+use super::{BULK, ChangeBatch, CommitResult, ENTITY_COUNT, Store, migrations};
 use crate::audit::{self, AuditRecord};
 use crate::error::{Error, Result};
 use crate::events::Event;
@@ -528,8 +528,6 @@ const WRITE_CHUNK: usize = 2000;
 /// inserts otherwise spill to the WAL and are read back from it.
 const CACHE_KIB: i64 = 64 * 1024;
 const BULK_CACHE_KIB: i64 = 1024 * 1024;
-/// Changes from which a batch counts as large.
-const BULK: usize = 5000;
 /// SQLite's default: checkpoint at commit once the WAL holds this many pages.
 const WAL_AUTOCHECKPOINT: i64 = 1000;
 
