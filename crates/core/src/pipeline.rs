@@ -522,6 +522,16 @@ pub(crate) enum Request {
     },
 }
 
+impl Request {
+    /// How many entities the request writes (before orphans are found).
+    pub(crate) fn entities(&self) -> usize {
+        match self {
+            Request::Import { validated, .. } => validated.entities().len(),
+            Request::Upsert { .. } | Request::Delete { .. } => 1,
+        }
+    }
+}
+
 /// A stage between plan and commit: an access check or a guardrail. It sees
 /// the actor and the planned change set, and refuses (typically with
 /// [`Error::Denied`]; nothing is written) or lets it through. Checks run in

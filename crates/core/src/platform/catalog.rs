@@ -98,16 +98,11 @@ impl Catalog {
         validated: Validated,
         opts: &WriteOptions,
     ) -> Result<ChangeSet> {
-        let large = validated.entities.len() >= crate::store::BULK;
         let request = Request::Import {
             validated,
             action: crate::locations::IMPORT_ACTION,
         };
-        let written = self.inner.write(request, opts).await;
-        if large {
-            crate::memory::release_free_memory();
-        }
-        written
+        self.inner.write(request, opts).await
     }
 
     /// Create or update one entity given as JSON. With `expected_etag`, the

@@ -348,9 +348,16 @@ impl Inner {
         self.store.clone()
     }
 
-    /// Run a request through the one pipeline.
+    /// Run a request through the one pipeline. After a bulk one (an import
+    /// or a location refresh of [`crate::store::BULK`] entities or more),
+    /// the memory it held goes back to the operating system.
     pub(crate) async fn write(&self, request: Request, opts: &WriteOptions) -> Result<ChangeSet> {
-        pipeline::run(&self.context().await?, request, opts).await
+        let bulk = request.entities() >= crate::store::BULK;
+        let written = pipeline::run(&self.context().await?, request, opts).await;
+        if bulk {
+            crate::memory::release_free_memory();
+        }
+        written
     }
 
     /// Run a side effect (a provider call) through the one pipeline.
