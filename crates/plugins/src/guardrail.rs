@@ -133,9 +133,10 @@ impl WasmGuardrail {
     }
 
     /// Review one change with the configured settings or `settings`, in a
-    /// fresh instance.
+    /// fresh instance (a reviewer of its own, with no earlier change to
+    /// compare this one with).
     pub async fn review_change(&self, change: &Change, settings: Option<&Value>) -> Result<Review> {
-        self.change_reviews().review_with(change, settings).await
+        self.change_reviews().review_same(change, settings).await
     }
 
     /// The reviews of one change by several bindings of this guardrail
