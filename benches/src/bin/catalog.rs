@@ -251,7 +251,7 @@ async fn main() -> anyhow::Result<()> {
     let skip_pg = args.iter().any(|a| a == "--skip-postgres");
     let skip_sqlite = args.iter().any(|a| a == "--skip-sqlite");
     let skip_validate = args.iter().any(|a| a == "--skip-validate");
-    let skip_backstage = skip_validate || args.iter().any(|a| a == "--skip-backstage");
+    let skip_backstage = args.iter().any(|a| a == "--skip-backstage");
     let tmp = tempfile::tempdir()?;
     // `--catalog-dir DIR` writes (and keeps) the synthetic files there.
     let dir = path_arg(&args, "--catalog-dir").unwrap_or_else(|| tmp.path().join("catalog"));
