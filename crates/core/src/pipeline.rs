@@ -43,7 +43,7 @@ use crate::ingest::{self, Validated};
 use crate::locations::{ANNOTATION_ORPHAN, LocationRead, OrphanStrategy};
 use crate::model::relations::RelationType;
 use crate::model::schema::KindRegistry;
-use crate::model::{Entity, EntityRef, index, relations};
+use crate::model::{Entity, EntityRef, relations};
 use crate::plugin;
 use crate::policy::{self, DECISION_ACTION, Decision, Facets, Item, Patched, Point, PolicySet};
 pub use crate::store::Outcome;
@@ -53,18 +53,15 @@ use crate::store::{AuditOnly, Change, ChangeBatch, PreparedEntity, Store};
 /// without one.
 pub const DEFAULT_ACTOR: &str = "system";
 
-/// Everything derived from one validated entity, ready for the store.
+/// What the write path needs of one validated entity: its content hash.
+/// The rows the store writes from it (relations, filter rows, full-text
+/// document, body) are made when its chunk is written
+/// (`store::plan::Fresh::row`), so a large batch never holds them all.
 pub(crate) fn prepare(entity: Entity, location: Option<String>) -> PreparedEntity {
-    let (relations, _) = relations::derive(&entity);
-    let search = index::search_rows(&entity, &relations);
-    let text = index::search_text(&entity);
     let hash = entity.content_hash();
     PreparedEntity {
         entity,
         hash,
-        relations,
-        search,
-        text,
         location,
     }
 }
@@ -434,13 +431,17 @@ async fn dangling_refs(store: &dyn Store, prepared: &[PreparedEntity]) -> Result
         .iter()
         .map(|p| p.entity.entity_ref().key())
         .collect();
+    // The relations each entity originates to a target outside the batch,
+    // in order.
+    let mut outside: Vec<(EntityRef, relations::RelationRow)> = Vec::new();
     let mut wanted: HashMap<String, EntityRef> = HashMap::new();
     for p in prepared {
         let me = p.entity.entity_ref();
-        for r in p.relations.iter().filter(|r| r.source == me) {
+        for r in p.relations().into_iter().filter(|r| r.source == me) {
             let key = r.target.key();
             if !in_batch.contains(&key) {
                 wanted.entry(key).or_insert_with(|| r.target.clone());
+                outside.push((me.clone(), r));
             }
         }
     }
@@ -451,23 +452,17 @@ async fn dangling_refs(store: &dyn Store, prepared: &[PreparedEntity]) -> Result
             found.insert(r.key());
         }
     }
-    let mut warnings = Vec::new();
-    for p in prepared {
-        let me = p.entity.entity_ref();
-        for r in p.relations.iter().filter(|r| r.source == me) {
-            let key = r.target.key();
-            if !in_batch.contains(&key) && !found.contains(&key) {
-                warnings.push(
-                    Diagnostic::warning(
-                        format!("relations.{}", r.r#type),
-                        format!("refers to {} which is not in the catalogue", r.target),
-                    )
-                    .for_entity(me.to_string()),
-                );
-            }
-        }
-    }
-    Ok(warnings)
+    Ok(outside
+        .into_iter()
+        .filter(|(_, r)| !found.contains(&r.target.key()))
+        .map(|(me, r)| {
+            Diagnostic::warning(
+                format!("relations.{}", r.r#type),
+                format!("refers to {} which is not in the catalogue", r.target),
+            )
+            .for_entity(me.to_string())
+        })
+        .collect())
 }
 
 /// The stored entities among `prepared`'s refs, by key.
@@ -1024,7 +1019,7 @@ fn entity_item(
         .unwrap_or_default();
     let shown = after.map(|p| &p.entity).or(before);
     let facets = match (after, shown) {
-        (Some(p), _) => facets_of(&p.entity, &p.relations),
+        (Some(p), _) => facets_of(&p.entity, &p.relations()),
         (None, Some(e)) => facets_of(e, &relations::derive(e).0),
         (None, None) => Facets::default(),
     };

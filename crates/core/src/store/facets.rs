@@ -223,7 +223,7 @@ pub fn rows_of<'a>(row: &'a Row<'a>) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = row
         .search
         .iter()
-        .filter_map(|(k, v)| Some((*k, (*v)?)))
+        .filter_map(|s| Some((s.key.as_str(), s.value.as_deref()?)))
         .filter(|(k, _)| FIELDS.contains(k))
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();

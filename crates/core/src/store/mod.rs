@@ -35,7 +35,6 @@ use futures::stream::BoxStream;
 use crate::audit::AuditRecord;
 use crate::error::Result;
 use crate::events::Event;
-use crate::model::index::SearchRow;
 use crate::model::relations::RelationRow;
 use crate::model::{Entity, EntityRef};
 use crate::query::{FacetCount, Page, Predicate, Query};
@@ -52,21 +51,25 @@ pub(crate) const BULK: usize = 5000;
 
 pub(crate) const ENTITY_COUNT: &str = "SELECT coalesce(max(id), 0) FROM entities";
 
-/// An entity ready to be written, with everything derived from it.
+/// An entity ready to be written. What the store derives from it (relation
+/// rows, filter rows, the full-text document, the stored body) is made when
+/// it is needed and dropped after: a batch of a million entities holds the
+/// entities, not their rows (`plan::Fresh::row`).
 #[derive(Debug, Clone)]
 pub struct PreparedEntity {
     /// The validated entity; `metadata.uid`/`etag` are set by the store.
     pub entity: Entity,
     /// `entity.content_hash()`; becomes the etag.
     pub hash: String,
-    /// Relation rows this entity owns (both directions).
-    pub relations: Vec<RelationRow>,
-    /// Filter rows.
-    pub search: Vec<SearchRow>,
-    /// Full-text document.
-    pub text: String,
     /// Key of the location (file or Location entity) it was imported from, if any.
     pub location: Option<String>,
+}
+
+impl PreparedEntity {
+    /// Relation rows this entity owns (both directions), derived from it.
+    pub fn relations(&self) -> Vec<RelationRow> {
+        crate::model::relations::derive(&self.entity).0
+    }
 }
 
 /// One change in a batch.

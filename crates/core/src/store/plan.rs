@@ -3,9 +3,11 @@
 //! A store opens its write transaction, locks out other writers, reads the
 //! current `(id, uid, etag, location)` of every entity the batch names and
 //! calls [`plan`]. Planning decides each change's outcome, checks every
-//! expected etag and builds the rows to write — before anything is written,
-//! so a conflict leaves the store untouched. The store executes the
-//! [`Write`]s, reads the head of the audit chain, and [`Plan::seal`] turns the
+//! expected etag and decides the writes — before anything is written, so a
+//! conflict leaves the store untouched. The store executes the [`Write`]s in
+//! chunks, making each entity's rows ([`Fresh::row`]) as its chunk is
+//! written, so a batch of a million entities never holds a million rows;
+//! it reads the head of the audit chain, and [`Plan::seal`] turns the
 //! pending records into chained [`AuditRecord`]s and their [`Event`]s.
 
 use std::collections::{HashMap, HashSet};
@@ -19,6 +21,7 @@ use crate::audit::{self, AuditDraft, AuditRecord};
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result};
 use crate::events::Event;
+use crate::model::index::{self, SearchRow};
 use crate::model::relations::RelationType;
 use crate::model::{Entity, EntityRef, Metadata};
 use crate::query::sql::fts_document;
@@ -116,19 +119,76 @@ pub struct Row<'a> {
     /// Full-text document.
     pub fts: String,
     /// Filter rows, without `relations.*` (answered from the relations table).
-    pub search: Vec<(&'a str, Option<&'a str>)>,
+    pub search: Vec<SearchRow>,
     /// Relation rows this entity originates.
     pub relations: Vec<RelationRecord>,
+}
+
+/// An entity to write: its prepared form, the uid it keeps or gets and
+/// the location it is from. Its rows are made ([`Fresh::row`]) when the
+/// store writes its chunk.
+#[derive(Debug)]
+pub struct Fresh<'a> {
+    prepared: &'a PreparedEntity,
+    uid: String,
+    location: Option<String>,
+}
+
+impl<'a> Fresh<'a> {
+    /// The stored form of the entity: its row and everything derived from it.
+    pub fn row(&self) -> Row<'a> {
+        let p = self.prepared;
+        let body = body(&p.entity, &self.uid, &p.hash);
+        let derived = p.relations();
+        let search = index::search_rows(&p.entity, &derived)
+            .into_iter()
+            .filter(|s| !s.key.starts_with("relations.") && s.key.len() <= MAX_INDEX_KEY_LEN)
+            .collect();
+        let relations = derived
+            .iter()
+            .map(|r| {
+                let (source_key, source_ref) = key_and_ref(&r.source);
+                let (target_key, target_ref) = key_and_ref(&r.target);
+                RelationRecord {
+                    source_key,
+                    source_ref,
+                    r#type: type_key(r.r#type),
+                    target_key,
+                    target_ref,
+                }
+            })
+            .collect();
+        Row {
+            key: p.entity.entity_ref().key(),
+            uid: self.uid.clone(),
+            kind: &p.entity.kind,
+            namespace: p.entity.namespace(),
+            name: &p.entity.metadata.name,
+            etag: &p.hash,
+            body,
+            location: self.location.clone(),
+            fts: fts_document(&index::search_text(&p.entity)),
+            search,
+            relations,
+        }
+    }
+}
+
+/// The rows of a chunk of writes: for each write that stores an entity
+/// (insert or update), its [`Row`], made on every core; `None` for the others.
+pub fn rows<'a: 'b, 'b>(chunk: impl IntoIterator<Item = &'b Write<'a>>) -> Vec<Option<Row<'a>>> {
+    let fresh: Vec<Option<&Fresh<'a>>> = chunk.into_iter().map(Write::fresh).collect();
+    crate::parallel::map(fresh, |f| f.map(Fresh::row))
 }
 
 /// One write to execute, in order.
 #[derive(Debug)]
 pub enum Write<'a> {
-    Insert(Row<'a>),
+    Insert(Fresh<'a>),
     /// Replace the row `id` and all its derived rows.
     Update {
         id: i64,
-        row: Row<'a>,
+        fresh: Fresh<'a>,
     },
     /// Same content from another location: only the location column changes.
     Relocate {
@@ -139,6 +199,16 @@ pub enum Write<'a> {
     Delete {
         id: i64,
     },
+}
+
+impl<'a> Write<'a> {
+    /// The entity an insert or update stores.
+    pub fn fresh(&self) -> Option<&Fresh<'a>> {
+        match self {
+            Write::Insert(fresh) | Write::Update { fresh, .. } => Some(fresh),
+            Write::Relocate { .. } | Write::Delete { .. } => None,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -322,15 +392,19 @@ impl<'a> Plan<'a> {
         let uid = cur
             .map(|c| c.uid.clone())
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-        let row = row(p, uid, location.clone());
+        let fresh = Fresh {
+            prepared: p,
+            uid,
+            location: location.clone(),
+        };
         let (outcome, action, kind) = if cur.is_some() {
             (Outcome::Updated, "entity.update", "entity.updated")
         } else {
             (Outcome::Created, "entity.create", "entity.created")
         };
         self.writes.push(match cur {
-            Some(c) => Write::Update { id: c.id, row },
-            None => Write::Insert(row),
+            Some(c) => Write::Update { id: c.id, fresh },
+            None => Write::Insert(fresh),
         });
         self.outcomes
             .push((r.clone(), outcome, Some(p.hash.clone())));
@@ -378,45 +452,6 @@ impl<'a> Plan<'a> {
             records,
             events,
         }
-    }
-}
-
-/// The stored form of a prepared entity.
-fn row(p: &PreparedEntity, uid: String, location: Option<String>) -> Row<'_> {
-    let body = body(&p.entity, &uid, &p.hash);
-    let search = p
-        .search
-        .iter()
-        .filter(|s| !s.key.starts_with("relations.") && s.key.len() <= MAX_INDEX_KEY_LEN)
-        .map(|s| (s.key.as_str(), s.value.as_deref()))
-        .collect();
-    let relations = p
-        .relations
-        .iter()
-        .map(|r| {
-            let (source_key, source_ref) = key_and_ref(&r.source);
-            let (target_key, target_ref) = key_and_ref(&r.target);
-            RelationRecord {
-                source_key,
-                source_ref,
-                r#type: type_key(r.r#type),
-                target_key,
-                target_ref,
-            }
-        })
-        .collect();
-    Row {
-        key: p.entity.entity_ref().key(),
-        uid,
-        kind: &p.entity.kind,
-        namespace: p.entity.namespace(),
-        name: &p.entity.metadata.name,
-        etag: &p.hash,
-        body,
-        location,
-        fts: fts_document(&p.text),
-        search,
-        relations,
     }
 }
 

@@ -523,18 +523,17 @@ async fn write_all(
         )
         .await?;
     }
-    let rows: Vec<&Row<'_>> = writes
-        .iter()
-        .filter_map(|w| match w {
-            Write::Insert(row) | Write::Update { row, .. } => Some(row),
-            _ => None,
-        })
-        .collect();
-    for chunk in rows.chunks(ENTITY_CHUNK) {
-        write_rows(tx, chunk, at).await?;
-    }
-    for row in &rows {
-        tally.entity(&facets::rows_of(row), 1);
+    // Each chunk's rows are made as it is written.
+    let stored: Vec<&Write<'_>> = writes.iter().filter(|w| w.fresh().is_some()).collect();
+    for chunk in stored.chunks(ENTITY_CHUNK) {
+        let rows: Vec<Row<'_>> = plan::rows(chunk.iter().copied())
+            .into_iter()
+            .flatten()
+            .collect();
+        write_rows(tx, &rows, at).await?;
+        for row in &rows {
+            tally.entity(&facets::rows_of(row), 1);
+        }
     }
     apply_facet_changes(tx, tally.changes()).await
 }
@@ -577,7 +576,7 @@ async fn apply_facet_changes(
 /// Upsert a chunk of entity rows and insert their derived rows.
 async fn write_rows(
     tx: &tokio_postgres::Transaction<'_>,
-    rows: &[&Row<'_>],
+    rows: &[Row<'_>],
     at: &str,
 ) -> Result<(), tokio_postgres::Error> {
     let col = |f: fn(&Row<'_>) -> String| rows.iter().map(|r| f(r)).collect::<Vec<String>>();
@@ -612,7 +611,9 @@ async fn write_rows(
         .iter()
         .flat_map(|row| {
             let id = ids[&row.key];
-            row.search.iter().map(move |(k, v)| (*k, *v, id))
+            row.search
+                .iter()
+                .map(move |s| (s.key.as_str(), s.value.as_deref(), id))
         })
         .collect();
     search.sort_unstable();

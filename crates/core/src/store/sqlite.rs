@@ -406,13 +406,15 @@ fn execute_writes(tx: &Transaction<'_>, writes: &[Write<'_>], at: &str) -> rusql
         Ok(())
     };
 
-    // In chunks: entity rows first, then each chunk's derived rows sorted by
-    // index key, so index inserts land near each other instead of all over.
+    // In chunks, each chunk's rows made as it is written: entity rows
+    // first, then the chunk's derived rows sorted by index key, so index
+    // inserts land near each other instead of all over.
     for chunk in writes.chunks(WRITE_CHUNK) {
+        let rows = plan::rows(chunk);
         let mut written: Vec<(i64, &Row<'_>)> = Vec::with_capacity(chunk.len());
-        for w in chunk {
-            match w {
-                Write::Insert(row) => {
+        for (w, row) in chunk.iter().zip(&rows) {
+            match (w, row) {
+                (Write::Insert(_), Some(row)) => {
                     insert.execute(params![
                         row.key,
                         row.uid,
@@ -425,7 +427,7 @@ fn execute_writes(tx: &Transaction<'_>, writes: &[Write<'_>], at: &str) -> rusql
                     ])?;
                     written.push((tx.last_insert_rowid(), row));
                 }
-                Write::Update { id, row } => {
+                (Write::Update { id, .. }, Some(row)) => {
                     forget(*id, &mut tally)?;
                     update.execute(params![
                         id,
@@ -444,10 +446,10 @@ fn execute_writes(tx: &Transaction<'_>, writes: &[Write<'_>], at: &str) -> rusql
                     delete_fts.execute(params![id])?;
                     written.push((*id, row));
                 }
-                Write::Relocate { id, location } => {
+                (Write::Relocate { id, location }, _) => {
                     relocate.execute(params![id, location])?;
                 }
-                Write::Delete { id } => {
+                (Write::Delete { id }, _) => {
                     forget(*id, &mut tally)?;
                     delete_search.execute(params![id])?;
                     delete_relations.execute(params![id])?;
@@ -455,6 +457,8 @@ fn execute_writes(tx: &Transaction<'_>, writes: &[Write<'_>], at: &str) -> rusql
                     delete_body.execute(params![id])?;
                     delete.execute(params![id])?;
                 }
+                // `plan::rows` makes a row for every insert and update.
+                (Write::Insert(_) | Write::Update { .. }, None) => {}
             }
         }
         for (id, row) in &written {
@@ -464,7 +468,11 @@ fn execute_writes(tx: &Transaction<'_>, writes: &[Write<'_>], at: &str) -> rusql
         }
         let mut search: Vec<(&str, Option<&str>, i64)> = written
             .iter()
-            .flat_map(|(id, row)| row.search.iter().map(|(k, v)| (*k, *v, *id)))
+            .flat_map(|(id, row)| {
+                row.search
+                    .iter()
+                    .map(|s| (s.key.as_str(), s.value.as_deref(), *id))
+            })
             .collect();
         search.sort_unstable();
         for (k, v, id) in search {
