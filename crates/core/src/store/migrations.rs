@@ -15,6 +15,17 @@
 //! (written by the same entity), so "who has X as target" is answered from
 //! the source index of the reverse type.
 
+// Migration 7, both dialects: `location_counts`, how many entities each
+// location provides, kept by every commit (`plan::Sealed::locations`) so a
+// location's status does not count its entities; filled from what is stored.
+macro_rules! location_fill {
+    () => {
+        "
+INSERT INTO location_counts (location, n)
+SELECT location, count(*) FROM entities WHERE location IS NOT NULL GROUP BY location;"
+    };
+}
+
 /// SQLite migrations, oldest first.
 pub const SQLITE: &[&str] = &[
     r#"
@@ -83,6 +94,13 @@ CREATE INDEX audit_subject ON audit (lower(subject), seq);
     PRIMARY KEY (scope, field, value)
 ) WITHOUT ROWID;",
         super::facets::facet_fill!()
+    ),
+    concat!(
+        "CREATE TABLE location_counts (
+    location    TEXT PRIMARY KEY,
+    n           INTEGER NOT NULL
+) WITHOUT ROWID;",
+        location_fill!()
     ),
 ];
 
@@ -163,6 +181,13 @@ CREATE INDEX audit_subject ON audit (lower(subject), seq);
     PRIMARY KEY (scope, field, value)
 );",
         super::facets::facet_fill!()
+    ),
+    concat!(
+        "CREATE TABLE location_counts (
+    location    TEXT COLLATE \"C\" PRIMARY KEY,
+    n           BIGINT NOT NULL
+);",
+        location_fill!()
     ),
 ];
 

@@ -224,6 +224,10 @@ pub struct Plan<'a> {
     pub writes: Vec<Write<'a>>,
     pub outcomes: Vec<(EntityRef, Outcome, Option<String>)>,
     pending: Vec<Pending>,
+    /// How many entities each location gains (or loses): kept in
+    /// `location_counts` by the same transaction, so a location's size is
+    /// read, not counted.
+    located: HashMap<String, i64>,
 }
 
 /// A plan with its audit records chained: everything the store writes and returns.
@@ -233,6 +237,8 @@ pub struct Sealed<'a> {
     pub outcomes: Vec<(EntityRef, Outcome, Option<String>)>,
     pub records: Vec<AuditRecord>,
     pub events: Vec<Event>,
+    /// The changes to `location_counts`: `(location, change)`, none zero.
+    pub locations: Vec<(String, i64)>,
 }
 
 /// The keys of every entity a batch touches, in order.
@@ -285,6 +291,7 @@ pub fn plan<'a>(batch: &'a ChangeBatch, current: &HashMap<String, Current>) -> R
         writes: Vec::new(),
         outcomes: Vec::with_capacity(batch.changes.len()),
         pending: Vec::new(),
+        located: HashMap::new(),
     };
     for c in &batch.changes {
         let r = change_ref(c);
@@ -309,6 +316,7 @@ pub fn plan<'a>(batch: &'a ChangeBatch, current: &HashMap<String, Current>) -> R
                     });
                 };
                 plan.writes.push(Write::Delete { id: cur.id });
+                plan.moved(cur.location.as_ref(), None);
                 plan.outcomes.push((r.clone(), Outcome::Deleted, None));
                 plan.pending.push(Pending {
                     draft: draft(
@@ -363,6 +371,18 @@ fn draft(
 }
 
 impl<'a> Plan<'a> {
+    /// An entity leaves location `from` for `to` (either may be none).
+    fn moved(&mut self, from: Option<&String>, to: Option<&String>) {
+        if from == to {
+            return;
+        }
+        for (location, n) in [(from, -1), (to, 1)] {
+            if let Some(l) = location {
+                *self.located.entry(l.clone()).or_default() += n;
+            }
+        }
+    }
+
     fn upsert(
         &mut self,
         batch: &ChangeBatch,
@@ -380,6 +400,7 @@ impl<'a> Plan<'a> {
             if location != c.location
                 && let Some(l) = &location
             {
+                self.moved(c.location.as_ref(), Some(l));
                 self.writes.push(Write::Relocate {
                     id: c.id,
                     location: l.clone(),
@@ -392,6 +413,7 @@ impl<'a> Plan<'a> {
         let uid = cur
             .map(|c| c.uid.clone())
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        self.moved(cur.and_then(|c| c.location.as_ref()), location.as_ref());
         let fresh = Fresh {
             prepared: p,
             uid,
@@ -446,11 +468,15 @@ impl<'a> Plan<'a> {
             });
             records.push(rec);
         }
+        let mut locations: Vec<(String, i64)> =
+            self.located.into_iter().filter(|(_, n)| *n != 0).collect();
+        locations.sort();
         Sealed {
             writes: self.writes,
             outcomes: self.outcomes,
             records,
             events,
+            locations,
         }
     }
 }

@@ -573,6 +573,31 @@ async fn apply_facet_changes(
     Ok(())
 }
 
+/// Add a commit's changes to `location_counts`, dropping locations that
+/// provide no entity any more.
+async fn apply_location_changes(
+    tx: &tokio_postgres::Transaction<'_>,
+    changes: Vec<(String, i64)>,
+) -> Result<(), tokio_postgres::Error> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let (locations, ns): (Vec<String>, Vec<i64>) = changes.into_iter().unzip();
+    tx.execute(
+        "INSERT INTO location_counts (location, n) \
+         SELECT * FROM unnest($1::text[], $2::bigint[]) \
+         ON CONFLICT (location) DO UPDATE SET n = location_counts.n + EXCLUDED.n",
+        &[&locations, &ns],
+    )
+    .await?;
+    tx.execute(
+        "DELETE FROM location_counts WHERE location = ANY($1) AND n <= 0",
+        &[&locations],
+    )
+    .await?;
+    Ok(())
+}
+
 /// Upsert a chunk of entity rows and insert their derived rows.
 async fn write_rows(
     tx: &tokio_postgres::Transaction<'_>,
@@ -827,8 +852,10 @@ impl Store for PostgresStore {
             outcomes,
             records,
             events,
+            locations,
         } = planned.seal(head, &at, &batch);
         write_all(&tx, &writes, &at).await.map_err(&err)?;
+        apply_location_changes(&tx, locations).await.map_err(&err)?;
         append_audit(&tx, &records).await.map_err(&err)?;
         notify(&tx, &events).await.map_err(&err)?;
         tx.commit().await.map_err(&err)?;
@@ -1014,8 +1041,7 @@ impl Store for PostgresStore {
         let client = self.client().await?;
         let rows = client
             .query(
-                "SELECT location, count(*) FROM entities WHERE location IS NOT NULL \
-                 GROUP BY location ORDER BY location",
+                "SELECT location, n FROM location_counts ORDER BY location",
                 &[],
             )
             .await
@@ -1030,7 +1056,7 @@ impl Store for PostgresStore {
         let client = self.client().await?;
         let row = client
             .query_one(
-                "SELECT count(*) FROM entities WHERE location = $1",
+                "SELECT coalesce((SELECT n FROM location_counts WHERE location = $1), 0)",
                 &[&location],
             )
             .await

@@ -526,6 +526,24 @@ fn apply_facet_changes(
     Ok(())
 }
 
+/// Add a commit's changes to `location_counts`, dropping locations that
+/// provide no entity any more.
+fn apply_location_changes(tx: &Transaction<'_>, changes: &[(String, i64)]) -> rusqlite::Result<()> {
+    let mut add = tx.prepare_cached(
+        "INSERT INTO location_counts (location, n) VALUES (?1, ?2) \
+         ON CONFLICT (location) DO UPDATE SET n = n + excluded.n",
+    )?;
+    let mut drop =
+        tx.prepare_cached("DELETE FROM location_counts WHERE location = ?1 AND n <= 0")?;
+    for (location, n) in changes {
+        add.execute(params![location, n])?;
+        if *n < 0 {
+            drop.execute(params![location])?;
+        }
+    }
+    Ok(())
+}
+
 /// Entities a read may fetch by key on the calling thread (see `read_small`).
 const SMALL_READ: usize = 16;
 
@@ -609,8 +627,10 @@ fn commit_in_transaction(
         outcomes,
         records,
         events,
+        locations,
     } = planned.seal(head.map(|(s, h)| (s as u64, h)), &at, &batch);
     execute_writes(&tx, &writes, &at).map_err(err)?;
+    apply_location_changes(&tx, &locations).map_err(err)?;
     {
         let mut insert = tx
             .prepare_cached(
@@ -1124,9 +1144,7 @@ impl Store for SqliteStore {
     async fn locations(&self) -> Result<Vec<(String, u64)>> {
         self.read(move |conn, label| {
             let sql = Sql {
-                text: "SELECT location, count(*) FROM entities WHERE location IS NOT NULL \
-                       GROUP BY location ORDER BY location"
-                    .into(),
+                text: "SELECT location, n FROM location_counts ORDER BY location".into(),
                 params: vec![],
             };
             query_rows(conn, &sql, |r| {
@@ -1141,7 +1159,7 @@ impl Store for SqliteStore {
         let location = location.to_string();
         self.read(move |conn, label| {
             conn.query_row(
-                "SELECT count(*) FROM entities WHERE location = ?1",
+                "SELECT coalesce((SELECT n FROM location_counts WHERE location = ?1), 0)",
                 [location],
                 |r| r.get::<_, i64>(0),
             )

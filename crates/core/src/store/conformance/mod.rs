@@ -75,6 +75,7 @@ conformance!(
     audit_by_action_and_guards,
     events_match_audit_records,
     locations_and_lookups,
+    location_counts_follow_every_write,
     bulk_batches,
     readers_never_see_half_a_batch,
     walked_and_sorted_pages_agree,
@@ -1294,6 +1295,76 @@ async fn events_match_audit_records(store: &dyn Store) {
     assert_eq!(updated.events[0].subject, "component:default/web");
     assert_eq!(updated.events[0].seq, 11);
     assert!(store.remote_events("test").await.is_ok());
+}
+
+/// The kept count of every location (`locations`, `location_size`) after
+/// inserts, an update that moves an entity, a relocation of unchanged
+/// content, an upsert with no location, and deletes: always the number of
+/// entities the location provides, and a location that provides none is
+/// gone.
+async fn location_counts_follow_every_write(store: &dyn Store) {
+    async fn write(store: &dyn Store, changes: Vec<crate::store::Change>) {
+        store
+            .commit(batch(changes, "test"))
+            .await
+            .expect("commit succeeds");
+    }
+    let at = |v: &Value, location: &str| crate::store::Change::Upsert {
+        entity: Box::new(prepare(v.clone(), Some(location))),
+        expected_etag: None,
+    };
+    let key = |v: &Value| {
+        format!(
+            "{}:default/{}",
+            v["kind"].as_str().unwrap().to_lowercase(),
+            v["metadata"]["name"].as_str().unwrap()
+        )
+    };
+    async fn counts(store: &dyn Store, expected: &[(&str, u64)]) {
+        let kept = store.locations().await.unwrap();
+        let expected: Vec<(String, u64)> =
+            expected.iter().map(|(l, n)| (l.to_string(), *n)).collect();
+        assert_eq!(kept, expected);
+        for (location, n) in &kept {
+            assert_eq!(store.location_size(location).await.unwrap(), *n);
+            let stored = store.entities_of_location(location).await.unwrap();
+            assert_eq!(stored.len() as u64, *n, "{location}");
+        }
+    }
+    let cat = catalog();
+    let (a, b, c) = ("file:/a.yaml", "file:/b.yaml", "file:/c.yaml");
+    write(
+        store,
+        cat.iter()
+            .enumerate()
+            .map(|(i, v)| at(v, if i < 5 { a } else { b }))
+            .collect(),
+    )
+    .await;
+    counts(store, &[(a, 5), (b, 5)]).await;
+    // New content from another file: an update that moves it.
+    let mut moved = cat[0].clone();
+    moved["metadata"]["title"] = json!("Moved");
+    write(store, vec![at(&moved, c)]).await;
+    counts(store, &[(a, 4), (b, 5), (c, 1)]).await;
+    // The same content from another file: only its location changes.
+    write(store, vec![at(&cat[1], c)]).await;
+    counts(store, &[(a, 3), (b, 5), (c, 2)]).await;
+    // New content with no location keeps the one it has.
+    let mut edited = cat[5].clone();
+    edited["metadata"]["title"] = json!("Edited");
+    write(store, vec![upsert(edited, None)]).await;
+    counts(store, &[(a, 3), (b, 5), (c, 2)]).await;
+    // Deletes, the last two of a location in one batch.
+    write(store, vec![delete(&key(&cat[2]), None)]).await;
+    counts(store, &[(a, 2), (b, 5), (c, 2)]).await;
+    write(
+        store,
+        vec![delete(&key(&cat[0]), None), delete(&key(&cat[1]), None)],
+    )
+    .await;
+    counts(store, &[(a, 2), (b, 5)]).await;
+    assert_eq!(store.location_size(c).await.unwrap(), 0);
 }
 
 async fn locations_and_lookups(store: &dyn Store) {
