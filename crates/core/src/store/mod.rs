@@ -41,14 +41,14 @@ use crate::query::{FacetCount, Page, Predicate, Query};
 pub use resources::{JournalEntry, Lease, ResourceStore, StateRow};
 pub use runs::{RunFilter, RunRow, RunStore};
 
-/// About how many entities are stored: the largest id, one index lookup
-/// (both dialects). Enough to weigh a page's plans.
 /// Changes from which a batch counts as large: the stores refresh planner
 /// statistics after committing it (and SQLite checkpoints its WAL off the
 /// caller's time), and the platform gives the memory it held back
 /// ([`crate::memory`]).
 pub(crate) const BULK: usize = 5000;
 
+/// About how many entities are stored: the largest id, one index lookup
+/// (both dialects). Enough to weigh a page's plans.
 pub(crate) const ENTITY_COUNT: &str = "SELECT coalesce(max(id), 0) FROM entities";
 
 /// An entity ready to be written. What the store derives from it (relation
