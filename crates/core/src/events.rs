@@ -54,6 +54,17 @@ impl EventBus {
         let _ = self.tx.send(event);
     }
 
+    /// Deliver each event in order to every current subscriber. With none,
+    /// the events are not even made (a commit makes them as they are read).
+    pub fn publish_all(&self, events: impl IntoIterator<Item = Event>) {
+        if self.tx.receiver_count() == 0 {
+            return;
+        }
+        for event in events {
+            self.publish(event);
+        }
+    }
+
     /// A new subscription that sees events published from now on.
     pub fn subscribe(&self) -> Subscription {
         Subscription {

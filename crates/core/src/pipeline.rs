@@ -839,9 +839,7 @@ async fn run_checks(ctx: &Context<'_>, actor: &str, set: &ChangeSet) -> Result<(
 /// and the audit records written.
 async fn commit_and_publish(ctx: &Context<'_>, batch: ChangeBatch) -> Result<Committed> {
     let result = ctx.store.commit(batch).await?;
-    for event in result.events {
-        ctx.bus.publish(event);
-    }
+    ctx.bus.publish_all(result.events());
     Ok(Committed {
         outcomes: result.outcomes,
         audit: result.audit,

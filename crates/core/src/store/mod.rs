@@ -164,13 +164,22 @@ impl Outcome {
 }
 
 /// Result of a committed batch, in the order of the changes.
+///
+/// Every change written (not an unchanged entity) has its audit record in
+/// the log and its event in [`CommitResult::events`], made from its outcome
+/// when read: a commit of a million entities does not hand back a million
+/// records.
 #[derive(Debug, Clone)]
 pub struct CommitResult {
     pub outcomes: Vec<(EntityRef, Outcome, Option<String>)>,
-    /// Audit records written (none for unchanged entities).
+    /// The audit records of the batch's own [`ChangeBatch::records`], as
+    /// written (after the changes' records).
     pub audit: Vec<AuditRecord>,
-    /// Events to publish, one per audit record.
-    pub events: Vec<Event>,
+    /// The seq of the first change's audit record.
+    changes_from: u64,
+    source: plan::EventSource,
+    /// The events of `audit`.
+    own_events: Vec<Event>,
 }
 
 /// Where entities live (and, beside them, the state of provisioned

@@ -7,8 +7,11 @@
 //! conflict leaves the store untouched. The store executes the [`Write`]s in
 //! chunks, making each entity's rows ([`Fresh::row`]) as its chunk is
 //! written, so a batch of a million entities never holds a million rows;
-//! it reads the head of the audit chain, and [`Plan::seal`] turns the
-//! pending records into chained [`AuditRecord`]s and their [`Event`]s.
+//! it reads the head of the audit chain, and [`Plan::seal`] readies the
+//! pending records, which [`Sealed::next_records`] chains into
+//! [`AuditRecord`]s and their [`Event`]s a chunk at a time, so it never
+//! holds a million records either: the commit returns the outcomes, and
+//! [`CommitResult::events`] makes the changes' events from them.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
@@ -16,7 +19,7 @@ use std::sync::LazyLock;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use super::{Change, ChangeBatch, Outcome, PreparedEntity};
+use super::{AuditOnly, Change, ChangeBatch, CommitResult, Outcome, PreparedEntity};
 use crate::audit::{self, AuditDraft, AuditRecord};
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result};
@@ -25,6 +28,9 @@ use crate::model::index::{self, SearchRow};
 use crate::model::relations::RelationType;
 use crate::model::{Entity, EntityRef, Metadata};
 use crate::query::sql::fts_document;
+
+/// Audit records chained and written at a time ([`Sealed::next_records`]).
+pub const LOG_CHUNK: usize = 5_000;
 
 /// Index keys longer than this are not stored (no database indexes them).
 const MAX_INDEX_KEY_LEN: usize = 1000;
@@ -131,7 +137,7 @@ pub struct Row<'a> {
 pub struct Fresh<'a> {
     prepared: &'a PreparedEntity,
     uid: String,
-    location: Option<String>,
+    location: Option<&'a str>,
 }
 
 impl<'a> Fresh<'a> {
@@ -166,7 +172,7 @@ impl<'a> Fresh<'a> {
             name: &p.entity.metadata.name,
             etag: &p.hash,
             body,
-            location: self.location.clone(),
+            location: self.location.map(str::to_string),
             fts: fts_document(&index::search_text(&p.entity)),
             search,
             relations,
@@ -211,11 +217,20 @@ impl<'a> Write<'a> {
     }
 }
 
+/// An audit record still to chain. A change's record is made from its
+/// outcome when its chunk of the log is written ([`Sealed::next_records`]),
+/// so a batch of a million entities never holds a million records.
 #[derive(Debug)]
-struct Pending {
-    draft: AuditDraft,
-    kind: String,
-    etag: Option<String>,
+enum Pending<'a> {
+    /// The change whose outcome is `outcomes[outcome]` (created, updated
+    /// or deleted), with the etag it replaces and the location it is from.
+    Change {
+        outcome: usize,
+        previous: Option<&'a str>,
+        location: Option<&'a str>,
+    },
+    /// One of the batch's own records.
+    Record(&'a AuditOnly),
 }
 
 /// What a batch will do.
@@ -223,22 +238,50 @@ struct Pending {
 pub struct Plan<'a> {
     pub writes: Vec<Write<'a>>,
     pub outcomes: Vec<(EntityRef, Outcome, Option<String>)>,
-    pending: Vec<Pending>,
+    pending: Vec<Pending<'a>>,
     /// How many entities each location gains (or loses): kept in
     /// `location_counts` by the same transaction, so a location's size is
     /// read, not counted.
-    located: HashMap<String, i64>,
+    located: HashMap<&'a str, i64>,
 }
 
-/// A plan with its audit records chained: everything the store writes and returns.
+/// A planned batch ready to write: its writes, the changes to
+/// `location_counts`, and its audit records, chained chunk by chunk after
+/// the head of the log ([`Sealed::next_records`]). [`Sealed::finish`] is
+/// what the commit returns.
 #[derive(Debug)]
 pub struct Sealed<'a> {
     pub writes: Vec<Write<'a>>,
-    pub outcomes: Vec<(EntityRef, Outcome, Option<String>)>,
-    pub records: Vec<AuditRecord>,
-    pub events: Vec<Event>,
     /// The changes to `location_counts`: `(location, change)`, none zero.
     pub locations: Vec<(String, i64)>,
+    outcomes: Vec<(EntityRef, Outcome, Option<String>)>,
+    pending: std::vec::IntoIter<Pending<'a>>,
+    /// Seq and hash of the last record chained (the log's head at first).
+    prev: Option<(u64, String)>,
+    /// The seq of the first change's record.
+    first: u64,
+    source: EventSource,
+    batch: &'a ChangeBatch,
+    /// The batch's own records as chained, and their events.
+    own: Vec<AuditRecord>,
+    own_events: Vec<Event>,
+}
+
+/// One audit record as chained, and the event that announces it.
+#[derive(Debug)]
+pub struct Logged {
+    pub record: AuditRecord,
+    pub event: Event,
+}
+
+/// What a change's audit record says and the event that announces it.
+fn change_names(outcome: Outcome) -> Option<(&'static str, &'static str)> {
+    match outcome {
+        Outcome::Created => Some(("entity.create", "entity.created")),
+        Outcome::Updated => Some(("entity.update", "entity.updated")),
+        Outcome::Deleted => Some(("entity.delete", "entity.deleted")),
+        Outcome::Unchanged => None,
+    }
 }
 
 /// The keys of every entity a batch touches, in order.
@@ -273,7 +316,7 @@ fn check_etag(r: &EntityRef, expected: Option<&str>, current: Option<&Current>) 
 
 /// Decide every change against `current` (keyed by entity key). Fails with
 /// `Conflict`, `NotFound` or `Invalid` before anything is written.
-pub fn plan<'a>(batch: &'a ChangeBatch, current: &HashMap<String, Current>) -> Result<Plan<'a>> {
+pub fn plan<'a>(batch: &'a ChangeBatch, current: &'a HashMap<String, Current>) -> Result<Plan<'a>> {
     let mut seen = HashSet::new();
     for c in &batch.changes {
         let r = change_ref(c);
@@ -302,7 +345,7 @@ pub fn plan<'a>(batch: &'a ChangeBatch, current: &HashMap<String, Current>) -> R
                 expected_etag,
             } => {
                 check_etag(&r, expected_etag.as_deref(), cur)?;
-                plan.upsert(batch, &r, entity, cur);
+                plan.upsert(r, entity, cur);
             }
             Change::Delete {
                 entity_ref,
@@ -316,168 +359,246 @@ pub fn plan<'a>(batch: &'a ChangeBatch, current: &HashMap<String, Current>) -> R
                     });
                 };
                 plan.writes.push(Write::Delete { id: cur.id });
-                plan.moved(cur.location.as_ref(), None);
-                plan.outcomes.push((r.clone(), Outcome::Deleted, None));
-                plan.pending.push(Pending {
-                    draft: draft(
-                        batch,
-                        "entity.delete",
-                        &r,
-                        None,
-                        Some(&cur.etag),
-                        cur.location.as_deref(),
-                    ),
-                    kind: "entity.deleted".to_string(),
-                    etag: None,
-                });
+                plan.moved(cur.location.as_deref(), None);
+                plan.changed(
+                    r,
+                    Outcome::Deleted,
+                    None,
+                    Some(&cur.etag),
+                    cur.location.as_deref(),
+                );
             }
         }
     }
-    for r in &batch.records {
-        plan.pending.push(Pending {
-            draft: AuditDraft {
-                actor: batch.actor.clone(),
-                action: r.action.clone(),
-                subject: r.subject.clone(),
-                details: r.details.clone(),
-            },
-            kind: r.event.clone(),
-            etag: None,
-        });
-    }
+    plan.pending
+        .extend(batch.records.iter().map(Pending::Record));
     Ok(plan)
-}
-
-fn draft(
-    batch: &ChangeBatch,
-    action: &str,
-    r: &EntityRef,
-    etag: Option<&str>,
-    previous: Option<&str>,
-    location: Option<&str>,
-) -> AuditDraft {
-    AuditDraft {
-        actor: batch.actor.clone(),
-        action: action.to_string(),
-        subject: r.to_string(),
-        details: json!({
-            "etag": etag,
-            "previous_etag": previous,
-            "location": location,
-            "origin": batch.origin,
-            "operation": batch.action,
-        }),
-    }
 }
 
 impl<'a> Plan<'a> {
     /// An entity leaves location `from` for `to` (either may be none).
-    fn moved(&mut self, from: Option<&String>, to: Option<&String>) {
+    fn moved(&mut self, from: Option<&'a str>, to: Option<&'a str>) {
         if from == to {
             return;
         }
         for (location, n) in [(from, -1), (to, 1)] {
             if let Some(l) = location {
-                *self.located.entry(l.clone()).or_default() += n;
+                *self.located.entry(l).or_default() += n;
             }
         }
     }
 
-    fn upsert(
+    /// A change that is written: its outcome, and its audit record to chain.
+    fn changed(
         &mut self,
-        batch: &ChangeBatch,
-        r: &EntityRef,
-        p: &'a PreparedEntity,
-        cur: Option<&Current>,
+        r: EntityRef,
+        outcome: Outcome,
+        etag: Option<String>,
+        previous: Option<&'a str>,
+        location: Option<&'a str>,
     ) {
+        self.pending.push(Pending::Change {
+            outcome: self.outcomes.len(),
+            previous,
+            location,
+        });
+        self.outcomes.push((r, outcome, etag));
+    }
+
+    fn upsert(&mut self, r: EntityRef, p: &'a PreparedEntity, cur: Option<&'a Current>) {
         let location = p
             .location
-            .clone()
-            .or_else(|| cur.and_then(|c| c.location.clone()));
+            .as_deref()
+            .or_else(|| cur.and_then(|c| c.location.as_deref()));
         if let Some(c) = cur
             && c.etag == p.hash
         {
-            if location != c.location
-                && let Some(l) = &location
+            if location != c.location.as_deref()
+                && let Some(l) = location
             {
-                self.moved(c.location.as_ref(), Some(l));
+                self.moved(c.location.as_deref(), Some(l));
                 self.writes.push(Write::Relocate {
                     id: c.id,
-                    location: l.clone(),
+                    location: l.to_string(),
                 });
             }
             self.outcomes
-                .push((r.clone(), Outcome::Unchanged, Some(c.etag.clone())));
+                .push((r, Outcome::Unchanged, Some(c.etag.clone())));
             return;
         }
         let uid = cur
             .map(|c| c.uid.clone())
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-        self.moved(cur.and_then(|c| c.location.as_ref()), location.as_ref());
+        self.moved(cur.and_then(|c| c.location.as_deref()), location);
         let fresh = Fresh {
             prepared: p,
             uid,
-            location: location.clone(),
-        };
-        let (outcome, action, kind) = if cur.is_some() {
-            (Outcome::Updated, "entity.update", "entity.updated")
-        } else {
-            (Outcome::Created, "entity.create", "entity.created")
+            location,
         };
         self.writes.push(match cur {
             Some(c) => Write::Update { id: c.id, fresh },
             None => Write::Insert(fresh),
         });
-        self.outcomes
-            .push((r.clone(), outcome, Some(p.hash.clone())));
-        self.pending.push(Pending {
-            draft: draft(
-                batch,
-                action,
-                r,
-                Some(&p.hash),
-                cur.map(|c| c.etag.as_str()),
-                location.as_deref(),
-            ),
-            kind: kind.to_string(),
-            etag: Some(p.hash.clone()),
-        });
+        let outcome = if cur.is_some() {
+            Outcome::Updated
+        } else {
+            Outcome::Created
+        };
+        self.changed(
+            r,
+            outcome,
+            Some(p.hash.clone()),
+            cur.map(|c| c.etag.as_str()),
+            location,
+        );
     }
 
-    /// Chain the pending audit records after `head` (seq and hash of the last
-    /// record, if any) and build one event per record.
-    pub fn seal(self, head: Option<(u64, String)>, at: &str, batch: &ChangeBatch) -> Sealed<'a> {
-        let mut prev = head;
-        let mut records = Vec::with_capacity(self.pending.len());
-        let mut events = Vec::with_capacity(self.pending.len());
-        for p in self.pending {
-            let rec = audit::chain(
-                prev.as_ref().map(|(s, h)| (*s, h.as_str())),
-                at.to_string(),
-                p.draft,
-            );
-            prev = Some((rec.seq, rec.hash.clone()));
-            events.push(Event {
-                seq: rec.seq,
-                kind: p.kind,
-                subject: rec.subject.clone(),
-                etag: p.etag,
-                actor: rec.actor.clone(),
-                at: rec.at.clone(),
-                origin: batch.origin.clone(),
-            });
-            records.push(rec);
-        }
-        let mut locations: Vec<(String, i64)> =
-            self.located.into_iter().filter(|(_, n)| *n != 0).collect();
+    /// Ready to write after the log's `head` (seq and hash of its last
+    /// record, if any); every record is stamped `at`.
+    pub fn seal(self, head: Option<(u64, String)>, at: &str, batch: &'a ChangeBatch) -> Sealed<'a> {
+        let mut locations: Vec<(String, i64)> = self
+            .located
+            .into_iter()
+            .filter(|(_, n)| *n != 0)
+            .map(|(l, n)| (l.to_string(), n))
+            .collect();
         locations.sort();
         Sealed {
             writes: self.writes,
-            outcomes: self.outcomes,
-            records,
-            events,
             locations,
+            outcomes: self.outcomes,
+            pending: self.pending.into_iter(),
+            first: head.as_ref().map_or(1, |(seq, _)| seq + 1),
+            prev: head,
+            source: EventSource {
+                actor: batch.actor.clone(),
+                at: at.to_string(),
+                origin: batch.origin.clone(),
+            },
+            batch,
+            own: Vec::new(),
+            own_events: Vec::new(),
         }
+    }
+}
+
+impl Sealed<'_> {
+    /// The next `n` audit records (fewer at the end, none once every one
+    /// is), chained after the last, with their events.
+    pub fn next_records(&mut self, n: usize) -> Vec<Logged> {
+        let mut logged = Vec::with_capacity(n.min(self.pending.len()));
+        for p in self.pending.by_ref().take(n) {
+            let prev = self.prev.as_ref().map(|(s, h)| (*s, h.as_str()));
+            let (record, event) = match p {
+                Pending::Change {
+                    outcome,
+                    previous,
+                    location,
+                } => {
+                    let (r, outcome, etag) = &self.outcomes[outcome];
+                    let (action, _) = change_names(*outcome).unwrap_or_default();
+                    let draft = AuditDraft {
+                        actor: self.batch.actor.clone(),
+                        action: action.to_string(),
+                        subject: r.to_string(),
+                        details: json!({
+                            "etag": etag,
+                            "previous_etag": previous,
+                            "location": location,
+                            "origin": self.batch.origin,
+                            "operation": self.batch.action,
+                        }),
+                    };
+                    let record = audit::chain(prev, self.source.at.clone(), draft);
+                    let event = self.source.change(record.seq, r, *outcome, etag.as_deref());
+                    (record, event)
+                }
+                Pending::Record(r) => {
+                    let draft = AuditDraft {
+                        actor: self.batch.actor.clone(),
+                        action: r.action.clone(),
+                        subject: r.subject.clone(),
+                        details: r.details.clone(),
+                    };
+                    let record = audit::chain(prev, self.source.at.clone(), draft);
+                    let event = self.source.event(record.seq, &r.event, &r.subject, None);
+                    self.own.push(record.clone());
+                    self.own_events.push(event.clone());
+                    (record, event)
+                }
+            };
+            self.prev = Some((record.seq, record.hash.clone()));
+            logged.push(Logged { record, event });
+        }
+        logged
+    }
+
+    /// What the commit returns, once every record is written.
+    pub fn finish(self) -> CommitResult {
+        debug_assert_eq!(self.pending.len(), 0, "every audit record is written");
+        CommitResult {
+            outcomes: self.outcomes,
+            audit: self.own,
+            changes_from: self.first,
+            source: self.source,
+            own_events: self.own_events,
+        }
+    }
+}
+
+/// What every event of one commit shares.
+#[derive(Debug, Clone)]
+pub struct EventSource {
+    actor: String,
+    at: String,
+    origin: String,
+}
+
+impl EventSource {
+    fn event(&self, seq: u64, kind: &str, subject: &str, etag: Option<&str>) -> Event {
+        Event {
+            seq,
+            kind: kind.to_string(),
+            subject: subject.to_string(),
+            etag: etag.map(str::to_string),
+            actor: self.actor.clone(),
+            at: self.at.clone(),
+            origin: self.origin.clone(),
+        }
+    }
+
+    /// The event of a change that was written (none for an unchanged entity).
+    fn change(&self, seq: u64, r: &EntityRef, outcome: Outcome, etag: Option<&str>) -> Event {
+        let (_, kind) = change_names(outcome).unwrap_or_default();
+        self.event(seq, kind, &r.to_string(), etag)
+    }
+}
+
+impl CommitResult {
+    /// The events to publish, one per audit record written, in seq order:
+    /// the changes' (made as they are read, from the outcomes), then those
+    /// of the batch's own records.
+    pub fn events(&self) -> impl Iterator<Item = Event> + '_ {
+        self.outcomes
+            .iter()
+            .filter(|(_, outcome, _)| change_names(*outcome).is_some())
+            .zip(self.changes_from..)
+            .map(|((r, outcome, etag), seq)| self.source.change(seq, r, *outcome, etag.as_deref()))
+            .chain(self.own_events.iter().cloned())
+    }
+
+    /// How many entities the commit wrote (created, updated or deleted).
+    pub fn changed(&self) -> usize {
+        self.outcomes
+            .iter()
+            .filter(|(_, outcome, _)| change_names(*outcome).is_some())
+            .count()
+    }
+
+    /// The seqs of the changes' audit records, in the order of their
+    /// outcomes (read them with [`super::Store::audit_records`]).
+    pub fn changes_logged(&self) -> std::ops::Range<u64> {
+        self.changes_from..self.changes_from + self.changed() as u64
     }
 }
 

@@ -25,7 +25,7 @@ use tokio_postgres::{AsyncMessage, NoTls};
 use super::facet_bits::{self, Bits, Need};
 use super::facets;
 use super::page::{self, RawRelation, RawRow};
-use super::plan::{self, Current, RelationRecord, Row, Write};
+use super::plan::{self, Current, Logged, RelationRecord, Row, Write};
 use super::{BULK, ChangeBatch, CommitResult, Store, migrations};
 use crate::audit::{self, AuditRecord};
 use crate::error::{Error, Result};
@@ -46,8 +46,6 @@ const ENTITY_CHUNK: usize = 2000;
 
 /// Session option: plan prepared statements for each run's parameters.
 const CUSTOM_PLANS: &str = "-c plan_cache_mode=force_custom_plan";
-/// Rows per bulk statement for audit records and notifications.
-const ROW_CHUNK: usize = 5000;
 /// NOTIFY payloads must stay below 8000 bytes.
 const MAX_PAYLOAD: usize = 7900;
 
@@ -709,31 +707,31 @@ async fn write_rows(
     Ok(())
 }
 
+/// One chunk of the log: its records appended, in one statement.
 async fn append_audit(
     tx: &tokio_postgres::Transaction<'_>,
-    records: &[AuditRecord],
+    chunk: &[Logged],
 ) -> Result<(), tokio_postgres::Error> {
-    for chunk in records.chunks(ROW_CHUNK) {
-        let seq: Vec<i64> = chunk.iter().map(|r| r.seq as i64).collect();
-        let text = |f: fn(&AuditRecord) -> String| chunk.iter().map(f).collect::<Vec<String>>();
-        tx.execute(
-            &format!(
-                "INSERT INTO audit ({AUDIT_COLUMNS}) SELECT * FROM unnest($1::bigint[], $2::text[], \
-                 $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])"
-            ),
-            &[
-                &seq,
-                &text(|r| r.at.clone()),
-                &text(|r| r.actor.clone()),
-                &text(|r| r.action.clone()),
-                &text(|r| r.subject.clone()),
-                &text(|r| r.details.to_string()),
-                &text(|r| r.prev_hash.clone()),
-                &text(|r| r.hash.clone()),
-            ],
-        )
-        .await?;
-    }
+    let seq: Vec<i64> = chunk.iter().map(|l| l.record.seq as i64).collect();
+    let text =
+        |f: fn(&AuditRecord) -> String| chunk.iter().map(|l| f(&l.record)).collect::<Vec<String>>();
+    tx.execute(
+        &format!(
+            "INSERT INTO audit ({AUDIT_COLUMNS}) SELECT * FROM unnest($1::bigint[], $2::text[], \
+             $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])"
+        ),
+        &[
+            &seq,
+            &text(|r| r.at.clone()),
+            &text(|r| r.actor.clone()),
+            &text(|r| r.action.clone()),
+            &text(|r| r.subject.clone()),
+            &text(|r| r.details.to_string()),
+            &text(|r| r.prev_hash.clone()),
+            &text(|r| r.hash.clone()),
+        ],
+    )
+    .await?;
     Ok(())
 }
 
@@ -751,18 +749,17 @@ fn payload(e: &Event) -> String {
     serde_json::to_string(&small).unwrap_or_default()
 }
 
+/// One chunk of the log's events, sent when the transaction commits.
 async fn notify(
     tx: &tokio_postgres::Transaction<'_>,
-    events: &[Event],
+    chunk: &[Logged],
 ) -> Result<(), tokio_postgres::Error> {
-    for chunk in events.chunks(ROW_CHUNK) {
-        let payloads: Vec<String> = chunk.iter().map(payload).collect();
-        tx.execute(
-            &format!("SELECT pg_notify('{CHANNEL}', p) FROM unnest($1::text[]) AS p"),
-            &[&payloads],
-        )
-        .await?;
-    }
+    let payloads: Vec<String> = chunk.iter().map(|l| payload(&l.event)).collect();
+    tx.execute(
+        &format!("SELECT pg_notify('{CHANNEL}', p) FROM unnest($1::text[]) AS p"),
+        &[&payloads],
+    )
+    .await?;
     Ok(())
 }
 
@@ -847,19 +844,22 @@ impl Store for PostgresStore {
             .map_err(&err)?
             .map(|r| (r.get::<_, i64>(0) as u64, r.get::<_, String>(1)));
         let at = audit::now();
-        let plan::Sealed {
-            writes,
-            outcomes,
-            records,
-            events,
-            locations,
-        } = planned.seal(head, &at, &batch);
-        write_all(&tx, &writes, &at).await.map_err(&err)?;
-        apply_location_changes(&tx, locations).await.map_err(&err)?;
-        append_audit(&tx, &records).await.map_err(&err)?;
-        notify(&tx, &events).await.map_err(&err)?;
+        let mut sealed = planned.seal(head, &at, &batch);
+        write_all(&tx, &sealed.writes, &at).await.map_err(&err)?;
+        apply_location_changes(&tx, std::mem::take(&mut sealed.locations))
+            .await
+            .map_err(&err)?;
+        loop {
+            let chunk = sealed.next_records(plan::LOG_CHUNK);
+            if chunk.is_empty() {
+                break;
+            }
+            append_audit(&tx, &chunk).await.map_err(&err)?;
+            notify(&tx, &chunk).await.map_err(&err)?;
+        }
         tx.commit().await.map_err(&err)?;
-        if records.len() >= BULK {
+        let result = sealed.finish();
+        if result.changed() >= BULK {
             // Plans depend on statistics and index-only scans on the
             // visibility map: after a bulk load, refresh both now rather than
             // when autovacuum gets round to it. (One statement: VACUUM cannot
@@ -869,11 +869,7 @@ impl Store for PostgresStore {
                 .await
                 .map_err(self.err("cannot refresh statistics"))?;
         }
-        Ok(CommitResult {
-            outcomes,
-            audit: records,
-            events,
-        })
+        Ok(result)
     }
 
     async fn get(&self, entity_ref: &EntityRef) -> Result<Option<Entity>> {

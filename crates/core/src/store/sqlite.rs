@@ -622,15 +622,9 @@ fn commit_in_transaction(
         )
         .optional()
         .map_err(err)?;
-    let plan::Sealed {
-        writes,
-        outcomes,
-        records,
-        events,
-        locations,
-    } = planned.seal(head.map(|(s, h)| (s as u64, h)), &at, &batch);
-    execute_writes(&tx, &writes, &at).map_err(err)?;
-    apply_location_changes(&tx, &locations).map_err(err)?;
+    let mut sealed = planned.seal(head.map(|(s, h)| (s as u64, h)), &at, &batch);
+    execute_writes(&tx, &sealed.writes, &at).map_err(err)?;
+    apply_location_changes(&tx, &sealed.locations).map_err(err)?;
     {
         let mut insert = tx
             .prepare_cached(
@@ -638,27 +632,29 @@ fn commit_in_transaction(
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )
             .map_err(err)?;
-        for r in &records {
-            insert
-                .execute(params![
-                    r.seq as i64,
-                    r.at,
-                    r.actor,
-                    r.action,
-                    r.subject,
-                    r.details.to_string(),
-                    r.prev_hash,
-                    r.hash
-                ])
-                .map_err(err)?;
+        loop {
+            let chunk = sealed.next_records(plan::LOG_CHUNK);
+            if chunk.is_empty() {
+                break;
+            }
+            for plan::Logged { record: r, .. } in &chunk {
+                insert
+                    .execute(params![
+                        r.seq as i64,
+                        r.at,
+                        r.actor,
+                        r.action,
+                        r.subject,
+                        r.details.to_string(),
+                        r.prev_hash,
+                        r.hash
+                    ])
+                    .map_err(err)?;
+            }
         }
     }
     tx.commit().map_err(err)?;
-    Ok(CommitResult {
-        outcomes,
-        audit: records,
-        events,
-    })
+    Ok(sealed.finish())
 }
 
 /// About how many entities are stored (the largest id: one index lookup).
@@ -884,7 +880,7 @@ impl Store for SqliteStore {
             // truncated. Both take seconds the caller need not wait for: the
             // commit is already durable in the WAL, and readers read through
             // it. The next write waits for the writer's lock.
-            let analyze = if result.audit.len() >= BULK {
+            let analyze = if result.changed() >= BULK {
                 "PRAGMA analysis_limit = 1000; ANALYZE;"
             } else {
                 ""

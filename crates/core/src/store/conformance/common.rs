@@ -3,6 +3,7 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use crate::audit::{AuditRecord, Verifier};
 use crate::model::{Entity, EntityRef, relations};
 use crate::query::{Query, parse_filters};
 use crate::store::{Change, ChangeBatch, CommitResult, PreparedEntity, Store};
@@ -57,6 +58,40 @@ pub async fn commit(store: &dyn Store, values: Vec<Value>) -> CommitResult {
         ))
         .await
         .expect("commit succeeds")
+}
+
+/// The audit records a commit wrote for its changes, read back from the log
+/// (a commit returns only its outcomes and its own records).
+pub async fn logged(store: &dyn Store, result: &CommitResult) -> Vec<AuditRecord> {
+    let seqs = result.changes_logged();
+    let records = store
+        .audit_records(seqs.start - 1, seqs.clone().count())
+        .await
+        .expect("the audit log reads");
+    assert_eq!(
+        records.iter().map(|r| r.seq).collect::<Vec<_>>(),
+        seqs.collect::<Vec<_>>(),
+        "the changes' records are in the log, in order"
+    );
+    records
+}
+
+/// Whether the whole audit log chains.
+pub async fn chain_holds(store: &dyn Store) -> bool {
+    let mut verifier = Verifier::default();
+    let mut after = 0;
+    loop {
+        let page = store
+            .audit_records(after, 5000)
+            .await
+            .expect("the audit log reads");
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        if !page.iter().all(|r| verifier.feed(r)) {
+            return false;
+        }
+    }
+    verifier.finish().broken.is_none()
 }
 
 pub fn component(name: &str, spec: Value, metadata: Value) -> Value {

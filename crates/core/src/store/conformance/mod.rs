@@ -120,8 +120,9 @@ async fn create_update_unchanged(store: &dyn Store) {
             .iter()
             .all(|(_, o, _)| *o == Outcome::Created)
     );
-    assert_eq!(first.audit.len(), 10);
-    assert!(first.audit.iter().all(|r| r.action == "entity.create"));
+    let records = logged(store, &first).await;
+    assert_eq!(records.len(), 10);
+    assert!(records.iter().all(|r| r.action == "entity.create"));
 
     let expected = prepare(catalog()[4].clone(), None);
     let orders = get(store, "component:default/orders")
@@ -159,7 +160,8 @@ async fn create_update_unchanged(store: &dyn Store) {
             .iter()
             .all(|(_, o, _)| *o == Outcome::Unchanged)
     );
-    assert!(second.audit.is_empty() && second.events.is_empty());
+    assert!(second.audit.is_empty() && second.events().next().is_none());
+    assert!(second.changes_logged().is_empty());
     assert_eq!(store.audit_records(0, 100).await.unwrap().len(), 10);
 
     // One changed entity: updated, same uid, new etag, recorded with the previous etag.
@@ -179,8 +181,9 @@ async fn create_update_unchanged(store: &dyn Store) {
     assert_eq!(now.metadata.description.as_deref(), Some("Takes orders"));
     assert_ne!(now.metadata.etag, orders.metadata.etag);
     assert_eq!(now.metadata.etag, updated[0].2);
-    assert_eq!(third.audit.len(), 1);
-    let rec = &third.audit[0];
+    let records = logged(store, &third).await;
+    assert_eq!(records.len(), 1);
+    let rec = &records[0];
     assert_eq!(rec.action, "entity.update");
     assert_eq!(rec.subject, "component:default/orders");
     assert_eq!(rec.details["previous_etag"], json!(expected.hash));
@@ -339,10 +342,12 @@ async fn delete_cleans_relations(store: &dyn Store) {
         .expect("delete commits");
     assert_eq!(r.outcomes[0].1, Outcome::Deleted);
     assert_eq!(r.outcomes[0].2, None);
-    assert_eq!(r.audit[0].action, "entity.delete");
-    assert_eq!(r.audit[0].details["previous_etag"], json!(etag));
-    assert_eq!(r.events[0].kind, "entity.deleted");
-    assert_eq!(r.events[0].etag, None);
+    let records = logged(store, &r).await;
+    assert_eq!(records[0].action, "entity.delete");
+    assert_eq!(records[0].details["previous_etag"], json!(etag));
+    let events: Vec<_> = r.events().collect();
+    assert_eq!(events[0].kind, "entity.deleted");
+    assert_eq!(events[0].etag, None);
 
     assert!(get(store, "component:default/orders").await.is_none());
     let team_a = get(store, "group:default/team-a").await.unwrap();
@@ -1277,8 +1282,11 @@ async fn audit_by_action_and_guards(store: &dyn Store) {
 
 async fn events_match_audit_records(store: &dyn Store) {
     let created = commit(store, catalog()).await;
-    assert_eq!(created.events.len(), created.audit.len());
-    for (e, r) in created.events.iter().zip(&created.audit) {
+    let records = logged(store, &created).await;
+    let events: Vec<_> = created.events().collect();
+    assert_eq!(events.len(), records.len());
+    assert_eq!(events.len(), 10);
+    for (e, r) in events.iter().zip(&records) {
         assert_eq!(e.seq, r.seq);
         assert_eq!(e.subject, r.subject);
         assert_eq!(e.actor, r.actor);
@@ -1290,10 +1298,12 @@ async fn events_match_audit_records(store: &dyn Store) {
     let mut cat = catalog();
     cat[6]["spec"]["lifecycle"] = json!("production");
     let updated = commit(store, cat).await;
-    assert_eq!(updated.events.len(), 1);
-    assert_eq!(updated.events[0].kind, "entity.updated");
-    assert_eq!(updated.events[0].subject, "component:default/web");
-    assert_eq!(updated.events[0].seq, 11);
+    let events: Vec<_> = updated.events().collect();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].kind, "entity.updated");
+    assert_eq!(events[0].subject, "component:default/web");
+    assert_eq!(events[0].seq, 11);
+    assert_eq!(updated.changes_logged(), 11..12);
     assert!(store.remote_events("test").await.is_ok());
 }
 
@@ -1385,7 +1395,10 @@ async fn locations_and_lookups(store: &dyn Store) {
         })
         .collect();
     let r = store.commit(batch(located, "test")).await.unwrap();
-    assert_eq!(r.audit[0].details["location"], json!("file:/a.yaml"));
+    assert_eq!(
+        logged(store, &r).await[0].details["location"],
+        json!("file:/a.yaml")
+    );
     let a = store.entities_of_location("file:/a.yaml").await.unwrap();
     assert_eq!(
         a.iter().map(|r| r.to_string()).collect::<Vec<_>>(),
@@ -1417,7 +1430,7 @@ async fn locations_and_lookups(store: &dyn Store) {
         .await
         .unwrap();
     assert_eq!(moved.outcomes[0].1, Outcome::Unchanged);
-    assert!(moved.audit.is_empty());
+    assert!(moved.changes_logged().is_empty());
     assert_eq!(
         store
             .entities_of_location("file:/b.yaml")
@@ -1488,9 +1501,19 @@ async fn bulk_batches(store: &dyn Store) {
         })
         .collect();
     let first = commit(store, values.clone()).await;
-    assert_eq!(first.audit.len(), 5200);
+    // More records than one chunk of the log: chained across chunks.
+    let records = logged(store, &first).await;
+    assert_eq!(records.len(), 5200);
+    assert_eq!(first.events().count(), 5200);
+    assert!(
+        records
+            .iter()
+            .zip(first.events())
+            .all(|(r, e)| r.seq == e.seq && r.subject == e.subject)
+    );
+    assert!(chain_holds(store).await);
     let again = commit(store, values).await;
-    assert!(again.audit.is_empty());
+    assert!(again.changes_logged().is_empty());
     assert_eq!(filtered(store, &["spec.owner=team-7"]).await.len(), 104);
     let c1 = get(store, "component:default/c-1").await.unwrap();
     assert!(
@@ -1702,7 +1725,7 @@ async fn postgres_concurrent_writers_keep_one_chain_and_etags() {
                 shared["metadata"]["description"] = json!(format!("written by {i}-{j}"));
                 batch_.push(shared);
                 let r = commit(store.as_ref(), batch_).await;
-                written += r.audit.len();
+                written += r.changed();
             }
             written
         }));
