@@ -97,7 +97,7 @@ pub use paved_core::locations::{
     ANNOTATION_ORPHAN, CatalogSettings, LocationRead, LocationRefresh, LocationStatus,
     OrphanStrategy, RefreshEvent, RefreshReport, RefreshSchedule,
 };
-pub use paved_core::model::{Entity, EntityRef};
+pub use paved_core::model::{Entity, EntityRef, Link, Metadata, Relation, StringMap};
 pub use paved_core::{Diagnostic, Severity, SourceLocation};
 // Reads.
 pub use paved_core::audit::{AuditRecord, ChainBreak, VerifyReport};

@@ -117,12 +117,12 @@ fn root_ref(key: &str) -> String {
 /// sets itself are kept.
 fn annotate(entity: &mut Entity, from: &str, key: &str) {
     let annotations = &mut entity.metadata.annotations;
-    annotations
-        .entry(ANNOTATION_LOCATION.to_string())
-        .or_insert_with(|| from.to_string());
-    annotations
-        .entry(ANNOTATION_ORIGIN_LOCATION.to_string())
-        .or_insert_with(|| root_ref(key));
+    if !annotations.contains_key(ANNOTATION_LOCATION) {
+        annotations.insert(ANNOTATION_LOCATION.to_string(), from.to_string());
+    }
+    if !annotations.contains_key(ANNOTATION_ORIGIN_LOCATION) {
+        annotations.insert(ANNOTATION_ORIGIN_LOCATION.to_string(), root_ref(key));
+    }
 }
 
 /// The URL a `url` Location target names, seen from a document read from

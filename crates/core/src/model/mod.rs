@@ -12,8 +12,10 @@ pub mod kinds;
 pub mod refs;
 pub mod relations;
 pub mod schema;
+pub mod string_map;
 pub mod validate;
 
 pub use entity::{Entity, Link, Metadata, Relation};
 pub use refs::EntityRef;
 pub use relations::RelationType;
+pub use string_map::StringMap;

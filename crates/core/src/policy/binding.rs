@@ -196,7 +196,7 @@ impl Binding {
 pub(crate) struct Facets {
     pub kind: Option<String>,
     pub namespace: Option<String>,
-    pub labels: BTreeMap<String, String>,
+    pub labels: crate::model::StringMap,
     /// The owner as a full ref key (`group:default/payments`).
     pub owner: Option<String>,
     pub resource_type: Option<String>,
