@@ -40,6 +40,12 @@ where
 /// Below this many items a batch is mapped on the calling thread.
 const MIN_PER_THREAD: usize = 1000;
 
+/// Items mapped per round. Each round splits its items among the threads
+/// and appends their outputs in order, so beyond the input and the output
+/// a map holds one round in flight, not a copy of the whole batch (a
+/// million parsed entities are gigabytes).
+const ROUND: usize = 16_384;
+
 /// `items` mapped by `f`, in order, on up to every core.
 pub fn map<T: Send, U: Send>(items: Vec<T>, f: impl Fn(T) -> U + Sync) -> Vec<U> {
     let threads = std::thread::available_parallelism()
@@ -48,27 +54,34 @@ pub fn map<T: Send, U: Send>(items: Vec<T>, f: impl Fn(T) -> U + Sync) -> Vec<U>
     if threads < 2 {
         return items.into_iter().map(f).collect();
     }
-    let per = items.len().div_ceil(threads);
-    let mut chunks: Vec<Vec<T>> = Vec::with_capacity(threads);
+    let mut out = Vec::with_capacity(items.len());
     let mut rest = items.into_iter();
-    loop {
-        let chunk: Vec<T> = rest.by_ref().take(per).collect();
-        if chunk.is_empty() {
-            break;
-        }
-        chunks.push(chunk);
-    }
     let f = &f;
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = chunks
-            .into_iter()
-            .map(|chunk| scope.spawn(move || chunk.into_iter().map(f).collect::<Vec<U>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
-    })
+    loop {
+        let round: Vec<T> = rest.by_ref().take(ROUND.max(threads)).collect();
+        if round.is_empty() {
+            return out;
+        }
+        let per = round.len().div_ceil(threads);
+        let mut parts: Vec<Vec<T>> = Vec::with_capacity(threads);
+        let mut round = round.into_iter();
+        loop {
+            let part: Vec<T> = round.by_ref().take(per).collect();
+            if part.is_empty() {
+                break;
+            }
+            parts.push(part);
+        }
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = parts
+                .into_iter()
+                .map(|part| scope.spawn(move || part.into_iter().map(f).collect::<Vec<U>>()))
+                .collect();
+            for h in handles {
+                out.extend(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+            }
+        });
+    }
 }
 
 #[cfg(test)]
@@ -95,7 +108,7 @@ mod tests {
 
     #[test]
     fn keeps_order_on_any_number_of_threads() {
-        for n in [0, 1, 999, 1000, 2001, 10_007] {
+        for n in [0, 1, 999, 1000, 2001, 10_007, 40_000] {
             let out = super::map((0..n).collect(), |i: u64| i * 2);
             assert_eq!(out, (0..n).map(|i| i * 2).collect::<Vec<_>>(), "n={n}");
         }

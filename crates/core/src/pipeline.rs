@@ -802,6 +802,11 @@ pub(crate) async fn run(
         return Ok(set);
     }
     records.splice(0..0, decision_records(&set.decisions));
+    // Not needed to write, and large for a large batch: the entities as
+    // they were (every entity of a re-import) and the planned changes,
+    // which the commit's outcomes replace.
+    drop(current);
+    set.changes = Vec::new();
     let committed = commit_and_publish(
         ctx,
         ChangeBatch {
@@ -817,11 +822,11 @@ pub(crate) async fn run(
     number_decisions(&mut set.decisions, &committed.audit);
     set.changes = committed
         .outcomes
-        .iter()
+        .into_iter()
         .map(|(r, outcome, etag)| PlannedChange {
             entity_ref: r.to_string(),
-            outcome: *outcome,
-            etag: etag.clone(),
+            outcome,
+            etag,
         })
         .collect();
     Ok(set)

@@ -317,17 +317,20 @@ fn check_etag(r: &EntityRef, expected: Option<&str>, current: Option<&Current>) 
 /// Decide every change against `current` (keyed by entity key). Fails with
 /// `Conflict`, `NotFound` or `Invalid` before anything is written.
 pub fn plan<'a>(batch: &'a ChangeBatch, current: &'a HashMap<String, Current>) -> Result<Plan<'a>> {
-    let mut seen = HashSet::new();
-    for c in &batch.changes {
-        let r = change_ref(c);
-        if !seen.insert(r.key()) {
-            return Err(Error::invalid(
-                Diagnostic::error(
-                    "",
-                    "the entity appears more than once in one batch; each entity may change once per commit",
-                )
-                .for_entity(r.to_string()),
-            ));
+    {
+        // Dropped before the plan is made: a key for every entity.
+        let mut seen = HashSet::new();
+        for c in &batch.changes {
+            let r = change_ref(c);
+            if !seen.insert(r.key()) {
+                return Err(Error::invalid(
+                    Diagnostic::error(
+                        "",
+                        "the entity appears more than once in one batch; each entity may change once per commit",
+                    )
+                    .for_entity(r.to_string()),
+                ));
+            }
         }
     }
     let mut plan = Plan {
