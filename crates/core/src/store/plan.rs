@@ -6,7 +6,9 @@
 //! expected etag and decides the writes — before anything is written, so a
 //! conflict leaves the store untouched. The store executes the [`Write`]s in
 //! chunks, making each entity's rows ([`Fresh::row`]) as its chunk is
-//! written, so a batch of a million entities never holds a million rows;
+//! written and dropping the chunk's entities after it (the plan takes them
+//! from the batch), so a batch of a million entities never holds a million
+//! rows, and lets go of its entities as it goes;
 //! it reads the head of the audit chain, and [`Plan::seal`] readies the
 //! pending records, which [`Sealed::next_records`] chains into
 //! [`AuditRecord`]s and their [`Event`]s a chunk at a time, so it never
@@ -132,18 +134,19 @@ pub struct Row<'a> {
 
 /// An entity to write: its prepared form, the uid it keeps or gets and
 /// the location it is from. Its rows are made ([`Fresh::row`]) when the
-/// store writes its chunk.
+/// store writes its chunk, and it is dropped with the chunk, so a batch's
+/// entities are let go of as they are written.
 #[derive(Debug)]
-pub struct Fresh<'a> {
-    prepared: &'a PreparedEntity,
+pub struct Fresh {
+    prepared: Box<PreparedEntity>,
     uid: String,
-    location: Option<&'a str>,
+    location: Option<String>,
 }
 
-impl<'a> Fresh<'a> {
+impl Fresh {
     /// The stored form of the entity: its row and everything derived from it.
-    pub fn row(&self) -> Row<'a> {
-        let p = self.prepared;
+    pub fn row(&self) -> Row<'_> {
+        let p = &self.prepared;
         let body = body(&p.entity, &self.uid, &p.hash);
         let derived = p.relations();
         let search = index::search_rows(&p.entity, &derived)
@@ -172,7 +175,7 @@ impl<'a> Fresh<'a> {
             name: &p.entity.metadata.name,
             etag: &p.hash,
             body,
-            location: self.location.map(str::to_string),
+            location: self.location.clone(),
             fts: fts_document(&index::search_text(&p.entity)),
             search,
             relations,
@@ -182,19 +185,19 @@ impl<'a> Fresh<'a> {
 
 /// The rows of a chunk of writes: for each write that stores an entity
 /// (insert or update), its [`Row`], made on every core; `None` for the others.
-pub fn rows<'a: 'b, 'b>(chunk: impl IntoIterator<Item = &'b Write<'a>>) -> Vec<Option<Row<'a>>> {
-    let fresh: Vec<Option<&Fresh<'a>>> = chunk.into_iter().map(Write::fresh).collect();
+pub fn rows<'a>(chunk: impl IntoIterator<Item = &'a Write>) -> Vec<Option<Row<'a>>> {
+    let fresh: Vec<Option<&Fresh>> = chunk.into_iter().map(Write::fresh).collect();
     crate::parallel::map(fresh, |f| f.map(Fresh::row))
 }
 
 /// One write to execute, in order.
 #[derive(Debug)]
-pub enum Write<'a> {
-    Insert(Fresh<'a>),
+pub enum Write {
+    Insert(Fresh),
     /// Replace the row `id` and all its derived rows.
     Update {
         id: i64,
-        fresh: Fresh<'a>,
+        fresh: Fresh,
     },
     /// Same content from another location: only the location column changes.
     Relocate {
@@ -207,9 +210,9 @@ pub enum Write<'a> {
     },
 }
 
-impl<'a> Write<'a> {
+impl Write {
     /// The entity an insert or update stores.
-    pub fn fresh(&self) -> Option<&Fresh<'a>> {
+    pub fn fresh(&self) -> Option<&Fresh> {
         match self {
             Write::Insert(fresh) | Write::Update { fresh, .. } => Some(fresh),
             Write::Relocate { .. } | Write::Delete { .. } => None,
@@ -227,7 +230,7 @@ enum Pending<'a> {
     Change {
         outcome: usize,
         previous: Option<&'a str>,
-        location: Option<&'a str>,
+        location: Option<String>,
     },
     /// One of the batch's own records.
     Record(&'a AuditOnly),
@@ -236,13 +239,14 @@ enum Pending<'a> {
 /// What a batch will do.
 #[derive(Debug)]
 pub struct Plan<'a> {
-    pub writes: Vec<Write<'a>>,
+    pub writes: Vec<Write>,
     pub outcomes: Vec<(EntityRef, Outcome, Option<String>)>,
     pending: Vec<Pending<'a>>,
     /// How many entities each location gains (or loses): kept in
     /// `location_counts` by the same transaction, so a location's size is
     /// read, not counted.
-    located: HashMap<&'a str, i64>,
+    located: HashMap<String, i64>,
+    batch: &'a ChangeBatch,
 }
 
 /// A planned batch ready to write: its writes, the changes to
@@ -251,7 +255,8 @@ pub struct Plan<'a> {
 /// what the commit returns.
 #[derive(Debug)]
 pub struct Sealed<'a> {
-    pub writes: Vec<Write<'a>>,
+    /// Taken by the store and dropped a chunk at a time as it is written.
+    pub writes: Vec<Write>,
     /// The changes to `location_counts`: `(location, change)`, none zero.
     pub locations: Vec<(String, i64)>,
     outcomes: Vec<(EntityRef, Outcome, Option<String>)>,
@@ -315,12 +320,18 @@ fn check_etag(r: &EntityRef, expected: Option<&str>, current: Option<&Current>) 
 }
 
 /// Decide every change against `current` (keyed by entity key). Fails with
-/// `Conflict`, `NotFound` or `Invalid` before anything is written.
-pub fn plan<'a>(batch: &'a ChangeBatch, current: &'a HashMap<String, Current>) -> Result<Plan<'a>> {
+/// `Conflict`, `NotFound` or `Invalid` before anything is written. Takes
+/// the batch's changes: the plan's writes own the entities they store.
+pub fn plan<'a>(
+    batch: &'a mut ChangeBatch,
+    current: &'a HashMap<String, Current>,
+) -> Result<Plan<'a>> {
+    let changes = std::mem::take(&mut batch.changes);
+    let batch: &'a ChangeBatch = batch;
     {
         // Dropped before the plan is made: a key for every entity.
         let mut seen = HashSet::new();
-        for c in &batch.changes {
+        for c in &changes {
             let r = change_ref(c);
             if !seen.insert(r.key()) {
                 return Err(Error::invalid(
@@ -335,12 +346,13 @@ pub fn plan<'a>(batch: &'a ChangeBatch, current: &'a HashMap<String, Current>) -
     }
     let mut plan = Plan {
         writes: Vec::new(),
-        outcomes: Vec::with_capacity(batch.changes.len()),
+        outcomes: Vec::with_capacity(changes.len()),
         pending: Vec::new(),
         located: HashMap::new(),
+        batch,
     };
-    for c in &batch.changes {
-        let r = change_ref(c);
+    for c in changes {
+        let r = change_ref(&c);
         let cur = current.get(&r.key());
         match c {
             Change::Upsert {
@@ -368,7 +380,7 @@ pub fn plan<'a>(batch: &'a ChangeBatch, current: &'a HashMap<String, Current>) -
                     Outcome::Deleted,
                     None,
                     Some(&cur.etag),
-                    cur.location.as_deref(),
+                    cur.location.clone(),
                 );
             }
         }
@@ -380,13 +392,18 @@ pub fn plan<'a>(batch: &'a ChangeBatch, current: &'a HashMap<String, Current>) -
 
 impl<'a> Plan<'a> {
     /// An entity leaves location `from` for `to` (either may be none).
-    fn moved(&mut self, from: Option<&'a str>, to: Option<&'a str>) {
+    fn moved(&mut self, from: Option<&str>, to: Option<&str>) {
         if from == to {
             return;
         }
         for (location, n) in [(from, -1), (to, 1)] {
             if let Some(l) = location {
-                *self.located.entry(l).or_default() += n;
+                match self.located.get_mut(l) {
+                    Some(count) => *count += n,
+                    None => {
+                        self.located.insert(l.to_string(), n);
+                    }
+                }
             }
         }
     }
@@ -398,7 +415,7 @@ impl<'a> Plan<'a> {
         outcome: Outcome,
         etag: Option<String>,
         previous: Option<&'a str>,
-        location: Option<&'a str>,
+        location: Option<String>,
     ) {
         self.pending.push(Pending::Change {
             outcome: self.outcomes.len(),
@@ -408,21 +425,21 @@ impl<'a> Plan<'a> {
         self.outcomes.push((r, outcome, etag));
     }
 
-    fn upsert(&mut self, r: EntityRef, p: &'a PreparedEntity, cur: Option<&'a Current>) {
+    fn upsert(&mut self, r: EntityRef, mut p: Box<PreparedEntity>, cur: Option<&'a Current>) {
         let location = p
             .location
-            .as_deref()
-            .or_else(|| cur.and_then(|c| c.location.as_deref()));
+            .take()
+            .or_else(|| cur.and_then(|c| c.location.clone()));
         if let Some(c) = cur
             && c.etag == p.hash
         {
-            if location != c.location.as_deref()
+            if location != c.location
                 && let Some(l) = location
             {
-                self.moved(c.location.as_deref(), Some(l));
+                self.moved(c.location.as_deref(), Some(&l));
                 self.writes.push(Write::Relocate {
                     id: c.id,
-                    location: l.to_string(),
+                    location: l,
                 });
             }
             self.outcomes
@@ -432,7 +449,20 @@ impl<'a> Plan<'a> {
         let uid = cur
             .map(|c| c.uid.clone())
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-        self.moved(cur.and_then(|c| c.location.as_deref()), location);
+        self.moved(cur.and_then(|c| c.location.as_deref()), location.as_deref());
+        let outcome = if cur.is_some() {
+            Outcome::Updated
+        } else {
+            Outcome::Created
+        };
+        let hash = p.hash.clone();
+        self.changed(
+            r,
+            outcome,
+            Some(hash),
+            cur.map(|c| c.etag.as_str()),
+            location.clone(),
+        );
         let fresh = Fresh {
             prepared: p,
             uid,
@@ -442,29 +472,13 @@ impl<'a> Plan<'a> {
             Some(c) => Write::Update { id: c.id, fresh },
             None => Write::Insert(fresh),
         });
-        let outcome = if cur.is_some() {
-            Outcome::Updated
-        } else {
-            Outcome::Created
-        };
-        self.changed(
-            r,
-            outcome,
-            Some(p.hash.clone()),
-            cur.map(|c| c.etag.as_str()),
-            location,
-        );
     }
 
     /// Ready to write after the log's `head` (seq and hash of its last
     /// record, if any); every record is stamped `at`.
-    pub fn seal(self, head: Option<(u64, String)>, at: &str, batch: &'a ChangeBatch) -> Sealed<'a> {
-        let mut locations: Vec<(String, i64)> = self
-            .located
-            .into_iter()
-            .filter(|(_, n)| *n != 0)
-            .map(|(l, n)| (l.to_string(), n))
-            .collect();
+    pub fn seal(self, head: Option<(u64, String)>, at: &str) -> Sealed<'a> {
+        let mut locations: Vec<(String, i64)> =
+            self.located.into_iter().filter(|(_, n)| *n != 0).collect();
         locations.sort();
         Sealed {
             writes: self.writes,
@@ -474,11 +488,11 @@ impl<'a> Plan<'a> {
             first: head.as_ref().map_or(1, |(seq, _)| seq + 1),
             prev: head,
             source: EventSource {
-                actor: batch.actor.clone(),
+                actor: self.batch.actor.clone(),
                 at: at.to_string(),
-                origin: batch.origin.clone(),
+                origin: self.batch.origin.clone(),
             },
-            batch,
+            batch: self.batch,
             own: Vec::new(),
             own_events: Vec::new(),
         }

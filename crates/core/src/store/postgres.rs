@@ -459,7 +459,7 @@ async fn relations_for(
 /// Execute the planned writes in bulk.
 async fn write_all(
     tx: &tokio_postgres::Transaction<'_>,
-    writes: &[Write<'_>],
+    writes: Vec<Write>,
     at: &str,
 ) -> Result<(), tokio_postgres::Error> {
     let stale: Vec<i64> = writes
@@ -521,13 +521,15 @@ async fn write_all(
         )
         .await?;
     }
-    // Each chunk's rows are made as it is written.
-    let stored: Vec<&Write<'_>> = writes.iter().filter(|w| w.fresh().is_some()).collect();
-    for chunk in stored.chunks(ENTITY_CHUNK) {
-        let rows: Vec<Row<'_>> = plan::rows(chunk.iter().copied())
-            .into_iter()
-            .flatten()
-            .collect();
+    // Each chunk's rows are made as it is written, and its entities
+    // dropped with it.
+    let mut stored = writes.into_iter().filter(|w| w.fresh().is_some());
+    loop {
+        let chunk: Vec<Write> = stored.by_ref().take(ENTITY_CHUNK).collect();
+        if chunk.is_empty() {
+            break;
+        }
+        let rows: Vec<Row<'_>> = plan::rows(&chunk).into_iter().flatten().collect();
         write_rows(tx, &rows, at).await?;
         for row in &rows {
             tally.entity(&facets::rows_of(row), 1);
@@ -795,7 +797,7 @@ impl Store for PostgresStore {
         format!("postgres://{}", self.target)
     }
 
-    async fn commit(&self, batch: ChangeBatch) -> Result<CommitResult> {
+    async fn commit(&self, mut batch: ChangeBatch) -> Result<CommitResult> {
         let err = self.err("cannot write the batch");
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(&err)?;
@@ -822,6 +824,7 @@ impl Store for PostgresStore {
             )
             .await
             .map_err(&err)?;
+        drop(keys);
         let current: HashMap<String, Current> = rows
             .iter()
             .map(|r| {
@@ -837,15 +840,17 @@ impl Store for PostgresStore {
             })
             .collect();
         // A conflict returns here; dropping `tx` rolls back (nothing was written).
-        let planned = plan::plan(&batch, &current)?;
+        let planned = plan::plan(&mut batch, &current)?;
         let head = tx
             .query_opt("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", &[])
             .await
             .map_err(&err)?
             .map(|r| (r.get::<_, i64>(0) as u64, r.get::<_, String>(1)));
         let at = audit::now();
-        let mut sealed = planned.seal(head, &at, &batch);
-        write_all(&tx, &sealed.writes, &at).await.map_err(&err)?;
+        let mut sealed = planned.seal(head, &at);
+        write_all(&tx, std::mem::take(&mut sealed.writes), &at)
+            .await
+            .map_err(&err)?;
         apply_location_changes(&tx, std::mem::take(&mut sealed.locations))
             .await
             .map_err(&err)?;

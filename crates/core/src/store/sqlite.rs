@@ -368,7 +368,7 @@ fn read_current(
     Ok(current)
 }
 
-fn execute_writes(tx: &Transaction<'_>, writes: &[Write<'_>], at: &str) -> rusqlite::Result<()> {
+fn execute_writes(tx: &Transaction<'_>, writes: Vec<Write>, at: &str) -> rusqlite::Result<()> {
     let mut insert = tx.prepare_cached(
         "INSERT INTO entities (key, uid, kind, namespace, name, etag, location, created_at, updated_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
@@ -408,9 +408,15 @@ fn execute_writes(tx: &Transaction<'_>, writes: &[Write<'_>], at: &str) -> rusql
 
     // In chunks, each chunk's rows made as it is written: entity rows
     // first, then the chunk's derived rows sorted by index key, so index
-    // inserts land near each other instead of all over.
-    for chunk in writes.chunks(WRITE_CHUNK) {
-        let rows = plan::rows(chunk);
+    // inserts land near each other instead of all over. The chunk's
+    // entities are dropped with it.
+    let mut writes = writes.into_iter();
+    loop {
+        let chunk: Vec<Write> = writes.by_ref().take(WRITE_CHUNK).collect();
+        if chunk.is_empty() {
+            break;
+        }
+        let rows = plan::rows(&chunk);
         let mut written: Vec<(i64, &Row<'_>)> = Vec::with_capacity(chunk.len());
         for (w, row) in chunk.iter().zip(&rows) {
             match (w, row) {
@@ -588,7 +594,7 @@ fn commit_blocking(conn: &mut Connection, label: &str, batch: ChangeBatch) -> Re
 fn commit_in_transaction(
     conn: &mut Connection,
     label: &str,
-    batch: ChangeBatch,
+    mut batch: ChangeBatch,
 ) -> Result<CommitResult> {
     let err = |e| sqlite_error(label, "cannot write the batch", e);
     let tx = conn
@@ -612,7 +618,7 @@ fn commit_in_transaction(
     }
     let current = read_current(&tx, &plan::keys(&batch)).map_err(err)?;
     // A conflict returns here; dropping `tx` rolls back (nothing was written).
-    let planned = plan::plan(&batch, &current)?;
+    let planned = plan::plan(&mut batch, &current)?;
     let at = audit::now();
     let head: Option<(i64, String)> = tx
         .query_row(
@@ -622,8 +628,8 @@ fn commit_in_transaction(
         )
         .optional()
         .map_err(err)?;
-    let mut sealed = planned.seal(head.map(|(s, h)| (s as u64, h)), &at, &batch);
-    execute_writes(&tx, &sealed.writes, &at).map_err(err)?;
+    let mut sealed = planned.seal(head.map(|(s, h)| (s as u64, h)), &at);
+    execute_writes(&tx, std::mem::take(&mut sealed.writes), &at).map_err(err)?;
     apply_location_changes(&tx, &sealed.locations).map_err(err)?;
     {
         let mut insert = tx
