@@ -210,8 +210,12 @@ fn location_exists(location: &str) -> bool {
 /// such annotation (e.g. written through `upsert`), or whose `file:`
 /// location no longer exists, is taken over. Returns a conflict diagnostic
 /// per entity kept out.
+#[expect(
+    clippy::vec_box,
+    reason = "the boxes become the changes as they are, so the batch is not copied"
+)]
 fn store_conflicts(
-    prepared: &mut Vec<PreparedEntity>,
+    prepared: &mut Vec<Box<PreparedEntity>>,
     current: &HashMap<String, Entity>,
     sources: &HashMap<String, crate::diagnostic::SourceLocation>,
 ) -> Vec<Diagnostic> {
@@ -262,12 +266,16 @@ fn orphan_message(strategy: OrphanStrategy, loc: &str, r: &EntityRef) -> String 
 /// Apply the orphan strategy to the orphans of an import (as stored):
 /// `keep` adds each one not marked yet to `prepared`, marked (and to
 /// `current`, as it is); `delete` returns them, to be deleted.
+#[expect(
+    clippy::vec_box,
+    reason = "the boxes become the changes as they are, so the batch is not copied"
+)]
 fn orphans(
     ctx: &Context<'_>,
     roots: &[String],
     root_of: &HashMap<String, usize>,
     stored: Vec<Entity>,
-    prepared: &mut Vec<PreparedEntity>,
+    prepared: &mut Vec<Box<PreparedEntity>>,
     current: &mut HashMap<String, Entity>,
 ) -> Vec<Entity> {
     if ctx.orphans == OrphanStrategy::Delete {
@@ -289,7 +297,7 @@ fn orphans(
         let key = entity.entity_ref().key();
         let location = root_of.get(&key).map(|&i| roots[i].clone());
         current.insert(key, entity);
-        prepared.push(prepare(orphan, location));
+        prepared.push(Box::new(prepare(orphan, location)));
     }
     Vec::new()
 }
@@ -426,7 +434,10 @@ pub(crate) fn location_record(root: &str, read: &LocationRead) -> AuditOnly {
 }
 
 /// Warn about relation targets that exist neither in the batch nor in the store.
-async fn dangling_refs(store: &dyn Store, prepared: &[PreparedEntity]) -> Result<Vec<Diagnostic>> {
+async fn dangling_refs(
+    store: &dyn Store,
+    prepared: &[Box<PreparedEntity>],
+) -> Result<Vec<Diagnostic>> {
     let in_batch: HashSet<String> = prepared
         .iter()
         .map(|p| p.entity.entity_ref().key())
@@ -468,7 +479,7 @@ async fn dangling_refs(store: &dyn Store, prepared: &[PreparedEntity]) -> Result
 /// The stored entities among `prepared`'s refs, by key.
 async fn current_entities(
     store: &dyn Store,
-    prepared: &[PreparedEntity],
+    prepared: &[Box<PreparedEntity>],
 ) -> Result<HashMap<String, Entity>> {
     let refs: Vec<EntityRef> = prepared.iter().map(|p| p.entity.entity_ref()).collect();
     let mut current = HashMap::new();
@@ -591,8 +602,11 @@ pub(crate) async fn run(
                 .iter()
                 .filter_map(|s| Some((s.entity.entity_ref().key(), s.rego_text.clone()?)))
                 .collect();
-            let mut prepared: Vec<PreparedEntity> =
-                crate::parallel::map(entities, |s| prepare(s.entity, Some(s.location_key)));
+            // Boxed from the start: the changes take the boxes as they
+            // are, so the batch is never held twice.
+            let mut prepared: Vec<Box<PreparedEntity>> = crate::parallel::map(entities, |s| {
+                Box::new(prepare(s.entity, Some(s.location_key)))
+            });
             let mut current = current_entities(store, &prepared).await?;
             let mut set = ChangeSet {
                 warnings,
@@ -689,7 +703,7 @@ pub(crate) async fn run(
             let mut changes = prepared
                 .into_iter()
                 .map(|p| Change::Upsert {
-                    entity: Box::new(p),
+                    entity: p,
                     expected_etag: None,
                 })
                 .collect::<Vec<_>>();
@@ -708,7 +722,7 @@ pub(crate) async fn run(
             entity,
             expected_etag,
         } => {
-            let mut prepared = prepare(*entity, None);
+            let mut prepared = Box::new(prepare(*entity, None));
             let one = std::slice::from_mut(&mut prepared);
             let mut set = ChangeSet {
                 warnings: dangling_refs(store, one).await?,
@@ -728,7 +742,7 @@ pub(crate) async fn run(
             review_entities(ctx, &actor, one, &current, &mut set).await?;
             (
                 vec![Change::Upsert {
-                    entity: Box::new(prepared),
+                    entity: prepared,
                     expected_etag,
                 }],
                 set,
@@ -884,7 +898,7 @@ struct Committed {
 async fn review_entities(
     ctx: &Context<'_>,
     actor: &str,
-    prepared: &mut [PreparedEntity],
+    prepared: &mut [Box<PreparedEntity>],
     current: &HashMap<String, Entity>,
     set: &mut ChangeSet,
 ) -> Result<()> {
@@ -906,14 +920,14 @@ async fn review_entities(
         for (n, patched) in review(ctx, actor, items, set).await? {
             let i = at[n];
             let entity = patched_entity(ctx.kinds, patched)?;
-            prepared[i] = prepare(entity, prepared[i].location.take());
+            *prepared[i] = prepare(entity, prepared[i].location.take());
             planned[i] = plan_outcome(&prepared[i], current);
             patched_at.push(i);
         }
         // A Policy was checked before the review (`bad_policies`); one a
         // guardrail patched must still load as patched.
         let problems: Vec<Diagnostic> =
-            policy_problems(ctx, patched_at.iter().map(|&i| &prepared[i]))
+            policy_problems(ctx, patched_at.iter().map(|&i| &*prepared[i]))
                 .await
                 .into_values()
                 .flatten()
@@ -934,10 +948,10 @@ async fn review_entities(
 /// Unchanged Policies are not compiled again.
 async fn bad_policies(
     ctx: &Context<'_>,
-    prepared: &[PreparedEntity],
+    prepared: &[Box<PreparedEntity>],
     current: &HashMap<String, Entity>,
 ) -> HashMap<String, Vec<Diagnostic>> {
-    let changing = prepared.iter().filter(|p| {
+    let changing = prepared.iter().map(|p| &**p).filter(|p| {
         policy::is_policy(&p.entity) && entity_point(plan_outcome(p, current).outcome).is_some()
     });
     policy_problems(ctx, changing).await
