@@ -678,18 +678,15 @@ fn a_postgres_database_end_to_end_and_its_password_never_written_or_shown() {
         fn drop(&mut self) {
             for n in &self.0 {
                 let _ = std::process::Command::new("psql")
+                    .args(["-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-tA"])
+                    // Two commands, each its own: one string of both would
+                    // be one transaction, which DROP DATABASE refuses.
                     .args([
-                        "-h",
-                        "127.0.0.1",
-                        "-U",
-                        "postgres",
-                        "-d",
-                        "postgres",
-                        "-tAc",
+                        "-c",
+                        &format!("DROP DATABASE IF EXISTS {n} WITH (FORCE)"),
+                        "-c",
+                        &format!("DROP ROLE IF EXISTS {n}"),
                     ])
-                    .arg(format!(
-                        "DROP DATABASE IF EXISTS {n} WITH (FORCE); DROP ROLE IF EXISTS {n}"
-                    ))
                     .output();
             }
         }
