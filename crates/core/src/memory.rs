@@ -1,6 +1,6 @@
 //! Giving memory back to the operating system after a large batch.
 //!
-//! A bulk import holds every entity of its batch (about 3.7 GB parsed at
+//! A bulk import holds every entity of its batch (about 3.0 GB parsed at
 //! 1,000,000 entities) and, while it commits, SQLite's bulk page cache. When it
 //! returns, that memory is free but glibc's allocator keeps most of it in
 //! its arenas (one per thread that allocated), so the process stays that
