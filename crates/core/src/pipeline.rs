@@ -855,7 +855,8 @@ async fn run_checks(ctx: &Context<'_>, actor: &str, set: &ChangeSet) -> Result<(
 }
 
 /// Commit one batch and publish its events; returns each change's outcome
-/// and the audit records written.
+/// and the batch's own audit records as written (a change's record is in
+/// the log only).
 async fn commit_and_publish(ctx: &Context<'_>, batch: ChangeBatch) -> Result<Committed> {
     let result = ctx.store.commit(batch).await?;
     ctx.bus.publish_all(result.events());
