@@ -46,6 +46,17 @@ const MIN_PER_THREAD: usize = 1000;
 /// million parsed entities are gigabytes).
 const ROUND: usize = 16_384;
 
+/// `items` in vectors of `size` (the last may be shorter), each taken as
+/// it is asked for: a large batch handled a chunk at a time, each chunk
+/// dropped once handled.
+pub fn batches<T>(items: impl IntoIterator<Item = T>, size: usize) -> impl Iterator<Item = Vec<T>> {
+    let mut items = items.into_iter();
+    std::iter::from_fn(move || {
+        let batch: Vec<T> = items.by_ref().take(size.max(1)).collect();
+        (!batch.is_empty()).then_some(batch)
+    })
+}
+
 /// `items` mapped by `f`, in order, on up to every core.
 pub fn map<T: Send, U: Send>(items: Vec<T>, f: impl Fn(T) -> U + Sync) -> Vec<U> {
     let threads = std::thread::available_parallelism()
@@ -55,26 +66,11 @@ pub fn map<T: Send, U: Send>(items: Vec<T>, f: impl Fn(T) -> U + Sync) -> Vec<U>
         return items.into_iter().map(f).collect();
     }
     let mut out = Vec::with_capacity(items.len());
-    let mut rest = items.into_iter();
     let f = &f;
-    loop {
-        let round: Vec<T> = rest.by_ref().take(ROUND.max(threads)).collect();
-        if round.is_empty() {
-            return out;
-        }
+    for round in batches(items, ROUND) {
         let per = round.len().div_ceil(threads);
-        let mut parts: Vec<Vec<T>> = Vec::with_capacity(threads);
-        let mut round = round.into_iter();
-        loop {
-            let part: Vec<T> = round.by_ref().take(per).collect();
-            if part.is_empty() {
-                break;
-            }
-            parts.push(part);
-        }
         std::thread::scope(|scope| {
-            let handles: Vec<_> = parts
-                .into_iter()
+            let handles: Vec<_> = batches(round, per)
                 .map(|part| scope.spawn(move || part.into_iter().map(f).collect::<Vec<U>>()))
                 .collect();
             for h in handles {
@@ -82,6 +78,7 @@ pub fn map<T: Send, U: Send>(items: Vec<T>, f: impl Fn(T) -> U + Sync) -> Vec<U>
             }
         });
     }
+    out
 }
 
 #[cfg(test)]
@@ -104,6 +101,15 @@ mod tests {
         out.sort();
         assert_eq!(out, (0..50).map(|i| i * 2).collect::<Vec<_>>());
         assert_eq!(most.load(Ordering::SeqCst), 4);
+    }
+
+    #[test]
+    fn batches_are_of_the_size_asked_and_the_last_holds_the_rest() {
+        let sizes: Vec<usize> = super::batches(0..10, 4).map(|b| b.len()).collect();
+        assert_eq!(sizes, [4, 4, 2]);
+        assert_eq!(super::batches(Vec::<u8>::new(), 4).count(), 0);
+        let all: Vec<u32> = super::batches(0..7u32, 3).flatten().collect();
+        assert_eq!(all, (0..7).collect::<Vec<_>>());
     }
 
     #[test]

@@ -11,9 +11,10 @@
 //! rows, and lets go of its entities as it goes;
 //! it reads the head of the audit chain, and [`Plan::seal`] readies the
 //! pending records, which [`Sealed::next_records`] chains into
-//! [`AuditRecord`]s and their [`Event`]s a chunk at a time, so it never
-//! holds a million records either: the commit returns the outcomes, and
-//! [`CommitResult::events`] makes the changes' events from them.
+//! [`AuditRecord`]s a chunk at a time, so it never holds a million records
+//! either: the commit returns the outcomes, and [`CommitResult::events`]
+//! makes the changes' [`Event`]s from them as they are published (and, on
+//! PostgreSQL, notified).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
@@ -272,13 +273,6 @@ pub struct Sealed<'a> {
     own_events: Vec<Event>,
 }
 
-/// One audit record as chained, and the event that announces it.
-#[derive(Debug)]
-pub struct Logged {
-    pub record: AuditRecord,
-    pub event: Event,
-}
-
 /// What a change's audit record says and the event that announces it.
 fn change_names(outcome: Outcome) -> Option<(&'static str, &'static str)> {
     match outcome {
@@ -322,28 +316,28 @@ fn check_etag(r: &EntityRef, expected: Option<&str>, current: Option<&Current>) 
 /// Decide every change against `current` (keyed by entity key). Fails with
 /// `Conflict`, `NotFound` or `Invalid` before anything is written. Takes
 /// the batch's changes: the plan's writes own the entities they store.
+/// `keys` are the changes' keys, in order ([`keys`]: the store has read
+/// `current` by them).
 pub fn plan<'a>(
     batch: &'a mut ChangeBatch,
+    keys: &[String],
     current: &'a HashMap<String, Current>,
 ) -> Result<Plan<'a>> {
     let changes = std::mem::take(&mut batch.changes);
     let batch: &'a ChangeBatch = batch;
-    {
-        // Dropped before the plan is made: a key for every entity.
-        let mut seen = HashSet::new();
-        for c in &changes {
-            let r = change_ref(c);
-            if !seen.insert(r.key()) {
-                return Err(Error::invalid(
-                    Diagnostic::error(
-                        "",
-                        "the entity appears more than once in one batch; each entity may change once per commit",
-                    )
-                    .for_entity(r.to_string()),
-                ));
-            }
+    let mut seen = HashSet::with_capacity(keys.len());
+    for (c, key) in changes.iter().zip(keys) {
+        if !seen.insert(key.as_str()) {
+            return Err(Error::invalid(
+                Diagnostic::error(
+                    "",
+                    "the entity appears more than once in one batch; each entity may change once per commit",
+                )
+                .for_entity(change_ref(c).to_string()),
+            ));
         }
     }
+    drop(seen);
     let mut plan = Plan {
         writes: Vec::new(),
         outcomes: Vec::with_capacity(changes.len()),
@@ -351,9 +345,9 @@ pub fn plan<'a>(
         located: HashMap::new(),
         batch,
     };
-    for c in changes {
+    for (c, key) in changes.into_iter().zip(keys) {
         let r = change_ref(&c);
-        let cur = current.get(&r.key());
+        let cur = current.get(key);
         match c {
             Change::Upsert {
                 entity,
@@ -501,12 +495,13 @@ impl<'a> Plan<'a> {
 
 impl Sealed<'_> {
     /// The next `n` audit records (fewer at the end, none once every one
-    /// is), chained after the last, with their events.
-    pub fn next_records(&mut self, n: usize) -> Vec<Logged> {
-        let mut logged = Vec::with_capacity(n.min(self.pending.len()));
+    /// is), chained after the last. Their events are made from the
+    /// outcomes when they are published ([`CommitResult::events`]).
+    pub fn next_records(&mut self, n: usize) -> Vec<AuditRecord> {
+        let mut records = Vec::with_capacity(n.min(self.pending.len()));
         for p in self.pending.by_ref().take(n) {
             let prev = self.prev.as_ref().map(|(s, h)| (*s, h.as_str()));
-            let (record, event) = match p {
+            let record = match p {
                 Pending::Change {
                     outcome,
                     previous,
@@ -526,9 +521,7 @@ impl Sealed<'_> {
                             "operation": self.batch.action,
                         }),
                     };
-                    let record = audit::chain(prev, self.source.at.clone(), draft);
-                    let event = self.source.change(record.seq, r, *outcome, etag.as_deref());
-                    (record, event)
+                    audit::chain(prev, self.source.at.clone(), draft)
                 }
                 Pending::Record(r) => {
                     let draft = AuditDraft {
@@ -538,16 +531,16 @@ impl Sealed<'_> {
                         details: r.details.clone(),
                     };
                     let record = audit::chain(prev, self.source.at.clone(), draft);
-                    let event = self.source.event(record.seq, &r.event, &r.subject, None);
+                    self.own_events
+                        .push(self.source.event(record.seq, &r.event, &r.subject, None));
                     self.own.push(record.clone());
-                    self.own_events.push(event.clone());
-                    (record, event)
+                    record
                 }
             };
             self.prev = Some((record.seq, record.hash.clone()));
-            logged.push(Logged { record, event });
+            records.push(record);
         }
-        logged
+        records
     }
 
     /// What the commit returns, once every record is written.

@@ -25,7 +25,7 @@ use tokio_postgres::{AsyncMessage, NoTls};
 use super::facet_bits::{self, Bits, Need};
 use super::facets;
 use super::page::{self, RawRelation, RawRow};
-use super::plan::{self, Current, Logged, RelationRecord, Row, Write};
+use super::plan::{self, Current, RelationRecord, Row, Write};
 use super::{BULK, ChangeBatch, CommitResult, Store, migrations};
 use crate::audit::{self, AuditRecord};
 use crate::error::{Error, Result};
@@ -523,12 +523,8 @@ async fn write_all(
     }
     // Each chunk's rows are made as it is written, and its entities
     // dropped with it.
-    let mut stored = writes.into_iter().filter(|w| w.fresh().is_some());
-    loop {
-        let chunk: Vec<Write> = stored.by_ref().take(ENTITY_CHUNK).collect();
-        if chunk.is_empty() {
-            break;
-        }
+    let stored = writes.into_iter().filter(|w| w.fresh().is_some());
+    for chunk in crate::parallel::batches(stored, ENTITY_CHUNK) {
         let rows: Vec<Row<'_>> = plan::rows(&chunk).into_iter().flatten().collect();
         write_rows(tx, &rows, at).await?;
         for row in &rows {
@@ -712,11 +708,10 @@ async fn write_rows(
 /// One chunk of the log: its records appended, in one statement.
 async fn append_audit(
     tx: &tokio_postgres::Transaction<'_>,
-    chunk: &[Logged],
+    chunk: &[AuditRecord],
 ) -> Result<(), tokio_postgres::Error> {
-    let seq: Vec<i64> = chunk.iter().map(|l| l.record.seq as i64).collect();
-    let text =
-        |f: fn(&AuditRecord) -> String| chunk.iter().map(|l| f(&l.record)).collect::<Vec<String>>();
+    let seq: Vec<i64> = chunk.iter().map(|r| r.seq as i64).collect();
+    let text = |f: fn(&AuditRecord) -> String| chunk.iter().map(f).collect::<Vec<String>>();
     tx.execute(
         &format!(
             "INSERT INTO audit ({AUDIT_COLUMNS}) SELECT * FROM unnest($1::bigint[], $2::text[], \
@@ -751,17 +746,20 @@ fn payload(e: &Event) -> String {
     serde_json::to_string(&small).unwrap_or_default()
 }
 
-/// One chunk of the log's events, sent when the transaction commits.
+/// A commit's events, sent when its transaction commits: a statement per
+/// [`plan::LOG_CHUNK`], each event made as its chunk is sent.
 async fn notify(
     tx: &tokio_postgres::Transaction<'_>,
-    chunk: &[Logged],
+    committed: &CommitResult,
 ) -> Result<(), tokio_postgres::Error> {
-    let payloads: Vec<String> = chunk.iter().map(|l| payload(&l.event)).collect();
-    tx.execute(
-        &format!("SELECT pg_notify('{CHANNEL}', p) FROM unnest($1::text[]) AS p"),
-        &[&payloads],
-    )
-    .await?;
+    for chunk in crate::parallel::batches(committed.events(), plan::LOG_CHUNK) {
+        let payloads: Vec<String> = chunk.iter().map(payload).collect();
+        tx.execute(
+            &format!("SELECT pg_notify('{CHANNEL}', p) FROM unnest($1::text[]) AS p"),
+            &[&payloads],
+        )
+        .await?;
+    }
     Ok(())
 }
 
@@ -824,7 +822,6 @@ impl Store for PostgresStore {
             )
             .await
             .map_err(&err)?;
-        drop(keys);
         let current: HashMap<String, Current> = rows
             .iter()
             .map(|r| {
@@ -840,7 +837,8 @@ impl Store for PostgresStore {
             })
             .collect();
         // A conflict returns here; dropping `tx` rolls back (nothing was written).
-        let planned = plan::plan(&mut batch, &current)?;
+        let planned = plan::plan(&mut batch, &keys, &current)?;
+        drop(keys);
         let head = tx
             .query_opt("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", &[])
             .await
@@ -860,10 +858,10 @@ impl Store for PostgresStore {
                 break;
             }
             append_audit(&tx, &chunk).await.map_err(&err)?;
-            notify(&tx, &chunk).await.map_err(&err)?;
         }
-        tx.commit().await.map_err(&err)?;
         let result = sealed.finish();
+        notify(&tx, &result).await.map_err(&err)?;
+        tx.commit().await.map_err(&err)?;
         if result.changed() >= BULK {
             // Plans depend on statistics and index-only scans on the
             // visibility map: after a bulk load, refresh both now rather than

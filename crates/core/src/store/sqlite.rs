@@ -410,12 +410,7 @@ fn execute_writes(tx: &Transaction<'_>, writes: Vec<Write>, at: &str) -> rusqlit
     // first, then the chunk's derived rows sorted by index key, so index
     // inserts land near each other instead of all over. The chunk's
     // entities are dropped with it.
-    let mut writes = writes.into_iter();
-    loop {
-        let chunk: Vec<Write> = writes.by_ref().take(WRITE_CHUNK).collect();
-        if chunk.is_empty() {
-            break;
-        }
+    for chunk in crate::parallel::batches(writes, WRITE_CHUNK) {
         let rows = plan::rows(&chunk);
         let mut written: Vec<(i64, &Row<'_>)> = Vec::with_capacity(chunk.len());
         for (w, row) in chunk.iter().zip(&rows) {
@@ -616,9 +611,11 @@ fn commit_in_transaction(
             return Err(guard.refused(&action));
         }
     }
-    let current = read_current(&tx, &plan::keys(&batch)).map_err(err)?;
+    let keys = plan::keys(&batch);
+    let current = read_current(&tx, &keys).map_err(err)?;
     // A conflict returns here; dropping `tx` rolls back (nothing was written).
-    let planned = plan::plan(&mut batch, &current)?;
+    let planned = plan::plan(&mut batch, &keys, &current)?;
+    drop(keys);
     let at = audit::now();
     let head: Option<(i64, String)> = tx
         .query_row(
@@ -643,7 +640,7 @@ fn commit_in_transaction(
             if chunk.is_empty() {
                 break;
             }
-            for plan::Logged { record: r, .. } in &chunk {
+            for r in &chunk {
                 insert
                     .execute(params![
                         r.seq as i64,
