@@ -973,9 +973,10 @@ export declare class Catalog {
   search(text: string, options?: SearchOptions | undefined | null): Promise<Page>
   /**
    * How many entities have each value of `field` (e.g. `kind`, `spec.type`,
-   * `spec.owner`, `spec.lifecycle`, `metadata.tags`), among those matching the filter.
+   * `spec.owner`, `spec.lifecycle`, `metadata.tags`), among those matching
+   * the filter, most frequent first: every value, or the `limit` most frequent.
    */
-  facets(field: string, options?: FilterOptions | undefined | null): Promise<Array<FacetCount>>
+  facets(field: string, options?: FacetOptions | undefined | null): Promise<Array<FacetCount>>
   /** Walk relations from an entity. */
   graph(entityRef: string, options?: GraphOptions | undefined | null): Promise<Graph>
   /**
@@ -1483,10 +1484,11 @@ export interface FacetCount {
 }
 
 /**
- * Which entities: Backstage filter strings and/or a predicate tree (an
- * entity must match both when both are given).
+ * Which entities to count facets among: Backstage filter strings and/or a
+ * predicate tree (an entity must match both when both are given), and how
+ * many values to return.
  */
-export interface FilterOptions {
+export interface FacetOptions {
   /**
    * Backstage filters: `kind=component,spec.owner=team-a` (comma = AND;
    * several strings = OR; a key alone tests existence).
@@ -1494,6 +1496,8 @@ export interface FilterOptions {
   filter?: string | Array<string>
   /** A predicate tree, e.g. `{"$all": [{"kind": "component"}, {"spec.type": {"$in": ["service"]}}]}`. */
   predicate?: Predicate
+  /** Only this many values, the most frequent (default: every value). */
+  limit?: number
 }
 
 /** The result of a traversal. */
@@ -1501,7 +1505,16 @@ export interface Graph {
   root: string
   traversal: Traversal
   depth: number
+  /** The most entities asked for (the root among them). */
+  limit: number
+  /**
+   * Whether `limit` cut the traversal short: more entities are reachable
+   * within `depth` than `nodes` holds.
+   */
+  truncated: boolean
+  /** Entities reached, root first, breadth first. */
   nodes: Array<GraphNode>
+  /** Relations followed, sorted by source, type and target. */
   edges: Array<GraphEdge>
 }
 
@@ -1529,6 +1542,8 @@ export interface GraphOptions {
   traversal?: Traversal
   /** How many hops (default 2, at most 16). */
   depth?: number
+  /** Stop at this many entities, the root among them (default 1000). */
+  limit?: number
 }
 
 /** Options of `history`. */
@@ -1725,9 +1740,9 @@ export interface PluginSummary {
 
 /** A catalogue query: filter, full-text search, projection, ordering, paging. */
 export interface QueryOptions {
-  /** Backstage filters (see [`FilterOptions`]). */
+  /** Backstage filters (see [`FacetOptions`]). */
   filter?: string | Array<string>
-  /** A predicate tree (see [`FilterOptions`]). */
+  /** A predicate tree (see [`FacetOptions`]). */
   predicate?: Predicate
   /**
    * Full-text search over name, title, description and tags (every word

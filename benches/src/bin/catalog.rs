@@ -161,6 +161,15 @@ async fn store_figures(label: &str, store: String, dir: &Path, shape: Shape) -> 
         async move { c.facets("relations.ownedBy", &QuerySpec::default()).await }
     })
     .await?;
+    let top_owners = time(QUERY_RUNS / 4, |_| {
+        let c = catalog.clone();
+        let q = QuerySpec {
+            limit: Some(20),
+            ..QuerySpec::default()
+        };
+        async move { c.facets("relations.ownedBy", &q).await }
+    })
+    .await?;
     let kind_facet = time(QUERY_RUNS / 4, |_| {
         let c = catalog.clone();
         async move {
@@ -187,7 +196,7 @@ async fn store_figures(label: &str, store: String, dir: &Path, shape: Shape) -> 
     let graph = time(QUERY_RUNS, |i| {
         let c = catalog.clone();
         let r = roots[i].clone();
-        async move { c.graph(&r, Traversal::Dependencies, Some(3)).await }
+        async move { c.graph(&r, Traversal::Dependencies, Some(3), None).await }
     })
     .await?;
     println!("\n### {label}: {} entities\n", set.changes.len());
@@ -213,6 +222,10 @@ async fn store_figures(label: &str, store: String, dir: &Path, shape: Shape) -> 
         (
             "facets over `relations.ownedBy` (all entities)",
             owner_facet,
+        ),
+        (
+            "facets over `relations.ownedBy`, the 20 most frequent (limit 20)",
+            top_owners,
         ),
         (
             "facets over `spec.lifecycle` of `kind=component`",

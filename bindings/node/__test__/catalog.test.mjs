@@ -277,6 +277,10 @@ for (const kind of STORES) {
       assert.ok(owners.some((f) => f.value === 'group:default/team-payments' && f.count > 0))
       const lifecycles = await catalog.facets('spec.lifecycle', { predicate: { kind: 'component' } })
       assert.ok(lifecycles.every((f) => typeof f.value === 'string' && f.count > 0))
+      const topOwners = await catalog.facets('relations.ownedBy', { filter: 'kind=component', limit: 2 })
+      assert.deepEqual(topOwners, owners.slice(0, 2))
+      const zero = await rejectsWith(assert, catalog.facets('kind', { limit: 0 }), 'VALIDATION')
+      assert.equal(zero.details.diagnostics[0].path, 'limit')
     })
 
     it('graph() walks relations; an unknown traversal is VALIDATION', async () => {
@@ -287,6 +291,18 @@ for (const kind of STORES) {
       assert.ok(g.edges.some((e) => e.source === 'component:default/checkout-service' && e.type === 'dependsOn'))
       const owned = await catalog.graph('group:default/team-payments', { traversal: 'owned' })
       assert.ok(owned.nodes.some((n) => n.entityRef === 'component:default/checkout-service'))
+      assert.equal(owned.limit, 1000)
+      assert.equal(owned.truncated, false)
+      const cut = await catalog.graph('group:default/team-payments', { traversal: 'owned', limit: 2 })
+      assert.deepEqual(
+        cut.nodes.map((n) => n.entityRef),
+        owned.nodes.slice(0, 2).map((n) => n.entityRef),
+      )
+      assert.equal(cut.truncated, true)
+      const inCut = new Set(cut.nodes.map((n) => n.entityRef))
+      assert.ok(cut.edges.every((e) => inCut.has(e.source) && inCut.has(e.target)))
+      const zero = await rejectsWith(assert, catalog.graph('group:default/team-payments', { limit: 0 }), 'VALIDATION')
+      assert.equal(zero.details.diagnostics[0].path, 'limit')
       const err = await rejectsWith(assert, catalog.graph('component:default/checkout-service', { traversal: 'sideways' }), 'VALIDATION')
       assert.equal(err.details.diagnostics[0].path, 'traversal')
     })

@@ -19,7 +19,7 @@ use crate::json_text::JsonText;
 use crate::locations::{RefreshOptions, RefreshStream};
 use crate::pipeline::{ChangeSet, EntityWriteOptions, ImportOptions, WriteOptions};
 use crate::plain::plain;
-use crate::query::{FacetCount, FilterOptions, Page, QueryOptions, SearchOptions};
+use crate::query::{FacetCount, FacetOptions, Page, QueryOptions, SearchOptions};
 use crate::settled::{self, promise_now};
 
 /// The catalogue of a platform (`platform.catalog`).
@@ -178,17 +178,18 @@ impl Catalog {
     }
 
     /// How many entities have each value of `field` (e.g. `kind`, `spec.type`,
-    /// `spec.owner`, `spec.lifecycle`, `metadata.tags`), among those matching the filter.
+    /// `spec.owner`, `spec.lifecycle`, `metadata.tags`), among those matching
+    /// the filter, most frequent first: every value, or the `limit` most frequent.
     #[napi]
     pub fn facets(
         &self,
         env: &Env,
         field: String,
-        options: Option<FilterOptions>,
+        options: Option<FacetOptions>,
     ) -> Result<AsyncBlock<Vec<FacetCount>>> {
         let catalog = self.inner.clone();
-        let spec = FilterOptions::spec(options);
         promise(env, async move {
+            let spec = FacetOptions::spec(options)?;
             let counts = catalog.facets(&field, &spec).await?;
             Ok(counts.into_iter().map(FacetCount::from).collect())
         })
@@ -210,7 +211,11 @@ impl Catalog {
                 None => paved::Traversal::default(),
             };
             let depth = count("depth", options.depth)?;
-            Ok(catalog.graph(&entity_ref, traversal, depth).await?.into())
+            let limit = count("limit", options.limit)?;
+            Ok(catalog
+                .graph(&entity_ref, traversal, depth, limit)
+                .await?
+                .into())
         })
     }
 

@@ -13,6 +13,8 @@ pub struct GraphOptions {
     pub traversal: Option<String>,
     /// How many hops (default 2, at most 16).
     pub depth: Option<f64>,
+    /// Stop at this many entities, the root among them (default 1000).
+    pub limit: Option<f64>,
 }
 
 /// An entity reached by a traversal.
@@ -46,7 +48,14 @@ pub struct Graph {
     #[napi(ts_type = "Traversal")]
     pub traversal: String,
     pub depth: u32,
+    /// The most entities asked for (the root among them).
+    pub limit: u32,
+    /// Whether `limit` cut the traversal short: more entities are reachable
+    /// within `depth` than `nodes` holds.
+    pub truncated: bool,
+    /// Entities reached, root first, breadth first.
     pub nodes: Vec<GraphNode>,
+    /// Relations followed, sorted by source, type and target.
     pub edges: Vec<GraphEdge>,
 }
 
@@ -59,6 +68,8 @@ impl From<paved::Graph> for Graph {
                 other => unreachable!("a traversal serializes to its name, not {other:?}"),
             },
             depth: small(g.depth),
+            limit: small(g.limit),
+            truncated: g.truncated,
             nodes: g
                 .nodes
                 .into_iter()

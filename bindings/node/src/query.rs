@@ -17,28 +17,32 @@ fn filters(filter: Option<Either<String, Vec<String>>>) -> Vec<String> {
     }
 }
 
-/// Which entities: Backstage filter strings and/or a predicate tree (an
-/// entity must match both when both are given).
+/// Which entities to count facets among: Backstage filter strings and/or a
+/// predicate tree (an entity must match both when both are given), and how
+/// many values to return.
 #[napi(object)]
 #[derive(Debug, Clone, Default)]
-pub struct FilterOptions {
+pub struct FacetOptions {
     /// Backstage filters: `kind=component,spec.owner=team-a` (comma = AND;
     /// several strings = OR; a key alone tests existence).
     pub filter: Option<Either<String, Vec<String>>>,
     /// A predicate tree, e.g. `{"$all": [{"kind": "component"}, {"spec.type": {"$in": ["service"]}}]}`.
     #[napi(ts_type = "Predicate")]
     pub predicate: Option<Value>,
+    /// Only this many values, the most frequent (default: every value).
+    pub limit: Option<f64>,
 }
 
-impl FilterOptions {
-    /// The engine's query spec (filter strings and predicate only).
-    pub fn spec(o: Option<Self>) -> paved::QuerySpec {
+impl FacetOptions {
+    /// The engine's query spec (filter strings, predicate and limit).
+    pub fn spec(o: Option<Self>) -> paved::Result<paved::QuerySpec> {
         let o = o.unwrap_or_default();
-        paved::QuerySpec {
+        Ok(paved::QuerySpec {
             filter: filters(o.filter),
             predicate: o.predicate,
+            limit: count("limit", o.limit)?,
             ..paved::QuerySpec::default()
-        }
+        })
     }
 }
 
@@ -46,9 +50,9 @@ impl FilterOptions {
 #[napi(object)]
 #[derive(Debug, Clone, Default)]
 pub struct QueryOptions {
-    /// Backstage filters (see [`FilterOptions`]).
+    /// Backstage filters (see [`FacetOptions`]).
     pub filter: Option<Either<String, Vec<String>>>,
-    /// A predicate tree (see [`FilterOptions`]).
+    /// A predicate tree (see [`FacetOptions`]).
     #[napi(ts_type = "Predicate")]
     pub predicate: Option<Value>,
     /// Full-text search over name, title, description and tags (every word

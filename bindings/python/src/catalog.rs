@@ -229,16 +229,18 @@ impl PyAsyncCatalog {
     }
 
     /// How many entities have each value of `field`, among those `filter`
-    /// and `predicate` match.
-    #[pyo3(signature = (field, filter = None, *, predicate = None))]
+    /// and `predicate` match, most frequent first: every value, or the
+    /// `limit` most frequent.
+    #[pyo3(signature = (field, filter = None, *, predicate = None, limit = None))]
     fn facets<'py>(
         &self,
         py: Python<'py>,
         field: String,
         filter: Option<&Bound<'_, PyAny>>,
         predicate: Option<&Bound<'_, PyAny>>,
+        limit: Option<usize>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let spec = query::spec(filter, predicate, None, None, None, None, None)?;
+        let spec = query::spec(filter, predicate, None, None, None, limit, None)?;
         let catalog = self.inner.clone();
         crate::spawn(py, async move {
             catalog
@@ -249,14 +251,16 @@ impl PyAsyncCatalog {
     }
 
     /// Follow relations from an entity: `traversal` is "dependencies",
-    /// "dependents", "owned", "ancestry" or "all"; `depth` hops.
-    #[pyo3(signature = (entity_ref, traversal = None, depth = None))]
+    /// "dependents", "owned", "ancestry" or "all"; `depth` hops; at most
+    /// `limit` entities (`Graph.truncated` says whether it stopped there).
+    #[pyo3(signature = (entity_ref, traversal = None, depth = None, limit = None))]
     fn graph<'py>(
         &self,
         py: Python<'py>,
         entity_ref: String,
         traversal: Option<String>,
         depth: Option<usize>,
+        limit: Option<usize>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let traversal = match traversal {
             Some(t) => Traversal::parse(&t).map_err(|e| crate::errors::to_py(py, e))?,
@@ -265,7 +269,7 @@ impl PyAsyncCatalog {
         let catalog = self.inner.clone();
         crate::spawn(py, async move {
             catalog
-                .graph(&entity_ref, traversal, depth)
+                .graph(&entity_ref, traversal, depth, limit)
                 .await
                 .map(PyGraph::from)
         })

@@ -39,6 +39,19 @@ impl PyGraph {
         self.inner.depth
     }
 
+    /// The most entities asked for (the root among them).
+    #[getter]
+    fn limit(&self) -> usize {
+        self.inner.limit
+    }
+
+    /// Whether `limit` cut the traversal short: more entities are reachable
+    /// within `depth` than `nodes` holds.
+    #[getter]
+    fn truncated(&self) -> bool {
+        self.inner.truncated
+    }
+
     /// Entities reached, root first, breadth first.
     #[getter]
     fn nodes(&self) -> Vec<PyGraphNode> {
@@ -68,11 +81,16 @@ impl PyGraph {
 
     fn __repr__(&self) -> String {
         format!(
-            "<Graph {} {} nodes={} edges={}>",
+            "<Graph {} {} nodes={} edges={}{}>",
             self.inner.root,
             convert::enum_name(&self.inner.traversal),
             self.inner.nodes.len(),
-            self.inner.edges.len()
+            self.inner.edges.len(),
+            if self.inner.truncated {
+                " truncated"
+            } else {
+                ""
+            }
         )
     }
 }

@@ -197,6 +197,12 @@ def test_facets(loaded: paved.Platform) -> None:
     owners = loaded.catalog.facets("spec.owner", "kind=system")
     assert sum(f.count for f in owners) == len(list(loaded.catalog.query_all("kind=system")))
     assert owners[0].to_dict() == {"value": owners[0].value, "count": owners[0].count}
+    all_kinds = loaded.catalog.facets("kind")
+    top = loaded.catalog.facets("kind", limit=2)
+    assert [(f.value, f.count) for f in top] == [(f.value, f.count) for f in all_kinds[:2]]
+    assert top[0].count >= top[1].count
+    with pytest.raises(paved.ValidationError):
+        loaded.catalog.facets("kind", limit=0)
 
 
 def test_graph(loaded: paved.Platform) -> None:
@@ -211,6 +217,13 @@ def test_graph(loaded: paved.Platform) -> None:
     assert "system:default/payments" in {n.entity_ref for n in owned.nodes}
     assert all(n.exists for n in owned.nodes)
     assert owned.to_dict()["root"] == "group:default/team-payments"
+    assert owned.limit == 1000 and not owned.truncated  # core's default limit
+    cut = catalog.graph("group:default/team-payments", "owned", 2, limit=2)
+    assert [n.entity_ref for n in cut.nodes] == [n.entity_ref for n in owned.nodes[:2]]
+    assert cut.truncated and cut.to_dict()["truncated"] is True
+    assert all({e.source, e.target} <= {n.entity_ref for n in cut.nodes} for e in cut.edges)
+    with pytest.raises(paved.ValidationError):
+        catalog.graph(some.ref, limit=0)
     with pytest.raises(paved.ValidationError):
         catalog.graph(some.ref, "sideways")
     with pytest.raises(paved.ValidationError):

@@ -349,6 +349,16 @@ fn queries_search_facets_and_graph_from_the_cli() {
         .map(|f| f["count"].as_u64().unwrap())
         .sum();
     assert_eq!(total, 55);
+    // --limit keeps the most frequent values: the front of the whole list.
+    let out = ok(&paved(
+        d,
+        &["catalog", "facets", "kind", "--limit", "2", "-o", "json"],
+    ));
+    let top: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        top["facets"].as_array().unwrap()[..],
+        facets["facets"].as_array().unwrap()[..2]
+    );
 
     let out = ok(&paved(
         d,
@@ -375,6 +385,29 @@ fn queries_search_facets_and_graph_from_the_cli() {
         "{nodes:?}"
     );
     assert!(nodes.contains(&"resource:default/orders-db"), "{nodes:?}");
+    assert_eq!(
+        graph["limit"], 1000,
+        "paved's graph limit when none is given"
+    );
+    assert_eq!(graph["truncated"], false);
+
+    // --limit stops the walk, and the output says so.
+    let out = ok(&paved(
+        d,
+        &[
+            "catalog",
+            "graph",
+            "component:default/web-shop",
+            "--depth",
+            "3",
+            "--limit",
+            "2",
+        ],
+    ));
+    assert!(
+        out.contains("2 entities") && out.contains("stopped at 2 entities (--limit)"),
+        "{out}"
+    );
 
     let msg = failed(&paved(d, &["catalog", "get", "component:default/nope"]));
     assert!(msg.contains("not found"), "{msg}");

@@ -3,12 +3,17 @@
 //!
 //! Breadth-first, one store round trip per level (`Store::relations_of` for the
 //! whole frontier), so a 3-hop traversal is 3 queries whatever the fan-out.
+//! A traversal stops at `limit` entities (default [`DEFAULT_LIMIT`]) and says
+//! so (`Graph::truncated`): a level reads about as many relation rows as it
+//! has room for, so a group owning 5,000 entities costs what a picture of 60
+//! of them needs, not what all 5,000 do.
 
 use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::model::relations::RelationRow;
 use crate::model::{EntityRef, RelationType};
 use crate::store::Store;
 
@@ -86,7 +91,15 @@ pub struct Graph {
     pub root: String,
     pub traversal: Traversal,
     pub depth: usize,
+    /// The most entities asked for (the root among them).
+    pub limit: usize,
+    /// Whether `limit` cut the traversal short: more entities are reachable
+    /// within `depth` than `nodes` holds. The edges are then those followed
+    /// before it stopped.
+    pub truncated: bool,
+    /// Entities reached, root first, breadth first.
     pub nodes: Vec<GraphNode>,
+    /// Relations followed between them, sorted by source, type and target.
     pub edges: Vec<GraphEdge>,
 }
 
@@ -96,17 +109,34 @@ pub const DEFAULT_DEPTH: usize = 2;
 /// Largest depth accepted.
 pub const MAX_DEPTH: usize = 16;
 
-/// Traverse from `root` up to `depth` hops. The root must exist.
+/// Entities returned at most when a caller names no limit (the root among
+/// them).
+pub const DEFAULT_LIMIT: usize = 1000;
+
+/// Relation rows a level reads beyond its room for new entities, for the
+/// rows that lead back to entities already reached; a level that needs more
+/// is read whole.
+const SLACK_ROWS: usize = 64;
+
+/// Traverse from `root` up to `depth` hops, stopping at `limit` entities.
+/// The root must exist.
 pub(crate) async fn traverse(
     store: &dyn Store,
     root: &EntityRef,
     traversal: Traversal,
     depth: usize,
+    limit: usize,
 ) -> Result<Graph> {
     if depth > MAX_DEPTH {
         return Err(Error::invalid(crate::Diagnostic::error(
             "depth",
             format!("depth {depth} is too deep: at most {MAX_DEPTH}"),
+        )));
+    }
+    if limit == 0 {
+        return Err(Error::invalid(crate::Diagnostic::error(
+            "limit",
+            "limit 0 leaves no room for the root: give at least 1",
         )));
     }
     let root_entity = store.get(root).await?.ok_or_else(|| Error::NotFound {
@@ -123,20 +153,27 @@ pub(crate) async fn traverse(
     let mut order: Vec<EntityRef> = vec![root.clone()];
     let mut edges = Vec::new();
     let mut frontier = vec![root.clone()];
+    let mut truncated = false;
     for level in 1..=depth {
-        if frontier.is_empty() {
+        if frontier.is_empty() || truncated {
             break;
         }
-        let rows = store.relations_of(&frontier, &types).await?;
+        let rows = level_rows(store, &frontier, &types, &seen, limit - order.len()).await?;
         let mut next = Vec::new();
         for row in rows {
+            let key = row.target.key();
+            let new = !seen.contains_key(&key);
+            if new && order.len() == limit {
+                truncated = true;
+                break;
+            }
             edges.push(GraphEdge {
                 source: row.source.to_string(),
                 r#type: row.r#type.to_string(),
                 target: row.target.to_string(),
             });
-            if let std::collections::hash_map::Entry::Vacant(slot) = seen.entry(row.target.key()) {
-                slot.insert(level);
+            if new {
+                seen.insert(key, level);
                 order.push(row.target.clone());
                 next.push(row.target);
             }
@@ -158,6 +195,8 @@ pub(crate) async fn traverse(
         root: root.to_string(),
         traversal,
         depth,
+        limit,
+        truncated,
         nodes: order
             .iter()
             .map(|r| GraphNode {
@@ -168,4 +207,32 @@ pub(crate) async fn traverse(
             .collect(),
         edges,
     })
+}
+
+/// The relation rows of a level with `room` entities left: the first rows
+/// (in the store's order) when they end the level or reach more new
+/// entities than there is room for, else all of them. Either way the
+/// traversal sees the rows a whole read would give it, in the same order, up
+/// to where it stops.
+async fn level_rows(
+    store: &dyn Store,
+    frontier: &[EntityRef],
+    types: &[&str],
+    seen: &HashMap<String, usize>,
+    room: usize,
+) -> Result<Vec<RelationRow>> {
+    let want = room.saturating_add(SLACK_ROWS);
+    let rows = store.relations_of(frontier, types, Some(want)).await?;
+    if rows.len() < want {
+        return Ok(rows);
+    }
+    let new: HashSet<String> = rows
+        .iter()
+        .map(|r| r.target.key())
+        .filter(|k| !seen.contains_key(k))
+        .collect();
+    if new.len() > room {
+        return Ok(rows);
+    }
+    store.relations_of(frontier, types, None).await
 }

@@ -121,6 +121,7 @@ pub mod defaults {
     pub use paved_core::approval::DEFAULT_TTL as APPROVAL_TTL;
     pub use paved_core::audit::DEFAULT_LIMIT as AUDIT_LIMIT;
     pub use paved_core::graph::DEFAULT_DEPTH as GRAPH_DEPTH;
+    pub use paved_core::graph::DEFAULT_LIMIT as GRAPH_LIMIT;
     pub use paved_core::graph::MAX_DEPTH as GRAPH_MAX_DEPTH;
     pub use paved_core::pipeline::DEFAULT_ACTOR as ACTOR;
     pub use paved_core::platform::DEFAULT_APPROVALS as APPROVALS_LIMIT;

@@ -7,7 +7,7 @@
 //! that writes goes through the pipeline. Defaults are not repeated per
 //! front: every front passes "not given" through and core applies the
 //! default (`pipeline::DEFAULT_ACTOR`, `audit::DEFAULT_LIMIT`,
-//! `graph::DEFAULT_DEPTH`, `query::DEFAULT_LIMIT`), listed here for the
+//! `graph::DEFAULT_DEPTH`, `graph::DEFAULT_LIMIT`, `query::DEFAULT_LIMIT`), listed here for the
 //! README. Where a front differs, `why` says why.
 
 use serde::Serialize;
@@ -253,15 +253,22 @@ pub const OPERATIONS: &[Operation] = &[
             "catalog.search",
         )
     },
-    op(
-        "catalog.facets",
-        false,
-        Some("catalog facets"),
-        "catalog.facets",
-        "catalog.facets",
-    ),
     Operation {
-        defaults: &[("traversal", "dependencies"), ("depth", "2")],
+        defaults: &[("limit", "every value")],
+        ..op(
+            "catalog.facets",
+            false,
+            Some("catalog facets"),
+            "catalog.facets",
+            "catalog.facets",
+        )
+    },
+    Operation {
+        defaults: &[
+            ("traversal", "dependencies"),
+            ("depth", "2"),
+            ("limit", "1000"),
+        ],
         ..op(
             "catalog.graph",
             false,

@@ -18,6 +18,13 @@ export const FACETS = [
   { param: 'tag', field: 'metadata.tags', label: 'Tag' },
 ]
 
+/**
+ * Values a filter lists at most, the most frequent (the engine's facet
+ * `limit`): 5,000 owners would make a list no one reads, and a page whose
+ * cost grows with them. A chosen value outside them is listed too.
+ */
+export const FACET_VALUES = 50
+
 export const PAGE_SIZES = [25, 50, 100]
 export const DEFAULT_PAGE_SIZE = 50
 
@@ -75,7 +82,7 @@ export async function loadCatalog(platform, state) {
       limit: state.limit,
       cursor: state.cursor,
     }),
-    ...FACETS.map((f) => catalog.facets(f.field, { predicate: predicateFor(state.filters, f.param) })),
+    ...FACETS.map((f) => catalog.facets(f.field, { predicate: predicateFor(state.filters, f.param), limit: FACET_VALUES })),
   ])
   return { page, facets: FACETS.map((f, i) => ({ ...f, counts: facetCounts[i] })) }
 }
@@ -117,6 +124,8 @@ export function catalogPage(state, { page, facets }, feed) {
           (c) =>
             html`<option value="${c.value}"${sameValue(state.filters[f.param], c.value) ? html` selected` : ''}>${facetLabel(f, c.value)} (${c.count})</option>`,
         )}
+        ${chosenElsewhere(f, state) ? html`<option value="${state.filters[f.param]}" selected>${facetLabel(f, state.filters[f.param])}</option>` : ''}
+        ${f.counts.length === FACET_VALUES ? html`<option disabled>(the ${FACET_VALUES} most frequent)</option>` : ''}
       </select>
     </div>`,
     )}
@@ -165,6 +174,12 @@ ${
 </nav>
 </section>`
   return layout({ title: state.q ? `“${state.q}”` : 'Catalogue', current: 'catalogue', body, feed })
+}
+
+/** A chosen value the facet's most frequent values leave out. */
+function chosenElsewhere(facet, state) {
+  const chosen = state.filters[facet.param]
+  return Boolean(chosen) && !facet.counts.some((c) => sameValue(chosen, c.value))
 }
 
 function sameValue(a, b) {

@@ -18,6 +18,11 @@ import { loadProvisioning, provisioningSection } from './resources-page.mjs'
 
 /** How many owned entities a group page lists per page. */
 export const OWNED_PAGE = 50
+/**
+ * Relations the table lists at most: a team's thousands of `ownerOf` are
+ * paged in "Owns" instead, and a page's cost stays bounded by what it shows.
+ */
+export const RELATIONS_SHOWN = 100
 
 /** A location that is no longer registered (moved, re-imported elsewhere) is not shown. */
 function notFoundAsNull(err) {
@@ -135,9 +140,10 @@ export function entityPage({ entity, ref, audit, decisions, made, graph, scores,
   const owners = relationsOf(entity, 'ownedBy')
   const kind = entity.kind.toLowerCase()
   const isGroup = kind === 'group'
-  const relations = [...(entity.relations || [])].sort(
-    (a, b) => relationLabel(a.type).localeCompare(relationLabel(b.type)) || a.targetRef.localeCompare(b.targetRef),
-  )
+  const allRelations = entity.relations || []
+  const relations = [...allRelations]
+    .sort((a, b) => relationLabel(a.type).localeCompare(relationLabel(b.type)) || a.targetRef.localeCompare(b.targetRef))
+    .slice(0, RELATIONS_SHOWN)
   const listKeyValues = (obj) =>
     obj && Object.keys(obj).length
       ? html`<ul class="kv">${Object.entries(obj).map(([k, v]) => html`<li><code>${k}</code>: ${v}</li>`)}</ul>`
@@ -220,7 +226,8 @@ ${
   relations.length
     ? html`<table class="relations"><thead><tr><th scope="col">Relation</th><th scope="col">Entity</th></tr></thead><tbody>
 ${relations.map((r) => html`<tr><td>${relationLabel(r.type)}</td><td>${refLink(r.targetRef)} <span class="hint">${r.targetRef.split(':')[0]}</span></td></tr>`)}
-</tbody></table>`
+</tbody></table>
+${allRelations.length > relations.length ? html`<p class="hint relations-cut">Showing ${relations.length} of ${allRelations.length} relations${isGroup || kind === 'user' ? html`; every owned entity is listed, page by page, under <a href="#owned-title">Owns</a>` : ''}.</p>` : ''}`
     : html`<p>No relations.</p>`
 }
 </section>

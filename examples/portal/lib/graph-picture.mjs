@@ -10,18 +10,19 @@ import { entityPath, parseRef, refLabel, relationLabel } from './refs.mjs'
 
 export const TRAVERSALS = ['all', 'dependencies', 'dependents', 'owned', 'ancestry']
 export const DEPTHS = [1, 2, 3]
-/** Boxes drawn at most; a larger neighbourhood is cut, and the page says so. */
+/** Boxes drawn at most: the traversal stops there (its `limit`), and the page says so. */
 export const MAX_NODES = 60
 
 const BOX = { width: 190, height: 44, column: 250, row: 60, margin: 16 }
 
-/** The traversal and depth the page asks for (defaults: all relations, one hop). */
+/** The traversal the page asks for (defaults: all relations, one hop), stopping at what it draws. */
 export function graphOptions(url) {
   const traversal = url.searchParams.get('traversal')
   const depth = Number(url.searchParams.get('depth'))
   return {
     traversal: TRAVERSALS.includes(traversal) ? traversal : 'all',
     depth: DEPTHS.includes(depth) ? depth : 1,
+    limit: MAX_NODES,
   }
 }
 
@@ -70,7 +71,7 @@ function arrow(edge, at) {
 /** The section: the form, then the picture (or what was left out). */
 export function graphSection(graph, url) {
   const { traversal, depth } = graphOptions(url)
-  const shown = graph.nodes.slice(0, MAX_NODES)
+  const shown = graph.nodes
   const { at, width, height } = layout(shown)
   const form = html`<form class="graph-options" method="get">
 <label>Relations <select name="traversal">${TRAVERSALS.map((t) => html`<option value="${t}"${t === traversal ? html` selected` : ''}>${t}</option>`)}</select></label>
@@ -85,7 +86,7 @@ ${graph.edges.map((e) => arrow(e, at))}
 ${shown.map((n) => box(at.get(n.entityRef), graph.root))}
 </svg>`
       : html`<p>No relations to draw with these settings.</p>`
-  const cut = graph.nodes.length > shown.length ? html`<p class="hint">Showing ${shown.length} of ${graph.nodes.length} entities; choose fewer hops or one kind of relation.</p>` : ''
+  const cut = graph.truncated ? html`<p class="hint graph-cut">Showing the first ${shown.length} entities reached; there are more. Choose fewer hops or one kind of relation.</p>` : ''
   return html`<section aria-labelledby="graph-title">
 <h2 id="graph-title">Graph</h2>
 ${form}

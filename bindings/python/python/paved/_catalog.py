@@ -244,19 +244,29 @@ class Catalog:
         filter: Strings | None = None,
         *,
         predicate: Mapping[str, Any] | None = None,
+        limit: int | None = None,
     ) -> list[FacetCount]:
-        """How many entities have each value of ``field`` among the matches."""
+        """How many entities have each value of ``field`` among the matches,
+        most frequent first: every value, or the ``limit`` most frequent."""
         return cast(
             "list[FacetCount]",
-            run(self._inner.facets, field, filter, predicate=predicate),
+            run(self._inner.facets, field, filter, predicate=predicate, limit=limit),
         )
 
     def graph(
-        self, entity_ref: str, traversal: str | None = None, depth: int | None = None
+        self,
+        entity_ref: str,
+        traversal: str | None = None,
+        depth: int | None = None,
+        limit: int | None = None,
     ) -> Graph:
         """Follow relations from an entity (``traversal``: dependencies,
-        dependents, owned, ancestry or all; ``depth`` hops)."""
-        return cast(Graph, run(self._inner.graph, entity_ref, traversal, depth))
+        dependents, owned, ancestry or all; ``depth`` hops; at most ``limit``
+        entities, 1000 by default: ``Graph.truncated`` says whether it stopped
+        there)."""
+        return cast(
+            Graph, run(self._inner.graph, entity_ref, traversal, depth, limit)
+        )
 
     def locations(self) -> list[LocationStatus]:
         """Every registered location (a root an import started from), with

@@ -65,15 +65,17 @@ class AsyncCatalog:
         """Delete one entity by ref (its relations go with it); `NotFoundError` if
         it does not exist, `ConflictError` if `etag` is given and differs.
         """
-    def facets(self, field: Any, filter: Any = None, *, predicate: Any = None) -> Any:
+    def facets(self, field: Any, filter: Any = None, *, predicate: Any = None, limit: Any = None) -> Any:
         """How many entities have each value of `field`, among those `filter`
-        and `predicate` match.
+        and `predicate` match, most frequent first: every value, or the
+        `limit` most frequent.
         """
     def get(self, entity_ref: Any) -> Any:
         """One entity by ref (`kind:namespace/name`, or `kind:name`); `NotFoundError` if missing."""
-    def graph(self, entity_ref: Any, traversal: Any = None, depth: Any = None) -> Any:
+    def graph(self, entity_ref: Any, traversal: Any = None, depth: Any = None, limit: Any = None) -> Any:
         """Follow relations from an entity: `traversal` is "dependencies",
-        "dependents", "owned", "ancestry" or "all"; `depth` hops.
+        "dependents", "owned", "ancestry" or "all"; `depth` hops; at most
+        `limit` entities (`Graph.truncated` says whether it stopped there).
         """
     def import_files(self, paths: Any, *, mode: Any = None, actor: Any = None, dry_run: Any = False) -> Any:
         """Import catalogue files, directories and the locations they name.
@@ -637,6 +639,9 @@ class Graph:
     def edges(self) -> Any:
         """Relations followed, sorted by source, type and target."""
     @property
+    def limit(self) -> Any:
+        """The most entities asked for (the root among them)."""
+    @property
     def nodes(self) -> Any:
         """Entities reached, root first, breadth first."""
     @property
@@ -647,6 +652,11 @@ class Graph:
     @property
     def traversal(self) -> Any:
         """"dependencies", "dependents", "owned", "ancestry" or "all"."""
+    @property
+    def truncated(self) -> Any:
+        """Whether `limit` cut the traversal short: more entities are reachable
+        within `depth` than `nodes` holds.
+        """
 
 class GraphEdge:
     """A relation followed by a traversal."""

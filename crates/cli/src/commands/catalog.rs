@@ -143,6 +143,9 @@ pub enum CatalogCommand {
         /// And this predicate tree (JSON), as for `catalog query`.
         #[arg(long)]
         predicate: Option<String>,
+        /// Only this many values, the most frequent [default: every value].
+        #[arg(long)]
+        limit: Option<usize>,
     },
     /// Walk relations from an entity.
     Graph {
@@ -154,6 +157,10 @@ pub enum CatalogCommand {
         /// dependencies, dependents, owned, ancestry or all [default: dependencies].
         #[arg(long)]
         traversal: Option<String>,
+        /// Stop at this many entities, the root among them [default: paved's
+        /// graph limit, 1000].
+        #[arg(long)]
+        limit: Option<usize>,
     },
 }
 
@@ -338,10 +345,12 @@ pub async fn run(cmd: CatalogCommand, ctx: &Ctx) -> anyhow::Result<ExitCode> {
             field,
             filter,
             predicate,
+            limit,
         } => {
             let spec = QuerySpec {
                 filter,
                 predicate: predicate_json(predicate)?,
+                limit,
                 ..QuerySpec::default()
             };
             spec.build()?;
@@ -366,6 +375,7 @@ pub async fn run(cmd: CatalogCommand, ctx: &Ctx) -> anyhow::Result<ExitCode> {
             entity_ref,
             depth,
             traversal,
+            limit,
         } => {
             let traversal = match traversal {
                 Some(t) => Traversal::parse(&t)?,
@@ -374,7 +384,7 @@ pub async fn run(cmd: CatalogCommand, ctx: &Ctx) -> anyhow::Result<ExitCode> {
             let platform = ctx.platform().await?;
             let graph = platform
                 .catalog()
-                .graph(&entity_ref, traversal, depth)
+                .graph(&entity_ref, traversal, depth, limit)
                 .await?;
             if ctx.json() {
                 print_json(&graph);
@@ -858,4 +868,10 @@ fn print_graph(g: &Graph) {
     }
     walk(&g.root, 0, g.depth, &children, &missing, &mut seen);
     println!("{} entities, {} relations", g.nodes.len(), g.edges.len());
+    if g.truncated {
+        println!(
+            "stopped at {} entities (--limit); more are reachable within depth {}",
+            g.limit, g.depth
+        );
+    }
 }

@@ -63,7 +63,7 @@ impl Identity {
                 break;
             }
             let rows = store
-                .relations_of(&frontier, &["memberOf", "childOf"])
+                .relations_of(&frontier, &["memberOf", "childOf"], None)
                 .await?;
             frontier = rows
                 .into_iter()

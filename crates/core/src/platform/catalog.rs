@@ -210,38 +210,52 @@ impl Catalog {
     }
 
     /// Counts per value of `field` among the entities `filter` matches (its
-    /// filter strings and predicate; other fields of the spec are refused).
+    /// filter strings and predicate), most frequent first, then by value:
+    /// every value, or the `limit` most frequent (`filter.limit`; a portal's
+    /// top owners cost the same whatever the number of owners). Other fields
+    /// of the spec are refused.
     pub async fn facets(&self, field: &str, filter: &QuerySpec) -> Result<Vec<FacetCount>> {
         let only_filter = QuerySpec {
             filter: filter.filter.clone(),
             predicate: filter.predicate.clone(),
+            limit: filter.limit,
             ..QuerySpec::default()
         };
         if *filter != only_filter {
             return Err(Error::invalid(Diagnostic::error(
                 "filter",
-                "facets take filter strings and a predicate only (no text, fields, order, limit or cursor)",
+                "facets take filter strings, a predicate and a limit only (no text, fields, order or cursor)",
+            )));
+        }
+        if filter.limit == Some(0) {
+            return Err(Error::invalid(Diagnostic::error(
+                "limit",
+                "limit 0 asks for no values: give at least 1, or no limit for every value",
             )));
         }
         self.inner
             .store
-            .facets(field, filter.predicate()?.as_ref())
+            .facets(field, filter.predicate()?.as_ref(), filter.limit)
             .await
     }
 
     /// Traverse relations from an entity, `depth` hops
-    /// (default [`graph::DEFAULT_DEPTH`]).
+    /// (default [`graph::DEFAULT_DEPTH`]), stopping at `limit` entities
+    /// (default [`graph::DEFAULT_LIMIT`]; `Graph::truncated` says whether it
+    /// stopped there).
     pub async fn graph(
         &self,
         entity_ref: &str,
         traversal: Traversal,
         depth: Option<usize>,
+        limit: Option<usize>,
     ) -> Result<Graph> {
         graph::traverse(
             self.inner.store.as_ref(),
             &parse_ref(entity_ref)?,
             traversal,
             depth.unwrap_or(graph::DEFAULT_DEPTH),
+            limit.unwrap_or(graph::DEFAULT_LIMIT),
         )
         .await
     }

@@ -827,9 +827,15 @@ pub fn count(
 /// most frequent first, then by value.
 ///
 /// Fields whose counts the commit keeps (`store::facets`) are read from
-/// `facet_counts` when the filter is none or one kind; others are counted
-/// over the matching entities.
-pub fn facets(dialect: Dialect, field: &str, filter: Option<&Predicate>) -> Sql {
+/// `facet_counts` when the filter is none or one kind (with a `limit`, from
+/// the front of its `facet_counts_top` index); others are counted over the
+/// matching entities.
+pub fn facets(
+    dialect: Dialect,
+    field: &str,
+    filter: Option<&Predicate>,
+    limit: Option<usize>,
+) -> Sql {
     let mut b = Builder::new(dialect);
     if crate::store::facets::kept(field)
         && let Some(scope) = crate::store::facets::scope(filter)
@@ -839,6 +845,7 @@ pub fn facets(dialect: Dialect, field: &str, filter: Option<&Predicate>) -> Sql 
             .push(" AND field = ")
             .text(field.trim().to_lowercase())
             .push(" AND n > 0 ORDER BY n DESC, value ASC");
+        push_limit(&mut b, limit);
         return b.finish();
     }
     match source(field) {
@@ -880,7 +887,16 @@ pub fn facets(dialect: Dialect, field: &str, filter: Option<&Predicate>) -> Sql 
             b.push("SELECT CAST(NULL AS TEXT), CAST(0 AS BIGINT) WHERE 1=0");
         }
     }
+    push_limit(&mut b, limit);
     b.finish()
+}
+
+/// ` LIMIT n`, when there is a limit.
+fn push_limit(b: &mut Builder, limit: Option<usize>) {
+    if let Some(n) = limit {
+        b.push(" LIMIT ")
+            .bind(Param::Int(i64::try_from(n).unwrap_or(i64::MAX)));
+    }
 }
 
 /// Lower-cased ordering fields, as sort values and cursors use them.

@@ -297,8 +297,14 @@ impl Bits {
     }
 
     /// Counts of the kept `field`'s values among the entities matching
-    /// `filter`: most frequent first, then by value; values with none left out.
-    pub fn facets(&self, field: &str, filter: &Predicate) -> Option<Vec<FacetCount>> {
+    /// `filter`: most frequent first, then by value; values with none left
+    /// out; the first `limit`.
+    pub fn facets(
+        &self,
+        field: &str,
+        filter: &Predicate,
+        limit: Option<usize>,
+    ) -> Option<Vec<FacetCount>> {
         let matches = self.matches(filter)?;
         let empty = HashMap::new();
         let sets = self.fields.get(&set_field(field)?).unwrap_or(&empty);
@@ -311,6 +317,7 @@ impl Bits {
             .filter(|c| c.count > 0)
             .collect();
         out.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+        out.truncate(limit.unwrap_or(usize::MAX));
         Some(out)
     }
 }
@@ -354,7 +361,7 @@ mod tests {
         let bits = sample();
         let f = Predicate::All(vec![eq("Kind", "Component")]);
         assert_eq!(count(&bits, &f), Some(2));
-        let facets = bits.facets("spec.type", &f).unwrap();
+        let facets = bits.facets("spec.type", &f, None).unwrap();
         assert_eq!(
             facets,
             vec![
@@ -440,7 +447,7 @@ mod tests {
         assert_eq!(count(&Bits::asked(), &Predicate::All(vec![])), None);
         let components = eq("kind", "component");
         let got: Vec<(String, u64)> = bits
-            .facets("spec.type", &components)
+            .facets("spec.type", &components, None)
             .unwrap()
             .into_iter()
             .map(|c| (c.value, c.count))

@@ -102,6 +102,7 @@ CREATE INDEX audit_subject ON audit (lower(subject), seq);
 ) WITHOUT ROWID;",
         location_fill!()
     ),
+    FACET_COUNTS_TOP,
 ];
 
 /// PostgreSQL migrations, oldest first. Text that is compared or ordered is
@@ -189,7 +190,14 @@ CREATE INDEX audit_subject ON audit (lower(subject), seq);
 );",
         location_fill!()
     ),
+    FACET_COUNTS_TOP,
 ];
+
+/// Migration 8, both dialects: a field's most frequent values from the front
+/// of an index (facets with a limit: a portal's top owners read 20 rows
+/// whatever the number of owners).
+const FACET_COUNTS_TOP: &str =
+    "CREATE INDEX facet_counts_top ON facet_counts (scope, field, n DESC, value);";
 
 // Migration 6, both dialects: `facet_counts`, kept by every commit
 // (see `store::facets`), filled from what is stored.

@@ -208,11 +208,25 @@ pub trait Store: ResourceStore + RunStore + Send + Sync + 'static {
     /// Filter, order, page, project.
     async fn query(&self, query: &Query) -> Result<Page>;
 
-    /// Counts per value of `field` among entities matching `filter`.
-    async fn facets(&self, field: &str, filter: Option<&Predicate>) -> Result<Vec<FacetCount>>;
+    /// Counts per value of `field` among entities matching `filter`, most
+    /// frequent first, then by value; the first `limit` of them.
+    async fn facets(
+        &self,
+        field: &str,
+        filter: Option<&Predicate>,
+        limit: Option<usize>,
+    ) -> Result<Vec<FacetCount>>;
 
-    /// Outgoing relation rows of these entities, of these types (all types if empty).
-    async fn relations_of(&self, refs: &[EntityRef], types: &[&str]) -> Result<Vec<RelationRow>>;
+    /// Outgoing relation rows of these entities, of these types (all types if
+    /// empty), one per source, type and target, sorted by them (within each
+    /// chunk of sources the store reads at once); at most `limit` rows, the
+    /// first in that order.
+    async fn relations_of(
+        &self,
+        refs: &[EntityRef],
+        types: &[&str],
+        limit: Option<usize>,
+    ) -> Result<Vec<RelationRow>>;
 
     /// Entities last imported from this location key.
     async fn entities_of_location(&self, location: &str) -> Result<Vec<EntityRef>>;

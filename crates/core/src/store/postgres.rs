@@ -980,13 +980,18 @@ impl Store for PostgresStore {
         page::assemble(query, &req, raw, bodies, rels, total)
     }
 
-    async fn facets(&self, field: &str, filter: Option<&Predicate>) -> Result<Vec<FacetCount>> {
+    async fn facets(
+        &self,
+        field: &str,
+        filter: Option<&Predicate>,
+        limit: Option<usize>,
+    ) -> Result<Vec<FacetCount>> {
         if let Some((f, p)) = facet_bits::for_facets(field, filter)
-            && let Some(counts) = self.with_bits(|b| b.facets(&f, &p)).await?
+            && let Some(counts) = self.with_bits(|b| b.facets(&f, &p, limit)).await?
         {
             return Ok(counts);
         }
-        let sql = sql::facets(Dialect::Postgres, field, filter);
+        let sql = sql::facets(Dialect::Postgres, field, filter, limit);
         let client = self.client().await?;
         let rows = client
             .query(&sql.text, &bind(&sql.params))
@@ -1001,17 +1006,25 @@ impl Store for PostgresStore {
             .collect())
     }
 
-    async fn relations_of(&self, refs: &[EntityRef], types: &[&str]) -> Result<Vec<RelationRow>> {
+    async fn relations_of(
+        &self,
+        refs: &[EntityRef],
+        types: &[&str],
+        limit: Option<usize>,
+    ) -> Result<Vec<RelationRow>> {
         let keys: Vec<String> = refs.iter().map(EntityRef::key).collect();
         let types: Vec<String> = types.iter().map(|t| t.to_lowercase()).collect();
+        // LIMIT NULL is no limit.
+        let limit = limit.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
         let client = self.client().await?;
         let rows = client
             .query(
                 "SELECT min(coalesce(source_ref, source_key)), type, \
                  min(coalesce(target_ref, target_key)) FROM relations \
                  WHERE source_key = ANY($1) AND (cardinality($2::text[]) = 0 OR type = ANY($2)) \
-                 GROUP BY source_key, type, target_key ORDER BY source_key, type, target_key",
-                &[&keys, &types],
+                 GROUP BY source_key, type, target_key ORDER BY source_key, type, target_key \
+                 LIMIT $3",
+                &[&keys, &types, &limit],
             )
             .await
             .map_err(self.err("cannot read relations"))?;

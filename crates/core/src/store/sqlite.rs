@@ -1055,13 +1055,18 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn facets(&self, field: &str, filter: Option<&Predicate>) -> Result<Vec<FacetCount>> {
-        let sql = sql::facets(Dialect::Sqlite, field, filter);
+    async fn facets(
+        &self,
+        field: &str,
+        filter: Option<&Predicate>,
+        limit: Option<usize>,
+    ) -> Result<Vec<FacetCount>> {
+        let sql = sql::facets(Dialect::Sqlite, field, filter, limit);
         let sets = facet_bits::for_facets(field, filter);
         let bits = self.bits.clone();
         self.read(move |conn, label| {
             if let Some(f) = sets {
-                let got = with_bits(conn, &bits, |b| b.facets(&f.0, &f.1))
+                let got = with_bits(conn, &bits, |b| b.facets(&f.0, &f.1, limit))
                     .map_err(|e| sqlite_error(label, "cannot count facets", e))?;
                 if let Some(counts) = got {
                     return Ok(counts);
@@ -1078,13 +1083,23 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn relations_of(&self, refs: &[EntityRef], types: &[&str]) -> Result<Vec<RelationRow>> {
+    async fn relations_of(
+        &self,
+        refs: &[EntityRef],
+        types: &[&str],
+        limit: Option<usize>,
+    ) -> Result<Vec<RelationRow>> {
         let keys: Vec<String> = refs.iter().map(EntityRef::key).collect();
         let types: Vec<String> = types.iter().map(|t| t.to_lowercase()).collect();
         self.read(move |conn, label| {
             let err = |e| sqlite_error(label, "cannot read relations", e);
             let mut raw = Vec::new();
             for chunk in keys.chunks(CHUNK) {
+                let room = match limit {
+                    Some(n) if raw.len() >= n => break,
+                    Some(n) => (n - raw.len()) as i64,
+                    None => -1,
+                };
                 let mut sql = format!(
                     "SELECT min(coalesce(source_ref, source_key)), type, \
                      min(coalesce(target_ref, target_key)) FROM relations WHERE source_key IN ({})",
@@ -1096,9 +1111,10 @@ impl Store for SqliteStore {
                         placeholders(types.len(), chunk.len() + 1)
                     ));
                 }
-                sql.push_str(
-                    " GROUP BY source_key, type, target_key ORDER BY source_key, type, target_key",
-                );
+                sql.push_str(&format!(
+                    " GROUP BY source_key, type, target_key ORDER BY source_key, type, target_key \
+                     LIMIT {room}"
+                ));
                 let mut stmt = conn.prepare(&sql).map_err(err)?;
                 let rows = stmt
                     .query_map(params_from_iter(chunk.iter().chain(types.iter())), |r| {

@@ -6,6 +6,7 @@
 //! cross-process events) follows the shared suite.
 
 pub(crate) mod common;
+mod graph;
 mod read_path;
 
 use std::collections::HashSet;
@@ -81,7 +82,9 @@ conformance!(
     walked_and_sorted_pages_agree,
     kept_facets_match_counted_ones,
     filtered_facets_follow_this_writer,
+    graph_stops_at_its_limit,
 );
+use graph::graph_stops_at_its_limit;
 use read_path::{kept_facets_match_counted_ones, walked_and_sorted_pages_agree};
 
 async fn filtered_facets_follow_this_writer(store: &dyn Store) {
@@ -367,7 +370,7 @@ async fn delete_cleans_relations(store: &dyn Store) {
     );
     assert!(
         store
-            .relations_of(&[eref("component:default/orders")], &[])
+            .relations_of(&[eref("component:default/orders")], &[], None)
             .await
             .unwrap()
             .is_empty()
@@ -394,7 +397,7 @@ async fn delete_cleans_relations(store: &dyn Store) {
     .await;
     assert_eq!(names(&found.items), ["orders-api", "orders-db"]);
     let facets = store
-        .facets("spec.type", filter("kind=component").as_ref())
+        .facets("spec.type", filter("kind=component").as_ref(), None)
         .await
         .unwrap();
     assert!(
@@ -482,6 +485,7 @@ async fn relations_both_ways_and_kept_current(store: &dyn Store) {
                 eref("component:default/orders"),
             ],
             &["ownedBy"],
+            None,
         )
         .await
         .unwrap();
@@ -497,7 +501,7 @@ async fn relations_both_ways_and_kept_current(store: &dyn Store) {
         ]
     );
     let all = store
-        .relations_of(&[eref("component:default/orders")], &[])
+        .relations_of(&[eref("component:default/orders")], &[], None)
         .await
         .unwrap();
     assert_eq!(all.len(), 4);
@@ -981,7 +985,7 @@ async fn facets(store: &dyn Store) {
             .collect()
     };
     assert_eq!(
-        store.facets("spec.type", None).await.unwrap(),
+        store.facets("spec.type", None, None).await.unwrap(),
         f(&[
             ("service", 2),
             ("team", 2),
@@ -993,23 +997,29 @@ async fn facets(store: &dyn Store) {
     );
     assert_eq!(
         store
-            .facets("Spec.Type", filter("kind=component").as_ref())
+            .facets("Spec.Type", filter("kind=component").as_ref(), None)
             .await
             .unwrap(),
         f(&[("service", 2), ("library", 1), ("website", 1)])
     );
     assert_eq!(
-        store.facets("metadata.tags", None).await.unwrap(),
+        store.facets("metadata.tags", None, None).await.unwrap(),
         f(&[("java", 2), ("grpc", 1), ("javascript", 1), ("react", 1)])
     );
     assert_eq!(
         store
-            .facets("relations.ownedBy", filter("kind=component").as_ref())
+            .facets("relations.ownedBy", filter("kind=component").as_ref(), None)
             .await
             .unwrap(),
         f(&[("group:default/team-a", 2), ("group:default/team-b", 2)])
     );
-    assert!(store.facets("spec.nothing", None).await.unwrap().is_empty());
+    assert!(
+        store
+            .facets("spec.nothing", None, None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 async fn full_text_search(store: &dyn Store) {
@@ -1536,7 +1546,7 @@ async fn bulk_batches(store: &dyn Store) {
         ["c-1", "c-10", "c-1001", "c-1002", "c-1003"]
     );
     assert_eq!(
-        store.facets("spec.type", None).await.unwrap(),
+        store.facets("spec.type", None, None).await.unwrap(),
         [
             FacetCount {
                 value: "service".into(),

@@ -313,10 +313,10 @@ pub(super) async fn kept_facets_match_counted_ones(store: &dyn Store) {
         for field in KEPT_FIELDS {
             let f = counted_name(field);
             let f = f.as_str();
-            let all = store.facets(field, None).await.unwrap();
+            let all = store.facets(field, None, None).await.unwrap();
             assert_eq!(all, counted(&stored, f, None), "{field}, round {round}");
             let components = store
-                .facets(field, filter("kind=component").as_ref())
+                .facets(field, filter("kind=component").as_ref(), None)
                 .await
                 .unwrap();
             assert_eq!(
@@ -331,10 +331,23 @@ pub(super) async fn kept_facets_match_counted_ones(store: &dyn Store) {
                 exists: true,
             };
             assert_eq!(
-                store.facets(field, Some(&everything)).await.unwrap(),
+                store.facets(field, Some(&everything), None).await.unwrap(),
                 all,
                 "{field} computed, round {round}"
             );
+            // A limit keeps the most frequent: the front of the whole list,
+            // kept (no filter, one kind) or computed.
+            for (under, whole) in [
+                (None, &all),
+                (filter("kind=component"), &components),
+                (Some(everything), &all),
+            ] {
+                assert_eq!(
+                    store.facets(field, under.as_ref(), Some(2)).await.unwrap(),
+                    whole[..whole.len().min(2)],
+                    "{field} under {under:?}, limit 2, round {round}"
+                );
+            }
         }
     }
 }
@@ -406,10 +419,16 @@ pub(super) async fn filtered_facets_follow_every_writer(reader: &dyn Store, writ
         let stored = if round == 2 { entities(1) } else { live(round) };
         for (f, keep) in kept_field_filters() {
             for field in KEPT_FIELDS {
+                let counted = counted_where(&stored, &counted_name(field), keep);
                 assert_eq!(
-                    reader.facets(field, Some(&f)).await.unwrap(),
-                    counted_where(&stored, &counted_name(field), keep),
+                    reader.facets(field, Some(&f), None).await.unwrap(),
+                    counted,
                     "{field} under {f:?}, round {round}"
+                );
+                assert_eq!(
+                    reader.facets(field, Some(&f), Some(1)).await.unwrap(),
+                    counted[..counted.len().min(1)],
+                    "{field} under {f:?}, limit 1, round {round}"
                 );
             }
             let q = Query {
@@ -429,10 +448,10 @@ pub(super) async fn filtered_facets_follow_every_writer(reader: &dyn Store, writ
 async fn kept_counts(store: &dyn Store) -> Vec<Vec<FacetCount>> {
     let mut out = Vec::new();
     for field in crate::store::facets::FIELDS {
-        out.push(store.facets(field, None).await.unwrap());
+        out.push(store.facets(field, None, None).await.unwrap());
         out.push(
             store
-                .facets(field, filter("kind=component").as_ref())
+                .facets(field, filter("kind=component").as_ref(), None)
                 .await
                 .unwrap(),
         );
