@@ -62,7 +62,12 @@ for (const kind of STORES) {
       assert.deepEqual(await catalog.location(listed.location), listed)
 
       const err = await rejectsWith(assert, catalog.refresh('/no/such/place'), 'NOT_FOUND')
-      assert.match(err.message, /import it first/)
+      assert.match(err.message, /^location '\/no\/such\/place' not found \(import it first/)
+      assert.deepEqual(err.details, {
+        what: 'location',
+        id: '/no/such/place',
+        hint: 'import it first: paved catalog import PATH-OR-URL',
+      })
       const stream = catalog.refreshes({ interval: '0s' })
       await rejectsWith(assert, stream.recv(), 'VALIDATION')
     } finally {

@@ -41,7 +41,7 @@ create_exception!(
     paved,
     NotFoundError,
     PavedError,
-    "The thing asked for does not exist; `.details` has `what` and `id`."
+    "The thing asked for does not exist; `.details` has `what`, `id` and, where paved knows what to do, `hint`."
 );
 create_exception!(
     paved,

@@ -55,8 +55,9 @@ def test_refresh_and_locations(platform: paved.Platform, files: Path) -> None:
     assert [d["entity"] for d in last["refused"]] == ["component:default/one"]
     assert catalog.location(listed["location"]) == listed
 
-    with pytest.raises(paved.NotFoundError, match="import it first"):
+    with pytest.raises(paved.NotFoundError, match="^location '/no/such/place' not found \\(import it first") as missing:
         catalog.refresh("/no/such/place")
+    assert missing.value.details["hint"] == "import it first: paved catalog import PATH-OR-URL"
     with pytest.raises(paved.ValidationError, match="is zero"):
         catalog.refreshes(interval="0s")
 

@@ -241,7 +241,12 @@ fn refresh_and_locations_from_the_cli() {
 
     // Bad input: an unknown location, a bad interval.
     let msg = failed(&paved(d, &["catalog", "refresh", "/no/such/place"]));
-    assert!(msg.contains("import it first"), "{msg}");
+    assert!(
+        msg.contains(
+            "location '/no/such/place' not found (import it first: paved catalog import PATH-OR-URL)"
+        ),
+        "{msg}"
+    );
     let out = paved(d, &["catalog", "refresh", "--interval", "0s"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out).1.contains("is zero"), "{}", text(&out).1);

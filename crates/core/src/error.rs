@@ -15,8 +15,9 @@ pub enum Error {
     #[error("{}", Diagnostic::summary(diagnostics))]
     Invalid { diagnostics: Vec<Diagnostic> },
 
-    /// The thing asked for does not exist.
-    #[error("{what} '{id}' not found")]
+    /// The thing asked for does not exist (with what to do about it, where
+    /// there is something: [`Error::not_found_hint`]).
+    #[error("{what} '{id}' not found{}", Error::not_found_hint(what).map(|h| format!(" ({h})")).unwrap_or_default())]
     NotFound { what: &'static str, id: String },
 
     /// Optimistic concurrency: the caller's etag is not the stored one.
@@ -169,8 +170,9 @@ impl Error {
 
     /// The structured fields of this error as JSON, for fronts that pass
     /// errors on as data: `{"diagnostics": [...]}` for `VALIDATION`,
-    /// `{"what", "id"}` for `NOT_FOUND`, `{"entity", "expected", "found"}` for
-    /// `CONFLICT`, `{"path"}` for `IO`, `{"plugin", "kind"}` for `PLUGIN`,
+    /// `{"what", "id"}` (and `"hint"`, what to do, where there is one) for
+    /// `NOT_FOUND`, `{"entity", "expected", "found"}` for `CONFLICT`,
+    /// `{"path"}` for `IO`, `{"plugin", "kind"}` for `PLUGIN`,
     /// `{"by", "decisions"}` for `DENIED`, `{"approval", "approvers",
     /// "expiresAt", "decisions"}` for `PENDING_APPROVAL`, `{"missed"}` for
     /// `LAGGED`, `{"resource", "holder", "operation", "expiresAt"}` for
@@ -179,7 +181,10 @@ impl Error {
         use serde_json::json;
         match self {
             Self::Invalid { diagnostics } => json!({ "diagnostics": diagnostics }),
-            Self::NotFound { what, id } => json!({ "what": what, "id": id }),
+            Self::NotFound { what, id } => match Self::not_found_hint(what) {
+                Some(hint) => json!({ "what": what, "id": id, "hint": hint }),
+                None => json!({ "what": what, "id": id }),
+            },
             Self::Conflict {
                 entity,
                 expected,
@@ -247,6 +252,15 @@ impl Error {
         Self::Store {
             message: message.into(),
             source: None,
+        }
+    }
+
+    /// What to do when a `what` is not found, where paved knows: a
+    /// location exists once something is imported from it.
+    pub fn not_found_hint(what: &str) -> Option<&'static str> {
+        match what {
+            "location" => Some("import it first: paved catalog import PATH-OR-URL"),
+            _ => None,
         }
     }
 

@@ -985,7 +985,7 @@ class LockedError(PavedError):
     expires_at: str
 
 class NotFoundError(PavedError):
-    """The thing asked for does not exist; `.details` has `what` and `id`."""
+    """The thing asked for does not exist; `.details` has `what`, `id` and, where paved knows what to do, `hint`."""
 
 class PluginError(PavedError):
     """A plugin failed; `.kind` is one of timeout, out-of-memory, trap, bad-output, capability-denied, load, settings, guest."""

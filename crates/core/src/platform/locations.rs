@@ -79,7 +79,7 @@ impl Catalog {
         };
         match self.inner.store.location_size(&key).await? {
             0 => Err(Error::NotFound {
-                what: "location (import it first: paved catalog import PATH-OR-URL)",
+                what: "location",
                 id: location.to_string(),
             }),
             n => Ok((key, n)),
