@@ -2,12 +2,11 @@
 // another process on a shared PostgreSQL store.
 
 import assert from 'node:assert/strict'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import os from 'node:os'
+import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 
-import { STORES, component, inAnotherProcess, paved, rejectsWith, within } from './helpers.mjs'
+import { STORES, component, inAnotherProcess, paved, rejectsWith, scratchDir, within } from './helpers.mjs'
 
 for (const kind of STORES) {
   describe(`audit and events on ${kind.name}`, () => {
@@ -74,7 +73,7 @@ for (const kind of STORES) {
     it('a subscriber that fell behind gets LAGGED with details.missed once, then iterates on', async () => {
       const sub = platform.subscribe()
       // More events than the bus keeps (4096) while nobody reads.
-      const dir = mkdtempSync(path.join(os.tmpdir(), 'paved-node-lag-'))
+      const dir = scratchDir('paved-node-lag-')
       const docs = Array.from({ length: 4200 }, (_, i) => JSON.stringify(component(`lag-${i}`))).join('\n---\n')
       writeFileSync(path.join(dir, 'many.yaml'), docs)
       await platform.catalog.import([dir])

@@ -3,12 +3,11 @@
 // facets, graph — and the errors each one raises.
 
 import assert from 'node:assert/strict'
-import { mkdtempSync, realpathSync, writeFileSync } from 'node:fs'
-import os from 'node:os'
+import { realpathSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 
-import { EXAMPLE_CATALOG, REPO, STORES, component, editable, paved, rejectsWith } from './helpers.mjs'
+import { EXAMPLE_CATALOG, REPO, STORES, component, editable, paved, rejectsWith, scratchDir } from './helpers.mjs'
 
 const PARTIAL_IMPORT = path.join(REPO, 'crates', 'core', 'tests', 'fixtures', 'partial-import')
 
@@ -36,7 +35,7 @@ describe('validation (no store needed)', () => {
   let dir
   before(async () => {
     platform = await paved.open({ store: 'sqlite::memory:' })
-    dir = mkdtempSync(path.join(os.tmpdir(), 'paved-node-validate-'))
+    dir = scratchDir('paved-node-validate-')
     writeFileSync(path.join(dir, 'broken.yaml'), BROKEN)
   })
 
@@ -124,7 +123,7 @@ for (const kind of STORES) {
     })
 
     it("import() with mode 'all-or-nothing' of a file with an error writes nothing (VALIDATION with every problem)", async () => {
-      const dir = mkdtempSync(path.join(os.tmpdir(), 'paved-node-import-'))
+      const dir = scratchDir('paved-node-import-')
       writeFileSync(path.join(dir, 'broken.yaml'), BROKEN)
       const err = await rejectsWith(assert, catalog.import([dir], { mode: 'all-or-nothing' }), 'VALIDATION')
       const [d] = err.details.diagnostics

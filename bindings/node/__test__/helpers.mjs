@@ -40,6 +40,22 @@ export function psql(sql) {
   ).trim()
 }
 
+const scratch = []
+
+/**
+ * A new directory under the system's temporary directory (named `prefix…`),
+ * removed when this test file's process exits, whatever the tests did.
+ */
+export function scratchDir(prefix) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix))
+  scratch.push(dir)
+  return dir
+}
+
+process.on('exit', () => {
+  for (const dir of scratch) rmSync(dir, { recursive: true, force: true })
+})
+
 /**
  * A fresh store of each kind. `create()` returns `{ url, drop() }`.
  * - sqlite: a file in a new temporary directory;
@@ -49,7 +65,7 @@ export const STORES = [
   {
     name: 'sqlite',
     create() {
-      const dir = mkdtempSync(path.join(os.tmpdir(), 'paved-node-'))
+      const dir = scratchDir('paved-node-')
       return { url: `sqlite:${path.join(dir, 'paved.db')}`, dir, drop: () => rmSync(dir, { recursive: true, force: true }) }
     },
   },

@@ -4,15 +4,14 @@
 
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs'
-import os from 'node:os'
+import { existsSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, it } from 'node:test'
 
-import { PACKAGE_DIR, STORES, paved, rejectsWith } from './helpers.mjs'
+import { PACKAGE_DIR, STORES, paved, rejectsWith, scratchDir } from './helpers.mjs'
 
 function tmp() {
-  return mkdtempSync(path.join(os.tmpdir(), 'paved-node-open-'))
+  return scratchDir('paved-node-open-')
 }
 
 describe('open()', () => {

@@ -6,12 +6,11 @@
 // Resource operations take the options their row's defaults name.
 
 import assert from 'node:assert/strict'
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
-import os from 'node:os'
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 
-import { REPO, component, paved, pluginWasm, rejectsWith, resource } from './helpers.mjs'
+import { REPO, component, paved, pluginWasm, rejectsWith, resource, scratchDir } from './helpers.mjs'
 
 const ACTOR = 'user:default/parity'
 const ROWS = paved.surface()
@@ -34,7 +33,7 @@ describe('parity with paved::surface::OPERATIONS', () => {
   before(async () => {
     scoring = await paved.open({ store: 'sqlite::memory:', config: path.join(REPO, 'examples', 'policies', 'paved.yaml') })
     await scoring.catalog.upsert(component('scored'))
-    dir = mkdtempSync(path.join(os.tmpdir(), 'paved-node-parity-'))
+    dir = scratchDir('paved-node-parity-')
     // Two deletes held for approval (examples/access/paved.yaml), one to
     // approve and one to reject.
     holding = await paved.open({ store: 'sqlite::memory:', config: path.join(REPO, 'examples', 'access', 'paved.yaml') })

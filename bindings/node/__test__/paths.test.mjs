@@ -14,13 +14,12 @@
 
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import os from 'node:os'
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { after, before, describe, it } from 'node:test'
 
-import { PACKAGE_DIR, paved, rejectsWith } from './helpers.mjs'
+import { PACKAGE_DIR, paved, rejectsWith, scratchDir } from './helpers.mjs'
 
 const FIXTURE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'paths')
 const TEMPLATE = 'template:default/create-service'
@@ -43,7 +42,7 @@ function filesUnder(root) {
  * Templates.
  */
 function setup() {
-  const root = mkdtempSync(path.join(os.tmpdir(), 'paved-node-paths-'))
+  const root = scratchDir('paved-node-paths-')
   const templates = path.join(root, 'templates')
   cpSync(FIXTURE, templates, { recursive: true })
   const config = path.join(root, 'paved.yaml')

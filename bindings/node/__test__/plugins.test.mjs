@@ -5,12 +5,11 @@
 // errors of misbehaving ones.
 
 import assert from 'node:assert/strict'
-import { mkdtempSync, readFileSync } from 'node:fs'
-import os from 'node:os'
+import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { before, describe, it } from 'node:test'
 
-import { component, paved, pluginWasm, rejectsWith } from './helpers.mjs'
+import { component, paved, pluginWasm, rejectsWith, scratchDir } from './helpers.mjs'
 
 const NAMING = { patterns: { Component: '^[a-z][a-z0-9-]*$' } }
 
@@ -28,8 +27,8 @@ describe('plugins', () => {
   let dir
   let platform
   before(async () => {
-    pluginCache = mkdtempSync(path.join(os.tmpdir(), 'paved-node-plugins-'))
-    dir = mkdtempSync(path.join(os.tmpdir(), 'paved-node-provider-'))
+    pluginCache = scratchDir('paved-node-plugins-')
+    dir = scratchDir('paved-node-provider-')
     platform = await withPlugins(
       [
         { path: pluginWasm('naming-convention'), kind: 'guardrail', settings: NAMING },

@@ -4,17 +4,16 @@
 // without writing.
 
 import assert from 'node:assert/strict'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import os from 'node:os'
+import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { before, describe, it } from 'node:test'
 
-import { REPO, component, paved, pluginWasm, rejectsWith } from './helpers.mjs'
+import { REPO, component, paved, pluginWasm, rejectsWith, scratchDir } from './helpers.mjs'
 
 describe('policies', () => {
   let platform
   before(async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'paved-node-policies-'))
+    const dir = scratchDir('paved-node-policies-')
     const config = path.join(dir, 'paved.yaml')
     writeFileSync(
       config,
@@ -82,7 +81,7 @@ describe('policies', () => {
     // catalog-rules, the scorecard's rules (component-is-documented, -operable),
     // production-databases-have-backups, resources-carry-cost-center.
     assert.deepEqual(report.cases.map((c) => c.got), ['allow', 'deny', 'warn', 'deny', 'allow', 'allow', 'deny', 'allow', 'deny', 'allow', 'deny', 'deny', 'deny', 'allow', 'deny'])
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'paved-node-policy-tests-'))
+    const dir = scratchDir('paved-node-policy-tests-')
     const wrong = path.join(dir, 'wrong.test.yaml')
     writeFileSync(wrong, 'cases:\n  - name: not reviewed\n    after: {apiVersion: backstage.io/v1alpha1, kind: Group, metadata: {name: g}, spec: {type: team, children: []}}\n    expect: allow\n')
     const failed = await p.policies.test(wrong)

@@ -3,12 +3,11 @@
 // catalog.refreshes() (file watching, an interval), on each store.
 
 import assert from 'node:assert/strict'
-import { mkdirSync, mkdtempSync, realpathSync, unlinkSync, writeFileSync } from 'node:fs'
-import os from 'node:os'
+import { mkdirSync, realpathSync, unlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { it } from 'node:test'
 
-import { STORES, paved, rejectsWith, within } from './helpers.mjs'
+import { STORES, paved, rejectsWith, scratchDir, within } from './helpers.mjs'
 
 function writeComponent(dir, name, lifecycle = 'production') {
   writeFileSync(
@@ -18,7 +17,7 @@ function writeComponent(dir, name, lifecycle = 'production') {
 }
 
 function files() {
-  const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'paved-node-refresh-')), 'files')
+  const dir = path.join(scratchDir('paved-node-refresh-'), 'files')
   mkdirSync(dir)
   writeComponent(dir, 'one')
   writeComponent(dir, 'two')

@@ -11,12 +11,11 @@
 
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import os from 'node:os'
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 
-import { STORES, inAnotherProcess, paved, pluginWasm, psql, rejectsWith, resource } from './helpers.mjs'
+import { STORES, inAnotherProcess, paved, pluginWasm, psql, rejectsWith, resource, scratchDir } from './helpers.mjs'
 
 const ADA = 'user:default/ada'
 const REF = 'resource:default/app-dir'
@@ -35,8 +34,8 @@ for (const kind of STORES) {
 
     before(async () => {
       store = kind.create()
-      data = mkdtempSync(path.join(os.tmpdir(), 'paved-node-resources-'))
-      conf = mkdtempSync(path.join(os.tmpdir(), 'paved-node-resources-conf-'))
+      data = scratchDir('paved-node-resources-')
+      conf = scratchDir('paved-node-resources-conf-')
       // Outputs are sealed at rest; PostgreSQL has no file to keep a key
       // beside, so the config names one (SQLite would make its own).
       writeFileSync(path.join(conf, 'state.key'), randomBytes(32).toString('base64'))
@@ -287,7 +286,7 @@ await p.resources.apply()`,
 describe('a sensitive output in a dependent\'s params', () => {
   it('is masked in the plan, written for real, and revealed only on purpose', async () => {
     const store = STORES[0].create()
-    const data = mkdtempSync(path.join(os.tmpdir(), 'paved-node-mask-'))
+    const data = scratchDir('paved-node-mask-')
     const config = path.join(data, 'paved.yaml')
     const name = `paved_node_mask_${process.pid}`
     writeFileSync(
