@@ -278,8 +278,11 @@ for (const kind of STORES) {
       assert.ok(lifecycles.every((f) => typeof f.value === 'string' && f.count > 0))
       const topOwners = await catalog.facets('relations.ownedBy', { filter: 'kind=component', limit: 2 })
       assert.deepEqual(topOwners, owners.slice(0, 2))
-      const zero = await rejectsWith(assert, catalog.facets('kind', { limit: 0 }), 'VALIDATION')
-      assert.equal(zero.details.diagnostics[0].path, 'limit')
+      for (const bad of [0, 10001]) {
+        const err = await rejectsWith(assert, catalog.facets('kind', { limit: bad }), 'VALIDATION')
+        assert.equal(err.details.diagnostics[0].path, 'limit')
+        assert.match(err.message, new RegExp(`limit ${bad} is out of range: expected 1 to 10000`))
+      }
     })
 
     it('graph() walks relations; an unknown traversal is VALIDATION', async () => {

@@ -201,8 +201,9 @@ def test_facets(loaded: paved.Platform) -> None:
     top = loaded.catalog.facets("kind", limit=2)
     assert [(f.value, f.count) for f in top] == [(f.value, f.count) for f in all_kinds[:2]]
     assert top[0].count >= top[1].count
-    with pytest.raises(paved.ValidationError):
-        loaded.catalog.facets("kind", limit=0)
+    for bad in (0, 10_001):  # a query's range, on every front
+        with pytest.raises(paved.ValidationError, match=f"limit {bad} is out of range: expected 1 to 10000"):
+            loaded.catalog.facets("kind", limit=bad)
 
 
 def test_graph(loaded: paved.Platform) -> None:

@@ -211,9 +211,10 @@ impl Catalog {
 
     /// Counts per value of `field` among the entities `filter` matches (its
     /// filter strings and predicate), most frequent first, then by value:
-    /// every value, or the `limit` most frequent (`filter.limit`; a portal's
-    /// top owners cost the same whatever the number of owners). Other fields
-    /// of the spec are refused.
+    /// every value, or the `limit` most frequent (`filter.limit`, 1 to
+    /// [`crate::query::MAX_LIMIT`] as a query's; a portal's top owners cost
+    /// the same whatever the number of owners). Other fields of the spec are
+    /// refused.
     pub async fn facets(&self, field: &str, filter: &QuerySpec) -> Result<Vec<FacetCount>> {
         let only_filter = QuerySpec {
             filter: filter.filter.clone(),
@@ -227,15 +228,12 @@ impl Catalog {
                 "facets take filter strings, a predicate and a limit only (no text, fields, order or cursor)",
             )));
         }
-        if filter.limit == Some(0) {
-            return Err(Error::invalid(Diagnostic::error(
-                "limit",
-                "limit 0 asks for no values: give at least 1, or no limit for every value",
-            )));
-        }
+        // The query's own checks (a limit from 1 to `MAX_LIMIT`), so every
+        // front refuses the same limits with the same words.
+        let query = filter.build()?;
         self.inner
             .store
-            .facets(field, filter.predicate()?.as_ref(), filter.limit)
+            .facets(field, query.filter.as_ref(), query.limit)
             .await
     }
 
