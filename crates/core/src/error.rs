@@ -15,10 +15,14 @@ pub enum Error {
     #[error("{}", Diagnostic::summary(diagnostics))]
     Invalid { diagnostics: Vec<Diagnostic> },
 
-    /// The thing asked for does not exist (with what to do about it, where
-    /// there is something: [`Error::not_found_hint`]).
-    #[error("{what} '{id}' not found{}", Error::not_found_hint(what).map(|h| format!(" ({h})")).unwrap_or_default())]
-    NotFound { what: &'static str, id: String },
+    /// The thing asked for does not exist, and what to do about it where
+    /// the place that looked knows (a location: import it first).
+    #[error("{what} '{id}' not found{}", hint.map(|h| format!(" ({h})")).unwrap_or_default())]
+    NotFound {
+        what: &'static str,
+        id: String,
+        hint: Option<&'static str>,
+    },
 
     /// Optimistic concurrency: the caller's etag is not the stored one.
     /// `expected` and `found` are etags, or (with a space) versions in words:
@@ -181,10 +185,12 @@ impl Error {
         use serde_json::json;
         match self {
             Self::Invalid { diagnostics } => json!({ "diagnostics": diagnostics }),
-            Self::NotFound { what, id } => match Self::not_found_hint(what) {
-                Some(hint) => json!({ "what": what, "id": id, "hint": hint }),
-                None => json!({ "what": what, "id": id }),
-            },
+            Self::NotFound {
+                what,
+                id,
+                hint: Some(hint),
+            } => json!({ "what": what, "id": id, "hint": hint }),
+            Self::NotFound { what, id, .. } => json!({ "what": what, "id": id }),
             Self::Conflict {
                 entity,
                 expected,
@@ -252,15 +258,6 @@ impl Error {
         Self::Store {
             message: message.into(),
             source: None,
-        }
-    }
-
-    /// What to do when a `what` is not found, where paved knows: a
-    /// location exists once something is imported from it.
-    pub fn not_found_hint(what: &str) -> Option<&'static str> {
-        match what {
-            "location" => Some("import it first: paved catalog import PATH-OR-URL"),
-            _ => None,
         }
     }
 

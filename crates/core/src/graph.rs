@@ -142,6 +142,7 @@ pub(crate) async fn traverse(
     let root_entity = store.get(root).await?.ok_or_else(|| Error::NotFound {
         what: "entity",
         id: root.to_string(),
+        hint: None,
     })?;
     let root = root_entity.entity_ref();
     let types: Vec<&str> = traversal

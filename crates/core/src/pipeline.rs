@@ -760,6 +760,7 @@ pub(crate) async fn run(
                 .ok_or_else(|| Error::NotFound {
                     what: "entity",
                     id: entity_ref.to_string(),
+                    hint: None,
                 })?;
             if let Some(expected) = &expected_etag
                 && current.metadata.etag.as_deref() != Some(expected.as_str())

@@ -7,8 +7,8 @@
 //! that writes goes through the pipeline. Defaults are not repeated per
 //! front: every front passes "not given" through and core applies the
 //! default (`pipeline::DEFAULT_ACTOR`, `audit::DEFAULT_LIMIT`,
-//! `graph::DEFAULT_DEPTH`, `graph::DEFAULT_LIMIT`, `query::DEFAULT_LIMIT`), listed here for the
-//! README. Where a front differs, `why` says why.
+//! `graph::DEFAULT_DEPTH`, `graph::DEFAULT_LIMIT`, `query::DEFAULT_LIMIT`),
+//! listed here for the README. Where a front differs, `why` says why.
 
 use serde::Serialize;
 

@@ -71,22 +71,21 @@ function arrow(edge, at) {
 /** The section: the form, then the picture (or what was left out). */
 export function graphSection(graph, url) {
   const { traversal, depth } = graphOptions(url)
-  const shown = graph.nodes
-  const { at, width, height } = layout(shown)
+  const { at, width, height } = layout(graph.nodes)
   const form = html`<form class="graph-options" method="get">
 <label>Relations <select name="traversal">${TRAVERSALS.map((t) => html`<option value="${t}"${t === traversal ? html` selected` : ''}>${t}</option>`)}</select></label>
 <label>Depth <select name="depth">${DEPTHS.map((d) => html`<option value="${d}"${d === depth ? html` selected` : ''}>${d}</option>`)}</select></label>
 <button type="submit">Draw</button>
 </form>`
   const picture =
-    shown.length > 1
+    graph.nodes.length > 1
       ? html`<svg class="graph" role="img" aria-label="Relations of ${refLabel(graph.root)}" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">
 <defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z"></path></marker></defs>
 ${graph.edges.map((e) => arrow(e, at))}
-${shown.map((n) => box(at.get(n.entityRef), graph.root))}
+${graph.nodes.map((n) => box(at.get(n.entityRef), graph.root))}
 </svg>`
       : html`<p>No relations to draw with these settings.</p>`
-  const cut = graph.truncated ? html`<p class="hint graph-cut">Showing the first ${shown.length} entities reached; there are more. Choose fewer hops or one kind of relation.</p>` : ''
+  const cut = graph.truncated ? html`<p class="hint graph-cut">Showing the first ${graph.nodes.length} entities reached; there are more. Choose fewer hops or one kind of relation.</p>` : ''
   return html`<section aria-labelledby="graph-title">
 <h2 id="graph-title">Graph</h2>
 ${form}

@@ -365,6 +365,7 @@ impl Approvals {
                 Error::NotFound { .. } => Error::NotFound {
                     what: "approval",
                     id: id.to_string(),
+                    hint: None,
                 },
                 other => other,
             })
@@ -379,6 +380,7 @@ impl Approvals {
         approval::read(&records, &crate::audit::now()).ok_or_else(|| Error::NotFound {
             what: "approval",
             id: subject.trim_start_matches("approval:").to_string(),
+            hint: None,
         })
     }
 

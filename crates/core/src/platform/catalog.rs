@@ -160,6 +160,7 @@ impl Catalog {
             .ok_or_else(|| Error::NotFound {
                 what: "entity",
                 id: r.to_string(),
+                hint: None,
             })
     }
 

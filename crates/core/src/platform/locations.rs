@@ -81,6 +81,7 @@ impl Catalog {
             0 => Err(Error::NotFound {
                 what: "location",
                 id: location.to_string(),
+                hint: Some("import it first: paved catalog import PATH-OR-URL"),
             }),
             n => Ok((key, n)),
         }

@@ -162,6 +162,7 @@ fn not_found(what: &'static str, name: &str) -> Error {
     Error::NotFound {
         what,
         id: name.to_string(),
+        hint: None,
     }
 }
 

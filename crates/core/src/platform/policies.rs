@@ -120,6 +120,7 @@ impl Policies {
         let not_found = || Error::NotFound {
             what: "decision",
             id: id.to_string(),
+            hint: None,
         };
         let decision = self
             .inner

@@ -182,6 +182,7 @@ impl Scorecards {
                 .ok_or_else(|| Error::NotFound {
                     what: "scorecard",
                     id: name.to_string(),
+                    hint: None,
                 }),
         }
     }

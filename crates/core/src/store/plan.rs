@@ -365,6 +365,7 @@ pub fn plan<'a>(
                     return Err(Error::NotFound {
                         what: "entity",
                         id: entity_ref.to_string(),
+                        hint: None,
                     });
                 };
                 plan.writes.push(Write::Delete { id: cur.id });

@@ -304,6 +304,7 @@ impl Paths {
             .ok_or_else(|| Error::NotFound {
                 what: "run",
                 id: run_id.to_string(),
+                hint: None,
             })?;
         run::record_of(&row)
     }

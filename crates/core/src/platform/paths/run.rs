@@ -243,6 +243,7 @@ pub(super) async fn resume(
         .ok_or_else(|| Error::NotFound {
             what: "run",
             id: id.to_string(),
+            hint: None,
         })?;
     let record = record_of(&row)?;
     if record.status != RunStatus::Running {

@@ -42,6 +42,7 @@ pub(super) async fn drift(
                     return Err(Error::NotFound {
                         what: "resource state",
                         id: t.clone(),
+                        hint: None,
                     });
                 }
             }

@@ -292,6 +292,7 @@ fn not_found(reference: &str) -> Error {
     Error::NotFound {
         what: "resource state",
         id: reference.to_string(),
+        hint: None,
     }
 }
 

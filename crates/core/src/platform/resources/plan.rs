@@ -482,6 +482,7 @@ pub(super) async fn plan_destroy(
                 return Err(Error::NotFound {
                     what: "resource state",
                     id: t.clone(),
+                    hint: None,
                 });
             }
             selected.insert(key);
