@@ -10,8 +10,10 @@
 //!
 //! Run: `cargo run --release -p paved-bench --bin catalog -- [N] [--skip-postgres]
 //! [--skip-sqlite] [--skip-validate] [--skip-backstage] [--catalog-dir DIR]
-//! [--sqlite-db PATH] [--keep-postgres]` (at 1,000,000 entities, one store
-//! per run keeps the peak RSS of one import apart from the other's).
+//! [--sqlite-db PATH] [--keep-postgres] [--skip-import]` (at 1,000,000
+//! entities, one store per run keeps the peak RSS of one import apart from
+//! the other's). `--skip-import --sqlite-db PATH --skip-postgres` times the
+//! queries again on a database an earlier run kept, without importing.
 
 /// The allocator of the `paved` CLI, whose `catalog validate` and
 /// `catalog import` these figures are of.
@@ -83,18 +85,40 @@ where
     Ok(Latency::from_samples(samples))
 }
 
-async fn store_figures(label: &str, store: String, dir: &Path, shape: Shape) -> anyhow::Result<()> {
+/// Import the catalogue at `dir` into `store` (unless `skip_import`: then
+/// the store already holds it), then time the queries.
+async fn store_figures(
+    label: &str,
+    store: String,
+    dir: &Path,
+    shape: Shape,
+    skip_import: bool,
+) -> anyhow::Result<()> {
     let platform = paved::open(OpenOptions::default().store(store)).await?;
+    let catalog = platform.catalog();
     reset_peak_rss();
     let start = Instant::now();
-    let set = platform
-        .catalog()
-        .import(&[dir.to_path_buf()], None, &WriteOptions::default())
-        .await?;
+    let imported = if skip_import {
+        None
+    } else {
+        let set = catalog
+            .import(&[dir.to_path_buf()], None, &WriteOptions::default())
+            .await?;
+        Some(set.changes.len())
+    };
     let import = start.elapsed();
     let import_rss = peak_rss_mib();
     reset_peak_rss();
-    let catalog = platform.catalog();
+    let entities = match imported {
+        Some(n) => n as u64,
+        None => {
+            let q = QuerySpec {
+                limit: Some(1),
+                ..QuerySpec::default()
+            };
+            catalog.query(&q).await?.total
+        }
+    };
     let mut rng = Lcg::new(7);
     let owners: Vec<String> = (0..QUERY_RUNS + 1)
         .map(|_| format!("kind=component,spec.owner=team-{}", rng.below(shape.groups)))
@@ -199,14 +223,17 @@ async fn store_figures(label: &str, store: String, dir: &Path, shape: Shape) -> 
         async move { c.graph(&r, Traversal::Dependencies, Some(3), None).await }
     })
     .await?;
-    println!("\n### {label}: {} entities\n", set.changes.len());
+    println!("\n### {label}: {entities} entities\n");
     println!("| measure | p50 | p99 |\n|---|---|---|");
-    println!(
-        "| import ({} entities, one transaction) | {} | |",
-        set.changes.len(),
-        fmt_duration(import)
-    );
-    println!("| peak RSS during the import | {import_rss:.0} MiB | |");
+    if imported.is_some() {
+        println!(
+            "| import ({entities} entities, one transaction) | {} | |",
+            fmt_duration(import)
+        );
+        println!("| peak RSS during the import | {import_rss:.0} MiB | |");
+    } else {
+        println!("| import | skipped (`--skip-import`: the store held the catalogue) | |");
+    }
     let queries_rss = peak_rss_mib();
     for (name, l) in [
         (
@@ -265,6 +292,7 @@ async fn main() -> anyhow::Result<()> {
     let skip_sqlite = args.iter().any(|a| a == "--skip-sqlite");
     let skip_validate = args.iter().any(|a| a == "--skip-validate");
     let skip_backstage = args.iter().any(|a| a == "--skip-backstage");
+    let skip_import = args.iter().any(|a| a == "--skip-import");
     let tmp = tempfile::tempdir()?;
     // `--catalog-dir DIR` writes (and keeps) the synthetic files there.
     let dir = path_arg(&args, "--catalog-dir").unwrap_or_else(|| tmp.path().join("catalog"));
@@ -305,6 +333,7 @@ async fn main() -> anyhow::Result<()> {
             format!("sqlite:{}", db.display()),
             &dir,
             shape,
+            skip_import,
         )
         .await?;
     }
@@ -312,8 +341,14 @@ async fn main() -> anyhow::Result<()> {
         let admin = std::env::var("PAVED_BENCH_PG")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string());
         let scratch = ScratchDb::create(&admin).await?;
-        let result =
-            store_figures("PostgreSQL (127.0.0.1)", scratch.url.clone(), &dir, shape).await;
+        let result = store_figures(
+            "PostgreSQL (127.0.0.1)",
+            scratch.url.clone(),
+            &dir,
+            shape,
+            false,
+        )
+        .await;
         // `--keep-postgres` leaves the database for a look afterwards.
         if args.iter().any(|a| a == "--keep-postgres") {
             println!("\nkept PostgreSQL database: {}", scratch.url);

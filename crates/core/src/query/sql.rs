@@ -550,13 +550,37 @@ fn push_fts_match(b: &mut Builder, select: &str, m: String) {
     };
 }
 
+/// The `entities` column holding the one value of a search key every
+/// entity has exactly once: its kind, namespace and name. Validation keeps
+/// them ASCII (a kind is letters and digits, a namespace a DNS label, a
+/// name `[A-Za-z0-9-_.]`, at most 63 characters), so the column's SQL
+/// `lower()` is the value `search` holds for the key, and a sort reads it
+/// from the row it already has instead of looking it up (5,000 matches
+/// sorted by kind and name made 10,000 index lookups).
+fn entity_column(search_key: &str) -> Option<&'static str> {
+    match search_key {
+        "kind" => Some("e.kind"),
+        "metadata.namespace" => Some("e.namespace"),
+        "metadata.name" => Some("e.name"),
+        _ => None,
+    }
+}
+
 /// The value an entity sorts by for `field`: its smallest value there, or NULL.
 fn push_sort_value(b: &mut Builder, field: &str) {
     match source(field) {
-        Source::Search(k) => b
-            .push("(SELECT min(s.value) FROM search s WHERE s.entity_id = e.id AND s.key = ")
-            .text(k)
-            .push(")"),
+        Source::Search(k) => match entity_column(&k) {
+            // PostgreSQL's columns sort by the database's collation; the
+            // sort values compare bytewise, as `search.value` does.
+            Some(col) => match b.dialect {
+                Dialect::Sqlite => b.push(&format!("lower({col})")),
+                Dialect::Postgres => b.push(&format!("(lower({col}) COLLATE \"C\")")),
+            },
+            None => b
+                .push("(SELECT min(s.value) FROM search s WHERE s.entity_id = e.id AND s.key = ")
+                .text(k)
+                .push(")"),
+        },
         Source::Relation(t) => b
             .push("(SELECT min(r.target_key) FROM relations r WHERE r.source_key = e.key AND r.type = ")
             .bind(type_param(t))

@@ -18,12 +18,25 @@ const OWNERS: [&str; 5] = ["team-0", "team-1", "team-2", "team-3", "team-4"];
 const LIFECYCLES: [&str; 3] = ["production", "Experimental", "deprecated"];
 const TAGS: [&str; 4] = ["java", "go", "rust", "kafka"];
 
-/// 120 components and 40 APIs with overlapping, missing and repeated values.
+/// 120 components and 40 APIs with overlapping, missing and repeated
+/// values; names in either case and with each separator (`-`, `_`, `.`:
+/// bytewise they sort apart from where a language's collation puts them),
+/// some in another namespace.
 fn entities(round: usize) -> Vec<Value> {
     let mut out = Vec::new();
     for i in 0..160 {
         let kind = if i % 4 == 3 { "API" } else { "Component" };
-        let mut md = json!({"name": format!("e-{:03}", (i * 37) % 160)});
+        let n = (i * 37) % 160;
+        let name = match i % 9 {
+            1 => format!("e_{n:03}"),
+            5 => format!("e.{n:03}"),
+            2 | 7 => format!("E-{n:03}"),
+            _ => format!("e-{n:03}"),
+        };
+        let mut md = json!({ "name": name });
+        if i % 6 == 4 {
+            md["namespace"] = json!("ops");
+        }
         if i % 3 != 0 {
             // Titles repeat, so ties are broken by ref.
             md["title"] = json!(format!("Title {}", (i + round) % 7));
@@ -68,14 +81,19 @@ fn live(round: usize) -> Vec<Value> {
 
 fn key_of(e: &Value) -> String {
     format!(
-        "{}:default/{}",
-        e["kind"].as_str().unwrap().to_lowercase(),
+        "{}:{}/{}",
+        e["kind"].as_str().unwrap(),
+        e["metadata"]["namespace"].as_str().unwrap_or("default"),
         e["metadata"]["name"].as_str().unwrap()
     )
+    .to_lowercase()
 }
 
 /// Every lower-cased value of a dotted field.
 fn values(e: &Value, field: &str) -> Vec<String> {
+    if field == "metadata.namespace" && e["metadata"]["namespace"].is_null() {
+        return vec!["default".to_string()];
+    }
     let mut v = e;
     for part in field.split('.') {
         v = &v[part];
@@ -162,6 +180,11 @@ pub(super) async fn walked_and_sorted_pages_agree(store: &dyn Store) {
         &["spec.lifecycle", "-metadata.name"],
         &["-spec.lifecycle", "metadata.title"],
         &["spec.owner", "metadata.tags"],
+        // Read from the entity's own row, not looked up (`sql::entity_column`).
+        &["kind", "metadata.name"],
+        &["-kind", "-metadata.name"],
+        &["metadata.namespace", "-metadata.name"],
+        &["spec.type", "kind"],
     ];
     // No filter and a broad one walk the index; a selective one sorts.
     let filters: &[(&str, Keep)] = &[
@@ -197,7 +220,7 @@ pub(super) async fn walked_and_sorted_pages_agree(store: &dyn Store) {
     };
     let (got, _) = all_pages(store, q).await;
     let want = expected(&stored, &orders(&["-metadata.title"]), |e| {
-        e["metadata"]["name"].as_str().unwrap().starts_with("e-01")
+        words_of_name(e).starts_with("e-01")
     });
     assert_eq!(got, want);
     // Full-text search matching most entities, in key order: the page walks
@@ -211,12 +234,21 @@ pub(super) async fn walked_and_sorted_pages_agree(store: &dyn Store) {
     };
     let (got, total) = all_pages(store, q).await;
     let want = expected(&stored, &[], |e| {
-        e["metadata"]["name"].as_str().unwrap().starts_with("e-0")
-            || e["metadata"]["title"] == "Title 0"
+        words_of_name(e).starts_with("e-0") || e["metadata"]["title"] == "Title 0"
     });
     assert!(want.len() > 100, "most entities match: {}", want.len());
     assert_eq!(got, want);
     assert_eq!(total as usize, want.len());
+}
+
+/// An entity's name as full-text search sees its words: lower-cased, `-`
+/// for every separator (`E_012` is the words `e` and `012`).
+fn words_of_name(e: &Value) -> String {
+    e["metadata"]["name"]
+        .as_str()
+        .unwrap()
+        .to_lowercase()
+        .replace(['_', '.'], "-")
 }
 
 /// Facet counts computed here from the entities.
@@ -238,11 +270,11 @@ fn counted_where(
             continue;
         }
         let mut vs = match field {
+            // An owner's ref is in its entity's namespace.
             "relations.ownedBy" => values(e, "spec.owner")
                 .into_iter()
-                .map(|o| format!("group:default/{o}"))
+                .map(|o| format!("group:{}/{o}", values(e, "metadata.namespace")[0]))
                 .collect(),
-            "metadata.namespace" => vec!["default".to_string()],
             _ => values(e, field),
         };
         vs.sort();
@@ -392,7 +424,10 @@ fn kept_field_filters() -> Vec<(Predicate, Keep)> {
                 eq("metadata.tags", "go"),
                 eq("relations.ownedBy", "group:default/team-2"),
             ]),
-            |e| has(e, "metadata.tags", "go") || has(e, "spec.owner", "team-2"),
+            |e| {
+                has(e, "metadata.tags", "go")
+                    || (has(e, "spec.owner", "team-2") && has(e, "metadata.namespace", "default"))
+            },
         ),
         // Labels are sets too; an entity without the label is not gold.
         (
