@@ -104,7 +104,17 @@ impl EntityRef {
     /// The identity key: `kind:namespace/name`, lower-cased.
     pub fn key(&self) -> String {
         if self.is_ascii() {
-            self.key_bytes().map(char::from).collect()
+            // Copied whole and lower-cased in place: collecting the bytes as
+            // characters was 2% of a million-entity import.
+            let mut key =
+                String::with_capacity(self.kind.len() + self.namespace.len() + self.name.len() + 2);
+            key.push_str(&self.kind);
+            key.push(':');
+            key.push_str(&self.namespace);
+            key.push('/');
+            key.push_str(&self.name);
+            key.make_ascii_lowercase();
+            key
         } else {
             self.key_chars().collect()
         }

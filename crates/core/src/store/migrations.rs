@@ -202,6 +202,14 @@ const FACET_COUNTS_TOP: &str =
 // Migration 6, both dialects: `facet_counts`, kept by every commit
 // (see `store::facets`), filled from what is stored.
 
+/// SQLite's index of filter rows by key and value, and of relation rows by
+/// the entity that made them, as migration 1 made them. A large batch into
+/// an empty store builds them after writing its rows (`store::sqlite_bulk`).
+pub const SQLITE_SEARCH_KEY_VALUE: &str =
+    "CREATE INDEX search_key_value ON search (key, value, entity_id)";
+pub const SQLITE_RELATIONS_ORIGIN: &str =
+    "CREATE INDEX relations_origin ON relations (originating_entity_id)";
+
 /// Migration 2, both dialects: audit records by action (pending approvals,
 /// decisions) without reading the whole log.
 const AUDIT_BY_ACTION: &str = "CREATE INDEX audit_action ON audit (action, seq);";

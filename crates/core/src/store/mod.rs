@@ -26,6 +26,7 @@ mod postgres_runs;
 pub mod resources;
 pub mod runs;
 pub(crate) mod sqlite;
+mod sqlite_bulk;
 mod sqlite_resources;
 mod sqlite_runs;
 

@@ -25,7 +25,7 @@ use super::facet_bits::{self, Bits, Need};
 use super::facets;
 use super::page::{self, RawRelation, RawRow};
 use super::plan::{self, Current, RelationRecord, Row, Write};
-use super::{BULK, ChangeBatch, CommitResult, ENTITY_COUNT, Store, migrations};
+use super::{BULK, ChangeBatch, CommitResult, ENTITY_COUNT, Store, migrations, sqlite_bulk};
 use crate::audit::{self, AuditRecord};
 use crate::error::{Error, Result};
 use crate::events::Event;
@@ -368,7 +368,14 @@ fn read_current(
     Ok(current)
 }
 
-fn execute_writes(tx: &Transaction<'_>, writes: Vec<Write>, at: &str) -> rusqlite::Result<()> {
+/// Writes the batch's rows; relation rows go to `relations_table`
+/// (`relations`, or a bulk load's table: see `sqlite_bulk`).
+fn execute_writes(
+    tx: &Transaction<'_>,
+    writes: Vec<Write>,
+    at: &str,
+    relations_table: &str,
+) -> rusqlite::Result<()> {
     let mut insert = tx.prepare_cached(
         "INSERT INTO entities (key, uid, kind, namespace, name, etag, location, created_at, updated_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
@@ -388,10 +395,10 @@ fn execute_writes(tx: &Transaction<'_>, writes: Vec<Write>, at: &str) -> rusqlit
     let mut delete_fts = tx.prepare_cached("DELETE FROM entities_fts WHERE rowid = ?1")?;
     let mut insert_search =
         tx.prepare_cached("INSERT INTO search (entity_id, key, value) VALUES (?1, ?2, ?3)")?;
-    let mut insert_relation = tx.prepare_cached(
-        "INSERT OR IGNORE INTO relations (originating_entity_id, source_key, source_ref, type, target_key, target_ref) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?;
+    let mut insert_relation = tx.prepare_cached(&format!(
+        "INSERT OR IGNORE INTO {relations_table} (originating_entity_id, source_key, source_ref, type, target_key, target_ref) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+    ))?;
     let mut insert_fts =
         tx.prepare_cached("INSERT INTO entities_fts (rowid, doc) VALUES (?1, ?2)")?;
     let mut old_facets = tx.prepare_cached(&facets::old_rows_sql(false))?;
@@ -568,8 +575,10 @@ fn commit_blocking(conn: &mut Connection, label: &str, batch: ChangeBatch) -> Re
     if bulk {
         // No checkpoint at commit: the store runs it after the commit has
         // returned (see `SqliteStore::commit`).
+        // Temporary tables (a bulk load's relation rows, `sqlite_bulk`) on
+        // disk: held in memory they took the import past 3.9 GB.
         conn.execute_batch(&format!(
-            "PRAGMA cache_size = {}; PRAGMA wal_autocheckpoint = 0;",
+            "PRAGMA cache_size = {}; PRAGMA wal_autocheckpoint = 0; PRAGMA temp_store = FILE;",
             -BULK_CACHE_KIB
         ))
         .map_err(|e| sqlite_error(label, "cannot configure the database", e))?;
@@ -578,7 +587,8 @@ fn commit_blocking(conn: &mut Connection, label: &str, batch: ChangeBatch) -> Re
     if bulk {
         // Give the memory back.
         conn.execute_batch(&format!(
-            "PRAGMA cache_size = {}; PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT};",
+            "PRAGMA cache_size = {}; PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT}; \
+             PRAGMA temp_store = MEMORY; PRAGMA shrink_memory;",
             -CACHE_KIB
         ))
         .map_err(|e| sqlite_error(label, "cannot configure the database", e))?;
@@ -611,6 +621,11 @@ fn commit_in_transaction(
             return Err(guard.refused(&action));
         }
     }
+    // A first import: rows first, indexes after (`sqlite_bulk`).
+    let bulk_load = sqlite_bulk::applies(&tx, batch.changes.len()).map_err(err)?;
+    if bulk_load {
+        sqlite_bulk::start(&tx).map_err(err)?;
+    }
     let keys = plan::keys(&batch);
     let current = read_current(&tx, &keys).map_err(err)?;
     // A conflict returns here; dropping `tx` rolls back (nothing was written).
@@ -626,7 +641,21 @@ fn commit_in_transaction(
         .optional()
         .map_err(err)?;
     let mut sealed = planned.seal(head.map(|(s, h)| (s as u64, h)), &at);
-    execute_writes(&tx, std::mem::take(&mut sealed.writes), &at).map_err(err)?;
+    let relations_table = if bulk_load {
+        sqlite_bulk::RELATIONS_TABLE
+    } else {
+        "relations"
+    };
+    execute_writes(
+        &tx,
+        std::mem::take(&mut sealed.writes),
+        &at,
+        relations_table,
+    )
+    .map_err(err)?;
+    if bulk_load {
+        sqlite_bulk::finish(&tx).map_err(err)?;
+    }
     apply_location_changes(&tx, &sealed.locations).map_err(err)?;
     {
         let mut insert = tx

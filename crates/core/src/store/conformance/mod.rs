@@ -1502,14 +1502,19 @@ async fn locations_and_lookups(store: &dyn Store) {
 
 /// A batch large enough for the stores' bulk path (bigger cache, fresh
 /// planner statistics afterwards) behaves like any other.
-async fn bulk_batches(store: &dyn Store) {
-    let values: Vec<Value> = (0..5200)
+/// 5,200 components: a batch large enough to be written as a bulk one.
+fn bulk_values() -> Vec<Value> {
+    (0..5200)
         .map(|i| {
             let spec = json!({"type": if i % 4 == 0 { "website" } else { "service" },
                               "owner": format!("team-{}", i % 50), "dependsOn": [format!("component:c-{}", (i + 1) % 5200)]});
             component(&format!("c-{i}"), spec, json!({"tags": [format!("t{}", i % 7)]}))
         })
-        .collect();
+        .collect()
+}
+
+async fn bulk_batches(store: &dyn Store) {
+    let values = bulk_values();
     let first = commit(store, values.clone()).await;
     // More records than one chunk of the log: chained across chunks.
     let records = logged(store, &first).await;
@@ -1646,6 +1651,59 @@ async fn sqlite_file_persists_and_keeps_one_chain_across_connections() {
     let records = a.audit_records(0, 1000).await.unwrap();
     assert_eq!(records.len(), 30);
     assert!(audit::verify(&records).broken.is_none());
+}
+
+/// A large batch into an empty SQLite store builds the index of filter
+/// rows after its rows (see `commit_in_transaction`): once committed, or
+/// rolled back, the schema is the migrated one, and a filter uses the index.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_first_bulk_import_leaves_the_schema_as_migrated() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("paved.db");
+    let store = SqliteStore::open(&path).await.unwrap();
+    let index_sql = || {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        let sql: Option<String> = conn
+            .query_row(
+                "SELECT sql FROM sqlite_master WHERE name = 'search_key_value'",
+                [],
+                |r| r.get(0),
+            )
+            .ok();
+        let plan: Vec<String> = conn
+            .prepare("EXPLAIN QUERY PLAN SELECT entity_id FROM search WHERE key = 'spec.owner' AND value = 'team-7'")
+            .unwrap()
+            .query_map([], |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        (sql, plan.join("; "))
+    };
+    let migrated = index_sql();
+    assert_eq!(
+        migrated.0.as_deref(),
+        Some(crate::store::migrations::SQLITE_SEARCH_KEY_VALUE)
+    );
+    assert!(migrated.1.contains("search_key_value"), "{}", migrated.1);
+
+    // Rolled back (a stale etag among the 5,201): the index is there.
+    let mut changes: Vec<_> = bulk_values().into_iter().map(|v| upsert(v, None)).collect();
+    changes.push(upsert(
+        component(
+            "late",
+            json!({"type": "service", "owner": "team-a"}),
+            json!({}),
+        ),
+        Some("stale"),
+    ));
+    assert!(store.commit(batch(changes, "test")).await.is_err());
+    assert_eq!(index_sql(), migrated);
+    assert_eq!(filtered(&store, &["spec.owner=team-7"]).await.len(), 0);
+
+    // Committed: the same index, and the filter finds the rows through it.
+    commit(&store, bulk_values()).await;
+    assert_eq!(index_sql(), migrated);
+    assert_eq!(filtered(&store, &["spec.owner=team-7"]).await.len(), 104);
 }
 
 #[tokio::test]
