@@ -8,7 +8,7 @@
 //! entity's reverse rows enter at their targets (a component's `ownerOf`
 //! row under its team). Once they outgrow SQLite's page cache each insert
 //! reads a page back from the WAL: at 1,000,000 entities, 64 s and 62 s of
-//! a 250 s import. So a large batch into an empty store (see
+//! a 225 s import. So a large batch into an empty store (see
 //! [`applies`]) drops `search_key_value` and `relations_origin`, writes its
 //! relation rows to a temporary table, and at the end
 //! ([`finish`]) copies them into `relations` in key order and builds the
