@@ -368,6 +368,10 @@ fn read_current(
     Ok(current)
 }
 
+/// The columns of a relation row, in the order rows are written.
+pub(super) const RELATION_COLUMNS: &str =
+    "originating_entity_id, source_key, source_ref, type, target_key, target_ref";
+
 /// Writes the batch's rows; relation rows go to `relations_table`
 /// (`relations`, or a bulk load's table: see `sqlite_bulk`).
 fn execute_writes(
@@ -396,8 +400,7 @@ fn execute_writes(
     let mut insert_search =
         tx.prepare_cached("INSERT INTO search (entity_id, key, value) VALUES (?1, ?2, ?3)")?;
     let mut insert_relation = tx.prepare_cached(&format!(
-        "INSERT OR IGNORE INTO {relations_table} (originating_entity_id, source_key, source_ref, type, target_key, target_ref) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+        "INSERT OR IGNORE INTO {relations_table} ({RELATION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
     ))?;
     let mut insert_fts =
         tx.prepare_cached("INSERT INTO entities_fts (rowid, doc) VALUES (?1, ?2)")?;
@@ -583,7 +586,7 @@ fn commit_blocking(conn: &mut Connection, label: &str, batch: ChangeBatch) -> Re
         ))
         .map_err(|e| sqlite_error(label, "cannot configure the database", e))?;
     }
-    let result = commit_in_transaction(conn, label, batch);
+    let result = commit_in_transaction(conn, label, batch, bulk);
     if bulk {
         // Give the memory back.
         conn.execute_batch(&format!(
@@ -596,10 +599,12 @@ fn commit_blocking(conn: &mut Connection, label: &str, batch: ChangeBatch) -> Re
     result
 }
 
+/// Commits `batch` in one transaction; `bulk` is [`is_bulk`] of it.
 fn commit_in_transaction(
     conn: &mut Connection,
     label: &str,
     mut batch: ChangeBatch,
+    bulk: bool,
 ) -> Result<CommitResult> {
     let err = |e| sqlite_error(label, "cannot write the batch", e);
     let tx = conn
@@ -621,8 +626,9 @@ fn commit_in_transaction(
             return Err(guard.refused(&action));
         }
     }
-    // A first import: rows first, indexes after (`sqlite_bulk`).
-    let bulk_load = sqlite_bulk::applies(&tx, batch.changes.len()).map_err(err)?;
+    // A large batch into an empty store (a first import): rows first,
+    // indexes after (`sqlite_bulk`).
+    let bulk_load = bulk && sqlite_bulk::store_is_empty(&tx).map_err(err)?;
     if bulk_load {
         sqlite_bulk::start(&tx).map_err(err)?;
     }

@@ -9,7 +9,7 @@
 //! row under its team). Once they outgrow SQLite's page cache each insert
 //! reads a page back from the WAL: at 1,000,000 entities, 64 s and 62 s of
 //! a 225 s import. So a large batch into an empty store (see
-//! [`applies`]) drops `search_key_value` and `relations_origin`, writes its
+//! [`store_is_empty`]) drops `search_key_value` and `relations_origin`, writes its
 //! relation rows to a temporary table, and at the end
 //! ([`finish`]) copies them into `relations` in key order and builds the
 //! two indexes, each one sort. All of it inside the commit's transaction: a
@@ -18,16 +18,14 @@
 use rusqlite::{Connection, Transaction};
 
 use super::migrations;
+use super::sqlite::RELATION_COLUMNS;
 
 /// Where a bulk load writes relation rows until [`finish`].
 pub(super) const RELATIONS_TABLE: &str = "temp.relations_load";
 
-/// Whether a batch of `changes` into the store is written as a bulk load:
-/// a large batch, and no entity stored yet.
-pub(super) fn applies(conn: &Connection, changes: usize) -> rusqlite::Result<bool> {
-    if changes < super::BULK {
-        return Ok(false);
-    }
+/// Whether no entity is stored yet: a large batch (`store::BULK` or more)
+/// into such a store is written as a bulk load.
+pub(super) fn store_is_empty(conn: &Connection) -> rusqlite::Result<bool> {
     conn.query_row("SELECT NOT EXISTS (SELECT 1 FROM entities)", [], |r| {
         r.get(0)
     })
@@ -46,10 +44,8 @@ pub(super) fn start(tx: &Transaction<'_>) -> rusqlite::Result<()> {
 /// After the batch's writes: the relation rows in key order, then the
 /// indexes, as the migrations made them.
 pub(super) fn finish(tx: &Transaction<'_>) -> rusqlite::Result<()> {
-    const COLUMNS: &str =
-        "originating_entity_id, source_key, source_ref, type, target_key, target_ref";
     tx.execute_batch(&format!(
-        "INSERT OR IGNORE INTO relations ({COLUMNS}) SELECT {COLUMNS} FROM {RELATIONS_TABLE} \
+        "INSERT OR IGNORE INTO relations ({RELATION_COLUMNS}) SELECT {RELATION_COLUMNS} FROM {RELATIONS_TABLE} \
          ORDER BY source_key, type, target_key, originating_entity_id; \
          DROP TABLE {RELATIONS_TABLE}; {}; {};",
         migrations::SQLITE_RELATIONS_ORIGIN,
