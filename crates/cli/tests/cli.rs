@@ -309,6 +309,40 @@ fn queries_search_facets_and_graph_from_the_cli() {
     assert_eq!(desc, sorted);
     assert!(desc.len() > 1, "{desc:?}");
 
+    // Several fields in one --order, separated by commas, as repeated
+    // --order; an empty field between them is an error naming the string.
+    let names_of = |order: &[&str]| -> Vec<String> {
+        let mut args = vec![
+            "catalog",
+            "query",
+            "-o",
+            "json",
+            "--fields",
+            "metadata.name",
+        ];
+        for o in order {
+            args.extend(["--order", o]);
+        }
+        let out: serde_json::Value = serde_json::from_str(&ok(&paved(d, &args))).unwrap();
+        out["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["metadata"]["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let comma = names_of(&["-kind,metadata.name"]);
+    assert_eq!(comma, names_of(&["-kind", "metadata.name"]));
+    assert_ne!(comma, names_of(&["-metadata.name"]), "kind first");
+    let msg = failed(&paved(
+        d,
+        &["catalog", "query", "--order", "kind,,metadata.name"],
+    ));
+    assert!(
+        msg.contains("order[0]") && msg.contains("has an empty field"),
+        "{msg}"
+    );
+
     // Filters and a predicate together: an entity must match both.
     let out = ok(&paved(
         d,

@@ -112,7 +112,8 @@ pub enum CatalogCommand {
         /// Comma-separated fields to return, e.g. metadata.name,spec.owner.
         #[arg(long, value_delimiter = ',')]
         fields: Vec<String>,
-        /// Order by a field; prefix with - for descending (repeatable).
+        /// Order by fields, comma-separated or repeated; prefix a field with -
+        /// for descending: kind,-metadata.name.
         #[arg(long, allow_hyphen_values = true)]
         order: Vec<String>,
         /// Page size [default: paved's query limit, 100].

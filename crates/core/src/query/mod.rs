@@ -86,6 +86,29 @@ impl Order {
     }
 }
 
+/// Ordering keys as every front writes them: each string one key or
+/// several separated by commas (`kind,-metadata.name`). An empty key (two
+/// commas, a trailing comma, a sign alone) is refused, naming its string.
+pub fn parse_orders(order: &[String]) -> crate::Result<Vec<Order>> {
+    let mut keys = Vec::new();
+    for (i, text) in order.iter().enumerate() {
+        for part in text.split(',') {
+            let key = Order::parse(part);
+            if key.field.trim().is_empty() {
+                return Err(crate::Error::invalid(crate::Diagnostic::error(
+                    format!("order[{i}]"),
+                    format!(
+                        "{text:?} has an empty field: expected fields separated by commas, \
+                         each with an optional - for descending, such as kind,-metadata.name"
+                    ),
+                )));
+            }
+            keys.push(key);
+        }
+    }
+    Ok(keys)
+}
+
 /// Default page size.
 pub const DEFAULT_LIMIT: usize = 100;
 /// Largest page size a store returns.
@@ -125,7 +148,8 @@ pub struct QuerySpec {
     pub text: Option<String>,
     /// Dotted fields to return; empty returns whole entities.
     pub fields: Vec<String>,
-    /// Ordering keys: `field`, `-field`, `field:desc`.
+    /// Ordering keys: `field`, `-field`, `field:desc`; a string may hold
+    /// several separated by commas (`kind,-metadata.name`).
     pub order: Vec<String>,
     /// Page size (default [`DEFAULT_LIMIT`], at most [`MAX_LIMIT`]).
     pub limit: Option<usize>,
@@ -176,7 +200,7 @@ impl QuerySpec {
             filter: self.predicate()?,
             text: self.text.clone().filter(|t| !t.trim().is_empty()),
             fields: self.fields.clone(),
-            order: self.order.iter().map(|o| Order::parse(o)).collect(),
+            order: parse_orders(&self.order)?,
             limit: self.limit,
             cursor: self.cursor.clone(),
         })
@@ -199,4 +223,48 @@ pub struct Page {
 pub struct FacetCount {
     pub value: String,
     pub count: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec_order(order: &[&str]) -> crate::Result<Vec<Order>> {
+        let spec = QuerySpec {
+            order: order.iter().map(|s| s.to_string()).collect(),
+            ..QuerySpec::default()
+        };
+        spec.build().map(|q| q.order)
+    }
+
+    #[test]
+    fn orders_are_split_at_commas() {
+        let got = spec_order(&["kind, -metadata.name", "spec.type:desc"]).unwrap();
+        let fields: Vec<_> = got
+            .iter()
+            .map(|o| (o.field.as_str(), o.direction))
+            .collect();
+        assert_eq!(
+            fields,
+            vec![
+                ("kind", Direction::Asc),
+                ("metadata.name", Direction::Desc),
+                ("spec.type", Direction::Desc)
+            ]
+        );
+    }
+
+    #[test]
+    fn an_empty_order_field_is_refused_with_its_place() {
+        for (order, path) in [
+            (vec!["kind,,metadata.name"], "order[0]"),
+            (vec!["kind", "metadata.name,"], "order[1]"),
+            (vec!["-"], "order[0]"),
+            (vec![" "], "order[0]"),
+        ] {
+            let err = spec_order(&order).unwrap_err().to_string();
+            assert!(err.contains(path), "{order:?}: {err}");
+            assert!(err.contains("has an empty field"), "{order:?}: {err}");
+        }
+    }
 }
