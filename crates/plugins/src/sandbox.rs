@@ -208,15 +208,47 @@ impl Sandbox {
 /// Where the empty directory is preopened for plugins with directory grants.
 pub(crate) const OUTSIDE_GUEST_PATH: &str = "/";
 
-/// An empty directory of the host's, removed when the host goes.
+/// An empty directory of the host's, for plugins' `/`.
+///
+/// On Linux it is made, opened and removed at once, and reached through
+/// `/proc/self/fd`: nothing is left in the temporary directory whatever
+/// becomes of the process (a test harness that never drops its host, a
+/// killed process), and nothing can be created in it (a removed directory
+/// takes no entries). Elsewhere, or without `/proc`, the named directory
+/// stays until the host is dropped.
 #[derive(Debug)]
-pub(crate) struct EmptyDir(PathBuf);
+pub(crate) struct EmptyDir {
+    /// What a plugin's `/` is opened from.
+    path: PathBuf,
+    /// The named directory while it exists (removed on drop).
+    named: Option<PathBuf>,
+    /// The open directory `path` reaches, when it was removed.
+    _open: Option<std::fs::File>,
+}
 
 impl EmptyDir {
     pub fn new() -> std::io::Result<Self> {
+        let named = Self::make()?;
+        match Self::open_and_remove(&named) {
+            Some((path, open)) => Ok(Self {
+                path,
+                named: None,
+                _open: Some(open),
+            }),
+            None => Ok(Self {
+                path: named.clone(),
+                named: Some(named),
+                _open: None,
+            }),
+        }
+    }
+
+    /// A new directory under the temporary directory.
+    fn make() -> std::io::Result<PathBuf> {
         static N: AtomicU32 = AtomicU32::new(0);
-        // A process killed before its drop leaves its directory behind, and
-        // a later process may get the same pid: take the next free name.
+        // A process killed before its drop may leave a named directory
+        // behind, and a later process may get the same pid: take the next
+        // free name.
         let mut last = None;
         for _ in 0..64 {
             let path = std::env::temp_dir().join(format!(
@@ -225,7 +257,7 @@ impl EmptyDir {
                 N.fetch_add(1, Ordering::Relaxed)
             ));
             match std::fs::create_dir(&path) {
-                Ok(()) => return Ok(Self(path)),
+                Ok(()) => return Ok(path),
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(e),
                 Err(e) => return Err(e),
             }
@@ -233,13 +265,57 @@ impl EmptyDir {
         Err(last.unwrap_or_else(|| std::io::Error::other("no free directory name")))
     }
 
+    /// The directory opened, removed, and its `/proc/self/fd` path; `None`
+    /// (the directory left as it is) where that path does not reach it.
+    #[cfg(target_os = "linux")]
+    fn open_and_remove(named: &Path) -> Option<(PathBuf, std::fs::File)> {
+        use std::os::fd::AsRawFd;
+        let open = std::fs::File::open(named).ok()?;
+        let path = PathBuf::from(format!("/proc/self/fd/{}", open.as_raw_fd()));
+        if !std::fs::metadata(&path).is_ok_and(|m| m.is_dir()) {
+            return None;
+        }
+        std::fs::remove_dir(named).ok()?;
+        Some((path, open))
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn open_and_remove(_named: &Path) -> Option<(PathBuf, std::fs::File)> {
+        None
+    }
+
     pub fn path(&self) -> &Path {
-        &self.0
+        &self.path
     }
 }
 
 impl Drop for EmptyDir {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir(&self.0);
+        if let Some(named) = &self.named {
+            let _ = std::fs::remove_dir(named);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn the_empty_directory_leaves_nothing_behind_and_takes_no_entries() {
+        let prefix = format!("paved-plugins-outside-{}-", std::process::id());
+        let named =
+            |p: &Path| p.starts_with(std::env::temp_dir()) && p.to_string_lossy().contains(&prefix);
+        let dir = EmptyDir::new().unwrap();
+        assert!(!named(dir.path()), "{}", dir.path().display());
+        assert!(dir.path().is_dir(), "{}", dir.path().display());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        // What wasmtime does to preopen it: open the path again.
+        let again = std::fs::File::open(dir.path()).unwrap();
+        assert!(again.metadata().unwrap().is_dir());
+        let err = std::fs::write(dir.path().join("x"), b"x").unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::NotFound, "{err}");
+        assert!(std::fs::create_dir(dir.path().join("d")).is_err());
     }
 }
