@@ -1707,6 +1707,39 @@ async fn sqlite_first_bulk_import_leaves_the_schema_as_migrated() {
 }
 
 #[tokio::test]
+async fn sqlite_new_files_get_larger_pages_and_old_files_keep_theirs() {
+    let dir = tempfile::tempdir().unwrap();
+    let page_size = |path: &std::path::Path| -> i64 {
+        rusqlite::Connection::open(path)
+            .unwrap()
+            .query_row("PRAGMA page_size", [], |r| r.get(0))
+            .unwrap()
+    };
+    let new = dir.path().join("new.db");
+    let store = SqliteStore::open(&new).await.unwrap();
+    commit(
+        &store,
+        vec![component("fresh", json!({"owner": "team-a"}), json!({}))],
+    )
+    .await;
+    assert_eq!(page_size(&new), 8192);
+
+    // A file written before (4 KiB pages, something in it already) opens,
+    // migrates and works with the pages it has.
+    let old = dir.path().join("old.db");
+    rusqlite::Connection::open(&old)
+        .unwrap()
+        .execute_batch(
+            "PRAGMA page_size = 4096; CREATE TABLE before (x); INSERT INTO before VALUES (1);",
+        )
+        .unwrap();
+    let store = SqliteStore::open(&old).await.unwrap();
+    commit(&store, bulk_values()).await;
+    assert_eq!(page_size(&old), 4096);
+    assert_eq!(filtered(&store, &["spec.owner=team-7"]).await.len(), 104);
+}
+
+#[tokio::test]
 async fn sqlite_bad_paths_get_errors_that_say_what_to_do() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("plain.txt");
