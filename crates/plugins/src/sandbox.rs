@@ -220,27 +220,31 @@ pub(crate) const OUTSIDE_GUEST_PATH: &str = "/";
 pub(crate) struct EmptyDir {
     /// What a plugin's `/` is opened from.
     path: PathBuf,
-    /// The named directory while it exists (removed on drop).
-    named: Option<PathBuf>,
-    /// The open directory `path` reaches, when it was removed.
-    _open: Option<std::fs::File>,
+    held: Held,
+}
+
+/// What keeps an [`EmptyDir`] there.
+#[derive(Debug)]
+enum Held {
+    /// Removed, and reached through this open directory.
+    Removed(#[allow(dead_code)] std::fs::File),
+    /// The named directory, removed on drop.
+    Named,
 }
 
 impl EmptyDir {
     pub fn new() -> std::io::Result<Self> {
         let named = Self::make()?;
-        match Self::open_and_remove(&named) {
-            Some((path, open)) => Ok(Self {
+        Ok(match Self::open_and_remove(&named) {
+            Some((path, open)) => Self {
                 path,
-                named: None,
-                _open: Some(open),
-            }),
-            None => Ok(Self {
-                path: named.clone(),
-                named: Some(named),
-                _open: None,
-            }),
-        }
+                held: Held::Removed(open),
+            },
+            None => Self {
+                path: named,
+                held: Held::Named,
+            },
+        })
     }
 
     /// A new directory under the temporary directory.
@@ -291,8 +295,8 @@ impl EmptyDir {
 
 impl Drop for EmptyDir {
     fn drop(&mut self) {
-        if let Some(named) = &self.named {
-            let _ = std::fs::remove_dir(named);
+        if let Held::Named = self.held {
+            let _ = std::fs::remove_dir(&self.path);
         }
     }
 }
