@@ -931,18 +931,23 @@ impl Store for SqliteStore {
             // checkpoint goes first: until it is done, every page a reader
             // (or ANALYZE) misses in its cache is looked up in the WAL's
             // index, which takes longer the larger the WAL is (at 1,000,000
-            // entities, 45% of the samples after the import).
-            let analyze = if result.changed() >= BULK {
-                " PRAGMA analysis_limit = 1000; ANALYZE;"
+            // entities, 45% of the samples after the import). When many
+            // rows were written, the full-text index's segments are then
+            // merged into one (a search counts its matches in fewer lists:
+            // 4.3 against 3.7 ms for 70,000 matches at 1,000,000 entities,
+            // for 0.6 s once), copied in too, before ANALYZE.
+            let sql = if result.changed() >= BULK {
+                "PRAGMA wal_checkpoint(TRUNCATE); \
+                 INSERT INTO entities_fts (entities_fts) VALUES ('optimize'); \
+                 PRAGMA wal_checkpoint(TRUNCATE); PRAGMA analysis_limit = 1000; ANALYZE;"
             } else {
-                ""
+                "PRAGMA wal_checkpoint(TRUNCATE);"
             };
-            let sql = format!("PRAGMA wal_checkpoint(TRUNCATE);{analyze}");
             let writer = self.writer.clone();
             let label = self.label.clone();
             tokio::task::spawn_blocking(move || {
                 let conn = writer.lock().unwrap_or_else(|p| p.into_inner());
-                if let Err(e) = conn.execute_batch(&sql) {
+                if let Err(e) = conn.execute_batch(sql) {
                     tracing::warn!(store = &*label, "upkeep after a large commit failed: {e}");
                 }
             });

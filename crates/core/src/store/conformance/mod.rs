@@ -1740,6 +1740,70 @@ async fn sqlite_new_files_get_larger_pages_and_old_files_keep_theirs() {
 }
 
 #[tokio::test]
+async fn sqlite_search_splits_words_where_search_does_on_every_path() {
+    // Search's words are runs of what Rust counts as letters and digits, and
+    // `ⓐ` is one: "xⓐy" is one word, which "x y" does not contain.
+    assert!('ⓐ'.is_alphanumeric());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("words.db");
+    let store = SqliteStore::open(&path).await.unwrap();
+    let titled = |name: String, title: &str| {
+        component(&name, json!({"owner": "team-a"}), json!({"title": title}))
+    };
+    let mut entities: Vec<Value> = (0..8)
+        .map(|i| titled(format!("circled-{i}"), "xⓐy"))
+        .collect();
+    entities.extend((0..2).map(|i| titled(format!("spaced-{i}"), "x y")));
+    commit(&store, entities).await;
+    let search = |text: &str, limit: usize| Query {
+        text: Some(text.into()),
+        limit: Some(limit),
+        ..Query::default()
+    };
+    let circled: Vec<String> = (0..8)
+        .map(|i| format!("component:default/circled-{i}"))
+        .collect();
+    // A page of 2 among 8 matches of 10 entities probes each entity's own
+    // document; a page of 100 lists the index's matches: the same entities,
+    // and the total the index counts.
+    for limit in [2, 100] {
+        let (got, total) = read_path::all_pages(&store, search("xⓐy", limit)).await;
+        assert_eq!(got, circled, "limit {limit}");
+        assert_eq!(total, 8, "limit {limit}");
+        let (got, total) = read_path::all_pages(&store, search("X", limit)).await;
+        assert_eq!((got.len(), total), (10, 10), "limit {limit}");
+    }
+
+    // A store whose index split at `ⓐ` (before migration 9) counted the
+    // spaced titles too; opened, it is rebuilt and counts what it lists.
+    drop(store);
+    let old_count = {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(
+            "CREATE TABLE kept AS SELECT rowid AS id, doc FROM entities_fts;
+             DROP TABLE entities_fts;
+             CREATE VIRTUAL TABLE entities_fts USING fts5 (doc, tokenize = 'unicode61 remove_diacritics 0');
+             INSERT INTO entities_fts (rowid, doc) SELECT id, doc FROM kept;
+             DROP TABLE kept;
+             UPDATE schema_version SET version = 8;",
+        )
+        .unwrap();
+        c.query_row(
+            "SELECT count(*) FROM entities_fts WHERE entities_fts MATCH '\"xⓐy\"*'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .unwrap()
+    };
+    assert_eq!(old_count, 10, "the old tokenizer split the word");
+    let store = SqliteStore::open(&path).await.unwrap();
+    for limit in [2, 100] {
+        let (got, total) = read_path::all_pages(&store, search("xⓐy", limit)).await;
+        assert_eq!((got, total), (circled.clone(), 8), "limit {limit}");
+    }
+}
+
+#[tokio::test]
 async fn sqlite_bad_paths_get_errors_that_say_what_to_do() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("plain.txt");

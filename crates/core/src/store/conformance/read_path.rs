@@ -147,7 +147,7 @@ fn expected(entities: &[Value], order: &[Order], keep: impl Fn(&Value) -> bool) 
 type Keep = fn(&Value) -> bool;
 
 /// Every page of a query, by cursor, as entity keys.
-async fn all_pages(store: &dyn Store, mut q: Query) -> (Vec<String>, u64) {
+pub(super) async fn all_pages(store: &dyn Store, mut q: Query) -> (Vec<String>, u64) {
     let mut keys = Vec::new();
     let mut total = None;
     loop {
