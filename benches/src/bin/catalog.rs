@@ -152,6 +152,17 @@ async fn store_figures(
         async move { c.search(w, Some(20)).await }
     })
     .await?;
+    // A word in every component's title and a number in a few of them, as a
+    // portal user types a service's name: "service 4242".
+    let numbered: Vec<String> = (0..QUERY_RUNS + 1)
+        .map(|_| format!("service {}", rng.below(shape.components)))
+        .collect();
+    let search_two = time(QUERY_RUNS, |i| {
+        let c = catalog.clone();
+        let text = numbered[i].clone();
+        async move { c.search(&text, Some(20)).await }
+    })
+    .await?;
     let facets = time(QUERY_RUNS / 4, |_| {
         let c = catalog.clone();
         async move { c.facets("spec.type", &QuerySpec::default()).await }
@@ -245,6 +256,10 @@ async fn store_figures(
             by_label,
         ),
         ("full-text search (one word, limit 20)", search),
+        (
+            "full-text search (`service N`: a common word and a rare one, limit 20)",
+            search_two,
+        ),
         ("facets over `spec.type` (all entities)", facets),
         (
             "facets over `relations.ownedBy` (all entities)",

@@ -73,6 +73,40 @@ pub struct PageSpec<'a> {
     pub limit: i64,
     /// How the filter finds rows (see [`Drive`]).
     pub drive: Drive,
+    /// The index's words that the search's words begin (SQLite; [`Spelled`]).
+    pub spelled: Option<&'a Spelled>,
+}
+
+/// For each word of a search (as [`text_tokens`] makes it), every word of
+/// SQLite's full-text index that begins with it, when they are few (at most
+/// [`WORDS_PER_PREFIX`]; `store::sqlite` looks them up in `fts_words`). A
+/// word spelled out is matched as those whole words (`("service" OR
+/// "services")`), which FTS5 skips through beside a rarer word; a prefix
+/// query (`"service"*`) is first merged into one list of every match
+/// (19.3 ms against 0.044 ms for `service 4242` at 1,000,000 entities). A
+/// word not here stays a prefix query. No words spells nothing: no match.
+pub type Spelled = std::collections::HashMap<String, Vec<String>>;
+
+/// The most index words a search's word is spelled out as.
+pub const WORDS_PER_PREFIX: usize = 32;
+
+/// SQLite: the index's words beginning with `word` (a word of
+/// [`text_tokens`]), one more than [`WORDS_PER_PREFIX`] at most, so a
+/// caller can tell a complete list from a long one. `fts_words` holds every
+/// word any document has had (`store::sqlite` adds them as it writes
+/// documents and never removes one: a word no document has any more is a
+/// whole word that matches nothing).
+pub fn words_beginning(word: &str) -> Sql {
+    let mut b = Builder::new(Dialect::Sqlite);
+    // Every string that begins with `word` sorts from `word` to `word`
+    // followed by the last code point (no word holds it: it is no letter).
+    b.push("SELECT word FROM fts_words WHERE word >= ")
+        .text(word)
+        .push(" AND word < ")
+        .text(format!("{word}\u{10FFFF}"))
+        .push(" ORDER BY word LIMIT ")
+        .bind(Param::Int(WORDS_PER_PREFIX as i64 + 1));
+    b.finish()
 }
 
 /// How a filter condition is written, for planners that need telling.
@@ -118,6 +152,8 @@ pub struct Builder {
     drive: Drive,
     /// Writing a count (see [`push_kind_range`]).
     counting: bool,
+    /// The search's words spelled out ([`Spelled`]).
+    spelled: Spelled,
     text: String,
     params: Vec<Param>,
 }
@@ -129,9 +165,16 @@ impl Builder {
             dialect,
             drive: Drive::Lists,
             counting: false,
+            spelled: Spelled::new(),
             text: String::new(),
             params: Vec::new(),
         }
+    }
+
+    /// Match full text with the search's words spelled out as `spelled` says.
+    pub fn spelled(&mut self, spelled: Option<&Spelled>) -> &mut Self {
+        self.spelled = spelled.cloned().unwrap_or_default();
+        self
     }
 
     /// Write conditions in this form from now on.
@@ -494,6 +537,11 @@ pub fn fts_document(text: &str) -> String {
 /// The dialect's full-text match expression: every word, each as a prefix.
 /// `None` when the text has no words.
 pub fn fts_match(dialect: Dialect, text: &str) -> Option<String> {
+    spelled_match(dialect, text, &Spelled::new())
+}
+
+/// [`fts_match`], with SQLite's words spelled out as `spelled` says.
+fn spelled_match(dialect: Dialect, text: &str, spelled: &Spelled) -> Option<String> {
     let tokens = text_tokens(text);
     if tokens.is_empty() {
         return None;
@@ -501,7 +549,14 @@ pub fn fts_match(dialect: Dialect, text: &str) -> Option<String> {
     Some(match dialect {
         Dialect::Sqlite => tokens
             .iter()
-            .map(|t| format!("\"{t}\"*"))
+            .map(|t| match spelled.get(t) {
+                Some(words) if words.is_empty() => format!("\"{t}\""),
+                Some(words) => {
+                    let words: Vec<String> = words.iter().map(|w| format!("\"{w}\"")).collect();
+                    format!("({})", words.join(" OR "))
+                }
+                None => format!("\"{t}\"*"),
+            })
             .collect::<Vec<_>>()
             .join(" AND "),
         Dialect::Postgres => tokens
@@ -521,7 +576,7 @@ fn push_where(b: &mut Builder, filter: Option<&Predicate>, text: Option<&str>) {
         }
     }
     if let Some(text) = text
-        && let Some(m) = fts_match(b.dialect, text)
+        && let Some(m) = spelled_match(b.dialect, text, &b.spelled)
     {
         if (b.dialect, b.drive) == (Dialect::Sqlite, Drive::Probe) {
             push_text_probe(b, text);
@@ -626,7 +681,7 @@ fn push_sort_value(b: &mut Builder, field: &str) {
 /// the form for few matches. For many, see [`walk`].
 pub fn page(dialect: Dialect, spec: &PageSpec<'_>) -> Sql {
     let mut b = Builder::new(dialect);
-    b.drive(spec.drive);
+    b.drive(spec.drive).spelled(spec.spelled);
     if spec.order.is_empty() {
         b.push("SELECT e.id, e.key FROM entities e WHERE ");
         push_where(&mut b, spec.filter, spec.text);
@@ -715,7 +770,7 @@ pub fn walk(dialect: Dialect, spec: &PageSpec<'_>) -> (Option<Sql>, Sql) {
     let past_values = spec.after.is_some_and(|a| a.values[0].is_none());
     let valued = (!past_values).then(|| {
         let mut b = Builder::new(dialect);
-        b.drive(Drive::Probe);
+        b.drive(Drive::Probe).spelled(spec.spelled);
         b.push("SELECT t.id, t.key");
         for i in 0..spec.order.len() {
             b.push(&format!(", t.s{i}"));
@@ -759,7 +814,7 @@ pub fn walk(dialect: Dialect, spec: &PageSpec<'_>) -> (Option<Sql>, Sql) {
         b.finish()
     });
     let mut b = Builder::new(dialect);
-    b.drive(Drive::Probe);
+    b.drive(Drive::Probe).spelled(spec.spelled);
     let after = spec.after.filter(|_| past_values);
     if spec.order.len() == 1 {
         // By key alone: walk the key index.
@@ -844,8 +899,10 @@ pub fn count(
     filter: Option<&Predicate>,
     text: Option<&str>,
     drive: Drive,
+    spelled: Option<&Spelled>,
 ) -> Sql {
     let mut b = Builder::new(dialect);
+    b.spelled(spelled);
     if text.is_none()
         && let Some((scope, field, value)) = crate::store::facets::total(filter)
     {
@@ -860,7 +917,7 @@ pub fn count(
         return b.finish();
     }
     if filter.is_none()
-        && let Some(m) = text.and_then(|t| fts_match(dialect, t))
+        && let Some(m) = text.and_then(|t| spelled_match(dialect, t, &b.spelled))
     {
         // Every full-text row is an entity's (the commit keeps them one to
         // one): count the matches in the index alone, without visiting
@@ -974,7 +1031,7 @@ mod tests {
             key: "Spec.System".into(),
             value: "Shop-A".into(),
         };
-        let s = count(Dialect::Sqlite, Some(&p), None, Drive::Lists);
+        let s = count(Dialect::Sqlite, Some(&p), None, Drive::Lists, None);
         assert!(s.text.contains("s.key = ?1 AND s.value = ?2"), "{}", s.text);
         assert_eq!(
             s.params,
@@ -983,7 +1040,7 @@ mod tests {
                 Param::Text("shop-a".into())
             ]
         );
-        let pg = count(Dialect::Postgres, Some(&p), None, Drive::Lists);
+        let pg = count(Dialect::Postgres, Some(&p), None, Drive::Lists, None);
         assert!(
             pg.text.contains("s.key = $1 AND s.value = $2"),
             "{}",
@@ -1027,12 +1084,12 @@ mod tests {
             "unestimated last"
         );
 
-        let lead = count(Dialect::Sqlite, Some(&ordered), None, Drive::Lead).text;
+        let lead = count(Dialect::Sqlite, Some(&ordered), None, Drive::Lead, None).text;
         let owner = lead.find("e.id IN (SELECT s.entity_id FROM search s WHERE s.key = ?1");
         // The kind is a range of keys.
         let kind = lead.find("((e.key >= ?3 AND e.key < ?4))");
         assert!(owner.is_some() && kind.is_some(), "{lead}");
-        let pg = count(Dialect::Postgres, Some(&ordered), None, Drive::Lists).text;
+        let pg = count(Dialect::Postgres, Some(&ordered), None, Drive::Lists, None).text;
         assert!(
             !pg.contains("e.key >="),
             "PostgreSQL counts list kinds: {pg}"
@@ -1050,6 +1107,7 @@ mod tests {
                 after: None,
                 limit: 10,
                 drive: Drive::Lists,
+                spelled: None,
             },
         );
         assert!(
@@ -1079,7 +1137,7 @@ mod tests {
             key: "metadata.name".into(),
             prefix: "A_%".into(),
         };
-        let s = count(Dialect::Sqlite, Some(&p), None, Drive::Lists);
+        let s = count(Dialect::Sqlite, Some(&p), None, Drive::Lists, None);
         assert!(
             s.params.contains(&Param::Text(r"a\_\%%".into())),
             "{:?}",
@@ -1109,7 +1167,7 @@ mod tests {
             key: "relations.dependsOn".into(),
             value: "resource:default/a".into(),
         };
-        let s = count(Dialect::Postgres, Some(&p), None, Drive::Lists);
+        let s = count(Dialect::Postgres, Some(&p), None, Drive::Lists, None);
         // Answered from the reverse rows: resource:default/a dependencyOf X.
         assert!(
             s.text.contains(
@@ -1124,14 +1182,14 @@ mod tests {
             key: "relations.ownedBy".into(),
             value: "group:default/a".into(),
         };
-        let kept = count(Dialect::Postgres, Some(&owned), None, Drive::Lists);
+        let kept = count(Dialect::Postgres, Some(&owned), None, Drive::Lists, None);
         assert!(kept.text.contains("FROM facet_counts"), "{}", kept.text);
         let unknown = Predicate::Exists {
             key: "relations.likes".into(),
             exists: false,
         };
         assert_eq!(
-            count(Dialect::Sqlite, Some(&unknown), None, Drive::Lists).text,
+            count(Dialect::Sqlite, Some(&unknown), None, Drive::Lists, None).text,
             "SELECT count(*) FROM entities e WHERE NOT 1=0"
         );
     }
@@ -1150,6 +1208,31 @@ mod tests {
     }
 
     #[test]
+    fn spelled_words_match_as_whole_words_and_the_rest_as_prefixes() {
+        let spelled: Spelled = [
+            (
+                "service".to_string(),
+                vec!["service".into(), "services".into()],
+            ),
+            ("zz".to_string(), vec![]),
+        ]
+        .into();
+        assert_eq!(
+            spelled_match(Dialect::Sqlite, "Service 42 zz", &spelled).as_deref(),
+            Some("(\"service\" OR \"services\") AND \"42\"* AND \"zz\"")
+        );
+        let sql = words_beginning("pay");
+        assert_eq!(
+            sql.params,
+            [
+                Param::Text("pay".into()),
+                Param::Text("pay\u{10FFFF}".into()),
+                Param::Int(WORDS_PER_PREFIX as i64 + 1)
+            ]
+        );
+    }
+
+    #[test]
     fn cursor_condition_skips_columns_after_a_missing_value() {
         let order = vec![Order::parse("spec.type"), Order::parse("-metadata.title")];
         let after = After {
@@ -1165,6 +1248,7 @@ mod tests {
                 after: Some(&after),
                 limit: 10,
                 drive: Drive::Lists,
+                spelled: None,
             },
         );
         assert!(

@@ -104,6 +104,7 @@ CREATE INDEX audit_subject ON audit (lower(subject), seq);
     ),
     FACET_COUNTS_TOP,
     SQLITE_FTS_ASCII,
+    SQLITE_FTS_WORDS,
 ];
 
 /// PostgreSQL migrations, oldest first. Text that is compared or ordered is
@@ -214,6 +215,17 @@ CREATE VIRTUAL TABLE entities_fts_words USING fts5 (doc, tokenize = 'ascii');
 INSERT INTO entities_fts_words (rowid, doc) SELECT rowid, doc FROM entities_fts;
 DROP TABLE entities_fts;
 ALTER TABLE entities_fts_words RENAME TO entities_fts;";
+
+/// SQLite migration 10: `fts_words`, every word of the full-text index, so
+/// a search can spell a prefix out as the whole words it stands for
+/// (`query::sql::Spelled`). The commit adds the words of the documents it
+/// writes and removes none (a word no document has any more matches
+/// nothing); filled here from the index's own list of its words.
+const SQLITE_FTS_WORDS: &str = "
+CREATE TABLE fts_words (word TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE VIRTUAL TABLE temp.fts_words_of_index USING fts5vocab (main, entities_fts, 'row');
+INSERT INTO fts_words (word) SELECT term FROM temp.fts_words_of_index;
+DROP TABLE temp.fts_words_of_index;";
 
 // Migration 6, both dialects: `facet_counts`, kept by every commit
 // (see `store::facets`), filled from what is stored.

@@ -13,7 +13,7 @@ use crate::model::EntityRef;
 use crate::model::relations::{RelationRow, RelationType};
 use crate::model::{Entity, Relation};
 use crate::query::project::project;
-use crate::query::sql::{After, Drive, PageSpec, normalize_order};
+use crate::query::sql::{After, Drive, PageSpec, Spelled, normalize_order};
 use crate::query::{DEFAULT_LIMIT, MAX_LIMIT, Order, Page, Query};
 use serde_json::Value;
 
@@ -41,7 +41,12 @@ pub fn request(q: &Query) -> Result<PageRequest> {
 }
 
 /// The SQL spec of a page: one row more than asked, to see if another page follows.
-pub fn spec<'a>(q: &'a Query, r: &'a PageRequest, drive: Drive) -> PageSpec<'a> {
+pub fn spec<'a>(
+    q: &'a Query,
+    r: &'a PageRequest,
+    drive: Drive,
+    spelled: Option<&'a Spelled>,
+) -> PageSpec<'a> {
     PageSpec {
         filter: q.filter.as_ref(),
         text: q.text.as_deref(),
@@ -49,6 +54,7 @@ pub fn spec<'a>(q: &'a Query, r: &'a PageRequest, drive: Drive) -> PageSpec<'a> 
         after: r.after.as_ref(),
         limit: r.limit as i64 + 1,
         drive,
+        spelled,
     }
 }
 

@@ -914,6 +914,7 @@ impl Store for PostgresStore {
             query.filter.as_ref(),
             query.text.as_deref(),
             Drive::Lists,
+            None,
         );
         // Whether the page walks an index may depend on how many match.
         let (total, walks) = match page::walks(query, &req) {
@@ -931,7 +932,7 @@ impl Store for PostgresStore {
                 (Some(total), page::walks_at(&req, total, entities as u64))
             }
         };
-        let spec = page::spec(query, &req, Drive::Lists);
+        let spec = page::spec(query, &req, Drive::Lists, None);
         let relations = page::wants_relations(query);
         let with_bodies = |s: Sql| sql::with_bodies(s, &req.order, relations);
         let (first, missing) = if req.limit == 0 {

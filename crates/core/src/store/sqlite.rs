@@ -408,6 +408,8 @@ fn execute_writes(
     ))?;
     let mut insert_fts =
         tx.prepare_cached("INSERT INTO entities_fts (rowid, doc) VALUES (?1, ?2)")?;
+    let mut insert_word =
+        tx.prepare_cached("INSERT OR IGNORE INTO fts_words (word) VALUES (?1)")?;
     let mut old_facets = tx.prepare_cached(&facets::old_rows_sql(false))?;
     let mut tally = facets::Tally::default();
     let mut forget = |id: i64, tally: &mut facets::Tally| -> rusqlite::Result<()> {
@@ -480,6 +482,17 @@ fn execute_writes(
             insert_body.execute(params![id, row.body])?;
             insert_fts.execute(params![id, row.fts])?;
             tally.entity(&facets::rows_of(row), 1);
+        }
+        // The documents' words, each once, in order (`sql::Spelled`).
+        let mut words: Vec<&str> = written
+            .iter()
+            .flat_map(|(_, row)| row.fts.split(' '))
+            .filter(|w| !w.is_empty())
+            .collect();
+        words.sort_unstable();
+        words.dedup();
+        for word in words {
+            insert_word.execute(params![word])?;
         }
         let mut search: Vec<(&str, Option<&str>, i64)> = written
             .iter()
@@ -703,6 +716,26 @@ fn commit_in_transaction(
     }
     tx.commit().map_err(err)?;
     Ok(sealed.finish())
+}
+
+/// The words of a search spelled out as the index's words they begin, for
+/// each word that begins few ([`sql::Spelled`]).
+fn spell(conn: &Connection, text: &str) -> rusqlite::Result<sql::Spelled> {
+    let mut spelled = sql::Spelled::new();
+    for word in sql::text_tokens(text) {
+        if spelled.contains_key(&word) {
+            continue;
+        }
+        let list = sql::words_beginning(&word);
+        let words = conn
+            .prepare_cached(&list.text)?
+            .query_map(params_from_iter(bind(&list.params)), |r| r.get(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()?;
+        if words.len() <= sql::WORDS_PER_PREFIX {
+            spelled.insert(word, words);
+        }
+    }
+    Ok(spelled)
 }
 
 /// About how many entities are stored (the largest id: one index lookup).
@@ -1035,6 +1068,10 @@ impl Store for SqliteStore {
                 Some(f) => with_bits(conn, &bits, |b| b.matches(f)).map_err(err)?,
                 None => None,
             };
+            let spelled = match q.text.as_deref() {
+                Some(text) => Some(spell(conn, text).map_err(err)?),
+                None => None,
+            };
             let total = match counted {
                 Some(m) => m.len() as i64,
                 None => {
@@ -1043,6 +1080,7 @@ impl Store for SqliteStore {
                         planned.filter.as_ref(),
                         planned.text.as_deref(),
                         lists,
+                        spelled.as_ref(),
                     );
                     conn.prepare_cached(&count.text)
                         .and_then(|mut s| {
@@ -1077,7 +1115,7 @@ impl Store for SqliteStore {
                         sort,
                     })
                 };
-                let spec = page::spec(&planned, &req, drive);
+                let spec = page::spec(&planned, &req, drive, spelled.as_ref());
                 let walks = match page::walks(&planned, &req) {
                     Some(w) => w,
                     None => page::walks_at(&req, total as u64, entity_count(conn).map_err(err)?),
