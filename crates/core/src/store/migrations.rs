@@ -211,10 +211,10 @@ const FACET_COUNTS_TOP: &str =
 /// (`query::sql`), and what the words of a search are. The documents are
 /// copied as they are.
 const SQLITE_FTS_ASCII: &str = "
-CREATE VIRTUAL TABLE entities_fts_words USING fts5 (doc, tokenize = 'ascii');
-INSERT INTO entities_fts_words (rowid, doc) SELECT rowid, doc FROM entities_fts;
+CREATE VIRTUAL TABLE entities_fts_rebuilt USING fts5 (doc, tokenize = 'ascii');
+INSERT INTO entities_fts_rebuilt (rowid, doc) SELECT rowid, doc FROM entities_fts;
 DROP TABLE entities_fts;
-ALTER TABLE entities_fts_words RENAME TO entities_fts;";
+ALTER TABLE entities_fts_rebuilt RENAME TO entities_fts;";
 
 /// SQLite migration 10: `fts_words`, every word of the full-text index, so
 /// a search can spell a prefix out as the whole words it stands for
