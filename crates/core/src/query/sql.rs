@@ -529,19 +529,21 @@ pub fn text_tokens(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// The document stored in the full-text index for an entity's search text.
+/// The document stored in the full-text index for an entity's search text:
+/// its words ([`text_tokens`], none holding a space) joined by single spaces.
 pub fn fts_document(text: &str) -> String {
     text_tokens(text).join(" ")
 }
 
-/// The dialect's full-text match expression: every word, each as a prefix.
-/// `None` when the text has no words.
-pub fn fts_match(dialect: Dialect, text: &str) -> Option<String> {
-    spelled_match(dialect, text, &Spelled::new())
+/// The words of a document [`fts_document`] made.
+pub fn document_words(doc: &str) -> impl Iterator<Item = &str> {
+    doc.split(' ').filter(|w| !w.is_empty())
 }
 
-/// [`fts_match`], with SQLite's words spelled out as `spelled` says.
-fn spelled_match(dialect: Dialect, text: &str, spelled: &Spelled) -> Option<String> {
+/// The dialect's full-text match expression: every word as a prefix, or,
+/// in SQLite, as the whole words `spelled` lists for it. `None` when the
+/// text has no words.
+fn fts_match(dialect: Dialect, text: &str, spelled: &Spelled) -> Option<String> {
     let tokens = text_tokens(text);
     if tokens.is_empty() {
         return None;
@@ -576,7 +578,7 @@ fn push_where(b: &mut Builder, filter: Option<&Predicate>, text: Option<&str>) {
         }
     }
     if let Some(text) = text
-        && let Some(m) = spelled_match(b.dialect, text, &b.spelled)
+        && let Some(m) = fts_match(b.dialect, text, &b.spelled)
     {
         if (b.dialect, b.drive) == (Dialect::Sqlite, Drive::Probe) {
             push_text_probe(b, text);
@@ -917,7 +919,7 @@ pub fn count(
         return b.finish();
     }
     if filter.is_none()
-        && let Some(m) = text.and_then(|t| spelled_match(dialect, t, &b.spelled))
+        && let Some(m) = text.and_then(|t| fts_match(dialect, t, &b.spelled))
     {
         // Every full-text row is an entity's (the commit keeps them one to
         // one): count the matches in the index alone, without visiting
@@ -1197,14 +1199,14 @@ mod tests {
     #[test]
     fn full_text_words_are_prefixes_and_never_syntax() {
         assert_eq!(
-            fts_match(Dialect::Sqlite, "Pay\"ments OR api*").as_deref(),
+            fts_match(Dialect::Sqlite, "Pay\"ments OR api*", &Spelled::new()).as_deref(),
             Some("\"pay\"* AND \"ments\"* AND \"or\"* AND \"api\"*")
         );
         assert_eq!(
-            fts_match(Dialect::Postgres, "orders-api !").as_deref(),
+            fts_match(Dialect::Postgres, "orders-api !", &Spelled::new()).as_deref(),
             Some("orders:* & api:*")
         );
-        assert_eq!(fts_match(Dialect::Postgres, " -- "), None);
+        assert_eq!(fts_match(Dialect::Postgres, " -- ", &Spelled::new()), None);
     }
 
     #[test]
@@ -1218,7 +1220,7 @@ mod tests {
         ]
         .into();
         assert_eq!(
-            spelled_match(Dialect::Sqlite, "Service 42 zz", &spelled).as_deref(),
+            fts_match(Dialect::Sqlite, "Service 42 zz", &spelled).as_deref(),
             Some("(\"service\" OR \"services\") AND \"42\"* AND \"zz\"")
         );
         let sql = words_beginning("pay");

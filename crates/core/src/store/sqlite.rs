@@ -486,8 +486,7 @@ fn execute_writes(
         // The documents' words, each once, in order (`sql::Spelled`).
         let mut words: Vec<&str> = written
             .iter()
-            .flat_map(|(_, row)| row.fts.split(' '))
-            .filter(|w| !w.is_empty())
+            .flat_map(|(_, row)| sql::document_words(&row.fts))
             .collect();
         words.sort_unstable();
         words.dedup();
